@@ -1,0 +1,19 @@
+# Multi-stage build of the parindex server. Used by docker-compose.yml.
+FROM rust:1.95-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN cargo build --release -p parindex-api --locked \
+ && cp target/release/parindex /usr/local/bin/parindex
+
+FROM debian:bookworm-slim
+RUN useradd --system --uid 10001 --home-dir /var/lib/parindex --create-home parindex
+COPY --from=build /usr/local/bin/parindex /usr/local/bin/parindex
+USER parindex
+WORKDIR /var/lib/parindex
+ENV PARINDEX_ADDR=0.0.0.0:8080 \
+    RUST_LOG=info
+EXPOSE 8080
+# The binary probes itself: no curl needed in the image.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["parindex", "healthcheck", "--url", "http://127.0.0.1:8080/health/ready"]
+CMD ["parindex", "serve"]

@@ -1,0 +1,217 @@
+//! `Json<T>`: the request-body extractor of every handler.
+//!
+//! Unlike `actix_web::web::Json` it reports *where* a body is wrong: a syntax error is a
+//! 400 `malformed_json`; a well-formed document of the wrong shape (missing, unknown or
+//! mistyped field, unknown enum value) is a 422 naming the field path, e.g.
+//! `entries[2].count`. Wrong content types are 415 and bodies over the limit 413.
+
+use crate::error::{ApiError, FieldError};
+use actix_web::dev::Payload;
+use actix_web::web::BytesMut;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, http::header};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+/// The largest request body accepted, shared as app data (`PARINDEX_MAX_BODY_BYTES`).
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimit(pub usize);
+
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// True when the request says its body is JSON (`application/json` or `…+json`).
+pub fn is_json_content_type(req: &HttpRequest) -> bool {
+    match req.mime_type() {
+        Ok(Some(mime)) => {
+            mime.type_() == "application"
+                && (mime.subtype() == "json" || mime.suffix().map(|s| s.as_str()) == Some("json"))
+        }
+        _ => false,
+    }
+}
+
+/// Reads the whole body, refusing it as soon as it grows past `limit`.
+pub async fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    limit: usize,
+) -> Result<BytesMut, ApiError> {
+    if let Some(len) = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        && len > limit
+    {
+        return Err(ApiError::payload_too_large(limit));
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request(
+                "unreadable_body",
+                format!("the request body could not be read: {e}"),
+            )
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::payload_too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Deserialises a JSON document, mapping serde errors to problems with field paths.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request(
+            "malformed_json",
+            "the request body is empty; a JSON document is expected",
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        json_error(&path, &inner)
+    })?;
+    de.end().map_err(|e| json_error(".", &e))?;
+    Ok(value)
+}
+
+fn json_error(path: &str, err: &serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    match err.classify() {
+        Category::Data => {
+            let field = if path == "." || path.is_empty() {
+                "body".to_string()
+            } else {
+                path.to_string()
+            };
+            // serde appends " at line X column Y": useful for syntax errors, noise here.
+            let message = strip_position(&err.to_string());
+            let code = if message.starts_with("unknown field") {
+                "unknown_field"
+            } else if message.starts_with("missing field") {
+                "required"
+            } else if message.starts_with("unknown variant") {
+                "unknown_value"
+            } else {
+                "invalid_type"
+            };
+            ApiError::validation(vec![FieldError::new(field, code, message)])
+        }
+        Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(
+            "malformed_json",
+            format!("the request body is not valid JSON: {err}"),
+        ),
+    }
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json_content_type(&req) {
+                return Err(ApiError::unsupported_media_type(
+                    "the request body must be sent with Content-Type: application/json",
+                ));
+            }
+            let limit = req
+                .app_data::<BodyLimit>()
+                .map(|l| l.0)
+                .unwrap_or(crate::config::DEFAULT_MAX_BODY_BYTES);
+            let body = read_body(&req, &mut payload, limit).await?;
+            parse_json(&body).map(Json)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        items: Vec<Item>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Item {
+        count: u32,
+    }
+
+    #[test]
+    fn syntax_errors_are_400() {
+        let e = parse_json::<Body>(b"{\"name\": ").unwrap_err();
+        assert_eq!(e.status().as_u16(), 400);
+        assert_eq!(e.code(), "malformed_json");
+    }
+
+    #[test]
+    fn shape_errors_are_422_with_the_field_path() {
+        let e =
+            parse_json::<Body>(br#"{"name":"a","items":[{"count":1},{"count":"x"}]}"#).unwrap_err();
+        assert_eq!(e.status().as_u16(), 422);
+        assert_eq!(e.field_errors()[0].field, "items[1].count");
+        assert_eq!(e.field_errors()[0].code, "invalid_type");
+
+        let e = parse_json::<Body>(br#"{"name":"a","items":[],"extra":1}"#).unwrap_err();
+        assert_eq!(e.field_errors()[0].code, "unknown_field");
+
+        let e = parse_json::<Body>(br#"{"items":[]}"#).unwrap_err();
+        assert_eq!(e.field_errors()[0].code, "required");
+    }
+
+    #[test]
+    fn trailing_garbage_and_empty_bodies_are_400() {
+        assert_eq!(
+            parse_json::<Body>(br#"{"name":"a","items":[]} x"#)
+                .unwrap_err()
+                .status()
+                .as_u16(),
+            400
+        );
+        assert_eq!(
+            parse_json::<Body>(b"  ").unwrap_err().status().as_u16(),
+            400
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let deep = "[".repeat(100_000);
+        let e = parse_json::<serde_json::Value>(deep.as_bytes()).unwrap_err();
+        assert_eq!(e.status().as_u16(), 400);
+    }
+}

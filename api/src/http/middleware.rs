@@ -1,0 +1,82 @@
+//! The one middleware every request passes: a request id (taken from `X-Request-Id` when
+//! sane, else generated) echoed on the response and carried by every log line, security
+//! headers, and one structured access-log line with method, path, status and latency.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage};
+use std::time::Instant;
+use tracing::Instrument;
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The id of the current request, available to handlers through request extensions.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// Accepts a client's request id only if it is short and plain, so it cannot inject
+/// anything into logs; otherwise makes a new one.
+fn request_id_of(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
+}
+
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    let request_id = request_id_of(&req);
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let method = req.method().to_string();
+    let path = req.path().to_string();
+    let span = tracing::info_span!("request", request_id = %request_id);
+
+    let result = next.call(req).instrument(span.clone()).await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let _entered = span.enter();
+    match result {
+        Ok(mut response) => {
+            let status = response.status().as_u16();
+            let headers = response.headers_mut();
+            if let Ok(value) = HeaderValue::from_str(&request_id) {
+                headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+            }
+            headers.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+            headers.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
+            if path.starts_with("/api/") && !headers.contains_key(header::CACHE_CONTROL) {
+                // Scores and personal data must not linger in shared caches.
+                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            }
+            if status >= 500 {
+                tracing::error!(%method, %path, status, latency_ms, "request");
+            } else {
+                tracing::info!(%method, %path, status, latency_ms, "request");
+            }
+            Ok(response)
+        }
+        Err(err) => {
+            let status = err.as_response_error().status_code().as_u16();
+            tracing::warn!(%method, %path, status, latency_ms, error = %err, "request");
+            Err(err)
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! parindex: the yearly administrative-reform (PAR) index of Vietnamese communes.
+//!
+//! `startup` builds the HTTP server from a `Config`; `routes` holds thin handlers,
+//! `services` the business rules, `scoring` the pure scoring and ranking code.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

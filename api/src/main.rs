@@ -1,0 +1,144 @@
+//! `parindex`: config → telemetry → app → run, plus a few administrative subcommands.
+
+use clap::{Parser, Subcommand};
+use parindex_api::config::Config;
+use parindex_api::startup::Application;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "parindex",
+    version,
+    about = "The PAR index (chỉ số CCHC) service"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (the default when no subcommand is given).
+    Serve,
+    /// Print the OpenAPI document, or write it to a file.
+    Openapi {
+        /// Where to write it, e.g. openapi/openapi.json; stdout when omitted.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Probe a running server's readiness (for container health checks); exit 0 when ready.
+    Healthcheck {
+        #[arg(long, default_value = "http://127.0.0.1:8080/health/ready")]
+        url: String,
+    },
+}
+
+fn main() -> ExitCode {
+    // A missing .env is normal; a malformed one is worth saying.
+    if let Err(e) = dotenvy::dotenv() {
+        if !e.not_found() {
+            eprintln!("ignoring .env: {e}");
+        }
+    }
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Openapi { output } => write_openapi(output),
+        Command::Healthcheck { url } => healthcheck(&url),
+        Command::Serve => {
+            let config = match Config::from_env() {
+                Ok(config) => config,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(2);
+                }
+            };
+            parindex_api::telemetry::init(config.log_format);
+            run_async(serve(config))
+        }
+    }
+}
+
+fn run_async(fut: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+    let result = actix_web::rt::System::new().block_on(fut);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let app = Application::build(config.clone()).await?;
+    tracing::info!(
+        addr = %config.addr,
+        port = app.port(),
+        database = %parindex_api::config::redact_url(&config.database_url),
+        "parindex listening; API docs at /swagger-ui/"
+    );
+    app.run().await?;
+    tracing::info!("parindex stopped");
+    Ok(())
+}
+
+fn write_openapi(output: Option<PathBuf>) -> ExitCode {
+    let json = parindex_api::openapi::spec_json();
+    match output {
+        None => {
+            print!("{json}");
+            ExitCode::SUCCESS
+        }
+        Some(path) => match std::fs::write(&path, json) {
+            Ok(()) => {
+                eprintln!("wrote {}", path.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("cannot write {}: {e}", path.display());
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+/// A minimal HTTP/1.0 GET over std's TcpStream: the container image needs no curl.
+fn healthcheck(url: &str) -> ExitCode {
+    use std::io::{Read, Write};
+    use std::net::{TcpStream, ToSocketAddrs};
+    use std::time::Duration;
+
+    let Some(rest) = url.strip_prefix("http://") else {
+        eprintln!("only http:// URLs are supported");
+        return ExitCode::from(2);
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let probe = || -> std::io::Result<bool> {
+        let addr = authority
+            .to_socket_addrs()?
+            .next()
+            .ok_or_else(|| std::io::Error::other("no address"))?;
+        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(3))?;
+        stream.set_read_timeout(Some(Duration::from_secs(3)))?;
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: {authority}\r\n\r\n")?;
+        let mut head = [0u8; 16];
+        let n = stream.read(&mut head)?;
+        Ok(head[..n].starts_with(b"HTTP/1.1 200") || head[..n].starts_with(b"HTTP/1.0 200"))
+    };
+    match probe() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("{url}: not ready");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("{url}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! Liveness and readiness probes, for load balancers and orchestrators.
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct HealthStatus {
+    /// Always `ok` when the probe succeeds.
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+/// Liveness: the process is up and serving HTTP.
+#[utoipa::path(
+    tag = "health",
+    responses((status = 200, description = "The process is alive", body = HealthStatus))
+)]
+#[get("/health/live")]
+pub async fn health_live() -> HttpResponse {
+    HttpResponse::Ok().json(HealthStatus { status: "ok" })
+}
+
+/// Readiness: the database answers a trivial query.
+#[utoipa::path(
+    tag = "health",
+    responses(
+        (status = 200, description = "The database is reachable", body = HealthStatus),
+        (status = 503, description = "The database is not reachable", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+    )
+)]
+#[get("/health/ready")]
+pub async fn health_ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    crate::db::ping(&state.db).await.map_err(|e| {
+        tracing::warn!(error = %e, "readiness check failed");
+        ApiError::service_unavailable("the database is not reachable")
+    })?;
+    Ok(HttpResponse::Ok().json(HealthStatus { status: "ok" }))
+}

@@ -1,0 +1,126 @@
+//! Builds the HTTP server from a `Config`. `main` and the black-box tests build it the
+//! same way; tests bind port 0 and read the port back.
+
+use crate::config::Config;
+use crate::http::routes_table::{RouteTable, fallback};
+use crate::http::{BodyLimit, middleware::observe, path_config, query_config};
+use crate::state::AppState;
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub struct Application {
+    server: Server,
+    port: u16,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects to the database, applies pending migrations, prepares the first admin,
+    /// and binds the listener. The server starts when `run` is awaited.
+    pub async fn build(config: Config) -> Result<Application, anyhow::Error> {
+        let db = crate::db::connect(&config).await?;
+        crate::db::migrate(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
+        let listener = TcpListener::bind(config.addr)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
+        let port = listener.local_addr()?.port();
+        let state = AppState {
+            db,
+            config: Arc::new(config),
+        };
+        let server = serve(listener, state.clone())?;
+        Ok(Application {
+            server,
+            port,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT/SIGTERM, then stops accepting connections and lets in-flight
+    /// requests finish (up to `PARINDEX_SHUTDOWN_TIMEOUT_SECONDS`).
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    pub fn into_server(self) -> Server {
+        self.server
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    // Closed by default: with no configured origin no cross-origin request is allowed.
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::CONTENT_TYPE,
+            actix_web::http::header::IF_MATCH,
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            actix_web::http::header::ETAG,
+            actix_web::http::header::LOCATION,
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::CONTENT_DISPOSITION,
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+fn serve(listener: TcpListener, state: AppState) -> Result<Server, anyhow::Error> {
+    let config = state.config.clone();
+    let spec = crate::openapi::spec();
+    let routes = web::Data::new(RouteTable::from_openapi(&spec));
+    let state = web::Data::new(state);
+    let body_limit = config.max_body_bytes;
+    let origins = config.cors_allowed_origins.clone();
+
+    let mut server = HttpServer::new(move || {
+        let (app, _) = App::new()
+            .wrap(cors(&origins))
+            .wrap(from_fn(observe))
+            .app_data(state.clone())
+            .app_data(routes.clone())
+            .app_data(BodyLimit(body_limit))
+            .app_data(web::PayloadConfig::new(body_limit))
+            .app_data(path_config())
+            .app_data(query_config())
+            .into_utoipa_app()
+            .configure(crate::routes::configure)
+            .split_for_parts();
+        app.service(
+            SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", spec.clone()),
+        )
+        .default_service(web::to(fallback))
+    })
+    .listen(listener)?
+    // Slow or stalled clients cannot hold a worker: headers within 5 s, idle keep-alive 30 s.
+    .client_request_timeout(Duration::from_secs(5))
+    .client_disconnect_timeout(Duration::from_secs(2))
+    .keep_alive(Duration::from_secs(30))
+    .shutdown_timeout(config.shutdown_timeout.as_secs());
+    if let Some(workers) = config.workers {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}

@@ -1,0 +1,45 @@
+# Shared by the scripts: build the server once and start it on a free port.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# build_server [release]: builds the `parindex` binary, sets BIN.
+build_server() {
+  if [ "${1:-}" = "release" ]; then
+    cargo build --release -q -p parindex-api --manifest-path "$ROOT/Cargo.toml"
+    BIN="$ROOT/target/release/parindex"
+  else
+    cargo build -q -p parindex-api --manifest-path "$ROOT/Cargo.toml"
+    BIN="$ROOT/target/debug/parindex"
+  fi
+}
+
+# start_server WORKDIR [extra env assignments...]: starts $BIN in WORKDIR on a free port,
+# logging to WORKDIR/server.log; sets PORT, BASE, SERVER_PID; waits until /health/ready.
+start_server() {
+  local workdir="$1"; shift
+  PORT="$(free_port)"
+  BASE="http://127.0.0.1:$PORT"
+  (cd "$workdir" && exec env "$@" PARINDEX_ADDR="127.0.0.1:$PORT" "$BIN" >"$workdir/server.log" 2>&1) &
+  SERVER_PID=$!
+  for _ in $(seq 1 150); do
+    if curl -fsS "$BASE/health/ready" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      echo "server exited during start-up:" >&2; cat "$workdir/server.log" >&2; return 1
+    fi
+    sleep 0.2
+  done
+  echo "server did not become ready:" >&2; cat "$workdir/server.log" >&2; return 1
+}
+
+stop_server() {
+  if [ -n "${SERVER_PID:-}" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID"
+    wait "$SERVER_PID" || true
+  fi
+  SERVER_PID=""
+}

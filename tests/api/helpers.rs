@@ -1,0 +1,364 @@
+//! The test harness: every test gets the real HTTP server on a random port and a fresh,
+//! migrated database of its own.
+//!
+//! Each test runs on SQLite (a temporary file) and, when `TEST_DATABASE_URL` names a
+//! PostgreSQL database, again on PostgreSQL in a schema created for that test and dropped
+//! afterwards. A set but unreachable `TEST_DATABASE_URL` fails the test: nothing skips.
+
+use parindex_api::config::Config;
+use parindex_api::startup::Application;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+
+/// The JWT secret of every test server, so that tests can forge hostile tokens.
+pub const TEST_JWT_SECRET: &str = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+/// The first admin's password on every test server.
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
+#[derive(Clone, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres(String),
+}
+
+impl Backend {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// SQLite always; PostgreSQL too when `TEST_DATABASE_URL` is set. `TEST_BACKENDS`
+/// (`sqlite`, `postgres` or both, comma-separated) narrows the list, e.g. for CI's
+/// PostgreSQL pass; asking for `postgres` without `TEST_DATABASE_URL` is an error.
+pub fn backends() -> Vec<Backend> {
+    let url = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty());
+    let wanted = std::env::var("TEST_BACKENDS").unwrap_or_default();
+    let wanted: Vec<&str> = wanted
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    let mut list = Vec::new();
+    if wanted.is_empty() || wanted.contains(&"sqlite") {
+        list.push(Backend::Sqlite);
+    }
+    if wanted.contains(&"postgres") || (wanted.is_empty() && url.is_some()) {
+        let url = url.unwrap_or_else(|| {
+            panic!("TEST_BACKENDS asks for postgres but TEST_DATABASE_URL is not set")
+        });
+        list.push(Backend::Postgres(url));
+    }
+    assert!(
+        !list.is_empty(),
+        "TEST_BACKENDS={wanted:?} selects no backend"
+    );
+    list
+}
+
+/// Runs `test` once per backend, each time against a freshly spawned app.
+pub async fn on_each_backend<F, Fut>(test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for backend in backends() {
+        let app = TestApp::spawn(backend.clone()).await;
+        eprintln!("-- running on {}", backend.name());
+        test(app).await;
+    }
+}
+
+/// A fresh database, removed when dropped.
+enum Database {
+    Sqlite(PathBuf),
+    Postgres { admin_url: String, schema: String },
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        match self {
+            Database::Sqlite(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = path.clone().into_os_string();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            Database::Postgres { admin_url, schema } => {
+                let admin_url = admin_url.clone();
+                let sql = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
+                // Drop may run inside the test's runtime: use a thread with its own.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("runtime");
+                    rt.block_on(async move {
+                        if let Ok(db) = sea_orm::Database::connect(admin_url).await {
+                            use sea_orm::ConnectionTrait;
+                            let _ = db.execute_unprepared(&sql).await;
+                            let _ = db.close().await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+async fn fresh_database(backend: &Backend) -> (String, Database) {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join("parindex-tests");
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            let path = dir.join(format!("{id}.db"));
+            let url = format!("sqlite://{}?mode=rwc", path.display());
+            (url, Database::Sqlite(path))
+        }
+        Backend::Postgres(admin_url) => {
+            let schema = format!("t_{id}");
+            use sea_orm::ConnectionTrait;
+            let db = sea_orm::Database::connect(admin_url.as_str())
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("TEST_DATABASE_URL is set but PostgreSQL is not reachable: {e}")
+                });
+            db.execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
+                .await
+                .expect("create test schema");
+            let _ = db.close().await;
+            let sep = if admin_url.contains('?') { '&' } else { '?' };
+            let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
+            (
+                url,
+                Database::Postgres {
+                    admin_url: admin_url.clone(),
+                    schema,
+                },
+            )
+        }
+    }
+}
+
+/// The environment every test server starts with; `extra` overrides or adds variables.
+pub fn test_env(database_url: &str, extra: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut vars: HashMap<String, String> = [
+        ("PARINDEX_ADDR", "127.0.0.1:0"),
+        ("DATABASE_URL", database_url),
+        ("PARINDEX_JWT_SECRET", TEST_JWT_SECRET),
+        ("PARINDEX_ADMIN_PASSWORD", ADMIN_PASSWORD),
+        ("PARINDEX_WORKERS", "1"),
+        ("PARINDEX_DB_MAX_CONNECTIONS", "5"),
+        ("PARINDEX_SHUTDOWN_TIMEOUT_SECONDS", "1"),
+        // Cheap hashing keeps the suite fast; production defaults are unit-tested.
+        ("PARINDEX_ARGON2_MEMORY_KIB", "64"),
+        ("PARINDEX_ARGON2_ITERATIONS", "1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in extra {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    vars
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    pub database_url: String,
+    _database: Database,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    /// Spawns with extra environment variables (e.g. a short token lifetime).
+    pub async fn spawn_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+        if std::env::var("TEST_LOG").is_ok() {
+            parindex_api::telemetry::init(parindex_api::config::LogFormat::Text);
+        }
+        let (database_url, database) = fresh_database(&backend).await;
+        let config = Config::from_map(&test_env(&database_url, extra)).expect("test config");
+        let app = Application::build(config)
+            .await
+            .unwrap_or_else(|e| panic!("app failed to start on {}: {e:#}", backend.name()));
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        TestApp {
+            address,
+            client,
+            backend,
+            database_url,
+            _database: database,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// A request builder with the bearer token set when given.
+    pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let mut rb = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            rb = rb.bearer_auth(token);
+        }
+        rb
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        Resp::read(self.request(Method::GET, path, Some(token)).send().await).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Resp {
+        Resp::read(self.request(Method::DELETE, path, Some(token)).send().await).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Resp {
+        Resp::read(
+            self.request(Method::POST, path, Some(token))
+                .json(body)
+                .send()
+                .await,
+        )
+        .await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: &Value) -> Resp {
+        Resp::read(
+            self.request(Method::PUT, path, Some(token))
+                .json(body)
+                .send()
+                .await,
+        )
+        .await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Resp {
+        Resp::read(
+            self.request(Method::PATCH, path, Some(token))
+                .json(body)
+                .send()
+                .await,
+        )
+        .await
+    }
+
+    /// Logs in and returns the access token; panics unless the login succeeds.
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let resp = Resp::read(
+            self.client
+                .post(self.url("/api/v1/auth/login"))
+                .json(&json!({"username": username, "password": password}))
+                .send()
+                .await,
+        )
+        .await;
+        assert_eq!(
+            resp.status,
+            StatusCode::OK,
+            "login of {username}: {}",
+            resp.text
+        );
+        resp.json["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.login("admin", ADMIN_PASSWORD).await
+    }
+}
+
+/// A response read whole: status, headers, body text and (when JSON) the parsed body.
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+    pub json: Value,
+    pub bytes: Vec<u8>,
+}
+
+impl Resp {
+    pub async fn read(result: Result<reqwest::Response, reqwest::Error>) -> Resp {
+        let response = result.expect("request failed");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body").to_vec();
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Resp {
+            status,
+            headers,
+            text,
+            json,
+            bytes,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts a problem document with this status (and code, when given).
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: Option<&str>) {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status: {}",
+            self.text
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "not a problem document: {}",
+            self.text
+        );
+        assert_eq!(self.json["status"], status, "{}", self.text);
+        assert!(self.json["detail"].as_str().is_some_and(|d| !d.is_empty()));
+        if let Some(code) = code {
+            assert_eq!(self.json["code"], code, "{}", self.text);
+        }
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status: {}",
+            self.text
+        );
+    }
+}
+
+impl std::fmt::Debug for Resp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status, self.text)
+    }
+}

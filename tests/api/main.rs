@@ -1,0 +1,10 @@
+//! Black-box tests of parindex over HTTP, one module per resource, all in ONE test binary
+//! (each extra binary is another slow link). See `helpers` for the harness.
+
+// Not every helper is used by every stage of the suite.
+#[allow(dead_code)]
+mod helpers;
+
+mod docs;
+mod health;
+mod http_errors;

@@ -36,10 +36,10 @@ enum Command {
 
 fn main() -> ExitCode {
     // A missing .env is normal; a malformed one is worth saying.
-    if let Err(e) = dotenvy::dotenv() {
-        if !e.not_found() {
-            eprintln!("ignoring .env: {e}");
-        }
+    if let Err(e) = dotenvy::dotenv()
+        && !e.not_found()
+    {
+        eprintln!("ignoring .env: {e}");
     }
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! Black-box tests of parindex over HTTP, one module per resource, all in ONE test binary
 //! (each extra binary is another slow link). See `helpers` for the harness.
 

@@ -10,6 +10,8 @@ pub mod error;
 pub mod http;
 pub mod openapi;
 pub mod routes;
+pub mod services;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod validation;

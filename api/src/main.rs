@@ -27,6 +27,17 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Create an admin account, or reset an existing one's password (and re-activate it).
+    ///
+    /// The password is read from standard input with --password-stdin; otherwise a random
+    /// one is generated and printed.
+    CreateAdmin {
+        #[arg(long, default_value = "admin")]
+        username: String,
+        /// Read the new password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// Probe a running server's readiness (for container health checks); exit 0 when ready.
     Healthcheck {
         #[arg(long, default_value = "http://127.0.0.1:8080/health/ready")]
@@ -45,6 +56,19 @@ fn main() -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Openapi { output } => write_openapi(output),
         Command::Healthcheck { url } => healthcheck(&url),
+        Command::CreateAdmin {
+            username,
+            password_stdin,
+        } => match Config::from_env() {
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(2)
+            }
+            Ok(config) => {
+                parindex_api::telemetry::init(config.log_format);
+                run_async(create_admin(config, username, password_stdin))
+            }
+        },
         Command::Serve => {
             let config = match Config::from_env() {
                 Ok(config) => config,
@@ -81,6 +105,34 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     );
     app.run().await?;
     tracing::info!("parindex stopped");
+    Ok(())
+}
+
+async fn create_admin(
+    config: Config,
+    username: String,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
+    use parindex_api::auth::password::PasswordHasher;
+    let (password, generated) = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        (line.trim_end_matches(['\r', '\n']).to_string(), false)
+    } else {
+        (parindex_api::auth::random_token(12), true)
+    };
+    let db = parindex_api::db::connect(&config).await?;
+    parindex_api::db::migrate(&db).await?;
+    let hasher = PasswordHasher::new(config.password_hashing)?;
+    let created =
+        parindex_api::services::accounts::create_or_reset_admin(&db, &hasher, &username, &password)
+            .await?;
+    let what = if created { "created" } else { "reset" };
+    if generated {
+        println!("{what} admin account {username:?} with password: {password}");
+    } else {
+        println!("{what} admin account {username:?}");
+    }
     Ok(())
 }
 

@@ -116,7 +116,40 @@ const SHARED_RESPONSES: &[(&str, &str)] = &[
         "ValidationFailed",
         "The body is well-formed JSON but invalid; `errors` lists each field.",
     ),
+    (
+        "PreconditionFailed",
+        "`If-Match` names an older version: the resource changed since it was read.",
+    ),
+    (
+        "Conflict",
+        "The request conflicts with the resource's current state or another record.",
+    ),
 ];
+
+/// Reusable responses for `#[utoipa::path(responses((status = 404, response = NotFound)))]`;
+/// their definitions are the shared components above.
+macro_rules! shared_response {
+    ($($name:ident),*) => {$(
+        pub struct $name;
+        impl<'s> utoipa::ToResponse<'s> for $name {
+            fn response() -> (&'s str, RefOr<Response>) {
+                let description = SHARED_RESPONSES
+                    .iter()
+                    .find(|(n, _)| *n == stringify!($name))
+                    .map(|(_, d)| *d)
+                    .unwrap_or_default();
+                (stringify!($name), RefOr::T(problem_response(description)))
+            }
+        }
+    )*};
+}
+shared_response!(
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+    Forbidden,
+    Conflict
+);
 
 fn problem_response(description: &str) -> Response {
     ResponseBuilder::new()

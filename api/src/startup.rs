@@ -1,6 +1,8 @@
 //! Builds the HTTP server from a `Config`. `main` and the black-box tests build it the
 //! same way; tests bind port 0 and read the port back.
 
+use crate::auth::jwt::JwtKeys;
+use crate::auth::password::PasswordHasher;
 use crate::config::Config;
 use crate::http::routes_table::{RouteTable, fallback};
 use crate::http::{BodyLimit, middleware::observe, path_config, query_config};
@@ -32,9 +34,15 @@ impl Application {
         let listener = TcpListener::bind(config.addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
         let port = listener.local_addr()?.port();
+        let hasher = PasswordHasher::new(config.password_hashing)?;
+        crate::services::accounts::ensure_first_admin(&db, &hasher, config.admin_password.as_ref())
+            .await?;
+        let jwt = JwtKeys::new(jwt_secret(&config).as_bytes(), config.jwt_ttl);
         let state = AppState {
             db,
             config: Arc::new(config),
+            jwt,
+            hasher,
         };
         let server = serve(listener, state.clone())?;
         Ok(Application {
@@ -60,6 +68,21 @@ impl Application {
 
     pub fn into_server(self) -> Server {
         self.server
+    }
+}
+
+/// The configured secret, or a random one (with a warning: tokens then die with the process
+/// and cannot be shared by replicas).
+fn jwt_secret(config: &Config) -> String {
+    match &config.jwt_secret {
+        Some(secret) => secret.expose().to_string(),
+        None => {
+            tracing::warn!(
+                "PARINDEX_JWT_SECRET is not set: using a random secret; tokens will not survive \
+                 a restart and replicas cannot share them"
+            );
+            crate::auth::random_token(32)
+        }
     }
 }
 

@@ -1,5 +1,8 @@
-//! What every handler shares: the database pool and the parsed configuration.
+//! What every handler shares: the database pool, the configuration, token keys and the
+//! password hasher.
 
+use crate::auth::jwt::JwtKeys;
+use crate::auth::password::PasswordHasher;
 use crate::config::Config;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -8,4 +11,6 @@ use std::sync::Arc;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
+    pub jwt: JwtKeys,
+    pub hasher: PasswordHasher,
 }

@@ -1,1 +1,12 @@
+//! sea-orm entities of parindex, one module per table.
+//!
+//! Scores are stored as integer hundredths (`*_x100` columns): SQL sums are then exact
+//! on both databases (SQLite has no decimal type: its DECIMAL columns are binary floats).
+//! The API converts them to and from `rust_decimal::Decimal` with two places.
+//! JSON-shaped values (criterion methods, inputs, evidence) are stored as JSON text.
 
+pub mod audit_event;
+pub mod login_failure;
+pub mod staff;
+pub mod unit;
+pub mod user;

@@ -6,6 +6,7 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod auth;
 mod docs;
 mod health;
 mod http_errors;

@@ -96,13 +96,19 @@ fn json_error(path: &str, err: &serde_json::Error) -> ApiError {
     use serde_json::error::Category;
     match err.classify() {
         Category::Data => {
-            let field = if path == "." || path.is_empty() {
-                "body".to_string()
-            } else {
-                path.to_string()
-            };
             // serde appends " at line X column Y": useful for syntax errors, noise here.
             let message = strip_position(&err.to_string());
+            let root = path == "." || path.is_empty();
+            // A missing field is reported at its parent: name the field itself.
+            let missing = message
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split('`').next());
+            let field = match (root, missing) {
+                (true, Some(name)) => name.to_string(),
+                (false, Some(name)) => format!("{path}.{name}"),
+                (true, None) => "body".to_string(),
+                (false, None) => path.to_string(),
+            };
             let code = if message.starts_with("unknown field") {
                 "unknown_field"
             } else if message.starts_with("missing field") {
@@ -191,6 +197,9 @@ mod tests {
 
         let e = parse_json::<Body>(br#"{"items":[]}"#).unwrap_err();
         assert_eq!(e.field_errors()[0].code, "required");
+        assert_eq!(e.field_errors()[0].field, "name");
+        let e = parse_json::<Body>(br#"{"name":"a","items":[{}]}"#).unwrap_err();
+        assert_eq!(e.field_errors()[0].field, "items[0].count");
     }
 
     #[test]

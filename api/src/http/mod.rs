@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every route: body/path/query extractors that fail with
 //! problem documents, the 404/405 fallback, and the per-request middleware.
 
+pub mod etag;
 pub mod json;
 pub mod middleware;
 pub mod routes_table;

@@ -1,7 +1,11 @@
 //! One module per resource: thin handlers and their request/response types.
 
+pub mod auth;
 pub mod health;
+pub mod users;
 
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 /// Registers every route. Only `.service(handler)` registrations reach the OpenAPI
@@ -12,4 +16,18 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(scope::scope("/api/v1").configure(api_v1));
 }
 
-fn api_v1(_cfg: &mut ServiceConfig) {}
+fn api_v1(cfg: &mut ServiceConfig) {
+    auth::configure(cfg);
+    users::configure(cfg);
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// The page number, from 1.
+    pub page: u64,
+    pub per_page: u64,
+    /// How many items all pages hold together.
+    pub total: u64,
+}

@@ -1,0 +1,245 @@
+//! The access policy, in one place: which role may do what to which unit.
+//!
+//! Handlers call `authorize(principal, action, unit)` with the unit the resource belongs
+//! to; nothing else in the code base decides access. Scopes are unit subtrees:
+//! - `admin`: everything;
+//! - `district_appraiser`: its unit's subtree (frameworks, appraisals, rankings, publication);
+//! - `unit_officer`: its own unit only (self-assessments, evidence, staff, remediation) and,
+//!   once published, its results and its parent's ranking;
+//! - `viewer`: read-only over its subtree; published results only.
+
+use super::{Principal, Role, UnitRef};
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Create, change, deactivate accounts.
+    ManageUsers,
+    /// Read a unit's record (its subtree, or one of the caller's own ancestors).
+    ReadUnit,
+    /// Create or change units below the target (the target is the parent or the unit).
+    ManageUnits,
+    /// Add or change the officers of a unit.
+    ManageStaff,
+    /// Read a framework owned by the target unit.
+    ReadFramework,
+    /// Create, edit, publish, copy a framework owned by the target unit.
+    ManageFrameworks,
+    /// Read a unit's self-assessment and appraisal.
+    ReadAssessment,
+    /// Open, fill, submit, withdraw the unit's own self-assessment.
+    EditSelfAssessment,
+    /// Enter appraisal scores, return, add bonus, finalize; extend deadlines.
+    Appraise,
+    /// Reopen a finalized appraisal.
+    ReopenAppraisal,
+    /// Publish a year's results of the units under the target.
+    Publish,
+    /// Read a unit's index and details (`published`: are its results published?).
+    ReadResults { published: bool },
+    /// Read the ranking of the units under the target parent.
+    ReadRanking { published: bool },
+    /// Read a unit's remediation plan.
+    ReadRemediation,
+    /// Create a remediation plan from the unit's appraisal.
+    CreateRemediation,
+    /// Edit items of the unit's plan and report progress.
+    ManageRemediation,
+    /// Comment on the progress of the unit's plan.
+    CommentRemediation,
+    /// Read the audit trail of the unit.
+    ReadAudit,
+}
+
+fn within(principal: &Principal, unit: &UnitRef) -> bool {
+    principal
+        .unit
+        .as_ref()
+        .is_some_and(|own| unit.is_within(own))
+}
+
+fn own(principal: &Principal, unit: &UnitRef) -> bool {
+    principal.unit.as_ref().is_some_and(|own| own.id == unit.id)
+}
+
+/// The caller's own unit is inside `unit` (e.g. a commune officer reading its district).
+fn beneath(principal: &Principal, unit: &UnitRef) -> bool {
+    principal
+        .unit
+        .as_ref()
+        .is_some_and(|own| own.is_within(unit))
+}
+
+/// Whether `principal` may do `action` on (the data of) `unit`.
+pub fn allows(principal: &Principal, action: Action, unit: &UnitRef) -> bool {
+    use Action::*;
+    use Role::*;
+    if principal.role == Admin {
+        return true;
+    }
+    let role = principal.role;
+    match action {
+        ManageUsers | ReopenAppraisal => false,
+        ReadUnit | ReadFramework => within(principal, unit) || beneath(principal, unit),
+        ManageUnits | ManageFrameworks | Appraise | Publish | ReadAudit => {
+            role == DistrictAppraiser && within(principal, unit)
+        }
+        ManageStaff => match role {
+            DistrictAppraiser => within(principal, unit),
+            UnitOfficer => own(principal, unit),
+            _ => false,
+        },
+        ReadAssessment | ReadRemediation => match role {
+            DistrictAppraiser | Viewer => within(principal, unit),
+            UnitOfficer => own(principal, unit),
+            Admin => true,
+        },
+        EditSelfAssessment | ManageRemediation => role == UnitOfficer && own(principal, unit),
+        CreateRemediation | CommentRemediation => match role {
+            DistrictAppraiser => within(principal, unit),
+            UnitOfficer => own(principal, unit),
+            _ => false,
+        },
+        ReadResults { published } => match role {
+            DistrictAppraiser => within(principal, unit),
+            Viewer => published && within(principal, unit),
+            UnitOfficer => published && own(principal, unit),
+            Admin => true,
+        },
+        ReadRanking { published } => match role {
+            DistrictAppraiser => within(principal, unit),
+            Viewer | UnitOfficer => {
+                published && (within(principal, unit) || beneath(principal, unit))
+            }
+            Admin => true,
+        },
+    }
+}
+
+/// `allows`, as a 403 problem saying what was refused.
+pub fn authorize(principal: &Principal, action: Action, unit: &UnitRef) -> ApiResult<()> {
+    if allows(principal, action, unit) {
+        return Ok(());
+    }
+    let detail = match action {
+        Action::ReadResults { published: false } | Action::ReadRanking { published: false }
+            if matches!(principal.role, Role::UnitOfficer | Role::Viewer) =>
+        {
+            "these results are not published yet".to_string()
+        }
+        _ => format!(
+            "a {} of this account's unit may not do this ({action:?}) on unit {}",
+            principal.role.as_str(),
+            unit.id
+        ),
+    };
+    Err(ApiError::forbidden(detail))
+}
+
+/// For operations with no unit (e.g. managing accounts): admins only.
+pub fn require_admin(principal: &Principal) -> ApiResult<()> {
+    if principal.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("only an admin may do this"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Action::*;
+
+    fn unit(id: i64, path: &str) -> UnitRef {
+        UnitRef {
+            id,
+            path: path.to_string(),
+        }
+    }
+
+    fn who(role: Role, own: Option<UnitRef>) -> Principal {
+        Principal {
+            user_id: 1,
+            username: "u".into(),
+            role,
+            unit: own,
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn scopes_follow_the_unit_tree() {
+        let province = unit(1, "/1/");
+        let district = unit(5, "/1/5/");
+        let commune_a = unit(23, "/1/5/23/");
+        let commune_b = unit(24, "/1/5/24/");
+        let other_district = unit(6, "/1/6/");
+
+        let appraiser = who(Role::DistrictAppraiser, Some(district.clone()));
+        assert!(allows(&appraiser, Appraise, &commune_a));
+        assert!(allows(&appraiser, Publish, &district));
+        assert!(!allows(&appraiser, Appraise, &other_district));
+        assert!(!allows(&appraiser, EditSelfAssessment, &commune_a));
+        assert!(!allows(&appraiser, ManageUsers, &district));
+        assert!(
+            allows(&appraiser, ReadFramework, &province),
+            "reads what is above it"
+        );
+
+        let officer = who(Role::UnitOfficer, Some(commune_a.clone()));
+        assert!(allows(&officer, EditSelfAssessment, &commune_a));
+        assert!(!allows(&officer, EditSelfAssessment, &commune_b));
+        assert!(!allows(&officer, ReadAssessment, &commune_b));
+        assert!(!allows(&officer, Appraise, &commune_a));
+        assert!(allows(&officer, ReadFramework, &district));
+        assert!(!allows(
+            &officer,
+            ReadResults { published: false },
+            &commune_a
+        ));
+        assert!(allows(
+            &officer,
+            ReadResults { published: true },
+            &commune_a
+        ));
+        assert!(!allows(
+            &officer,
+            ReadResults { published: true },
+            &commune_b
+        ));
+        assert!(allows(&officer, ReadRanking { published: true }, &district));
+        assert!(!allows(
+            &officer,
+            ReadRanking { published: false },
+            &district
+        ));
+        assert!(!allows(
+            &officer,
+            ReadRanking { published: true },
+            &other_district
+        ));
+
+        let viewer = who(Role::Viewer, Some(district.clone()));
+        assert!(allows(&viewer, ReadAssessment, &commune_b));
+        assert!(!allows(&viewer, EditSelfAssessment, &commune_b));
+        assert!(!allows(&viewer, ManageStaff, &commune_b));
+
+        let admin = who(Role::Admin, None);
+        assert!(allows(&admin, ReopenAppraisal, &commune_b));
+        assert!(allows(&admin, ManageUsers, &province));
+    }
+
+    #[test]
+    fn refusals_are_403_problems() {
+        let officer = who(Role::UnitOfficer, Some(unit(23, "/1/5/23/")));
+        let e = authorize(
+            &officer,
+            ReadResults { published: false },
+            &unit(23, "/1/5/23/"),
+        )
+        .unwrap_err();
+        assert_eq!(e.status().as_u16(), 403);
+        assert!(e.detail().contains("not published"));
+        assert_eq!(require_admin(&officer).unwrap_err().status().as_u16(), 403);
+    }
+}

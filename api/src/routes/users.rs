@@ -1,0 +1,291 @@
+//! User administration (admins only).
+
+use super::Page;
+use crate::auth::policy::require_admin;
+use crate::auth::{Principal, Role};
+use crate::error::ApiResult;
+use crate::http::Json;
+use crate::http::etag::{IfMatch, etag};
+use crate::services::accounts::{self, NewUser, UserFilter, UserPatch};
+use crate::state::AppState;
+use crate::validation::PageParams;
+use actix_web::http::header;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use entity::user;
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_user)
+        .service(list_users)
+        .service(get_user)
+        .service(update_user)
+        .service(deactivate_user);
+}
+
+/// An account as clients see it (never its password hash).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct UserResponse {
+    pub id: i64,
+    pub username: String,
+    pub full_name: String,
+    pub role: Role,
+    /// The unit whose subtree the account works on; null only for admins.
+    pub unit_id: Option<i64>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&user::Model> for UserResponse {
+    fn from(u: &user::Model) -> Self {
+        UserResponse {
+            id: u.id,
+            username: u.username.clone(),
+            full_name: u.full_name.clone(),
+            role: Role::parse(&u.role).unwrap_or(Role::Viewer),
+            unit_id: u.unit_id,
+            active: u.active,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+/// 200 with the user and its ETag.
+pub fn user_response(u: &user::Model) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, etag("user", u.id, u.version)))
+        .json(UserResponse::from(u))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    /// 3-64 characters: a-z, digits, '.', '_', '-', '@'; case-insensitive.
+    #[schema(example = "vinhlong.vp")]
+    pub username: String,
+    /// At least 12 characters.
+    pub password: String,
+    #[schema(example = "Nguyễn Thị Liên")]
+    pub full_name: String,
+    pub role: Role,
+    /// Required for every role but `admin`.
+    pub unit_id: Option<i64>,
+}
+
+/// Create an account.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer_auth" = [])),
+    request_body = CreateUserRequest,
+    responses(
+        (status = 201, description = "Created", body = UserResponse,
+            headers(("Location" = String), ("ETag" = String))),
+        (status = 409, description = "The username is taken", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+    )
+)]
+#[post("/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: Json<CreateUserRequest>,
+) -> ApiResult<HttpResponse> {
+    require_admin(&principal)?;
+    let body = body.into_inner();
+    let created = accounts::create_user(
+        &state,
+        &principal,
+        NewUser {
+            username: body.username,
+            password: body.password,
+            full_name: body.full_name,
+            role: body.role,
+            unit_id: body.unit_id,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/users/{}", created.id)))
+        .insert_header((header::ETAG, etag("user", created.id, created.version)))
+        .json(UserResponse::from(&created)))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserListQuery {
+    /// Page number, from 1.
+    #[param(minimum = 1)]
+    pub page: Option<u64>,
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u64>,
+    pub role: Option<Role>,
+    pub unit_id: Option<i64>,
+    pub active: Option<bool>,
+    /// Part of the username or full name.
+    pub q: Option<String>,
+}
+
+/// List accounts, filtered and paginated.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer_auth" = [])),
+    params(UserListQuery),
+    responses((status = 200, description = "One page of accounts", body = Page<UserResponse>))
+)]
+#[get("/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<UserListQuery>,
+) -> ApiResult<HttpResponse> {
+    require_admin(&principal)?;
+    let query = query.into_inner();
+    let (page, per_page) = PageParams {
+        page: query.page,
+        per_page: query.per_page,
+    }
+    .resolve()?;
+    let (items, total) = accounts::list_users(
+        &state.db,
+        UserFilter {
+            role: query.role,
+            unit_id: query.unit_id,
+            active: query.active,
+            q: query.q,
+        },
+        page,
+        per_page,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page {
+        items: items.iter().map(UserResponse::from).collect::<Vec<_>>(),
+        page,
+        per_page,
+        total,
+    }))
+}
+
+/// Read an account.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The account", body = UserResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/users/{id}")]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    require_admin(&principal)?;
+    let user = accounts::get_user(&state.db, id.into_inner()).await?;
+    Ok(user_response(&user))
+}
+
+/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn explicit_null<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    pub full_name: Option<String>,
+    pub role: Option<Role>,
+    /// A unit id, or `null` to detach an admin from any unit.
+    #[serde(default, deserialize_with = "explicit_null")]
+    #[schema(value_type = Option<i64>)]
+    pub unit_id: Option<Option<i64>>,
+    /// `false` deactivates the account: its tokens stop working at once.
+    pub active: Option<bool>,
+    /// Resets the password (at least 12 characters); the account's tokens stop working.
+    pub password: Option<String>,
+}
+
+/// Change an account: name, role, unit, active flag, or reset its password.
+///
+/// Send the `ETag` of your read as `If-Match` to be sure you change what you saw (412 when
+/// it changed since). The last active admin cannot be demoted or deactivated (409).
+#[utoipa::path(
+    tag = "users",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = i64, Path, description = "User id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being changed"),
+    ),
+    request_body = UpdateUserRequest,
+    responses(
+        (status = 200, description = "Changed", body = UserResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, description = "It is the last active admin", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
+#[patch("/users/{id}")]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Json<UpdateUserRequest>,
+) -> ApiResult<HttpResponse> {
+    require_admin(&principal)?;
+    let body = body.into_inner();
+    let updated = accounts::update_user(
+        &state,
+        &principal,
+        id.into_inner(),
+        UserPatch {
+            full_name: body.full_name,
+            role: body.role,
+            unit_id: body.unit_id,
+            active: body.active,
+            password: body.password,
+        },
+        &if_match,
+    )
+    .await?;
+    Ok(user_response(&updated))
+}
+
+/// Deactivate an account (it is kept, for the audit trail); its tokens stop working.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = i64, Path, description = "User id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being changed"),
+    ),
+    responses(
+        (status = 200, description = "Deactivated", body = UserResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, description = "It is the last active admin", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
+#[delete("/users/{id}")]
+pub async fn deactivate_user(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    require_admin(&principal)?;
+    let updated = accounts::deactivate_user(&state, &principal, id.into_inner(), &if_match).await?;
+    Ok(user_response(&updated))
+}

@@ -1,0 +1,635 @@
+//! Accounts: login with throttling, the first admin, and user administration.
+
+use super::audit::{self, Change};
+use super::{now, sql};
+use crate::auth::password::{self, PasswordHasher};
+use crate::auth::{Principal, Role, random_token};
+use crate::config::{LoginThrottle, Secret};
+use crate::error::{ApiError, ApiResult, Violations};
+use crate::http::etag::{IfMatch, stale};
+use crate::state::AppState;
+use entity::{login_failure, unit, user};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr,
+};
+use serde_json::json;
+
+pub const USERNAME_MAX: usize = 64;
+
+/// What the bearer-token extractor needs about an account, in one query.
+#[derive(Debug, FromQueryResult)]
+pub struct AccountRow {
+    pub id: i64,
+    pub username: String,
+    pub role: String,
+    pub unit_id: Option<i64>,
+    pub unit_path: Option<String>,
+    pub active: bool,
+    pub token_version: i32,
+}
+
+pub async fn load_principal(db: &DatabaseConnection, id: i64) -> Result<Option<AccountRow>, DbErr> {
+    AccountRow::find_by_statement(sql(
+        db,
+        "SELECT u.id, u.username, u.role, u.unit_id, n.path AS unit_path, u.active, u.token_version \
+         FROM users u LEFT JOIN units n ON n.id = u.unit_id WHERE u.id = $1",
+        vec![id.into()],
+    ))
+    .one(db)
+    .await
+}
+
+/// Usernames are case-insensitive: stored and compared in lower case.
+pub fn normalise_username(username: &str) -> String {
+    username.trim().to_lowercase()
+}
+
+fn check_username(v: &mut Violations, username: &str) {
+    let ok_chars = username
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-@".contains(c));
+    if username.len() < 3 || username.len() > USERNAME_MAX || !ok_chars {
+        v.add(
+            "username",
+            "invalid_format",
+            format!("3 to {USERNAME_MAX} characters: letters a-z, digits, '.', '_', '-', '@'"),
+        );
+    }
+}
+
+fn check_password(v: &mut Violations, field: &str, password: &str) {
+    if let Err(reason) = password::check_policy(password) {
+        v.add(field, "weak_password", reason);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Login
+
+fn invalid_credentials() -> ApiError {
+    ApiError::unauthorized("invalid username or password")
+}
+
+/// Refuses with 429 when `key` (a username or an address) has failed too often lately.
+async fn check_throttle(
+    db: &DatabaseConnection,
+    column: login_failure::Column,
+    key: &str,
+    max: u32,
+    throttle: &LoginThrottle,
+) -> ApiResult<()> {
+    let since = now() - chrono::Duration::from_std(throttle.window).unwrap_or_default();
+    let recent = login_failure::Entity::find()
+        .filter(column.eq(key))
+        .filter(login_failure::Column::At.gt(since))
+        .order_by_asc(login_failure::Column::At)
+        .all(db)
+        .await?;
+    if recent.len() as u64 >= u64::from(max) {
+        // Retry once the oldest counted failure leaves the window.
+        let oldest = recent.first().map(|f| f.at).unwrap_or_else(now);
+        let retry_after = (oldest + chrono::Duration::from_std(throttle.window).unwrap_or_default()
+            - now())
+        .num_seconds()
+        .max(1) as u64;
+        return Err(ApiError::too_many_requests(
+            "too many failed logins; wait before trying again",
+            retry_after,
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the password (always spending one Argon2 verification, even for unknown or
+/// inactive users) and issues a token. Failures are counted per username and per address.
+pub async fn login(
+    state: &AppState,
+    username: &str,
+    password: String,
+    client_ip: &str,
+) -> ApiResult<(String, u64)> {
+    let db = &state.db;
+    let throttle = &state.config.login_throttle;
+    let username = normalise_username(username);
+    if username.len() > USERNAME_MAX || password.chars().count() > password::MAX_PASSWORD_CHARS {
+        return Err(invalid_credentials());
+    }
+    check_throttle(
+        db,
+        login_failure::Column::Username,
+        &username,
+        throttle.max_failures_per_username,
+        throttle,
+    )
+    .await?;
+    check_throttle(
+        db,
+        login_failure::Column::Ip,
+        client_ip,
+        throttle.max_failures_per_ip,
+        throttle,
+    )
+    .await?;
+
+    let account = user::Entity::find()
+        .filter(user::Column::Username.eq(&username))
+        .one(db)
+        .await?;
+    let hash = account
+        .as_ref()
+        .filter(|u| u.active)
+        .map(|u| u.password_hash.clone());
+    let verified = state.hasher.verify(password, hash).await?;
+    let account = match account {
+        Some(account) if verified => account,
+        _ => {
+            login_failure::ActiveModel {
+                username: Set(username.clone()),
+                ip: Set(client_ip.to_string()),
+                at: Set(now()),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+            // Keep the table small: failures older than the window no longer count.
+            let horizon = now()
+                - chrono::Duration::from_std(throttle.window).unwrap_or_default()
+                - chrono::Duration::hours(1);
+            login_failure::Entity::delete_many()
+                .filter(login_failure::Column::At.lt(horizon))
+                .exec(db)
+                .await?;
+            return Err(invalid_credentials());
+        }
+    };
+    login_failure::Entity::delete_many()
+        .filter(login_failure::Column::Username.eq(&username))
+        .exec(db)
+        .await?;
+    let token = state.jwt.issue(
+        account.id,
+        &account.role,
+        account.unit_id,
+        account.token_version,
+    )?;
+    Ok((token, state.jwt.ttl().as_secs()))
+}
+
+// ---------------------------------------------------------------------------------------
+// The first admin
+
+pub const FIRST_ADMIN: &str = "admin";
+
+/// On an empty database, creates `admin` with `PARINDEX_ADMIN_PASSWORD`, or with a random
+/// password printed once to the log.
+pub async fn ensure_first_admin(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    configured: Option<&Secret>,
+) -> Result<(), anyhow::Error> {
+    if user::Entity::find().count(db).await? > 0 {
+        return Ok(());
+    }
+    let (password, generated) = match configured {
+        Some(p) => (p.expose().to_string(), false),
+        None => (random_token(12), true),
+    };
+    let hash = hasher
+        .hash(password.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let t = now();
+    let inserted = user::ActiveModel {
+        username: Set(FIRST_ADMIN.to_string()),
+        password_hash: Set(hash),
+        full_name: Set("Administrator".to_string()),
+        role: Set(Role::Admin.as_str().to_string()),
+        unit_id: Set(None),
+        active: Set(true),
+        token_version: Set(0),
+        version: Set(1),
+        created_at: Set(t),
+        updated_at: Set(t),
+        ..Default::default()
+    }
+    .insert(db)
+    .await;
+    match inserted {
+        Ok(_) if generated => tracing::warn!(
+            "created the first admin account `{FIRST_ADMIN}` with the random password {password} \
+             (shown only this once: log in and change it with POST /api/v1/auth/password, \
+             or set PARINDEX_ADMIN_PASSWORD before the first start)"
+        ),
+        Ok(_) => tracing::info!(
+            "created the first admin account `{FIRST_ADMIN}` with PARINDEX_ADMIN_PASSWORD"
+        ),
+        // Another replica starting at the same moment created it first.
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
+}
+
+/// `parindex create-admin`: creates the admin account, or resets its password, role and
+/// active flag, invalidating its existing tokens.
+pub async fn create_or_reset_admin(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    username: &str,
+    new_password: &str,
+) -> Result<bool, anyhow::Error> {
+    let username = normalise_username(username);
+    let mut v = Violations::new();
+    check_username(&mut v, &username);
+    check_password(&mut v, "password", new_password);
+    if let Err(e) = v.into_result() {
+        let errors = e
+            .field_errors()
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        anyhow::bail!("{errors}");
+    }
+    let hash = hasher
+        .hash(new_password.to_string())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let actor = Principal::system("cli:create-admin");
+    let txn = crate::db::begin_write(db).await?;
+    let existing = user::Entity::find()
+        .filter(user::Column::Username.eq(&username))
+        .one(&txn)
+        .await?;
+    let t = now();
+    let created = match existing {
+        Some(u) => {
+            let mut am: user::ActiveModel = u.clone().into();
+            am.password_hash = Set(hash);
+            am.role = Set(Role::Admin.as_str().to_string());
+            am.active = Set(true);
+            am.token_version = Set(u.token_version + 1);
+            am.version = Set(u.version + 1);
+            am.updated_at = Set(t);
+            let updated = am.update(&txn).await?;
+            record_user_change(&txn, &actor, &updated, "reset_admin", Some(&u)).await?;
+            false
+        }
+        None => {
+            let created = user::ActiveModel {
+                username: Set(username.clone()),
+                password_hash: Set(hash),
+                full_name: Set("Administrator".to_string()),
+                role: Set(Role::Admin.as_str().to_string()),
+                unit_id: Set(None),
+                active: Set(true),
+                token_version: Set(0),
+                version: Set(1),
+                created_at: Set(t),
+                updated_at: Set(t),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            record_user_change(&txn, &actor, &created, "create", None).await?;
+            true
+        }
+    };
+    txn.commit().await?;
+    Ok(created)
+}
+
+// ---------------------------------------------------------------------------------------
+// User administration
+
+/// The audited view of an account: never the password hash.
+fn user_json(u: &user::Model) -> serde_json::Value {
+    json!({
+        "username": u.username,
+        "full_name": u.full_name,
+        "role": u.role,
+        "unit_id": u.unit_id,
+        "active": u.active,
+    })
+}
+
+pub struct NewUser {
+    pub username: String,
+    pub password: String,
+    pub full_name: String,
+    pub role: Role,
+    pub unit_id: Option<i64>,
+}
+
+/// Checks that a role has a unit when it needs one and that the unit exists and is active.
+async fn check_role_unit<C: ConnectionTrait>(
+    conn: &C,
+    v: &mut Violations,
+    role: Role,
+    unit_id: Option<i64>,
+) -> Result<(), DbErr> {
+    match unit_id {
+        None if role != Role::Admin => v.add(
+            "unit_id",
+            "required",
+            format!("a {} must belong to a unit", role.as_str()),
+        ),
+        None => {}
+        Some(id) => match unit::Entity::find_by_id(id).one(conn).await? {
+            None => v.add("unit_id", "not_found", format!("unit {id} does not exist")),
+            Some(u) if !u.active => v.add("unit_id", "inactive", format!("unit {id} is inactive")),
+            Some(_) => {}
+        },
+    }
+    Ok(())
+}
+
+pub async fn create_user(
+    state: &AppState,
+    actor: &Principal,
+    input: NewUser,
+) -> ApiResult<user::Model> {
+    let mut v = Violations::new();
+    let username = normalise_username(&input.username);
+    check_username(&mut v, &username);
+    check_password(&mut v, "password", &input.password);
+    let full_name = crate::validation::text(&mut v, "full_name", &input.full_name, 200, true);
+    check_role_unit(&state.db, &mut v, input.role, input.unit_id).await?;
+    v.into_result()?;
+    let hash = state.hasher.hash(input.password).await?;
+
+    let txn = crate::db::begin_write(&state.db).await?;
+    let t = now();
+    let created = user::ActiveModel {
+        username: Set(username.clone()),
+        password_hash: Set(hash),
+        full_name: Set(full_name.unwrap_or_default()),
+        role: Set(input.role.as_str().to_string()),
+        unit_id: Set(input.unit_id),
+        active: Set(true),
+        token_version: Set(0),
+        version: Set(1),
+        created_at: Set(t),
+        updated_at: Set(t),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(
+            "username_taken",
+            format!("the username {username:?} is already taken"),
+        ),
+        _ => e.into(),
+    })?;
+    record_user_change(&txn, actor, &created, "create", None).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+async fn record_user_change<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    user: &user::Model,
+    action: &str,
+    old: Option<&user::Model>,
+) -> Result<(), DbErr> {
+    audit::record(
+        conn,
+        actor,
+        Change {
+            entity: "user",
+            entity_id: user.id,
+            action,
+            unit_id: user.unit_id,
+            old: old.map(user_json),
+            new: Some(user_json(user)),
+        },
+    )
+    .await
+}
+
+pub struct UserFilter {
+    pub role: Option<Role>,
+    pub unit_id: Option<i64>,
+    pub active: Option<bool>,
+    pub q: Option<String>,
+}
+
+pub async fn list_users(
+    db: &DatabaseConnection,
+    filter: UserFilter,
+    page: u64,
+    per_page: u64,
+) -> ApiResult<(Vec<user::Model>, u64)> {
+    let mut query = user::Entity::find().order_by_asc(user::Column::Id);
+    if let Some(role) = filter.role {
+        query = query.filter(user::Column::Role.eq(role.as_str()));
+    }
+    if let Some(unit_id) = filter.unit_id {
+        query = query.filter(user::Column::UnitId.eq(unit_id));
+    }
+    if let Some(active) = filter.active {
+        query = query.filter(user::Column::Active.eq(active));
+    }
+    if let Some(q) = filter.q.filter(|q| !q.trim().is_empty()) {
+        let q = q.trim().to_lowercase();
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(user::Column::Username.contains(&q))
+                .add(user::Column::FullName.contains(&q)),
+        );
+    }
+    let paginator = query.paginate(db, per_page);
+    let total = paginator.num_items().await?;
+    let items = paginator.fetch_page(page - 1).await?;
+    Ok((items, total))
+}
+
+pub async fn get_user(db: &DatabaseConnection, id: i64) -> ApiResult<user::Model> {
+    user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("user {id} does not exist")))
+}
+
+#[derive(Default)]
+pub struct UserPatch {
+    pub full_name: Option<String>,
+    pub role: Option<Role>,
+    /// `Some(None)` detaches the account from its unit (admins only).
+    pub unit_id: Option<Option<i64>>,
+    pub active: Option<bool>,
+    /// An admin's reset of the user's password.
+    pub password: Option<String>,
+}
+
+/// Refuses a change that would leave no active admin.
+async fn keep_an_admin<C: ConnectionTrait>(conn: &C, target: &user::Model) -> ApiResult<()> {
+    let others = user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Admin.as_str()))
+        .filter(user::Column::Active.eq(true))
+        .filter(user::Column::Id.ne(target.id))
+        .count(conn)
+        .await?;
+    if others == 0 {
+        return Err(ApiError::conflict(
+            "last_admin",
+            "this is the last active admin: create or activate another admin first",
+        ));
+    }
+    Ok(())
+}
+
+pub async fn update_user(
+    state: &AppState,
+    actor: &Principal,
+    id: i64,
+    patch: UserPatch,
+    if_match: &IfMatch,
+) -> ApiResult<user::Model> {
+    let mut v = Violations::new();
+    let full_name = patch
+        .full_name
+        .as_deref()
+        .and_then(|n| crate::validation::text(&mut v, "full_name", n, 200, true));
+    if let Some(p) = &patch.password {
+        check_password(&mut v, "password", p);
+    }
+    v.into_result()?;
+    let hash = match patch.password {
+        Some(p) => Some(state.hasher.hash(p).await?),
+        None => None,
+    };
+
+    let txn = crate::db::begin_write(&state.db).await?;
+    let current = user::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("user {id} does not exist")))?;
+    if_match.check("user", current.id, current.version)?;
+
+    let role = patch
+        .role
+        .unwrap_or(Role::parse(&current.role).unwrap_or(Role::Viewer));
+    let unit_id = patch.unit_id.unwrap_or(current.unit_id);
+    let active = patch.active.unwrap_or(current.active);
+    let was_admin = current.role == Role::Admin.as_str() && current.active;
+    if was_admin && (role != Role::Admin || !active) {
+        keep_an_admin(&txn, &current).await?;
+    }
+    let mut v = Violations::new();
+    if patch.role.is_some() || patch.unit_id.is_some() {
+        check_role_unit(&txn, &mut v, role, unit_id).await?;
+    }
+    v.into_result()?;
+
+    let invalidate_tokens = hash.is_some() || (current.active && !active);
+    let mut am: user::ActiveModel = current.clone().into();
+    if let Some(name) = full_name {
+        am.full_name = Set(name);
+    }
+    am.role = Set(role.as_str().to_string());
+    am.unit_id = Set(unit_id);
+    am.active = Set(active);
+    if let Some(hash) = hash {
+        am.password_hash = Set(hash);
+    }
+    if invalidate_tokens {
+        am.token_version = Set(current.token_version + 1);
+    }
+    am.version = Set(current.version + 1);
+    am.updated_at = Set(now());
+    let updated = guarded_update(&txn, am, &current).await?;
+    record_user_change(&txn, actor, &updated, "update", Some(&current)).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Writes `am` only if the row still has the version that was read.
+async fn guarded_update<C: ConnectionTrait>(
+    conn: &C,
+    am: user::ActiveModel,
+    read: &user::Model,
+) -> ApiResult<user::Model> {
+    let result = user::Entity::update_many()
+        .set(am)
+        .filter(user::Column::Id.eq(read.id))
+        .filter(user::Column::Version.eq(read.version))
+        .exec(conn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(stale(&crate::http::etag::etag(
+            "user",
+            read.id,
+            read.version,
+        )));
+    }
+    user::Entity::find_by_id(read.id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("user {} does not exist", read.id)))
+}
+
+pub async fn deactivate_user(
+    state: &AppState,
+    actor: &Principal,
+    id: i64,
+    if_match: &IfMatch,
+) -> ApiResult<user::Model> {
+    update_user(
+        state,
+        actor,
+        id,
+        UserPatch {
+            active: Some(false),
+            ..Default::default()
+        },
+        if_match,
+    )
+    .await
+}
+
+/// A user changing its own password: the current one is required; every token of the
+/// account, including the one used here, stops working.
+pub async fn change_own_password(
+    state: &AppState,
+    actor: &Principal,
+    current_password: String,
+    new_password: String,
+) -> ApiResult<()> {
+    let mut v = Violations::new();
+    check_password(&mut v, "new_password", &new_password);
+    if current_password == new_password {
+        v.add(
+            "new_password",
+            "unchanged",
+            "must differ from the current password",
+        );
+    }
+    v.into_result()?;
+    let account = get_user(&state.db, actor.user_id).await?;
+    if !state
+        .hasher
+        .verify(current_password, Some(account.password_hash.clone()))
+        .await?
+    {
+        return Err(ApiError::validation(vec![crate::error::FieldError::new(
+            "current_password",
+            "incorrect",
+            "is not the account's current password",
+        )]));
+    }
+    let hash = state.hasher.hash(new_password).await?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    let mut am: user::ActiveModel = account.clone().into();
+    am.password_hash = Set(hash);
+    am.token_version = Set(account.token_version + 1);
+    am.version = Set(account.version + 1);
+    am.updated_at = Set(now());
+    let updated = guarded_update(&txn, am, &account).await?;
+    record_user_change(&txn, actor, &updated, "change_password", Some(&account)).await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,147 @@
+//! Small validators shared by request types: text is NFC-normalised and trimmed (so a
+//! Vietnamese name typed on two keyboards is stored once, the same way), control
+//! characters are refused, and lengths are counted in characters.
+
+use crate::error::Violations;
+use unicode_normalization::UnicodeNormalization;
+
+/// Normalises `value` to NFC and trims it; records a violation and returns `None` when it
+/// is empty (if required), too long, or contains control characters.
+pub fn text(
+    v: &mut Violations,
+    field: &str,
+    value: &str,
+    max_chars: usize,
+    required: bool,
+) -> Option<String> {
+    let normalised: String = value.nfc().collect::<String>().trim().to_string();
+    if normalised.is_empty() {
+        if required {
+            v.add(field, "required", "must not be empty");
+        }
+        return if required { None } else { Some(normalised) };
+    }
+    let chars = normalised.chars().count();
+    if chars > max_chars {
+        v.add(
+            field,
+            "too_long",
+            format!("must be at most {max_chars} characters (got {chars})"),
+        );
+        return None;
+    }
+    if normalised
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        v.add(
+            field,
+            "invalid_characters",
+            "must not contain control characters",
+        );
+        return None;
+    }
+    Some(normalised)
+}
+
+/// Like `text` for optional fields: `None` stays `None`, blank becomes `None`.
+pub fn optional_text(
+    v: &mut Violations,
+    field: &str,
+    value: Option<&str>,
+    max_chars: usize,
+) -> Option<String> {
+    value
+        .and_then(|s| text(v, field, s, max_chars, false))
+        .filter(|s| !s.is_empty())
+}
+
+/// Pagination of list endpoints: `page` from 1, `per_page` 1..=200 (default 50).
+#[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page number, from 1.
+    #[param(minimum = 1, example = 1)]
+    pub page: Option<u64>,
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200, example = 50)]
+    pub per_page: Option<u64>,
+}
+
+pub const MAX_PER_PAGE: u64 = 200;
+
+impl PageParams {
+    /// (page, per_page), validated.
+    pub fn resolve(&self) -> Result<(u64, u64), crate::error::ApiError> {
+        let page = self.page.unwrap_or(1);
+        let per_page = self.per_page.unwrap_or(50);
+        let mut v = Violations::new();
+        if page < 1 {
+            v.add("page", "out_of_range", "must be 1 or more");
+        }
+        if !(1..=MAX_PER_PAGE).contains(&per_page) {
+            v.add(
+                "per_page",
+                "out_of_range",
+                format!("must be between 1 and {MAX_PER_PAGE}"),
+            );
+        }
+        v.into_result()?;
+        Ok((page, per_page))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_nfc_and_trimmed() {
+        let mut v = Violations::new();
+        // "Vĩnh" with a combining tilde (NFD) becomes the precomposed form.
+        let decomposed = "  Vi\u{0303}nh Long ";
+        let out = text(&mut v, "name", decomposed, 100, true).expect("valid");
+        assert_eq!(out, "Vĩnh Long");
+        assert_eq!(out.chars().count(), 9);
+        assert!(v.is_empty());
+    }
+
+    #[test]
+    fn text_reports_empty_long_and_control_characters() {
+        let mut v = Violations::new();
+        assert!(text(&mut v, "a", "   ", 10, true).is_none());
+        assert!(text(&mut v, "b", &"x".repeat(11), 10, true).is_none());
+        assert!(text(&mut v, "c", "bell\u{7}", 10, true).is_none());
+        let codes: Vec<String> = v.into_vec().into_iter().map(|e| e.code).collect();
+        assert_eq!(codes, ["required", "too_long", "invalid_characters"]);
+    }
+
+    #[test]
+    fn pages_are_bounded() {
+        assert!(
+            PageParams {
+                page: Some(0),
+                per_page: None
+            }
+            .resolve()
+            .is_err()
+        );
+        assert!(
+            PageParams {
+                page: None,
+                per_page: Some(201)
+            }
+            .resolve()
+            .is_err()
+        );
+        assert_eq!(
+            PageParams {
+                page: None,
+                per_page: None
+            }
+            .resolve()
+            .ok(),
+            Some((1, 50))
+        );
+    }
+}

@@ -56,6 +56,19 @@ pub fn optional_text(
         .filter(|s| !s.is_empty())
 }
 
+/// Lower case without diacritics, for accent-insensitive search: "Vĩnh Long" → "vinh long".
+pub fn fold_for_search(value: &str) -> String {
+    value
+        .nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .map(|c| match c {
+            'đ' | 'Đ' => 'd',
+            c => c,
+        })
+        .collect::<String>()
+        .to_lowercase()
+}
+
 /// Pagination of list endpoints: `page` from 1, `per_page` 1..=200 (default 50).
 #[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -114,6 +127,13 @@ mod tests {
         assert!(text(&mut v, "c", "bell\u{7}", 10, true).is_none());
         let codes: Vec<String> = v.into_vec().into_iter().map(|e| e.code).collect();
         assert_eq!(codes, ["required", "too_long", "invalid_characters"]);
+    }
+
+    #[test]
+    fn search_folding_drops_case_and_diacritics() {
+        assert_eq!(fold_for_search("Vĩnh Long"), "vinh long");
+        assert_eq!(fold_for_search("ĐÔNG HÀ"), "dong ha");
+        assert_eq!(fold_for_search("Thị trấn Hồ Xá"), "thi tran ho xa");
     }
 
     #[test]

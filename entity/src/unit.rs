@@ -10,6 +10,8 @@ pub struct Model {
     #[sea_orm(unique)]
     pub code: String,
     pub name: String,
+    /// `name` in lower case without diacritics, for search.
+    pub name_search: String,
     pub kind: String,
     pub parent_id: Option<i64>,
     /// Ids from the root down to this unit, e.g. `/1/5/23/`.

@@ -15,6 +15,9 @@ impl MigrationTrait for Migration {
                     .col(big_pk_auto("id"))
                     .col(string_uniq("code"))
                     .col(string("name"))
+                    // Lower case without diacritics ("vinh long"), for accent-insensitive
+                    // search that behaves the same on SQLite and PostgreSQL.
+                    .col(string("name_search"))
                     .col(string("kind"))
                     .col(big_integer_null("parent_id"))
                     // Materialised path of ids, e.g. "/1/5/23/": a subtree is a prefix match.

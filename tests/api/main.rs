@@ -7,6 +7,8 @@
 mod helpers;
 
 mod auth;
+mod authz;
 mod docs;
+mod fixtures;
 mod health;
 mod http_errors;

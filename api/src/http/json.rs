@@ -32,6 +32,17 @@ impl<T> std::ops::Deref for Json<T> {
     }
 }
 
+/// For PATCH bodies: distinguishes an absent field (`None`, via `#[serde(default)]`) from
+/// an explicit `null` (`Some(None)`).
+pub fn explicit_null<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    use serde::Deserialize;
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
 /// True when the request says its body is JSON (`application/json` or `…+json`).
 pub fn is_json_content_type(req: &HttpRequest) -> bool {
     match req.mime_type() {

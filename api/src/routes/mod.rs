@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod health;
+pub mod units;
 pub mod users;
 
 use serde::Serialize;
@@ -19,6 +20,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 fn api_v1(cfg: &mut ServiceConfig) {
     auth::configure(cfg);
     users::configure(cfg);
+    units::configure(cfg);
 }
 
 /// One page of a list.

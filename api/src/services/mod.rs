@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod units;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};

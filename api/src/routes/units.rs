@@ -1,0 +1,478 @@
+//! The unit tree and the officers of each unit.
+
+use super::Page;
+use crate::auth::Principal;
+use crate::error::ApiResult;
+use crate::http::Json;
+use crate::http::etag::{IfMatch, etag};
+use crate::services::units::{
+    self, NewStaff, NewUnit, StaffPatch, UnitFilter, UnitKind, UnitPatch,
+};
+use crate::state::AppState;
+use crate::validation::PageParams;
+use actix_web::http::header;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use entity::{staff, unit};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_unit)
+        .service(list_units)
+        .service(get_unit)
+        .service(update_unit)
+        .service(delete_unit)
+        .service(create_staff)
+        .service(list_staff)
+        .service(get_staff)
+        .service(update_staff);
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct UnitResponse {
+    pub id: i64,
+    /// The official unit code, unique.
+    #[schema(example = "19744")]
+    pub code: String,
+    /// The name exactly as given (NFC-normalised), e.g. "Xã Vĩnh Long".
+    #[schema(example = "Xã Vĩnh Long")]
+    pub name: String,
+    pub kind: UnitKind,
+    pub parent_id: Option<i64>,
+    /// 0 for a root unit.
+    pub depth: i32,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&unit::Model> for UnitResponse {
+    fn from(u: &unit::Model) -> Self {
+        UnitResponse {
+            id: u.id,
+            code: u.code.clone(),
+            name: u.name.clone(),
+            kind: UnitKind::parse(&u.kind).unwrap_or(UnitKind::Commune),
+            parent_id: u.parent_id,
+            depth: u.depth,
+            active: u.active,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+fn unit_response(status: actix_web::http::StatusCode, u: &unit::Model) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::ETAG, etag("unit", u.id, u.version)));
+    if status == actix_web::http::StatusCode::CREATED {
+        response.insert_header((header::LOCATION, format!("/api/v1/units/{}", u.id)));
+    }
+    response.json(UnitResponse::from(u))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUnitRequest {
+    #[schema(example = "19744")]
+    pub code: String,
+    #[schema(example = "Xã Vĩnh Long")]
+    pub name: String,
+    pub kind: UnitKind,
+    /// The parent unit; omit for a root (a province), which only an admin may create.
+    pub parent_id: Option<i64>,
+}
+
+/// Create a unit.
+///
+/// A unit's kind must be below its parent's (province → district → commune/town/ward);
+/// codes are unique (409).
+#[utoipa::path(
+    tag = "units",
+    security(("bearer_auth" = [])),
+    request_body = CreateUnitRequest,
+    responses(
+        (status = 201, description = "Created", body = UnitResponse,
+            headers(("Location" = String), ("ETag" = String))),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[post("/units")]
+pub async fn create_unit(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: Json<CreateUnitRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let created = units::create_unit(
+        &state.db,
+        &principal,
+        NewUnit {
+            code: body.code,
+            name: body.name,
+            kind: body.kind,
+            parent_id: body.parent_id,
+        },
+    )
+    .await?;
+    Ok(unit_response(
+        actix_web::http::StatusCode::CREATED,
+        &created,
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UnitListQuery {
+    /// Page number, from 1.
+    #[param(minimum = 1)]
+    pub page: Option<u64>,
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u64>,
+    /// Only the children of this unit.
+    pub parent_id: Option<i64>,
+    pub kind: Option<UnitKind>,
+    /// Part of the name (case and accents ignored: "vinh long" finds "Vĩnh Long") or code.
+    pub q: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// List the units the caller may see (its subtree), in tree order.
+#[utoipa::path(
+    tag = "units",
+    security(("bearer_auth" = [])),
+    params(UnitListQuery),
+    responses((status = 200, description = "One page of units", body = Page<UnitResponse>))
+)]
+#[get("/units")]
+pub async fn list_units(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<UnitListQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.into_inner();
+    let (page, per_page) = PageParams {
+        page: query.page,
+        per_page: query.per_page,
+    }
+    .resolve()?;
+    let (items, total) = units::list_units(
+        &state.db,
+        &principal,
+        UnitFilter {
+            parent_id: query.parent_id,
+            kind: query.kind,
+            q: query.q,
+            active: query.active,
+        },
+        page,
+        per_page,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page {
+        items: items.iter().map(UnitResponse::from).collect::<Vec<_>>(),
+        page,
+        per_page,
+        total,
+    }))
+}
+
+/// Read a unit.
+#[utoipa::path(
+    tag = "units",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Unit id")),
+    responses(
+        (status = 200, description = "The unit", body = UnitResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/units/{id}")]
+pub async fn get_unit(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let u = units::get_unit(&state.db, &principal, id.into_inner()).await?;
+    Ok(unit_response(actix_web::http::StatusCode::OK, &u))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUnitRequest {
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub kind: Option<UnitKind>,
+    /// Move the unit (and its subtree) under another parent.
+    pub parent_id: Option<i64>,
+    /// `false` deactivates the unit; its history is kept.
+    pub active: Option<bool>,
+}
+
+/// Change or move a unit.
+///
+/// Moving a unit under itself or a descendant, or placing a kind above a lower one, is
+/// refused (422).
+#[utoipa::path(
+    tag = "units",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = i64, Path, description = "Unit id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being changed"),
+    ),
+    request_body = UpdateUnitRequest,
+    responses(
+        (status = 200, description = "Changed", body = UnitResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
+#[patch("/units/{id}")]
+pub async fn update_unit(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Json<UpdateUnitRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let updated = units::update_unit(
+        &state.db,
+        &principal,
+        id.into_inner(),
+        UnitPatch {
+            code: body.code,
+            name: body.name,
+            kind: body.kind,
+            parent_id: body.parent_id,
+            active: body.active,
+        },
+        &if_match,
+    )
+    .await?;
+    Ok(unit_response(actix_web::http::StatusCode::OK, &updated))
+}
+
+/// Delete a unit that nothing refers to.
+///
+/// A unit with children, accounts, officers, frameworks, assessments or plans is refused
+/// with 409: deactivate it instead, so its history stays.
+#[utoipa::path(
+    tag = "units",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Unit id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[delete("/units/{id}")]
+pub async fn delete_unit(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    units::delete_unit(&state.db, &principal, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+// ---------------------------------------------------------------------------------------
+// Officers
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct StaffResponse {
+    pub id: i64,
+    pub unit_id: i64,
+    #[schema(example = "Nguyễn Thị Liên")]
+    pub full_name: String,
+    #[schema(example = "Công chức Văn phòng - Thống kê")]
+    pub title: String,
+    /// The officer's account, if any.
+    pub user_id: Option<i64>,
+    pub active: bool,
+}
+
+impl From<&staff::Model> for StaffResponse {
+    fn from(s: &staff::Model) -> Self {
+        StaffResponse {
+            id: s.id,
+            unit_id: s.unit_id,
+            full_name: s.full_name.clone(),
+            title: s.title.clone(),
+            user_id: s.user_id,
+            active: s.active,
+        }
+    }
+}
+
+fn staff_response(status: actix_web::http::StatusCode, s: &staff::Model) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::ETAG, etag("staff", s.id, s.version)));
+    if status == actix_web::http::StatusCode::CREATED {
+        response.insert_header((
+            header::LOCATION,
+            format!("/api/v1/units/{}/staff/{}", s.unit_id, s.id),
+        ));
+    }
+    response.json(StaffResponse::from(s))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateStaffRequest {
+    #[schema(example = "Nguyễn Thị Liên")]
+    pub full_name: String,
+    #[schema(example = "Công chức Tư pháp – Hộ tịch")]
+    pub title: String,
+    /// Link to the officer's account (which must belong to this unit).
+    pub user_id: Option<i64>,
+}
+
+/// Add an officer to a unit.
+#[utoipa::path(
+    tag = "units",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Unit id")),
+    request_body = CreateStaffRequest,
+    responses(
+        (status = 201, description = "Created", body = StaffResponse,
+            headers(("Location" = String), ("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[post("/units/{id}/staff")]
+pub async fn create_staff(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    body: Json<CreateStaffRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let created = units::create_staff(
+        &state.db,
+        &principal,
+        id.into_inner(),
+        NewStaff {
+            full_name: body.full_name,
+            title: body.title,
+            user_id: body.user_id,
+        },
+    )
+    .await?;
+    Ok(staff_response(
+        actix_web::http::StatusCode::CREATED,
+        &created,
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StaffListQuery {
+    pub active: Option<bool>,
+}
+
+/// List a unit's officers.
+#[utoipa::path(
+    tag = "units",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Unit id"), StaffListQuery),
+    responses(
+        (status = 200, description = "The officers", body = Vec<StaffResponse>),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/units/{id}/staff")]
+pub async fn list_staff(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    query: web::Query<StaffListQuery>,
+) -> ApiResult<HttpResponse> {
+    let list = units::list_staff(&state.db, &principal, id.into_inner(), query.active).await?;
+    Ok(HttpResponse::Ok().json(list.iter().map(StaffResponse::from).collect::<Vec<_>>()))
+}
+
+/// Read one officer.
+#[utoipa::path(
+    tag = "units",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = i64, Path, description = "Unit id"),
+        ("staff_id" = i64, Path, description = "Officer id"),
+    ),
+    responses(
+        (status = 200, description = "The officer", body = StaffResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/units/{id}/staff/{staff_id}")]
+pub async fn get_staff(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(i64, i64)>,
+) -> ApiResult<HttpResponse> {
+    let (unit_id, staff_id) = path.into_inner();
+    let s = units::get_staff(&state.db, &principal, unit_id, staff_id).await?;
+    Ok(staff_response(actix_web::http::StatusCode::OK, &s))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateStaffRequest {
+    pub full_name: Option<String>,
+    pub title: Option<String>,
+    /// An account id, or `null` to unlink.
+    #[serde(default, deserialize_with = "crate::http::json::explicit_null")]
+    #[schema(value_type = Option<i64>)]
+    pub user_id: Option<Option<i64>>,
+    /// `false` when the officer leaves; assignments keep naming them.
+    pub active: Option<bool>,
+}
+
+/// Change an officer.
+#[utoipa::path(
+    tag = "units",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = i64, Path, description = "Unit id"),
+        ("staff_id" = i64, Path, description = "Officer id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being changed"),
+    ),
+    request_body = UpdateStaffRequest,
+    responses(
+        (status = 200, description = "Changed", body = StaffResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
+#[patch("/units/{id}/staff/{staff_id}")]
+pub async fn update_staff(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(i64, i64)>,
+    if_match: IfMatch,
+    body: Json<UpdateStaffRequest>,
+) -> ApiResult<HttpResponse> {
+    let (unit_id, staff_id) = path.into_inner();
+    let body = body.into_inner();
+    let updated = units::update_staff(
+        &state.db,
+        &principal,
+        unit_id,
+        staff_id,
+        StaffPatch {
+            full_name: body.full_name,
+            title: body.title,
+            user_id: body.user_id,
+            active: body.active,
+        },
+        &if_match,
+    )
+    .await?;
+    Ok(staff_response(actix_web::http::StatusCode::OK, &updated))
+}

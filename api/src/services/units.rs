@@ -1,0 +1,678 @@
+//! The unit tree (province → district → commune/town/ward, any depth) and unit officers.
+//!
+//! Each unit stores its materialised path of ids (`/1/5/23/`), so "is X within Y's
+//! subtree" is a prefix test, in Rust (the policy) and in SQL (`path LIKE '/1/5/%'`).
+
+use super::audit::{self, Change};
+use super::{now, sql};
+use crate::auth::policy::{Action, authorize};
+use crate::auth::{Principal, UnitRef};
+use crate::error::{ApiError, ApiResult, Violations};
+use crate::http::etag::{IfMatch, etag, stale};
+use crate::validation::{fold_for_search, text};
+use entity::{staff, unit, user};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitKind {
+    Province,
+    District,
+    Commune,
+    Town,
+    Ward,
+}
+
+impl UnitKind {
+    pub const ALL: [UnitKind; 5] = [
+        UnitKind::Province,
+        UnitKind::District,
+        UnitKind::Commune,
+        UnitKind::Town,
+        UnitKind::Ward,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitKind::Province => "province",
+            UnitKind::District => "district",
+            UnitKind::Commune => "commune",
+            UnitKind::Town => "town",
+            UnitKind::Ward => "ward",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<UnitKind> {
+        UnitKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Administrative level: a unit's children must be of a strictly lower level.
+    pub fn level(self) -> u8 {
+        match self {
+            UnitKind::Province => 0,
+            UnitKind::District => 1,
+            UnitKind::Commune | UnitKind::Town | UnitKind::Ward => 2,
+        }
+    }
+}
+
+pub fn unit_ref(u: &unit::Model) -> UnitRef {
+    UnitRef {
+        id: u.id,
+        path: u.path.clone(),
+    }
+}
+
+fn kind_of(u: &unit::Model) -> UnitKind {
+    UnitKind::parse(&u.kind).unwrap_or(UnitKind::Commune)
+}
+
+fn unit_json(u: &unit::Model) -> serde_json::Value {
+    json!({"code": u.code, "name": u.name, "kind": u.kind, "parent_id": u.parent_id, "active": u.active})
+}
+
+async fn record_unit_change<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    u: &unit::Model,
+    action: &str,
+    old: Option<&unit::Model>,
+    new: Option<&unit::Model>,
+) -> ApiResult<()> {
+    audit::record(
+        conn,
+        actor,
+        Change {
+            entity: "unit",
+            entity_id: u.id,
+            action,
+            unit_id: Some(u.id),
+            old: old.map(unit_json),
+            new: new.map(unit_json),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn find_unit<C: ConnectionTrait>(conn: &C, id: i64) -> ApiResult<unit::Model> {
+    unit::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("unit {id} does not exist")))
+}
+
+/// Reads a unit the caller may see.
+pub async fn get_unit(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    id: i64,
+) -> ApiResult<unit::Model> {
+    let u = find_unit(db, id).await?;
+    authorize(actor, Action::ReadUnit, &unit_ref(&u))?;
+    Ok(u)
+}
+
+fn check_code(v: &mut Violations, code: &str) -> String {
+    let code = code.trim().to_string();
+    let ok = !code.is_empty()
+        && code.len() <= 32
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    if !ok {
+        v.add(
+            "code",
+            "invalid_format",
+            "1 to 32 characters: letters, digits, '.', '_', '-' (the official unit code)",
+        );
+    }
+    code
+}
+
+fn duplicate_code(code: &str) -> ApiError {
+    ApiError::conflict(
+        "duplicate_code",
+        format!("another unit already has the code {code:?}"),
+    )
+}
+
+fn map_unique(code: &str) -> impl FnOnce(sea_orm::DbErr) -> ApiError + '_ {
+    move |e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => duplicate_code(code),
+        _ => e.into(),
+    }
+}
+
+/// A child of `parent` may be of kind `kind` only below the parent's level.
+fn check_kind_under(v: &mut Violations, kind: UnitKind, parent: Option<&unit::Model>) {
+    if let Some(parent) = parent {
+        let pk = kind_of(parent);
+        if kind.level() <= pk.level() {
+            v.add(
+                "kind",
+                "invalid_hierarchy",
+                format!(
+                    "a {} cannot be placed under a {} ({})",
+                    kind.as_str(),
+                    pk.as_str(),
+                    parent.name
+                ),
+            );
+        }
+    }
+}
+
+pub struct NewUnit {
+    pub code: String,
+    pub name: String,
+    pub kind: UnitKind,
+    pub parent_id: Option<i64>,
+}
+
+pub async fn create_unit(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    input: NewUnit,
+) -> ApiResult<unit::Model> {
+    let mut v = Violations::new();
+    let code = check_code(&mut v, &input.code);
+    let name = text(&mut v, "name", &input.name, 200, true).unwrap_or_default();
+    let txn = crate::db::begin_write(db).await?;
+    let parent = match input.parent_id {
+        Some(pid) => match unit::Entity::find_by_id(pid).one(&txn).await? {
+            Some(p) => Some(p),
+            None => {
+                v.add(
+                    "parent_id",
+                    "not_found",
+                    format!("unit {pid} does not exist"),
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    match &parent {
+        Some(p) => authorize(actor, Action::ManageUnits, &unit_ref(p))?,
+        None if input.parent_id.is_none() => {
+            crate::auth::policy::require_admin(actor)?;
+        }
+        None => {}
+    }
+    check_kind_under(&mut v, input.kind, parent.as_ref());
+    v.into_result()?;
+
+    let t = now();
+    let created = unit::ActiveModel {
+        code: Set(code.clone()),
+        name: Set(name.clone()),
+        name_search: Set(fold_for_search(&name)),
+        kind: Set(input.kind.as_str().to_string()),
+        parent_id: Set(parent.as_ref().map(|p| p.id)),
+        // The path needs the id: written just below, in the same transaction.
+        path: Set(String::new()),
+        depth: Set(parent.as_ref().map_or(0, |p| p.depth + 1)),
+        active: Set(true),
+        version: Set(1),
+        created_at: Set(t),
+        updated_at: Set(t),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(map_unique(&code))?;
+    let path = format!(
+        "{}{}/",
+        parent.as_ref().map_or("/", |p| p.path.as_str()),
+        created.id
+    );
+    let mut am: unit::ActiveModel = created.into();
+    am.path = Set(path);
+    let created = am.update(&txn).await?;
+    record_unit_change(&txn, actor, &created, "create", None, Some(&created)).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+pub struct UnitFilter {
+    pub parent_id: Option<i64>,
+    pub kind: Option<UnitKind>,
+    pub q: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// Units the caller may see (its subtree; everything for an admin), filtered.
+pub async fn list_units(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    filter: UnitFilter,
+    page: u64,
+    per_page: u64,
+) -> ApiResult<(Vec<unit::Model>, u64)> {
+    let mut query = unit::Entity::find().order_by_asc(unit::Column::Path);
+    if !actor.is_admin() {
+        let Some(own) = &actor.unit else {
+            return Ok((Vec::new(), 0));
+        };
+        query = query.filter(unit::Column::Path.starts_with(&own.path));
+    }
+    if let Some(parent_id) = filter.parent_id {
+        query = query.filter(unit::Column::ParentId.eq(parent_id));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(unit::Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(active) = filter.active {
+        query = query.filter(unit::Column::Active.eq(active));
+    }
+    if let Some(raw) = filter
+        .q
+        .map(|q| q.trim().to_string())
+        .filter(|q| !q.is_empty())
+    {
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(unit::Column::NameSearch.contains(fold_for_search(&raw)))
+                .add(unit::Column::Code.contains(&raw)),
+        );
+    }
+    let paginator = query.paginate(db, per_page);
+    let total = paginator.num_items().await?;
+    let items = paginator.fetch_page(page - 1).await?;
+    Ok((items, total))
+}
+
+#[derive(Default)]
+pub struct UnitPatch {
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub kind: Option<UnitKind>,
+    pub parent_id: Option<i64>,
+    pub active: Option<bool>,
+}
+
+/// Changes a unit; moving it (a new `parent_id`) moves its whole subtree. Cycles and
+/// kinds out of order (a commune above a district) are refused.
+pub async fn update_unit(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    id: i64,
+    patch: UnitPatch,
+    if_match: &IfMatch,
+) -> ApiResult<unit::Model> {
+    let mut v = Violations::new();
+    let code = patch.code.as_deref().map(|c| check_code(&mut v, c));
+    let name = patch
+        .name
+        .as_deref()
+        .and_then(|n| text(&mut v, "name", n, 200, true));
+    let txn = crate::db::begin_write(db).await?;
+    let current = find_unit(&txn, id).await?;
+    authorize(actor, Action::ManageUnits, &unit_ref(&current))?;
+    if_match.check("unit", current.id, current.version)?;
+
+    let kind = patch.kind.unwrap_or_else(|| kind_of(&current));
+    let moving = patch
+        .parent_id
+        .is_some_and(|p| Some(p) != current.parent_id);
+    let parent = match (moving, patch.parent_id, current.parent_id) {
+        (true, Some(pid), _) | (false, _, Some(pid)) => {
+            match unit::Entity::find_by_id(pid).one(&txn).await? {
+                Some(p) => Some(p),
+                None => {
+                    v.add(
+                        "parent_id",
+                        "not_found",
+                        format!("unit {pid} does not exist"),
+                    );
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    if moving && let Some(p) = &parent {
+        authorize(actor, Action::ManageUnits, &unit_ref(p))?;
+        if p.path.starts_with(&current.path) {
+            v.add(
+                "parent_id",
+                "cycle",
+                "a unit cannot be moved under itself or one of its descendants",
+            );
+        }
+    }
+    check_kind_under(&mut v, kind, parent.as_ref());
+    if patch.kind.is_some() {
+        // Children must stay below the (new) kind.
+        let children = unit::Entity::find()
+            .filter(unit::Column::ParentId.eq(current.id))
+            .all(&txn)
+            .await?;
+        if let Some(child) = children.iter().find(|c| kind_of(c).level() <= kind.level()) {
+            v.add(
+                "kind",
+                "invalid_hierarchy",
+                format!(
+                    "a {} cannot be above its child {} ({})",
+                    kind.as_str(),
+                    child.name,
+                    child.kind
+                ),
+            );
+        }
+    }
+    v.into_result()?;
+
+    let mut am: unit::ActiveModel = current.clone().into();
+    if let Some(code) = &code {
+        am.code = Set(code.clone());
+    }
+    if let Some(name) = &name {
+        am.name = Set(name.clone());
+        am.name_search = Set(fold_for_search(name));
+    }
+    am.kind = Set(kind.as_str().to_string());
+    if let Some(active) = patch.active {
+        am.active = Set(active);
+    }
+    am.version = Set(current.version + 1);
+    am.updated_at = Set(now());
+    if moving {
+        let parent = parent
+            .as_ref()
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no parent")))?;
+        let new_path = format!("{}{}/", parent.path, current.id);
+        let depth_delta = parent.depth + 1 - current.depth;
+        am.parent_id = Set(Some(parent.id));
+        // Descendants keep their suffix under the new prefix.
+        txn.execute_raw(sql(
+            &txn,
+            "UPDATE units SET path = $1 || substr(path, $2), depth = depth + $3 \
+             WHERE path LIKE $4 AND id <> $5",
+            vec![
+                new_path.clone().into(),
+                (current.path.chars().count() as i64 + 1).into(),
+                depth_delta.into(),
+                format!("{}%", current.path).into(),
+                current.id.into(),
+            ],
+        ))
+        .await?;
+        am.path = Set(new_path);
+        am.depth = Set(parent.depth + 1);
+    }
+    let result = unit::Entity::update_many()
+        .set(am)
+        .filter(unit::Column::Id.eq(current.id))
+        .filter(unit::Column::Version.eq(current.version))
+        .exec(&txn)
+        .await
+        .map_err(map_unique(code.as_deref().unwrap_or_default()))?;
+    if result.rows_affected == 0 {
+        return Err(stale(&etag("unit", current.id, current.version)));
+    }
+    let updated = find_unit(&txn, current.id).await?;
+    record_unit_change(
+        &txn,
+        actor,
+        &updated,
+        "update",
+        Some(&current),
+        Some(&updated),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Deletes a unit nothing refers to; otherwise 409 saying what is still there (deactivate
+/// it instead to keep its history).
+pub async fn delete_unit(db: &DatabaseConnection, actor: &Principal, id: i64) -> ApiResult<()> {
+    let txn = crate::db::begin_write(db).await?;
+    let current = find_unit(&txn, id).await?;
+    authorize(actor, Action::ManageUnits, &unit_ref(&current))?;
+    let children = unit::Entity::find()
+        .filter(unit::Column::ParentId.eq(id))
+        .count(&txn)
+        .await?;
+    let users = user::Entity::find()
+        .filter(user::Column::UnitId.eq(id))
+        .count(&txn)
+        .await?;
+    let officers = staff::Entity::find()
+        .filter(staff::Column::UnitId.eq(id))
+        .count(&txn)
+        .await?;
+    let mut in_use = Vec::new();
+    if children > 0 {
+        in_use.push(format!("{children} child unit(s)"));
+    }
+    if users > 0 {
+        in_use.push(format!("{users} account(s)"));
+    }
+    if officers > 0 {
+        in_use.push(format!("{officers} officer(s)"));
+    }
+    if !in_use.is_empty() {
+        return Err(ApiError::conflict(
+            "unit_in_use",
+            format!(
+                "unit {id} still has {}; deactivate it instead",
+                in_use.join(", ")
+            ),
+        ));
+    }
+    unit::Entity::delete_by_id(id)
+        .exec(&txn)
+        .await
+        .map_err(|e| match e.sql_err() {
+            // Frameworks, assessments or plans refer to it: their history must stay.
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => ApiError::conflict(
+                "unit_in_use",
+                format!("unit {id} has frameworks, assessments or plans; deactivate it instead"),
+            ),
+            _ => e.into(),
+        })?;
+    record_unit_change(&txn, actor, &current, "delete", Some(&current), None).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Officers
+
+fn staff_json(s: &staff::Model) -> serde_json::Value {
+    json!({"full_name": s.full_name, "title": s.title, "user_id": s.user_id, "active": s.active})
+}
+
+async fn record_staff_change<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    s: &staff::Model,
+    action: &str,
+    old: Option<&staff::Model>,
+) -> ApiResult<()> {
+    audit::record(
+        conn,
+        actor,
+        Change {
+            entity: "staff",
+            entity_id: s.id,
+            action,
+            unit_id: Some(s.unit_id),
+            old: old.map(staff_json),
+            new: Some(staff_json(s)),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// A linked account must exist and belong to the officer's unit.
+async fn check_linked_user<C: ConnectionTrait>(
+    conn: &C,
+    v: &mut Violations,
+    unit_id: i64,
+    user_id: Option<i64>,
+) -> ApiResult<()> {
+    if let Some(uid) = user_id {
+        match user::Entity::find_by_id(uid).one(conn).await? {
+            None => v.add("user_id", "not_found", format!("user {uid} does not exist")),
+            Some(u) if u.unit_id != Some(unit_id) => v.add(
+                "user_id",
+                "other_unit",
+                format!("user {uid} does not belong to unit {unit_id}"),
+            ),
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+pub struct NewStaff {
+    pub full_name: String,
+    pub title: String,
+    pub user_id: Option<i64>,
+}
+
+pub async fn create_staff(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    unit_id: i64,
+    input: NewStaff,
+) -> ApiResult<staff::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let u = find_unit(&txn, unit_id).await?;
+    authorize(actor, Action::ManageStaff, &unit_ref(&u))?;
+    let mut v = Violations::new();
+    let full_name = text(&mut v, "full_name", &input.full_name, 200, true).unwrap_or_default();
+    let title = text(&mut v, "title", &input.title, 200, true).unwrap_or_default();
+    check_linked_user(&txn, &mut v, unit_id, input.user_id).await?;
+    v.into_result()?;
+    let t = now();
+    let created = staff::ActiveModel {
+        unit_id: Set(unit_id),
+        full_name: Set(full_name),
+        title: Set(title),
+        user_id: Set(input.user_id),
+        active: Set(true),
+        version: Set(1),
+        created_at: Set(t),
+        updated_at: Set(t),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    record_staff_change(&txn, actor, &created, "create", None).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+pub async fn list_staff(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    unit_id: i64,
+    active: Option<bool>,
+) -> ApiResult<Vec<staff::Model>> {
+    get_unit(db, actor, unit_id).await?;
+    let mut query = staff::Entity::find()
+        .filter(staff::Column::UnitId.eq(unit_id))
+        .order_by_asc(staff::Column::Id);
+    if let Some(active) = active {
+        query = query.filter(staff::Column::Active.eq(active));
+    }
+    Ok(query.all(db).await?)
+}
+
+pub async fn find_staff<C: ConnectionTrait>(
+    conn: &C,
+    unit_id: i64,
+    staff_id: i64,
+) -> ApiResult<staff::Model> {
+    staff::Entity::find_by_id(staff_id)
+        .filter(staff::Column::UnitId.eq(unit_id))
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("unit {unit_id} has no officer {staff_id}")))
+}
+
+pub async fn get_staff(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    unit_id: i64,
+    staff_id: i64,
+) -> ApiResult<staff::Model> {
+    get_unit(db, actor, unit_id).await?;
+    find_staff(db, unit_id, staff_id).await
+}
+
+#[derive(Default)]
+pub struct StaffPatch {
+    pub full_name: Option<String>,
+    pub title: Option<String>,
+    pub user_id: Option<Option<i64>>,
+    pub active: Option<bool>,
+}
+
+pub async fn update_staff(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    unit_id: i64,
+    staff_id: i64,
+    patch: StaffPatch,
+    if_match: &IfMatch,
+) -> ApiResult<staff::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let u = find_unit(&txn, unit_id).await?;
+    authorize(actor, Action::ManageStaff, &unit_ref(&u))?;
+    let current = find_staff(&txn, unit_id, staff_id).await?;
+    if_match.check("staff", current.id, current.version)?;
+    let mut v = Violations::new();
+    let full_name = patch
+        .full_name
+        .as_deref()
+        .and_then(|n| text(&mut v, "full_name", n, 200, true));
+    let title = patch
+        .title
+        .as_deref()
+        .and_then(|n| text(&mut v, "title", n, 200, true));
+    if let Some(user_id) = patch.user_id {
+        check_linked_user(&txn, &mut v, unit_id, user_id).await?;
+    }
+    v.into_result()?;
+    let mut am: staff::ActiveModel = current.clone().into();
+    if let Some(n) = full_name {
+        am.full_name = Set(n);
+    }
+    if let Some(t) = title {
+        am.title = Set(t);
+    }
+    if let Some(user_id) = patch.user_id {
+        am.user_id = Set(user_id);
+    }
+    if let Some(active) = patch.active {
+        am.active = Set(active);
+    }
+    am.version = Set(current.version + 1);
+    am.updated_at = Set(now());
+    let result = staff::Entity::update_many()
+        .set(am)
+        .filter(staff::Column::Id.eq(current.id))
+        .filter(staff::Column::Version.eq(current.version))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(stale(&etag("staff", current.id, current.version)));
+    }
+    let updated = find_staff(&txn, unit_id, staff_id).await?;
+    record_staff_change(&txn, actor, &updated, "update", Some(&current)).await?;
+    txn.commit().await?;
+    Ok(updated)
+}

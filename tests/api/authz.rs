@@ -1,0 +1,346 @@
+//! The authorization matrix: for every protected endpoint, every hostile token is a 401,
+//! every persona outside the endpoint's rule a 403 (or 404), and every persona inside it
+//! gets through. A test also fails when the OpenAPI document has a protected operation
+//! that is not in the matrix: adding an endpoint means adding one line to `matrix()`.
+
+use crate::fixtures::{Persona, Persona::*, World, world};
+use crate::helpers::{Resp, TEST_JWT_SECRET, on_each_backend};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+pub struct Row {
+    pub method: Method,
+    /// Path with `{fixture}` placeholders.
+    pub path: &'static str,
+    pub body: Option<Value>,
+    /// The personas the rule lets through; all others must be refused.
+    pub allowed: &'static [Persona],
+}
+
+fn row(
+    method: Method,
+    path: &'static str,
+    body: Option<Value>,
+    allowed: &'static [Persona],
+) -> Row {
+    Row {
+        method,
+        path,
+        body,
+        allowed,
+    }
+}
+
+const EVERYONE: &[Persona] = &Persona::ALL;
+const ADMIN: &[Persona] = &[Admin];
+const DISTRICT: &[Persona] = &[Admin, Appraiser];
+const UNIT_A_READERS: &[Persona] = &[Admin, Appraiser, OfficerA, Viewer];
+const UNIT_A_STAFF_EDITORS: &[Persona] = &[Admin, Appraiser, OfficerA];
+
+/// One line per protected endpoint.
+pub fn matrix() -> Vec<Row> {
+    use Method as M;
+    vec![
+        // auth
+        row(M::GET, "/api/v1/auth/me", None, EVERYONE),
+        row(
+            M::POST,
+            "/api/v1/auth/password",
+            Some(
+                json!({"current_password": "not-the-password", "new_password": "whatever-long-password"}),
+            ),
+            EVERYONE,
+        ),
+        // users
+        row(
+            M::POST,
+            "/api/v1/users",
+            Some(
+                json!({"username": "matrix.user", "password": "matrix-password-123",
+            "full_name": "M", "role": "viewer", "unit_id": "{district}"}),
+            ),
+            ADMIN,
+        ),
+        row(M::GET, "/api/v1/users", None, ADMIN),
+        row(M::GET, "/api/v1/users/{user_viewer}", None, ADMIN),
+        row(
+            M::PATCH,
+            "/api/v1/users/{user_viewer}",
+            Some(json!({"full_name": "Viewer"})),
+            ADMIN,
+        ),
+        row(M::DELETE, "/api/v1/users/{victim}", None, ADMIN),
+        // units
+        row(
+            M::POST,
+            "/api/v1/units",
+            Some(json!({"code": "M-1", "name": "Xã Mới", "kind": "commune",
+            "parent_id": "{district}"})),
+            DISTRICT,
+        ),
+        row(M::GET, "/api/v1/units", None, EVERYONE),
+        row(M::GET, "/api/v1/units/{commune_a}", None, UNIT_A_READERS),
+        row(
+            M::PATCH,
+            "/api/v1/units/{commune_a}",
+            Some(json!({"name": "Xã Vĩnh Long"})),
+            DISTRICT,
+        ),
+        row(M::DELETE, "/api/v1/units/{spare_commune}", None, DISTRICT),
+        row(
+            M::POST,
+            "/api/v1/units/{commune_a}/staff",
+            Some(json!({"full_name": "Lê Văn Đệ",
+            "title": "Công chức Địa chính – Xây dựng"})),
+            UNIT_A_STAFF_EDITORS,
+        ),
+        row(
+            M::GET,
+            "/api/v1/units/{commune_a}/staff",
+            None,
+            UNIT_A_READERS,
+        ),
+        row(
+            M::GET,
+            "/api/v1/units/{commune_a}/staff/{staff_a}",
+            None,
+            UNIT_A_READERS,
+        ),
+        row(
+            M::PATCH,
+            "/api/v1/units/{commune_a}/staff/{staff_a}",
+            Some(json!({"title": "Công chức Văn phòng - Thống kê"})),
+            UNIT_A_STAFF_EDITORS,
+        ),
+    ]
+}
+
+/// Extra fixtures the matrix rows name.
+async fn prepare(w: &mut World) {
+    let (victim, _) = w.account("victim", "viewer", Some(w.id("district"))).await;
+    w.ids.insert("victim".into(), victim);
+    let spare = w
+        .unit("SPARE-1", "Xã Dự Phòng", "commune", Some(w.id("district")))
+        .await;
+    w.ids.insert("spare_commune".into(), spare);
+    let staff = w
+        .app
+        .post(
+            &format!("/api/v1/units/{}/staff", w.id("commune_a")),
+            w.admin(),
+            &json!({"full_name": "Nguyễn Thị Liên", "title": "Công chức Văn phòng - Thống kê"}),
+        )
+        .await;
+    staff.assert_status(201);
+    w.ids
+        .insert("staff_a".into(), staff.json["id"].as_i64().unwrap());
+}
+
+fn b64(value: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(value.to_string())
+}
+
+fn hmac_token(header: &Value, claims: &Value, secret: &[u8]) -> String {
+    let message = format!("{}.{}", b64(header), b64(claims));
+    let key = jsonwebtoken::EncodingKey::from_secret(secret);
+    let signature =
+        jsonwebtoken::crypto::sign(message.as_bytes(), &key, jsonwebtoken::Algorithm::HS256)
+            .expect("sign");
+    format!("{message}.{signature}")
+}
+
+/// Tokens that must all be refused with 401, each with what it tries.
+async fn hostile_tokens(w: &mut World) -> Vec<(&'static str, String)> {
+    let me = w.app.get("/api/v1/auth/me", w.admin()).await.json;
+    let admin_id = me["id"].as_i64().unwrap().to_string();
+    let now = chrono::Utc::now().timestamp();
+    let claims = |iat: i64, exp: i64| {
+        json!({"sub": admin_id, "role": "admin", "unit_id": null, "ver": 0, "iss": "parindex",
+               "iat": iat, "nbf": iat, "exp": exp})
+    };
+    let hs256 = json!({"alg": "HS256", "typ": "JWT"});
+    let secret = TEST_JWT_SECRET.as_bytes();
+
+    let valid = w.admin().to_string();
+    let mut parts: Vec<String> = valid.split('.').map(str::to_string).collect();
+    // Change the payload (role) but keep the signature.
+    let mut payload: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();
+    payload["sub"] = json!("999999");
+    parts[1] = b64(&payload);
+    let tampered = parts.join(".");
+
+    let (_, deactivated) = w
+        .account("soon.gone", "viewer", Some(w.id("district")))
+        .await;
+    let gone_id = w.app.get("/api/v1/auth/me", &deactivated).await.json["id"]
+        .as_i64()
+        .unwrap();
+    w.app
+        .delete(&format!("/api/v1/users/{gone_id}"), w.admin())
+        .await
+        .assert_status(200);
+
+    vec![
+        (
+            "expired",
+            hmac_token(&hs256, &claims(now - 7200, now - 3600), secret),
+        ),
+        (
+            "not yet valid",
+            hmac_token(&hs256, &claims(now + 3600, now + 7200), secret),
+        ),
+        (
+            "signed with another secret",
+            hmac_token(
+                &hs256,
+                &claims(now, now + 3600),
+                b"another-secret-another-secret-123",
+            ),
+        ),
+        ("tampered payload", tampered),
+        (
+            "alg none",
+            format!(
+                "{}.{}.",
+                b64(&json!({"alg": "none", "typ": "JWT"})),
+                b64(&claims(now, now + 3600))
+            ),
+        ),
+        (
+            "RS256 header, HMAC signature",
+            hmac_token(
+                &json!({"alg": "RS256", "typ": "JWT"}),
+                &claims(now, now + 3600),
+                secret,
+            ),
+        ),
+        (
+            "wrong issuer",
+            hmac_token(
+                &hs256,
+                &json!({"sub": admin_id, "role": "admin", "ver": 0, "iss": "evil",
+            "iat": now, "nbf": now, "exp": now + 3600}),
+                secret,
+            ),
+        ),
+        ("garbage", "not-a-jwt".to_string()),
+        ("deactivated account", deactivated),
+    ]
+}
+
+async fn call(w: &World, row: &Row, token: Option<&str>) -> Resp {
+    let path = w.resolve(row.path);
+    let mut request = w.app.request(row.method.clone(), &path, token);
+    if let Some(body) = &row.body {
+        request = request.json(&w.resolve_json(body));
+    }
+    Resp::read(request.send().await).await
+}
+
+#[tokio::test]
+async fn every_protected_endpoint_enforces_the_matrix() {
+    on_each_backend(|app| async move {
+        let mut w = world(app).await;
+        prepare(&mut w).await;
+        let hostile = hostile_tokens(&mut w).await;
+        for row in matrix() {
+            let what = format!("{} {}", row.method, row.path);
+            let resp = call(&w, &row, None).await;
+            assert_eq!(
+                resp.status.as_u16(),
+                401,
+                "{what} without a token: {}",
+                resp.text
+            );
+            resp.assert_problem(401, Some("unauthorized"));
+            for (name, token) in &hostile {
+                let resp = call(&w, &row, Some(token)).await;
+                assert_eq!(
+                    resp.status.as_u16(),
+                    401,
+                    "{what} with a token {name}: {}",
+                    resp.text
+                );
+            }
+            // Refusals first, so that an allowed call that deletes cannot hide one.
+            for persona in Persona::ALL.iter().filter(|p| !row.allowed.contains(p)) {
+                let resp = call(&w, &row, Some(w.token(*persona))).await;
+                assert!(
+                    matches!(resp.status.as_u16(), 403 | 404),
+                    "{what} as {persona:?} must be refused, got {}: {}",
+                    resp.status,
+                    resp.text
+                );
+                assert_eq!(
+                    resp.header("content-type"),
+                    Some("application/problem+json")
+                );
+            }
+            for persona in row.allowed {
+                let resp = call(&w, &row, Some(w.token(*persona))).await;
+                assert!(
+                    !matches!(resp.status.as_u16(), 401 | 403 | 405 | 500..),
+                    "{what} as {persona:?} must be let through, got {}: {}",
+                    resp.status,
+                    resp.text
+                );
+            }
+        }
+    })
+    .await;
+}
+
+/// `/api/v1/units/{id}/staff/{staff_id}` → `/api/v1/units/{}/staff/{}`.
+fn shape(path: &str) -> String {
+    let mut out = String::new();
+    let mut in_param = false;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                in_param = true;
+                out.push_str("{}");
+            }
+            '}' => in_param = false,
+            c if !in_param => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_matrix_covers_every_protected_operation_of_the_spec() {
+    let spec: Value = serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
+    let rows: Vec<(String, String)> = matrix()
+        .iter()
+        .map(|r| (r.method.to_string(), shape(r.path)))
+        .collect();
+    let mut missing = Vec::new();
+    let mut protected = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            if !secured {
+                continue;
+            }
+            protected += 1;
+            let key = (method.to_uppercase(), shape(path));
+            if !rows.contains(&key) {
+                missing.push(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    assert!(protected > 0);
+    assert!(
+        missing.is_empty(),
+        "not in the authorization matrix: {missing:#?}"
+    );
+    assert_eq!(
+        rows.len(),
+        protected,
+        "the matrix names operations the spec does not have"
+    );
+}

@@ -1,0 +1,170 @@
+//! A small world most tests start from, built through the API: a province with two
+//! districts, communes A and B in the first and C in the second, and one account per
+//! persona of the authorization matrix.
+
+use crate::helpers::TestApp;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+pub const PASSWORD: &str = "fixture-password-123";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Persona {
+    Admin,
+    /// District appraiser of the district of communes A and B.
+    Appraiser,
+    /// District appraiser of the other district.
+    OtherAppraiser,
+    /// Unit officer of commune A.
+    OfficerA,
+    /// Unit officer of commune B.
+    OfficerB,
+    /// Viewer of the district of communes A and B.
+    Viewer,
+}
+
+impl Persona {
+    pub const ALL: [Persona; 6] = [
+        Persona::Admin,
+        Persona::Appraiser,
+        Persona::OtherAppraiser,
+        Persona::OfficerA,
+        Persona::OfficerB,
+        Persona::Viewer,
+    ];
+}
+
+pub struct World {
+    pub app: TestApp,
+    pub tokens: HashMap<Persona, String>,
+    /// Named ids: `province`, `district`, `other_district`, `commune_a`, `commune_b`,
+    /// `commune_c`, and the persona accounts' user ids (`user_officer_a`…).
+    pub ids: HashMap<String, i64>,
+}
+
+impl World {
+    pub fn token(&self, persona: Persona) -> &str {
+        &self.tokens[&persona]
+    }
+
+    pub fn admin(&self) -> &str {
+        self.token(Persona::Admin)
+    }
+
+    pub fn id(&self, name: &str) -> i64 {
+        *self
+            .ids
+            .get(name)
+            .unwrap_or_else(|| panic!("no fixture id named {name}"))
+    }
+
+    /// Creates a unit as admin and returns its id.
+    pub async fn unit(&self, code: &str, name: &str, kind: &str, parent: Option<i64>) -> i64 {
+        let resp = self
+            .app
+            .post(
+                "/api/v1/units",
+                self.admin(),
+                &json!({"code": code, "name": name, "kind": kind, "parent_id": parent}),
+            )
+            .await;
+        resp.assert_status(201);
+        resp.json["id"].as_i64().unwrap()
+    }
+
+    /// Creates an account as admin and returns (id, token).
+    pub async fn account(&self, username: &str, role: &str, unit: Option<i64>) -> (i64, String) {
+        let resp = self
+            .app
+            .post(
+                "/api/v1/users",
+                self.admin(),
+                &json!({"username": username, "password": PASSWORD, "full_name": username,
+                        "role": role, "unit_id": unit}),
+            )
+            .await;
+        resp.assert_status(201);
+        let id = resp.json["id"].as_i64().unwrap();
+        (id, self.app.login(username, PASSWORD).await)
+    }
+
+    /// Replaces `{name}` placeholders in a path with fixture ids.
+    pub fn resolve(&self, path: &str) -> String {
+        let out = self.substitute(path);
+        assert!(!out.contains('{'), "unresolved placeholder in {out}");
+        out
+    }
+
+    fn substitute(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for (name, id) in &self.ids {
+            out = out.replace(&format!("{{{name}}}"), &id.to_string());
+        }
+        out
+    }
+
+    /// Like `resolve` for a JSON body: a string that is just `"{name}"` becomes the number.
+    pub fn resolve_json(&self, body: &Value) -> Value {
+        let mut text = body.to_string();
+        for (name, id) in &self.ids {
+            text = text.replace(&format!("\"{{{name}}}\""), &id.to_string());
+        }
+        serde_json::from_str(&self.substitute(&text)).unwrap()
+    }
+}
+
+pub async fn world(app: TestApp) -> World {
+    let admin = app.admin_token().await;
+    let mut w = World {
+        app,
+        tokens: HashMap::from([(Persona::Admin, admin)]),
+        ids: HashMap::new(),
+    };
+    let province = w.unit("45", "Tỉnh Quảng Trị", "province", None).await;
+    let district = w
+        .unit("464", "Huyện Vĩnh Linh", "district", Some(province))
+        .await;
+    let other = w
+        .unit("465", "Huyện Gio Linh", "district", Some(province))
+        .await;
+    let a = w
+        .unit("19744", "Xã Vĩnh Long", "commune", Some(district))
+        .await;
+    let b = w
+        .unit("19745", "Xã Vĩnh Chấp", "commune", Some(district))
+        .await;
+    let c = w.unit("19800", "Xã Gio Mỹ", "commune", Some(other)).await;
+    for (name, id) in [
+        ("province", province),
+        ("district", district),
+        ("other_district", other),
+        ("commune_a", a),
+        ("commune_b", b),
+        ("commune_c", c),
+    ] {
+        w.ids.insert(name.to_string(), id);
+    }
+    for (persona, username, role, unit) in [
+        (
+            Persona::Appraiser,
+            "appraiser",
+            "district_appraiser",
+            district,
+        ),
+        (
+            Persona::OtherAppraiser,
+            "other.appraiser",
+            "district_appraiser",
+            other,
+        ),
+        (Persona::OfficerA, "officer.a", "unit_officer", a),
+        (Persona::OfficerB, "officer.b", "unit_officer", b),
+        (Persona::Viewer, "viewer", "viewer", district),
+    ] {
+        let (id, token) = w.account(username, role, Some(unit)).await;
+        w.tokens.insert(persona, token);
+        w.ids
+            .insert(format!("user_{}", username.replace('.', "_")), id);
+    }
+    w
+}

@@ -10,6 +10,8 @@ pub mod error;
 pub mod http;
 pub mod openapi;
 pub mod routes;
+pub mod schema;
+pub mod scoring;
 pub mod services;
 pub mod startup;
 pub mod state;

@@ -1,0 +1,331 @@
+//! From leaf scores to subtotals and the total, with the framework's not-applicable policy;
+//! and rating bands. Pure: no I/O.
+
+use super::decimal::{has_more_places_than, round2};
+use super::framework::{CriteriaTree, DefinitionError, TOTAL_MAX};
+use super::method::LeafScore;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+/// What a criterion marked not applicable ("không phát sinh") scores.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotApplicablePolicy {
+    /// It scores its max (the usual rule).
+    #[default]
+    FullScore,
+    /// It is left out, and the total is rescaled to 100 over the applicable criteria.
+    Rescale,
+}
+
+impl NotApplicablePolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotApplicablePolicy::FullScore => "full_score",
+            NotApplicablePolicy::Rescale => "rescale",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "full_score" => Some(NotApplicablePolicy::FullScore),
+            "rescale" => Some(NotApplicablePolicy::Rescale),
+            _ => None,
+        }
+    }
+}
+
+/// A criterion's subtotal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeTotal {
+    pub max: Decimal,
+    pub score: Decimal,
+    /// The max of its applicable leaves (equal to `max` unless leaves were left out).
+    pub applicable_max: Decimal,
+}
+
+impl NodeTotal {
+    /// Points lost: max − score over the applicable part.
+    pub fn deduction(&self) -> Decimal {
+        self.applicable_max - self.score
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Totals {
+    pub by_code: HashMap<String, NodeTotal>,
+    /// Out of 100, exact to 2 places (rescaled, and then rounded, only under `Rescale`).
+    pub total: Decimal,
+}
+
+/// Sums leaf scores up the tree. A leaf missing from `leaves` scores 0.
+pub fn totals(
+    tree: &CriteriaTree,
+    leaves: &HashMap<String, LeafScore>,
+    policy: NotApplicablePolicy,
+) -> Totals {
+    let mut by_code: HashMap<String, NodeTotal> = HashMap::new();
+    // Children come after their parents in code order: walk backwards.
+    for c in tree.criteria().iter().rev() {
+        let node = if tree.is_leaf(&c.code) {
+            let (score, applicable_max) = match (leaves.get(&c.code), policy) {
+                (Some(LeafScore::Scored(s)), _) => (*s, c.max_score),
+                (Some(LeafScore::NotApplicable), NotApplicablePolicy::FullScore) => {
+                    (c.max_score, c.max_score)
+                }
+                (Some(LeafScore::NotApplicable), NotApplicablePolicy::Rescale) => {
+                    (Decimal::ZERO, Decimal::ZERO)
+                }
+                (None, _) => (Decimal::ZERO, c.max_score),
+            };
+            NodeTotal {
+                max: c.max_score,
+                score,
+                applicable_max,
+            }
+        } else {
+            let mut node = NodeTotal {
+                max: c.max_score,
+                score: Decimal::ZERO,
+                applicable_max: Decimal::ZERO,
+            };
+            for child in tree.children(&c.code) {
+                if let Some(t) = by_code.get(child) {
+                    node.score += t.score;
+                    node.applicable_max += t.applicable_max;
+                }
+            }
+            node
+        };
+        by_code.insert(c.code.clone(), node);
+    }
+    let (raw, applicable) = tree
+        .fields()
+        .filter_map(|f| by_code.get(&f.code))
+        .fold((Decimal::ZERO, Decimal::ZERO), |(s, a), t| {
+            (s + t.score, a + t.applicable_max)
+        });
+    let total = if applicable == TOTAL_MAX {
+        round2(raw)
+    } else if applicable.is_zero() {
+        // Nothing applied: nothing was lost.
+        round2(TOTAL_MAX)
+    } else {
+        round2(raw * TOTAL_MAX / applicable)
+    };
+    Totals { by_code, total }
+}
+
+/// A rating band: an index of at least `min_index` earns `label`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatingBand {
+    #[schema(example = "A")]
+    pub label: String,
+    #[schema(value_type = crate::schema::DecimalInput, example = "90")]
+    pub min_index: Decimal,
+}
+
+/// Bands must have distinct non-empty labels and distinct thresholds in 0..=100+bonus.
+pub fn check_bands(bands: &[RatingBand], bonus_max: Decimal) -> Vec<DefinitionError> {
+    let mut errors = Vec::new();
+    let mut labels = std::collections::HashSet::new();
+    let mut mins = std::collections::HashSet::new();
+    for (i, b) in bands.iter().enumerate() {
+        let field = |f: &str| format!("rating_bands[{i}].{f}");
+        let label = b.label.trim();
+        if label.is_empty() || label.chars().count() > 50 {
+            errors.push(DefinitionError {
+                field: field("label"),
+                code: "invalid_length",
+                message: "must have 1 to 50 characters".into(),
+            });
+        } else if !labels.insert(label.to_string()) {
+            errors.push(DefinitionError {
+                field: field("label"),
+                code: "duplicate",
+                message: format!("the label {label:?} is used twice"),
+            });
+        }
+        if b.min_index < Decimal::ZERO || b.min_index > TOTAL_MAX + bonus_max {
+            errors.push(DefinitionError {
+                field: field("min_index"),
+                code: "out_of_range",
+                message: format!("must be between 0 and {}", TOTAL_MAX + bonus_max),
+            });
+        } else if has_more_places_than(b.min_index, 2) {
+            errors.push(DefinitionError {
+                field: field("min_index"),
+                code: "too_many_decimals",
+                message: "at most 2 decimal places".into(),
+            });
+        } else if !mins.insert(b.min_index.normalize()) {
+            errors.push(DefinitionError {
+                field: field("min_index"),
+                code: "duplicate",
+                message: "two bands start at the same index".into(),
+            });
+        }
+    }
+    errors
+}
+
+/// The label of the highest band `index` reaches, if any.
+pub fn band_for(bands: &[RatingBand], index: Decimal) -> Option<&str> {
+    bands
+        .iter()
+        .filter(|b| index >= b.min_index)
+        .max_by(|a, b| a.min_index.cmp(&b.min_index))
+        .map(|b| b.label.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scoring::framework::{CriterionDef, Scorer};
+    use crate::scoring::method::Method;
+    use proptest::prelude::*;
+    use rust_decimal_macros::dec;
+
+    fn def(code: &str, max: Decimal, leaf: bool) -> CriterionDef {
+        CriterionDef {
+            code: code.into(),
+            title: code.into(),
+            max_score: max,
+            method: leaf.then_some(Method::Manual {}),
+            scorer: Scorer::SelfAssessed,
+        }
+    }
+
+    fn tree() -> CriteriaTree {
+        CriteriaTree::build(vec![
+            def("1", dec!(40), false),
+            def("1.1", dec!(15), true),
+            def("1.2", dec!(25), false),
+            def("1.2.1", dec!(12.5), true),
+            def("1.2.2", dec!(12.5), true),
+            def("2", dec!(60), true),
+        ])
+        .expect("valid tree")
+    }
+
+    fn scores(pairs: &[(&str, LeafScore)]) -> HashMap<String, LeafScore> {
+        pairs.iter().map(|(c, s)| (c.to_string(), *s)).collect()
+    }
+
+    #[test]
+    fn subtotals_add_up_the_tree() {
+        let t = totals(
+            &tree(),
+            &scores(&[
+                ("1.1", LeafScore::Scored(dec!(14.25))),
+                ("1.2.1", LeafScore::Scored(dec!(10))),
+                ("1.2.2", LeafScore::Scored(dec!(12.5))),
+                ("2", LeafScore::Scored(dec!(50.5))),
+            ]),
+            NotApplicablePolicy::FullScore,
+        );
+        assert_eq!(t.by_code["1.2"].score, dec!(22.5));
+        assert_eq!(t.by_code["1"].score, dec!(36.75));
+        assert_eq!(t.by_code["1"].deduction(), dec!(3.25));
+        assert_eq!(t.total.to_string(), "87.25");
+    }
+
+    #[test]
+    fn missing_leaves_score_zero() {
+        let t = totals(&tree(), &HashMap::new(), NotApplicablePolicy::FullScore);
+        assert_eq!(t.total.to_string(), "0.00");
+        assert_eq!(t.by_code["2"].deduction(), dec!(60));
+    }
+
+    #[test]
+    fn not_applicable_scores_max_or_is_rescaled() {
+        let leaves = scores(&[
+            ("1.1", LeafScore::Scored(dec!(15))),
+            ("1.2.1", LeafScore::NotApplicable),
+            ("1.2.2", LeafScore::Scored(dec!(12.5))),
+            ("2", LeafScore::Scored(dec!(30))),
+        ]);
+        let full = totals(&tree(), &leaves, NotApplicablePolicy::FullScore);
+        assert_eq!(full.total.to_string(), "70.00");
+        assert_eq!(full.by_code["1.2.1"].deduction(), dec!(0));
+        // Rescaled: 57.5 of the 87.5 applicable points → 65.71 of 100.
+        let rescaled = totals(&tree(), &leaves, NotApplicablePolicy::Rescale);
+        assert_eq!(rescaled.total.to_string(), "65.71");
+        assert_eq!(rescaled.by_code["1.2.1"].deduction(), dec!(0));
+        assert_eq!(rescaled.by_code["1"].applicable_max, dec!(27.5));
+    }
+
+    #[test]
+    fn bands_pick_the_highest_reached() {
+        let bands = vec![
+            RatingBand {
+                label: "D".into(),
+                min_index: dec!(0),
+            },
+            RatingBand {
+                label: "A".into(),
+                min_index: dec!(90),
+            },
+            RatingBand {
+                label: "B".into(),
+                min_index: dec!(80),
+            },
+            RatingBand {
+                label: "C".into(),
+                min_index: dec!(70),
+            },
+        ];
+        assert!(check_bands(&bands, dec!(5)).is_empty());
+        assert_eq!(band_for(&bands, dec!(88.25)), Some("B"));
+        assert_eq!(band_for(&bands, dec!(90)), Some("A"));
+        assert_eq!(band_for(&bands, dec!(12)), Some("D"));
+        assert_eq!(band_for(&bands[1..], dec!(12)), None);
+        let dup = vec![
+            RatingBand {
+                label: "A".into(),
+                min_index: dec!(90),
+            },
+            RatingBand {
+                label: "A".into(),
+                min_index: dec!(90.00),
+            },
+        ];
+        assert_eq!(check_bands(&dup, dec!(0)).len(), 2);
+    }
+
+    proptest! {
+        #[test]
+        fn subtotals_always_add_up(
+            a in 0i64..=1500, b in 0i64..=1250, c in 0i64..=1250, d in 0i64..=6000,
+            na in proptest::collection::vec(any::<bool>(), 4),
+            rescale in any::<bool>(),
+        ) {
+            let leaf = |code: &str, h: i64, na: bool| {
+                (code.to_string(), if na { LeafScore::NotApplicable } else { LeafScore::Scored(Decimal::new(h, 2)) })
+            };
+            let leaves: HashMap<String, LeafScore> = [
+                leaf("1.1", a, na[0]), leaf("1.2.1", b, na[1]), leaf("1.2.2", c, na[2]), leaf("2", d, na[3]),
+            ].into_iter().collect();
+            let policy = if rescale { NotApplicablePolicy::Rescale } else { NotApplicablePolicy::FullScore };
+            let tree = tree();
+            let t = totals(&tree, &leaves, policy);
+            for cdef in tree.criteria() {
+                let node = t.by_code[&cdef.code];
+                prop_assert!(node.score >= Decimal::ZERO && node.score <= node.applicable_max);
+                prop_assert!(node.applicable_max <= node.max);
+                let kids = tree.children(&cdef.code);
+                if !kids.is_empty() {
+                    let sum: Decimal = kids.iter().map(|k| t.by_code[k].score).sum();
+                    prop_assert_eq!(sum, node.score);
+                }
+            }
+            prop_assert!(t.total >= Decimal::ZERO && t.total <= TOTAL_MAX);
+            if !rescale {
+                prop_assert_eq!(t.total, t.by_code["1"].score + t.by_code["2"].score);
+            }
+        }
+    }
+}

@@ -13,6 +13,7 @@ pub mod routes;
 pub mod schema;
 pub mod scoring;
 pub mod services;
+pub mod sheets;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

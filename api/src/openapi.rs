@@ -148,7 +148,10 @@ shared_response!(
     PreconditionFailed,
     ValidationFailed,
     Forbidden,
-    Conflict
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    BadRequest
 );
 
 fn problem_response(description: &str) -> Response {

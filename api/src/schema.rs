@@ -69,3 +69,20 @@ impl PartialSchema for DecimalString {
 }
 
 impl ToSchema for DecimalString {}
+
+/// A file in a request or response body (CSV or XLSX).
+pub struct BinaryFile;
+
+impl PartialSchema for BinaryFile {
+    fn schema() -> RefOr<Schema> {
+        RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .content_media_type("application/octet-stream")
+                .description(Some("The file's bytes"))
+                .build(),
+        ))
+    }
+}
+
+impl ToSchema for BinaryFile {}

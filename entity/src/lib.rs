@@ -5,8 +5,16 @@
 //! The API converts them to and from `rust_decimal::Decimal` with two places.
 //! JSON-shaped values (criterion methods, inputs, evidence) are stored as JSON text.
 
+pub mod appraisal;
+pub mod appraisal_round;
+pub mod assessment_entry;
 pub mod audit_event;
+pub mod criterion;
+pub mod deadline_extension;
+pub mod framework;
 pub mod login_failure;
+pub mod publication;
+pub mod self_assessment;
 pub mod staff;
 pub mod unit;
 pub mod user;

@@ -4,12 +4,18 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_units_users_audit;
+mod m20261127_000002_frameworks;
+mod m20261127_000003_assessments;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261127_000001_units_users_audit::Migration)]
+        vec![
+            Box::new(m20261127_000001_units_users_audit::Migration),
+            Box::new(m20261127_000002_frameworks::Migration),
+            Box::new(m20261127_000003_assessments::Migration),
+        ]
     }
 }

@@ -3,18 +3,25 @@
 //! gets through. A test also fails when the OpenAPI document has a protected operation
 //! that is not in the matrix: adding an endpoint means adding one line to `matrix()`.
 
-use crate::fixtures::{Persona, Persona::*, World, world};
+use crate::fixtures::{
+    Persona, Persona::*, World, fixture_framework_csv, fixture_framework_json, world,
+};
 use crate::helpers::{Resp, TEST_JWT_SECRET, on_each_backend};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+pub enum Body {
+    Json(Value),
+    Csv(String),
+}
+
 pub struct Row {
     pub method: Method,
     /// Path with `{fixture}` placeholders.
     pub path: &'static str,
-    pub body: Option<Value>,
+    pub body: Option<Body>,
     /// The personas the rule lets through; all others must be refused.
     pub allowed: &'static [Persona],
 }
@@ -28,7 +35,16 @@ fn row(
     Row {
         method,
         path,
-        body,
+        body: body.map(Body::Json),
+        allowed,
+    }
+}
+
+fn csv_row(method: Method, path: &'static str, csv: String, allowed: &'static [Persona]) -> Row {
+    Row {
+        method,
+        path,
+        body: Some(Body::Csv(csv)),
         allowed,
     }
 }
@@ -38,82 +54,45 @@ const ADMIN: &[Persona] = &[Admin];
 const DISTRICT: &[Persona] = &[Admin, Appraiser];
 const UNIT_A_READERS: &[Persona] = &[Admin, Appraiser, OfficerA, Viewer];
 const UNIT_A_STAFF_EDITORS: &[Persona] = &[Admin, Appraiser, OfficerA];
+/// Units of the district and the district itself read its frameworks.
+const DISTRICT_READERS: &[Persona] = &[Admin, Appraiser, OfficerA, OfficerB, Viewer];
 
 /// One line per protected endpoint.
+#[rustfmt::skip]
 pub fn matrix() -> Vec<Row> {
     use Method as M;
     vec![
         // auth
         row(M::GET, "/api/v1/auth/me", None, EVERYONE),
-        row(
-            M::POST,
-            "/api/v1/auth/password",
-            Some(
-                json!({"current_password": "not-the-password", "new_password": "whatever-long-password"}),
-            ),
-            EVERYONE,
-        ),
+        row(M::POST, "/api/v1/auth/password", Some(json!({"current_password": "not-the-password", "new_password": "whatever-long-password"})), EVERYONE),
         // users
-        row(
-            M::POST,
-            "/api/v1/users",
-            Some(
-                json!({"username": "matrix.user", "password": "matrix-password-123",
-            "full_name": "M", "role": "viewer", "unit_id": "{district}"}),
-            ),
-            ADMIN,
-        ),
+        row(M::POST, "/api/v1/users", Some(json!({"username": "matrix.user", "password": "matrix-password-123", "full_name": "M", "role": "viewer", "unit_id": "{district}"})), ADMIN),
         row(M::GET, "/api/v1/users", None, ADMIN),
         row(M::GET, "/api/v1/users/{user_viewer}", None, ADMIN),
-        row(
-            M::PATCH,
-            "/api/v1/users/{user_viewer}",
-            Some(json!({"full_name": "Viewer"})),
-            ADMIN,
-        ),
+        row(M::PATCH, "/api/v1/users/{user_viewer}", Some(json!({"full_name": "Viewer"})), ADMIN),
         row(M::DELETE, "/api/v1/users/{victim}", None, ADMIN),
         // units
-        row(
-            M::POST,
-            "/api/v1/units",
-            Some(json!({"code": "M-1", "name": "Xã Mới", "kind": "commune",
-            "parent_id": "{district}"})),
-            DISTRICT,
-        ),
+        row(M::POST, "/api/v1/units", Some(json!({"code": "M-1", "name": "Xã Mới", "kind": "commune", "parent_id": "{district}"})), DISTRICT),
         row(M::GET, "/api/v1/units", None, EVERYONE),
         row(M::GET, "/api/v1/units/{commune_a}", None, UNIT_A_READERS),
-        row(
-            M::PATCH,
-            "/api/v1/units/{commune_a}",
-            Some(json!({"name": "Xã Vĩnh Long"})),
-            DISTRICT,
-        ),
+        row(M::PATCH, "/api/v1/units/{commune_a}", Some(json!({"name": "Xã Vĩnh Long"})), DISTRICT),
         row(M::DELETE, "/api/v1/units/{spare_commune}", None, DISTRICT),
-        row(
-            M::POST,
-            "/api/v1/units/{commune_a}/staff",
-            Some(json!({"full_name": "Lê Văn Đệ",
-            "title": "Công chức Địa chính – Xây dựng"})),
-            UNIT_A_STAFF_EDITORS,
-        ),
-        row(
-            M::GET,
-            "/api/v1/units/{commune_a}/staff",
-            None,
-            UNIT_A_READERS,
-        ),
-        row(
-            M::GET,
-            "/api/v1/units/{commune_a}/staff/{staff_a}",
-            None,
-            UNIT_A_READERS,
-        ),
-        row(
-            M::PATCH,
-            "/api/v1/units/{commune_a}/staff/{staff_a}",
-            Some(json!({"title": "Công chức Văn phòng - Thống kê"})),
-            UNIT_A_STAFF_EDITORS,
-        ),
+        row(M::POST, "/api/v1/units/{commune_a}/staff", Some(json!({"full_name": "Lê Văn Đệ", "title": "Công chức Địa chính – Xây dựng"})), UNIT_A_STAFF_EDITORS),
+        row(M::GET, "/api/v1/units/{commune_a}/staff", None, UNIT_A_READERS),
+        row(M::GET, "/api/v1/units/{commune_a}/staff/{staff_a}", None, UNIT_A_READERS),
+        row(M::PATCH, "/api/v1/units/{commune_a}/staff/{staff_a}", Some(json!({"title": "Công chức Văn phòng - Thống kê"})), UNIT_A_STAFF_EDITORS),
+        // frameworks
+        row(M::POST, "/api/v1/frameworks", Some(fixture_framework_json("{district}")), DISTRICT),
+        csv_row(M::POST, "/api/v1/frameworks/import?year=2023&name=Imported&owner_unit_id={district}", fixture_framework_csv(), DISTRICT),
+        row(M::GET, "/api/v1/frameworks", None, EVERYONE),
+        row(M::GET, "/api/v1/frameworks/{framework}", None, DISTRICT_READERS),
+        row(M::PUT, "/api/v1/frameworks/{framework}", Some(fixture_framework_json("{district}")), DISTRICT),
+        row(M::DELETE, "/api/v1/frameworks/{framework_spare}", None, DISTRICT),
+        row(M::GET, "/api/v1/frameworks/{framework}/criteria", None, DISTRICT_READERS),
+        row(M::PUT, "/api/v1/frameworks/{framework}/criteria", Some(json!({"criteria": fixture_framework_json("{district}")["criteria"]})), DISTRICT),
+        row(M::POST, "/api/v1/frameworks/{framework_to_publish}/publish", None, DISTRICT),
+        row(M::POST, "/api/v1/frameworks/{framework}/copy", Some(json!({"year": 2030})), DISTRICT),
+        row(M::GET, "/api/v1/frameworks/{framework}/export?format=csv", None, DISTRICT_READERS),
     ]
 }
 
@@ -136,6 +115,10 @@ async fn prepare(w: &mut World) {
     staff.assert_status(201);
     w.ids
         .insert("staff_a".into(), staff.json["id"].as_i64().unwrap());
+    for name in ["framework", "framework_spare", "framework_to_publish"] {
+        let id = w.framework(w.id("district")).await;
+        w.ids.insert(name.into(), id);
+    }
 }
 
 fn b64(value: &Value) -> String {
@@ -234,8 +217,14 @@ async fn hostile_tokens(w: &mut World) -> Vec<(&'static str, String)> {
 async fn call(w: &World, row: &Row, token: Option<&str>) -> Resp {
     let path = w.resolve(row.path);
     let mut request = w.app.request(row.method.clone(), &path, token);
-    if let Some(body) = &row.body {
-        request = request.json(&w.resolve_json(body));
+    match &row.body {
+        Some(Body::Json(body)) => request = request.json(&w.resolve_json(body)),
+        Some(Body::Csv(text)) => {
+            request = request
+                .header("content-type", "text/csv")
+                .body(text.clone())
+        }
+        None => {}
     }
     Resp::read(request.send().await).await
 }
@@ -293,8 +282,9 @@ async fn every_protected_endpoint_enforces_the_matrix() {
     .await;
 }
 
-/// `/api/v1/units/{id}/staff/{staff_id}` → `/api/v1/units/{}/staff/{}`.
+/// `/api/v1/units/{id}/staff/{staff_id}?x=1` → `/api/v1/units/{}/staff/{}`.
 fn shape(path: &str) -> String {
+    let path = path.split('?').next().unwrap_or_default();
     let mut out = String::new();
     let mut in_param = false;
     for c in path.chars() {

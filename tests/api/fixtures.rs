@@ -8,6 +8,64 @@ use std::collections::HashMap;
 
 pub const PASSWORD: &str = "fixture-password-123";
 
+/// The 100-point commune framework of the test fixture (every criterion of the seed's
+/// appendix with its seed max, and plausible others), owned by `owner` (an id or a
+/// `{placeholder}`).
+pub fn fixture_framework_json(owner: &str) -> Value {
+    let mut f: Value = serde_json::from_str(include_str!(
+        "../../api/fixtures/commune_framework_2023.json"
+    ))
+    .unwrap();
+    f["owner_unit_id"] = match owner.parse::<i64>() {
+        Ok(id) => json!(id),
+        Err(_) => json!(owner),
+    };
+    f
+}
+
+/// The fixture's criteria as a CSV upload.
+pub fn fixture_framework_csv() -> String {
+    let f = fixture_framework_json("0");
+    let mut out = String::from("code,title,max_score,method,parameters,scorer\n");
+    for c in f["criteria"].as_array().unwrap() {
+        let method = &c["method"];
+        let (name, params) = match method["type"].as_str() {
+            None => (String::new(), String::new()),
+            Some(t) => {
+                let params = match t {
+                    "target_ratio" => format!("target={}", method["target"].as_str().unwrap()),
+                    "threshold" => format!("threshold={}", method["threshold"].as_str().unwrap()),
+                    "per_item" | "penalty_per_item" => {
+                        format!("points={}", method["points"].as_str().unwrap())
+                    }
+                    "step_table" => format!(
+                        "steps={}",
+                        method["steps"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|s| format!("{}:{}", s["min_count"], s["score"].as_str().unwrap()))
+                            .collect::<Vec<_>>()
+                            .join(";")
+                    ),
+                    _ => String::new(),
+                };
+                (t.to_string(), params)
+            }
+        };
+        out.push_str(&format!(
+            "{},\"{}\",{},{},{},{}\n",
+            c["code"].as_str().unwrap(),
+            c["title"].as_str().unwrap(),
+            c["max_score"].as_str().unwrap(),
+            name,
+            params,
+            c["scorer"].as_str().unwrap_or("")
+        ));
+    }
+    out
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Persona {
     Admin,
@@ -86,6 +144,34 @@ impl World {
         resp.assert_status(201);
         let id = resp.json["id"].as_i64().unwrap();
         (id, self.app.login(username, PASSWORD).await)
+    }
+
+    /// Creates the fixture framework (draft) for `owner` as admin and returns its id.
+    pub async fn framework(&self, owner: i64) -> i64 {
+        let resp = self
+            .app
+            .post(
+                "/api/v1/frameworks",
+                self.admin(),
+                &fixture_framework_json(&owner.to_string()),
+            )
+            .await;
+        resp.assert_status(201);
+        resp.json["id"].as_i64().unwrap()
+    }
+
+    /// Creates and publishes the fixture framework for `owner`; returns its id.
+    pub async fn published_framework(&self, owner: i64) -> i64 {
+        let id = self.framework(owner).await;
+        self.app
+            .post(
+                &format!("/api/v1/frameworks/{id}/publish"),
+                self.admin(),
+                &json!({}),
+            )
+            .await
+            .assert_status(200);
+        id
     }
 
     /// Replaces `{name}` placeholders in a path with fixture ids.

@@ -9,6 +9,9 @@ mod helpers;
 mod auth;
 mod authz;
 mod docs;
+#[allow(dead_code)]
 mod fixtures;
+mod frameworks;
 mod health;
 mod http_errors;
+mod units;

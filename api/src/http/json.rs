@@ -168,6 +168,53 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
+/// A request body of any content type, read whole within the body limit: for endpoints
+/// that accept JSON as well as CSV or XLSX uploads.
+pub struct RawBody {
+    /// The media type, lower case, without parameters (e.g. `text/csv`).
+    pub content_type: String,
+    pub bytes: BytesMut,
+}
+
+impl RawBody {
+    pub fn is_json(&self) -> bool {
+        self.content_type == "application/json" || self.content_type.ends_with("+json")
+    }
+
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        parse_json(&self.bytes)
+    }
+}
+
+impl FromRequest for RawBody {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let content_type = match req.mime_type() {
+                Ok(Some(mime)) => mime.essence_str().to_lowercase(),
+                _ => {
+                    return Err(ApiError::unsupported_media_type(
+                        "the request body needs a Content-Type",
+                    ));
+                }
+            };
+            let limit = req
+                .app_data::<BodyLimit>()
+                .map(|l| l.0)
+                .unwrap_or(crate::config::DEFAULT_MAX_BODY_BYTES);
+            let bytes = read_body(&req, &mut payload, limit).await?;
+            Ok(RawBody {
+                content_type,
+                bytes,
+            })
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

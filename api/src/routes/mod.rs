@@ -1,6 +1,7 @@
 //! One module per resource: thin handlers and their request/response types.
 
 pub mod auth;
+pub mod frameworks;
 pub mod health;
 pub mod units;
 pub mod users;
@@ -21,6 +22,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
     auth::configure(cfg);
     users::configure(cfg);
     units::configure(cfg);
+    frameworks::configure(cfg);
 }
 
 /// One page of a list.

@@ -66,6 +66,8 @@ pub struct DefinitionError {
     pub field: String,
     pub code: &'static str,
     pub message: String,
+    /// Position of the criterion in the input list, when the error is about one.
+    pub index: Option<usize>,
 }
 
 pub const TOTAL_MAX: Decimal = Decimal::from_parts(100, 0, 0, false, 0);
@@ -112,15 +114,17 @@ impl CriteriaTree {
     /// Validates `criteria`; on failure returns every problem found, naming criteria.
     pub fn build(criteria: Vec<CriterionDef>) -> Result<CriteriaTree, Vec<DefinitionError>> {
         let mut errors = Vec::new();
-        let mut err = |field: String, code: &'static str, message: String| {
+        let mut err = |index: Option<usize>, field: String, code: &'static str, message: String| {
             errors.push(DefinitionError {
                 field,
                 code,
                 message,
+                index,
             })
         };
         if criteria.is_empty() {
             err(
+                None,
                 "criteria".into(),
                 "required",
                 "a framework needs criteria".into(),
@@ -130,12 +134,14 @@ impl CriteriaTree {
         for (i, c) in criteria.iter().enumerate() {
             if code_segments(&c.code).is_none() {
                 err(
+                    Some(i),
                     format!("criteria[{i}].code"),
                     "invalid_format",
                     format!("{:?} is not a dotted code like 3.12.2", c.code),
                 );
             } else if !seen.insert(c.code.clone()) {
                 err(
+                    Some(i),
                     format!("criteria[{i}].code"),
                     "duplicate_code",
                     format!("the code {} appears more than once", c.code),
@@ -154,8 +160,11 @@ impl CriteriaTree {
         }
         let by_code: HashMap<&str, &CriterionDef> =
             criteria.iter().map(|c| (c.code.as_str(), c)).collect();
-        for c in &criteria {
+        for (i, c) in criteria.iter().enumerate() {
             let at = |f: &str| format!("criteria[{}].{f}", c.code);
+            let mut err = |field: String, code: &'static str, message: String| {
+                err(Some(i), field, code, message)
+            };
             if code_segments(&c.code).is_none() {
                 continue;
             }
@@ -246,6 +255,7 @@ impl CriteriaTree {
             .sum();
         if !criteria.is_empty() && top != TOTAL_MAX {
             err(
+                None,
                 "criteria".into(),
                 "total_not_100",
                 format!("the top-level fields (and so the leaves) must sum to 100, not {top}"),

@@ -73,6 +73,37 @@ impl Method {
         }
     }
 
+    /// The same method with every parameter written with 2 decimals (`0.3` → `0.30`), so
+    /// that a framework reads the same however its numbers were typed. Parameters are
+    /// validated to at most 2 places, so nothing is lost.
+    pub fn normalised(&self) -> Method {
+        use super::decimal::round2;
+        match self {
+            Method::TargetRatio { target } => Method::TargetRatio {
+                target: round2(*target),
+            },
+            Method::Threshold { threshold } => Method::Threshold {
+                threshold: round2(*threshold),
+            },
+            Method::PerItem { points } => Method::PerItem {
+                points: round2(*points),
+            },
+            Method::PenaltyPerItem { points } => Method::PenaltyPerItem {
+                points: round2(*points),
+            },
+            Method::StepTable { steps } => Method::StepTable {
+                steps: steps
+                    .iter()
+                    .map(|s| Step {
+                        min_count: s.min_count,
+                        score: round2(s.score),
+                    })
+                    .collect(),
+            },
+            other => other.clone(),
+        }
+    }
+
     /// The input fields this method reads.
     pub fn inputs(&self) -> &'static [&'static str] {
         match self {

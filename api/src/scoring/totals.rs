@@ -141,12 +141,14 @@ pub fn check_bands(bands: &[RatingBand], bonus_max: Decimal) -> Vec<DefinitionEr
                 field: field("label"),
                 code: "invalid_length",
                 message: "must have 1 to 50 characters".into(),
+                index: Some(i),
             });
         } else if !labels.insert(label.to_string()) {
             errors.push(DefinitionError {
                 field: field("label"),
                 code: "duplicate",
                 message: format!("the label {label:?} is used twice"),
+                index: Some(i),
             });
         }
         if b.min_index < Decimal::ZERO || b.min_index > TOTAL_MAX + bonus_max {
@@ -154,18 +156,21 @@ pub fn check_bands(bands: &[RatingBand], bonus_max: Decimal) -> Vec<DefinitionEr
                 field: field("min_index"),
                 code: "out_of_range",
                 message: format!("must be between 0 and {}", TOTAL_MAX + bonus_max),
+                index: Some(i),
             });
         } else if has_more_places_than(b.min_index, 2) {
             errors.push(DefinitionError {
                 field: field("min_index"),
                 code: "too_many_decimals",
                 message: "at most 2 decimal places".into(),
+                index: Some(i),
             });
         } else if !mins.insert(b.min_index.normalize()) {
             errors.push(DefinitionError {
                 field: field("min_index"),
                 code: "duplicate",
                 message: "two bands start at the same index".into(),
+                index: Some(i),
             });
         }
     }

@@ -3,6 +3,8 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod framework_io;
+pub mod frameworks;
 pub mod units;
 
 use chrono::{DateTime, SubsecRound, Utc};

@@ -394,7 +394,7 @@ pub async fn update_unit(
         // Descendants keep their suffix under the new prefix.
         txn.execute_raw(sql(
             &txn,
-            "UPDATE units SET path = $1 || substr(path, $2), depth = depth + $3 \
+            "UPDATE units SET path = $1 || substr(path, CAST($2 AS INTEGER)), depth = depth + $3 \
              WHERE path LIKE $4 AND id <> $5",
             vec![
                 new_path.clone().into(),

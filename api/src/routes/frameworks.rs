@@ -1,0 +1,653 @@
+//! Criteria frameworks: CRUD, publication, copies, and import/export as JSON, CSV, XLSX.
+
+use super::Page;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::http::Json;
+use crate::http::etag::{IfMatch, etag};
+use crate::http::json::RawBody;
+use crate::scoring::framework::{CriterionDef, CriterionNode, Scorer};
+use crate::scoring::{Method, NotApplicablePolicy, RatingBand};
+use crate::services::framework_io;
+use crate::services::frameworks::{self, FrameworkFilter, FrameworkSpec, LoadedFramework};
+use crate::services::units::UnitKind;
+use crate::sheets;
+use crate::state::AppState;
+use crate::validation::PageParams;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, delete, get, post, put, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::framework;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_framework)
+        .service(import_framework)
+        .service(list_frameworks)
+        .service(get_framework)
+        .service(update_framework)
+        .service(delete_framework)
+        .service(get_framework_criteria)
+        .service(replace_framework_criteria)
+        .service(publish_framework)
+        .service(copy_framework)
+        .service(export_framework);
+}
+
+fn default_kinds() -> Vec<UnitKind> {
+    vec![UnitKind::Commune, UnitKind::Town, UnitKind::Ward]
+}
+
+/// A framework as clients define it; also what the JSON export returns.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FrameworkBody {
+    #[schema(example = 2023)]
+    pub year: i32,
+    #[schema(example = "Bộ chỉ số CCHC cấp xã năm 2023")]
+    pub name: String,
+    /// The district (or province) whose units it scores.
+    pub owner_unit_id: i64,
+    /// Kinds of unit it applies to (default: commune, town, ward).
+    #[serde(default = "default_kinds")]
+    pub unit_kinds: Vec<UnitKind>,
+    /// What a not-applicable criterion scores (default `full_score`).
+    #[serde(default)]
+    pub na_policy: NotApplicablePolicy,
+    /// The most bonus points an appraisal may add (0 to 20, default 0).
+    #[serde(default)]
+    #[schema(value_type = Option<crate::schema::DecimalInput>)]
+    pub bonus_max: Decimal,
+    /// Optional rating bands on the index, e.g. A ≥ 90, B ≥ 80.
+    #[serde(default)]
+    pub rating_bands: Vec<RatingBand>,
+    /// Self-assessments cannot be submitted after this day (unless extended for a unit).
+    pub submission_deadline: Option<NaiveDate>,
+    /// The flat list of criteria with dotted codes.
+    pub criteria: Vec<CriterionDef>,
+}
+
+impl From<FrameworkBody> for FrameworkSpec {
+    fn from(b: FrameworkBody) -> Self {
+        FrameworkSpec {
+            year: b.year,
+            name: b.name,
+            owner_unit_id: b.owner_unit_id,
+            unit_kinds: b.unit_kinds,
+            na_policy: b.na_policy,
+            bonus_max: b.bonus_max,
+            rating_bands: b.rating_bands,
+            submission_deadline: b.submission_deadline,
+            criteria: b.criteria,
+        }
+    }
+}
+
+impl From<FrameworkSpec> for FrameworkBody {
+    fn from(s: FrameworkSpec) -> Self {
+        FrameworkBody {
+            year: s.year,
+            name: s.name,
+            owner_unit_id: s.owner_unit_id,
+            unit_kinds: s.unit_kinds,
+            na_policy: s.na_policy,
+            bonus_max: s.bonus_max,
+            rating_bands: s.rating_bands,
+            submission_deadline: s.submission_deadline,
+            criteria: s.criteria,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "snake_case")]
+pub enum FrameworkStatus {
+    Draft,
+    Published,
+}
+
+/// A framework without its criteria (lists).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct FrameworkSummary {
+    pub id: i64,
+    pub year: i32,
+    pub name: String,
+    pub owner_unit_id: i64,
+    pub unit_kinds: Vec<UnitKind>,
+    pub status: FrameworkStatus,
+    pub na_policy: NotApplicablePolicy,
+    #[schema(value_type = crate::schema::Score)]
+    pub bonus_max: Decimal,
+    pub submission_deadline: Option<NaiveDate>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&framework::Model> for FrameworkSummary {
+    fn from(m: &framework::Model) -> Self {
+        FrameworkSummary {
+            id: m.id,
+            year: m.year,
+            name: m.name.clone(),
+            owner_unit_id: m.owner_unit_id,
+            unit_kinds: m
+                .unit_kinds
+                .split(',')
+                .filter_map(UnitKind::parse)
+                .collect(),
+            status: if m.status == frameworks::STATUS_PUBLISHED {
+                FrameworkStatus::Published
+            } else {
+                FrameworkStatus::Draft
+            },
+            na_policy: NotApplicablePolicy::parse(&m.na_policy).unwrap_or_default(),
+            bonus_max: crate::scoring::from_hundredths(m.bonus_max_x100),
+            submission_deadline: m.submission_deadline,
+            published_at: m.published_at,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// One criterion in the flat list of a response.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct CriterionResponse {
+    pub code: String,
+    /// The parent's code; null for a top-level field.
+    pub parent_code: Option<String>,
+    pub title: String,
+    #[schema(value_type = crate::schema::Score)]
+    pub max_score: Decimal,
+    pub is_leaf: bool,
+    /// Leaves only.
+    pub method: Option<Method>,
+    /// Leaves only.
+    pub scorer: Option<Scorer>,
+}
+
+/// A framework with its criteria, flat and as a tree.
+#[derive(Serialize, ToSchema)]
+pub struct FrameworkResponse {
+    #[serde(flatten)]
+    pub summary: FrameworkSummary,
+    pub rating_bands: Vec<RatingBand>,
+    pub leaf_count: usize,
+    pub criteria: Vec<CriterionResponse>,
+    pub tree: Vec<CriterionNode>,
+}
+
+fn criteria_response(f: &LoadedFramework) -> Vec<CriterionResponse> {
+    f.tree
+        .criteria()
+        .iter()
+        .map(|c| {
+            let leaf = f.tree.is_leaf(&c.code);
+            CriterionResponse {
+                code: c.code.clone(),
+                parent_code: crate::scoring::framework::parent_code(&c.code).map(str::to_string),
+                title: c.title.clone(),
+                max_score: crate::scoring::round2(c.max_score),
+                is_leaf: leaf,
+                method: c.method.clone(),
+                scorer: leaf.then_some(c.scorer),
+            }
+        })
+        .collect()
+}
+
+fn framework_response(status: StatusCode, f: &LoadedFramework) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::ETAG, etag("framework", f.model.id, f.model.version)));
+    if status == StatusCode::CREATED {
+        response.insert_header((
+            header::LOCATION,
+            format!("/api/v1/frameworks/{}", f.model.id),
+        ));
+    }
+    response.json(FrameworkResponse {
+        summary: FrameworkSummary::from(&f.model),
+        rating_bands: f.bands.clone(),
+        leaf_count: f.tree.leaves().count(),
+        criteria: criteria_response(f),
+        tree: f.tree.nested(),
+    })
+}
+
+/// Create a framework (as a draft).
+///
+/// Every rule is checked and every failure named: missing parent codes, duplicate codes,
+/// a parent's max differing from the sum of its children's, leaves not summing to 100, a
+/// leaf without a method or a parent with one, method parameters out of range, more than
+/// 2 decimal places.
+#[utoipa::path(
+    tag = "frameworks",
+    security(("bearer_auth" = [])),
+    request_body = FrameworkBody,
+    responses(
+        (status = 201, description = "Created as a draft", body = FrameworkResponse,
+            headers(("Location" = String), ("ETag" = String))),
+    )
+)]
+#[post("/frameworks")]
+pub async fn create_framework(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: Json<FrameworkBody>,
+) -> ApiResult<HttpResponse> {
+    let created =
+        frameworks::create_framework(&state.db, &principal, body.into_inner().into()).await?;
+    Ok(framework_response(StatusCode::CREATED, &created))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    pub year: i32,
+    pub name: String,
+    pub owner_unit_id: i64,
+    /// Comma-separated kinds (default `commune,town,ward`).
+    pub unit_kinds: Option<String>,
+    pub na_policy: Option<NotApplicablePolicy>,
+    pub bonus_max: Option<Decimal>,
+    pub submission_deadline: Option<NaiveDate>,
+}
+
+/// Create a framework (draft) from a spreadsheet of criteria.
+///
+/// The body is a CSV (UTF-8) or XLSX file whose first row is the header
+/// `code, title, max_score, method, parameters, scorer` and then one row per criterion,
+/// as `GET /frameworks/{id}/export` writes it. Every bad row is reported as
+/// `rows[N].<column>` with its row number, and nothing is imported.
+#[utoipa::path(
+    tag = "frameworks",
+    security(("bearer_auth" = [])),
+    params(ImportQuery),
+    request_body(content(
+        (String = "text/csv"),
+        (crate::schema::BinaryFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ), description = "The criteria as CSV or XLSX"),
+    responses(
+        (status = 201, description = "Created as a draft", body = FrameworkResponse,
+            headers(("Location" = String), ("ETag" = String))),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
+#[post("/frameworks/import")]
+pub async fn import_framework(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<ImportQuery>,
+    body: RawBody,
+) -> ApiResult<HttpResponse> {
+    let query = query.into_inner();
+    let criteria = framework_io::read_upload(&body.content_type, &body.bytes)?;
+    let unit_kinds = match query.unit_kinds {
+        None => default_kinds(),
+        Some(list) => list
+            .split(',')
+            .map(|k| {
+                UnitKind::parse(k.trim()).ok_or_else(|| {
+                    ApiError::bad_request("invalid_query", format!("unknown unit kind {k:?}"))
+                })
+            })
+            .collect::<ApiResult<Vec<_>>>()?,
+    };
+    let spec = FrameworkSpec {
+        year: query.year,
+        name: query.name,
+        owner_unit_id: query.owner_unit_id,
+        unit_kinds,
+        na_policy: query.na_policy.unwrap_or_default(),
+        bonus_max: query.bonus_max.unwrap_or_default(),
+        rating_bands: Vec::new(),
+        submission_deadline: query.submission_deadline,
+        criteria,
+    };
+    let created = frameworks::create_framework(&state.db, &principal, spec).await?;
+    Ok(framework_response(StatusCode::CREATED, &created))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FrameworkListQuery {
+    #[param(minimum = 1)]
+    pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u64>,
+    pub year: Option<i32>,
+    pub owner_unit_id: Option<i64>,
+    pub status: Option<FrameworkStatus>,
+}
+
+/// List the frameworks the caller may see (of its units, above and below).
+#[utoipa::path(
+    tag = "frameworks",
+    security(("bearer_auth" = [])),
+    params(FrameworkListQuery),
+    responses((status = 200, description = "One page of frameworks", body = Page<FrameworkSummary>))
+)]
+#[get("/frameworks")]
+pub async fn list_frameworks(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<FrameworkListQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.into_inner();
+    let (page, per_page) = PageParams {
+        page: query.page,
+        per_page: query.per_page,
+    }
+    .resolve()?;
+    let (items, total) = frameworks::list_frameworks(
+        &state.db,
+        &principal,
+        FrameworkFilter {
+            year: query.year,
+            owner_unit_id: query.owner_unit_id,
+            status: query.status.map(|s| match s {
+                FrameworkStatus::Draft => frameworks::STATUS_DRAFT.to_string(),
+                FrameworkStatus::Published => frameworks::STATUS_PUBLISHED.to_string(),
+            }),
+        },
+        page,
+        per_page,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page {
+        items: items.iter().map(FrameworkSummary::from).collect::<Vec<_>>(),
+        page,
+        per_page,
+        total,
+    }))
+}
+
+/// Read a framework with its whole criteria tree.
+#[utoipa::path(
+    tag = "frameworks",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Framework id")),
+    responses(
+        (status = 200, description = "The framework", body = FrameworkResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/frameworks/{id}")]
+pub async fn get_framework(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let f = frameworks::get_framework(&state.db, &principal, id.into_inner()).await?;
+    Ok(framework_response(StatusCode::OK, &f))
+}
+
+/// Replace a framework's settings and criteria.
+///
+/// Refused with 409 once a unit has opened a self-assessment on it.
+#[utoipa::path(
+    tag = "frameworks",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = i64, Path, description = "Framework id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being changed"),
+    ),
+    request_body = FrameworkBody,
+    responses(
+        (status = 200, description = "Replaced", body = FrameworkResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
+#[put("/frameworks/{id}")]
+pub async fn update_framework(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Json<FrameworkBody>,
+) -> ApiResult<HttpResponse> {
+    let updated = frameworks::update_framework(
+        &state.db,
+        &principal,
+        id.into_inner(),
+        body.into_inner().into(),
+        &if_match,
+    )
+    .await?;
+    Ok(framework_response(StatusCode::OK, &updated))
+}
+
+/// Delete a framework no unit has assessed against.
+#[utoipa::path(
+    tag = "frameworks",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Framework id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[delete("/frameworks/{id}")]
+pub async fn delete_framework(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    frameworks::delete(&state.db, &principal, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The criteria, flat and as a tree.
+#[derive(Serialize, ToSchema)]
+pub struct CriteriaResponse {
+    pub criteria: Vec<CriterionResponse>,
+    pub tree: Vec<CriterionNode>,
+}
+
+/// Read a framework's criteria.
+#[utoipa::path(
+    tag = "frameworks",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Framework id")),
+    responses(
+        (status = 200, description = "The criteria", body = CriteriaResponse),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/frameworks/{id}/criteria")]
+pub async fn get_framework_criteria(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let f = frameworks::get_framework(&state.db, &principal, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(CriteriaResponse {
+        criteria: criteria_response(&f),
+        tree: f.tree.nested(),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CriteriaBody {
+    pub criteria: Vec<CriterionDef>,
+}
+
+/// Replace a framework's criteria, from JSON or from a CSV/XLSX spreadsheet.
+///
+/// Spreadsheets have the columns `code, title, max_score, method, parameters, scorer`;
+/// bad rows are reported by row number and nothing changes.
+#[utoipa::path(
+    tag = "frameworks",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = i64, Path, description = "Framework id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being changed"),
+    ),
+    request_body(content(
+        (CriteriaBody = "application/json"),
+        (String = "text/csv"),
+        (crate::schema::BinaryFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ), description = "The new criteria"),
+    responses(
+        (status = 200, description = "Replaced", body = FrameworkResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
+#[put("/frameworks/{id}/criteria")]
+pub async fn replace_framework_criteria(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: RawBody,
+) -> ApiResult<HttpResponse> {
+    let criteria = if body.is_json() {
+        body.json::<CriteriaBody>()?.criteria
+    } else {
+        framework_io::read_upload(&body.content_type, &body.bytes)?
+    };
+    let updated =
+        frameworks::replace_criteria(&state.db, &principal, id.into_inner(), criteria, &if_match)
+            .await?;
+    Ok(framework_response(StatusCode::OK, &updated))
+}
+
+/// Publish a draft framework: units can then open self-assessments on it.
+#[utoipa::path(
+    tag = "frameworks",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = i64, Path, description = "Framework id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being published"),
+    ),
+    responses(
+        (status = 200, description = "Published", body = FrameworkResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
+#[post("/frameworks/{id}/publish")]
+pub async fn publish_framework(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let f = frameworks::publish(&state.db, &principal, id.into_inner(), &if_match).await?;
+    Ok(framework_response(StatusCode::OK, &f))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CopyFrameworkRequest {
+    /// The new framework's year.
+    #[schema(example = 2024)]
+    pub year: i32,
+    /// Defaults to the source's name with the year.
+    pub name: Option<String>,
+}
+
+/// Copy a framework into a new draft, usually for the next year.
+#[utoipa::path(
+    tag = "frameworks",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Framework to copy")),
+    request_body = CopyFrameworkRequest,
+    responses(
+        (status = 201, description = "The new draft", body = FrameworkResponse,
+            headers(("Location" = String), ("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[post("/frameworks/{id}/copy")]
+pub async fn copy_framework(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    body: Json<CopyFrameworkRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let created =
+        frameworks::copy(&state.db, &principal, id.into_inner(), body.year, body.name).await?;
+    Ok(framework_response(StatusCode::CREATED, &created))
+}
+
+#[derive(Deserialize, Serialize, ToSchema, Clone, Copy, PartialEq, Eq, Debug, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FrameworkExportFormat {
+    /// The body of `POST /frameworks`.
+    #[default]
+    Json,
+    Csv,
+    Xlsx,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `json` (default), `csv` or `xlsx`.
+    pub format: Option<FrameworkExportFormat>,
+}
+
+/// Export a framework: JSON (the create body), or its criteria as CSV or XLSX.
+#[utoipa::path(
+    tag = "frameworks",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Framework id"), ExportQuery),
+    responses(
+        (status = 200, description = "The framework as a file", content(
+            (FrameworkBody = "application/json"),
+            (String = "text/csv"),
+            (crate::schema::BinaryFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ), headers(("Content-Disposition" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/frameworks/{id}/export")]
+pub async fn export_framework(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    query: web::Query<ExportQuery>,
+) -> ApiResult<HttpResponse> {
+    let f = frameworks::get_framework(&state.db, &principal, id.into_inner()).await?;
+    let base = format!("framework-{}-{}", f.model.id, f.model.year);
+    let (content_type, file, bytes) = match query.format.unwrap_or_default() {
+        FrameworkExportFormat::Json => (
+            "application/json".to_string(),
+            format!("{base}.json"),
+            serde_json::to_vec_pretty(&FrameworkBody::from(f.spec()))
+                .map_err(ApiError::internal)?,
+        ),
+        FrameworkExportFormat::Csv => (
+            sheets::CSV_CONTENT_TYPE.to_string(),
+            format!("{base}.csv"),
+            sheets::to_csv(&framework_io::criteria_table(&f.tree)).map_err(ApiError::internal)?,
+        ),
+        FrameworkExportFormat::Xlsx => (
+            sheets::XLSX_CONTENT_TYPE.to_string(),
+            format!("{base}.xlsx"),
+            sheets::to_xlsx(&framework_io::criteria_table(&f.tree)).map_err(ApiError::internal)?,
+        ),
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            sheets::content_disposition(&file),
+        ))
+        .body(bytes))
+}

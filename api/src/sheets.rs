@@ -1,0 +1,326 @@
+//! Tables as spreadsheets: XLSX (rust_xlsxwriter; bold header, frozen header row, numbers
+//! with 2 decimals, a total row) and CSV (UTF-8 with a BOM, so that Excel shows Vietnamese
+//! text correctly); and reading CSV/XLSX uploads (calamine) back into text cells.
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use rust_xlsxwriter::{Format, FormatAlign, Workbook};
+use std::io::Cursor;
+
+pub const XLSX_CONTENT_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const CSV_CONTENT_TYPE: &str = "text/csv; charset=utf-8";
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Text(String),
+    /// A score or other decimal, shown with 2 decimals.
+    Decimal(Decimal),
+    Int(i64),
+    Empty,
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Self {
+        Cell::Text(s.to_string())
+    }
+}
+
+impl From<String> for Cell {
+    fn from(s: String) -> Self {
+        Cell::Text(s)
+    }
+}
+
+impl From<Decimal> for Cell {
+    fn from(d: Decimal) -> Self {
+        Cell::Decimal(d)
+    }
+}
+
+impl From<Option<Decimal>> for Cell {
+    fn from(d: Option<Decimal>) -> Self {
+        d.map_or(Cell::Empty, Cell::Decimal)
+    }
+}
+
+impl Cell {
+    fn as_text(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Decimal(d) => d.to_string(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Empty => String::new(),
+        }
+    }
+}
+
+/// A sheet: title lines above, a header row, data rows, an optional total row.
+#[derive(Clone, Debug, Default)]
+pub struct Table {
+    pub sheet_name: String,
+    pub title: Vec<String>,
+    pub headers: Vec<String>,
+    /// Column widths in characters (defaults to 14).
+    pub widths: Vec<f64>,
+    pub rows: Vec<Vec<Cell>>,
+    pub total: Option<Vec<Cell>>,
+}
+
+pub fn to_xlsx(table: &Table) -> Result<Vec<u8>, anyhow::Error> {
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(&table.sheet_name)?;
+    let bold = Format::new().set_bold();
+    let header = Format::new()
+        .set_bold()
+        .set_text_wrap()
+        .set_align(FormatAlign::Center)
+        .set_border(rust_xlsxwriter::FormatBorder::Thin);
+    let number = Format::new().set_num_format("0.00");
+    let bold_number = Format::new().set_bold().set_num_format("0.00");
+    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+
+    let mut row: u32 = 0;
+    for line in &table.title {
+        sheet.write_string_with_format(row, 0, line, &bold)?;
+        row += 1;
+    }
+    if !table.title.is_empty() {
+        row += 1;
+    }
+    for (col, h) in table.headers.iter().enumerate() {
+        sheet.write_string_with_format(row, col as u16, h, &header)?;
+        let width = table.widths.get(col).copied().unwrap_or(14.0);
+        sheet.set_column_width(col as u16, width)?;
+    }
+    sheet.set_freeze_panes(row + 1, 0)?;
+    row += 1;
+    let write = |sheet: &mut rust_xlsxwriter::Worksheet,
+                 row: u32,
+                 cells: &[Cell],
+                 total: bool|
+     -> Result<(), anyhow::Error> {
+        for (col, cell) in cells.iter().enumerate() {
+            let col = col as u16;
+            match cell {
+                Cell::Text(s) if total => {
+                    sheet.write_string_with_format(row, col, s, &bold)?;
+                }
+                Cell::Text(s) => {
+                    sheet.write_string_with_format(row, col, s, &wrap)?;
+                }
+                // Excel stores numbers as doubles; the value shown keeps its 2 places.
+                Cell::Decimal(d) => {
+                    let f = d.to_f64().unwrap_or_default();
+                    sheet.write_number_with_format(
+                        row,
+                        col,
+                        f,
+                        if total { &bold_number } else { &number },
+                    )?;
+                }
+                Cell::Int(i) => {
+                    sheet.write_number(row, col, *i as f64)?;
+                }
+                Cell::Empty => {}
+            }
+        }
+        Ok(())
+    };
+    for cells in &table.rows {
+        write(sheet, row, cells, false)?;
+        row += 1;
+    }
+    if let Some(total) = &table.total {
+        write(sheet, row, total, true)?;
+    }
+    Ok(workbook.save_to_buffer()?)
+}
+
+/// CSV with a UTF-8 byte-order mark; the title lines are left out (one header row).
+pub fn to_csv(table: &Table) -> Result<Vec<u8>, anyhow::Error> {
+    let mut out = Vec::from(&b"\xEF\xBB\xBF"[..]);
+    {
+        let mut writer = csv::Writer::from_writer(&mut out);
+        writer.write_record(&table.headers)?;
+        for cells in table.rows.iter().chain(table.total.iter()) {
+            writer.write_record(cells.iter().map(Cell::as_text))?;
+        }
+        writer.flush()?;
+    }
+    Ok(out)
+}
+
+/// A `Content-Disposition` for a download: an ASCII fallback name and the UTF-8 name
+/// (RFC 6266/5987), so that "Xếp hạng 2023.xlsx" keeps its accents where supported.
+pub fn content_disposition(file_name: &str) -> String {
+    let ascii: String = crate::validation::fold_for_search(file_name)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = file_name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+/// A spreadsheet upload's rows as text cells, each with its 1-based row number.
+pub type Rows = Vec<(usize, Vec<String>)>;
+
+/// Reads CSV (UTF-8, BOM tolerated).
+pub fn read_csv(bytes: &[u8]) -> Result<Rows, String> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| format!("row {}: {e}", i + 1))?;
+        rows.push((i + 1, record.iter().map(str::to_string).collect()));
+    }
+    Ok(rows)
+}
+
+/// Reads the first sheet of an XLSX file. Numbers come back in their shortest decimal
+/// form (0.78, not 0.78000000000000003); a number with a fraction in a column that
+/// `text_columns` names (e.g. a criterion code typed as 1.10 and stored as 1.1) is an error.
+pub fn read_xlsx(bytes: &[u8], text_columns: &[usize]) -> Result<Rows, String> {
+    use calamine::{Data, Reader, Xlsx};
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes.to_vec()))
+        .map_err(|e| format!("not a readable XLSX file: {e}"))?;
+    let range = workbook
+        .worksheet_range_at(0)
+        .ok_or_else(|| "the workbook has no sheet".to_string())?
+        .map_err(|e| format!("the first sheet cannot be read: {e}"))?;
+    let start_row = range.start().map_or(0, |(r, _)| r as usize);
+    let start_col = range.start().map_or(0, |(_, c)| c as usize);
+    let mut rows = Vec::new();
+    for (i, row) in range.rows().enumerate() {
+        let number = start_row + i + 1;
+        let mut cells = vec![String::new(); start_col];
+        for (j, cell) in row.iter().enumerate() {
+            let col = start_col + j;
+            let text = match cell {
+                Data::Empty => String::new(),
+                Data::String(s) => s.clone(),
+                Data::Int(n) => n.to_string(),
+                Data::Float(f) if text_columns.contains(&col) && f.fract() != 0.0 => {
+                    return Err(format!(
+                        "row {number}, column {}: {f} is stored as a number; format the column as text \
+                         (a code like 1.10 would read as 1.1)",
+                        col + 1
+                    ));
+                }
+                Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+                Data::Float(f) => f.to_string(),
+                Data::Bool(b) => b.to_string(),
+                Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+                Data::DateTime(d) => d.to_string(),
+                Data::Error(e) => {
+                    return Err(format!("row {number}: the cell holds an error ({e})"));
+                }
+            };
+            cells.push(text);
+        }
+        rows.push((number, cells));
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn table() -> Table {
+        Table {
+            sheet_name: "Xếp hạng".into(),
+            title: vec!["KẾT QUẢ".into()],
+            headers: vec!["TT".into(), "Đơn vị".into(), "Điểm".into()],
+            widths: vec![],
+            rows: vec![
+                vec![Cell::Int(1), "Xã Vĩnh Long".into(), dec!(88.25).into()],
+                vec![Cell::Int(2), "Thị trấn Hồ Xá".into(), dec!(0.78).into()],
+            ],
+            total: Some(vec![Cell::Empty, "Tổng cộng".into(), dec!(89.03).into()]),
+        }
+    }
+
+    #[test]
+    fn csv_has_a_bom_and_reads_back() {
+        let bytes = to_csv(&table()).unwrap();
+        assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
+        let rows = read_csv(&bytes).unwrap();
+        assert_eq!(rows[0].1, ["TT", "Đơn vị", "Điểm"]);
+        assert_eq!(rows[1].1, ["1", "Xã Vĩnh Long", "88.25"]);
+        assert_eq!(rows[3].1[1], "Tổng cộng");
+    }
+
+    #[test]
+    fn xlsx_reads_back_with_exact_decimals() {
+        let bytes = to_xlsx(&table()).unwrap();
+        let rows = read_xlsx(&bytes, &[]).unwrap();
+        assert_eq!(rows[0].1[0], "KẾT QUẢ");
+        let header = rows
+            .iter()
+            .find(|(_, r)| r.first().map(String::as_str) == Some("TT"))
+            .unwrap();
+        assert_eq!(header.1, ["TT", "Đơn vị", "Điểm"]);
+        let data: Vec<&Vec<String>> = rows
+            .iter()
+            .map(|(_, r)| r)
+            .skip_while(|r| r[0] != "TT")
+            .skip(1)
+            .collect();
+        assert_eq!(
+            data[0],
+            &vec!["1".to_string(), "Xã Vĩnh Long".into(), "88.25".into()]
+        );
+        assert_eq!(data[1][2], "0.78");
+        assert_eq!(data[2][2], "89.03");
+    }
+
+    #[test]
+    fn fractional_numbers_in_text_columns_are_refused() {
+        let t = Table {
+            sheet_name: "s".into(),
+            headers: vec!["code".into()],
+            rows: vec![vec![Cell::Decimal(dec!(1.1))]],
+            ..Default::default()
+        };
+        let bytes = to_xlsx(&t).unwrap();
+        assert!(
+            read_xlsx(&bytes, &[0])
+                .unwrap_err()
+                .contains("format the column as text")
+        );
+    }
+
+    #[test]
+    fn download_names_keep_accents_with_an_ascii_fallback() {
+        let cd = content_disposition("Xếp hạng 2023.xlsx");
+        assert!(
+            cd.starts_with("attachment; filename=\"xep_hang_2023.xlsx\""),
+            "{cd}"
+        );
+        assert!(
+            cd.contains("filename*=UTF-8''X%E1%BA%BFp%20h%E1%BA%A1ng%202023.xlsx"),
+            "{cd}"
+        );
+    }
+}

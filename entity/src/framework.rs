@@ -1,0 +1,30 @@
+use sea_orm::entity::prelude::*;
+
+/// A year's criteria framework for some kinds of unit under an owner unit.
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "frameworks")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub owner_unit_id: i64,
+    pub year: i32,
+    pub name: String,
+    /// Comma-separated unit kinds, e.g. `commune,town`.
+    pub unit_kinds: String,
+    /// `draft` or `published`.
+    pub status: String,
+    /// `full_score` or `rescale`.
+    pub na_policy: String,
+    pub bonus_max_x100: i64,
+    /// JSON list of rating bands.
+    pub rating_bands: String,
+    pub submission_deadline: Option<Date>,
+    pub published_at: Option<DateTimeUtc>,
+    pub created_by: Option<i64>,
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -4,7 +4,8 @@
 //! that is not in the matrix: adding an endpoint means adding one line to `matrix()`.
 
 use crate::fixtures::{
-    Persona, Persona::*, World, fixture_framework_csv, fixture_framework_json, world,
+    Persona, Persona::*, World, fixture_framework_csv, fixture_framework_json, seed_self_entries,
+    world,
 };
 use crate::helpers::{Resp, TEST_JWT_SECRET, on_each_backend};
 use base64::Engine;
@@ -54,6 +55,8 @@ const ADMIN: &[Persona] = &[Admin];
 const DISTRICT: &[Persona] = &[Admin, Appraiser];
 const UNIT_A_READERS: &[Persona] = &[Admin, Appraiser, OfficerA, Viewer];
 const UNIT_A_STAFF_EDITORS: &[Persona] = &[Admin, Appraiser, OfficerA];
+/// Who may edit commune A's self-assessment: its officers (and admins).
+const UNIT_A_EDITORS: &[Persona] = &[Admin, OfficerA];
 /// Units of the district and the district itself read its frameworks.
 const DISTRICT_READERS: &[Persona] = &[Admin, Appraiser, OfficerA, OfficerB, Viewer];
 
@@ -93,6 +96,24 @@ pub fn matrix() -> Vec<Row> {
         row(M::POST, "/api/v1/frameworks/{framework_to_publish}/publish", None, DISTRICT),
         row(M::POST, "/api/v1/frameworks/{framework}/copy", Some(json!({"year": 2030})), DISTRICT),
         row(M::GET, "/api/v1/frameworks/{framework}/export?format=csv", None, DISTRICT_READERS),
+        // self-assessments
+        row(M::POST, "/api/v1/self-assessments", Some(json!({"unit_id": "{commune_a}", "framework_id": "{published}"})), UNIT_A_EDITORS),
+        row(M::GET, "/api/v1/self-assessments", None, EVERYONE),
+        row(M::GET, "/api/v1/self-assessments/{sa_a}", None, UNIT_A_READERS),
+        row(M::PUT, "/api/v1/self-assessments/{sa_a}/entries", Some(json!({"entries": [{"criterion_code": "1.1", "score": 2}]})), UNIT_A_EDITORS),
+        row(M::POST, "/api/v1/self-assessments/{sa_a}/submit", None, UNIT_A_EDITORS),
+        row(M::POST, "/api/v1/self-assessments/{sa_a}/withdraw", None, UNIT_A_EDITORS),
+        row(M::PUT, "/api/v1/self-assessments/{sa_a}/deadline-extension", Some(json!({"until": "2099-01-01"})), DISTRICT),
+        // appraisals
+        row(M::GET, "/api/v1/appraisals", None, EVERYONE),
+        row(M::GET, "/api/v1/appraisals/{appraisal}", None, UNIT_A_READERS),
+        row(M::PUT, "/api/v1/appraisals/{appraisal}/entries", Some(json!({"entries": [{"criterion_code": "1.4.1", "score": "0.8", "comment": "x"}]})), DISTRICT),
+        row(M::PUT, "/api/v1/appraisals/{appraisal}/bonus", Some(json!({"points": 1, "reason": "Sáng kiến"})), DISTRICT),
+        row(M::POST, "/api/v1/appraisals/{appraisal}/return", Some(json!({"note": "Bổ sung", "criteria": ["1.5.3"]})), DISTRICT),
+        row(M::POST, "/api/v1/appraisals/{appraisal}/finalize", None, DISTRICT),
+        row(M::POST, "/api/v1/appraisals/{appraisal}/reopen", Some(json!({"reason": "x"})), ADMIN),
+        // audit
+        row(M::GET, "/api/v1/audit-events", None, EVERYONE),
     ]
 }
 
@@ -119,6 +140,63 @@ async fn prepare(w: &mut World) {
         let id = w.framework(w.id("district")).await;
         w.ids.insert(name.into(), id);
     }
+    // A published 2023 framework with commune A's complete draft on it, and a 2024 one
+    // with commune A's submitted file and its appraisal.
+    let published = w.published_framework(w.id("district")).await;
+    w.ids.insert("published".into(), published);
+    let officer = w.token(OfficerA).to_string();
+    let sa = w
+        .open_assessment(OfficerA, w.id("commune_a"), published)
+        .await;
+    w.app
+        .put(
+            &format!("/api/v1/self-assessments/{sa}/entries"),
+            &officer,
+            &json!({"entries": seed_self_entries()}),
+        )
+        .await
+        .assert_status(200);
+    w.ids.insert("sa_a".into(), sa);
+    let next = w
+        .app
+        .post(
+            &format!("/api/v1/frameworks/{published}/copy"),
+            w.admin(),
+            &json!({"year": 2024}),
+        )
+        .await
+        .json["id"]
+        .as_i64()
+        .unwrap();
+    w.app
+        .post(
+            &format!("/api/v1/frameworks/{next}/publish"),
+            w.admin(),
+            &json!({}),
+        )
+        .await
+        .assert_status(200);
+    let sb = w.open_assessment(OfficerA, w.id("commune_a"), next).await;
+    w.app
+        .put(
+            &format!("/api/v1/self-assessments/{sb}/entries"),
+            &officer,
+            &json!({"entries": seed_self_entries()}),
+        )
+        .await
+        .assert_status(200);
+    let submitted = w
+        .app
+        .post(
+            &format!("/api/v1/self-assessments/{sb}/submit"),
+            &officer,
+            &json!({}),
+        )
+        .await;
+    w.ids.insert(
+        "appraisal".into(),
+        submitted.json["appraisal_id"].as_i64().unwrap(),
+    );
 }
 
 fn b64(value: &Value) -> String {

@@ -254,3 +254,155 @@ pub async fn world(app: TestApp) -> World {
     }
     w
 }
+
+/// The seed letter's figures: Vĩnh Long's 2023 appendix, with self and council inputs
+/// that reproduce each score.
+pub fn seed_json() -> Value {
+    serde_json::from_str(include_str!("../../api/fixtures/seed_vinh_long_2023.json")).unwrap()
+}
+
+/// Inputs that earn a leaf its max under its method.
+pub fn inputs_for_max(criterion: &Value) -> Value {
+    let method = &criterion["method"];
+    match method["type"].as_str().unwrap() {
+        "manual" => json!({"score": criterion["max_score"]}),
+        "ratio" | "target_ratio" | "threshold" => json!({"numerator": 10, "denominator": 10}),
+        "per_item" => json!({"count": 100}),
+        "penalty_per_item" => json!({"count": 0}),
+        "boolean" => json!({"done": true}),
+        "step_table" => json!({"count": 1000}),
+        "relative_to_best" => json!({"value": 100}),
+        other => panic!("unknown method {other}"),
+    }
+}
+
+fn with_code(code: &str, inputs: &Value) -> Value {
+    let mut entry = inputs.clone();
+    entry["criterion_code"] = json!(code);
+    entry
+}
+
+/// The unit's entries for every leaf of the fixture framework: the appendix's self
+/// inputs, 5.2 one point below its max, every other leaf at its max (self total 90.88).
+pub fn seed_self_entries() -> Vec<Value> {
+    let seed = seed_json();
+    let framework = fixture_framework_json("0");
+    let restored = &seed["restored_by_council"];
+    framework["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c.get("method").is_some())
+        .map(|c| {
+            let code = c["code"].as_str().unwrap();
+            let appendix = seed["appendix"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["code"] == code);
+            match appendix {
+                Some(a) => with_code(code, &a["self_inputs"]),
+                None if restored["code"] == code => with_code(code, &restored["self_inputs"]),
+                None => with_code(code, &inputs_for_max(c)),
+            }
+        })
+        .collect()
+}
+
+/// The council's entries: its inputs and comments on the 19 appendix criteria, and 5.2
+/// restored to its max.
+pub fn seed_council_entries() -> Vec<Value> {
+    let seed = seed_json();
+    let restored = &seed["restored_by_council"];
+    let mut entries: Vec<Value> = seed["appendix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let code = a["code"].as_str().unwrap();
+            let mut entry = match a["council_inputs"].is_null() {
+                true => json!({"criterion_code": code}),
+                false => with_code(code, &a["council_inputs"]),
+            };
+            if let Some(comment) = a["comment"].as_str() {
+                entry["comment"] = json!(comment);
+            }
+            entry
+        })
+        .collect();
+    entries.push(with_code(
+        restored["code"].as_str().unwrap(),
+        &restored["council_inputs"],
+    ));
+    entries
+}
+
+impl World {
+    /// Opens the unit's self-assessment on `framework` as `officer`; returns its id.
+    pub async fn open_assessment(&self, officer: Persona, unit: i64, framework: i64) -> i64 {
+        let resp = self
+            .app
+            .post(
+                "/api/v1/self-assessments",
+                self.token(officer),
+                &json!({"unit_id": unit, "framework_id": framework}),
+            )
+            .await;
+        resp.assert_status(201);
+        resp.json["id"].as_i64().unwrap()
+    }
+
+    /// The seed commune's file on the fixture framework, up to a finalized appraisal with
+    /// the council's seed scores and a bonus of 1. Returns (self-assessment, appraisal) ids.
+    pub async fn seed_appraisal(&self, framework: i64) -> (i64, i64) {
+        let officer = self.token(Persona::OfficerA);
+        let sa = self
+            .open_assessment(Persona::OfficerA, self.id("commune_a"), framework)
+            .await;
+        self.app
+            .put(
+                &format!("/api/v1/self-assessments/{sa}/entries"),
+                officer,
+                &json!({"entries": seed_self_entries()}),
+            )
+            .await
+            .assert_status(200);
+        let submitted = self
+            .app
+            .post(
+                &format!("/api/v1/self-assessments/{sa}/submit"),
+                officer,
+                &json!({}),
+            )
+            .await;
+        submitted.assert_status(200);
+        let appraisal = submitted.json["appraisal_id"].as_i64().unwrap();
+        let appraiser = self.token(Persona::Appraiser);
+        self.app
+            .put(
+                &format!("/api/v1/appraisals/{appraisal}/entries"),
+                appraiser,
+                &json!({"entries": seed_council_entries()}),
+            )
+            .await
+            .assert_status(200);
+        let seed = seed_json();
+        self.app
+            .put(
+                &format!("/api/v1/appraisals/{appraisal}/bonus"),
+                appraiser,
+                &json!({"points": seed["bonus"], "reason": seed["bonus_reason"]}),
+            )
+            .await
+            .assert_status(200);
+        self.app
+            .post(
+                &format!("/api/v1/appraisals/{appraisal}/finalize"),
+                appraiser,
+                &json!({}),
+            )
+            .await
+            .assert_status(200);
+        (sa, appraisal)
+    }
+}

@@ -15,3 +15,4 @@ mod frameworks;
 mod health;
 mod http_errors;
 mod units;
+mod workflow;

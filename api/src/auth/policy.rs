@@ -47,7 +47,7 @@ pub enum Action {
     ManageRemediation,
     /// Comment on the progress of the unit's plan.
     CommentRemediation,
-    /// Read the audit trail of the unit.
+    /// Read the audit trail of the unit (who may read its assessments may read their trail).
     ReadAudit,
 }
 
@@ -81,7 +81,7 @@ pub fn allows(principal: &Principal, action: Action, unit: &UnitRef) -> bool {
     match action {
         ManageUsers | ReopenAppraisal => false,
         ReadUnit | ReadFramework => within(principal, unit) || beneath(principal, unit),
-        ManageUnits | ManageFrameworks | Appraise | Publish | ReadAudit => {
+        ManageUnits | ManageFrameworks | Appraise | Publish => {
             role == DistrictAppraiser && within(principal, unit)
         }
         ManageStaff => match role {
@@ -89,7 +89,7 @@ pub fn allows(principal: &Principal, action: Action, unit: &UnitRef) -> bool {
             UnitOfficer => own(principal, unit),
             _ => false,
         },
-        ReadAssessment | ReadRemediation => match role {
+        ReadAssessment | ReadRemediation | ReadAudit => match role {
             DistrictAppraiser | Viewer => within(principal, unit),
             UnitOfficer => own(principal, unit),
             Admin => true,

@@ -1,8 +1,11 @@
 //! One module per resource: thin handlers and their request/response types.
 
+pub mod appraisals;
+pub mod audit;
 pub mod auth;
 pub mod frameworks;
 pub mod health;
+pub mod self_assessments;
 pub mod units;
 pub mod users;
 
@@ -23,6 +26,9 @@ fn api_v1(cfg: &mut ServiceConfig) {
     users::configure(cfg);
     units::configure(cfg);
     frameworks::configure(cfg);
+    self_assessments::configure(cfg);
+    appraisals::configure(cfg);
+    audit::configure(cfg);
 }
 
 /// One page of a list.

@@ -331,18 +331,18 @@ pub fn check_inputs(method: &Method, max: Decimal, inputs: &Inputs) -> Result<()
         }
     };
     if let Some(score) = inputs.score {
-        if score.is_sign_negative() && !score.is_zero() || score > max {
-            return Err(input_error(
-                "score",
-                "out_of_range",
-                format!("must be between 0 and the max score {max} (got {score})"),
-            ));
-        }
         if has_more_places_than(score, 2) {
             return Err(input_error(
                 "score",
                 "too_many_decimals",
                 "at most 2 decimal places",
+            ));
+        }
+        if score.is_sign_negative() && !score.is_zero() || score > max {
+            return Err(input_error(
+                "score",
+                "out_of_range",
+                format!("must be between 0 and the max score {max} (got {score})"),
             ));
         }
     }
@@ -416,10 +416,12 @@ pub fn score_leaf(
             .map_or(Decimal::ZERO, |s| s.score),
         Method::RelativeToBest {} => {
             let own = inputs.value.unwrap_or_default();
-            match best {
-                // The unit itself may be the best: the best is at least its own value.
-                Some(best) if best.max(own) > Decimal::ZERO => max * own / best.max(own),
-                _ => Decimal::ZERO,
+            // The unit itself may lead (or be the only one with a figure so far).
+            let best = best.unwrap_or(own).max(own);
+            if best > Decimal::ZERO {
+                max * own / best
+            } else {
+                Decimal::ZERO
             }
         }
     };
@@ -567,6 +569,8 @@ mod tests {
         // The unit itself leads when the best known is lower.
         assert_eq!(s(dec!(95), Some(dec!(90))), LeafScore::Scored(dec!(2.00)));
         assert_eq!(s(dec!(0), Some(dec!(0))), LeafScore::Scored(dec!(0.00)));
+        // Alone so far: the unit is its own best.
+        assert_eq!(s(dec!(40), None), LeafScore::Scored(dec!(2.00)));
     }
 
     #[test]

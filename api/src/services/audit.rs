@@ -38,3 +38,54 @@ pub async fn record<C: ConnectionTrait>(
     .await?;
     Ok(())
 }
+
+pub struct AuditFilter {
+    pub entity: Option<String>,
+    pub entity_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub actor_user_id: Option<i64>,
+    pub action: Option<String>,
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The trail the caller may read (its units' records; admins everything), newest first.
+pub async fn list(
+    db: &sea_orm::DatabaseConnection,
+    actor: &Principal,
+    filter: AuditFilter,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<entity::audit_event::Model>, u64), DbErr> {
+    use entity::audit_event::{Column, Entity};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+    let mut query = Entity::find()
+        .order_by_desc(Column::At)
+        .order_by_desc(Column::Id);
+    query = super::assessments::scope_to_readable_units(query, actor, Column::UnitId);
+    if let Some(v) = filter.entity {
+        query = query.filter(Column::Entity.eq(v));
+    }
+    if let Some(v) = filter.entity_id {
+        query = query.filter(Column::EntityId.eq(v));
+    }
+    if let Some(v) = filter.unit_id {
+        query = query.filter(Column::UnitId.eq(v));
+    }
+    if let Some(v) = filter.actor_user_id {
+        query = query.filter(Column::ActorUserId.eq(v));
+    }
+    if let Some(v) = filter.action {
+        query = query.filter(Column::Action.eq(v));
+    }
+    if let Some(v) = filter.since {
+        query = query.filter(Column::At.gte(v));
+    }
+    if let Some(v) = filter.until {
+        query = query.filter(Column::At.lt(v));
+    }
+    let paginator = query.paginate(db, per_page);
+    let total = paginator.num_items().await?;
+    let items = paginator.fetch_page(page - 1).await?;
+    Ok((items, total))
+}

@@ -2,9 +2,12 @@
 //! caller's `Principal` where access or auditing matters; handlers stay thin.
 
 pub mod accounts;
+pub mod appraisals;
+pub mod assessments;
 pub mod audit;
 pub mod framework_io;
 pub mod frameworks;
+pub mod scoresheet;
 pub mod units;
 
 use chrono::{DateTime, SubsecRound, Utc};

@@ -1,0 +1,556 @@
+//! Appraisals by the district council: entries and comments, returns for supplementation,
+//! bonus, finalization, and an admin's audited reopen.
+
+use super::Page;
+use crate::auth::Principal;
+use crate::error::ApiResult;
+use crate::http::Json;
+use crate::http::etag::{IfMatch, etag};
+use crate::scoring::{Inputs, Method, Scorer};
+use crate::services::appraisals::{self, AppraisalFilter, AppraisalView, CouncilEntryInput};
+use crate::services::assessments;
+use crate::services::scoresheet::{Evidence, score_of};
+use crate::state::AppState;
+use crate::validation::PageParams;
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, post, put, web};
+use chrono::{DateTime, Utc};
+use entity::appraisal;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_appraisals)
+        .service(get_appraisal)
+        .service(upsert_appraisal_entries)
+        .service(return_appraisal)
+        .service(set_appraisal_bonus)
+        .service(finalize_appraisal)
+        .service(reopen_appraisal);
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AppraisalStatus {
+    /// Submitted; the council has not started (the unit may still withdraw).
+    Pending,
+    InProgress,
+    Finalized,
+}
+
+impl AppraisalStatus {
+    fn parse(s: &str) -> Self {
+        match s {
+            assessments::IN_PROGRESS => AppraisalStatus::InProgress,
+            assessments::FINALIZED => AppraisalStatus::Finalized,
+            _ => AppraisalStatus::Pending,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            AppraisalStatus::Pending => assessments::PENDING,
+            AppraisalStatus::InProgress => assessments::IN_PROGRESS,
+            AppraisalStatus::Finalized => assessments::FINALIZED,
+        }
+    }
+}
+
+/// An appraisal without entries (lists); totals are stored at finalization.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct AppraisalSummary {
+    pub id: i64,
+    pub self_assessment_id: i64,
+    pub unit_id: i64,
+    pub framework_id: i64,
+    pub year: i32,
+    pub status: AppraisalStatus,
+    /// Running until finalized.
+    #[schema(value_type = crate::schema::Score)]
+    pub appraised_total: Decimal,
+    #[schema(value_type = crate::schema::Score)]
+    pub bonus: Decimal,
+    /// Appraised total + bonus; null until finalized.
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub index: Option<Decimal>,
+    pub rating_band: Option<String>,
+    pub finalized_at: Option<DateTime<Utc>>,
+}
+
+impl From<&appraisal::Model> for AppraisalSummary {
+    fn from(m: &appraisal::Model) -> Self {
+        AppraisalSummary {
+            id: m.id,
+            self_assessment_id: m.self_assessment_id,
+            unit_id: m.unit_id,
+            framework_id: m.framework_id,
+            year: m.year,
+            status: AppraisalStatus::parse(&m.status),
+            appraised_total: crate::scoring::from_hundredths(m.appraised_total_x100),
+            bonus: crate::scoring::from_hundredths(m.bonus_x100),
+            index: score_of(m.index_x100),
+            rating_band: m.rating_band.clone(),
+            finalized_at: m.finalized_at,
+        }
+    }
+}
+
+/// One return for supplementation.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct RoundResponse {
+    pub round: i32,
+    pub note: String,
+    pub criteria: Vec<String>,
+    pub returned_at: DateTime<Utc>,
+    /// When the unit resubmitted; null while the file is with the unit.
+    pub resubmitted_at: Option<DateTime<Utc>>,
+}
+
+/// One leaf: the unit's side, the council's side, and the result.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct AppraisalEntryResponse {
+    pub criterion_code: String,
+    pub title: String,
+    #[schema(value_type = crate::schema::Score)]
+    pub max_score: Decimal,
+    pub method: Method,
+    pub scorer: Scorer,
+    /// What the unit entered (null if nothing).
+    pub self_inputs: Option<Inputs>,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub self_score: Option<Decimal>,
+    pub explanation: Option<String>,
+    pub evidence: Vec<Evidence>,
+    /// The council's own inputs; null when it keeps the unit's.
+    pub appraised_inputs: Option<Inputs>,
+    /// The effective score (council's inputs, else the unit's); null while unscored.
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub appraised_score: Option<Decimal>,
+    pub not_applicable: bool,
+    /// max − appraised score.
+    #[schema(value_type = crate::schema::Score)]
+    pub deduction: Decimal,
+    /// The council's comment (ý kiến hội đồng thẩm định).
+    pub comment: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AppraisalResponse {
+    pub id: i64,
+    pub self_assessment_id: i64,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub framework_id: i64,
+    pub year: i32,
+    pub status: AppraisalStatus,
+    /// The self-assessment's status (e.g. `returned` while out for supplementation).
+    pub self_assessment_status: String,
+    #[schema(value_type = crate::schema::Score)]
+    pub self_total: Decimal,
+    #[schema(value_type = crate::schema::Score)]
+    pub appraised_total: Decimal,
+    #[schema(value_type = crate::schema::Score)]
+    pub bonus: Decimal,
+    pub bonus_reason: Option<String>,
+    /// appraised_total + bonus (stored at finalization; live before).
+    #[schema(value_type = crate::schema::Score)]
+    pub index: Decimal,
+    #[schema(value_type = crate::schema::Score)]
+    pub deduction_total: Decimal,
+    pub rating_band: Option<String>,
+    pub finalized_at: Option<DateTime<Utc>>,
+    /// Leaves nobody has scored: finalization needs none.
+    pub unscored_codes: Vec<String>,
+    pub rounds: Vec<RoundResponse>,
+    pub entries: Vec<AppraisalEntryResponse>,
+}
+
+fn response(v: &AppraisalView) -> HttpResponse {
+    let entries = v
+        .framework
+        .tree
+        .leaves()
+        .map(|c| {
+            let e = v.entries.get(&c.code);
+            let effective = v
+                .scores
+                .get(&c.code)
+                .and_then(|_| v.totals.by_code.get(&c.code))
+                .map(|n| n.score);
+            AppraisalEntryResponse {
+                criterion_code: c.code.clone(),
+                title: c.title.clone(),
+                max_score: c.max_score,
+                method: c.method.clone().unwrap_or(Method::Manual {}),
+                scorer: c.scorer,
+                self_inputs: e.and_then(|e| e.self_inputs.clone()),
+                self_score: e.and_then(|e| score_of(e.model.self_score_x100)),
+                explanation: e.and_then(|e| e.model.explanation.clone()),
+                evidence: e.map(|e| e.evidence.clone()).unwrap_or_default(),
+                appraised_inputs: e.and_then(|e| e.appraised_inputs.clone()),
+                appraised_score: if v.is_finalized() {
+                    e.and_then(|e| score_of(e.model.final_score_x100))
+                } else {
+                    effective
+                },
+                not_applicable: e
+                    .and_then(|e| e.effective_inputs())
+                    .is_some_and(|i| i.not_applicable),
+                deduction: v.deduction(&c.code),
+                comment: e.and_then(|e| e.model.comment.clone()),
+            }
+        })
+        .collect();
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, etag("appraisal", v.model.id, v.model.version)))
+        .json(AppraisalResponse {
+            id: v.model.id,
+            self_assessment_id: v.model.self_assessment_id,
+            unit_id: v.model.unit_id,
+            unit_name: v.unit.name.clone(),
+            framework_id: v.model.framework_id,
+            year: v.model.year,
+            status: AppraisalStatus::parse(&v.model.status),
+            self_assessment_status: v.self_assessment.status.clone(),
+            self_total: v.self_total(),
+            appraised_total: v.appraised_total(),
+            bonus: v.bonus(),
+            bonus_reason: v.model.bonus_reason.clone(),
+            index: v.index(),
+            deduction_total: v.deduction_total(),
+            rating_band: v.rating_band(),
+            finalized_at: v.model.finalized_at,
+            unscored_codes: v.unscored.clone(),
+            rounds: v
+                .rounds
+                .iter()
+                .map(|r| RoundResponse {
+                    round: r.round,
+                    note: r.note.clone(),
+                    criteria: serde_json::from_str(&r.criteria).unwrap_or_default(),
+                    returned_at: r.returned_at,
+                    resubmitted_at: r.resubmitted_at,
+                })
+                .collect(),
+            entries,
+        })
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AppraisalListQuery {
+    #[param(minimum = 1)]
+    pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u64>,
+    pub unit_id: Option<i64>,
+    pub framework_id: Option<i64>,
+    pub year: Option<i32>,
+    pub status: Option<AppraisalStatus>,
+}
+
+/// List the appraisals of the units the caller may read.
+#[utoipa::path(
+    tag = "appraisals",
+    security(("bearer_auth" = [])),
+    params(AppraisalListQuery),
+    responses((status = 200, description = "One page", body = Page<AppraisalSummary>))
+)]
+#[get("/appraisals")]
+pub async fn list_appraisals(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<AppraisalListQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = query.into_inner();
+    let (page, per_page) = PageParams {
+        page: q.page,
+        per_page: q.per_page,
+    }
+    .resolve()?;
+    let (items, total) = appraisals::list(
+        &state.db,
+        &principal,
+        AppraisalFilter {
+            unit_id: q.unit_id,
+            framework_id: q.framework_id,
+            year: q.year,
+            status: q.status.map(|s| s.as_str().to_string()),
+        },
+        page,
+        per_page,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page {
+        items: items.iter().map(AppraisalSummary::from).collect::<Vec<_>>(),
+        page,
+        per_page,
+        total,
+    }))
+}
+
+/// Read an appraisal: both sides of every criterion, totals, rounds.
+#[utoipa::path(
+    tag = "appraisals",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Appraisal id")),
+    responses(
+        (status = 200, description = "The appraisal", body = AppraisalResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/appraisals/{id}")]
+pub async fn get_appraisal(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let v = appraisals::get(&state.db, &principal, id.into_inner()).await?;
+    Ok(response(&v))
+}
+
+/// The council's inputs and/or comment on one criterion. Inputs as for self-assessment
+/// entries; none keeps the criterion's current inputs; `reset: true` drops the council's
+/// inputs so the unit's apply again.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppraisalEntryRequest {
+    #[schema(example = "3.12.2")]
+    pub criterion_code: String,
+    #[schema(value_type = Option<crate::schema::DecimalInput>)]
+    pub score: Option<Decimal>,
+    #[schema(value_type = Option<crate::schema::DecimalInput>)]
+    pub numerator: Option<Decimal>,
+    #[schema(value_type = Option<crate::schema::DecimalInput>)]
+    pub denominator: Option<Decimal>,
+    pub count: Option<u32>,
+    pub done: Option<bool>,
+    #[schema(value_type = Option<crate::schema::DecimalInput>)]
+    pub value: Option<Decimal>,
+    #[serde(default)]
+    pub not_applicable: bool,
+    #[serde(default)]
+    pub reset: bool,
+    pub comment: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppraisalEntriesRequest {
+    pub entries: Vec<AppraisalEntryRequest>,
+}
+
+/// Enter the council's inputs and comments in bulk (all or nothing).
+#[utoipa::path(
+    tag = "appraisals",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = i64, Path, description = "Appraisal id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being changed"),
+    ),
+    request_body = AppraisalEntriesRequest,
+    responses(
+        (status = 200, description = "Stored", body = AppraisalResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
+#[put("/appraisals/{id}/entries")]
+pub async fn upsert_appraisal_entries(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Json<AppraisalEntriesRequest>,
+) -> ApiResult<HttpResponse> {
+    let batch = body
+        .into_inner()
+        .entries
+        .into_iter()
+        .map(|e| {
+            let inputs = Inputs {
+                score: e.score,
+                numerator: e.numerator,
+                denominator: e.denominator,
+                count: e.count,
+                done: e.done,
+                value: e.value,
+                not_applicable: e.not_applicable,
+            };
+            CouncilEntryInput {
+                criterion_code: e.criterion_code,
+                inputs: (!inputs.is_empty()).then_some(inputs),
+                reset: e.reset,
+                comment: e.comment,
+            }
+        })
+        .collect();
+    let v = appraisals::upsert_entries(&state.db, &principal, id.into_inner(), batch, &if_match)
+        .await?;
+    Ok(response(&v))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnRequest {
+    /// What the unit must supplement.
+    pub note: String,
+    /// The criteria the unit may change.
+    pub criteria: Vec<String>,
+}
+
+/// Return the file to the unit for supplementation of some criteria.
+#[utoipa::path(
+    tag = "appraisals",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = i64, Path, description = "Appraisal id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being returned"),
+    ),
+    request_body = ReturnRequest,
+    responses(
+        (status = 200, description = "Returned; the round is recorded", body = AppraisalResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
+#[post("/appraisals/{id}/return")]
+pub async fn return_appraisal(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Json<ReturnRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let v = appraisals::return_for_supplementation(
+        &state.db,
+        &principal,
+        id.into_inner(),
+        body.note,
+        body.criteria,
+        &if_match,
+    )
+    .await?;
+    Ok(response(&v))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BonusRequest {
+    /// 0 to the framework's bonus maximum, at most 2 decimals.
+    #[schema(value_type = crate::schema::DecimalInput, example = 1)]
+    pub points: Decimal,
+    /// Required when points > 0.
+    pub reason: Option<String>,
+}
+
+/// Set the bonus points.
+#[utoipa::path(
+    tag = "appraisals",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = i64, Path, description = "Appraisal id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being changed"),
+    ),
+    request_body = BonusRequest,
+    responses(
+        (status = 200, description = "Set", body = AppraisalResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
+#[put("/appraisals/{id}/bonus")]
+pub async fn set_appraisal_bonus(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Json<BonusRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let v = appraisals::set_bonus(
+        &state.db,
+        &principal,
+        id.into_inner(),
+        body.points,
+        body.reason,
+        &if_match,
+    )
+    .await?;
+    Ok(response(&v))
+}
+
+/// Finalize: store totals, index, band and deductions; the appraisal becomes read-only.
+#[utoipa::path(
+    tag = "appraisals",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = i64, Path, description = "Appraisal id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being finalized"),
+    ),
+    responses(
+        (status = 200, description = "Finalized", body = AppraisalResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
+#[post("/appraisals/{id}/finalize")]
+pub async fn finalize_appraisal(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let v = appraisals::finalize(&state.db, &principal, id.into_inner(), &if_match).await?;
+    Ok(response(&v))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReopenRequest {
+    /// Why the finalized result must change (kept in the audit trail).
+    pub reason: String,
+}
+
+/// Reopen a finalized appraisal (admins only; audited with the reason).
+#[utoipa::path(
+    tag = "appraisals",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = i64, Path, description = "Appraisal id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being reopened"),
+    ),
+    request_body = ReopenRequest,
+    responses(
+        (status = 200, description = "Reopened", body = AppraisalResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
+#[post("/appraisals/{id}/reopen")]
+pub async fn reopen_appraisal(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Json<ReopenRequest>,
+) -> ApiResult<HttpResponse> {
+    let v = appraisals::reopen(
+        &state.db,
+        &principal,
+        id.into_inner(),
+        body.into_inner().reason,
+        &if_match,
+    )
+    .await?;
+    Ok(response(&v))
+}

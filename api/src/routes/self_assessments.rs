@@ -1,0 +1,456 @@
+//! Self-assessments: open, fill in batches with evidence, submit, withdraw; deadline
+//! extensions by the district.
+
+use super::Page;
+use crate::auth::Principal;
+use crate::error::ApiResult;
+use crate::http::Json;
+use crate::http::etag::{IfMatch, etag};
+use crate::scoring::{Inputs, Method, Scorer};
+use crate::services::assessments::{self, AssessmentFilter, AssessmentView, SelfEntryInput};
+use crate::services::scoresheet::{Evidence, score_of};
+use crate::state::AppState;
+use crate::validation::PageParams;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, get, post, put, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::self_assessment;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(open_self_assessment)
+        .service(list_self_assessments)
+        .service(get_self_assessment)
+        .service(upsert_self_assessment_entries)
+        .service(submit_self_assessment)
+        .service(withdraw_self_assessment)
+        .service(extend_self_assessment_deadline);
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SelfAssessmentStatus {
+    Draft,
+    Submitted,
+    Returned,
+    Appraised,
+}
+
+impl SelfAssessmentStatus {
+    fn parse(s: &str) -> Self {
+        match s {
+            assessments::SUBMITTED => SelfAssessmentStatus::Submitted,
+            assessments::RETURNED => SelfAssessmentStatus::Returned,
+            assessments::APPRAISED => SelfAssessmentStatus::Appraised,
+            _ => SelfAssessmentStatus::Draft,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            SelfAssessmentStatus::Draft => assessments::DRAFT,
+            SelfAssessmentStatus::Submitted => assessments::SUBMITTED,
+            SelfAssessmentStatus::Returned => assessments::RETURNED,
+            SelfAssessmentStatus::Appraised => assessments::APPRAISED,
+        }
+    }
+}
+
+/// A self-assessment without its entries (lists).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SelfAssessmentSummary {
+    pub id: i64,
+    pub unit_id: i64,
+    pub framework_id: i64,
+    pub year: i32,
+    pub status: SelfAssessmentStatus,
+    /// How many times it was submitted.
+    pub round: i32,
+    /// The running total of the unit's own scores.
+    #[schema(value_type = crate::schema::Score)]
+    pub self_total: Decimal,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&self_assessment::Model> for SelfAssessmentSummary {
+    fn from(m: &self_assessment::Model) -> Self {
+        SelfAssessmentSummary {
+            id: m.id,
+            unit_id: m.unit_id,
+            framework_id: m.framework_id,
+            year: m.year,
+            status: SelfAssessmentStatus::parse(&m.status),
+            round: m.round,
+            self_total: crate::scoring::from_hundredths(m.self_total_x100),
+            submitted_at: m.submitted_at,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// One self-scored leaf of the sheet; inputs are null until the unit enters them.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SelfEntryResponse {
+    pub criterion_code: String,
+    pub title: String,
+    #[schema(value_type = crate::schema::Score)]
+    pub max_score: Decimal,
+    pub method: Method,
+    pub inputs: Option<Inputs>,
+    /// The computed score; null when not entered or not applicable.
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub self_score: Option<Decimal>,
+    pub not_applicable: bool,
+    pub explanation: Option<String>,
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SelfAssessmentResponse {
+    #[serde(flatten)]
+    pub summary: SelfAssessmentSummary,
+    /// Created at the first submission.
+    pub appraisal_id: Option<i64>,
+    /// The submission deadline that applies to this unit (with any extension).
+    pub deadline: Option<NaiveDate>,
+    /// While returned: the criteria the unit may change.
+    pub editable_codes: Option<Vec<String>>,
+    /// Self-scored leaves without an entry: submission needs none left.
+    pub missing_codes: Vec<String>,
+    pub entries: Vec<SelfEntryResponse>,
+}
+
+fn response(status: StatusCode, v: &AssessmentView) -> HttpResponse {
+    let entries = v
+        .framework
+        .tree
+        .leaves()
+        .filter(|c| c.scorer == Scorer::SelfAssessed)
+        .map(|c| {
+            let entry = v.entries.get(&c.code);
+            let inputs = entry.and_then(|e| e.self_inputs.clone());
+            SelfEntryResponse {
+                criterion_code: c.code.clone(),
+                title: c.title.clone(),
+                max_score: c.max_score,
+                method: c.method.clone().unwrap_or(Method::Manual {}),
+                not_applicable: inputs.as_ref().is_some_and(|i| i.not_applicable),
+                inputs,
+                self_score: entry.and_then(|e| score_of(e.model.self_score_x100)),
+                explanation: entry.and_then(|e| e.model.explanation.clone()),
+                evidence: entry.map(|e| e.evidence.clone()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let mut builder = HttpResponse::build(status);
+    builder.insert_header((
+        header::ETAG,
+        etag("self-assessment", v.model.id, v.model.version),
+    ));
+    if status == StatusCode::CREATED {
+        builder.insert_header((
+            header::LOCATION,
+            format!("/api/v1/self-assessments/{}", v.model.id),
+        ));
+    }
+    builder.json(SelfAssessmentResponse {
+        summary: SelfAssessmentSummary::from(&v.model),
+        appraisal_id: v.appraisal_id,
+        deadline: v.deadline,
+        editable_codes: v.editable_codes(),
+        missing_codes: v.missing_codes(),
+        entries,
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenSelfAssessmentRequest {
+    pub unit_id: i64,
+    /// A published framework covering the unit.
+    pub framework_id: i64,
+}
+
+/// Open a unit's self-assessment on a published framework (one per unit and framework).
+#[utoipa::path(
+    tag = "self-assessments",
+    security(("bearer_auth" = [])),
+    request_body = OpenSelfAssessmentRequest,
+    responses(
+        (status = 201, description = "Opened as a draft", body = SelfAssessmentResponse,
+            headers(("Location" = String), ("ETag" = String))),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[post("/self-assessments")]
+pub async fn open_self_assessment(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: Json<OpenSelfAssessmentRequest>,
+) -> ApiResult<HttpResponse> {
+    let v = assessments::open(&state.db, &principal, body.unit_id, body.framework_id).await?;
+    Ok(response(StatusCode::CREATED, &v))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SelfAssessmentListQuery {
+    #[param(minimum = 1)]
+    pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u64>,
+    pub unit_id: Option<i64>,
+    pub framework_id: Option<i64>,
+    pub year: Option<i32>,
+    pub status: Option<SelfAssessmentStatus>,
+}
+
+/// List the self-assessments of the units the caller may read.
+#[utoipa::path(
+    tag = "self-assessments",
+    security(("bearer_auth" = [])),
+    params(SelfAssessmentListQuery),
+    responses((status = 200, description = "One page", body = Page<SelfAssessmentSummary>))
+)]
+#[get("/self-assessments")]
+pub async fn list_self_assessments(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<SelfAssessmentListQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = query.into_inner();
+    let (page, per_page) = PageParams {
+        page: q.page,
+        per_page: q.per_page,
+    }
+    .resolve()?;
+    let (items, total) = assessments::list(
+        &state.db,
+        &principal,
+        AssessmentFilter {
+            unit_id: q.unit_id,
+            framework_id: q.framework_id,
+            year: q.year,
+            status: q.status.map(|s| s.as_str().to_string()),
+        },
+        page,
+        per_page,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page {
+        items: items
+            .iter()
+            .map(SelfAssessmentSummary::from)
+            .collect::<Vec<_>>(),
+        page,
+        per_page,
+        total,
+    }))
+}
+
+/// Read a self-assessment with every self-scored criterion.
+#[utoipa::path(
+    tag = "self-assessments",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Self-assessment id")),
+    responses(
+        (status = 200, description = "The self-assessment", body = SelfAssessmentResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/self-assessments/{id}")]
+pub async fn get_self_assessment(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let v = assessments::get(&state.db, &principal, id.into_inner()).await?;
+    Ok(response(StatusCode::OK, &v))
+}
+
+/// One criterion's raw inputs, explanation and evidence. Send the inputs its method reads:
+/// `score` (manual), `numerator` + `denominator` (ratio, target_ratio, threshold), `count`
+/// (per_item, penalty_per_item, step_table), `done` (boolean), `value` (relative_to_best),
+/// or `not_applicable: true`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SelfEntryRequest {
+    #[schema(example = "3.12.2")]
+    pub criterion_code: String,
+    #[schema(value_type = Option<crate::schema::DecimalInput>)]
+    pub score: Option<Decimal>,
+    #[schema(value_type = Option<crate::schema::DecimalInput>, example = 118)]
+    pub numerator: Option<Decimal>,
+    #[schema(value_type = Option<crate::schema::DecimalInput>, example = 1245)]
+    pub denominator: Option<Decimal>,
+    pub count: Option<u32>,
+    pub done: Option<bool>,
+    #[schema(value_type = Option<crate::schema::DecimalInput>)]
+    pub value: Option<Decimal>,
+    #[serde(default)]
+    pub not_applicable: bool,
+    /// The unit's explanation (giải trình).
+    pub explanation: Option<String>,
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SelfEntriesRequest {
+    /// Any subset of the leaves, upserted by criterion code.
+    pub entries: Vec<SelfEntryRequest>,
+}
+
+/// Enter or change criteria in bulk (all or nothing).
+///
+/// A draft accepts any self-scored leaf; a returned file only the returned criteria
+/// (409 otherwise). One bad entry and none is stored (422 naming each).
+#[utoipa::path(
+    tag = "self-assessments",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = i64, Path, description = "Self-assessment id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being changed"),
+    ),
+    request_body = SelfEntriesRequest,
+    responses(
+        (status = 200, description = "Stored; the running self total is updated", body = SelfAssessmentResponse,
+            headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
+#[put("/self-assessments/{id}/entries")]
+pub async fn upsert_self_assessment_entries(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Json<SelfEntriesRequest>,
+) -> ApiResult<HttpResponse> {
+    let batch = body
+        .into_inner()
+        .entries
+        .into_iter()
+        .map(|e| SelfEntryInput {
+            criterion_code: e.criterion_code,
+            inputs: Inputs {
+                score: e.score,
+                numerator: e.numerator,
+                denominator: e.denominator,
+                count: e.count,
+                done: e.done,
+                value: e.value,
+                not_applicable: e.not_applicable,
+            },
+            explanation: e.explanation,
+            evidence: e.evidence,
+        })
+        .collect();
+    let v = assessments::upsert_entries(&state.db, &principal, id.into_inner(), batch, &if_match)
+        .await?;
+    Ok(response(StatusCode::OK, &v))
+}
+
+/// Submit the self-assessment to the district council.
+///
+/// Refused with 422 (`incomplete`, listing the codes) while self-scored leaves have no
+/// entry, and with 409 (`deadline_passed`) after the deadline unless extended.
+#[utoipa::path(
+    tag = "self-assessments",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = i64, Path, description = "Self-assessment id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being submitted"),
+    ),
+    responses(
+        (status = 200, description = "Submitted; `appraisal_id` names the appraisal", body = SelfAssessmentResponse,
+            headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
+#[post("/self-assessments/{id}/submit")]
+pub async fn submit_self_assessment(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let v = assessments::submit(&state.db, &principal, id.into_inner(), &if_match).await?;
+    Ok(response(StatusCode::OK, &v))
+}
+
+/// Withdraw a submitted self-assessment back to draft, until the council starts on it.
+#[utoipa::path(
+    tag = "self-assessments",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = i64, Path, description = "Self-assessment id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being withdrawn"),
+    ),
+    responses(
+        (status = 200, description = "Back to draft", body = SelfAssessmentResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
+#[post("/self-assessments/{id}/withdraw")]
+pub async fn withdraw_self_assessment(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let v = assessments::withdraw(&state.db, &principal, id.into_inner(), &if_match).await?;
+    Ok(response(StatusCode::OK, &v))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlineExtensionRequest {
+    /// The last day the unit may submit.
+    pub until: NaiveDate,
+    pub reason: Option<String>,
+}
+
+/// Extend the submission deadline for this unit (district appraisers).
+#[utoipa::path(
+    tag = "self-assessments",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Self-assessment id")),
+    request_body = DeadlineExtensionRequest,
+    responses(
+        (status = 200, description = "Extended", body = SelfAssessmentResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[put("/self-assessments/{id}/deadline-extension")]
+pub async fn extend_self_assessment_deadline(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    body: Json<DeadlineExtensionRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let v = assessments::extend_deadline(
+        &state.db,
+        &principal,
+        id.into_inner(),
+        body.until,
+        body.reason,
+    )
+    .await?;
+    Ok(response(StatusCode::OK, &v))
+}

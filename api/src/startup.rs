@@ -120,6 +120,7 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, anyhow::Error
 
     let mut server = HttpServer::new(move || {
         let (app, _) = App::new()
+            .wrap(from_fn(crate::auth::extractor::authenticate))
             .wrap(cors(&origins))
             .wrap(from_fn(observe))
             .app_data(state.clone())

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_units_users_audit;
 mod m20261127_000002_frameworks;
 mod m20261127_000003_assessments;
+mod m20261127_000004_remediation;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_units_users_audit::Migration),
             Box::new(m20261127_000002_frameworks::Migration),
             Box::new(m20261127_000003_assessments::Migration),
+            Box::new(m20261127_000004_remediation::Migration),
         ]
     }
 }

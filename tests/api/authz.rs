@@ -57,6 +57,8 @@ const UNIT_A_READERS: &[Persona] = &[Admin, Appraiser, OfficerA, Viewer];
 const UNIT_A_STAFF_EDITORS: &[Persona] = &[Admin, Appraiser, OfficerA];
 /// Who may edit commune A's self-assessment: its officers (and admins).
 const UNIT_A_EDITORS: &[Persona] = &[Admin, OfficerA];
+/// Who may make and comment on commune A's plan: its officers and the district.
+const PLAN_MAKERS: &[Persona] = &[Admin, Appraiser, OfficerA];
 /// Units of the district and the district itself read its frameworks.
 const DISTRICT_READERS: &[Persona] = &[Admin, Appraiser, OfficerA, OfficerB, Viewer];
 
@@ -112,6 +114,27 @@ pub fn matrix() -> Vec<Row> {
         row(M::POST, "/api/v1/appraisals/{appraisal}/return", Some(json!({"note": "Bổ sung", "criteria": ["1.5.3"]})), DISTRICT),
         row(M::POST, "/api/v1/appraisals/{appraisal}/finalize", None, DISTRICT),
         row(M::POST, "/api/v1/appraisals/{appraisal}/reopen", Some(json!({"reason": "x"})), ADMIN),
+        // results (2022 is finalized for commune A but not yet published: rows before publication)
+        row(M::GET, "/api/v1/units/{commune_a}/index?year=2022", None, DISTRICT),
+        row(M::GET, "/api/v1/units/{commune_a}/comparison?year=2022&previous_year=2022", None, DISTRICT),
+        row(M::GET, "/api/v1/units/{commune_a}/appendix?year=2022&format=csv", None, DISTRICT),
+        row(M::GET, "/api/v1/rankings?parent_unit_id={district}&year=2022", None, DISTRICT),
+        row(M::GET, "/api/v1/rankings/criteria?parent_unit_id={district}&year=2022", None, DISTRICT),
+        row(M::GET, "/api/v1/rankings/export?parent_unit_id={district}&year=2022&format=csv", None, DISTRICT),
+        row(M::GET, "/api/v1/rankings/chart?parent_unit_id={district}&year=2022", None, DISTRICT),
+        row(M::POST, "/api/v1/publications", Some(json!({"parent_unit_id": "{district}", "year": 2022})), DISTRICT),
+        row(M::GET, "/api/v1/publications", None, EVERYONE),
+        // remediation
+        row(M::POST, "/api/v1/remediation-plans", Some(json!({"appraisal_id": "{final_appraisal}"})), PLAN_MAKERS),
+        row(M::GET, "/api/v1/remediation-plans", None, EVERYONE),
+        row(M::GET, "/api/v1/remediation-plans/{plan}", None, UNIT_A_READERS),
+        row(M::POST, "/api/v1/remediation-plans/{plan}/items", Some(json!({"title": "Mỗi công chức đề xuất 01 sáng kiến"})), UNIT_A_EDITORS),
+        row(M::GET, "/api/v1/remediation-plans/{plan}/report", None, UNIT_A_READERS),
+        row(M::GET, "/api/v1/remediation-items", None, EVERYONE),
+        row(M::GET, "/api/v1/remediation-items/{item}", None, UNIT_A_READERS),
+        row(M::PATCH, "/api/v1/remediation-items/{item}", Some(json!({"action": "Xây dựng kế hoạch"})), UNIT_A_EDITORS),
+        row(M::POST, "/api/v1/remediation-items/{item}/progress", Some(json!({"note": "Đang thực hiện", "status": "in_progress"})), UNIT_A_EDITORS),
+        row(M::POST, "/api/v1/remediation-items/{item}/comments", Some(json!({"note": "Đề nghị đẩy nhanh"})), PLAN_MAKERS),
         // audit
         row(M::GET, "/api/v1/audit-events", None, EVERYONE),
     ]
@@ -197,6 +220,41 @@ async fn prepare(w: &mut World) {
         "appraisal".into(),
         submitted.json["appraisal_id"].as_i64().unwrap(),
     );
+    // A finalized 2022 file of commune A, with its remediation plan.
+    let y2022 = w
+        .app
+        .post(
+            &format!("/api/v1/frameworks/{published}/copy"),
+            w.admin(),
+            &json!({"year": 2022}),
+        )
+        .await
+        .json["id"]
+        .as_i64()
+        .unwrap();
+    w.app
+        .post(
+            &format!("/api/v1/frameworks/{y2022}/publish"),
+            w.admin(),
+            &json!({}),
+        )
+        .await
+        .assert_status(200);
+    let (_, final_appraisal) = w.seed_appraisal(y2022).await;
+    w.ids.insert("final_appraisal".into(), final_appraisal);
+    let plan = w
+        .app
+        .post(
+            "/api/v1/remediation-plans",
+            w.admin(),
+            &json!({"appraisal_id": final_appraisal}),
+        )
+        .await;
+    plan.assert_status(201);
+    w.ids
+        .insert("plan".into(), plan.json["id"].as_i64().unwrap());
+    w.ids
+        .insert("item".into(), plan.json["items"][0]["id"].as_i64().unwrap());
 }
 
 fn b64(value: &Value) -> String {

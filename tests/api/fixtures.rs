@@ -406,3 +406,134 @@ impl World {
         (sa, appraisal)
     }
 }
+
+/// Manual leaves of the fixture framework with their max: where `quick_file` takes points.
+const MANUAL_LEAVES: [(&str, i64); 14] = [
+    ("7.2.1", 400),
+    ("4.1", 300),
+    ("5.1", 300),
+    ("1.1", 200),
+    ("1.4.2", 200),
+    ("2.1", 200),
+    ("3.5", 200),
+    ("3.6", 200),
+    ("3.7", 200),
+    ("3.9", 200),
+    ("7.1.4", 200),
+    ("1.4.1", 100),
+    ("1.5.3", 100),
+    ("1.7", 100),
+];
+
+/// Council entries that take `deduction` (in hundredths, at most 29 points) off the
+/// manual leaves, largest first.
+pub fn council_entries_losing(deduction_x100: i64) -> Vec<Value> {
+    let mut left = deduction_x100;
+    MANUAL_LEAVES
+        .iter()
+        .filter_map(|(code, max)| {
+            let take = left.min(*max);
+            left -= take;
+            (take > 0).then(|| {
+                json!({"criterion_code": code, "score": format!("{}.{:02}", (max - take) / 100, (max - take) % 100),
+                       "comment": "Chưa đạt yêu cầu"})
+            })
+        })
+        .collect()
+}
+
+fn hundredths(text: &str) -> i64 {
+    let (whole, frac) = text.split_once('.').unwrap_or((text, "0"));
+    whole.parse::<i64>().unwrap() * 100 + format!("{frac:0<2}")[..2].parse::<i64>().unwrap()
+}
+
+impl World {
+    /// A whole year's file of `unit` on `framework`, done by an admin in six requests:
+    /// every leaf self-assessed at its max, the council taking off what makes
+    /// `appraised_total`, then `bonus`, then finalized. Returns the appraisal id.
+    pub async fn quick_file(
+        &self,
+        framework: i64,
+        unit: i64,
+        appraised_total: &str,
+        bonus: &str,
+    ) -> i64 {
+        let admin = self.admin();
+        let f = fixture_framework_json("0");
+        let entries: Vec<Value> = f["criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c.get("method").is_some())
+            .map(|c| with_code(c["code"].as_str().unwrap(), &inputs_for_max(c)))
+            .collect();
+        let sa = self
+            .app
+            .post(
+                "/api/v1/self-assessments",
+                admin,
+                &json!({"unit_id": unit, "framework_id": framework}),
+            )
+            .await;
+        sa.assert_status(201);
+        let sa = sa.json["id"].as_i64().unwrap();
+        self.app
+            .put(
+                &format!("/api/v1/self-assessments/{sa}/entries"),
+                admin,
+                &json!({"entries": entries}),
+            )
+            .await
+            .assert_status(200);
+        let appraisal = self
+            .app
+            .post(
+                &format!("/api/v1/self-assessments/{sa}/submit"),
+                admin,
+                &json!({}),
+            )
+            .await
+            .json["appraisal_id"]
+            .as_i64()
+            .unwrap();
+        let lost = 10_000 - hundredths(appraised_total);
+        if lost > 0 {
+            self.app
+                .put(
+                    &format!("/api/v1/appraisals/{appraisal}/entries"),
+                    admin,
+                    &json!({"entries": council_entries_losing(lost)}),
+                )
+                .await
+                .assert_status(200);
+        }
+        if bonus != "0" {
+            self.app
+                .put(
+                    &format!("/api/v1/appraisals/{appraisal}/bonus"),
+                    admin,
+                    &json!({"points": bonus, "reason": "Điểm thưởng"}),
+                )
+                .await
+                .assert_status(200);
+        }
+        let f = self
+            .app
+            .post(
+                &format!("/api/v1/appraisals/{appraisal}/finalize"),
+                admin,
+                &json!({}),
+            )
+            .await;
+        f.assert_status(200);
+        assert_eq!(
+            f.json["appraised_total"],
+            format!(
+                "{}.{:02}",
+                hundredths(appraised_total) / 100,
+                hundredths(appraised_total) % 100
+            )
+        );
+        appraisal
+    }
+}

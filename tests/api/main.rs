@@ -14,5 +14,6 @@ mod fixtures;
 mod frameworks;
 mod health;
 mod http_errors;
+mod results;
 mod units;
 mod workflow;

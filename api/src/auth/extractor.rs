@@ -1,73 +1,113 @@
-//! `Principal` as an extractor: a handler that takes a `Principal` argument requires a
-//! valid bearer token of an active account. Every failure is the same 401.
+//! Authentication happens in the `authenticate` middleware, before any extractor runs:
+//! a bearer token is verified and its account loaded once per request. The `Principal`
+//! extractor then only reads the outcome, synchronously — so a handler's first failing
+//! argument is always the missing or bad token (401), never a body error that would tell
+//! an unauthenticated caller anything.
 
 use super::{Principal, Role, UnitRef};
 use crate::error::ApiError;
 use crate::state::AppState;
-use actix_web::dev::Payload;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
+use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use futures_util::future::LocalBoxFuture;
+use std::future::{Ready, ready};
 
-fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized("a bearer token is required"))?
-        .to_str()
-        .map_err(|_| ApiError::unauthorized("the Authorization header is not valid text"))?;
-    let (scheme, token) = value
-        .split_once(' ')
-        .ok_or_else(|| ApiError::unauthorized("expected `Authorization: Bearer <token>`"))?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(ApiError::unauthorized(
-            "expected `Authorization: Bearer <token>`",
-        ));
+/// What the middleware concluded about the request's token.
+#[derive(Clone)]
+enum Authentication {
+    Valid(Principal),
+    Invalid(&'static str),
+}
+
+fn bearer_token(req: &ServiceRequest) -> Option<Result<String, &'static str>> {
+    let value = req.headers().get(header::AUTHORIZATION)?;
+    let Ok(value) = value.to_str() else {
+        return Some(Err("the Authorization header is not valid text"));
+    };
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Some(Ok(token.trim().to_string()))
+        }
+        _ => Some(Err("expected `Authorization: Bearer <token>`")),
     }
-    Ok(token.trim().to_string())
+}
+
+async fn authenticate_token(
+    state: &AppState,
+    token: &str,
+    request_id: Option<String>,
+) -> Authentication {
+    const INVALID: &str = "the bearer token is invalid or expired";
+    let Ok(claims) = state.jwt.verify(token) else {
+        return Authentication::Invalid(INVALID);
+    };
+    let Ok(user_id) = claims.sub.parse::<i64>() else {
+        return Authentication::Invalid(INVALID);
+    };
+    let account = match crate::services::accounts::load_principal(&state.db, user_id).await {
+        Ok(account) => account,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot load the account of a token");
+            return Authentication::Invalid("the account could not be checked; try again");
+        }
+    };
+    // A deactivated account, or a token issued before a password change, is refused even
+    // though its signature and expiry are fine.
+    match account {
+        Some(a) if a.active && a.token_version == claims.ver => match Role::parse(&a.role) {
+            Some(role) => Authentication::Valid(Principal {
+                user_id: a.id,
+                username: a.username,
+                role,
+                unit: match (a.unit_id, a.unit_path) {
+                    (Some(id), Some(path)) => Some(UnitRef { id, path }),
+                    _ => None,
+                },
+                request_id,
+            }),
+            None => Authentication::Invalid(INVALID),
+        },
+        _ => Authentication::Invalid("the bearer token is no longer valid for this account"),
+    }
+}
+
+/// Middleware: resolves the bearer token, if any, into the request's extensions.
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if let Some(token) = bearer_token(&req) {
+        let outcome = match token {
+            Err(reason) => Authentication::Invalid(reason),
+            Ok(token) => match req.app_data::<web::Data<AppState>>().cloned() {
+                Some(state) => {
+                    let request_id = req
+                        .extensions()
+                        .get::<crate::http::middleware::RequestId>()
+                        .map(|r| r.0.clone());
+                    authenticate_token(&state, &token, request_id).await
+                }
+                None => Authentication::Invalid("authentication is not configured"),
+            },
+        };
+        req.extensions_mut().insert(outcome);
+    }
+    next.call(req).await
 }
 
 impl FromRequest for Principal {
     type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer_token(req);
-        let request_id = req
-            .extensions()
-            .get::<crate::http::middleware::RequestId>()
-            .map(|r| r.0.clone());
-        Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("no app state")))?;
-            let claims = state.jwt.verify(&token?)?;
-            let user_id: i64 = claims
-                .sub
-                .parse()
-                .map_err(|_| ApiError::unauthorized("the bearer token is invalid or expired"))?;
-            let account = crate::services::accounts::load_principal(&state.db, user_id).await?;
-            // A deactivated account, or a token issued before a password change, is refused
-            // even though its signature and expiry are fine.
-            match account {
-                Some(a) if a.active && a.token_version == claims.ver => {
-                    let role = Role::parse(&a.role).ok_or_else(|| {
-                        ApiError::internal(anyhow::anyhow!("user {} has unknown role", a.id))
-                    })?;
-                    Ok(Principal {
-                        user_id: a.id,
-                        username: a.username,
-                        role,
-                        unit: match (a.unit_id, a.unit_path) {
-                            (Some(id), Some(path)) => Some(UnitRef { id, path }),
-                            _ => None,
-                        },
-                        request_id,
-                    })
-                }
-                _ => Err(ApiError::unauthorized(
-                    "the bearer token is no longer valid for this account",
-                )),
-            }
+        ready(match req.extensions().get::<Authentication>() {
+            Some(Authentication::Valid(p)) => Ok(p.clone()),
+            Some(Authentication::Invalid(reason)) => Err(ApiError::unauthorized(*reason)),
+            None => Err(ApiError::unauthorized("a bearer token is required")),
         })
     }
 }

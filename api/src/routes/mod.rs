@@ -5,6 +5,8 @@ pub mod audit;
 pub mod auth;
 pub mod frameworks;
 pub mod health;
+pub mod remediation;
+pub mod results;
 pub mod self_assessments;
 pub mod units;
 pub mod users;
@@ -28,6 +30,8 @@ fn api_v1(cfg: &mut ServiceConfig) {
     frameworks::configure(cfg);
     self_assessments::configure(cfg);
     appraisals::configure(cfg);
+    results::configure(cfg);
+    remediation::configure(cfg);
     audit::configure(cfg);
 }
 

@@ -225,6 +225,21 @@ pub async fn open(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
+    // One file per unit and year: rankings and indices take "the" appraisal of a year.
+    if let Some(existing) = self_assessment::Entity::find()
+        .filter(self_assessment::Column::UnitId.eq(u.id))
+        .filter(self_assessment::Column::Year.eq(framework.model.year))
+        .one(&txn)
+        .await?
+    {
+        return Err(ApiError::conflict(
+            "already_exists",
+            format!(
+                "{} already has self-assessment {} for {}",
+                u.name, existing.id, framework.model.year
+            ),
+        ));
+    }
     let t = now();
     let created = self_assessment::ActiveModel {
         unit_id: Set(u.id),

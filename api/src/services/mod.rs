@@ -7,6 +7,9 @@ pub mod assessments;
 pub mod audit;
 pub mod framework_io;
 pub mod frameworks;
+pub mod remediation;
+pub mod reports;
+pub mod results;
 pub mod scoresheet;
 pub mod units;
 

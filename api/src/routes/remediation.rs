@@ -1,0 +1,872 @@
+//! Remediation plans and items: created from an appraisal's deductions, assigned,
+//! scheduled in phases, reported on, and exported as the year-end report.
+
+use super::results::{SheetFormat, sheet_response};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::http::Json;
+use crate::http::etag::{IfMatch, etag};
+use crate::services::remediation::{
+    self, CANCELLED, DONE, IN_PROGRESS, ItemFilter, ItemPatch, ItemView, Milestone, NOT_STARTED,
+    NewItem, PlanView, ProgressReport,
+};
+use crate::services::scoresheet::Evidence;
+use crate::sheets::{Cell, Table};
+use crate::state::AppState;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_remediation_plan)
+        .service(list_remediation_plans)
+        .service(get_remediation_plan)
+        .service(add_remediation_item)
+        .service(get_remediation_report)
+        .service(list_remediation_items)
+        .service(get_remediation_item)
+        .service(update_remediation_item)
+        .service(report_remediation_progress)
+        .service(comment_remediation_item);
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    NotStarted,
+    InProgress,
+    Done,
+    /// Needs a reason.
+    Cancelled,
+}
+
+impl ItemStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            ItemStatus::NotStarted => NOT_STARTED,
+            ItemStatus::InProgress => IN_PROGRESS,
+            ItemStatus::Done => DONE,
+            ItemStatus::Cancelled => CANCELLED,
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            IN_PROGRESS => ItemStatus::InProgress,
+            DONE => ItemStatus::Done,
+            CANCELLED => ItemStatus::Cancelled,
+            _ => ItemStatus::NotStarted,
+        }
+    }
+
+    /// The Vietnamese label used in exports.
+    fn label(self) -> &'static str {
+        match self {
+            ItemStatus::NotStarted => "Chưa thực hiện",
+            ItemStatus::InProgress => "Đang thực hiện",
+            ItemStatus::Done => "Đã hoàn thành",
+            ItemStatus::Cancelled => "Hủy",
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ProgressResponse {
+    pub id: i64,
+    /// `progress` (a status report by the unit) or `comment` (a remark, e.g. the district's).
+    pub kind: String,
+    pub note: String,
+    pub status: Option<ItemStatus>,
+    pub reason: Option<String>,
+    pub evidence: Vec<Evidence>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct OfficerRef {
+    pub id: i64,
+    pub full_name: String,
+    pub title: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ItemResponse {
+    pub id: i64,
+    pub plan_id: i64,
+    pub unit_id: i64,
+    /// Null for an extra item not tied to a criterion.
+    pub criterion_code: Option<String>,
+    pub title: String,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub max_score: Option<Decimal>,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub self_score: Option<Decimal>,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub appraised_score: Option<Decimal>,
+    /// Points lost.
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub deduction: Option<Decimal>,
+    /// The council's comment.
+    pub comment: Option<String>,
+    pub action: Option<String>,
+    pub responsible_staff_id: Option<i64>,
+    pub responsible: Option<OfficerRef>,
+    pub milestones: Vec<Milestone>,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub target_score: Option<Decimal>,
+    pub status: ItemStatus,
+    pub cancel_reason: Option<String>,
+    /// Open with a milestone before the day asked (today in Vietnam by default).
+    pub overdue: bool,
+    pub history: Vec<ProgressResponse>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn item_response(v: &ItemView, as_of: NaiveDate) -> ItemResponse {
+    let i = &v.item;
+    ItemResponse {
+        id: i.id,
+        plan_id: i.plan_id,
+        unit_id: i.unit_id,
+        criterion_code: i.criterion_code.clone(),
+        title: i.title.clone(),
+        max_score: i.max_score_x100.map(crate::scoring::from_hundredths),
+        self_score: i.self_score_x100.map(crate::scoring::from_hundredths),
+        appraised_score: i.appraised_score_x100.map(crate::scoring::from_hundredths),
+        deduction: i.deduction_x100.map(crate::scoring::from_hundredths),
+        comment: i.comment.clone(),
+        action: i.action.clone(),
+        responsible_staff_id: i.responsible_staff_id,
+        responsible: v.officer.as_ref().map(|o| OfficerRef {
+            id: o.id,
+            full_name: o.full_name.clone(),
+            title: o.title.clone(),
+        }),
+        milestones: v
+            .milestones
+            .iter()
+            .map(|m| Milestone {
+                label: m.label.clone(),
+                due_on: m.due_on,
+            })
+            .collect(),
+        target_score: i.target_score_x100.map(crate::scoring::from_hundredths),
+        status: ItemStatus::parse(&i.status),
+        cancel_reason: i.cancel_reason.clone(),
+        overdue: v.is_overdue(as_of),
+        history: v
+            .history
+            .iter()
+            .map(|p| ProgressResponse {
+                id: p.id,
+                kind: p.kind.clone(),
+                note: p.note.clone(),
+                status: p.status.as_deref().map(ItemStatus::parse),
+                reason: p.reason.clone(),
+                evidence: serde_json::from_str(&p.evidence).unwrap_or_default(),
+                created_by: p.created_by_name.clone(),
+                created_at: p.created_at,
+            })
+            .collect(),
+        updated_at: i.updated_at,
+    }
+}
+
+fn item_http(status: StatusCode, v: &ItemView) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((
+            header::ETAG,
+            etag("remediation-item", v.item.id, v.item.version),
+        ))
+        .json(item_response(
+            v,
+            crate::services::assessments::today_in_vietnam(),
+        ))
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct StatusCount {
+    pub status: ItemStatus,
+    pub count: usize,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct OfficerSummary {
+    /// Null for items nobody is assigned to.
+    pub staff_id: Option<i64>,
+    pub full_name: String,
+    pub items: usize,
+    pub done: usize,
+    pub overdue: usize,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PlanSummary {
+    pub by_status: Vec<StatusCount>,
+    pub overdue: usize,
+    /// Points lost on the plan's criteria.
+    #[schema(value_type = crate::schema::Score)]
+    pub points_at_stake: Decimal,
+    /// Points regained on them in the plan's year, once that year's appraisal is
+    /// finalized (null before).
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub points_recovered: Option<Decimal>,
+    pub by_officer: Vec<OfficerSummary>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PlanResponse {
+    pub id: i64,
+    pub appraisal_id: i64,
+    pub unit_id: i64,
+    pub unit_name: String,
+    /// The year whose results it remedies.
+    pub source_year: i32,
+    /// The year it runs in.
+    pub year: i32,
+    pub created_at: DateTime<Utc>,
+    pub summary: PlanSummary,
+    /// Most points lost first; extra items after.
+    pub items: Vec<ItemResponse>,
+}
+
+fn plan_response(v: &PlanView, as_of: NaiveDate) -> PlanResponse {
+    let s = v.summary(as_of);
+    PlanResponse {
+        id: v.plan.id,
+        appraisal_id: v.plan.appraisal_id,
+        unit_id: v.plan.unit_id,
+        unit_name: v.unit.name.clone(),
+        source_year: v.plan.source_year,
+        year: v.plan.year,
+        created_at: v.plan.created_at,
+        summary: PlanSummary {
+            by_status: s
+                .by_status
+                .iter()
+                .map(|(k, n)| StatusCount {
+                    status: ItemStatus::parse(k),
+                    count: *n,
+                })
+                .collect(),
+            overdue: s.overdue,
+            points_at_stake: s.points_at_stake,
+            points_recovered: s.points_recovered,
+            by_officer: s
+                .by_officer
+                .iter()
+                .map(|(id, name, items, done, overdue)| OfficerSummary {
+                    staff_id: *id,
+                    full_name: name.clone(),
+                    items: *items,
+                    done: *done,
+                    overdue: *overdue,
+                })
+                .collect(),
+        },
+        items: v.items.iter().map(|i| item_response(i, as_of)).collect(),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePlanRequest {
+    /// A finalized appraisal.
+    pub appraisal_id: i64,
+    /// Deadlines copied to every item, e.g. đợt 1 2024-10-31 and đợt 2 2024-12-15.
+    #[serde(default)]
+    pub milestones: Vec<Milestone>,
+}
+
+/// Create the remediation plan of a finalized appraisal: one item per criterion that lost
+/// points (code, title, points lost, the council's comment), most points lost first.
+#[utoipa::path(
+    tag = "remediation",
+    security(("bearer_auth" = [])),
+    request_body = CreatePlanRequest,
+    responses(
+        (status = 201, description = "Created", body = PlanResponse, headers(("Location" = String))),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[post("/remediation-plans")]
+pub async fn create_remediation_plan(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: Json<CreatePlanRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let v =
+        remediation::create_plan(&state.db, &principal, body.appraisal_id, body.milestones).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/remediation-plans/{}", v.plan.id),
+        ))
+        .json(plan_response(
+            &v,
+            crate::services::assessments::today_in_vietnam(),
+        )))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PlanListQuery {
+    pub unit_id: Option<i64>,
+    /// The year the plans run in.
+    pub year: Option<i32>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PlanListItem {
+    pub id: i64,
+    pub appraisal_id: i64,
+    pub unit_id: i64,
+    pub source_year: i32,
+    pub year: i32,
+}
+
+/// List the plans of the units the caller may read.
+#[utoipa::path(
+    tag = "remediation",
+    security(("bearer_auth" = [])),
+    params(PlanListQuery),
+    responses((status = 200, description = "Plans", body = Vec<PlanListItem>))
+)]
+#[get("/remediation-plans")]
+pub async fn list_remediation_plans(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<PlanListQuery>,
+) -> ApiResult<HttpResponse> {
+    let plans = remediation::list_plans(&state.db, &principal, query.unit_id, query.year).await?;
+    Ok(HttpResponse::Ok().json(
+        plans
+            .iter()
+            .map(|p| PlanListItem {
+                id: p.id,
+                appraisal_id: p.appraisal_id,
+                unit_id: p.unit_id,
+                source_year: p.source_year,
+                year: p.year,
+            })
+            .collect::<Vec<_>>(),
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AsOfQuery {
+    /// The day overdue is judged on (default: today in Vietnam).
+    pub as_of: Option<NaiveDate>,
+}
+
+/// Read a plan: its items with milestones and history, and a summary.
+#[utoipa::path(
+    tag = "remediation",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Plan id"), AsOfQuery),
+    responses(
+        (status = 200, description = "The plan", body = PlanResponse),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/remediation-plans/{id}")]
+pub async fn get_remediation_plan(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    query: web::Query<AsOfQuery>,
+) -> ApiResult<HttpResponse> {
+    let v = remediation::get_plan(&state.db, &principal, id.into_inner()).await?;
+    let as_of = query
+        .as_of
+        .unwrap_or_else(crate::services::assessments::today_in_vietnam);
+    Ok(HttpResponse::Ok().json(plan_response(&v, as_of)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewItemRequest {
+    #[schema(example = "Mỗi công chức đề xuất 01 sáng kiến, giải pháp")]
+    pub title: String,
+    pub action: Option<String>,
+    /// An officer of the plan's unit.
+    pub responsible_staff_id: Option<i64>,
+    #[serde(default)]
+    pub milestones: Vec<Milestone>,
+}
+
+/// Add an item not tied to a criterion (e.g. "each officer proposes one initiative").
+#[utoipa::path(
+    tag = "remediation",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Plan id")),
+    request_body = NewItemRequest,
+    responses(
+        (status = 201, description = "Added", body = ItemResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[post("/remediation-plans/{id}/items")]
+pub async fn add_remediation_item(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    body: Json<NewItemRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.into_inner();
+    let v = remediation::add_item(
+        &state.db,
+        &principal,
+        id.into_inner(),
+        NewItem {
+            title: b.title,
+            action: b.action,
+            responsible_staff_id: b.responsible_staff_id,
+            milestones: b.milestones,
+        },
+    )
+    .await?;
+    Ok(item_http(StatusCode::CREATED, &v))
+}
+
+#[derive(Deserialize, Serialize, ToSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportFormat {
+    #[default]
+    Json,
+    Xlsx,
+    Csv,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// `json` (default), `xlsx` or `csv`.
+    pub format: Option<ReportFormat>,
+    /// The day overdue is judged on (default: today in Vietnam).
+    pub as_of: Option<NaiveDate>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ReportRow {
+    /// TT: the row number.
+    pub number: usize,
+    pub criterion_code: Option<String>,
+    pub title: String,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub max_score: Option<Decimal>,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub self_score: Option<Decimal>,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub appraised_score: Option<Decimal>,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub deduction: Option<Decimal>,
+    pub comment: Option<String>,
+    /// Officer, action and deadlines, as printed in the appendix.
+    pub responsible: String,
+    pub status: ItemStatus,
+    pub overdue: bool,
+    /// The latest progress note.
+    pub latest_note: Option<String>,
+    /// The criterion's score in the plan's year, once appraised.
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub next_score: Option<Decimal>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ReportResponse {
+    pub plan_id: i64,
+    pub unit_name: String,
+    pub source_year: i32,
+    pub year: i32,
+    pub as_of: NaiveDate,
+    pub summary: PlanSummary,
+    pub rows: Vec<ReportRow>,
+    #[schema(value_type = crate::schema::Score)]
+    pub total_deduction: Decimal,
+}
+
+fn report(v: &PlanView, as_of: NaiveDate) -> ReportResponse {
+    let rows: Vec<ReportRow> = v
+        .items
+        .iter()
+        .enumerate()
+        .map(|(n, i)| ReportRow {
+            number: n + 1,
+            criterion_code: i.item.criterion_code.clone(),
+            title: i.item.title.clone(),
+            max_score: i.item.max_score_x100.map(crate::scoring::from_hundredths),
+            self_score: i.item.self_score_x100.map(crate::scoring::from_hundredths),
+            appraised_score: i
+                .item
+                .appraised_score_x100
+                .map(crate::scoring::from_hundredths),
+            deduction: i.item.deduction_x100.map(crate::scoring::from_hundredths),
+            comment: i.item.comment.clone(),
+            responsible: i.responsible_text(),
+            status: ItemStatus::parse(&i.item.status),
+            overdue: i.is_overdue(as_of),
+            latest_note: i
+                .history
+                .iter()
+                .rev()
+                .find(|p| p.kind == "progress")
+                .map(|p| p.note.clone()),
+            next_score: v.next_score(&i.item),
+        })
+        .collect();
+    let total_deduction = rows.iter().filter_map(|r| r.deduction).sum();
+    ReportResponse {
+        plan_id: v.plan.id,
+        unit_name: v.unit.name.clone(),
+        source_year: v.plan.source_year,
+        year: v.plan.year,
+        as_of,
+        summary: plan_response(v, as_of).summary,
+        rows,
+        total_deduction,
+    }
+}
+
+/// The report as the seed's appendix table, with each item's status.
+fn report_table(r: &ReportResponse) -> Table {
+    let mut headers: Vec<String> = crate::services::reports::APPENDIX_HEADERS
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
+    headers.push("TRẠNG THÁI".to_string());
+    let lost = |d: Option<Decimal>| d.map_or(Cell::Empty, |d| Cell::Decimal(-d));
+    Table {
+        sheet_name: format!("Khắc phục {}", r.year),
+        title: vec![
+            "PHỤ LỤC".to_string(),
+            format!(
+                "KẾT QUẢ ĐÁNH GIÁ CCHC {} NĂM {}",
+                r.unit_name.to_uppercase(),
+                r.source_year
+            ),
+            format!(
+                "VÀ BIỆN PHÁP KHẮC PHỤC, NÂNG CAO CHỈ SỐ CCHC NĂM {}",
+                r.year
+            ),
+        ],
+        headers,
+        widths: vec![8.0, 48.0, 10.0, 11.0, 11.0, 10.0, 44.0, 48.0, 16.0],
+        rows: r
+            .rows
+            .iter()
+            .map(|row| {
+                let mut status = row.status.label().to_string();
+                if row.overdue {
+                    status.push_str(" (quá hạn)");
+                }
+                vec![
+                    Cell::Text(
+                        row.criterion_code
+                            .clone()
+                            .unwrap_or_else(|| row.number.to_string()),
+                    ),
+                    Cell::Text(row.title.clone()),
+                    Cell::from(row.max_score),
+                    Cell::from(row.self_score),
+                    Cell::from(row.appraised_score),
+                    lost(row.deduction),
+                    Cell::Text(row.comment.clone().unwrap_or_default()),
+                    Cell::Text(row.responsible.clone()),
+                    Cell::Text(status),
+                ]
+            })
+            .collect(),
+        total: Some(vec![
+            Cell::Empty,
+            Cell::Text("Tổng cộng".to_string()),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Decimal(-r.total_deduction),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+        ]),
+    }
+}
+
+/// The plan's year-end report: JSON, or XLSX/CSV in the shape of the seed's appendix
+/// (TT, criterion, max, self, appraised, deducted, council comment, responsible officer
+/// and action with deadlines, status) with a total row.
+#[utoipa::path(
+    tag = "remediation",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Plan id"), ReportQuery),
+    responses(
+        (status = 200, description = "The report", content(
+            (ReportResponse = "application/json"),
+            (crate::schema::BinaryFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "text/csv"),
+        )),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/remediation-plans/{id}/report")]
+pub async fn get_remediation_report(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    query: web::Query<ReportQuery>,
+) -> ApiResult<HttpResponse> {
+    let v = remediation::get_plan(&state.db, &principal, id.into_inner()).await?;
+    let as_of = query
+        .as_of
+        .unwrap_or_else(crate::services::assessments::today_in_vietnam);
+    let r = report(&v, as_of);
+    let file = format!("Báo cáo khắc phục {} {}", r.unit_name, r.year);
+    let format = match query.format.unwrap_or_default() {
+        ReportFormat::Json => return Ok(HttpResponse::Ok().json(r)),
+        ReportFormat::Xlsx => SheetFormat::Xlsx,
+        ReportFormat::Csv => SheetFormat::Csv,
+    };
+    sheet_response(&report_table(&r), format, &file)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ItemListQuery {
+    pub unit_id: Option<i64>,
+    /// Every unit below this one (e.g. a district).
+    pub parent_unit_id: Option<i64>,
+    pub plan_id: Option<i64>,
+    pub status: Option<ItemStatus>,
+    pub responsible_staff_id: Option<i64>,
+    /// Only items with a milestone before `as_of` that are not done or cancelled.
+    pub overdue: Option<bool>,
+    /// Only open items with a milestone within this many days from `as_of`.
+    #[param(minimum = 0, maximum = 3660)]
+    pub due_within_days: Option<u32>,
+    /// The day to judge on (default: today in Vietnam).
+    pub as_of: Option<NaiveDate>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ItemListResponse {
+    pub as_of: NaiveDate,
+    pub items: Vec<ItemResponse>,
+}
+
+/// Items across a unit or a district: overdue, due soon, by status or officer.
+#[utoipa::path(
+    tag = "remediation",
+    security(("bearer_auth" = [])),
+    params(ItemListQuery),
+    responses(
+        (status = 200, description = "Items", body = ItemListResponse),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/remediation-items")]
+pub async fn list_remediation_items(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<ItemListQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = query.into_inner();
+    if q.due_within_days.is_some_and(|d| d > 3660) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "due_within_days must be at most 3660",
+        ));
+    }
+    let (as_of, items) = remediation::list_items(
+        &state.db,
+        &principal,
+        ItemFilter {
+            unit_id: q.unit_id,
+            parent_unit_id: q.parent_unit_id,
+            plan_id: q.plan_id,
+            status: q.status.map(|s| s.as_str().to_string()),
+            responsible_staff_id: q.responsible_staff_id,
+            overdue: q.overdue.unwrap_or(false),
+            due_within_days: q.due_within_days,
+            as_of: q.as_of,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(ItemListResponse {
+        as_of,
+        items: items.iter().map(|i| item_response(i, as_of)).collect(),
+    }))
+}
+
+/// Read one item with its history.
+#[utoipa::path(
+    tag = "remediation",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Item id")),
+    responses(
+        (status = 200, description = "The item", body = ItemResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/remediation-items/{id}")]
+pub async fn get_remediation_item(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let v = remediation::get_item(&state.db, &principal, id.into_inner()).await?;
+    Ok(item_http(StatusCode::OK, &v))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateItemRequest {
+    /// Extra items only (a criterion's item keeps the criterion's title).
+    pub title: Option<String>,
+    /// The action; `null` clears it.
+    #[serde(default, deserialize_with = "crate::http::json::explicit_null")]
+    #[schema(value_type = Option<String>)]
+    pub action: Option<Option<String>>,
+    /// An officer of the plan's unit; `null` unassigns.
+    #[serde(default, deserialize_with = "crate::http::json::explicit_null")]
+    #[schema(value_type = Option<i64>)]
+    pub responsible_staff_id: Option<Option<i64>>,
+    /// Replaces the milestones.
+    pub milestones: Option<Vec<Milestone>>,
+    /// The score aimed at next year; `null` clears it.
+    #[serde(default, deserialize_with = "crate::http::json::explicit_null")]
+    #[schema(value_type = Option<crate::schema::DecimalInput>)]
+    pub target_score: Option<Option<Decimal>>,
+}
+
+/// Edit an item: action, responsible officer (an officer of the unit), milestones, target.
+#[utoipa::path(
+    tag = "remediation",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = i64, Path, description = "Item id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being changed"),
+    ),
+    request_body = UpdateItemRequest,
+    responses(
+        (status = 200, description = "Changed", body = ItemResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
+#[patch("/remediation-items/{id}")]
+pub async fn update_remediation_item(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Json<UpdateItemRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.into_inner();
+    let v = remediation::update_item(
+        &state.db,
+        &principal,
+        id.into_inner(),
+        ItemPatch {
+            title: b.title,
+            action: b.action,
+            responsible_staff_id: b.responsible_staff_id,
+            milestones: b.milestones,
+            target_score: b.target_score,
+        },
+        &if_match,
+    )
+    .await?;
+    Ok(item_http(StatusCode::OK, &v))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProgressRequest {
+    pub note: String,
+    /// The item's new status, if it changes.
+    pub status: Option<ItemStatus>,
+    /// Required for `cancelled`.
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+}
+
+/// Report progress on an item (the unit's officers): a note, a status, evidence.
+#[utoipa::path(
+    tag = "remediation",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = i64, Path, description = "Item id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being changed"),
+    ),
+    request_body = ProgressRequest,
+    responses(
+        (status = 201, description = "Recorded", body = ItemResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
+#[post("/remediation-items/{id}/progress")]
+pub async fn report_remediation_progress(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Json<ProgressRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.into_inner();
+    let v = remediation::report_progress(
+        &state.db,
+        &principal,
+        id.into_inner(),
+        ProgressReport {
+            note: b.note,
+            status: b.status.map(|s| s.as_str().to_string()),
+            reason: b.reason,
+            evidence: b.evidence,
+        },
+        &if_match,
+    )
+    .await?;
+    Ok(item_http(StatusCode::CREATED, &v))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommentRequest {
+    pub note: String,
+}
+
+/// Comment on an item (district appraisers of the unit's district, or the unit).
+#[utoipa::path(
+    tag = "remediation",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Item id")),
+    request_body = CommentRequest,
+    responses(
+        (status = 201, description = "Recorded", body = ItemResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[post("/remediation-items/{id}/comments")]
+pub async fn comment_remediation_item(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    body: Json<CommentRequest>,
+) -> ApiResult<HttpResponse> {
+    let v = remediation::comment(
+        &state.db,
+        &principal,
+        id.into_inner(),
+        body.into_inner().note,
+    )
+    .await?;
+    Ok(item_http(StatusCode::CREATED, &v))
+}

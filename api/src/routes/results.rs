@@ -1,0 +1,760 @@
+//! Indices, rankings, criteria analysis, comparisons, publication, and their exports.
+
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::http::Json;
+use crate::services::results::{self, Depth, Ranking};
+use crate::services::{remediation, reports};
+use crate::sheets;
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(get_unit_index)
+        .service(get_unit_comparison)
+        .service(export_unit_appendix)
+        .service(get_ranking)
+        .service(get_criteria_ranking)
+        .service(export_ranking)
+        .service(get_ranking_chart)
+        .service(create_publication)
+        .service(list_publications);
+}
+
+#[derive(Deserialize, Serialize, ToSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DepthParam {
+    /// The parent's direct children (default).
+    #[default]
+    Children,
+    /// Every commune, town and ward below the parent.
+    All,
+}
+
+impl From<DepthParam> for Depth {
+    fn from(d: DepthParam) -> Self {
+        match d {
+            DepthParam::Children => Depth::Children,
+            DepthParam::All => Depth::All,
+        }
+    }
+}
+
+#[derive(Deserialize, Serialize, ToSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SheetFormat {
+    #[default]
+    Xlsx,
+    Csv,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct YearQuery {
+    #[param(example = 2023)]
+    pub year: i32,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PreviousYear {
+    pub year: i32,
+    #[schema(value_type = crate::schema::Score)]
+    pub index: Decimal,
+    /// Rank among the same siblings that year (null if none were ranked).
+    pub rank: Option<u32>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct FieldSubtotal {
+    pub code: String,
+    pub title: String,
+    #[schema(value_type = crate::schema::Score)]
+    pub max_score: Decimal,
+    #[schema(value_type = crate::schema::Score)]
+    pub self_score: Decimal,
+    #[schema(value_type = crate::schema::Score)]
+    pub appraised_score: Decimal,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct DeductionResponse {
+    pub criterion_code: String,
+    pub title: String,
+    #[schema(value_type = crate::schema::Score)]
+    pub max_score: Decimal,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub self_score: Option<Decimal>,
+    #[schema(value_type = crate::schema::Score)]
+    pub appraised_score: Decimal,
+    #[schema(value_type = crate::schema::Score)]
+    pub deduction: Decimal,
+    pub comment: Option<String>,
+}
+
+/// A unit's PAR index for a year.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct UnitIndexResponse {
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub year: i32,
+    pub appraisal_id: i64,
+    #[schema(value_type = crate::schema::Score)]
+    pub self_total: Decimal,
+    #[schema(value_type = crate::schema::Score)]
+    pub appraised_total: Decimal,
+    #[schema(value_type = crate::schema::Score)]
+    pub bonus: Decimal,
+    #[schema(value_type = crate::schema::Score)]
+    pub index: Decimal,
+    pub rating_band: Option<String>,
+    #[schema(value_type = crate::schema::Score)]
+    pub deduction_total: Decimal,
+    /// Rank among the siblings under the same parent (ties share a rank).
+    pub rank: u32,
+    /// How many siblings were ranked.
+    pub ranked_units: usize,
+    pub previous: Option<PreviousYear>,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub index_change: Option<Decimal>,
+    /// Previous rank − rank: −3 for a fall from 8th to 11th.
+    pub rank_change: Option<i64>,
+    /// Subtotals of each top-level field.
+    pub fields: Vec<FieldSubtotal>,
+    /// Criteria that lost points, by code.
+    pub deductions: Vec<DeductionResponse>,
+}
+
+/// A unit's index for a year: totals, bonus, rank, last year and the changes, field
+/// subtotals and the deductions.
+///
+/// Unit officers and viewers see it once the year's results are published (403 before).
+#[utoipa::path(
+    tag = "results",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Unit id"), YearQuery),
+    responses(
+        (status = 200, description = "The index", body = UnitIndexResponse),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/units/{id}/index")]
+pub async fn get_unit_index(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    query: web::Query<YearQuery>,
+) -> ApiResult<HttpResponse> {
+    let x = results::unit_index(&state.db, &principal, id.into_inner(), query.year).await?;
+    Ok(HttpResponse::Ok().json(UnitIndexResponse {
+        unit_id: x.unit.id,
+        unit_name: x.unit.name.clone(),
+        year: x.year,
+        appraisal_id: x.appraisal_id,
+        self_total: x.self_total,
+        appraised_total: x.appraised_total,
+        bonus: x.bonus,
+        index: x.index,
+        rating_band: x.rating_band.clone(),
+        deduction_total: x.deduction_total,
+        rank: x.rank,
+        ranked_units: x.ranked_units,
+        previous: x
+            .previous
+            .map(|(year, index, rank)| PreviousYear { year, index, rank }),
+        index_change: x.index_change(),
+        rank_change: x.rank_change(),
+        fields: x
+            .fields
+            .iter()
+            .map(|f| FieldSubtotal {
+                code: f.code.clone(),
+                title: f.title.clone(),
+                max_score: f.max,
+                self_score: f.self_score,
+                appraised_score: f.appraised,
+            })
+            .collect(),
+        deductions: x
+            .deductions
+            .iter()
+            .map(|d| DeductionResponse {
+                criterion_code: d.code.clone(),
+                title: d.title.clone(),
+                max_score: d.max,
+                self_score: d.self_score,
+                appraised_score: d.appraised,
+                deduction: d.deduction,
+                comment: d.comment.clone(),
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ComparisonQuery {
+    pub year: i32,
+    /// Defaults to `year − 1`.
+    pub previous_year: Option<i32>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct CriterionComparison {
+    pub criterion_code: String,
+    pub title: String,
+    #[schema(value_type = crate::schema::Score)]
+    pub max_then: Decimal,
+    #[schema(value_type = crate::schema::Score)]
+    pub max_now: Decimal,
+    #[schema(value_type = crate::schema::Score)]
+    pub score_then: Decimal,
+    #[schema(value_type = crate::schema::Score)]
+    pub score_now: Decimal,
+    #[schema(value_type = crate::schema::Score)]
+    pub change: Decimal,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ComparisonResponse {
+    pub unit_id: i64,
+    pub year: i32,
+    pub previous_year: i32,
+    #[schema(value_type = crate::schema::Score)]
+    pub index: Decimal,
+    #[schema(value_type = crate::schema::Score)]
+    pub previous_index: Decimal,
+    /// Criteria whose codes exist in both years' frameworks (parents as subtotals).
+    pub criteria: Vec<CriterionComparison>,
+}
+
+/// Compare a unit's scores per criterion between two years.
+#[utoipa::path(
+    tag = "results",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Unit id"), ComparisonQuery),
+    responses(
+        (status = 200, description = "The comparison", body = ComparisonResponse),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/units/{id}/comparison")]
+pub async fn get_unit_comparison(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    query: web::Query<ComparisonQuery>,
+) -> ApiResult<HttpResponse> {
+    let previous_year = query.previous_year.unwrap_or(query.year - 1);
+    let (now, then, rows) = results::compare_years(
+        &state.db,
+        &principal,
+        id.into_inner(),
+        query.year,
+        previous_year,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(ComparisonResponse {
+        unit_id: now.unit.id,
+        year: now.year,
+        previous_year,
+        index: now.index,
+        previous_index: then.index,
+        criteria: rows
+            .into_iter()
+            .map(|c| CriterionComparison {
+                change: c.now - c.then,
+                criterion_code: c.code,
+                title: c.title,
+                max_then: c.max_then,
+                max_now: c.max_now,
+                score_then: c.then,
+                score_now: c.now,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SheetQuery {
+    pub year: i32,
+    /// `xlsx` (default) or `csv`.
+    pub format: Option<SheetFormat>,
+}
+
+/// A table as an XLSX or CSV download named `<file_stem>.<extension>`.
+pub fn sheet_response(
+    table: &sheets::Table,
+    format: SheetFormat,
+    file_stem: &str,
+) -> ApiResult<HttpResponse> {
+    let (content_type, extension, bytes) = match format {
+        SheetFormat::Xlsx => (sheets::XLSX_CONTENT_TYPE, "xlsx", sheets::to_xlsx(table)),
+        SheetFormat::Csv => (sheets::CSV_CONTENT_TYPE, "csv", sheets::to_csv(table)),
+    };
+    let bytes = bytes.map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            sheets::content_disposition(&format!("{file_stem}.{extension}")),
+        ))
+        .body(bytes))
+}
+
+/// The unit's appendix of lost points (the seed letter's "Phụ lục") as XLSX or CSV,
+/// with the responsible officers and actions of its remediation plan when one exists.
+#[utoipa::path(
+    tag = "results",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Unit id"), SheetQuery),
+    responses(
+        (status = 200, description = "The appendix", content(
+            (crate::schema::BinaryFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "text/csv"),
+        ), headers(("Content-Disposition" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/units/{id}/appendix")]
+pub async fn export_unit_appendix(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    query: web::Query<SheetQuery>,
+) -> ApiResult<HttpResponse> {
+    let x = results::unit_index(&state.db, &principal, id.into_inner(), query.year).await?;
+    let responsible = remediation::responsible_by_code(&state.db, x.appraisal_id).await?;
+    let table = reports::appendix_table(&x, &responsible);
+    sheet_response(
+        &table,
+        query.format.unwrap_or_default(),
+        &format!("Phụ lục {} {}", x.unit.name, x.year),
+    )
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RankingQuery {
+    /// The district (or any unit) whose units are ranked; omit (admins) for the whole country.
+    pub parent_unit_id: Option<i64>,
+    pub year: i32,
+    pub depth: Option<DepthParam>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct RankedUnit {
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub unit_code: String,
+    pub rank: u32,
+    #[schema(value_type = crate::schema::Score)]
+    pub index: Decimal,
+    #[schema(value_type = crate::schema::Score)]
+    pub self_total: Decimal,
+    #[schema(value_type = crate::schema::Score)]
+    pub appraised_total: Decimal,
+    #[schema(value_type = crate::schema::Score)]
+    pub bonus: Decimal,
+    pub rating_band: Option<String>,
+    pub previous_rank: Option<u32>,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub previous_index: Option<Decimal>,
+    /// previous_rank − rank.
+    pub rank_change: Option<i64>,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub index_change: Option<Decimal>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct UnrankedUnit {
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub unit_code: String,
+    /// `not_started`, the self-assessment's status, or the appraisal's.
+    pub status: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct BandCount {
+    pub label: String,
+    pub count: usize,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct RankingSummary {
+    /// Ranked units.
+    pub count: usize,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub mean: Option<Decimal>,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub median: Option<Decimal>,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub min: Option<Decimal>,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub max: Option<Decimal>,
+    pub bands: Vec<BandCount>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct RankingResponse {
+    pub parent_unit_id: Option<i64>,
+    pub year: i32,
+    pub depth: DepthParam,
+    /// Whether the year's results are published to the units.
+    pub published: bool,
+    pub ranked_units: usize,
+    pub items: Vec<RankedUnit>,
+    /// Units without a finalized appraisal, with where they stand.
+    pub unranked: Vec<UnrankedUnit>,
+    pub summary: RankingSummary,
+}
+
+fn ranking_response(r: &Ranking) -> RankingResponse {
+    RankingResponse {
+        parent_unit_id: r.parent.as_ref().map(|p| p.id),
+        year: r.year,
+        depth: match r.depth {
+            Depth::Children => DepthParam::Children,
+            Depth::All => DepthParam::All,
+        },
+        published: r.published,
+        ranked_units: r.ranked.len(),
+        items: r
+            .ranked
+            .iter()
+            .map(|x| RankedUnit {
+                unit_id: x.row.unit_id,
+                unit_name: x.row.unit_name.clone(),
+                unit_code: x.row.unit_code.clone(),
+                rank: x.rank,
+                index: x.index(),
+                self_total: crate::scoring::from_hundredths(
+                    x.row.self_total_x100.unwrap_or_default(),
+                ),
+                appraised_total: crate::scoring::from_hundredths(
+                    x.row.appraised_total_x100.unwrap_or_default(),
+                ),
+                bonus: crate::scoring::from_hundredths(x.row.bonus_x100.unwrap_or_default()),
+                rating_band: x.row.rating_band.clone(),
+                previous_rank: x.previous_rank,
+                previous_index: x.previous_index(),
+                rank_change: x.rank_change(),
+                index_change: x.index_change(),
+            })
+            .collect(),
+        unranked: r
+            .unranked
+            .iter()
+            .map(|u| UnrankedUnit {
+                unit_id: u.unit_id,
+                unit_name: u.unit_name.clone(),
+                unit_code: u.unit_code.clone(),
+                status: u.progress(),
+            })
+            .collect(),
+        summary: RankingSummary {
+            count: r.ranked.len(),
+            mean: r.summary.as_ref().map(|s| s.mean),
+            median: r.summary.as_ref().map(|s| s.median),
+            min: r.summary.as_ref().map(|s| s.min),
+            max: r.summary.as_ref().map(|s| s.max),
+            bands: r
+                .bands
+                .iter()
+                .map(|(label, count)| BandCount {
+                    label: label.clone(),
+                    count: *count,
+                })
+                .collect(),
+        },
+    }
+}
+
+/// Rank the units under a parent by index for a year.
+///
+/// Ties share a rank (1, 2, 2, 4); units without a finalized appraisal are listed as
+/// unranked with their status. Unit officers and viewers see it once published.
+#[utoipa::path(
+    tag = "results",
+    security(("bearer_auth" = [])),
+    params(RankingQuery),
+    responses(
+        (status = 200, description = "The ranking", body = RankingResponse),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/rankings")]
+pub async fn get_ranking(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<RankingQuery>,
+) -> ApiResult<HttpResponse> {
+    let r = results::ranking(
+        &state.db,
+        &principal,
+        query.parent_unit_id,
+        query.year,
+        query.depth.unwrap_or_default().into(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(ranking_response(&r)))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CriteriaRankingQuery {
+    pub parent_unit_id: i64,
+    pub year: i32,
+    pub depth: Option<DepthParam>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct CriterionLossResponse {
+    pub criterion_code: String,
+    pub title: String,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub max_score: Option<Decimal>,
+    pub units_appraised: i64,
+    /// Units that lost points on it.
+    pub units_losing: i64,
+    #[schema(value_type = crate::schema::Score)]
+    pub total_deduction: Decimal,
+    /// Total deduction / units appraised.
+    #[schema(value_type = crate::schema::Score)]
+    pub mean_deduction: Decimal,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct CriteriaRankingResponse {
+    pub parent_unit_id: i64,
+    pub year: i32,
+    /// Criteria that lost points, most points lost first.
+    pub items: Vec<CriterionLossResponse>,
+}
+
+/// Which criteria lose most points across the units under a parent.
+#[utoipa::path(
+    tag = "results",
+    security(("bearer_auth" = [])),
+    params(CriteriaRankingQuery),
+    responses(
+        (status = 200, description = "Criteria by points lost", body = CriteriaRankingResponse),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/rankings/criteria")]
+pub async fn get_criteria_ranking(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<CriteriaRankingQuery>,
+) -> ApiResult<HttpResponse> {
+    let (parent, losses) = results::criteria_losses(
+        &state.db,
+        &principal,
+        query.parent_unit_id,
+        query.year,
+        query.depth.unwrap_or_default().into(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(CriteriaRankingResponse {
+        parent_unit_id: parent.id,
+        year: query.year,
+        items: losses
+            .into_iter()
+            .map(|l| CriterionLossResponse {
+                criterion_code: l.code,
+                title: l.title,
+                max_score: l.max,
+                units_appraised: l.units_appraised,
+                units_losing: l.units_losing,
+                total_deduction: l.total_deduction,
+                mean_deduction: l.mean_deduction,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RankingExportQuery {
+    pub parent_unit_id: Option<i64>,
+    pub year: i32,
+    pub depth: Option<DepthParam>,
+    /// `xlsx` (default) or `csv`.
+    pub format: Option<SheetFormat>,
+}
+
+/// The ranking as XLSX or CSV (Vietnamese column titles; CSV in UTF-8 with a BOM).
+#[utoipa::path(
+    tag = "results",
+    security(("bearer_auth" = [])),
+    params(RankingExportQuery),
+    responses(
+        (status = 200, description = "The ranking sheet", content(
+            (crate::schema::BinaryFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "text/csv"),
+        ), headers(("Content-Disposition" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/rankings/export")]
+pub async fn export_ranking(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<RankingExportQuery>,
+) -> ApiResult<HttpResponse> {
+    let r = results::ranking(
+        &state.db,
+        &principal,
+        query.parent_unit_id,
+        query.year,
+        query.depth.unwrap_or_default().into(),
+    )
+    .await?;
+    let name = r
+        .parent
+        .as_ref()
+        .map_or("Toàn quốc".to_string(), |p| p.name.clone());
+    sheet_response(
+        &reports::ranking_table(&r),
+        query.format.unwrap_or_default(),
+        &format!("Xếp hạng CCHC {name} {}", r.year),
+    )
+}
+
+/// The ranking as an SVG bar chart: indices in rank order, last year's marked, bands shaded.
+#[utoipa::path(
+    tag = "results",
+    security(("bearer_auth" = [])),
+    params(RankingQuery),
+    responses(
+        (status = 200, description = "An SVG image", content_type = "image/svg+xml", body = String),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/rankings/chart")]
+pub async fn get_ranking_chart(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<RankingQuery>,
+) -> ApiResult<HttpResponse> {
+    let r = results::ranking(
+        &state.db,
+        &principal,
+        query.parent_unit_id,
+        query.year,
+        query.depth.unwrap_or_default().into(),
+    )
+    .await?;
+    let (bands, bonus_max) = results::bands_of_year(&state.db, &r).await?;
+    let bars: Vec<crate::chart::Bar> = r
+        .ranked
+        .iter()
+        .map(|x| crate::chart::Bar {
+            rank: x.rank,
+            name: x.row.unit_name.clone(),
+            index: x.index(),
+            previous_index: x.previous_index(),
+        })
+        .collect();
+    let name = r
+        .parent
+        .as_ref()
+        .map_or("Toàn quốc".to_string(), |p| p.name.clone());
+    let svg = crate::chart::ranking_svg(
+        &format!("Chỉ số cải cách hành chính năm {}", r.year),
+        &format!("{name} — {} đơn vị được xếp hạng", r.ranked.len()),
+        &bars,
+        &bands,
+        Decimal::from(100) + bonus_max,
+    );
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"))
+        .body(svg))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublicationRequest {
+    pub parent_unit_id: i64,
+    pub year: i32,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PublicationResponse {
+    pub id: i64,
+    pub parent_unit_id: i64,
+    pub year: i32,
+    pub published_by: Option<i64>,
+    pub published_at: DateTime<Utc>,
+}
+
+impl From<&entity::publication::Model> for PublicationResponse {
+    fn from(p: &entity::publication::Model) -> Self {
+        PublicationResponse {
+            id: p.id,
+            parent_unit_id: p.parent_unit_id,
+            year: p.year,
+            published_by: p.published_by,
+            published_at: p.published_at,
+        }
+    }
+}
+
+/// Publish a year's results of the units under a parent (district appraisers): their
+/// officers and viewers can then read their index and the ranking.
+#[utoipa::path(
+    tag = "results",
+    security(("bearer_auth" = [])),
+    request_body = PublicationRequest,
+    responses(
+        (status = 201, description = "Published", body = PublicationResponse),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[post("/publications")]
+pub async fn create_publication(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: Json<PublicationRequest>,
+) -> ApiResult<HttpResponse> {
+    let p = results::publish(&state.db, &principal, body.parent_unit_id, body.year).await?;
+    Ok(HttpResponse::Created().json(PublicationResponse::from(&p)))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PublicationQuery {
+    pub parent_unit_id: Option<i64>,
+    pub year: Option<i32>,
+}
+
+/// List publications of results.
+#[utoipa::path(
+    tag = "results",
+    security(("bearer_auth" = [])),
+    params(PublicationQuery),
+    responses((status = 200, description = "Publications", body = Vec<PublicationResponse>))
+)]
+#[get("/publications")]
+pub async fn list_publications(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<PublicationQuery>,
+) -> ApiResult<HttpResponse> {
+    let list =
+        results::list_publications(&state.db, &principal, query.parent_unit_id, query.year).await?;
+    Ok(HttpResponse::Ok().json(
+        list.iter()
+            .map(PublicationResponse::from)
+            .collect::<Vec<_>>(),
+    ))
+}

@@ -1,0 +1,170 @@
+//! The sheets users print and file: a district's ranking, and a unit's appendix of lost
+//! points (the seed letter's "Phụ lục"), with the letter's own Vietnamese column titles.
+
+use super::results::{Ranking, UnitIndex};
+use crate::sheets::{Cell, Table};
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+
+pub const APPENDIX_HEADERS: [&str; 8] = [
+    "TT",
+    "LĨNH VỰC/TIÊU CHÍ/TIÊU CHÍ THÀNH PHẦN",
+    "ĐIỂM CHUẨN",
+    "ĐIỂM TỰ ĐÁNH GIÁ",
+    "ĐIỂM THẨM ĐỊNH",
+    "ĐIỂM BỊ TRỪ",
+    "Ý KIẾN HỘI ĐỒNG THẨM ĐỊNH",
+    "NGƯỜI CHỊU TRÁCH NHIỆM",
+];
+
+pub const RANKING_HEADERS: [&str; 10] = [
+    "TT",
+    "ĐƠN VỊ",
+    "ĐIỂM TỰ ĐÁNH GIÁ",
+    "ĐIỂM THẨM ĐỊNH",
+    "ĐIỂM THƯỞNG",
+    "CHỈ SỐ CCHC",
+    "XẾP HẠNG",
+    "XẾP LOẠI",
+    "XẾP HẠNG NĂM TRƯỚC",
+    "TĂNG (+)/GIẢM (−) BẬC",
+];
+
+/// Deductions are printed negative, as in the seed ("- 0.2").
+fn lost(d: Decimal) -> Cell {
+    Cell::Decimal(-d)
+}
+
+/// The appendix of a unit's lost points for a year. `responsible` gives, per criterion
+/// code, the remediation text (officer, action, deadlines) when a plan exists.
+pub fn appendix_table(index: &UnitIndex, responsible: &HashMap<String, String>) -> Table {
+    let upper = index.unit.name.to_uppercase();
+    Table {
+        sheet_name: format!("Phụ lục {}", index.year),
+        title: vec![
+            "PHỤ LỤC".to_string(),
+            format!("KẾT QUẢ ĐÁNH GIÁ CCHC {upper} NĂM {}", index.year),
+            format!(
+                "VÀ BIỆN PHÁP KHẮC PHỤC, NÂNG CAO CHỈ SỐ CCHC NĂM {}",
+                index.year + 1
+            ),
+        ],
+        headers: APPENDIX_HEADERS.iter().map(|h| h.to_string()).collect(),
+        widths: vec![8.0, 48.0, 10.0, 11.0, 11.0, 10.0, 48.0, 48.0],
+        rows: index
+            .deductions
+            .iter()
+            .map(|d| {
+                vec![
+                    Cell::Text(d.code.clone()),
+                    Cell::Text(d.title.clone()),
+                    Cell::Decimal(d.max),
+                    Cell::from(d.self_score),
+                    Cell::Decimal(d.appraised),
+                    lost(d.deduction),
+                    Cell::Text(d.comment.clone().unwrap_or_default()),
+                    Cell::Text(responsible.get(&d.code).cloned().unwrap_or_default()),
+                ]
+            })
+            .collect(),
+        total: Some(vec![
+            Cell::Empty,
+            Cell::Text("Tổng cộng".to_string()),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            lost(index.deduction_total),
+            Cell::Empty,
+            Cell::Empty,
+        ]),
+    }
+}
+
+/// A year's ranking: ranked units in order, then the unranked ones, then the means.
+pub fn ranking_table(ranking: &Ranking) -> Table {
+    let parent = ranking
+        .parent
+        .as_ref()
+        .map_or("Toàn quốc".to_string(), |p| p.name.clone());
+    let mut rows: Vec<Vec<Cell>> = ranking
+        .ranked
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let change = r.rank_change().map_or(Cell::Empty, |c| {
+                Cell::Text(if c > 0 {
+                    format!("+{c}")
+                } else {
+                    c.to_string()
+                })
+            });
+            vec![
+                Cell::Int(i as i64 + 1),
+                Cell::Text(r.row.unit_name.clone()),
+                Cell::from(r.row.self_total_x100.map(crate::scoring::from_hundredths)),
+                Cell::from(
+                    r.row
+                        .appraised_total_x100
+                        .map(crate::scoring::from_hundredths),
+                ),
+                Cell::from(r.row.bonus_x100.map(crate::scoring::from_hundredths)),
+                Cell::Decimal(r.index()),
+                Cell::Text(format!("{}/{}", r.rank, ranking.ranked.len())),
+                Cell::Text(r.row.rating_band.clone().unwrap_or_default()),
+                r.previous_rank.map_or(Cell::Empty, |p| Cell::Int(p.into())),
+                change,
+            ]
+        })
+        .collect();
+    let offset = rows.len();
+    rows.extend(ranking.unranked.iter().enumerate().map(|(i, u)| {
+        vec![
+            Cell::Int((offset + i) as i64 + 1),
+            Cell::Text(u.unit_name.clone()),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Text("Chưa xếp hạng".to_string()),
+            Cell::Text(u.progress()),
+            Cell::Empty,
+            Cell::Empty,
+        ]
+    }));
+    let mean = |f: &dyn Fn(&super::results::Ranked) -> Option<i64>| -> Cell {
+        let values: Vec<Decimal> = ranking
+            .ranked
+            .iter()
+            .filter_map(|r| f(r).map(crate::scoring::from_hundredths))
+            .collect();
+        if values.is_empty() {
+            Cell::Empty
+        } else {
+            Cell::Decimal(crate::scoring::round2(
+                values.iter().sum::<Decimal>() / Decimal::from(values.len()),
+            ))
+        }
+    };
+    Table {
+        sheet_name: format!("Xếp hạng {}", ranking.year),
+        title: vec![
+            format!("KẾT QUẢ CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {}", ranking.year),
+            parent.to_uppercase(),
+        ],
+        headers: RANKING_HEADERS.iter().map(|h| h.to_string()).collect(),
+        widths: vec![6.0, 32.0, 12.0, 12.0, 10.0, 12.0, 10.0, 12.0, 12.0, 12.0],
+        rows,
+        total: Some(vec![
+            Cell::Empty,
+            Cell::Text("Bình quân".to_string()),
+            mean(&|r| r.row.self_total_x100),
+            mean(&|r| r.row.appraised_total_x100),
+            mean(&|r| r.row.bonus_x100),
+            mean(&|r| r.row.index_x100),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+        ]),
+    }
+}

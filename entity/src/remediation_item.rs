@@ -1,0 +1,31 @@
+use sea_orm::entity::prelude::*;
+
+/// One action of a plan: usually for a criterion that lost points.
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "remediation_items")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub plan_id: i64,
+    pub unit_id: i64,
+    pub position: i32,
+    pub criterion_code: Option<String>,
+    pub title: String,
+    pub max_score_x100: Option<i64>,
+    pub self_score_x100: Option<i64>,
+    pub appraised_score_x100: Option<i64>,
+    pub deduction_x100: Option<i64>,
+    pub comment: Option<String>,
+    pub action: Option<String>,
+    pub responsible_staff_id: Option<i64>,
+    pub target_score_x100: Option<i64>,
+    /// `not_started`, `in_progress`, `done` or `cancelled`.
+    pub status: String,
+    pub cancel_reason: Option<String>,
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

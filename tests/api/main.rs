@@ -14,6 +14,7 @@ mod fixtures;
 mod frameworks;
 mod health;
 mod http_errors;
+mod remediation;
 mod results;
 mod units;
 mod workflow;

@@ -468,8 +468,8 @@ pub async fn criteria_losses(
     };
     let text = format!(
         "SELECT e.criterion_code, COUNT(*) AS units_appraised, \
-                SUM(CASE WHEN e.deduction_x100 > 0 THEN 1 ELSE 0 END) AS units_losing, \
-                SUM(e.deduction_x100) AS total_deduction_x100 \
+                CAST(SUM(CASE WHEN e.deduction_x100 > 0 THEN 1 ELSE 0 END) AS BIGINT) AS units_losing, \
+                CAST(SUM(e.deduction_x100) AS BIGINT) AS total_deduction_x100 \
          FROM appraisals a \
          JOIN units u ON u.id = a.unit_id \
          JOIN assessment_entries e ON e.self_assessment_id = a.self_assessment_id \

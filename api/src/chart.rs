@@ -112,7 +112,7 @@ pub fn ranking_svg(
         );
         let _ = write!(
             svg,
-            r##"<rect x="{left:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="#1565c0"><title>{}: {}</title></rect>"##,
+            r##"<rect x="{left:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="#1565c0" fill-opacity="0.85"><title>{}: {}</title></rect>"##,
             y + 4.0,
             (bar_end - left).max(0.0),
             row - 8.0,

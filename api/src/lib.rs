@@ -7,6 +7,7 @@ pub mod auth;
 pub mod chart;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod http;
 pub mod openapi;

@@ -38,6 +38,9 @@ enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Load the demo district (Huyện Vĩnh Linh: 18 communes and towns, 2022 and 2023,
+    /// Xã Vĩnh Long reproducing the seed letter) into the configured database.
+    DemoData,
     /// Probe a running server's readiness (for container health checks); exit 0 when ready.
     Healthcheck {
         #[arg(long, default_value = "http://127.0.0.1:8080/health/ready")]
@@ -56,6 +59,16 @@ fn main() -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Openapi { output } => write_openapi(output),
         Command::Healthcheck { url } => healthcheck(&url),
+        Command::DemoData => match Config::from_env() {
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(2)
+            }
+            Ok(config) => {
+                parindex_api::telemetry::init(config.log_format);
+                run_async(demo_data(config))
+            }
+        },
         Command::CreateAdmin {
             username,
             password_stdin,
@@ -105,6 +118,24 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     );
     app.run().await?;
     tracing::info!("parindex stopped");
+    Ok(())
+}
+
+async fn demo_data(config: Config) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let state = parindex_api::startup::prepare(config).await?;
+    if !parindex_api::demo::load(&state).await? {
+        println!("the demo district is already loaded; nothing changed");
+        return Ok(());
+    }
+    println!(
+        "loaded the demo district Huyện Vĩnh Linh (18 communes and towns, 2022 and 2023) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    println!("demo accounts (password {:?}):", parindex_api::demo::DEMO_PASSWORD);
+    for (username, role, unit) in parindex_api::demo::DEMO_ACCOUNTS {
+        println!("  {username:<20} {:<20} {unit}", role.as_str());
+    }
     Ok(())
 }
 

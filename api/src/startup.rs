@@ -27,23 +27,16 @@ impl Application {
     /// Connects to the database, applies pending migrations, prepares the first admin,
     /// and binds the listener. The server starts when `run` is awaited.
     pub async fn build(config: Config) -> Result<Application, anyhow::Error> {
-        let db = crate::db::connect(&config).await?;
-        crate::db::migrate(&db)
-            .await
-            .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
         let listener = TcpListener::bind(config.addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
         let port = listener.local_addr()?.port();
-        let hasher = PasswordHasher::new(config.password_hashing)?;
-        crate::services::accounts::ensure_first_admin(&db, &hasher, config.admin_password.as_ref())
-            .await?;
-        let jwt = JwtKeys::new(jwt_secret(&config).as_bytes(), config.jwt_ttl);
-        let state = AppState {
-            db,
-            config: Arc::new(config),
-            jwt,
-            hasher,
-        };
+        if config.jwt_secret.is_none() {
+            tracing::warn!(
+                "PARINDEX_JWT_SECRET is not set: using a random secret; tokens will not survive \
+                 a restart and replicas cannot share them"
+            );
+        }
+        let state = prepare(config).await?;
         let server = serve(listener, state.clone())?;
         Ok(Application {
             server,
@@ -71,18 +64,32 @@ impl Application {
     }
 }
 
-/// The configured secret, or a random one (with a warning: tokens then die with the process
-/// and cannot be shared by replicas).
+/// Connects to the database, applies pending migrations, creates the first admin on an
+/// empty database, and builds the shared state: what the server and the CLI commands
+/// that write data all start with.
+pub async fn prepare(config: Config) -> Result<AppState, anyhow::Error> {
+    let db = crate::db::connect(&config).await?;
+    crate::db::migrate(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
+    let hasher = PasswordHasher::new(config.password_hashing)?;
+    crate::services::accounts::ensure_first_admin(&db, &hasher, config.admin_password.as_ref())
+        .await?;
+    let jwt = JwtKeys::new(jwt_secret(&config).as_bytes(), config.jwt_ttl);
+    Ok(AppState {
+        db,
+        config: Arc::new(config),
+        jwt,
+        hasher,
+    })
+}
+
+/// The configured secret, or a random one (tokens then die with the process and cannot be
+/// shared by replicas: the server warns).
 fn jwt_secret(config: &Config) -> String {
     match &config.jwt_secret {
         Some(secret) => secret.expose().to_string(),
-        None => {
-            tracing::warn!(
-                "PARINDEX_JWT_SECRET is not set: using a random secret; tokens will not survive \
-                 a restart and replicas cannot share them"
-            );
-            crate::auth::random_token(32)
-        }
+        None => crate::auth::random_token(32),
     }
 }
 

@@ -99,7 +99,7 @@ impl ItemView {
             parts.push(format!("{} ({})", o.full_name, o.title));
         }
         if let Some(a) = &self.item.action {
-            parts.push(a.clone());
+            parts.push(a.trim_end_matches('.').to_string());
         }
         if !self.milestones.is_empty() {
             parts.push(format!(

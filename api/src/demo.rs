@@ -1,0 +1,354 @@
+//! `parindex demo-data`: a demo district a new user can query a minute after cloning —
+//! Huyện Vĩnh Linh's 18 communes and towns with 2022 and 2023 frameworks, finalized
+//! appraisals and published results, where Xã Vĩnh Long reproduces the seed letter:
+//! 2023 self 90.88, appraised 87.25, bonus 1, index 88.25, rank 11/18; 2022 index 86.39,
+//! rank 8/18 (a fall of 3 places); and its remediation plan with the letter's officers,
+//! actions and deadlines.
+//!
+//! Everything goes through the same services as the API (same validation, same audit
+//! trail), as a command-line actor.
+
+use crate::auth::{Principal, Role};
+use crate::scoring::{Inputs, Method};
+use crate::services::accounts::{self, NewUser};
+use crate::services::appraisals::{self, CouncilEntryInput};
+use crate::services::assessments::{self, SelfEntryInput};
+use crate::services::frameworks::{self, FrameworkSpec};
+use crate::services::remediation::{self, ItemPatch, Milestone};
+use crate::services::results;
+use crate::services::units::{self, NewStaff, NewUnit, UnitKind};
+use crate::state::AppState;
+use crate::http::etag::IfMatch;
+use entity::unit;
+use rust_decimal::Decimal;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::Value;
+use std::str::FromStr;
+
+const FRAMEWORK: &str = include_str!("../fixtures/commune_framework_2023.json");
+const SEED: &str = include_str!("../fixtures/seed_vinh_long_2023.json");
+const DISTRICT: &str = include_str!("../fixtures/demo_vinh_linh.json");
+
+pub const DEMO_PASSWORD: &str = "demo-password-2023";
+
+/// The accounts the demo creates, for the README and the command's output.
+pub const DEMO_ACCOUNTS: [(&str, Role, &str); 3] = [
+    ("vinhlinh.thamdinh", Role::DistrictAppraiser, "Huyện Vĩnh Linh"),
+    ("vinhlong.vanphong", Role::UnitOfficer, "Xã Vĩnh Long"),
+    ("vinhlinh.xem", Role::Viewer, "Huyện Vĩnh Linh"),
+];
+
+/// Vĩnh Long's officers as the seed letter names them, and who its actions start with.
+const OFFICERS: [(&str, &str, &str); 6] = [
+    ("Đ/c Đoàn", "Trần Văn Đoàn", "Công chức Văn hóa – Xã hội"),
+    ("Đ/c Hiền VP", "Lê Thị Hiền", "Công chức Văn phòng - Thống kê"),
+    ("Đ/c Liên", "Nguyễn Thị Liên", "Công chức Văn phòng - Thống kê (phụ trách CCHC)"),
+    ("Đ/c Long", "Hoàng Văn Long", "Công chức Tư pháp – Hộ tịch"),
+    ("Đ/c Hiền KT", "Phan Thị Hiền", "Công chức Tài chính - Kế toán"),
+    ("Công chức Bộ phận Một cửa", "Võ Văn Đệ", "Bộ phận Tiếp nhận và Trả kết quả"),
+];
+
+fn json(text: &str) -> Result<Value, anyhow::Error> {
+    Ok(serde_json::from_str(text)?)
+}
+
+fn dec(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::String(s) => Decimal::from_str(s).ok(),
+        Value::Number(n) => Decimal::from_str(&n.to_string()).ok(),
+        _ => None,
+    }
+}
+
+/// Inputs from the seed's JSON form ({"score": "0.8"}, {"numerator": 7, …}).
+fn inputs(v: &Value) -> Inputs {
+    Inputs {
+        score: dec(&v["score"]),
+        numerator: dec(&v["numerator"]),
+        denominator: dec(&v["denominator"]),
+        count: v["count"].as_u64().map(|c| c as u32),
+        done: v["done"].as_bool(),
+        value: dec(&v["value"]),
+        not_applicable: v["not_applicable"].as_bool().unwrap_or(false),
+    }
+}
+
+/// Inputs that earn a leaf its max under its method.
+fn inputs_for_max(method: &Method, max: Decimal) -> Inputs {
+    let mut i = Inputs::default();
+    match method {
+        Method::Manual {} => i.score = Some(max),
+        Method::Ratio {} | Method::TargetRatio { .. } | Method::Threshold { .. } => {
+            i.numerator = Some(Decimal::TEN);
+            i.denominator = Some(Decimal::TEN);
+        }
+        Method::PerItem { .. } | Method::StepTable { .. } => i.count = Some(1000),
+        Method::PenaltyPerItem { .. } => i.count = Some(0),
+        Method::Boolean {} => i.done = Some(true),
+        Method::RelativeToBest {} => i.value = Some(Decimal::ONE_HUNDRED),
+    }
+    i
+}
+
+fn spec(year: i32, owner: i64) -> Result<FrameworkSpec, anyhow::Error> {
+    let f = json(FRAMEWORK)?;
+    Ok(FrameworkSpec {
+        year,
+        name: format!("Bộ chỉ số cải cách hành chính cấp xã năm {year}"),
+        owner_unit_id: owner,
+        unit_kinds: vec![UnitKind::Commune, UnitKind::Town],
+        na_policy: crate::scoring::NotApplicablePolicy::FullScore,
+        bonus_max: Decimal::from(3),
+        rating_bands: serde_json::from_value(f["rating_bands"].clone())?,
+        submission_deadline: None,
+        criteria: serde_json::from_value(f["criteria"].clone())?,
+    })
+}
+
+struct Loader<'a> {
+    state: &'a AppState,
+    actor: Principal,
+}
+
+impl Loader<'_> {
+    /// A whole file: self entries, submission, council entries, bonus, finalization.
+    async fn file(
+        &self,
+        framework: &frameworks::LoadedFramework,
+        unit_id: i64,
+        self_entries: Vec<SelfEntryInput>,
+        council: Vec<CouncilEntryInput>,
+        bonus: Decimal,
+        bonus_reason: &str,
+    ) -> Result<i64, anyhow::Error> {
+        let db = &self.state.db;
+        let any = IfMatch::any();
+        let sa = assessments::open(db, &self.actor, unit_id, framework.model.id).await?;
+        assessments::upsert_entries(db, &self.actor, sa.model.id, self_entries, &any).await?;
+        let submitted = assessments::submit(db, &self.actor, sa.model.id, &any).await?;
+        let appraisal = submitted
+            .appraisal_id
+            .ok_or_else(|| anyhow::anyhow!("submission made no appraisal"))?;
+        if !council.is_empty() {
+            appraisals::upsert_entries(db, &self.actor, appraisal, council, &any).await?;
+        }
+        if bonus > Decimal::ZERO {
+            appraisals::set_bonus(db, &self.actor, appraisal, bonus, Some(bonus_reason.to_string()), &any).await?;
+        }
+        appraisals::finalize(db, &self.actor, appraisal, &any).await?;
+        Ok(appraisal)
+    }
+
+    /// Every leaf at its max, the council taking `appraised` below 100 off manual leaves.
+    async fn quick_file(
+        &self,
+        framework: &frameworks::LoadedFramework,
+        unit_id: i64,
+        appraised: Decimal,
+        bonus: Decimal,
+    ) -> Result<i64, anyhow::Error> {
+        let entries = framework
+            .tree
+            .leaves()
+            .map(|c| SelfEntryInput {
+                criterion_code: c.code.clone(),
+                inputs: inputs_for_max(c.method.as_ref().unwrap_or(&Method::Manual {}), c.max_score),
+                explanation: None,
+                evidence: Vec::new(),
+            })
+            .collect();
+        let mut left = Decimal::ONE_HUNDRED - appraised;
+        let mut manual: Vec<&crate::scoring::CriterionDef> = framework
+            .tree
+            .leaves()
+            .filter(|c| matches!(c.method, Some(Method::Manual {})))
+            .collect();
+        manual.sort_by_key(|c| std::cmp::Reverse(c.max_score));
+        let mut council = Vec::new();
+        for c in manual {
+            if left <= Decimal::ZERO {
+                break;
+            }
+            let take = left.min(c.max_score);
+            left -= take;
+            council.push(CouncilEntryInput {
+                criterion_code: c.code.clone(),
+                inputs: Some(Inputs {
+                    score: Some(c.max_score - take),
+                    ..Default::default()
+                }),
+                reset: false,
+                comment: Some("Chưa đạt yêu cầu của tiêu chí".to_string()),
+            });
+        }
+        self.file(framework, unit_id, entries, council, bonus, "Sáng kiến cải cách hành chính được công nhận")
+            .await
+    }
+
+    /// Vĩnh Long's 2023 file, exactly as the seed letter's appendix.
+    async fn seed_file(&self, framework: &frameworks::LoadedFramework, unit_id: i64) -> Result<i64, anyhow::Error> {
+        let seed = json(SEED)?;
+        let appendix = seed["appendix"].as_array().cloned().unwrap_or_default();
+        let restored = &seed["restored_by_council"];
+        let entries = framework
+            .tree
+            .leaves()
+            .map(|c| {
+                let from_seed = appendix.iter().find(|a| a["code"] == c.code.as_str());
+                let inputs = match from_seed {
+                    Some(a) => inputs(&a["self_inputs"]),
+                    None if restored["code"] == c.code.as_str() => inputs(&restored["self_inputs"]),
+                    None => inputs_for_max(c.method.as_ref().unwrap_or(&Method::Manual {}), c.max_score),
+                };
+                SelfEntryInput {
+                    criterion_code: c.code.clone(),
+                    inputs,
+                    explanation: None,
+                    evidence: Vec::new(),
+                }
+            })
+            .collect();
+        let mut council: Vec<CouncilEntryInput> = appendix
+            .iter()
+            .map(|a| CouncilEntryInput {
+                criterion_code: a["code"].as_str().unwrap_or_default().to_string(),
+                inputs: (!a["council_inputs"].is_null()).then(|| inputs(&a["council_inputs"])),
+                reset: false,
+                comment: a["comment"].as_str().map(str::to_string),
+            })
+            .collect();
+        council.push(CouncilEntryInput {
+            criterion_code: restored["code"].as_str().unwrap_or_default().to_string(),
+            inputs: Some(inputs(&restored["council_inputs"])),
+            reset: false,
+            comment: None,
+        });
+        let bonus = dec(&seed["bonus"]).unwrap_or_default();
+        let reason = seed["bonus_reason"].as_str().unwrap_or_default().to_string();
+        self.file(framework, unit_id, entries, council, bonus, &reason).await
+    }
+}
+
+/// Loads the demo district; returns false when it is already there.
+pub async fn load(state: &AppState) -> Result<bool, anyhow::Error> {
+    let db = &state.db;
+    let district_data = json(DISTRICT)?;
+    let district_code = district_data["district"]["code"].as_str().unwrap_or("464");
+    if unit::Entity::find()
+        .filter(unit::Column::Code.eq(district_code))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    let actor = Principal::system("cli:demo-data");
+    let loader = Loader { state, actor: actor.clone() };
+    let err = |e: crate::error::ApiError| anyhow::anyhow!("{e}");
+
+    let province = units::create_unit(db, &actor, NewUnit {
+        code: district_data["province"]["code"].as_str().unwrap_or("45").to_string(),
+        name: district_data["province"]["name"].as_str().unwrap_or_default().to_string(),
+        kind: UnitKind::Province,
+        parent_id: None,
+    })
+    .await
+    .map_err(err)?;
+    let district = units::create_unit(db, &actor, NewUnit {
+        code: district_code.to_string(),
+        name: district_data["district"]["name"].as_str().unwrap_or_default().to_string(),
+        kind: UnitKind::District,
+        parent_id: Some(province.id),
+    })
+    .await
+    .map_err(err)?;
+    let mut communes = Vec::new();
+    for u in district_data["units"].as_array().cloned().unwrap_or_default() {
+        let created = units::create_unit(db, &actor, NewUnit {
+            code: u["code"].as_str().unwrap_or_default().to_string(),
+            name: u["name"].as_str().unwrap_or_default().to_string(),
+            kind: if u["kind"] == "town" { UnitKind::Town } else { UnitKind::Commune },
+            parent_id: Some(district.id),
+        })
+        .await
+        .map_err(err)?;
+        communes.push((u, created));
+    }
+    let vinh_long = communes
+        .iter()
+        .find(|(u, _)| u["2023"] == "seed")
+        .map(|(_, c)| c.clone())
+        .ok_or_else(|| anyhow::anyhow!("the demo has no seed commune"))?;
+
+    for (username, role, _) in DEMO_ACCOUNTS {
+        accounts::create_user(state, &actor, NewUser {
+            username: username.to_string(),
+            password: std::env::var("PARINDEX_DEMO_PASSWORD").unwrap_or_else(|_| DEMO_PASSWORD.to_string()),
+            full_name: username.to_string(),
+            role,
+            unit_id: Some(if role == Role::UnitOfficer { vinh_long.id } else { district.id }),
+        })
+        .await
+        .map_err(err)?;
+    }
+    let mut officers = Vec::new();
+    for (prefix, name, title) in OFFICERS {
+        let s = units::create_staff(db, &actor, vinh_long.id, NewStaff {
+            full_name: name.to_string(),
+            title: title.to_string(),
+            user_id: None,
+        })
+        .await
+        .map_err(err)?;
+        officers.push((prefix, s));
+    }
+
+    let any = IfMatch::any();
+    let f2023 = frameworks::create_framework(db, &actor, spec(2023, district.id)?).await.map_err(err)?;
+    let f2023 = frameworks::publish(db, &actor, f2023.model.id, &any).await.map_err(err)?;
+    let f2022 = frameworks::create_framework(db, &actor, spec(2022, district.id)?).await.map_err(err)?;
+    let f2022 = frameworks::publish(db, &actor, f2022.model.id, &any).await.map_err(err)?;
+
+    let decimal = |v: &Value| dec(v).unwrap_or_default();
+    let mut seed_appraisal = None;
+    for (u, c) in &communes {
+        loader.quick_file(&f2022, c.id, decimal(&u["2022"]["appraised"]), decimal(&u["2022"]["bonus"])).await?;
+        if u["2023"] == "seed" {
+            seed_appraisal = Some(loader.seed_file(&f2023, c.id).await?);
+        } else {
+            loader.quick_file(&f2023, c.id, decimal(&u["2023"]["appraised"]), decimal(&u["2023"]["bonus"])).await?;
+        }
+    }
+    for year in [2022, 2023] {
+        results::publish(db, &actor, district.id, year).await.map_err(err)?;
+    }
+
+    // Vĩnh Long's remediation plan, as the seed letter assigns it.
+    let appraisal = seed_appraisal.ok_or_else(|| anyhow::anyhow!("no seed appraisal"))?;
+    let phases = vec![
+        Milestone { label: "đợt 1".to_string(), due_on: chrono::NaiveDate::from_ymd_opt(2024, 10, 31).unwrap_or_default() },
+        Milestone { label: "đợt 2".to_string(), due_on: chrono::NaiveDate::from_ymd_opt(2024, 12, 15).unwrap_or_default() },
+    ];
+    let plan = remediation::create_plan(db, &actor, appraisal, phases).await.map_err(err)?;
+    let seed = json(SEED)?;
+    for item in &plan.items {
+        let Some(code) = &item.item.criterion_code else { continue };
+        let Some(a) = seed["appendix"].as_array().and_then(|l| l.iter().find(|a| a["code"] == code.as_str())) else {
+            continue;
+        };
+        let action = a["responsible_action"].as_str().unwrap_or_default().to_string();
+        let officer = officers
+            .iter()
+            .filter(|(prefix, _)| action.starts_with(prefix))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map(|(_, s)| s.id);
+        remediation::update_item(db, &actor, item.item.id, ItemPatch {
+            action: Some(Some(action)),
+            responsible_staff_id: officer.map(Some),
+            ..Default::default()
+        }, &any)
+        .await
+        .map_err(err)?;
+    }
+    Ok(true)
+}

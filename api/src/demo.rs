@@ -9,6 +9,7 @@
 //! trail), as a command-line actor.
 
 use crate::auth::{Principal, Role};
+use crate::http::etag::IfMatch;
 use crate::scoring::{Inputs, Method};
 use crate::services::accounts::{self, NewUser};
 use crate::services::appraisals::{self, CouncilEntryInput};
@@ -18,7 +19,6 @@ use crate::services::remediation::{self, ItemPatch, Milestone};
 use crate::services::results;
 use crate::services::units::{self, NewStaff, NewUnit, UnitKind};
 use crate::state::AppState;
-use crate::http::etag::IfMatch;
 use entity::unit;
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -33,7 +33,11 @@ pub const DEMO_PASSWORD: &str = "demo-password-2023";
 
 /// The accounts the demo creates, for the README and the command's output.
 pub const DEMO_ACCOUNTS: [(&str, Role, &str); 3] = [
-    ("vinhlinh.thamdinh", Role::DistrictAppraiser, "Huyện Vĩnh Linh"),
+    (
+        "vinhlinh.thamdinh",
+        Role::DistrictAppraiser,
+        "Huyện Vĩnh Linh",
+    ),
     ("vinhlong.vanphong", Role::UnitOfficer, "Xã Vĩnh Long"),
     ("vinhlinh.xem", Role::Viewer, "Huyện Vĩnh Linh"),
 ];
@@ -41,11 +45,27 @@ pub const DEMO_ACCOUNTS: [(&str, Role, &str); 3] = [
 /// Vĩnh Long's officers as the seed letter names them, and who its actions start with.
 const OFFICERS: [(&str, &str, &str); 6] = [
     ("Đ/c Đoàn", "Trần Văn Đoàn", "Công chức Văn hóa – Xã hội"),
-    ("Đ/c Hiền VP", "Lê Thị Hiền", "Công chức Văn phòng - Thống kê"),
-    ("Đ/c Liên", "Nguyễn Thị Liên", "Công chức Văn phòng - Thống kê (phụ trách CCHC)"),
+    (
+        "Đ/c Hiền VP",
+        "Lê Thị Hiền",
+        "Công chức Văn phòng - Thống kê",
+    ),
+    (
+        "Đ/c Liên",
+        "Nguyễn Thị Liên",
+        "Công chức Văn phòng - Thống kê (phụ trách CCHC)",
+    ),
     ("Đ/c Long", "Hoàng Văn Long", "Công chức Tư pháp – Hộ tịch"),
-    ("Đ/c Hiền KT", "Phan Thị Hiền", "Công chức Tài chính - Kế toán"),
-    ("Công chức Bộ phận Một cửa", "Võ Văn Đệ", "Bộ phận Tiếp nhận và Trả kết quả"),
+    (
+        "Đ/c Hiền KT",
+        "Phan Thị Hiền",
+        "Công chức Tài chính - Kế toán",
+    ),
+    (
+        "Công chức Bộ phận Một cửa",
+        "Võ Văn Đệ",
+        "Bộ phận Tiếp nhận và Trả kết quả",
+    ),
 ];
 
 fn json(text: &str) -> Result<Value, anyhow::Error> {
@@ -133,7 +153,15 @@ impl Loader<'_> {
             appraisals::upsert_entries(db, &self.actor, appraisal, council, &any).await?;
         }
         if bonus > Decimal::ZERO {
-            appraisals::set_bonus(db, &self.actor, appraisal, bonus, Some(bonus_reason.to_string()), &any).await?;
+            appraisals::set_bonus(
+                db,
+                &self.actor,
+                appraisal,
+                bonus,
+                Some(bonus_reason.to_string()),
+                &any,
+            )
+            .await?;
         }
         appraisals::finalize(db, &self.actor, appraisal, &any).await?;
         Ok(appraisal)
@@ -152,7 +180,10 @@ impl Loader<'_> {
             .leaves()
             .map(|c| SelfEntryInput {
                 criterion_code: c.code.clone(),
-                inputs: inputs_for_max(c.method.as_ref().unwrap_or(&Method::Manual {}), c.max_score),
+                inputs: inputs_for_max(
+                    c.method.as_ref().unwrap_or(&Method::Manual {}),
+                    c.max_score,
+                ),
                 explanation: None,
                 evidence: Vec::new(),
             })
@@ -181,12 +212,23 @@ impl Loader<'_> {
                 comment: Some("Chưa đạt yêu cầu của tiêu chí".to_string()),
             });
         }
-        self.file(framework, unit_id, entries, council, bonus, "Sáng kiến cải cách hành chính được công nhận")
-            .await
+        self.file(
+            framework,
+            unit_id,
+            entries,
+            council,
+            bonus,
+            "Sáng kiến cải cách hành chính được công nhận",
+        )
+        .await
     }
 
     /// Vĩnh Long's 2023 file, exactly as the seed letter's appendix.
-    async fn seed_file(&self, framework: &frameworks::LoadedFramework, unit_id: i64) -> Result<i64, anyhow::Error> {
+    async fn seed_file(
+        &self,
+        framework: &frameworks::LoadedFramework,
+        unit_id: i64,
+    ) -> Result<i64, anyhow::Error> {
         let seed = json(SEED)?;
         let appendix = seed["appendix"].as_array().cloned().unwrap_or_default();
         let restored = &seed["restored_by_council"];
@@ -198,7 +240,9 @@ impl Loader<'_> {
                 let inputs = match from_seed {
                     Some(a) => inputs(&a["self_inputs"]),
                     None if restored["code"] == c.code.as_str() => inputs(&restored["self_inputs"]),
-                    None => inputs_for_max(c.method.as_ref().unwrap_or(&Method::Manual {}), c.max_score),
+                    None => {
+                        inputs_for_max(c.method.as_ref().unwrap_or(&Method::Manual {}), c.max_score)
+                    }
                 };
                 SelfEntryInput {
                     criterion_code: c.code.clone(),
@@ -224,8 +268,12 @@ impl Loader<'_> {
             comment: None,
         });
         let bonus = dec(&seed["bonus"]).unwrap_or_default();
-        let reason = seed["bonus_reason"].as_str().unwrap_or_default().to_string();
-        self.file(framework, unit_id, entries, council, bonus, &reason).await
+        let reason = seed["bonus_reason"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        self.file(framework, unit_id, entries, council, bonus, &reason)
+            .await
     }
 }
 
@@ -243,33 +291,65 @@ pub async fn load(state: &AppState) -> Result<bool, anyhow::Error> {
         return Ok(false);
     }
     let actor = Principal::system("cli:demo-data");
-    let loader = Loader { state, actor: actor.clone() };
+    let loader = Loader {
+        state,
+        actor: actor.clone(),
+    };
     let err = |e: crate::error::ApiError| anyhow::anyhow!("{e}");
 
-    let province = units::create_unit(db, &actor, NewUnit {
-        code: district_data["province"]["code"].as_str().unwrap_or("45").to_string(),
-        name: district_data["province"]["name"].as_str().unwrap_or_default().to_string(),
-        kind: UnitKind::Province,
-        parent_id: None,
-    })
+    let province = units::create_unit(
+        db,
+        &actor,
+        NewUnit {
+            code: district_data["province"]["code"]
+                .as_str()
+                .unwrap_or("45")
+                .to_string(),
+            name: district_data["province"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            kind: UnitKind::Province,
+            parent_id: None,
+        },
+    )
     .await
     .map_err(err)?;
-    let district = units::create_unit(db, &actor, NewUnit {
-        code: district_code.to_string(),
-        name: district_data["district"]["name"].as_str().unwrap_or_default().to_string(),
-        kind: UnitKind::District,
-        parent_id: Some(province.id),
-    })
+    let district = units::create_unit(
+        db,
+        &actor,
+        NewUnit {
+            code: district_code.to_string(),
+            name: district_data["district"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            kind: UnitKind::District,
+            parent_id: Some(province.id),
+        },
+    )
     .await
     .map_err(err)?;
     let mut communes = Vec::new();
-    for u in district_data["units"].as_array().cloned().unwrap_or_default() {
-        let created = units::create_unit(db, &actor, NewUnit {
-            code: u["code"].as_str().unwrap_or_default().to_string(),
-            name: u["name"].as_str().unwrap_or_default().to_string(),
-            kind: if u["kind"] == "town" { UnitKind::Town } else { UnitKind::Commune },
-            parent_id: Some(district.id),
-        })
+    for u in district_data["units"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        let created = units::create_unit(
+            db,
+            &actor,
+            NewUnit {
+                code: u["code"].as_str().unwrap_or_default().to_string(),
+                name: u["name"].as_str().unwrap_or_default().to_string(),
+                kind: if u["kind"] == "town" {
+                    UnitKind::Town
+                } else {
+                    UnitKind::Commune
+                },
+                parent_id: Some(district.id),
+            },
+        )
         .await
         .map_err(err)?;
         communes.push((u, created));
@@ -281,72 +361,132 @@ pub async fn load(state: &AppState) -> Result<bool, anyhow::Error> {
         .ok_or_else(|| anyhow::anyhow!("the demo has no seed commune"))?;
 
     for (username, role, _) in DEMO_ACCOUNTS {
-        accounts::create_user(state, &actor, NewUser {
-            username: username.to_string(),
-            password: std::env::var("PARINDEX_DEMO_PASSWORD").unwrap_or_else(|_| DEMO_PASSWORD.to_string()),
-            full_name: username.to_string(),
-            role,
-            unit_id: Some(if role == Role::UnitOfficer { vinh_long.id } else { district.id }),
-        })
+        accounts::create_user(
+            state,
+            &actor,
+            NewUser {
+                username: username.to_string(),
+                password: std::env::var("PARINDEX_DEMO_PASSWORD")
+                    .unwrap_or_else(|_| DEMO_PASSWORD.to_string()),
+                full_name: username.to_string(),
+                role,
+                unit_id: Some(if role == Role::UnitOfficer {
+                    vinh_long.id
+                } else {
+                    district.id
+                }),
+            },
+        )
         .await
         .map_err(err)?;
     }
     let mut officers = Vec::new();
     for (prefix, name, title) in OFFICERS {
-        let s = units::create_staff(db, &actor, vinh_long.id, NewStaff {
-            full_name: name.to_string(),
-            title: title.to_string(),
-            user_id: None,
-        })
+        let s = units::create_staff(
+            db,
+            &actor,
+            vinh_long.id,
+            NewStaff {
+                full_name: name.to_string(),
+                title: title.to_string(),
+                user_id: None,
+            },
+        )
         .await
         .map_err(err)?;
         officers.push((prefix, s));
     }
 
     let any = IfMatch::any();
-    let f2023 = frameworks::create_framework(db, &actor, spec(2023, district.id)?).await.map_err(err)?;
-    let f2023 = frameworks::publish(db, &actor, f2023.model.id, &any).await.map_err(err)?;
-    let f2022 = frameworks::create_framework(db, &actor, spec(2022, district.id)?).await.map_err(err)?;
-    let f2022 = frameworks::publish(db, &actor, f2022.model.id, &any).await.map_err(err)?;
+    let f2023 = frameworks::create_framework(db, &actor, spec(2023, district.id)?)
+        .await
+        .map_err(err)?;
+    let f2023 = frameworks::publish(db, &actor, f2023.model.id, &any)
+        .await
+        .map_err(err)?;
+    let f2022 = frameworks::create_framework(db, &actor, spec(2022, district.id)?)
+        .await
+        .map_err(err)?;
+    let f2022 = frameworks::publish(db, &actor, f2022.model.id, &any)
+        .await
+        .map_err(err)?;
 
     let decimal = |v: &Value| dec(v).unwrap_or_default();
     let mut seed_appraisal = None;
     for (u, c) in &communes {
-        loader.quick_file(&f2022, c.id, decimal(&u["2022"]["appraised"]), decimal(&u["2022"]["bonus"])).await?;
+        loader
+            .quick_file(
+                &f2022,
+                c.id,
+                decimal(&u["2022"]["appraised"]),
+                decimal(&u["2022"]["bonus"]),
+            )
+            .await?;
         if u["2023"] == "seed" {
             seed_appraisal = Some(loader.seed_file(&f2023, c.id).await?);
         } else {
-            loader.quick_file(&f2023, c.id, decimal(&u["2023"]["appraised"]), decimal(&u["2023"]["bonus"])).await?;
+            loader
+                .quick_file(
+                    &f2023,
+                    c.id,
+                    decimal(&u["2023"]["appraised"]),
+                    decimal(&u["2023"]["bonus"]),
+                )
+                .await?;
         }
     }
     for year in [2022, 2023] {
-        results::publish(db, &actor, district.id, year).await.map_err(err)?;
+        results::publish(db, &actor, district.id, year)
+            .await
+            .map_err(err)?;
     }
 
     // Vĩnh Long's remediation plan, as the seed letter assigns it.
     let appraisal = seed_appraisal.ok_or_else(|| anyhow::anyhow!("no seed appraisal"))?;
     let phases = vec![
-        Milestone { label: "đợt 1".to_string(), due_on: chrono::NaiveDate::from_ymd_opt(2024, 10, 31).unwrap_or_default() },
-        Milestone { label: "đợt 2".to_string(), due_on: chrono::NaiveDate::from_ymd_opt(2024, 12, 15).unwrap_or_default() },
+        Milestone {
+            label: "đợt 1".to_string(),
+            due_on: chrono::NaiveDate::from_ymd_opt(2024, 10, 31).unwrap_or_default(),
+        },
+        Milestone {
+            label: "đợt 2".to_string(),
+            due_on: chrono::NaiveDate::from_ymd_opt(2024, 12, 15).unwrap_or_default(),
+        },
     ];
-    let plan = remediation::create_plan(db, &actor, appraisal, phases).await.map_err(err)?;
+    let plan = remediation::create_plan(db, &actor, appraisal, phases)
+        .await
+        .map_err(err)?;
     let seed = json(SEED)?;
     for item in &plan.items {
-        let Some(code) = &item.item.criterion_code else { continue };
-        let Some(a) = seed["appendix"].as_array().and_then(|l| l.iter().find(|a| a["code"] == code.as_str())) else {
+        let Some(code) = &item.item.criterion_code else {
             continue;
         };
-        let action = a["responsible_action"].as_str().unwrap_or_default().to_string();
+        let Some(a) = seed["appendix"]
+            .as_array()
+            .and_then(|l| l.iter().find(|a| a["code"] == code.as_str()))
+        else {
+            continue;
+        };
+        let action = a["responsible_action"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let officer = officers
             .iter()
             .filter(|(prefix, _)| action.starts_with(prefix))
             .max_by_key(|(prefix, _)| prefix.len())
             .map(|(_, s)| s.id);
-        remediation::update_item(db, &actor, item.item.id, ItemPatch {
-            action: Some(Some(action)),
-            responsible_staff_id: officer.map(Some),
-            ..Default::default()
-        }, &any)
+        remediation::update_item(
+            db,
+            &actor,
+            item.item.id,
+            ItemPatch {
+                action: Some(Some(action)),
+                responsible_staff_id: officer.map(Some),
+                ..Default::default()
+            },
+            &any,
+        )
         .await
         .map_err(err)?;
     }

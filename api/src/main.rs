@@ -132,7 +132,10 @@ async fn demo_data(config: Config) -> anyhow::Result<()> {
         "loaded the demo district Huyện Vĩnh Linh (18 communes and towns, 2022 and 2023) in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    println!("demo accounts (password {:?}):", parindex_api::demo::DEMO_PASSWORD);
+    println!(
+        "demo accounts (password {:?}):",
+        parindex_api::demo::DEMO_PASSWORD
+    );
     for (username, role, unit) in parindex_api::demo::DEMO_ACCOUNTS {
         println!("  {username:<20} {:<20} {unit}", role.as_str());
     }

@@ -175,6 +175,8 @@ pub fn test_env(database_url: &str, extra: &[(&str, &str)]) -> HashMap<String, S
 
 pub struct TestApp {
     pub address: String,
+    /// The server's state, for tests that drive a CLI command's code on the same database.
+    pub state: parindex_api::state::AppState,
     pub client: reqwest::Client,
     pub backend: Backend,
     pub database_url: String,
@@ -197,6 +199,7 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("app failed to start on {}: {e:#}", backend.name()));
         let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
         tokio::spawn(app.run());
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -204,6 +207,7 @@ impl TestApp {
             .expect("client");
         TestApp {
             address,
+            state,
             client,
             backend,
             database_url,

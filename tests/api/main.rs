@@ -8,6 +8,7 @@ mod helpers;
 
 mod auth;
 mod authz;
+mod demo;
 mod docs;
 #[allow(dead_code)]
 mod fixtures;

@@ -28,6 +28,8 @@ pub struct Config {
     pub db_max_connections: u32,
     pub workers: Option<usize>,
     pub shutdown_timeout: Duration,
+    /// How long a client may take to send its request head before the connection is closed.
+    pub client_request_timeout: Duration,
     /// Origins allowed by CORS; empty means CORS is closed (no cross-origin browser access).
     pub cors_allowed_origins: Vec<String>,
     pub log_format: LogFormat,
@@ -235,6 +237,13 @@ impl Config {
             0,
             3600,
         )?);
+        let client_request_timeout = Duration::from_millis(parse_num(
+            &get,
+            "PARINDEX_CLIENT_REQUEST_TIMEOUT_MS",
+            5000,
+            100,
+            600_000,
+        )?);
         let cors_allowed_origins = match get("PARINDEX_CORS_ALLOWED_ORIGINS") {
             None => Vec::new(),
             Some(list) => {
@@ -324,6 +333,7 @@ impl Config {
             db_max_connections,
             workers,
             shutdown_timeout,
+            client_request_timeout,
             cors_allowed_origins,
             log_format,
             password_hashing,

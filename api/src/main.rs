@@ -41,6 +41,27 @@ enum Command {
     /// Load the demo district (Huyện Vĩnh Linh: 18 communes and towns, 2022 and 2023,
     /// Xã Vĩnh Long reproducing the seed letter) into the configured database.
     DemoData,
+    /// Fill the database with generated data for load benchmarks: provinces → districts →
+    /// communes, a framework per province and year, finalized files (batched inserts).
+    Generate {
+        #[arg(long, default_value_t = 10_000)]
+        communes: usize,
+        /// Comma-separated years.
+        #[arg(long, default_value = "2022,2023", value_delimiter = ',')]
+        years: Vec<i32>,
+        #[arg(long, default_value_t = 16)]
+        communes_per_district: usize,
+        #[arg(long, default_value_t = 10)]
+        districts_per_province: usize,
+        /// Appraisals of the last year left in progress (to benchmark finalization).
+        #[arg(long, default_value_t = 0)]
+        pending: usize,
+        #[arg(long, default_value_t = 2023)]
+        seed: u64,
+        /// Prefix of the generated unit codes (to generate twice into one database).
+        #[arg(long, default_value = "G")]
+        prefix: String,
+    },
     /// Probe a running server's readiness (for container health checks); exit 0 when ready.
     Healthcheck {
         #[arg(long, default_value = "http://127.0.0.1:8080/health/ready")]
@@ -59,6 +80,33 @@ fn main() -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Openapi { output } => write_openapi(output),
         Command::Healthcheck { url } => healthcheck(&url),
+        Command::Generate {
+            communes,
+            years,
+            communes_per_district,
+            districts_per_province,
+            pending,
+            seed,
+            prefix,
+        } => match Config::from_env() {
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(2)
+            }
+            Ok(config) => {
+                parindex_api::telemetry::init(config.log_format);
+                let options = parindex_api::generate::GenerateOptions {
+                    communes,
+                    years,
+                    communes_per_district,
+                    districts_per_province,
+                    pending,
+                    seed,
+                    prefix,
+                };
+                run_async(generate(config, options))
+            }
+        },
         Command::DemoData => match Config::from_env() {
             Err(e) => {
                 eprintln!("{e}");
@@ -118,6 +166,26 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     );
     app.run().await?;
     tracing::info!("parindex stopped");
+    Ok(())
+}
+
+async fn generate(
+    config: Config,
+    options: parindex_api::generate::GenerateOptions,
+) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let state = parindex_api::startup::prepare(config).await?;
+    let progress = std::io::stderr().is_terminal();
+    let g = parindex_api::generate::generate(&state, &options, progress).await?;
+    println!(
+        "generated {} provinces, {} districts, {} communes, {} files and {} entries in {:.1} s",
+        g.provinces,
+        g.districts,
+        g.communes,
+        g.communes * options.years.len(),
+        g.entries,
+        g.seconds
+    );
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use crate::http::{BodyLimit, middleware::observe, path_config, query_config};
 use crate::state::AppState;
 use actix_cors::Cors;
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -93,9 +93,23 @@ fn jwt_secret(config: &Config) -> String {
     }
 }
 
+/// CORS for the configured origins (and the service's own, so that Swagger UI keeps
+/// working). Without configured origins no CORS middleware runs at all: browsers then
+/// refuse cross-origin reads themselves, and preflights get 405.
 fn cors(origins: &[String]) -> Cors {
-    // Closed by default: with no configured origin no cross-origin request is allowed.
-    let mut cors = Cors::default()
+    let allowed: Vec<String> = origins.to_vec();
+    Cors::default()
+        .allowed_origin_fn(move |origin, head| {
+            let origin = origin.to_str().unwrap_or_default();
+            let same_origin = head
+                .headers()
+                .get(actix_web::http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .is_some_and(|host| {
+                    origin == format!("http://{host}") || origin == format!("https://{host}")
+                });
+            same_origin || allowed.iter().any(|a| a == origin)
+        })
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
         .allowed_headers([
             actix_web::http::header::AUTHORIZATION,
@@ -110,11 +124,7 @@ fn cors(origins: &[String]) -> Cors {
             actix_web::http::header::CONTENT_DISPOSITION,
             actix_web::http::header::HeaderName::from_static("x-request-id"),
         ])
-        .max_age(3600);
-    for origin in origins {
-        cors = cors.allowed_origin(origin);
-    }
-    cors
+        .max_age(3600)
 }
 
 fn serve(listener: TcpListener, state: AppState) -> Result<Server, anyhow::Error> {
@@ -128,7 +138,7 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, anyhow::Error
     let mut server = HttpServer::new(move || {
         let (app, _) = App::new()
             .wrap(from_fn(crate::auth::extractor::authenticate))
-            .wrap(cors(&origins))
+            .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
             .wrap(from_fn(observe))
             .app_data(state.clone())
             .app_data(routes.clone())
@@ -145,8 +155,9 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, anyhow::Error
         .default_service(web::to(fallback))
     })
     .listen(listener)?
-    // Slow or stalled clients cannot hold a worker: headers within 5 s, idle keep-alive 30 s.
-    .client_request_timeout(Duration::from_secs(5))
+    // Slow or stalled clients cannot hold a connection: the request head must arrive within
+    // PARINDEX_CLIENT_REQUEST_TIMEOUT_MS (5 s), idle keep-alive ends after 30 s.
+    .client_request_timeout(config.client_request_timeout)
     .client_disconnect_timeout(Duration::from_secs(2))
     .keep_alive(Duration::from_secs(30))
     .shutdown_timeout(config.shutdown_timeout.as_secs());

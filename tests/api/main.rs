@@ -14,6 +14,7 @@ mod docs;
 mod fixtures;
 mod frameworks;
 mod health;
+mod hostile;
 mod http_errors;
 mod remediation;
 mod results;

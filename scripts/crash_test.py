@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""Crash safety: drive a stream of writes, kill the server with SIGKILL mid-stream,
+restart it, and check that every write that got a 2xx is there and nothing is
+half-written. Standard library only.
+
+Usage: crash_test.py BINARY WORKDIR [--rounds N]
+The database is DATABASE_URL when set (PostgreSQL), else a SQLite file in WORKDIR.
+"""
+
+import argparse
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from decimal import Decimal
+
+ADMIN_PASSWORD = "crash-test-admin-password"
+FRAMEWORK = os.path.join(os.path.dirname(__file__), "..", "api", "fixtures", "commune_framework_2023.json")
+COMMUNES = 6
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Server:
+    def __init__(self, binary, workdir, env):
+        self.binary, self.workdir, self.env = binary, workdir, env
+        self.proc = None
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        env = dict(os.environ, **self.env, PARINDEX_ADDR=f"127.0.0.1:{self.port}")
+        log = open(os.path.join(self.workdir, "server.log"), "ab")
+        self.proc = subprocess.Popen([self.binary], cwd=self.workdir, env=env, stdout=log, stderr=log)
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(self.base + "/health/ready", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except Exception:
+                time.sleep(0.1)
+        raise SystemExit("the server did not become ready; see server.log")
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
+def call(base, method, path, token=None, body=None, timeout=30):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(base + path, data=data, method=method)
+    if data is not None:
+        req.add_header("content-type", "application/json")
+    if token:
+        req.add_header("authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def login(base, username, password):
+    status, body = call(base, "POST", "/api/v1/auth/login", body={"username": username, "password": password})
+    assert status == 200, (status, body)
+    return body["access_token"]
+
+
+def max_inputs(c):
+    t = c["method"]["type"]
+    return {
+        "manual": {"score": c["max_score"]},
+        "boolean": {"done": True},
+        "penalty_per_item": {"count": 0},
+        "per_item": {"count": 100},
+        "step_table": {"count": 100},
+        "relative_to_best": {"value": 100},
+    }.get(t, {"numerator": 10, "denominator": 10})
+
+
+class Writer(threading.Thread):
+    """Writes to one commune's file, one request at a time: entries, then a submission.
+    Remembers every acknowledged write, and the one in flight when the server died."""
+
+    def __init__(self, base, f, manual, leaves, stop):
+        super().__init__(daemon=True)
+        self.base, self.f, self.manual, self.leaves, self.stop = base, f, manual, leaves, stop
+        self.acked = {}  # criterion code -> score string
+        self.in_flight = None  # (code, score) or ("submit", None)
+        self.submitted = False
+        self.writes = 0
+
+    def run(self):
+        token = login(self.base, self.f["username"], "officer-password-1")
+        rnd = random.Random(self.f["unit"])
+        path = f"/api/v1/self-assessments/{self.f['sa']}/entries"
+        while not self.stop.is_set():
+            if self.writes >= 40 and not self.submitted:
+                # Complete the file, then submit it.
+                entries = [dict(max_inputs(c), criterion_code=c["code"]) for c in self.leaves if c["code"] not in self.acked]
+                self.in_flight = ("fill", None)
+                try:
+                    status, _ = call(self.base, "PUT", path, token, {"entries": entries})
+                except Exception:
+                    return
+                if status != 200:
+                    return
+                for c in self.leaves:
+                    self.acked.setdefault(c["code"], None)
+                self.in_flight = ("submit", None)
+                try:
+                    status, _ = call(self.base, "POST", f"/api/v1/self-assessments/{self.f['sa']}/submit", token, {})
+                except Exception:
+                    return
+                if status == 200:
+                    self.submitted = True
+                self.in_flight = None
+                return
+            c = rnd.choice(self.manual)
+            cents = rnd.randint(0, int(Decimal(c["max_score"]) * 100))
+            score = f"{cents // 100}.{cents % 100:02d}"
+            self.in_flight = (c["code"], score)
+            try:
+                status, _ = call(self.base, "PUT", path, token, {"entries": [{"criterion_code": c["code"], "score": score, "explanation": f"write {self.writes}"}]})
+            except Exception:
+                return  # the server died mid-request
+            if status == 200:
+                self.acked[c["code"]] = score
+                self.writes += 1
+            self.in_flight = None
+
+
+def verify(base, writers, leaves):
+    admin = login(base, "admin", ADMIN_PASSWORD)
+    problems = []
+    for w in writers:
+        status, sa = call(base, "GET", f"/api/v1/self-assessments/{w.f['sa']}", admin)
+        assert status == 200, sa
+        entries = {e["criterion_code"]: e for e in sa["entries"]}
+        for code, score in w.acked.items():
+            if score is None:
+                continue
+            got = entries[code]["self_score"]
+            allowed = {Decimal(score)}
+            if w.in_flight and w.in_flight[0] == code:
+                allowed.add(Decimal(w.in_flight[1]))
+            if got is None or Decimal(got) not in allowed:
+                problems.append(f"sa {w.f['sa']} {code}: acknowledged {score}, found {got}")
+        # Nothing half-written: the stored total is the sum of the stored scores.
+        total = sum(Decimal(e["self_score"]) for e in sa["entries"] if e["self_score"] is not None)
+        if Decimal(sa["self_total"]) != total:
+            problems.append(f"sa {w.f['sa']}: self_total {sa['self_total']} but entries sum to {total}")
+        if w.submitted and sa["status"] != "submitted":
+            problems.append(f"sa {w.f['sa']}: acknowledged submission, status {sa['status']}")
+        if sa["status"] == "submitted" and sa["appraisal_id"] is None:
+            problems.append(f"sa {w.f['sa']}: submitted without an appraisal")
+        if sa["status"] == "draft" and sa["appraisal_id"] is not None:
+            problems.append(f"sa {w.f['sa']}: a draft with an appraisal")
+        # Every acknowledged entry write left its audit event.
+        status, trail = call(base, "GET", f"/api/v1/audit-events?entity=assessment_entry&unit_id={w.f['unit']}&per_page=1", admin)
+        if trail["total"] < w.writes:
+            problems.append(f"unit {w.f['unit']}: {w.writes} acknowledged writes, {trail['total']} audit events")
+    return problems
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("binary")
+    p.add_argument("workdir")
+    p.add_argument("--rounds", type=int, default=3)
+    args = p.parse_args()
+    env = {"PARINDEX_ADMIN_PASSWORD": ADMIN_PASSWORD, "PARINDEX_JWT_SECRET": "crash-test-secret-0123456789abcdef0123456789",
+           "PARINDEX_ARGON2_MEMORY_KIB": "1024", "PARINDEX_ARGON2_ITERATIONS": "1", "RUST_LOG": "warn"}
+    if not os.environ.get("DATABASE_URL"):
+        env["DATABASE_URL"] = f"sqlite://{os.path.join(args.workdir, 'crash.db')}?mode=rwc"
+    url = env.get("DATABASE_URL") or os.environ.get("DATABASE_URL", "")
+    backend = "PostgreSQL" if url.startswith("postgres") else "SQLite"
+    all_writers = []
+    for round_ in range(1, args.rounds + 1):
+        server = Server(args.binary, args.workdir, env)
+        server.start()
+        # Each round works on new units of the same database: earlier rounds' data must
+        # survive the later kills too, and is checked again after each one.
+        files, manual, leaves = setup_with_prefix(server.base, f"R{round_}")
+        stop = threading.Event()
+        writers = [Writer(server.base, f, manual, leaves, stop) for f in files]
+        for w in writers:
+            w.start()
+        time.sleep(random.uniform(1.5, 3.0))
+        server.kill()  # SIGKILL: no graceful shutdown; requests in flight are cut
+        stop.set()
+        for w in writers:
+            w.join(timeout=10)
+        all_writers.extend(writers)
+        acked = sum(w.writes for w in writers)
+        submitted = sum(1 for w in writers if w.submitted)
+        server = Server(args.binary, args.workdir, env)
+        server.start()
+        problems = verify(server.base, all_writers, leaves)
+        server.stop()
+        print(f"round {round_} on {backend}: {acked} acknowledged entry writes and {submitted} submissions before SIGKILL; "
+              f"{'all present, nothing half-written' if not problems else str(len(problems)) + ' problems'}")
+        if problems:
+            for line in problems[:20]:
+                print("  " + line)
+            sys.exit(1)
+    total_writes = sum(w.writes for w in all_writers)
+    print(f"crash test passed on {backend}: {args.rounds} SIGKILLs, {total_writes} acknowledged writes verified")
+
+
+def setup_with_prefix(base, prefix):
+    admin = login(base, "admin", ADMIN_PASSWORD)
+    ok = lambda r: r[1] if r[0] in (200, 201) else sys.exit(f"setup failed: {r}")
+    province = ok(call(base, "POST", "/api/v1/units", admin, {"code": f"{prefix}-P", "name": "Tỉnh", "kind": "province"}))["id"]
+    district = ok(call(base, "POST", "/api/v1/units", admin, {"code": f"{prefix}-D", "name": "Huyện", "kind": "district", "parent_id": province}))["id"]
+    framework = json.load(open(FRAMEWORK))
+    framework["owner_unit_id"] = district
+    fid = ok(call(base, "POST", "/api/v1/frameworks", admin, framework))["id"]
+    ok(call(base, "POST", f"/api/v1/frameworks/{fid}/publish", admin, {}))
+    files = []
+    for i in range(COMMUNES):
+        unit = ok(call(base, "POST", "/api/v1/units", admin, {"code": f"{prefix}-{i}", "name": f"Xã Thử {i}", "kind": "commune", "parent_id": district}))["id"]
+        username = f"{prefix.lower()}.officer{i}"
+        ok(call(base, "POST", "/api/v1/users", admin, {"username": username, "password": "officer-password-1", "full_name": f"Officer {i}", "role": "unit_officer", "unit_id": unit}))
+        token = login(base, username, "officer-password-1")
+        sa = ok(call(base, "POST", "/api/v1/self-assessments", token, {"unit_id": unit, "framework_id": fid}))["id"]
+        files.append({"unit": unit, "username": username, "sa": sa})
+    manual = [c for c in framework["criteria"] if c.get("method", {}).get("type") == "manual"]
+    leaves = [c for c in framework["criteria"] if "method" in c]
+    return files, manual, leaves
+
+
+if __name__ == "__main__":
+    main()

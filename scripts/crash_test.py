@@ -111,9 +111,11 @@ class Writer(threading.Thread):
     def run(self):
         token = login(self.base, self.f["username"], "officer-password-1")
         rnd = random.Random(self.f["unit"])
+        # Writers submit after a few writes, so that submissions too are cut mid-stream.
+        submit_after = rnd.randint(10, 80)
         path = f"/api/v1/self-assessments/{self.f['sa']}/entries"
         while not self.stop.is_set():
-            if self.writes >= 40 and not self.submitted:
+            if self.writes >= submit_after and not self.submitted:
                 # Complete the file, then submit it.
                 entries = [dict(max_inputs(c), criterion_code=c["code"]) for c in self.leaves if c["code"] not in self.acked]
                 self.in_flight = ("fill", None)

@@ -25,7 +25,22 @@ Decimal scores are accepted as JSON numbers or strings and always returned as st
 two decimals (e.g. `\"87.25\"`).",
         license(name = "MIT", identifier = "MIT"),
     ),
-    components(schemas(Problem, crate::error::FieldError)),
+    // Types that only appear in query parameters are not collected from bodies: list them.
+    components(schemas(
+        Problem,
+        crate::error::FieldError,
+        crate::routes::frameworks::FrameworkExportFormat,
+        crate::routes::frameworks::FrameworkStatus,
+        crate::routes::results::SheetFormat,
+        crate::routes::results::DepthParam,
+        crate::routes::remediation::ReportFormat,
+        crate::routes::remediation::ItemStatus,
+        crate::routes::self_assessments::SelfAssessmentStatus,
+        crate::routes::appraisals::AppraisalStatus,
+        crate::auth::Role,
+        crate::services::units::UnitKind,
+        crate::validation::Year,
+    )),
     modifiers(&SecuritySchemes),
     tags(
         (name = "health", description = "Liveness and readiness probes"),
@@ -277,6 +292,35 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let json: serde_json::Value = serde_json::from_str(&spec_json()).unwrap_or_default();
+        let mut refs = Vec::new();
+        fn walk(v: &serde_json::Value, refs: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(map) => {
+                    for (k, v) in map {
+                        match (k.as_str(), v) {
+                            ("$ref", serde_json::Value::String(r)) => refs.push(r.clone()),
+                            _ => walk(v, refs),
+                        }
+                    }
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, refs)),
+                _ => {}
+            }
+        }
+        walk(&json, &mut refs);
+        assert!(!refs.is_empty());
+        for r in refs {
+            let pointer = r.trim_start_matches('#');
+            assert!(
+                json.pointer(pointer).is_some(),
+                "unresolvable reference {r}"
+            );
         }
     }
 

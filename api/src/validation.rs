@@ -69,12 +69,57 @@ pub fn fold_for_search(value: &str) -> String {
         .to_lowercase()
 }
 
+/// A year of the PAR index, 2000 to 2100. Out-of-range years are refused where they are
+/// parsed (400 in a query, 422 in a body), so no arithmetic on a year can overflow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct Year(pub i32);
+
+pub const MIN_YEAR: i32 = 2000;
+pub const MAX_YEAR: i32 = 2100;
+
+impl Year {
+    pub fn get(self) -> i32 {
+        self.0
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Year {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let year = i64::deserialize(d)?;
+        if (i64::from(MIN_YEAR)..=i64::from(MAX_YEAR)).contains(&year) {
+            Ok(Year(year as i32))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "year {year} is out of range ({MIN_YEAR}..={MAX_YEAR})"
+            )))
+        }
+    }
+}
+
+impl utoipa::PartialSchema for Year {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+                .minimum(Some(MIN_YEAR))
+                .maximum(Some(MAX_YEAR))
+                .examples([2023])
+                .build(),
+        ))
+    }
+}
+
+impl utoipa::ToSchema for Year {}
+
 /// Pagination of list endpoints: `page` from 1, `per_page` 1..=200 (default 50).
 #[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Page number, from 1.
-    #[param(minimum = 1, example = 1)]
+    #[param(minimum = 1, maximum = 1000000, example = 1)]
     pub page: Option<u64>,
     /// Items per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200, example = 50)]
@@ -82,15 +127,20 @@ pub struct PageParams {
 }
 
 pub const MAX_PER_PAGE: u64 = 200;
+pub const MAX_PAGE: u64 = 1_000_000;
 
 impl PageParams {
-    /// (page, per_page), validated.
+    /// (page, per_page), validated: a bad value is a 400 naming the parameter.
     pub fn resolve(&self) -> Result<(u64, u64), crate::error::ApiError> {
         let page = self.page.unwrap_or(1);
         let per_page = self.per_page.unwrap_or(50);
         let mut v = Violations::new();
-        if page < 1 {
-            v.add("page", "out_of_range", "must be 1 or more");
+        if !(1..=MAX_PAGE).contains(&page) {
+            v.add(
+                "page",
+                "out_of_range",
+                format!("must be between 1 and {MAX_PAGE}"),
+            );
         }
         if !(1..=MAX_PER_PAGE).contains(&per_page) {
             v.add(
@@ -99,8 +149,19 @@ impl PageParams {
                 format!("must be between 1 and {MAX_PER_PAGE}"),
             );
         }
-        v.into_result()?;
-        Ok((page, per_page))
+        if v.is_empty() {
+            return Ok((page, per_page));
+        }
+        let errors = v.into_vec();
+        Err(crate::error::ApiError::bad_request(
+            "invalid_query",
+            errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+        .with_errors(errors))
     }
 }
 

@@ -12,6 +12,7 @@ use crate::services::assessments;
 use crate::services::scoresheet::{Evidence, score_of};
 use crate::state::AppState;
 use crate::validation::PageParams;
+use crate::validation::Year;
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, put, web};
 use chrono::{DateTime, Utc};
@@ -247,7 +248,7 @@ pub struct AppraisalListQuery {
     pub per_page: Option<u64>,
     pub unit_id: Option<i64>,
     pub framework_id: Option<i64>,
-    pub year: Option<i32>,
+    pub year: Option<Year>,
     pub status: Option<AppraisalStatus>,
 }
 
@@ -276,7 +277,7 @@ pub async fn list_appraisals(
         AppraisalFilter {
             unit_id: q.unit_id,
             framework_id: q.framework_id,
-            year: q.year,
+            year: q.year.map(Year::get),
             status: q.status.map(|s| s.as_str().to_string()),
         },
         page,

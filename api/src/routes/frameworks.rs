@@ -14,6 +14,7 @@ use crate::services::units::UnitKind;
 use crate::sheets;
 use crate::state::AppState;
 use crate::validation::PageParams;
+use crate::validation::Year;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -247,7 +248,7 @@ pub async fn create_framework(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
-    pub year: i32,
+    pub year: Year,
     pub name: String,
     pub owner_unit_id: i64,
     /// Comma-separated kinds (default `commune,town,ward`).
@@ -300,7 +301,7 @@ pub async fn import_framework(
             .collect::<ApiResult<Vec<_>>>()?,
     };
     let spec = FrameworkSpec {
-        year: query.year,
+        year: query.year.get(),
         name: query.name,
         owner_unit_id: query.owner_unit_id,
         unit_kinds,
@@ -321,7 +322,7 @@ pub struct FrameworkListQuery {
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
-    pub year: Option<i32>,
+    pub year: Option<Year>,
     pub owner_unit_id: Option<i64>,
     pub status: Option<FrameworkStatus>,
 }
@@ -349,7 +350,7 @@ pub async fn list_frameworks(
         &state.db,
         &principal,
         FrameworkFilter {
-            year: query.year,
+            year: query.year.map(Year::get),
             owner_unit_id: query.owner_unit_id,
             status: query.status.map(|s| match s {
                 FrameworkStatus::Draft => frameworks::STATUS_DRAFT.to_string(),

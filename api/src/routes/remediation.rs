@@ -13,6 +13,7 @@ use crate::services::remediation::{
 use crate::services::scoresheet::Evidence;
 use crate::sheets::{Cell, Table};
 use crate::state::AppState;
+use crate::validation::Year;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -319,7 +320,7 @@ pub async fn create_remediation_plan(
 pub struct PlanListQuery {
     pub unit_id: Option<i64>,
     /// The year the plans run in.
-    pub year: Option<i32>,
+    pub year: Option<Year>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -344,7 +345,13 @@ pub async fn list_remediation_plans(
     principal: Principal,
     query: web::Query<PlanListQuery>,
 ) -> ApiResult<HttpResponse> {
-    let plans = remediation::list_plans(&state.db, &principal, query.unit_id, query.year).await?;
+    let plans = remediation::list_plans(
+        &state.db,
+        &principal,
+        query.unit_id,
+        query.year.map(Year::get),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(
         plans
             .iter()

@@ -7,6 +7,7 @@ use crate::services::results::{self, Depth, Ranking};
 use crate::services::{remediation, reports};
 use crate::sheets;
 use crate::state::AppState;
+use crate::validation::Year;
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
@@ -58,7 +59,7 @@ pub enum SheetFormat {
 #[into_params(parameter_in = Query)]
 pub struct YearQuery {
     #[param(example = 2023)]
-    pub year: i32,
+    pub year: Year,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -150,7 +151,7 @@ pub async fn get_unit_index(
     id: web::Path<i64>,
     query: web::Query<YearQuery>,
 ) -> ApiResult<HttpResponse> {
-    let x = results::unit_index(&state.db, &principal, id.into_inner(), query.year).await?;
+    let x = results::unit_index(&state.db, &principal, id.into_inner(), query.year.get()).await?;
     Ok(HttpResponse::Ok().json(UnitIndexResponse {
         unit_id: x.unit.id,
         unit_name: x.unit.name.clone(),
@@ -199,9 +200,9 @@ pub async fn get_unit_index(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ComparisonQuery {
-    pub year: i32,
+    pub year: Year,
     /// Defaults to `year − 1`.
-    pub previous_year: Option<i32>,
+    pub previous_year: Option<Year>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -250,12 +251,12 @@ pub async fn get_unit_comparison(
     id: web::Path<i64>,
     query: web::Query<ComparisonQuery>,
 ) -> ApiResult<HttpResponse> {
-    let previous_year = query.previous_year.unwrap_or(query.year - 1);
+    let previous_year = query.previous_year.map_or(query.year.get() - 1, Year::get);
     let (now, then, rows) = results::compare_years(
         &state.db,
         &principal,
         id.into_inner(),
-        query.year,
+        query.year.get(),
         previous_year,
     )
     .await?;
@@ -283,7 +284,7 @@ pub async fn get_unit_comparison(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SheetQuery {
-    pub year: i32,
+    pub year: Year,
     /// `xlsx` (default) or `csv`.
     pub format: Option<SheetFormat>,
 }
@@ -329,7 +330,7 @@ pub async fn export_unit_appendix(
     id: web::Path<i64>,
     query: web::Query<SheetQuery>,
 ) -> ApiResult<HttpResponse> {
-    let x = results::unit_index(&state.db, &principal, id.into_inner(), query.year).await?;
+    let x = results::unit_index(&state.db, &principal, id.into_inner(), query.year.get()).await?;
     let responsible = remediation::responsible_by_code(&state.db, x.appraisal_id).await?;
     let table = reports::appendix_table(&x, &responsible);
     sheet_response(
@@ -344,7 +345,7 @@ pub async fn export_unit_appendix(
 pub struct RankingQuery {
     /// The district (or any unit) whose units are ranked; omit (admins) for the whole country.
     pub parent_unit_id: Option<i64>,
-    pub year: i32,
+    pub year: Year,
     pub depth: Option<DepthParam>,
 }
 
@@ -500,7 +501,7 @@ pub async fn get_ranking(
         &state.db,
         &principal,
         query.parent_unit_id,
-        query.year,
+        query.year.get(),
         query.depth.unwrap_or_default().into(),
     )
     .await?;
@@ -511,7 +512,7 @@ pub async fn get_ranking(
 #[into_params(parameter_in = Query)]
 pub struct CriteriaRankingQuery {
     pub parent_unit_id: i64,
-    pub year: i32,
+    pub year: Year,
     pub depth: Option<DepthParam>,
 }
 
@@ -559,13 +560,13 @@ pub async fn get_criteria_ranking(
         &state.db,
         &principal,
         query.parent_unit_id,
-        query.year,
+        query.year.get(),
         query.depth.unwrap_or_default().into(),
     )
     .await?;
     Ok(HttpResponse::Ok().json(CriteriaRankingResponse {
         parent_unit_id: parent.id,
-        year: query.year,
+        year: query.year.get(),
         items: losses
             .into_iter()
             .map(|l| CriterionLossResponse {
@@ -585,7 +586,7 @@ pub async fn get_criteria_ranking(
 #[into_params(parameter_in = Query)]
 pub struct RankingExportQuery {
     pub parent_unit_id: Option<i64>,
-    pub year: i32,
+    pub year: Year,
     pub depth: Option<DepthParam>,
     /// `xlsx` (default) or `csv`.
     pub format: Option<SheetFormat>,
@@ -614,7 +615,7 @@ pub async fn export_ranking(
         &state.db,
         &principal,
         query.parent_unit_id,
-        query.year,
+        query.year.get(),
         query.depth.unwrap_or_default().into(),
     )
     .await?;
@@ -649,7 +650,7 @@ pub async fn get_ranking_chart(
         &state.db,
         &principal,
         query.parent_unit_id,
-        query.year,
+        query.year.get(),
         query.depth.unwrap_or_default().into(),
     )
     .await?;
@@ -684,7 +685,7 @@ pub async fn get_ranking_chart(
 #[serde(deny_unknown_fields)]
 pub struct PublicationRequest {
     pub parent_unit_id: i64,
-    pub year: i32,
+    pub year: Year,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -726,7 +727,7 @@ pub async fn create_publication(
     principal: Principal,
     body: Json<PublicationRequest>,
 ) -> ApiResult<HttpResponse> {
-    let p = results::publish(&state.db, &principal, body.parent_unit_id, body.year).await?;
+    let p = results::publish(&state.db, &principal, body.parent_unit_id, body.year.get()).await?;
     Ok(HttpResponse::Created().json(PublicationResponse::from(&p)))
 }
 
@@ -734,7 +735,7 @@ pub async fn create_publication(
 #[into_params(parameter_in = Query)]
 pub struct PublicationQuery {
     pub parent_unit_id: Option<i64>,
-    pub year: Option<i32>,
+    pub year: Option<Year>,
 }
 
 /// List publications of results.
@@ -750,8 +751,13 @@ pub async fn list_publications(
     principal: Principal,
     query: web::Query<PublicationQuery>,
 ) -> ApiResult<HttpResponse> {
-    let list =
-        results::list_publications(&state.db, &principal, query.parent_unit_id, query.year).await?;
+    let list = results::list_publications(
+        &state.db,
+        &principal,
+        query.parent_unit_id,
+        query.year.map(Year::get),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(
         list.iter()
             .map(PublicationResponse::from)

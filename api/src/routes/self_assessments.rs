@@ -11,6 +11,7 @@ use crate::services::assessments::{self, AssessmentFilter, AssessmentView, SelfE
 use crate::services::scoresheet::{Evidence, score_of};
 use crate::state::AppState;
 use crate::validation::PageParams;
+use crate::validation::Year;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, get, post, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -207,7 +208,7 @@ pub struct SelfAssessmentListQuery {
     pub per_page: Option<u64>,
     pub unit_id: Option<i64>,
     pub framework_id: Option<i64>,
-    pub year: Option<i32>,
+    pub year: Option<Year>,
     pub status: Option<SelfAssessmentStatus>,
 }
 
@@ -236,7 +237,7 @@ pub async fn list_self_assessments(
         AssessmentFilter {
             unit_id: q.unit_id,
             framework_id: q.framework_id,
-            year: q.year,
+            year: q.year.map(Year::get),
             status: q.status.map(|s| s.as_str().to_string()),
         },
         page,

@@ -186,6 +186,8 @@ def run_full(args, binary, oha_bin, database_url, workdir):
         _, pending = call(b, "GET", f"/api/v1/appraisals?status=in_progress&year=2023&per_page=200", token)
         finalize_paths = [f"/api/v1/appraisals/{a['id']}/finalize" for a in pending["items"]]
         rows.append((f"finalize ({len(finalize_paths)} sequential)", timed_calls(b, token, "POST", finalize_paths)))
+        login_body = json.dumps({"username": "admin", "password": ADMIN_PASSWORD})
+        rows.append(("login, Argon2id OWASP (c=8)", oha(oha_bin, f"{b}/api/v1/auth/login", token, d, 8, "POST", login_body)))
         rss = server.rss_peak_mb()
     finally:
         server.stop()

@@ -209,7 +209,7 @@ async fn admins_manage_accounts() {
         assert_eq!(list.json["items"].as_array().unwrap().len(), 1);
         app.get("/api/v1/users?per_page=0", &admin)
             .await
-            .assert_problem(422, None);
+            .assert_problem(400, Some("invalid_query"));
         app.get("/api/v1/users?role=root", &admin)
             .await
             .assert_problem(400, Some("invalid_query"));

@@ -13,7 +13,7 @@ use crate::validation::{fold_for_search, text};
 use entity::{staff, unit, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -460,6 +460,33 @@ pub async fn delete_unit(db: &DatabaseConnection, actor: &Principal, id: i64) ->
     if officers > 0 {
         in_use.push(format!("{officers} officer(s)"));
     }
+    // Records whose history must stay: assessments, frameworks it owns, publications.
+    #[derive(FromQueryResult)]
+    struct Uses {
+        assessments: i64,
+        frameworks: i64,
+        publications: i64,
+    }
+    let uses = Uses::find_by_statement(sql(
+        &txn,
+        "SELECT (SELECT COUNT(*) FROM self_assessments WHERE unit_id = $1) AS assessments, \
+                (SELECT COUNT(*) FROM frameworks WHERE owner_unit_id = $1) AS frameworks, \
+                (SELECT COUNT(*) FROM publications WHERE parent_unit_id = $1) AS publications",
+        vec![id.into()],
+    ))
+    .one(&txn)
+    .await?;
+    if let Some(u) = uses {
+        if u.assessments > 0 {
+            in_use.push(format!("{} self-assessment(s)", u.assessments));
+        }
+        if u.frameworks > 0 {
+            in_use.push(format!("{} framework(s)", u.frameworks));
+        }
+        if u.publications > 0 {
+            in_use.push(format!("{} publication(s)", u.publications));
+        }
+    }
     if !in_use.is_empty() {
         return Err(ApiError::conflict(
             "unit_in_use",
@@ -473,7 +500,7 @@ pub async fn delete_unit(db: &DatabaseConnection, actor: &Principal, id: i64) ->
         .exec(&txn)
         .await
         .map_err(|e| match e.sql_err() {
-            // Frameworks, assessments or plans refer to it: their history must stay.
+            // Anything else still refers to it: its history must stay.
             Some(SqlErr::ForeignKeyConstraintViolation(_)) => ApiError::conflict(
                 "unit_in_use",
                 format!("unit {id} has frameworks, assessments or plans; deactivate it instead"),

@@ -43,7 +43,8 @@ for who in "vinhlong.vanphong demo-password-2023" "admin fuzz-admin-password"; d
   report="$out/report-$1.json"
   echo "-- schemathesis as $1"
   set +e
-  "$VENV/bin/st" run "$BASE/api-docs/openapi.json" \
+  # Run from target/fuzz: schemathesis keeps a cache directory where it runs.
+  (cd "$out" && "$VENV/bin/st" run "$BASE/api-docs/openapi.json" \
     --checks "$checks" \
     --header "Authorization: Bearer $tok" \
     --max-examples "${FUZZ_EXAMPLES:-20}" \
@@ -52,7 +53,7 @@ for who in "vinhlong.vanphong demo-password-2023" "admin fuzz-admin-password"; d
     --workers 1 \
     --no-color \
     --report json --report-json-path "$report" \
-    > "$out/st-$1.log" 2>&1
+    > "$out/st-$1.log" 2>&1)
   rc=$?
   set -e
   tail -n 25 "$out/st-$1.log"

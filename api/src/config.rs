@@ -43,7 +43,8 @@ pub struct PasswordHashing {
     pub memory_kib: u32,
     pub iterations: u32,
     pub parallelism: u32,
-    /// How many hashes may run at once: each holds `memory_kib` of RAM.
+    /// Hashing threads: how many hashes run at once (each holds `memory_kib` of RAM).
+    /// Hashing is CPU-bound: more threads than CPUs only costs memory.
     pub max_concurrent: usize,
 }
 
@@ -53,7 +54,7 @@ impl Default for PasswordHashing {
             memory_kib: 19 * 1024,
             iterations: 2,
             parallelism: 1,
-            max_concurrent: 4,
+            max_concurrent: std::thread::available_parallelism().map_or(2, |n| n.get().min(8)),
         }
     }
 }

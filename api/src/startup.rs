@@ -81,6 +81,7 @@ pub async fn prepare(config: Config) -> Result<AppState, anyhow::Error> {
         config: Arc::new(config),
         jwt,
         hasher,
+        frameworks: Default::default(),
     })
 }
 

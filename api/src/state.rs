@@ -13,4 +13,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub jwt: JwtKeys,
     pub hasher: PasswordHasher,
+    /// Frameworks in use, built once (see `FrameworkCache`).
+    pub frameworks: crate::services::frameworks::FrameworkCache,
 }

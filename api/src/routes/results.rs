@@ -151,10 +151,10 @@ pub async fn get_unit_index(
     id: web::Path<i64>,
     query: web::Query<YearQuery>,
 ) -> ApiResult<HttpResponse> {
-    let x = results::unit_index(&state.db, &principal, id.into_inner(), query.year.get()).await?;
+    let x = results::unit_index(&state, &principal, id.into_inner(), query.year.get()).await?;
     Ok(HttpResponse::Ok().json(UnitIndexResponse {
-        unit_id: x.unit.id,
-        unit_name: x.unit.name.clone(),
+        unit_id: x.unit_id,
+        unit_name: x.unit_name.clone(),
         year: x.year,
         appraisal_id: x.appraisal_id,
         self_total: x.self_total,
@@ -253,7 +253,7 @@ pub async fn get_unit_comparison(
 ) -> ApiResult<HttpResponse> {
     let previous_year = query.previous_year.map_or(query.year.get() - 1, Year::get);
     let (now, then, rows) = results::compare_years(
-        &state.db,
+        &state,
         &principal,
         id.into_inner(),
         query.year.get(),
@@ -261,7 +261,7 @@ pub async fn get_unit_comparison(
     )
     .await?;
     Ok(HttpResponse::Ok().json(ComparisonResponse {
-        unit_id: now.unit.id,
+        unit_id: now.unit_id,
         year: now.year,
         previous_year,
         index: now.index,
@@ -330,13 +330,13 @@ pub async fn export_unit_appendix(
     id: web::Path<i64>,
     query: web::Query<SheetQuery>,
 ) -> ApiResult<HttpResponse> {
-    let x = results::unit_index(&state.db, &principal, id.into_inner(), query.year.get()).await?;
+    let x = results::unit_index(&state, &principal, id.into_inner(), query.year.get()).await?;
     let responsible = remediation::responsible_by_code(&state.db, x.appraisal_id).await?;
     let table = reports::appendix_table(&x, &responsible);
     sheet_response(
         &table,
         query.format.unwrap_or_default(),
-        &format!("Phụ lục {} {}", x.unit.name, x.year),
+        &format!("Phụ lục {} {}", x.unit_name, x.year),
     )
 }
 

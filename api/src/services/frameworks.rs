@@ -320,6 +320,34 @@ pub async fn load<C: ConnectionTrait>(conn: &C, id: i64) -> ApiResult<LoadedFram
     })
 }
 
+/// Frameworks that are in use (a unit has a finalized appraisal on them), built once per
+/// process: such frameworks can no longer change (see `in_use`), so a cached one is
+/// never stale. One cache per `AppState`, so per database.
+#[derive(Clone, Default)]
+pub struct FrameworkCache(
+    std::sync::Arc<
+        std::sync::Mutex<std::collections::HashMap<i64, std::sync::Arc<LoadedFramework>>>,
+    >,
+);
+
+impl FrameworkCache {
+    /// The framework `id`, which the caller knows to be in use.
+    pub async fn in_use<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        id: i64,
+    ) -> ApiResult<std::sync::Arc<LoadedFramework>> {
+        if let Some(f) = self.0.lock().ok().and_then(|c| c.get(&id).cloned()) {
+            return Ok(f);
+        }
+        let f = std::sync::Arc::new(load(conn, id).await?);
+        if let Ok(mut cache) = self.0.lock() {
+            cache.insert(id, std::sync::Arc::clone(&f));
+        }
+        Ok(f)
+    }
+}
+
 /// Reads a framework the caller may see.
 pub async fn get_framework(
     db: &DatabaseConnection,

@@ -38,7 +38,7 @@ fn lost(d: Decimal) -> Cell {
 /// The appendix of a unit's lost points for a year. `responsible` gives, per criterion
 /// code, the remediation text (officer, action, deadlines) when a plan exists.
 pub fn appendix_table(index: &UnitIndex, responsible: &HashMap<String, String>) -> Table {
-    let upper = index.unit.name.to_uppercase();
+    let upper = index.unit_name.to_uppercase();
     Table {
         sheet_name: format!("Phụ lục {}", index.year),
         title: vec![

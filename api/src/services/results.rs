@@ -16,6 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::scoring::framework::compare_codes;
 use crate::scoring::ranking::{Summary, rank_by_index, rank_change, summarize};
 use crate::scoring::{from_hundredths, round2};
+use crate::state::AppState;
 use entity::{assessment_entry, publication, unit};
 use rust_decimal::Decimal;
 use sea_orm::{
@@ -45,7 +46,11 @@ pub struct ResultRow {
     pub unit_name: String,
     pub unit_code: String,
     pub unit_kind: String,
+    pub unit_path: String,
     pub parent_id: Option<i64>,
+    /// Whether a publication of the year covers this unit.
+    pub published: bool,
+    pub self_assessment_id: Option<i64>,
     pub appraisal_id: Option<i64>,
     pub framework_id: Option<i64>,
     pub appraisal_status: Option<String>,
@@ -57,8 +62,12 @@ pub struct ResultRow {
     pub deduction_total_x100: Option<i64>,
     pub rating_band: Option<String>,
     pub previous_index_x100: Option<i64>,
+    /// The scope unit (the ranking's parent), repeated on each row: its path, name, and
+    /// whether the year's results are published for it.
+    pub scope_path: Option<String>,
+    pub scope_name: Option<String>,
+    pub scope_published: Option<bool>,
 }
-
 impl ResultRow {
     pub fn is_ranked(&self) -> bool {
         self.appraisal_status.as_deref() == Some(assessments::FINALIZED)
@@ -103,9 +112,18 @@ impl Ranked {
     }
 }
 
+/// The unit a ranking is made under.
+#[derive(Clone, Debug)]
+pub struct ParentRef {
+    pub id: i64,
+    pub name: String,
+    pub path: String,
+    pub published: bool,
+}
+
 #[derive(Clone, Debug)]
 pub struct Ranking {
-    pub parent: Option<unit::Model>,
+    pub parent: Option<ParentRef>,
     pub year: i32,
     pub depth: Depth,
     pub published: bool,
@@ -116,49 +134,82 @@ pub struct Ranking {
     pub bands: Vec<(String, usize)>,
 }
 
-/// The year's results (and the previous year's index) of the units a ranking covers,
-/// in one query.
+/// Which units a query of results covers.
+#[derive(Clone, Copy, Debug)]
+enum Scope {
+    /// The children of a unit (a district's communes).
+    Children(i64),
+    /// Every commune, town and ward below a unit.
+    Subtree(i64),
+    /// Every commune, town and ward of the country.
+    Country,
+    /// A unit and its siblings under the same parent.
+    SiblingsOf(i64),
+}
+
+/// `pub` covers the unit at `path` when its unit is on the path (`/1/5/23/`).
+const PUBLISHED: &str = "EXISTS (SELECT 1 FROM publications pub WHERE pub.year = $1 \
+     AND {path} LIKE '%/' || pub.parent_unit_id || '/%')";
+
+/// The year's results (and the previous year's index) of the units in `scope`, with the
+/// scope unit's path, name and publication, in one query: the whole of a district's
+/// ranking is one round trip.
 async fn result_rows<C: ConnectionTrait>(
     conn: &C,
-    parent: Option<&unit::Model>,
-    depth: Depth,
+    scope: Scope,
     year: i32,
 ) -> ApiResult<Vec<ResultRow>> {
     let mut values: Vec<Value> = vec![year.into(), (year - 1).into()];
-    let scope = match (parent, depth) {
-        (Some(p), Depth::Children) => {
-            values.push(p.id.into());
+    let base = "u.kind IN ('commune', 'town', 'ward')";
+    let filter = match scope {
+        Scope::Children(id) => {
+            values.push(id.into());
             "u.parent_id = $3".to_string()
         }
-        (Some(p), Depth::All) => {
-            values.push(format!("{}%", p.path).into());
+        Scope::Subtree(id) => {
+            values.push(id.into());
             format!(
-                "u.path LIKE $3 AND u.id <> {} AND u.kind IN ('commune', 'town', 'ward')",
-                p.id
+                "u.path LIKE (SELECT path FROM units WHERE id = $3) || '%' AND u.id <> $3 AND {base}"
             )
         }
-        (None, _) => "u.kind IN ('commune', 'town', 'ward')".to_string(),
+        Scope::Country => base.to_string(),
+        Scope::SiblingsOf(id) => {
+            values.push(id.into());
+            "u.parent_id = (SELECT parent_id FROM units WHERE id = $3)".to_string()
+        }
     };
-    // The current year's appraisal and self-assessment of each unit (a unit has at most
-    // one per framework, and one framework per kind and year), and last year's index.
+    let scope_columns = match scope {
+        Scope::Children(_) | Scope::Subtree(_) => format!(
+            "(SELECT path FROM units WHERE id = $3) AS scope_path, \
+             (SELECT name FROM units WHERE id = $3) AS scope_name, \
+             {} AS scope_published",
+            PUBLISHED.replace("{path}", "(SELECT path FROM units WHERE id = $3)")
+        ),
+        Scope::Country | Scope::SiblingsOf(_) => {
+            "NULL AS scope_path, NULL AS scope_name, NULL AS scope_published".to_string()
+        }
+    };
+    let active = if conn.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        "1"
+    } else {
+        "TRUE"
+    };
+    // A unit has at most one self-assessment (so one appraisal) per year.
     let text = format!(
         "SELECT u.id AS unit_id, u.name AS unit_name, u.code AS unit_code, u.kind AS unit_kind, \
-                u.parent_id AS parent_id, \
-                a.id AS appraisal_id, a.framework_id AS framework_id, a.status AS appraisal_status, s.status AS self_assessment_status, \
+                u.path AS unit_path, u.parent_id AS parent_id, {published} AS published, \
+                s.id AS self_assessment_id, a.id AS appraisal_id, a.framework_id AS framework_id, \
+                a.status AS appraisal_status, s.status AS self_assessment_status, \
                 a.index_x100, a.self_total_x100, a.appraised_total_x100, a.bonus_x100, \
                 a.deduction_total_x100, a.rating_band, \
-                p.index_x100 AS previous_index_x100 \
+                p.index_x100 AS previous_index_x100, {scope_columns} \
          FROM units u \
          LEFT JOIN self_assessments s ON s.unit_id = u.id AND s.year = $1 \
          LEFT JOIN appraisals a ON a.self_assessment_id = s.id \
          LEFT JOIN appraisals p ON p.unit_id = u.id AND p.year = $2 AND p.status = 'finalized' \
-         WHERE u.active = {active} AND {scope} \
+         WHERE u.active = {active} AND {filter} \
          ORDER BY u.name, u.id",
-        active = if conn.get_database_backend() == sea_orm::DbBackend::Sqlite {
-            "1"
-        } else {
-            "TRUE"
-        },
+        published = PUBLISHED.replace("{path}", "u.path"),
     );
     Ok(ResultRow::find_by_statement(sql(conn, &text, values))
         .all(conn)
@@ -211,7 +262,8 @@ pub async fn is_published<C: ConnectionTrait>(
 }
 
 /// The ranking of the units under `parent` (all communes of the country when `None`:
-/// admins only).
+/// admins only). One query in the usual case: the rows carry the parent's path, name and
+/// publication.
 pub async fn ranking(
     db: &DatabaseConnection,
     actor: &Principal,
@@ -219,25 +271,52 @@ pub async fn ranking(
     year: i32,
     depth: Depth,
 ) -> ApiResult<Ranking> {
-    let parent = match parent_id {
-        Some(id) => Some(find_unit(db, id).await?),
-        None => {
+    let scope = match (parent_id, depth) {
+        (Some(id), Depth::Children) => Scope::Children(id),
+        (Some(id), Depth::All) => Scope::Subtree(id),
+        (None, _) => {
             crate::auth::policy::require_admin(actor).map_err(|_| {
                 ApiError::forbidden(
                     "only an admin may rank the whole country; name a parent_unit_id",
                 )
             })?;
-            None
+            Scope::Country
         }
     };
-    let published = match &parent {
-        Some(p) => is_published(db, p, year).await?,
-        None => false,
+    let rows = result_rows(db, scope, year).await?;
+    let parent = match (parent_id, rows.first()) {
+        (None, _) => None,
+        (Some(id), Some(row)) => Some(ParentRef {
+            id,
+            name: row.scope_name.clone().unwrap_or_default(),
+            path: row.scope_path.clone().unwrap_or_default(),
+            published: row.scope_published.unwrap_or(false),
+        }),
+        // No units under it: read the parent itself (404 when it does not exist).
+        (Some(id), None) => {
+            let u = find_unit(db, id).await?;
+            let published = is_published(db, &u, year).await?;
+            Some(ParentRef {
+                id,
+                name: u.name,
+                path: u.path,
+                published,
+            })
+        }
     };
     if let Some(p) = &parent {
-        authorize(actor, Action::ReadRanking { published }, &unit_ref(p))?;
+        let unit = crate::auth::UnitRef {
+            id: p.id,
+            path: p.path.clone(),
+        };
+        authorize(
+            actor,
+            Action::ReadRanking {
+                published: p.published,
+            },
+            &unit,
+        )?;
     }
-    let rows = result_rows(db, parent.as_ref(), depth, year).await?;
     let (ranked, unranked) = rank_rows(rows);
     let indices: Vec<Decimal> = ranked.iter().map(Ranked::index).collect();
     let mut bands: Vec<(String, usize)> = Vec::new();
@@ -250,10 +329,10 @@ pub async fn ranking(
         }
     }
     Ok(Ranking {
+        published: parent.as_ref().is_some_and(|p| p.published),
         parent,
         year,
         depth,
-        published,
         summary: summarize(&indices),
         ranked,
         unranked,
@@ -286,10 +365,11 @@ pub struct Deduction {
 /// A unit's index for a year, with its rank and last year's.
 #[derive(Clone, Debug)]
 pub struct UnitIndex {
-    pub unit: unit::Model,
+    pub unit_id: i64,
+    pub unit_name: String,
     pub year: i32,
     pub appraisal_id: i64,
-    pub framework: LoadedFramework,
+    pub framework: std::sync::Arc<LoadedFramework>,
     pub self_total: Decimal,
     pub appraised_total: Decimal,
     pub bonus: Decimal,
@@ -319,38 +399,53 @@ impl UnitIndex {
 
 /// Loads a unit's finalized results for a year; 404 when there are none.
 pub async fn unit_index(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Principal,
     unit_id: i64,
     year: i32,
 ) -> ApiResult<UnitIndex> {
-    let u = find_unit(db, unit_id).await?;
-    let published = is_published(db, &u, year).await?;
-    authorize(actor, Action::ReadResults { published }, &unit_ref(&u))?;
-    let siblings = match u.parent_id {
-        Some(pid) => {
-            let parent = find_unit(db, pid).await?;
-            result_rows(db, Some(&parent), Depth::Children, year).await?
-        }
-        None => result_rows(db, None, Depth::Children, year)
-            .await?
-            .into_iter()
-            .filter(|r| r.parent_id.is_none())
-            .collect(),
+    let db = &state.db;
+    // The unit and its siblings, with their results, in one query.
+    let rows = result_rows(db, Scope::SiblingsOf(unit_id), year).await?;
+    let Some(me) = rows.iter().find(|r| r.unit_id == unit_id).cloned() else {
+        // Not among active units with a parent: say why, after checking access.
+        let u = find_unit(db, unit_id).await?;
+        let published = is_published(db, &u, year).await?;
+        authorize(actor, Action::ReadResults { published }, &unit_ref(&u))?;
+        return Err(ApiError::not_found(format!(
+            "{} is not ranked among siblings (inactive, or no parent unit)",
+            u.name
+        )));
     };
-    let (ranked, _) = rank_rows(siblings);
+    let me_ref = crate::auth::UnitRef {
+        id: me.unit_id,
+        path: me.unit_path.clone(),
+    };
+    authorize(
+        actor,
+        Action::ReadResults {
+            published: me.published,
+        },
+        &me_ref,
+    )?;
+    let (ranked, _) = rank_rows(rows);
     let me = ranked
         .iter()
-        .find(|r| r.row.unit_id == u.id)
+        .find(|r| r.row.unit_id == unit_id)
         .ok_or_else(|| {
-            ApiError::not_found(format!("{} has no finalized appraisal for {year}", u.name))
+            ApiError::not_found(format!(
+                "{} has no finalized appraisal for {year}",
+                me.unit_name
+            ))
         })?
         .clone();
     let appraisal_id = me.row.appraisal_id.unwrap_or_default();
-    let appraisal = super::appraisals::find(db, appraisal_id).await?;
-    let framework = frameworks::load(db, appraisal.framework_id).await?;
+    let framework_id = me.row.framework_id.unwrap_or_default();
+    let self_assessment_id = me.row.self_assessment_id.unwrap_or_default();
+    // A framework with a finalized appraisal is in use, so immutable: built once.
+    let framework = state.frameworks.in_use(db, framework_id).await?;
     let entries = assessment_entry::Entity::find()
-        .filter(assessment_entry::Column::SelfAssessmentId.eq(appraisal.self_assessment_id))
+        .filter(assessment_entry::Column::SelfAssessmentId.eq(self_assessment_id))
         .all(db)
         .await?;
     let by_code: HashMap<&str, &assessment_entry::Model> = entries
@@ -423,7 +518,8 @@ pub async fn unit_index(
         deductions,
         scores,
         framework,
-        unit: u,
+        unit_id: me.row.unit_id,
+        unit_name: me.row.unit_name.clone(),
     })
 }
 
@@ -561,14 +657,14 @@ pub struct Comparison {
 /// The unit's scores per criterion in `year` against `previous_year`, for the criteria
 /// whose codes exist in both frameworks (subtotals for parents).
 pub async fn compare_years(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Principal,
     unit_id: i64,
     year: i32,
     previous_year: i32,
 ) -> ApiResult<(UnitIndex, UnitIndex, Vec<Comparison>)> {
-    let now = unit_index(db, actor, unit_id, year).await?;
-    let then = unit_index(db, actor, unit_id, previous_year).await?;
+    let now = unit_index(state, actor, unit_id, year).await?;
+    let then = unit_index(state, actor, unit_id, previous_year).await?;
     let subtotal = |index: &UnitIndex, code: &str| -> Decimal {
         let prefix = format!("{code}.");
         index
@@ -609,7 +705,7 @@ pub async fn publish(
     let txn = crate::db::begin_write(db).await?;
     let parent = find_unit(&txn, parent_unit_id).await?;
     authorize(actor, Action::Publish, &unit_ref(&parent))?;
-    let rows = result_rows(&txn, Some(&parent), Depth::Children, year).await?;
+    let rows = result_rows(&txn, Scope::Children(parent.id), year).await?;
     if !rows.iter().any(ResultRow::is_ranked) {
         return Err(ApiError::conflict(
             "nothing_to_publish",

@@ -23,6 +23,10 @@ pub struct Config {
     /// `None`: a random secret is generated at start (tokens do not survive a restart).
     pub jwt_secret: Option<Secret>,
     pub jwt_ttl: Duration,
+    /// How long authentication may reuse an account it read (0: never).
+    pub auth_cache_ttl: Duration,
+    /// How long rankings and indices may be reused (0: never).
+    pub results_cache_ttl: Duration,
     pub admin_password: Option<Secret>,
     pub max_body_bytes: usize,
     pub db_max_connections: u32,
@@ -212,6 +216,15 @@ impl Config {
             60,
             7 * 24 * 3600,
         )?);
+        let auth_cache_ttl =
+            Duration::from_millis(parse_num(&get, "PARINDEX_AUTH_CACHE_MS", 1000, 0, 60_000)?);
+        let results_cache_ttl = Duration::from_millis(parse_num(
+            &get,
+            "PARINDEX_RESULTS_CACHE_MS",
+            1000,
+            0,
+            60_000,
+        )?);
         let admin_password = get("PARINDEX_ADMIN_PASSWORD").map(Secret::new);
         if let Some(p) = &admin_password
             && let Err(reason) = crate::auth::password::check_policy(p.expose())
@@ -329,6 +342,8 @@ impl Config {
             database_url,
             jwt_secret,
             jwt_ttl,
+            auth_cache_ttl,
+            results_cache_ttl,
             admin_password,
             max_body_bytes,
             db_max_connections,

@@ -4,6 +4,7 @@
 //! `services` the business rules, `scoring` the pure scoring and ranking code.
 
 pub mod auth;
+pub mod cache;
 pub mod chart;
 pub mod config;
 pub mod db;

@@ -76,11 +76,17 @@ pub async fn prepare(config: Config) -> Result<AppState, anyhow::Error> {
     crate::services::accounts::ensure_first_admin(&db, &hasher, config.admin_password.as_ref())
         .await?;
     let jwt = JwtKeys::new(jwt_secret(&config).as_bytes(), config.jwt_ttl);
+    let auth_cache_ttl = config.auth_cache_ttl;
+    let results_cache_ttl = config.results_cache_ttl;
     Ok(AppState {
         db,
         config: Arc::new(config),
         jwt,
         hasher,
+        accounts: Arc::new(crate::services::accounts::AccountCache::new(auth_cache_ttl)),
+        results: Arc::new(crate::services::results::ResultsCache::new(
+            results_cache_ttl,
+        )),
         frameworks: Default::default(),
     })
 }

@@ -13,6 +13,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub jwt: JwtKeys,
     pub hasher: PasswordHasher,
+    /// Accounts read by authentication, briefly (see `AccountCache`).
+    pub accounts: Arc<crate::services::accounts::AccountCache>,
+    /// Rankings and indices read recently (see `ResultsCache`).
+    pub results: Arc<crate::services::results::ResultsCache>,
     /// Frameworks in use, built once (see `FrameworkCache`).
     pub frameworks: crate::services::frameworks::FrameworkCache,
 }

@@ -48,7 +48,10 @@ async fn authenticate_token(
     let Ok(user_id) = claims.sub.parse::<i64>() else {
         return Authentication::Invalid(INVALID);
     };
-    let account = match crate::services::accounts::load_principal(&state.db, user_id).await {
+    let account = state.accounts.get_or_load(user_id, async {
+        crate::services::accounts::load_principal(&state.db, user_id).await
+    });
+    let account = match account.await {
         Ok(account) => account,
         Err(e) => {
             tracing::error!(error = %e, "cannot load the account of a token");
@@ -57,14 +60,17 @@ async fn authenticate_token(
     };
     // A deactivated account, or a token issued before a password change, is refused even
     // though its signature and expiry are fine.
-    match account {
+    match account.as_ref() {
         Some(a) if a.active && a.token_version == claims.ver => match Role::parse(&a.role) {
             Some(role) => Authentication::Valid(Principal {
                 user_id: a.id,
-                username: a.username,
+                username: a.username.clone(),
                 role,
-                unit: match (a.unit_id, a.unit_path) {
-                    (Some(id), Some(path)) => Some(UnitRef { id, path }),
+                unit: match (a.unit_id, &a.unit_path) {
+                    (Some(id), Some(path)) => Some(UnitRef {
+                        id,
+                        path: path.clone(),
+                    }),
                     _ => None,
                 },
                 request_id,

@@ -32,6 +32,32 @@ fn request_id_of(req: &ServiceRequest) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
 }
 
+/// A write may change accounts, results or anything read through a cache: when the
+/// request ends, whether answered, failed or dropped mid-way by a vanished client, every
+/// cache forgets what it holds. Dropping (not an explicit call) covers the dropped case.
+struct ForgetCachedReads(Option<actix_web::web::Data<crate::state::AppState>>);
+
+impl ForgetCachedReads {
+    fn after_writes(req: &ServiceRequest) -> Self {
+        let writes = !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+        ForgetCachedReads(
+            writes
+                .then(|| req.app_data::<actix_web::web::Data<crate::state::AppState>>())
+                .flatten()
+                .cloned(),
+        )
+    }
+}
+
+impl Drop for ForgetCachedReads {
+    fn drop(&mut self) {
+        if let Some(state) = &self.0 {
+            state.results.invalidate();
+            state.accounts.invalidate();
+        }
+    }
+}
+
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -41,6 +67,7 @@ pub async fn observe(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().to_string();
     let path = req.path().to_string();
+    let _forget = ForgetCachedReads::after_writes(&req);
     let span = tracing::info_span!("request", request_id = %request_id);
 
     let result = next.call(req).instrument(span.clone()).await;

@@ -498,7 +498,7 @@ pub async fn get_ranking(
     query: web::Query<RankingQuery>,
 ) -> ApiResult<HttpResponse> {
     let r = results::ranking(
-        &state.db,
+        &state,
         &principal,
         query.parent_unit_id,
         query.year.get(),
@@ -612,7 +612,7 @@ pub async fn export_ranking(
     query: web::Query<RankingExportQuery>,
 ) -> ApiResult<HttpResponse> {
     let r = results::ranking(
-        &state.db,
+        &state,
         &principal,
         query.parent_unit_id,
         query.year.get(),
@@ -647,7 +647,7 @@ pub async fn get_ranking_chart(
     query: web::Query<RankingQuery>,
 ) -> ApiResult<HttpResponse> {
     let r = results::ranking(
-        &state.db,
+        &state,
         &principal,
         query.parent_unit_id,
         query.year.get(),

@@ -18,7 +18,7 @@ use serde_json::json;
 pub const USERNAME_MAX: usize = 64;
 
 /// What the bearer-token extractor needs about an account, in one query.
-#[derive(Debug, FromQueryResult)]
+#[derive(Clone, Debug, FromQueryResult)]
 pub struct AccountRow {
     pub id: i64,
     pub username: String,
@@ -39,6 +39,12 @@ pub async fn load_principal(db: &DatabaseConnection, id: i64) -> Result<Option<A
     .one(db)
     .await
 }
+
+/// Accounts as the authentication middleware last read them: every request of a busy
+/// client would otherwise re-read its account. Any write request (deactivation, password,
+/// role, unit moves) clears it when it ends; another replica's changes take effect here
+/// within `PARINDEX_AUTH_CACHE_MS` (1 s by default; 0 turns the cache off).
+pub type AccountCache = crate::cache::ReadCache<i64, Option<AccountRow>>;
 
 /// Usernames are case-insensitive: stored and compared in lower case.
 pub fn normalise_username(username: &str) -> String {

@@ -12,6 +12,7 @@ use super::units::{find_unit, unit_ref};
 use super::{assessments, now, sql};
 use crate::auth::Principal;
 use crate::auth::policy::{Action, authorize};
+use crate::cache::ReadCache;
 use crate::error::{ApiError, ApiResult};
 use crate::scoring::framework::compare_codes;
 use crate::scoring::ranking::{Summary, rank_by_index, rank_change, summarize};
@@ -25,6 +26,7 @@ use sea_orm::{
 };
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// Which units a ranking covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -48,8 +50,6 @@ pub struct ResultRow {
     pub unit_kind: String,
     pub unit_path: String,
     pub parent_id: Option<i64>,
-    /// Whether a publication of the year covers this unit.
-    pub published: bool,
     pub self_assessment_id: Option<i64>,
     pub appraisal_id: Option<i64>,
     pub framework_id: Option<i64>,
@@ -135,7 +135,7 @@ pub struct Ranking {
 }
 
 /// Which units a query of results covers.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Scope {
     /// The children of a unit (a district's communes).
     Children(i64),
@@ -147,7 +147,8 @@ enum Scope {
     SiblingsOf(i64),
 }
 
-/// `pub` covers the unit at `path` when its unit is on the path (`/1/5/23/`).
+/// A publication covers the unit at `path` (and everything below it) when it was made for
+/// a unit on that path (`/1/5/23/`).
 const PUBLISHED: &str = "EXISTS (SELECT 1 FROM publications pub WHERE pub.year = $1 \
      AND {path} LIKE '%/' || pub.parent_unit_id || '/%')";
 
@@ -178,16 +179,23 @@ async fn result_rows<C: ConnectionTrait>(
             "u.parent_id = (SELECT parent_id FROM units WHERE id = $3)".to_string()
         }
     };
-    let scope_columns = match scope {
-        Scope::Children(_) | Scope::Subtree(_) => format!(
-            "(SELECT path FROM units WHERE id = $3) AS scope_path, \
-             (SELECT name FROM units WHERE id = $3) AS scope_name, \
+    // The scope unit: the ranking's parent, or the parent of the unit whose index it is.
+    let scope_unit = match scope {
+        Scope::Children(_) | Scope::Subtree(_) => Some("$3"),
+        Scope::SiblingsOf(_) => Some("(SELECT parent_id FROM units WHERE id = $3)"),
+        Scope::Country => None,
+    };
+    let scope_columns = match scope_unit {
+        Some(id) => format!(
+            "(SELECT path FROM units WHERE id = {id}) AS scope_path, \
+             (SELECT name FROM units WHERE id = {id}) AS scope_name, \
              {} AS scope_published",
-            PUBLISHED.replace("{path}", "(SELECT path FROM units WHERE id = $3)")
+            PUBLISHED.replace(
+                "{path}",
+                &format!("(SELECT path FROM units WHERE id = {id})")
+            )
         ),
-        Scope::Country | Scope::SiblingsOf(_) => {
-            "NULL AS scope_path, NULL AS scope_name, NULL AS scope_published".to_string()
-        }
+        None => "NULL AS scope_path, NULL AS scope_name, NULL AS scope_published".to_string(),
     };
     let active = if conn.get_database_backend() == sea_orm::DbBackend::Sqlite {
         "1"
@@ -197,7 +205,7 @@ async fn result_rows<C: ConnectionTrait>(
     // A unit has at most one self-assessment (so one appraisal) per year.
     let text = format!(
         "SELECT u.id AS unit_id, u.name AS unit_name, u.code AS unit_code, u.kind AS unit_kind, \
-                u.path AS unit_path, u.parent_id AS parent_id, {published} AS published, \
+                u.path AS unit_path, u.parent_id AS parent_id, \
                 s.id AS self_assessment_id, a.id AS appraisal_id, a.framework_id AS framework_id, \
                 a.status AS appraisal_status, s.status AS self_assessment_status, \
                 a.index_x100, a.self_total_x100, a.appraised_total_x100, a.bonus_x100, \
@@ -208,12 +216,44 @@ async fn result_rows<C: ConnectionTrait>(
          LEFT JOIN appraisals a ON a.self_assessment_id = s.id \
          LEFT JOIN appraisals p ON p.unit_id = u.id AND p.year = $2 AND p.status = 'finalized' \
          WHERE u.active = {active} AND {filter} \
-         ORDER BY u.name, u.id",
-        published = PUBLISHED.replace("{path}", "u.path"),
+         ORDER BY u.name, u.id"
     );
     Ok(ResultRow::find_by_statement(sql(conn, &text, values))
         .all(conn)
         .await?)
+}
+
+/// Rankings and unit indices read recently: they are read far more often than they
+/// change. Every write request clears them when it ends; another replica's writes show
+/// here within `PARINDEX_RESULTS_CACHE_MS` (1 s by default; 0 turns the cache off).
+/// Access is checked on every request, after the lookup, never cached.
+pub struct ResultsCache {
+    rows: ReadCache<(Scope, i32), Vec<ResultRow>>,
+    indices: ReadCache<(i64, i32), IndexLookup>,
+}
+
+impl ResultsCache {
+    pub fn new(ttl: std::time::Duration) -> Self {
+        ResultsCache {
+            rows: ReadCache::new(ttl),
+            indices: ReadCache::new(ttl),
+        }
+    }
+
+    /// Forgets everything read so far (after every write request).
+    pub fn invalidate(&self) {
+        self.rows.invalidate();
+        self.indices.invalidate();
+    }
+}
+
+/// `result_rows`, through the cache.
+async fn cached_rows(state: &AppState, scope: Scope, year: i32) -> ApiResult<Arc<Vec<ResultRow>>> {
+    state
+        .results
+        .rows
+        .get_or_load((scope, year), result_rows(&state.db, scope, year))
+        .await
 }
 
 /// Ranks finalized units by index (ties share a rank: 1, 2, 2, 4) and gives each its
@@ -265,12 +305,13 @@ pub async fn is_published<C: ConnectionTrait>(
 /// admins only). One query in the usual case: the rows carry the parent's path, name and
 /// publication.
 pub async fn ranking(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Principal,
     parent_id: Option<i64>,
     year: i32,
     depth: Depth,
 ) -> ApiResult<Ranking> {
+    let db = &state.db;
     let scope = match (parent_id, depth) {
         (Some(id), Depth::Children) => Scope::Children(id),
         (Some(id), Depth::All) => Scope::Subtree(id),
@@ -283,7 +324,7 @@ pub async fn ranking(
             Scope::Country
         }
     };
-    let rows = result_rows(db, scope, year).await?;
+    let rows = cached_rows(state, scope, year).await?;
     let parent = match (parent_id, rows.first()) {
         (None, _) => None,
         (Some(id), Some(row)) => Some(ParentRef {
@@ -317,7 +358,7 @@ pub async fn ranking(
             &unit,
         )?;
     }
-    let (ranked, unranked) = rank_rows(rows);
+    let (ranked, unranked) = rank_rows(rows.as_ref().clone());
     let indices: Vec<Decimal> = ranked.iter().map(Ranked::index).collect();
     let mut bands: Vec<(String, usize)> = Vec::new();
     for r in &ranked {
@@ -367,9 +408,12 @@ pub struct Deduction {
 pub struct UnitIndex {
     pub unit_id: i64,
     pub unit_name: String,
+    pub unit_path: String,
+    /// Whether the year's results are published for the unit.
+    pub published: bool,
     pub year: i32,
     pub appraisal_id: i64,
-    pub framework: std::sync::Arc<LoadedFramework>,
+    pub framework: Arc<LoadedFramework>,
     pub self_total: Decimal,
     pub appraised_total: Decimal,
     pub bonus: Decimal,
@@ -397,48 +441,92 @@ impl UnitIndex {
     }
 }
 
-/// Loads a unit's finalized results for a year; 404 when there are none.
+/// What a unit's index request finds, before access is checked (so it can be cached).
+#[derive(Clone, Debug)]
+pub enum IndexLookup {
+    Found(Arc<UnitIndex>),
+    /// The unit exists but has no rank for the year; `reason` says why.
+    NotRanked {
+        unit: crate::auth::UnitRef,
+        published: bool,
+        reason: String,
+    },
+}
+
+/// A unit's finalized results for a year (through the cache); 404 when there are none.
 pub async fn unit_index(
     state: &AppState,
     actor: &Principal,
     unit_id: i64,
     year: i32,
-) -> ApiResult<UnitIndex> {
+) -> ApiResult<Arc<UnitIndex>> {
+    let lookup = state
+        .results
+        .indices
+        .get_or_load((unit_id, year), lookup_index(state, unit_id, year))
+        .await?;
+    match lookup.as_ref() {
+        IndexLookup::Found(index) => {
+            let unit = crate::auth::UnitRef {
+                id: index.unit_id,
+                path: index.unit_path.clone(),
+            };
+            authorize(
+                actor,
+                Action::ReadResults {
+                    published: index.published,
+                },
+                &unit,
+            )?;
+            Ok(index.clone())
+        }
+        IndexLookup::NotRanked {
+            unit,
+            published,
+            reason,
+        } => {
+            authorize(
+                actor,
+                Action::ReadResults {
+                    published: *published,
+                },
+                unit,
+            )?;
+            Err(ApiError::not_found(reason.clone()))
+        }
+    }
+}
+
+/// Reads a unit's results: its row and its siblings' in one query, then its entries.
+async fn lookup_index(state: &AppState, unit_id: i64, year: i32) -> ApiResult<IndexLookup> {
     let db = &state.db;
-    // The unit and its siblings, with their results, in one query.
     let rows = result_rows(db, Scope::SiblingsOf(unit_id), year).await?;
     let Some(me) = rows.iter().find(|r| r.unit_id == unit_id).cloned() else {
-        // Not among active units with a parent: say why, after checking access.
+        // Not among active units with a parent (404 when it does not exist at all).
         let u = find_unit(db, unit_id).await?;
-        let published = is_published(db, &u, year).await?;
-        authorize(actor, Action::ReadResults { published }, &unit_ref(&u))?;
-        return Err(ApiError::not_found(format!(
-            "{} is not ranked among siblings (inactive, or no parent unit)",
-            u.name
-        )));
+        return Ok(IndexLookup::NotRanked {
+            published: is_published(db, &u, year).await?,
+            reason: format!(
+                "{} is not ranked among siblings (inactive, or no parent unit)",
+                u.name
+            ),
+            unit: unit_ref(&u),
+        });
     };
-    let me_ref = crate::auth::UnitRef {
-        id: me.unit_id,
-        path: me.unit_path.clone(),
-    };
-    authorize(
-        actor,
-        Action::ReadResults {
-            published: me.published,
-        },
-        &me_ref,
-    )?;
+    // Results are published for the units under the unit a publication names.
+    let published = me.scope_published.unwrap_or(false);
+    let unit_path = me.unit_path.clone();
     let (ranked, _) = rank_rows(rows);
-    let me = ranked
-        .iter()
-        .find(|r| r.row.unit_id == unit_id)
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "{} has no finalized appraisal for {year}",
-                me.unit_name
-            ))
-        })?
-        .clone();
+    let Some(me) = ranked.iter().find(|r| r.row.unit_id == unit_id).cloned() else {
+        return Ok(IndexLookup::NotRanked {
+            unit: crate::auth::UnitRef {
+                id: me.unit_id,
+                path: me.unit_path.clone(),
+            },
+            published,
+            reason: format!("{} has no finalized appraisal for {year}", me.unit_name),
+        });
+    };
     let appraisal_id = me.row.appraisal_id.unwrap_or_default();
     let framework_id = me.row.framework_id.unwrap_or_default();
     let self_assessment_id = me.row.self_assessment_id.unwrap_or_default();
@@ -502,7 +590,7 @@ pub async fn unit_index(
     let previous = me
         .previous_index()
         .map(|idx| (year - 1, idx, me.previous_rank));
-    Ok(UnitIndex {
+    Ok(IndexLookup::Found(Arc::new(UnitIndex {
         year,
         appraisal_id,
         self_total: from_hundredths(me.row.self_total_x100.unwrap_or_default()),
@@ -520,7 +608,9 @@ pub async fn unit_index(
         framework,
         unit_id: me.row.unit_id,
         unit_name: me.row.unit_name.clone(),
-    })
+        unit_path,
+        published,
+    })))
 }
 
 /// A criterion across the units of a ranking.
@@ -662,7 +752,7 @@ pub async fn compare_years(
     unit_id: i64,
     year: i32,
     previous_year: i32,
-) -> ApiResult<(UnitIndex, UnitIndex, Vec<Comparison>)> {
+) -> ApiResult<(Arc<UnitIndex>, Arc<UnitIndex>, Vec<Comparison>)> {
     let now = unit_index(state, actor, unit_id, year).await?;
     let then = unit_index(state, actor, unit_id, previous_year).await?;
     let subtotal = |index: &UnitIndex, code: &str| -> Decimal {

@@ -46,9 +46,14 @@ def call(base, method, path, token=None, body=None):
         return e.code, json.loads(e.read() or b"null")
 
 
+CACHE_MS = None  # --no-cache sets "0": every request reads the database
+
+
 def env_for(database_url):
+    extra = {"PARINDEX_AUTH_CACHE_MS": CACHE_MS, "PARINDEX_RESULTS_CACHE_MS": CACHE_MS} if CACHE_MS else {}
     return dict(
         os.environ,
+        **extra,
         DATABASE_URL=database_url,
         PARINDEX_ADMIN_PASSWORD=ADMIN_PASSWORD,
         PARINDEX_JWT_SECRET="bench-secret-0123456789abcdef0123456789abcdef",
@@ -98,8 +103,15 @@ def generate(binary, database_url, workdir, communes, pending):
 
 
 def oha(oha_bin, url, token, seconds, concurrency, method="GET", body=None):
+    """`url` is one URL, or a list of URLs that oha requests in turn."""
     cmd = [oha_bin, "-z", f"{seconds}s", "-c", str(concurrency), "--no-tui", "--output-format", "json",
            "-H", f"Authorization: Bearer {token}"]
+    if isinstance(url, list):
+        fd, path = tempfile.mkstemp(prefix="parindex-urls-", suffix=".txt")
+        with os.fdopen(fd, "w") as f:
+            f.write("\n".join(url) + "\n")
+        cmd += ["--urls-from-file"]
+        url = path
     if method != "GET":
         cmd += ["-m", method]
     if body is not None:
@@ -138,10 +150,11 @@ def timed_calls(base, token, method, paths):
 
 
 def ids(base, token):
-    _, districts = call(base, "GET", "/api/v1/units?kind=district&per_page=1", token)
-    district = districts["items"][0]
-    _, communes = call(base, "GET", f"/api/v1/units?parent_id={district['id']}&per_page=1", token)
-    return district["parent_id"], district["id"], communes["items"][0]["id"]
+    """A province, and up to 200 of its districts and communes to spread the reads over."""
+    _, districts = call(base, "GET", "/api/v1/units?kind=district&per_page=200", token)
+    _, communes = call(base, "GET", "/api/v1/units?kind=commune&per_page=200", token)
+    districts = districts["items"]
+    return districts[0]["parent_id"], [d["id"] for d in districts], [c["id"] for c in communes["items"]]
 
 
 def draft_file(base, token, commune):
@@ -173,14 +186,15 @@ def run_full(args, binary, oha_bin, database_url, workdir):
     try:
         _, login = call(server.base, "POST", "/api/v1/auth/login", body={"username": "admin", "password": ADMIN_PASSWORD})
         token = login["access_token"]
-        province, district, commune = ids(server.base, token)
+        province, districts, communes = ids(server.base, token)
+        commune = communes[0]
         b = server.base
         d, c = args.duration, args.concurrency
         rows = []
         rows.append(("baseline: GET /health/ready", oha(oha_bin, f"{b}/health/ready", token, d, c)))
-        rows.append(("district ranking", oha(oha_bin, f"{b}/api/v1/rankings?parent_unit_id={district}&year=2023", token, d, c)))
-        rows.append(("unit index", oha(oha_bin, f"{b}/api/v1/units/{commune}/index?year=2023", token, d, c)))
-        rows.append(("criteria losses of a district", oha(oha_bin, f"{b}/api/v1/rankings/criteria?parent_unit_id={district}&year=2023", token, d, c)))
+        rows.append((f"district ranking ({len(districts)} districts)", oha(oha_bin, [f"{b}/api/v1/rankings?parent_unit_id={x}&year=2023" for x in districts], token, d, c)))
+        rows.append((f"unit index ({len(communes)} communes)", oha(oha_bin, [f"{b}/api/v1/units/{x}/index?year=2023" for x in communes], token, d, c)))
+        rows.append((f"criteria losses ({len(districts)} districts)", oha(oha_bin, [f"{b}/api/v1/rankings/criteria?parent_unit_id={x}&year=2023" for x in districts], token, d, c)))
         rows.append(("province ranking (depth=all)", oha(oha_bin, f"{b}/api/v1/rankings?parent_unit_id={province}&year=2023&depth=all", token, d, c)))
         rows.append(("national ranking (c=1)", oha(oha_bin, f"{b}/api/v1/rankings?year=2023&depth=all", token, d, 1)))
         sa, body, n = draft_file(b, token, commune)
@@ -198,7 +212,8 @@ def run_full(args, binary, oha_bin, database_url, workdir):
     print(f"{'endpoint':42} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'ratio':>6}")
     for name, r in rows:
         print(f"{name:42} {r['rps']:9.1f} {r['p50']:8.2f} {r['p99']:8.2f} {r['errors']:7d} {r['rps'] / base_rps:6.2f}")
-    print(f"\nserver peak RSS: {rss:.0f} MB; {args.communes} communes, concurrency {c}, {d} s per endpoint")
+    caches = "caches off (--no-cache)" if CACHE_MS else "default caches (1 s)"
+    print(f"\nserver peak RSS: {rss:.0f} MB; {args.communes} communes, concurrency {c}, {d} s per endpoint, {caches}")
 
 
 def run_growth(args, binary, oha_bin, make_db, workdir):
@@ -210,7 +225,8 @@ def run_growth(args, binary, oha_bin, make_db, workdir):
         try:
             _, login = call(server.base, "POST", "/api/v1/auth/login", body={"username": "admin", "password": ADMIN_PASSWORD})
             token = login["access_token"]
-            province, district, commune = ids(server.base, token)
+            province, districts, communes = ids(server.base, token)
+            district, commune = districts[0], communes[0]
             b, d = server.base, args.duration
             r1 = oha(oha_bin, f"{b}/api/v1/rankings?parent_unit_id={district}&year=2023", token, d, args.concurrency)
             r2 = oha(oha_bin, f"{b}/api/v1/units/{commune}/index?year=2023", token, d, args.concurrency)
@@ -228,9 +244,12 @@ def main():
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--pending", type=int, default=200)
     p.add_argument("--growth", help="comma-separated commune counts, e.g. 100,1000,10000")
+    p.add_argument("--no-cache", action="store_true", help="run the server with its read caches off")
     p.add_argument("--binary", default=os.path.join(ROOT, "target", "release", "parindex"))
     p.add_argument("--oha", default=os.path.join(HERE, ".tools", "bin", "oha"))
     args = p.parse_args()
+    global CACHE_MS
+    CACHE_MS = "0" if args.no_cache else None
     workdir = tempfile.mkdtemp(prefix="parindex-bench-")
     created = []
 

@@ -557,7 +557,7 @@ pub async fn get_criteria_ranking(
     query: web::Query<CriteriaRankingQuery>,
 ) -> ApiResult<HttpResponse> {
     let (parent, losses) = results::criteria_losses(
-        &state.db,
+        &state,
         &principal,
         query.parent_unit_id,
         query.year.get(),

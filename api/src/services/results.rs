@@ -636,12 +636,13 @@ pub struct CriterionLoss {
 /// Per criterion, across the finalized units under `parent`: how many lost points, and
 /// the total and mean deduction; most points lost first.
 pub async fn criteria_losses(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Principal,
     parent_id: i64,
     year: i32,
     depth: Depth,
 ) -> ApiResult<(unit::Model, Vec<CriterionLoss>)> {
+    let db = &state.db;
     let parent = find_unit(db, parent_id).await?;
     let published = is_published(db, &parent, year).await?;
     authorize(actor, Action::ReadRanking { published }, &unit_ref(&parent))?;
@@ -694,7 +695,8 @@ pub async fn criteria_losses(
     };
     let mut titles: HashMap<String, (String, Decimal)> = HashMap::new();
     for id in framework_ids {
-        let f = frameworks::load(db, id).await?;
+        // In use by finalized appraisals, so unchangeable: built once per process.
+        let f = state.frameworks.in_use(db, id).await?;
         for c in f.tree.criteria() {
             titles
                 .entry(c.code.clone())

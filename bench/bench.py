@@ -79,10 +79,11 @@ class Server:
                 time.sleep(0.1)
         raise SystemExit("server did not start; see server.log")
 
-    def rss_peak_mb(self):
+    def rss_mb(self, field="VmHWM"):
+        """The server's peak (VmHWM) or current (VmRSS) resident memory."""
         with open(f"/proc/{self.proc.pid}/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024
         return float("nan")
 
@@ -191,27 +192,32 @@ def run_full(args, binary, oha_bin, database_url, workdir):
         b = server.base
         d, c = args.duration, args.concurrency
         rows = []
-        rows.append(("baseline: GET /health/ready", oha(oha_bin, f"{b}/health/ready", token, d, c)))
-        rows.append((f"district ranking ({len(districts)} districts)", oha(oha_bin, [f"{b}/api/v1/rankings?parent_unit_id={x}&year=2023" for x in districts], token, d, c)))
-        rows.append((f"unit index ({len(communes)} communes)", oha(oha_bin, [f"{b}/api/v1/units/{x}/index?year=2023" for x in communes], token, d, c)))
-        rows.append((f"criteria losses ({len(districts)} districts)", oha(oha_bin, [f"{b}/api/v1/rankings/criteria?parent_unit_id={x}&year=2023" for x in districts], token, d, c)))
-        rows.append(("province ranking (depth=all)", oha(oha_bin, f"{b}/api/v1/rankings?parent_unit_id={province}&year=2023&depth=all", token, d, c)))
-        rows.append(("national ranking (c=1)", oha(oha_bin, f"{b}/api/v1/rankings?year=2023&depth=all", token, d, 1)))
+
+        def add(name, result):
+            result["rss"] = server.rss_mb()  # the peak so far: which endpoint raised it
+            rows.append((name, result))
+
+        add("baseline: GET /health/ready", oha(oha_bin, f"{b}/health/ready", token, d, c))
+        add(f"district ranking ({len(districts)} districts)", oha(oha_bin, [f"{b}/api/v1/rankings?parent_unit_id={x}&year=2023" for x in districts], token, d, c))
+        add(f"unit index ({len(communes)} communes)", oha(oha_bin, [f"{b}/api/v1/units/{x}/index?year=2023" for x in communes], token, d, c))
+        add(f"criteria losses ({len(districts)} districts)", oha(oha_bin, [f"{b}/api/v1/rankings/criteria?parent_unit_id={x}&year=2023" for x in districts], token, d, c))
+        add("province ranking (depth=all)", oha(oha_bin, f"{b}/api/v1/rankings?parent_unit_id={province}&year=2023&depth=all", token, d, c))
+        add("national ranking (c=1)", oha(oha_bin, f"{b}/api/v1/rankings?year=2023&depth=all", token, d, 1))
         sa, body, n = draft_file(b, token, commune)
-        rows.append((f"upsert {n} entries (c=1)", oha(oha_bin, f"{b}/api/v1/self-assessments/{sa}/entries", token, d, 1, "PUT", body)))
+        add(f"upsert {n} entries (c=1)", oha(oha_bin, f"{b}/api/v1/self-assessments/{sa}/entries", token, d, 1, "PUT", body))
         _, pending = call(b, "GET", f"/api/v1/appraisals?status=in_progress&year=2023&per_page=200", token)
         finalize_paths = [f"/api/v1/appraisals/{a['id']}/finalize" for a in pending["items"]]
-        rows.append((f"finalize ({len(finalize_paths)} sequential)", timed_calls(b, token, "POST", finalize_paths)))
+        add(f"finalize ({len(finalize_paths)} sequential)", timed_calls(b, token, "POST", finalize_paths))
         login_body = json.dumps({"username": "admin", "password": ADMIN_PASSWORD})
-        rows.append(("login, Argon2id OWASP (c=8)", oha(oha_bin, f"{b}/api/v1/auth/login", token, d, 8, "POST", login_body)))
-        rss = server.rss_peak_mb()
+        add("login, Argon2id OWASP (c=8)", oha(oha_bin, f"{b}/api/v1/auth/login", token, d, 8, "POST", login_body))
+        rss = server.rss_mb()
     finally:
         server.stop()
     base_rps = rows[0][1]["rps"]
     print()
-    print(f"{'endpoint':42} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'ratio':>6}")
+    print(f"{'endpoint':42} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'ratio':>6} {'peak RSS MB':>12}")
     for name, r in rows:
-        print(f"{name:42} {r['rps']:9.1f} {r['p50']:8.2f} {r['p99']:8.2f} {r['errors']:7d} {r['rps'] / base_rps:6.2f}")
+        print(f"{name:42} {r['rps']:9.1f} {r['p50']:8.2f} {r['p99']:8.2f} {r['errors']:7d} {r['rps'] / base_rps:6.2f} {r['rss']:12.0f}")
     caches = "caches off (--no-cache)" if CACHE_MS else "default caches (1 s)"
     print(f"\nserver peak RSS: {rss:.0f} MB; {args.communes} communes, concurrency {c}, {d} s per endpoint, {caches}")
 

@@ -7,6 +7,7 @@ mod m20261127_000001_units_users_audit;
 mod m20261127_000002_frameworks;
 mod m20261127_000003_assessments;
 mod m20261127_000004_remediation;
+mod m20261127_000005_units_path_range;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_frameworks::Migration),
             Box::new(m20261127_000003_assessments::Migration),
             Box::new(m20261127_000004_remediation::Migration),
+            Box::new(m20261127_000005_units_path_range::Migration),
         ]
     }
 }

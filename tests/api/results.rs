@@ -637,11 +637,55 @@ async fn ties_share_a_rank_and_unfinished_units_are_listed_as_unranked() {
             2,
             "Xã Gio Mỹ of the other district too"
         );
+        // Subtrees are path ranges: a later province (path "/1x/" next to "/1/"-like
+        // prefixes) never leaks into another's ranking or criteria losses.
+        let mut province_ids = vec![w.id("province")];
+        for n in 2..=12 {
+            province_ids.push(
+                w.unit(&format!("P-{n}"), &format!("Tỉnh {n}"), "province", None)
+                    .await,
+            );
+        }
+        let far = *province_ids.last().unwrap();
+        let far_district = w.unit("P-12-D", "Huyện Xa", "district", Some(far)).await;
+        let far_commune = w
+            .unit("P-12-C", "Xã Xa", "commune", Some(far_district))
+            .await;
+        let far_framework = w.published_framework(far_district).await;
+        w.quick_file(far_framework, far_commune, "80.00", "0").await;
+        for (province, ranked) in [(w.id("province"), 5), (far, 1)] {
+            let r = w
+                .app
+                .get(
+                    &format!("/api/v1/rankings?parent_unit_id={province}&year=2023&depth=all"),
+                    w.admin(),
+                )
+                .await;
+            assert_eq!(r.json["ranked_units"], ranked, "province {province}");
+            let losses = w
+                .app
+                .get(
+                    &format!(
+                        "/api/v1/rankings/criteria?parent_unit_id={province}&year=2023&depth=all"
+                    ),
+                    w.admin(),
+                )
+                .await;
+            losses.assert_status(200);
+            let appraised: Vec<i64> = losses.json["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["units_appraised"].as_i64().unwrap())
+                .collect();
+            assert!(!appraised.is_empty());
+            assert!(appraised.iter().all(|n| *n == ranked), "{appraised:?}");
+        }
         let country = w
             .app
             .get("/api/v1/rankings?year=2023&depth=all", w.admin())
             .await;
-        assert_eq!(country.json["ranked_units"], 5);
+        assert_eq!(country.json["ranked_units"], 6);
         w.app
             .get("/api/v1/rankings?year=2023", w.token(Persona::Appraiser))
             .await

@@ -152,6 +152,20 @@ enum Scope {
 const PUBLISHED: &str = "EXISTS (SELECT 1 FROM publications pub WHERE pub.year = $1 \
      AND {path} LIKE '%/' || pub.parent_unit_id || '/%')";
 
+/// `column` lies under the unit whose path is the SQL expression `prefix` (the unit itself
+/// included). A range rather than `LIKE prefix || '%'`, which no index serves when the
+/// prefix is not a constant: paths hold only digits and '/', so every path under the prefix
+/// sorts before `prefix || '~'`, in byte order ("C" on PostgreSQL, SQLite's default; see
+/// migration 5).
+fn under_path(backend: sea_orm::DbBackend, column: &str, prefix: &str) -> String {
+    let collate = if backend == sea_orm::DbBackend::Postgres {
+        " COLLATE \"C\""
+    } else {
+        ""
+    };
+    format!("({column}{collate} >= {prefix} AND {column}{collate} < ({prefix} || '~'))")
+}
+
 /// The year's results (and the previous year's index) of the units in `scope`, with the
 /// scope unit's path, name and publication, in one query: the whole of a district's
 /// ranking is one round trip.
@@ -169,9 +183,12 @@ async fn result_rows<C: ConnectionTrait>(
         }
         Scope::Subtree(id) => {
             values.push(id.into());
-            format!(
-                "u.path LIKE (SELECT path FROM units WHERE id = $3) || '%' AND u.id <> $3 AND {base}"
-            )
+            let under = under_path(
+                conn.get_database_backend(),
+                "u.path",
+                "(SELECT path FROM units WHERE id = $3)",
+            );
+            format!("{under} AND u.id <> $3 AND {base}")
         }
         Scope::Country => base.to_string(),
         Scope::SiblingsOf(id) => {
@@ -649,8 +666,11 @@ pub async fn criteria_losses(
     let (scope, value): (&str, Value) = match depth {
         Depth::Children => ("u.parent_id = $2", parent.id.into()),
         Depth::All => (
-            "u.path LIKE $2 AND u.kind IN ('commune', 'town', 'ward')",
-            format!("{}%", parent.path).into(),
+            &*format!(
+                "{} AND u.kind IN ('commune', 'town', 'ward')",
+                under_path(db.get_database_backend(), "u.path", "$2")
+            ),
+            parent.path.clone().into(),
         ),
     };
     let text = format!(
@@ -683,7 +703,7 @@ pub async fn criteria_losses(
                 year.into(),
                 match depth {
                     Depth::Children => parent.id.into(),
-                    Depth::All => format!("{}%", parent.path).into(),
+                    Depth::All => parent.path.clone().into(),
                 },
             ],
         ))

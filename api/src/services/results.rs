@@ -22,7 +22,7 @@ use entity::{assessment_entry, publication, unit};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, QueryFilter, Set, SqlErr, Value,
+    FromQueryResult, QueryFilter, QuerySelect, Set, SqlErr, Value,
 };
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
@@ -549,11 +549,31 @@ async fn lookup_index(state: &AppState, unit_id: i64, year: i32) -> ApiResult<In
     let self_assessment_id = me.row.self_assessment_id.unwrap_or_default();
     // A framework with a finalized appraisal is in use, so immutable: built once.
     let framework = state.frameworks.in_use(db, framework_id).await?;
+    // Only the scores and the comment: inputs, explanations and evidence are the bulk of an
+    // entry and an index does not show them.
+    #[derive(FromQueryResult)]
+    struct EntryScores {
+        criterion_code: String,
+        self_score_x100: Option<i64>,
+        final_score_x100: Option<i64>,
+        deduction_x100: Option<i64>,
+        comment: Option<String>,
+    }
+    use assessment_entry::Column as E;
     let entries = assessment_entry::Entity::find()
-        .filter(assessment_entry::Column::SelfAssessmentId.eq(self_assessment_id))
+        .select_only()
+        .columns([
+            E::CriterionCode,
+            E::SelfScoreX100,
+            E::FinalScoreX100,
+            E::DeductionX100,
+            E::Comment,
+        ])
+        .filter(E::SelfAssessmentId.eq(self_assessment_id))
+        .into_model::<EntryScores>()
         .all(db)
         .await?;
-    let by_code: HashMap<&str, &assessment_entry::Model> = entries
+    let by_code: HashMap<&str, &EntryScores> = entries
         .iter()
         .map(|e| (e.criterion_code.as_str(), e))
         .collect();

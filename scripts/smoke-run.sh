@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the real binary the way a user (or docker-compose) does and checks what they meet:
 # zero set-up on SQLite from an empty directory (or DATABASE_URL when given), readiness,
-# Swagger UI, the first admin's login, and a clean exit on SIGTERM.
+# Swagger UI, the first admin's login, and a graceful exit on SIGTERM: requests in flight
+# when the signal arrives are still answered.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -26,7 +27,22 @@ if curl -fsS "$BASE/api-docs/openapi.json" | python3 -c 'import json,sys; sys.ex
   echo "admin login: 200"
 fi
 
+# Six logins at once queue for the hashing threads (~50 ms each): SIGTERM arrives while
+# most are still in flight, and every one must still get its 200.
+for i in 1 2 3 4 5 6; do
+  curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' \
+    -d '{"username":"admin","password":"smoke-admin-password"}' "$BASE/api/v1/auth/login" \
+    >"$work/inflight-$i" &
+done
+sleep 0.05
 kill -TERM "$SERVER_PID"
+wait_curls_ok=1
+for job in $(jobs -p); do [ "$job" = "$SERVER_PID" ] || wait "$job" || true; done
+for i in 1 2 3 4 5 6; do [ "$(cat "$work/inflight-$i")" = 200 ] || wait_curls_ok=0; done
 if wait "$SERVER_PID"; then echo "clean exit on SIGTERM"; else echo "non-zero exit after SIGTERM" >&2; cat "$work/server.log" >&2; exit 1; fi
+[ "$wait_curls_ok" = 1 ] || { echo "requests in flight at SIGTERM were not answered: $(cat "$work"/inflight-*)" >&2; exit 1; }
+after=$(awk '/SIGTERM received/ {s = 1} s && /auth\/login/ {n++} END {print n + 0}' "$work/server.log")
+[ "$after" -gt 0 ] || { echo "no login was still in flight at SIGTERM: the check proved nothing" >&2; exit 1; }
+echo "6 logins in flight at SIGTERM: all answered 200 ($after finished after the signal)"
 SERVER_PID=""
 grep -q '"request"\|request' "$work/server.log" || { echo "no request log lines" >&2; exit 1; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Crash safety: drive a stream of writes, kill the server with SIGKILL mid-stream,
-restart it, and check that every write that got a 2xx is there and nothing is
-half-written. Standard library only.
+"""Crash safety: drive a stream of writes (self-assessment entries, submissions, remediation
+progress reports), kill the server with SIGKILL mid-stream, restart it, and check that
+every write that got a 2xx is there and nothing is half-written. Standard library only.
 
 Usage: crash_test.py BINARY WORKDIR [--rounds N]
 The database is DATABASE_URL when set (PostgreSQL), else a SQLite file in WORKDIR.
@@ -112,7 +112,7 @@ class Writer(threading.Thread):
         token = login(self.base, self.f["username"], "officer-password-1")
         rnd = random.Random(self.f["unit"])
         # Writers submit after a few writes, so that submissions too are cut mid-stream.
-        submit_after = rnd.randint(10, 80)
+        submit_after = rnd.randint(5, 40)
         path = f"/api/v1/self-assessments/{self.f['sa']}/entries"
         while not self.stop.is_set():
             if self.writes >= submit_after and not self.submitted:
@@ -150,9 +150,83 @@ class Writer(threading.Thread):
             self.in_flight = None
 
 
-def verify(base, writers, leaves):
-    admin = login(base, "admin", ADMIN_PASSWORD)
+class ProgressWriter(threading.Thread):
+    """Reports progress on the items of one remediation plan, one request at a time, each
+    with a unique note and a new status. Remembers every acknowledged report."""
+
+    STATUSES = ["in_progress", "done", "not_started", "cancelled"]
+
+    def __init__(self, base, plan, stop):
+        super().__init__(daemon=True)
+        self.base, self.plan, self.stop = base, plan, stop
+        self.acked = []  # (item id, note, status)
+        self.in_flight = None  # (item id, note, status)
+        self.writes = 0
+        self.refused = None  # a refusal means the stream is wrong, not that the server died
+
+    def run(self):
+        token = login(self.base, self.plan["username"], "officer-password-1")
+        rnd = random.Random(self.plan["id"])
+        while not self.stop.is_set():
+            item = rnd.choice(self.plan["items"])
+            status = rnd.choice(self.STATUSES)
+            note = f"{self.plan['prefix']} progress {self.writes} on item {item}"
+            body = {"note": note, "status": status,
+                    "evidence": [{"title": f"Báo cáo tiến độ {self.writes}", "number": f"{self.writes}/BC-UBND"}]}
+            if status == "cancelled":
+                body["reason"] = "Không còn phù hợp"
+            self.in_flight = (item, note, status)
+            try:
+                code, answer = call(self.base, "POST", f"/api/v1/remediation-items/{item}/progress", token, body)
+            except Exception:
+                return  # the server died mid-request
+            if code != 201:
+                self.refused = (code, answer)
+                return
+            self.acked.append((item, note, status))
+            self.writes += 1
+            self.in_flight = None
+
+
+def verify_progress(base, admin, progress_writers):
     problems = []
+    for w in progress_writers:
+        if w.refused:
+            problems.append(f"plan {w.plan['id']}: a progress report was refused: {w.refused}")
+        for item in w.plan["items"]:
+            status, body = call(base, "GET", f"/api/v1/remediation-items/{item}", admin)
+            if status != 200:
+                problems.append(f"item {item}: {status} after restart")
+                continue
+            notes = [h["note"] for h in body["history"] if h["kind"] == "progress"]
+            acked = [a for a in w.acked if a[0] == item]
+            expected = [a[1] for a in acked]
+            in_flight = w.in_flight if w.in_flight and w.in_flight[0] == item else None
+            # Every acknowledged report is there, once, in order; at most the one in flight
+            # when the server died may follow it.
+            if notes != expected and not (in_flight and notes == expected + [in_flight[1]]):
+                missing = [n for n in expected if n not in notes]
+                problems.append(f"item {item}: {len(expected)} acknowledged reports, history has {len(notes)}; "
+                                f"missing or out of order: {missing[:3] or 'order differs'}")
+                continue
+            # Nothing half-written: the item's status is the one of its last stored report.
+            if len(notes) > len(expected):
+                last = in_flight[2]
+            else:
+                last = acked[-1][2] if acked else "not_started"
+            if body["status"] != last:
+                problems.append(f"item {item}: status {body['status']}, last stored report says {last}")
+            if (body["status"] == "cancelled") != (body["cancel_reason"] is not None):
+                problems.append(f"item {item}: status {body['status']} with cancel_reason {body['cancel_reason']}")
+        status, trail = call(base, "GET", f"/api/v1/audit-events?entity=remediation_item&unit_id={w.plan['unit']}&per_page=1", admin)
+        if trail["total"] < w.writes:
+            problems.append(f"plan {w.plan['id']}: {w.writes} acknowledged reports, {trail['total']} audit events")
+    return problems
+
+
+def verify(base, writers, progress_writers, leaves):
+    admin = login(base, "admin", ADMIN_PASSWORD)
+    problems = verify_progress(base, admin, progress_writers)
     for w in writers:
         status, sa = call(base, "GET", f"/api/v1/self-assessments/{w.f['sa']}", admin)
         assert status == 200, sa
@@ -195,36 +269,39 @@ def main():
         env["DATABASE_URL"] = f"sqlite://{os.path.join(args.workdir, 'crash.db')}?mode=rwc"
     url = env.get("DATABASE_URL") or os.environ.get("DATABASE_URL", "")
     backend = "PostgreSQL" if url.startswith("postgres") else "SQLite"
-    all_writers = []
+    all_writers, all_progress = [], []
     for round_ in range(1, args.rounds + 1):
         server = Server(args.binary, args.workdir, env)
         server.start()
         # Each round works on new units of the same database: earlier rounds' data must
         # survive the later kills too, and is checked again after each one.
-        files, manual, leaves = setup_with_prefix(server.base, f"R{round_}")
+        files, plan, manual, leaves = setup_with_prefix(server.base, f"R{round_}")
         stop = threading.Event()
         writers = [Writer(server.base, f, manual, leaves, stop) for f in files]
-        for w in writers:
+        progress = ProgressWriter(server.base, plan, stop)
+        for w in writers + [progress]:
             w.start()
         time.sleep(random.uniform(1.5, 3.0))
         server.kill()  # SIGKILL: no graceful shutdown; requests in flight are cut
         stop.set()
-        for w in writers:
+        for w in writers + [progress]:
             w.join(timeout=10)
         all_writers.extend(writers)
+        all_progress.append(progress)
         acked = sum(w.writes for w in writers)
         submitted = sum(1 for w in writers if w.submitted)
         server = Server(args.binary, args.workdir, env)
         server.start()
-        problems = verify(server.base, all_writers, leaves)
+        problems = verify(server.base, all_writers, all_progress, leaves)
         server.stop()
-        print(f"round {round_} on {backend}: {acked} acknowledged entry writes and {submitted} submissions before SIGKILL; "
+        print(f"round {round_} on {backend}: {acked} acknowledged entry writes, {submitted} submissions and "
+              f"{progress.writes} remediation progress reports before SIGKILL; "
               f"{'all present, nothing half-written' if not problems else str(len(problems)) + ' problems'}")
         if problems:
             for line in problems[:20]:
                 print("  " + line)
             sys.exit(1)
-    total_writes = sum(w.writes for w in all_writers)
+    total_writes = sum(w.writes for w in all_writers) + sum(w.writes for w in all_progress)
     print(f"crash test passed on {backend}: {args.rounds} SIGKILLs, {total_writes} acknowledged writes verified")
 
 
@@ -247,7 +324,29 @@ def setup_with_prefix(base, prefix):
         files.append({"unit": unit, "username": username, "sa": sa})
     manual = [c for c in framework["criteria"] if c.get("method", {}).get("type") == "manual"]
     leaves = [c for c in framework["criteria"] if "method" in c]
-    return files, manual, leaves
+    plan = setup_plan(base, admin, prefix, district, fid, manual, leaves)
+    return files, plan, manual, leaves
+
+
+def setup_plan(base, admin, prefix, district, fid, manual, leaves):
+    """One more commune whose file is submitted, appraised with deductions and finalised,
+    and the remediation plan made from it: the progress writer reports on its items."""
+    ok = lambda r: r[1] if r[0] in (200, 201) else sys.exit(f"setup failed: {r}")
+    unit = ok(call(base, "POST", "/api/v1/units", admin, {"code": f"{prefix}-RP", "name": "Thị trấn Thử", "kind": "town", "parent_id": district}))["id"]
+    username = f"{prefix.lower()}.planner"
+    ok(call(base, "POST", "/api/v1/users", admin, {"username": username, "password": "officer-password-1", "full_name": "Planner", "role": "unit_officer", "unit_id": unit}))
+    token = login(base, username, "officer-password-1")
+    sa = ok(call(base, "POST", "/api/v1/self-assessments", token, {"unit_id": unit, "framework_id": fid}))["id"]
+    ok(call(base, "PUT", f"/api/v1/self-assessments/{sa}/entries", token, {"entries": [dict(max_inputs(c), criterion_code=c["code"]) for c in leaves]}))
+    appraisal = ok(call(base, "POST", f"/api/v1/self-assessments/{sa}/submit", token, {}))["appraisal_id"]
+    lowered = [{"criterion_code": c["code"], "score": "0", "comment": "Chưa đạt"} for c in manual[:6]]
+    ok(call(base, "PUT", f"/api/v1/appraisals/{appraisal}/entries", admin, {"entries": lowered}))
+    ok(call(base, "POST", f"/api/v1/appraisals/{appraisal}/finalize", admin, {}))
+    milestones = [{"label": "đợt 1", "due_on": "2024-10-31"}, {"label": "đợt 2", "due_on": "2024-12-15"}]
+    plan = ok(call(base, "POST", "/api/v1/remediation-plans", token, {"appraisal_id": appraisal, "milestones": milestones}))
+    items = [i["id"] for i in plan["items"]]
+    assert len(items) == len(lowered), plan
+    return {"id": plan["id"], "unit": unit, "username": username, "items": items, "prefix": prefix}
 
 
 if __name__ == "__main__":

@@ -560,16 +560,11 @@ async fn ties_share_a_rank_and_unfinished_units_are_listed_as_unranked() {
             .unit("T-6", "Xã Sáu", "commune", Some(w.id("district")))
             .await;
 
-        let r = w
-            .app
-            .get(
-                &format!(
-                    "/api/v1/rankings?parent_unit_id={}&year=2023",
-                    w.id("district")
-                ),
-                w.admin(),
-            )
-            .await;
+        let ranking = format!(
+            "/api/v1/rankings?parent_unit_id={}&year=2023",
+            w.id("district")
+        );
+        let r = w.app.get(&ranking, w.admin()).await;
         let ranks: Vec<(String, i64)> = r.json["items"]
             .as_array()
             .unwrap()
@@ -607,16 +602,7 @@ async fn ties_share_a_rank_and_unfinished_units_are_listed_as_unranked() {
         assert_eq!(r.json["summary"]["mean"], "85.75");
         // Rankings are cached for a second, but a finalization shows at once.
         w.quick_file(framework, other, "95.00", "0").await;
-        let again = w
-            .app
-            .get(
-                &format!(
-                    "/api/v1/rankings?parent_unit_id={}&year=2023",
-                    w.id("district")
-                ),
-                w.admin(),
-            )
-            .await;
+        let again = w.app.get(&ranking, w.admin()).await;
         assert_eq!(again.json["ranked_units"], 5);
         assert_eq!(again.json["items"][0]["unit_id"], other);
         assert_eq!(again.json["unranked"].as_array().unwrap().len(), 1);

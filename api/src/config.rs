@@ -34,6 +34,8 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// How long a client may take to send its request head before the connection is closed.
     pub client_request_timeout: Duration,
+    /// How long a client may take to send a request body, from its first byte read.
+    pub body_timeout: Duration,
     /// Origins allowed by CORS; empty means CORS is closed (no cross-origin browser access).
     pub cors_allowed_origins: Vec<String>,
     pub log_format: LogFormat,
@@ -258,6 +260,13 @@ impl Config {
             100,
             600_000,
         )?);
+        let body_timeout = Duration::from_millis(parse_num(
+            &get,
+            "PARINDEX_BODY_TIMEOUT_MS",
+            60_000,
+            100,
+            3_600_000,
+        )?);
         let cors_allowed_origins = match get("PARINDEX_CORS_ALLOWED_ORIGINS") {
             None => Vec::new(),
             Some(list) => {
@@ -350,6 +359,7 @@ impl Config {
             workers,
             shutdown_timeout,
             client_request_timeout,
+            body_timeout,
             cors_allowed_origins,
             log_format,
             password_hashing,

@@ -39,29 +39,7 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
-/// One invalid field of a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
-pub struct FieldError {
-    /// Path of the field in the request, e.g. `entries[3].numerator` or `criteria[1.4.1].max_score`.
-    pub field: String,
-    /// Stable machine-readable code, e.g. `required`, `out_of_range`, `too_many_decimals`.
-    pub code: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(
-        field: impl Into<String>,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        FieldError {
-            field: field.into(),
-            code: code.into(),
-            message: message.into(),
-        }
-    }
-}
+pub use parindex_domain::FieldError;
 
 pub struct ApiError {
     status: StatusCode,

@@ -170,7 +170,7 @@ fn score_file(
     tree: &CriteriaTree,
     quality: f64,
     rng: &mut StdRng,
-) -> FileRows {
+) -> Result<FileRows, anyhow::Error> {
     let mut self_scores = std::collections::HashMap::new();
     let mut council_scores = std::collections::HashMap::new();
     let mut rows = Vec::new();
@@ -190,8 +190,8 @@ fn score_file(
         council_scores.insert(c.code.clone(), a);
         rows.push((c.code.clone(), self_inputs, s, council_inputs, a));
     }
-    let self_t = totals(tree, &self_scores, spec.na_policy);
-    let council_t = totals(tree, &council_scores, spec.na_policy);
+    let self_t = totals(tree, &self_scores, spec.na_policy)?;
+    let council_t = totals(tree, &council_scores, spec.na_policy)?;
     let bonus = match rng.random_range(0..10) {
         0..=5 => Decimal::ZERO,
         6..=8 => Decimal::new(5, 1),
@@ -221,7 +221,7 @@ fn score_file(
             }
         })
         .collect();
-    FileRows {
+    Ok(FileRows {
         self_total: to_hundredths(self_t.total),
         appraised_total: to_hundredths(council_t.total),
         bonus: to_hundredths(bonus),
@@ -229,7 +229,7 @@ fn score_file(
         deduction_total,
         band: band_for(&spec.rating_bands, index).map(str::to_string),
         entries,
-    }
+    })
 }
 
 fn framework_spec(year: i32, owner: i64) -> Result<FrameworkSpec, anyhow::Error> {
@@ -421,7 +421,7 @@ pub async fn generate(
                 let (fid, spec, tree) = &frameworks[&(*p, *year)];
                 // Quality drifts a little from year to year.
                 let q = quality[n] + rng.random_range(-0.03..0.03);
-                let file = score_file(spec, tree, q, &mut rng);
+                let file = score_file(spec, tree, q, &mut rng)?;
                 // The last communes' files stay in progress: the first districts are complete.
                 let pending = *year == last_year && n + opts.pending >= communes.len();
                 sa_rows.push(self_assessment::ActiveModel {

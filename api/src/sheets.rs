@@ -1,11 +1,11 @@
 //! Tables as spreadsheets: XLSX (rust_xlsxwriter; bold header, frozen header row, numbers
 //! with 2 decimals, a total row) and CSV (UTF-8 with a BOM, so that Excel shows Vietnamese
-//! text correctly); and reading CSV/XLSX uploads (calamine) back into text cells.
+//! text correctly, and text cells that would start a formula neutralised). Uploads are read
+//! back by `parindex_domain::spreadsheet`, within its budget.
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use rust_xlsxwriter::{Format, FormatAlign, Workbook};
-use std::io::Cursor;
 
 pub const XLSX_CONTENT_TYPE: &str =
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -45,9 +45,11 @@ impl From<Option<Decimal>> for Cell {
 }
 
 impl Cell {
-    fn as_text(&self) -> String {
+    /// The cell as CSV text: a text cell that a spreadsheet program would evaluate as a
+    /// formula (`=`, `+`, `-`, `@`, tab, CR) is neutralised; numbers are written as numbers.
+    fn as_csv_text(&self) -> String {
         match self {
-            Cell::Text(s) => s.clone(),
+            Cell::Text(s) => parindex_domain::spreadsheet::neutralize_formula(s).into_owned(),
             Cell::Decimal(d) => d.to_string(),
             Cell::Int(i) => i.to_string(),
             Cell::Empty => String::new(),
@@ -143,9 +145,14 @@ pub fn to_csv(table: &Table) -> Result<Vec<u8>, anyhow::Error> {
     let mut out = Vec::from(&b"\xEF\xBB\xBF"[..]);
     {
         let mut writer = csv::Writer::from_writer(&mut out);
-        writer.write_record(&table.headers)?;
+        writer.write_record(
+            table
+                .headers
+                .iter()
+                .map(|h| parindex_domain::spreadsheet::neutralize_formula(h).into_owned()),
+        )?;
         for cells in table.rows.iter().chain(table.total.iter()) {
-            writer.write_record(cells.iter().map(Cell::as_text))?;
+            writer.write_record(cells.iter().map(Cell::as_csv_text))?;
         }
         writer.flush()?;
     }
@@ -178,74 +185,24 @@ pub fn content_disposition(file_name: &str) -> String {
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
-/// A spreadsheet upload's rows as text cells, each with its 1-based row number.
-pub type Rows = Vec<(usize, Vec<String>)>;
-
-/// Reads CSV (UTF-8, BOM tolerated).
-pub fn read_csv(bytes: &[u8]) -> Result<Rows, String> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
-    let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| format!("row {}: {e}", i + 1))?;
-        rows.push((i + 1, record.iter().map(str::to_string).collect()));
-    }
-    Ok(rows)
-}
-
-/// Reads the first sheet of an XLSX file. Numbers come back in their shortest decimal
-/// form (0.78, not 0.78000000000000003); a number with a fraction in a column that
-/// `text_columns` names (e.g. a criterion code typed as 1.10 and stored as 1.1) is an error.
-pub fn read_xlsx(bytes: &[u8], text_columns: &[usize]) -> Result<Rows, String> {
-    use calamine::{Data, Reader, Xlsx};
-    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes.to_vec()))
-        .map_err(|e| format!("not a readable XLSX file: {e}"))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| "the workbook has no sheet".to_string())?
-        .map_err(|e| format!("the first sheet cannot be read: {e}"))?;
-    let start_row = range.start().map_or(0, |(r, _)| r as usize);
-    let start_col = range.start().map_or(0, |(_, c)| c as usize);
-    let mut rows = Vec::new();
-    for (i, row) in range.rows().enumerate() {
-        let number = start_row + i + 1;
-        let mut cells = vec![String::new(); start_col];
-        for (j, cell) in row.iter().enumerate() {
-            let col = start_col + j;
-            let text = match cell {
-                Data::Empty => String::new(),
-                Data::String(s) => s.clone(),
-                Data::Int(n) => n.to_string(),
-                Data::Float(f) if text_columns.contains(&col) && f.fract() != 0.0 => {
-                    return Err(format!(
-                        "row {number}, column {}: {f} is stored as a number; format the column as text \
-                         (a code like 1.10 would read as 1.1)",
-                        col + 1
-                    ));
-                }
-                Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-                Data::Float(f) => f.to_string(),
-                Data::Bool(b) => b.to_string(),
-                Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-                Data::DateTime(d) => d.to_string(),
-                Data::Error(e) => {
-                    return Err(format!("row {number}: the cell holds an error ({e})"));
-                }
-            };
-            cells.push(text);
-        }
-        rows.push((number, cells));
-    }
-    Ok(rows)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use parindex_domain::spreadsheet::{
+        Budget, read_csv as read_csv_budget, read_xlsx as read_xlsx_budget,
+    };
     use rust_decimal_macros::dec;
+
+    fn read_csv(bytes: &[u8]) -> Result<parindex_domain::spreadsheet::Rows, String> {
+        read_csv_budget(bytes, &Budget::DEFAULT).map_err(|e| e.message().to_string())
+    }
+
+    fn read_xlsx(
+        bytes: &[u8],
+        text: &[usize],
+    ) -> Result<parindex_domain::spreadsheet::Rows, String> {
+        read_xlsx_budget(bytes, &Budget::DEFAULT, text).map_err(|e| e.message().to_string())
+    }
 
     fn table() -> Table {
         Table {

@@ -5,7 +5,7 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::password::PasswordHasher;
 use crate::config::Config;
 use crate::http::routes_table::{RouteTable, fallback};
-use crate::http::{BodyLimit, middleware::observe, path_config, query_config};
+use crate::http::{BodyLimit, BodyTimeout, middleware::observe, path_config, query_config};
 use crate::state::AppState;
 use actix_cors::Cors;
 use actix_web::dev::Server;
@@ -140,6 +140,7 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, anyhow::Error
     let routes = web::Data::new(RouteTable::from_openapi(&spec));
     let state = web::Data::new(state);
     let body_limit = config.max_body_bytes;
+    let body_timeout = config.body_timeout;
     let origins = config.cors_allowed_origins.clone();
 
     let mut server = HttpServer::new(move || {
@@ -150,6 +151,7 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, anyhow::Error
             .app_data(state.clone())
             .app_data(routes.clone())
             .app_data(BodyLimit(body_limit))
+            .app_data(BodyTimeout(body_timeout))
             .app_data(web::PayloadConfig::new(body_limit))
             .app_data(path_config())
             .app_data(query_config())

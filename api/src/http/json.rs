@@ -12,10 +12,24 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, http::header};
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
+use std::future::{Ready, ready};
 
 /// The largest request body accepted, shared as app data (`PARINDEX_MAX_BODY_BYTES`).
 #[derive(Clone, Copy, Debug)]
 pub struct BodyLimit(pub usize);
+
+/// How long a body may take to arrive once reading starts (`PARINDEX_BODY_TIMEOUT_MS`),
+/// shared as app data: a client trickling a body one byte a second is cut off.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyTimeout(pub std::time::Duration);
+
+impl BodyTimeout {
+    fn of(req: &HttpRequest) -> std::time::Duration {
+        req.app_data::<BodyTimeout>()
+            .map(|t| t.0)
+            .unwrap_or(std::time::Duration::from_secs(60))
+    }
+}
 
 pub struct Json<T>(pub T);
 
@@ -54,8 +68,28 @@ pub fn is_json_content_type(req: &HttpRequest) -> bool {
     }
 }
 
-/// Reads the whole body, refusing it as soon as it grows past `limit`.
-pub async fn read_body(
+/// Reads the whole body, refusing it as soon as it grows past the body limit or when it has
+/// not all arrived within the body timeout (408).
+pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<BytesMut, ApiError> {
+    let limit = req
+        .app_data::<BodyLimit>()
+        .map(|l| l.0)
+        .unwrap_or(crate::config::DEFAULT_MAX_BODY_BYTES);
+    let timeout = BodyTimeout::of(req);
+    match tokio::time::timeout(timeout, read_body_within(req, payload, limit)).await {
+        Ok(result) => result,
+        Err(_) => Err(ApiError::new(
+            actix_web::http::StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            format!(
+                "the request body did not arrive within {} s",
+                timeout.as_secs_f64()
+            ),
+        )),
+    }
+}
+
+async fn read_body_within(
     req: &HttpRequest,
     payload: &mut Payload,
     limit: usize,
@@ -158,22 +192,20 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     "the request body must be sent with Content-Type: application/json",
                 ));
             }
-            let limit = req
-                .app_data::<BodyLimit>()
-                .map(|l| l.0)
-                .unwrap_or(crate::config::DEFAULT_MAX_BODY_BYTES);
-            let body = read_body(&req, &mut payload, limit).await?;
+            let body = read_body(&req, &mut payload).await?;
             parse_json(&body).map(Json)
         })
     }
 }
 
-/// A request body of any content type, read whole within the body limit: for endpoints
-/// that accept JSON as well as CSV or XLSX uploads.
+/// A request body of any content type, for endpoints that accept JSON as well as CSV or
+/// XLSX uploads. Not read until the handler asks (`bytes`), so that access is checked
+/// before a byte of an upload is read or parsed.
 pub struct RawBody {
     /// The media type, lower case, without parameters (e.g. `text/csv`).
     pub content_type: String,
-    pub bytes: BytesMut,
+    req: HttpRequest,
+    payload: Payload,
 }
 
 impl RawBody {
@@ -181,36 +213,31 @@ impl RawBody {
         self.content_type == "application/json" || self.content_type.ends_with("+json")
     }
 
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
-        parse_json(&self.bytes)
+    /// The whole body, within the body limit and timeout.
+    pub async fn bytes(mut self) -> Result<BytesMut, ApiError> {
+        read_body(&self.req, &mut self.payload).await
+    }
+
+    /// The body as a JSON document.
+    pub async fn json<T: DeserializeOwned>(self) -> Result<T, ApiError> {
+        parse_json(&self.bytes().await?)
     }
 }
 
 impl FromRequest for RawBody {
     type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
-        Box::pin(async move {
-            let content_type = match req.mime_type() {
-                Ok(Some(mime)) => mime.essence_str().to_lowercase(),
-                _ => {
-                    return Err(ApiError::unsupported_media_type(
-                        "the request body needs a Content-Type",
-                    ));
-                }
-            };
-            let limit = req
-                .app_data::<BodyLimit>()
-                .map(|l| l.0)
-                .unwrap_or(crate::config::DEFAULT_MAX_BODY_BYTES);
-            let bytes = read_body(&req, &mut payload, limit).await?;
-            Ok(RawBody {
-                content_type,
-                bytes,
-            })
+        ready(match req.mime_type() {
+            Ok(Some(mime)) => Ok(RawBody {
+                content_type: mime.essence_str().to_lowercase(),
+                req: req.clone(),
+                payload: payload.take(),
+            }),
+            _ => Err(ApiError::unsupported_media_type(
+                "the request body needs a Content-Type",
+            )),
         })
     }
 }

@@ -6,7 +6,7 @@ pub mod json;
 pub mod middleware;
 pub mod routes_table;
 
-pub use json::{BodyLimit, Json};
+pub use json::{BodyLimit, BodyTimeout, Json};
 
 use crate::error::ApiError;
 use actix_web::web;

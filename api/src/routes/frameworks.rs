@@ -13,6 +13,7 @@ use crate::services::frameworks::{self, FrameworkFilter, FrameworkSpec, LoadedFr
 use crate::services::units::UnitKind;
 use crate::sheets;
 use crate::state::AppState;
+use crate::uploads::{self, SheetFormat};
 use crate::validation::PageParams;
 use crate::validation::Year;
 use actix_web::http::{StatusCode, header};
@@ -245,6 +246,22 @@ pub async fn create_framework(
     Ok(framework_response(StatusCode::CREATED, &created))
 }
 
+/// Criteria from an uploaded CSV or XLSX, read within the upload budget off the workers.
+async fn criteria_upload(body: RawBody) -> ApiResult<Vec<CriterionDef>> {
+    let Some(format) = SheetFormat::of(&body.content_type) else {
+        return Err(ApiError::unsupported_media_type(format!(
+            "expected application/json, text/csv or {}",
+            sheets::XLSX_CONTENT_TYPE
+        )));
+    };
+    let bytes = body.bytes().await?.to_vec();
+    // Column 0 holds codes: 1.10 typed as a number would read as 1.1.
+    let rows = uploads::read_rows(format, bytes, &[0]).await?;
+    framework_io::parse_rows(rows)
+        .map(|(criteria, _)| criteria)
+        .map_err(ApiError::validation)
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
@@ -288,7 +305,10 @@ pub async fn import_framework(
     body: RawBody,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    let criteria = framework_io::read_upload(&body.content_type, &body.bytes)?;
+    // Access first: nobody without the right to create a framework here gets a spreadsheet
+    // of theirs read, let alone parsed.
+    frameworks::may_create_for(&state.db, &principal, query.owner_unit_id).await?;
+    let criteria = criteria_upload(body).await?;
     let unit_kinds = match query.unit_kinds {
         None => default_kinds(),
         Some(list) => list
@@ -514,14 +534,15 @@ pub async fn replace_framework_criteria(
     if_match: IfMatch,
     body: RawBody,
 ) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    frameworks::may_change(&state.db, &principal, id).await?;
     let criteria = if body.is_json() {
-        body.json::<CriteriaBody>()?.criteria
+        body.json::<CriteriaBody>().await?.criteria
     } else {
-        framework_io::read_upload(&body.content_type, &body.bytes)?
+        criteria_upload(body).await?
     };
     let updated =
-        frameworks::replace_criteria(&state.db, &principal, id.into_inner(), criteria, &if_match)
-            .await?;
+        frameworks::replace_criteria(&state.db, &principal, id, criteria, &if_match).await?;
     Ok(framework_response(StatusCode::OK, &updated))
 }
 

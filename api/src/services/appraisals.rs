@@ -11,7 +11,7 @@ use super::assessments::{
 use super::audit::{self, Change};
 use super::frameworks::{self, LoadedFramework};
 use super::now;
-use super::scoresheet::{self, Entry, Side};
+use super::scoresheet::{self, Entry};
 use super::units::{find_unit, unit_ref};
 use crate::auth::Principal;
 use crate::auth::policy::{Action, authorize};
@@ -129,12 +129,11 @@ pub async fn view<C: ConnectionTrait>(
         .order_by_asc(appraisal_round::Column::Round)
         .all(conn)
         .await?;
-    let best = scoresheet::bests(conn, &framework, u.parent_id, Side::Effective).await?;
-    let self_best = scoresheet::bests(conn, &framework, u.parent_id, Side::SelfAssessed).await?;
+    let best = scoresheet::bests(conn, &framework, u.parent_id, sa.id).await?;
     let (scores, unscored) = scoresheet::effective_scores(&framework, &entries, &best);
-    let self_scores = scoresheet::self_scores(&framework, &entries, &self_best);
-    let totals = scoresheet::total_of(&framework, &scores);
-    let self_totals = scoresheet::total_of(&framework, &self_scores);
+    let self_scores = scoresheet::self_scores(&framework, &entries, &best);
+    let totals = scoresheet::total_of(&framework, &scores)?;
+    let self_totals = scoresheet::total_of(&framework, &self_scores)?;
     Ok(AppraisalView {
         model,
         self_assessment: sa,
@@ -298,7 +297,7 @@ pub async fn upsert_entries(
     let framework = frameworks::load(&txn, a.framework_id).await?;
     let u = find_unit(&txn, a.unit_id).await?;
     let existing = scoresheet::load_entries(&txn, sa.id).await?;
-    let best = scoresheet::bests(&txn, &framework, u.parent_id, Side::Effective).await?;
+    let best = scoresheet::bests(&txn, &framework, u.parent_id, sa.id).await?;
 
     let mut errors = Vec::new();
     let mut seen = HashSet::new();

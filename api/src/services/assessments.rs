@@ -7,7 +7,7 @@
 use super::audit::{self, Change};
 use super::frameworks::{self, LoadedFramework};
 use super::now;
-use super::scoresheet::{self, Entry, Evidence, Side};
+use super::scoresheet::{self, Entry, Evidence};
 use super::units::{UnitKind, find_unit, unit_ref};
 use crate::auth::policy::{Action, authorize};
 use crate::auth::{Principal, UnitRef};
@@ -437,7 +437,7 @@ pub async fn upsert_entries(
     };
     let framework = frameworks::load(&txn, sa.framework_id).await?;
     let existing = scoresheet::load_entries(&txn, sa.id).await?;
-    let best = scoresheet::bests(&txn, &framework, u.parent_id, Side::SelfAssessed).await?;
+    let best = scoresheet::bests(&txn, &framework, u.parent_id, sa.id).await?;
 
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
@@ -591,7 +591,7 @@ pub async fn upsert_entries(
     let total = scoresheet::total_of(
         &framework,
         &scoresheet::self_scores(&framework, &entries, &best),
-    )
+    )?
     .total;
     let mut am: self_assessment::ActiveModel = sa.clone().into();
     am.self_total_x100 = Set(to_hundredths(total));

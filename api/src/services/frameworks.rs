@@ -360,20 +360,39 @@ pub async fn get_framework(
     Ok(f)
 }
 
+/// The unit a new framework would belong to, if the caller may manage its frameworks:
+/// checked before an uploaded spreadsheet is read at all.
+pub async fn may_create_for(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    owner_unit_id: i64,
+) -> ApiResult<unit::Model> {
+    let owner = unit::Entity::find_by_id(owner_unit_id).one(db).await?;
+    let Some(owner) = owner else {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "owner_unit_id",
+            "not_found",
+            format!("unit {owner_unit_id} does not exist"),
+        )]));
+    };
+    authorize(actor, Action::ManageFrameworks, &unit_ref(&owner))?;
+    Ok(owner)
+}
+
+/// Whether the caller may change framework `id`: checked before an uploaded spreadsheet
+/// of new criteria is read at all.
+pub async fn may_change(db: &DatabaseConnection, actor: &Principal, id: i64) -> ApiResult<()> {
+    let current = load(db, id).await?;
+    let owner = find_unit(db, current.model.owner_unit_id).await?;
+    authorize(actor, Action::ManageFrameworks, &unit_ref(&owner))
+}
+
 pub async fn create_framework(
     db: &DatabaseConnection,
     actor: &Principal,
     spec: FrameworkSpec,
 ) -> ApiResult<LoadedFramework> {
-    let owner = unit::Entity::find_by_id(spec.owner_unit_id).one(db).await?;
-    let Some(owner) = owner else {
-        return Err(ApiError::validation(vec![FieldError::new(
-            "owner_unit_id",
-            "not_found",
-            format!("unit {} does not exist", spec.owner_unit_id),
-        )]));
-    };
-    authorize(actor, Action::ManageFrameworks, &unit_ref(&owner))?;
+    let owner = may_create_for(db, actor, spec.owner_unit_id).await?;
     let (spec, tree) = validate(spec, Some(&owner))?;
     let txn = crate::db::begin_write(db).await?;
     let t = now();

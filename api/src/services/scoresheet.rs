@@ -159,29 +159,27 @@ pub fn stored(score: LeafScore) -> Option<i64> {
     }
 }
 
-/// Which side's `value`s a relative-to-best criterion compares with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Side {
-    /// The units' self-assessed values.
-    SelfAssessed,
-    /// The council's values where entered, else the unit's.
-    Effective,
-}
-
 #[derive(FromQueryResult)]
 struct ValueRow {
     criterion_code: String,
     self_inputs: Option<String>,
     appraised_inputs: Option<String>,
+    appraisal_status: String,
 }
 
-/// The best `value` of each relative-to-best criterion among the units under the same
-/// parent assessed on the same framework (empty when the framework has none).
+/// The best accepted `value` of each relative-to-best criterion among the *other* units
+/// under the same parent assessed on the same framework (empty when the framework has no
+/// such criterion). A unit's own value is compared with it by `score_leaf`.
+///
+/// Only values the council has accepted count: the council's own inputs where it entered
+/// any, and the unit's inputs once its appraisal is finalized. A sibling's draft or
+/// submitted self-assessment never does, so no unit's input can change another unit's
+/// score before the council has accepted it (SECURITY.md, "the best value").
 pub async fn bests<C: ConnectionTrait>(
     conn: &C,
     framework: &LoadedFramework,
     parent_id: Option<i64>,
-    side: Side,
+    own_self_assessment_id: i64,
 ) -> ApiResult<HashMap<String, Decimal>> {
     let codes: Vec<String> = framework
         .tree
@@ -195,12 +193,18 @@ pub async fn bests<C: ConnectionTrait>(
     }
     let rows = ValueRow::find_by_statement(sql(
         conn,
-        "SELECT e.criterion_code, e.self_inputs, e.appraised_inputs \
+        "SELECT e.criterion_code, e.self_inputs, e.appraised_inputs, a.status AS appraisal_status \
          FROM assessment_entries e \
          JOIN self_assessments s ON s.id = e.self_assessment_id \
+         JOIN appraisals a ON a.self_assessment_id = s.id \
          JOIN units u ON u.id = s.unit_id \
-         WHERE s.framework_id = $1 AND (u.parent_id = $2 OR ($2 IS NULL AND u.parent_id IS NULL))",
-        vec![framework.model.id.into(), parent_id.into()],
+         WHERE s.framework_id = $1 AND s.id <> $3 \
+           AND (u.parent_id = $2 OR ($2 IS NULL AND u.parent_id IS NULL))",
+        vec![
+            framework.model.id.into(),
+            parent_id.into(),
+            own_self_assessment_id.into(),
+        ],
     ))
     .all(conn)
     .await?;
@@ -208,13 +212,13 @@ pub async fn bests<C: ConnectionTrait>(
         .into_iter()
         .filter(|r| codes.contains(&r.criterion_code))
     {
-        let self_inputs: Option<Inputs> = parse(&row.self_inputs)?;
         let appraised: Option<Inputs> = parse(&row.appraised_inputs)?;
-        let inputs = match side {
-            Side::SelfAssessed => self_inputs,
-            Side::Effective => appraised.or(self_inputs),
+        let accepted = match appraised {
+            Some(council) => Some(council),
+            None if row.appraisal_status == "finalized" => parse(&row.self_inputs)?,
+            None => None,
         };
-        if let Some(value) = inputs.and_then(|i| i.value) {
+        if let Some(value) = accepted.and_then(|i| i.value) {
             let slot = best.entry(row.criterion_code).or_insert(value);
             if value > *slot {
                 *slot = value;
@@ -266,8 +270,11 @@ pub fn effective_scores(
     (scores, unscored)
 }
 
-pub fn total_of(framework: &LoadedFramework, leaves: &HashMap<String, LeafScore>) -> Totals {
-    totals(&framework.tree, leaves, framework.policy)
+pub fn total_of(
+    framework: &LoadedFramework,
+    leaves: &HashMap<String, LeafScore>,
+) -> ApiResult<Totals> {
+    totals(&framework.tree, leaves, framework.policy).map_err(ApiError::internal)
 }
 
 /// A stored score in hundredths as a decimal.

@@ -1,7 +1,7 @@
 //! A framework's criteria, given as a flat list of dotted codes (`1`, `1.4`, `1.4.1`):
 //! validation and the derived tree. Pure: no I/O.
 
-use super::decimal::has_more_places_than;
+use super::decimal::{checked_sum, has_more_places_than};
 use super::method::Method;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -72,6 +72,9 @@ pub struct DefinitionError {
 
 pub const TOTAL_MAX: Decimal = Decimal::from_parts(100, 0, 0, false, 0);
 
+/// The most criteria a framework may have (real ones have about a hundred).
+pub const MAX_CRITERIA: usize = 2000;
+
 /// Parses a dotted code into its numeric segments (`3.12.2` → [3, 12, 2]).
 pub fn code_segments(code: &str) -> Option<Vec<u32>> {
     if code.is_empty() || code.len() > 32 {
@@ -129,6 +132,15 @@ impl CriteriaTree {
                 "required",
                 "a framework needs criteria".into(),
             );
+        }
+        if criteria.len() > MAX_CRITERIA {
+            err(
+                None,
+                "criteria".into(),
+                "too_many",
+                format!("a framework has at most {MAX_CRITERIA} criteria"),
+            );
+            return Err(errors);
         }
         let mut seen = HashSet::new();
         for (i, c) in criteria.iter().enumerate() {
@@ -231,12 +243,14 @@ impl CriteriaTree {
                 );
             }
             if let Some(kids) = children.get(&c.code) {
-                let sum: Decimal = kids
-                    .iter()
-                    .filter_map(|k| by_code.get(k.as_str()))
-                    .map(|k| k.max_score)
-                    .sum();
-                if sum != c.max_score {
+                let sum = checked_sum(
+                    kids.iter()
+                        .filter_map(|k| by_code.get(k.as_str()))
+                        .map(|k| k.max_score),
+                );
+                if sum != Some(c.max_score) {
+                    let sum =
+                        sum.map_or_else(|| "more than can be counted".into(), |s| s.to_string());
                     err(
                         at("max_score"),
                         "sum_mismatch",
@@ -248,12 +262,14 @@ impl CriteriaTree {
                 }
             }
         }
-        let top: Decimal = criteria
-            .iter()
-            .filter(|c| code_segments(&c.code).is_some() && parent_code(&c.code).is_none())
-            .map(|c| c.max_score)
-            .sum();
-        if !criteria.is_empty() && top != TOTAL_MAX {
+        let top = checked_sum(
+            criteria
+                .iter()
+                .filter(|c| code_segments(&c.code).is_some() && parent_code(&c.code).is_none())
+                .map(|c| c.max_score),
+        );
+        if !criteria.is_empty() && top != Some(TOTAL_MAX) {
+            let top = top.map_or_else(|| "more than can be counted".into(), |s| s.to_string());
             err(
                 None,
                 "criteria".into(),

@@ -28,6 +28,14 @@ pub fn to_hundredths(value: Decimal) -> i64 {
     })
 }
 
+/// The sum of `values`, or `None` if it overflows (a `Decimal` holds ±7.9 × 10^28): every
+/// sum of scores goes through here, so no sum can panic.
+pub fn checked_sum(values: impl IntoIterator<Item = Decimal>) -> Option<Decimal> {
+    values
+        .into_iter()
+        .try_fold(Decimal::ZERO, |acc, v| acc.checked_add(v))
+}
+
 /// True when `value` needs more than `places` decimal places (trailing zeros ignored).
 pub fn has_more_places_than(value: Decimal, places: u32) -> bool {
     value.normalize().scale() > places
@@ -53,6 +61,13 @@ mod tests {
         assert_eq!(from_hundredths(8725).to_string(), "87.25");
         assert_eq!(from_hundredths(100).to_string(), "1.00");
         assert_eq!(to_hundredths(dec!(-12.75)), -1275);
+    }
+
+    #[test]
+    fn sums_that_overflow_are_none_not_a_panic() {
+        assert_eq!(checked_sum([dec!(1.25), dec!(2)]), Some(dec!(3.25)));
+        assert_eq!(checked_sum([Decimal::MAX, Decimal::ONE]), None);
+        assert_eq!(checked_sum([]), Some(Decimal::ZERO));
     }
 
     #[test]

@@ -34,6 +34,38 @@ impl PartialSchema for DecimalInput {
 
 impl ToSchema for DecimalInput {}
 
+/// A raw figure in a request (a numerator, denominator or value): 0 to 1,000,000,000, as a
+/// JSON number or a numeric string.
+pub struct FigureInput;
+
+impl PartialSchema for FigureInput {
+    fn schema() -> RefOr<Schema> {
+        RefOr::T(Schema::OneOf(
+            OneOfBuilder::new()
+                .item(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(r"^[0-9]{1,10}(\.[0-9]{1,4})?$"))
+                        .build(),
+                )
+                .item(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Number)
+                        .minimum(Some(0))
+                        .maximum(Some(1_000_000_000))
+                        .build(),
+                )
+                .description(Some(
+                    "A figure from 0 to 1,000,000,000 with at most 4 decimal places, as a JSON number (118) or a string (\"118\")",
+                ))
+                .examples(["118"])
+                .build(),
+        ))
+    }
+}
+
+impl ToSchema for FigureInput {}
+
 /// A score in a response: a string with exactly two decimals.
 pub struct Score;
 

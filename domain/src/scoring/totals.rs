@@ -1,7 +1,7 @@
 //! From leaf scores to subtotals and the total, with the framework's not-applicable policy;
 //! and rating bands. Pure: no I/O.
 
-use super::decimal::{has_more_places_than, round2};
+use super::decimal::{checked_sum, has_more_places_than, round2};
 use super::framework::{CriteriaTree, DefinitionError, TOTAL_MAX};
 use super::method::LeafScore;
 use rust_decimal::Decimal;
@@ -60,18 +60,35 @@ pub struct Totals {
     pub total: Decimal,
 }
 
-/// Sums leaf scores up the tree. A leaf missing from `leaves` scores 0.
+/// A sum of scores that does not fit a `Decimal`: impossible for a validated framework
+/// (leaf scores are clamped to their maxima, which sum to 100), reported rather than
+/// panicking if it ever happens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScoreOverflow;
+
+impl std::fmt::Display for ScoreOverflow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a sum of scores overflowed")
+    }
+}
+
+impl std::error::Error for ScoreOverflow {}
+
+/// Sums leaf scores up the tree. A leaf missing from `leaves` scores 0; a leaf's score is
+/// taken within 0..=its max, whatever the caller passes.
 pub fn totals(
     tree: &CriteriaTree,
     leaves: &HashMap<String, LeafScore>,
     policy: NotApplicablePolicy,
-) -> Totals {
+) -> Result<Totals, ScoreOverflow> {
     let mut by_code: HashMap<String, NodeTotal> = HashMap::new();
     // Children come after their parents in code order: walk backwards.
     for c in tree.criteria().iter().rev() {
         let node = if tree.is_leaf(&c.code) {
             let (score, applicable_max) = match (leaves.get(&c.code), policy) {
-                (Some(LeafScore::Scored(s)), _) => (*s, c.max_score),
+                (Some(LeafScore::Scored(s)), _) => {
+                    ((*s).clamp(Decimal::ZERO, c.max_score), c.max_score)
+                }
                 (Some(LeafScore::NotApplicable), NotApplicablePolicy::FullScore) => {
                     (c.max_score, c.max_score)
                 }
@@ -86,36 +103,36 @@ pub fn totals(
                 applicable_max,
             }
         } else {
-            let mut node = NodeTotal {
+            let kids: Vec<&NodeTotal> = tree
+                .children(&c.code)
+                .iter()
+                .filter_map(|child| by_code.get(child))
+                .collect();
+            NodeTotal {
                 max: c.max_score,
-                score: Decimal::ZERO,
-                applicable_max: Decimal::ZERO,
-            };
-            for child in tree.children(&c.code) {
-                if let Some(t) = by_code.get(child) {
-                    node.score += t.score;
-                    node.applicable_max += t.applicable_max;
-                }
+                score: checked_sum(kids.iter().map(|t| t.score)).ok_or(ScoreOverflow)?,
+                applicable_max: checked_sum(kids.iter().map(|t| t.applicable_max))
+                    .ok_or(ScoreOverflow)?,
             }
-            node
         };
         by_code.insert(c.code.clone(), node);
     }
-    let (raw, applicable) = tree
-        .fields()
-        .filter_map(|f| by_code.get(&f.code))
-        .fold((Decimal::ZERO, Decimal::ZERO), |(s, a), t| {
-            (s + t.score, a + t.applicable_max)
-        });
+    let fields: Vec<&NodeTotal> = tree.fields().filter_map(|f| by_code.get(&f.code)).collect();
+    let raw = checked_sum(fields.iter().map(|t| t.score)).ok_or(ScoreOverflow)?;
+    let applicable = checked_sum(fields.iter().map(|t| t.applicable_max)).ok_or(ScoreOverflow)?;
     let total = if applicable == TOTAL_MAX {
         round2(raw)
     } else if applicable.is_zero() {
         // Nothing applied: nothing was lost.
         round2(TOTAL_MAX)
     } else {
-        round2(raw * TOTAL_MAX / applicable)
+        round2(
+            raw.checked_mul(TOTAL_MAX)
+                .and_then(|x| x.checked_div(applicable))
+                .ok_or(ScoreOverflow)?,
+        )
     };
-    Totals { by_code, total }
+    Ok(Totals { by_code, total })
 }
 
 /// A rating band: an index of at least `min_index` earns `label`.
@@ -231,7 +248,8 @@ mod tests {
                 ("2", LeafScore::Scored(dec!(50.5))),
             ]),
             NotApplicablePolicy::FullScore,
-        );
+        )
+        .unwrap();
         assert_eq!(t.by_code["1.2"].score, dec!(22.5));
         assert_eq!(t.by_code["1"].score, dec!(36.75));
         assert_eq!(t.by_code["1"].deduction(), dec!(3.25));
@@ -240,7 +258,7 @@ mod tests {
 
     #[test]
     fn missing_leaves_score_zero() {
-        let t = totals(&tree(), &HashMap::new(), NotApplicablePolicy::FullScore);
+        let t = totals(&tree(), &HashMap::new(), NotApplicablePolicy::FullScore).unwrap();
         assert_eq!(t.total.to_string(), "0.00");
         assert_eq!(t.by_code["2"].deduction(), dec!(60));
     }
@@ -253,11 +271,11 @@ mod tests {
             ("1.2.2", LeafScore::Scored(dec!(12.5))),
             ("2", LeafScore::Scored(dec!(30))),
         ]);
-        let full = totals(&tree(), &leaves, NotApplicablePolicy::FullScore);
+        let full = totals(&tree(), &leaves, NotApplicablePolicy::FullScore).unwrap();
         assert_eq!(full.total.to_string(), "70.00");
         assert_eq!(full.by_code["1.2.1"].deduction(), dec!(0));
         // Rescaled: 57.5 of the 87.5 applicable points → 65.71 of 100.
-        let rescaled = totals(&tree(), &leaves, NotApplicablePolicy::Rescale);
+        let rescaled = totals(&tree(), &leaves, NotApplicablePolicy::Rescale).unwrap();
         assert_eq!(rescaled.total.to_string(), "65.71");
         assert_eq!(rescaled.by_code["1.2.1"].deduction(), dec!(0));
         assert_eq!(rescaled.by_code["1"].applicable_max, dec!(27.5));
@@ -316,7 +334,7 @@ mod tests {
             ].into_iter().collect();
             let policy = if rescale { NotApplicablePolicy::Rescale } else { NotApplicablePolicy::FullScore };
             let tree = tree();
-            let t = totals(&tree, &leaves, policy);
+            let t = totals(&tree, &leaves, policy).unwrap();
             for cdef in tree.criteria() {
                 let node = t.by_code[&cdef.code];
                 prop_assert!(node.score >= Decimal::ZERO && node.score <= node.applicable_max);

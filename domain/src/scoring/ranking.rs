@@ -36,7 +36,8 @@ pub struct Summary {
     pub max: Decimal,
 }
 
-/// Count, mean, median, min and max of `indices` (rounded to 2 places), or `None` if empty.
+/// Count, mean, median, min and max of `indices` (rounded to 2 places), or `None` if empty
+/// (or, impossibly for indices of at most 100 + bonus, if their sum overflows).
 pub fn summarize(indices: &[Decimal]) -> Option<Summary> {
     if indices.is_empty() {
         return None;
@@ -44,11 +45,11 @@ pub fn summarize(indices: &[Decimal]) -> Option<Summary> {
     let mut sorted = indices.to_vec();
     sorted.sort();
     let n = sorted.len();
-    let sum: Decimal = sorted.iter().sum();
+    let sum = super::decimal::checked_sum(sorted.iter().copied())?;
     let median = if n % 2 == 1 {
         sorted[n / 2]
     } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / Decimal::TWO
+        sorted[n / 2 - 1].checked_add(sorted[n / 2])? / Decimal::TWO
     };
     Some(Summary {
         count: n,

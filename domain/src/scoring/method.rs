@@ -203,6 +203,12 @@ impl Method {
     }
 }
 
+/// The largest figure a numerator, denominator or value may be: far above any count of
+/// dossiers or procedures of a commune, far below anything that could overflow.
+pub const MAX_FIGURE: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+/// The largest count of items (initiatives, late tasks, meetings).
+pub const MAX_COUNT: u32 = 1_000_000;
+
 /// The raw figures behind a leaf's score, as entered by the unit or the council.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Inputs {
@@ -210,22 +216,24 @@ pub struct Inputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::schema::DecimalInput>)]
     pub score: Option<Decimal>,
-    /// E.g. 118 dossiers paid online…
+    /// E.g. 118 dossiers paid online… (0 to 1,000,000,000, at most 4 decimals)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<crate::schema::DecimalInput>)]
+    #[schema(value_type = Option<crate::schema::FigureInput>)]
     pub numerator: Option<Decimal>,
-    /// …of 1245 dossiers.
+    /// …of 1245 dossiers (greater than 0, at most 1,000,000,000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<crate::schema::DecimalInput>)]
+    #[schema(value_type = Option<crate::schema::FigureInput>)]
     pub denominator: Option<Decimal>,
-    /// A number of items (initiatives, late tasks, meetings).
+    /// A number of items (initiatives, late tasks, meetings), 0 to 1,000,000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1000000)]
     pub count: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub done: Option<bool>,
-    /// The unit's own figure, scored against the district's best.
+    /// The unit's own figure, scored against the best accepted figure of its siblings
+    /// (0 to 1,000,000,000, at most 4 decimals).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<crate::schema::DecimalInput>)]
+    #[schema(value_type = Option<crate::schema::FigureInput>)]
     pub value: Option<Decimal>,
     /// The criterion did not arise for the unit this year ("không phát sinh").
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -320,6 +328,12 @@ pub fn check_inputs(method: &Method, max: Decimal, inputs: &Inputs) -> Result<()
     let non_negative = |field: &'static str, v: Decimal| {
         if v.is_sign_negative() && !v.is_zero() {
             Err(input_error(field, "out_of_range", "must not be negative"))
+        } else if v > MAX_FIGURE {
+            Err(input_error(
+                field,
+                "out_of_range",
+                format!("must be at most {MAX_FIGURE}"),
+            ))
         } else if has_more_places_than(v, 4) {
             Err(input_error(
                 field,
@@ -330,6 +344,15 @@ pub fn check_inputs(method: &Method, max: Decimal, inputs: &Inputs) -> Result<()
             Ok(())
         }
     };
+    if let Some(count) = inputs.count
+        && count > MAX_COUNT
+    {
+        return Err(input_error(
+            "count",
+            "out_of_range",
+            format!("must be at most {MAX_COUNT}"),
+        ));
+    }
     if let Some(score) = inputs.score {
         if has_more_places_than(score, 2) {
             return Err(input_error(
@@ -382,26 +405,41 @@ pub fn score_leaf(
     if inputs.not_applicable {
         return Ok(LeafScore::NotApplicable);
     }
-    let ratio = || -> Decimal {
+    let overflow = || {
+        input_error(
+            method.inputs()[0],
+            "out_of_range",
+            "the figures are too large to compute a score from",
+        )
+    };
+    // Every operation is checked: inputs are bounded (`MAX_FIGURE`, `MAX_COUNT`), so none
+    // can overflow, but a bound missed somewhere must be a 4xx, never a panic.
+    let ratio = || -> Result<Decimal, InputError> {
         match (inputs.numerator, inputs.denominator) {
-            (Some(n), Some(d)) if !d.is_zero() => n / d,
-            _ => Decimal::ZERO,
+            (Some(n), Some(d)) if !d.is_zero() => n.checked_div(d).ok_or_else(overflow),
+            _ => Ok(Decimal::ZERO),
         }
     };
     let count = Decimal::from(inputs.count.unwrap_or(0));
     let raw = match method {
         Method::Manual {} => inputs.score.unwrap_or_default(),
-        Method::Ratio {} => max * ratio(),
-        Method::TargetRatio { target } => max * (ratio() / target).min(Decimal::ONE),
+        Method::Ratio {} => max.checked_mul(ratio()?).ok_or_else(overflow)?,
+        Method::TargetRatio { target } => {
+            let reached = ratio()?.checked_div(*target).ok_or_else(overflow)?;
+            max.checked_mul(reached.min(Decimal::ONE))
+                .ok_or_else(overflow)?
+        }
         Method::Threshold { threshold } => {
-            if ratio() >= *threshold {
+            if ratio()? >= *threshold {
                 max
             } else {
                 Decimal::ZERO
             }
         }
-        Method::PerItem { points } => (count * points).min(max),
-        Method::PenaltyPerItem { points } => max - count * points,
+        Method::PerItem { points } => count.checked_mul(*points).ok_or_else(overflow)?.min(max),
+        Method::PenaltyPerItem { points } => max
+            .checked_sub(count.checked_mul(*points).ok_or_else(overflow)?)
+            .ok_or_else(overflow)?,
         Method::Boolean {} => {
             if inputs.done == Some(true) {
                 max
@@ -419,7 +457,9 @@ pub fn score_leaf(
             // The unit itself may lead (or be the only one with a figure so far).
             let best = best.unwrap_or(own).max(own);
             if best > Decimal::ZERO {
-                max * own / best
+                max.checked_mul(own)
+                    .and_then(|x| x.checked_div(best))
+                    .ok_or_else(overflow)?
             } else {
                 Decimal::ZERO
             }

@@ -1,0 +1,362 @@
+//! A framework's criteria as spreadsheet rows, one row per criterion:
+//! `code, title, max_score, method, parameters, scorer`. Parameters are written the way a
+//! person would type them: `target=0.30`, `threshold=0.70`, `points=0.5`,
+//! `steps=1:0.5;2:1;3:1.5;4:2` (min_count:score).
+//!
+//! Parsing reports every bad row by its row number (`rows[N].<column>`) and yields nothing
+//! when any is bad.
+
+use crate::FieldError;
+use crate::scoring::framework::{CriteriaTree, CriterionDef, Scorer};
+use crate::scoring::method::{Method, Step};
+use crate::spreadsheet::Rows;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::str::FromStr;
+
+pub const COLUMNS: [&str; 6] = [
+    "code",
+    "title",
+    "max_score",
+    "method",
+    "parameters",
+    "scorer",
+];
+
+fn decimal_text(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+/// `(method name, parameters)` cells of a method.
+pub fn method_cells(method: &Method) -> (String, String) {
+    let params = match method {
+        Method::TargetRatio { target } => format!("target={}", decimal_text(*target)),
+        Method::Threshold { threshold } => format!("threshold={}", decimal_text(*threshold)),
+        Method::PerItem { points } | Method::PenaltyPerItem { points } => {
+            format!("points={}", decimal_text(*points))
+        }
+        Method::StepTable { steps } => format!(
+            "steps={}",
+            steps
+                .iter()
+                .map(|s| format!("{}:{}", s.min_count, decimal_text(s.score)))
+                .collect::<Vec<_>>()
+                .join(";")
+        ),
+        Method::Manual {} | Method::Ratio {} | Method::Boolean {} | Method::RelativeToBest {} => {
+            String::new()
+        }
+    };
+    (method.name().to_string(), params)
+}
+
+fn parse_decimal(text: &str) -> Result<Decimal, String> {
+    Decimal::from_str(text.trim()).map_err(|_| format!("{text:?} is not a number"))
+}
+
+/// A method from its two cells.
+pub fn parse_method(name: &str, params: &str) -> Result<Method, String> {
+    let mut values: HashMap<String, String> = HashMap::new();
+    for part in params.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| format!("parameter {part:?} is not key=value"))?;
+        values.insert(k.trim().to_lowercase(), v.trim().to_string());
+    }
+    let mut take = |key: &str| {
+        values
+            .remove(key)
+            .ok_or_else(|| format!("the {name} method needs {key}=…"))
+    };
+    let method = match name.trim().to_lowercase().as_str() {
+        "manual" => Method::Manual {},
+        "ratio" => Method::Ratio {},
+        "boolean" => Method::Boolean {},
+        "relative_to_best" => Method::RelativeToBest {},
+        "target_ratio" => Method::TargetRatio {
+            target: parse_decimal(&take("target")?)?,
+        },
+        "threshold" => Method::Threshold {
+            threshold: parse_decimal(&take("threshold")?)?,
+        },
+        "per_item" => Method::PerItem {
+            points: parse_decimal(&take("points")?)?,
+        },
+        "penalty_per_item" => Method::PenaltyPerItem {
+            points: parse_decimal(&take("points")?)?,
+        },
+        "step_table" => Method::StepTable {
+            steps: take("steps")?
+                .split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    let (count, score) = s
+                        .split_once(':')
+                        .ok_or_else(|| format!("step {s:?} is not min_count:score"))?;
+                    Ok(Step {
+                        min_count: count
+                            .trim()
+                            .parse()
+                            .map_err(|_| format!("step count {count:?} is not a whole number"))?,
+                        score: parse_decimal(score)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, String>>()?,
+        },
+        other => return Err(format!("unknown method {other:?}")),
+    };
+    if let Some(extra) = values.keys().next() {
+        return Err(format!("the {name} method takes no parameter {extra:?}"));
+    }
+    Ok(method)
+}
+
+/// Parses uploaded rows (header first) into criteria; every bad row is reported as
+/// `rows[N].<column>` with its 1-based row number.
+pub fn parse_rows(rows: Rows) -> Result<(Vec<CriterionDef>, Vec<usize>), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut iter = rows
+        .into_iter()
+        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
+    let Some((header_row, header)) = iter.next() else {
+        return Err(vec![FieldError::new(
+            "rows",
+            "required",
+            "the file is empty: expected a header row and one row per criterion",
+        )]);
+    };
+    let header: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
+    let position = |name: &str| header.iter().position(|h| h == name);
+    let mut columns = HashMap::new();
+    for name in COLUMNS {
+        match position(name) {
+            Some(i) => {
+                columns.insert(name, i);
+            }
+            None if name == "scorer" || name == "parameters" => {}
+            None => errors.push(FieldError::new(
+                format!("rows[{header_row}]"),
+                "missing_column",
+                format!(
+                    "the header row has no {name:?} column (expected: {})",
+                    COLUMNS.join(", ")
+                ),
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut criteria = Vec::new();
+    let mut row_numbers = Vec::new();
+    for (number, cells) in iter {
+        let cell = |name: &str| {
+            columns
+                .get(name)
+                .and_then(|&i| cells.get(i))
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default()
+        };
+        let field = |name: &str| format!("rows[{number}].{name}");
+        let code = cell("code");
+        let max_score = match parse_decimal(&cell("max_score")) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                errors.push(FieldError::new(field("max_score"), "invalid_number", e));
+                None
+            }
+        };
+        let method_name = cell("method");
+        let method = if method_name.is_empty() {
+            None
+        } else {
+            match parse_method(&method_name, &cell("parameters")) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    errors.push(FieldError::new(field("method"), "invalid_method", e));
+                    None
+                }
+            }
+        };
+        let scorer_text = cell("scorer");
+        let scorer = if scorer_text.is_empty() {
+            Scorer::SelfAssessed
+        } else {
+            match Scorer::parse(&scorer_text.to_lowercase()) {
+                Some(s) => s,
+                None => {
+                    errors.push(FieldError::new(
+                        field("scorer"),
+                        "unknown_value",
+                        format!("{scorer_text:?} is not one of self, appraiser, survey"),
+                    ));
+                    Scorer::SelfAssessed
+                }
+            }
+        };
+        let title = cell("title");
+        if title.is_empty() {
+            errors.push(FieldError::new(
+                field("title"),
+                "required",
+                "must not be empty",
+            ));
+        }
+        if let Some(max_score) = max_score {
+            row_numbers.push(number);
+            criteria.push(CriterionDef {
+                code,
+                title,
+                max_score,
+                method,
+                scorer,
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    // Rules across rows (parents, sums, methods), reported by row too.
+    if let Err(errors) = CriteriaTree::build(criteria.clone()) {
+        return Err(errors
+            .into_iter()
+            .map(|e| {
+                let field = match e.index.and_then(|i| row_numbers.get(i)) {
+                    Some(row) => {
+                        let tail = e.field.split_once(']').map_or("", |(_, t)| t);
+                        format!("rows[{row}]{tail}")
+                    }
+                    None => e.field,
+                };
+                FieldError::new(field, e.code, e.message)
+            })
+            .collect());
+    }
+    Ok((criteria, row_numbers))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn methods_round_trip_through_cells() {
+        let methods = [
+            Method::Manual {},
+            Method::Ratio {},
+            Method::TargetRatio { target: dec!(0.30) },
+            Method::Threshold {
+                threshold: dec!(0.7),
+            },
+            Method::PerItem { points: dec!(0.5) },
+            Method::PenaltyPerItem { points: dec!(1) },
+            Method::Boolean {},
+            Method::StepTable {
+                steps: vec![
+                    Step {
+                        min_count: 1,
+                        score: dec!(0.5),
+                    },
+                    Step {
+                        min_count: 4,
+                        score: dec!(2),
+                    },
+                ],
+            },
+            Method::RelativeToBest {},
+        ];
+        for m in methods {
+            let (name, params) = method_cells(&m);
+            assert_eq!(parse_method(&name, &params).unwrap(), m, "{name} {params}");
+        }
+        assert_eq!(
+            method_cells(&Method::TargetRatio { target: dec!(0.30) }).1,
+            "target=0.3"
+        );
+    }
+
+    #[test]
+    fn bad_cells_are_explained() {
+        assert!(
+            parse_method("target_ratio", "")
+                .unwrap_err()
+                .contains("target=")
+        );
+        assert!(
+            parse_method("magic", "")
+                .unwrap_err()
+                .contains("unknown method")
+        );
+        assert!(
+            parse_method("ratio", "target=1")
+                .unwrap_err()
+                .contains("takes no parameter")
+        );
+        assert!(
+            parse_method("step_table", "steps=a:1")
+                .unwrap_err()
+                .contains("whole number")
+        );
+    }
+
+    #[test]
+    fn rules_across_rows_are_reported_by_row_too() {
+        let header: Vec<String> = COLUMNS.iter().map(|s| s.to_string()).collect();
+        let row = |c: &str, max: &str, m: &str| {
+            vec![
+                c.to_string(),
+                format!("title {c}"),
+                max.to_string(),
+                m.to_string(),
+                String::new(),
+                String::new(),
+            ]
+        };
+        let rows: Rows = vec![
+            (1, header),
+            (2, row("1", "100", "")),
+            (3, row("1.1", "60", "manual")),
+            (4, row("1.2", "30", "ratio")),
+        ];
+        let e = parse_rows(rows).unwrap_err();
+        let fields: Vec<(&str, &str)> = e
+            .iter()
+            .map(|f| (f.field.as_str(), f.code.as_str()))
+            .collect();
+        assert_eq!(fields, [("rows[2].max_score", "sum_mismatch")]);
+    }
+
+    #[test]
+    fn rows_are_reported_by_number() {
+        let rows: Rows = vec![
+            (1, COLUMNS.iter().map(|s| s.to_string()).collect()),
+            (
+                2,
+                vec![
+                    "1".into(),
+                    "Field".into(),
+                    "abc".into(),
+                    "".into(),
+                    "".into(),
+                    "".into(),
+                ],
+            ),
+            (
+                3,
+                vec![
+                    "1.1".into(),
+                    "Leaf".into(),
+                    "100".into(),
+                    "ratios".into(),
+                    "".into(),
+                    "".into(),
+                ],
+            ),
+        ];
+        let e = parse_rows(rows).unwrap_err();
+        let fields: Vec<&str> = e.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["rows[2].max_score", "rows[3].method"]);
+    }
+}

@@ -5,7 +5,7 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::password::PasswordHasher;
 use crate::config::Config;
 use crate::http::routes_table::{RouteTable, fallback};
-use crate::http::{BodyLimit, BodyTimeout, middleware::observe, path_config, query_config};
+use crate::http::{BodyLimit, BodyTimeout, middleware::observe, path_config};
 use crate::state::AppState;
 use actix_cors::Cors;
 use actix_web::dev::Server;
@@ -154,7 +154,6 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, anyhow::Error
             .app_data(BodyTimeout(body_timeout))
             .app_data(web::PayloadConfig::new(body_limit))
             .app_data(path_config())
-            .app_data(query_config())
             .into_utoipa_app()
             .configure(crate::routes::configure)
             .split_for_parts();

@@ -14,6 +14,8 @@ pub struct Model {
     pub entity_id: i64,
     pub action: String,
     pub unit_id: Option<i64>,
+    /// The year whose results the values carry (council scores, totals), if any.
+    pub results_year: Option<i32>,
     pub old_value: Option<String>,
     pub new_value: Option<String>,
     pub request_id: Option<String>,

@@ -8,6 +8,7 @@ mod m20261127_000002_frameworks;
 mod m20261127_000003_assessments;
 mod m20261127_000004_remediation;
 mod m20261127_000005_units_path_range;
+mod m20261128_000006_audit_results_year;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_assessments::Migration),
             Box::new(m20261127_000004_remediation::Migration),
             Box::new(m20261127_000005_units_path_range::Migration),
+            Box::new(m20261128_000006_audit_results_year::Migration),
         ]
     }
 }

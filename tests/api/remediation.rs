@@ -18,6 +18,12 @@ async fn a_plan_turns_every_lost_point_into_an_item_and_reports_at_year_end() {
         let officer = w.token(Persona::OfficerA);
         let appraiser = w.token(Persona::Appraiser);
         let seed = seed_json();
+        // Before publication the unit sees no deductions, so it cannot make the plan yet.
+        w.app
+            .post("/api/v1/remediation-plans", officer, &json!({"appraisal_id": appraisal, "milestones": phases()}))
+            .await
+            .assert_problem(403, Some("forbidden"));
+        w.app.post("/api/v1/publications", appraiser, &json!({"parent_unit_id": w.id("district"), "year": 2023})).await.assert_status(201);
 
         let created = w
             .app
@@ -70,7 +76,9 @@ async fn a_plan_turns_every_lost_point_into_an_item_and_reports_at_year_end() {
         let item_33 = items[0]["id"].as_i64().unwrap();
         let refused = w.app.patch(&format!("/api/v1/remediation-items/{item_33}"), officer, &json!({"responsible_staff_id": stranger})).await;
         refused.assert_problem(422, None);
-        assert_eq!(refused.json["errors"][0]["code"], "other_unit");
+        // Another unit's officer reads like one that does not exist, unnamed.
+        assert_eq!(refused.json["errors"][0]["code"], "not_found");
+        assert!(!refused.text.contains("Khác"), "{}", refused.text);
         let assigned = w
             .app
             .patch(&format!("/api/v1/remediation-items/{item_33}"), officer,
@@ -176,7 +184,6 @@ async fn a_plan_turns_every_lost_point_into_an_item_and_reports_at_year_end() {
         assert_eq!(data[20][5], "-12.75");
 
         // The appendix now names who is responsible.
-        w.app.post("/api/v1/publications", appraiser, &json!({"parent_unit_id": w.id("district"), "year": 2023})).await.assert_status(201);
         let appendix = w.app.get(&format!("/api/v1/units/{}/appendix?year=2023&format=csv", w.id("commune_a")), officer).await;
         appendix.assert_status(200);
         let text = String::from_utf8(appendix.bytes[3..].to_vec()).unwrap();
@@ -186,6 +193,13 @@ async fn a_plan_turns_every_lost_point_into_an_item_and_reports_at_year_end() {
         let next = w.app.post(&format!("/api/v1/frameworks/{framework}/copy"), w.admin(), &json!({"year": 2024})).await.json["id"].as_i64().unwrap();
         w.app.post(&format!("/api/v1/frameworks/{next}/publish"), w.admin(), &json!({})).await.assert_status(200);
         w.quick_file(next, w.id("commune_a"), "95.00", "0").await;
+        // What was recovered is a 2024 result: the district sees it at once, the unit once
+        // 2024 is published.
+        let early = w.app.get(&format!("/api/v1/remediation-plans/{plan_id}"), appraiser).await;
+        assert_eq!(early.json["summary"]["points_recovered"], "12.75");
+        let hidden = w.app.get(&format!("/api/v1/remediation-plans/{plan_id}"), officer).await;
+        assert_eq!(hidden.json["summary"]["points_recovered"], Value::Null);
+        w.app.post("/api/v1/publications", appraiser, &json!({"parent_unit_id": w.id("district"), "year": 2024})).await.assert_status(201);
         let after = w.app.get(&format!("/api/v1/remediation-plans/{plan_id}"), officer).await;
         assert_eq!(after.json["summary"]["points_recovered"], "12.75", "every appendix criterion at its max in 2024");
 

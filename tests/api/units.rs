@@ -195,7 +195,7 @@ async fn officers_belong_to_their_unit() {
             )
             .await;
         r.assert_problem(422, None);
-        assert_eq!(r.json["errors"][0]["code"], "other_unit");
+        assert_eq!(r.json["errors"][0]["code"], "not_found");
         // Blank names are refused, nothing stored.
         w.app
             .post(&path, officer, &json!({"full_name": "  ", "title": "Y"}))

@@ -51,6 +51,32 @@ pub enum Action {
     ReadAudit,
 }
 
+impl Action {
+    /// What the action does, in plain words, for refusals ("may not …").
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::ManageUsers => "manage accounts",
+            Action::ReadUnit => "read this unit",
+            Action::ManageUnits => "change units here",
+            Action::ManageStaff => "change this unit's officers",
+            Action::ReadFramework => "read this framework",
+            Action::ManageFrameworks => "change frameworks here",
+            Action::ReadAssessment => "read this unit's assessments",
+            Action::EditSelfAssessment => "edit this unit's self-assessment",
+            Action::Appraise => "appraise this unit",
+            Action::ReopenAppraisal => "reopen an appraisal",
+            Action::Publish => "publish results here",
+            Action::ReadResults { .. } => "read this unit's results",
+            Action::ReadRanking { .. } => "read this ranking",
+            Action::ReadRemediation => "read this unit's remediation plan",
+            Action::CreateRemediation => "make this unit's remediation plan",
+            Action::ManageRemediation => "change this unit's remediation plan",
+            Action::CommentRemediation => "comment on this unit's remediation plan",
+            Action::ReadAudit => "read this unit's audit trail",
+        }
+    }
+}
+
 fn within(principal: &Principal, unit: &UnitRef) -> bool {
     principal
         .unit
@@ -128,9 +154,9 @@ pub fn authorize(principal: &Principal, action: Action, unit: &UnitRef) -> ApiRe
             "these results are not published yet".to_string()
         }
         _ => format!(
-            "a {} of this account's unit may not do this ({action:?}) on unit {}",
-            principal.role.as_str(),
-            unit.id
+            "this account ({}) may not {}",
+            principal.role.as_str().replace('_', " "),
+            action.describe()
         ),
     };
     Err(ApiError::forbidden(detail))

@@ -143,33 +143,124 @@ fn json_error(path: &str, err: &serde_json::Error) -> ApiError {
         Category::Data => {
             // serde appends " at line X column Y": useful for syntax errors, noise here.
             let message = strip_position(&err.to_string());
-            let root = path == "." || path.is_empty();
-            // A missing field is reported at its parent: name the field itself.
-            let missing = message
-                .strip_prefix("missing field `")
-                .and_then(|rest| rest.split('`').next());
-            let field = match (root, missing) {
-                (true, Some(name)) => name.to_string(),
-                (false, Some(name)) => format!("{path}.{name}"),
-                (true, None) => "body".to_string(),
-                (false, None) => path.to_string(),
-            };
-            let code = if message.starts_with("unknown field") {
-                "unknown_field"
-            } else if message.starts_with("missing field") {
-                "required"
-            } else if message.starts_with("unknown variant") {
-                "unknown_value"
-            } else {
-                "invalid_type"
-            };
-            ApiError::validation(vec![FieldError::new(field, code, message)])
+            ApiError::validation(vec![field_error(path, &message, "body")])
         }
         Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(
             "malformed_json",
             format!("the request body is not valid JSON: {err}"),
         ),
     }
+}
+
+/// The field error of a document (a JSON body, a query string) that did not deserialize at
+/// `path`, named and worded for people (`root` names the whole document).
+pub fn field_error(path: &str, raw_message: &str, root: &str) -> FieldError {
+    let at_root = path == "." || path.is_empty();
+    // A missing field is reported at its parent: name the field itself.
+    let missing = raw_message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    let field = match (at_root, missing) {
+        (true, Some(name)) => name.to_string(),
+        (false, Some(name)) => format!("{path}.{name}"),
+        (true, None) => root.to_string(),
+        (false, None) => path.to_string(),
+    };
+    let code = if raw_message.starts_with("unknown field") {
+        "unknown_field"
+    } else if raw_message.starts_with("missing field") {
+        "required"
+    } else if raw_message.starts_with("unknown variant") {
+        "unknown_value"
+    } else {
+        "invalid_type"
+    };
+    FieldError::new(field, code, plain_words(raw_message))
+}
+
+/// A deserializer's message in words for people: Rust's type names (`u32`, `i64`,
+/// `struct SelfEntryRequest`…) become what they mean, and parsers' terse messages say
+/// what was expected. Messages that are already plain pass unchanged.
+pub fn plain_words(raw: &str) -> String {
+    // serde_urlencoded: `can not parse "abc" to a i64`.
+    if let Some(rest) = raw.strip_prefix("can not parse ")
+        && let Some((value, ty)) = rest.rsplit_once(" to a ")
+    {
+        return format!("{value} is not {}", type_words(ty));
+    }
+    // chrono's date and time parsers.
+    if matches!(
+        raw,
+        "input contains invalid characters"
+            | "premature end of input"
+            | "input is out of range"
+            | "trailing input"
+            | "input is not enough for unique date and time"
+            | "input is not enough for a unique date and time"
+            | "no possible date and time matching input"
+            | "impossible"
+            | "bad or unsupported format string"
+    ) {
+        return "is not a valid date (2024-10-31) or time (2024-10-31T08:00:00Z)".to_string();
+    }
+    if raw == "invalid digit found in string" || raw == "cannot parse integer from empty string" {
+        return "is not a whole number".to_string();
+    }
+    if raw == "number too large to fit in target type"
+        || raw == "number too small to fit in target type"
+    {
+        return "is out of range".to_string();
+    }
+    let mut out = raw.to_string();
+    if let Some(i) = out.find("expected ") {
+        let (head, expected) = out.split_at(i + "expected ".len());
+        out = format!("{head}{}", expected_words(expected));
+    }
+    out.replace("invalid type: map", "invalid type: an object")
+        .replace("invalid type: sequence", "invalid type: a list")
+        .replace("invalid type: unit value", "invalid type: null")
+        .replace("invalid type: floating point", "invalid type: the number")
+}
+
+fn type_words(ty: &str) -> &'static str {
+    match ty {
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => "a whole number (0 or more)",
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "a whole number",
+        "f32" | "f64" => "a number",
+        "bool" => "true or false",
+        "char" => "a single character",
+        _ => "of the expected kind",
+    }
+}
+
+/// What follows "expected " in a serde message.
+fn expected_words(expected: &str) -> String {
+    let ty = expected.trim();
+    if let Some(words) = [
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+        "f32", "f64", "bool", "char",
+    ]
+    .iter()
+    .find(|t| **t == ty)
+    {
+        return type_words(words).to_string();
+    }
+    if ty.starts_with("struct ") || ty.starts_with("map") {
+        return "an object".to_string();
+    }
+    if ty.starts_with("internally tagged enum") {
+        return "an object with a `type`".to_string();
+    }
+    if ty.starts_with("a sequence") || ty.starts_with("tuple") {
+        return "a list".to_string();
+    }
+    if ty.starts_with("a Decimal") || ty.contains("fixed-point number") {
+        return "a decimal number, as a JSON number or a string".to_string();
+    }
+    if ty.starts_with("enum ") {
+        return "one of the documented values".to_string();
+    }
+    ty.to_string()
 }
 
 fn strip_position(message: &str) -> String {

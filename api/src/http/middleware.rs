@@ -1,12 +1,16 @@
 //! The one middleware every request passes: a request id (taken from `X-Request-Id` when
 //! sane, else generated) echoed on the response and carried by every log line, security
-//! headers, and one structured access-log line with method, path, status and latency.
+//! headers, one structured access-log line with method, path, status and latency, and a
+//! guard that turns a panic anywhere below it into a logged 500 problem instead of a
+//! dropped connection.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
+use futures_util::FutureExt;
+use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -70,7 +74,30 @@ pub async fn observe(
     let _forget = ForgetCachedReads::after_writes(&req);
     let span = tracing::info_span!("request", request_id = %request_id);
 
-    let result = next.call(req).instrument(span.clone()).await;
+    let result = match AssertUnwindSafe(next.call(req).instrument(span.clone()))
+        .catch_unwind()
+        .await
+    {
+        Ok(result) => result,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".to_string());
+            let _entered = span.enter();
+            tracing::error!(%method, %path, panic = %message, "the handler panicked");
+            // The request was consumed by the handler: the problem itself names the
+            // request id, which the log line above carries too.
+            Err(crate::error::ApiError::internal(anyhow::anyhow!(
+                "the handler panicked: {message}"
+            ))
+            .with_detail(format!(
+                "an internal error occurred; it has been logged under request id {request_id}"
+            ))
+            .into())
+        }
+    };
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     let _entered = span.enter();
     match result {
@@ -105,5 +132,52 @@ pub async fn observe(
             tracing::warn!(%method, %path, status, latency_ms, error = %err, "request");
             Err(err)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::{App, test, web};
+
+    #[actix_web::test]
+    async fn a_panicking_handler_is_a_logged_500_problem_with_the_request_id() {
+        let app = test::init_service(
+            App::new()
+                .wrap(actix_web::middleware::from_fn(observe))
+                .route(
+                    "/boom",
+                    web::get().to(|| async {
+                        let figures: Vec<u32> = Vec::new();
+                        // An index out of bounds, as a bug would do it.
+                        let n = figures.len() + 3;
+                        figures[n].to_string()
+                    }),
+                ),
+        )
+        .await;
+        let req = test::TestRequest::get()
+            .uri("/boom")
+            .insert_header(("x-request-id", "req-42"))
+            .to_request();
+        // What the server's dispatcher turns into the response.
+        let error = match test::try_call_service(&app, req).await {
+            Err(e) => e,
+            Ok(resp) => panic!("expected an error, got {}", resp.status()),
+        };
+        let resp = error.error_response();
+        assert_eq!(resp.status().as_u16(), 500);
+        assert_eq!(
+            resp.headers().get("content-type").map(|v| v.as_bytes()),
+            Some(&b"application/problem+json"[..])
+        );
+        let body = actix_web::body::to_bytes(resp.into_body()).await.unwrap();
+        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(problem["code"], "internal_error");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("req-42"),
+            "{problem}"
+        );
+        assert!(!String::from_utf8_lossy(&body).contains("index out of bounds"));
     }
 }

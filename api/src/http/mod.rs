@@ -4,27 +4,27 @@
 pub mod etag;
 pub mod json;
 pub mod middleware;
+pub mod query;
 pub mod routes_table;
 
 pub use json::{BodyLimit, BodyTimeout, Json};
+pub use query::Query;
 
 use crate::error::ApiError;
 use actix_web::web;
 
-/// Path parameters that do not parse (e.g. `/units/abc`) are a 400, never a 500 or HTML.
+/// Path parameters that do not parse (e.g. `/units/abc`) are a 400 in plain words, never a
+/// 500, HTML or a Rust type name.
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err, _req| {
+        let raw = match &err {
+            actix_web::error::PathError::Deserialize(e) => e.to_string(),
+            other => other.to_string(),
+        };
         ApiError::bad_request(
             "invalid_path_parameter",
-            format!("invalid path parameter: {err}"),
+            format!("invalid path parameter: {}", json::plain_words(&raw)),
         )
         .into()
-    })
-}
-
-/// Query strings that do not parse are a 400 naming the parameter.
-pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _req| {
-        ApiError::bad_request("invalid_query", format!("invalid query string: {err}")).into()
     })
 }

@@ -4,8 +4,8 @@
 use super::Page;
 use crate::auth::Principal;
 use crate::error::ApiResult;
-use crate::http::Json;
 use crate::http::etag::{IfMatch, etag};
+use crate::http::{Json, Query};
 use crate::scoring::{Inputs, Method, Scorer};
 use crate::services::appraisals::{self, AppraisalFilter, AppraisalView, CouncilEntryInput};
 use crate::services::assessments;
@@ -68,11 +68,14 @@ pub struct AppraisalSummary {
     pub framework_id: i64,
     pub year: i32,
     pub status: AppraisalStatus,
+    /// Whether the figures below may be shown to the caller: false for a unit's officers
+    /// and viewers until the year's results are published (the figures are then null).
+    pub results_visible: bool,
     /// Running until finalized.
-    #[schema(value_type = crate::schema::Score)]
-    pub appraised_total: Decimal,
-    #[schema(value_type = crate::schema::Score)]
-    pub bonus: Decimal,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub appraised_total: Option<Decimal>,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub bonus: Option<Decimal>,
     /// Appraised total + bonus; null until finalized.
     #[schema(value_type = Option<crate::schema::Score>)]
     pub index: Option<Decimal>,
@@ -80,8 +83,9 @@ pub struct AppraisalSummary {
     pub finalized_at: Option<DateTime<Utc>>,
 }
 
-impl From<&appraisal::Model> for AppraisalSummary {
-    fn from(m: &appraisal::Model) -> Self {
+impl AppraisalSummary {
+    fn of(m: &appraisal::Model, results_visible: bool) -> Self {
+        let shown = |v| results_visible.then_some(v);
         AppraisalSummary {
             id: m.id,
             self_assessment_id: m.self_assessment_id,
@@ -89,10 +93,11 @@ impl From<&appraisal::Model> for AppraisalSummary {
             framework_id: m.framework_id,
             year: m.year,
             status: AppraisalStatus::parse(&m.status),
-            appraised_total: crate::scoring::from_hundredths(m.appraised_total_x100),
-            bonus: crate::scoring::from_hundredths(m.bonus_x100),
-            index: score_of(m.index_x100),
-            rating_band: m.rating_band.clone(),
+            results_visible,
+            appraised_total: shown(crate::scoring::from_hundredths(m.appraised_total_x100)),
+            bonus: shown(crate::scoring::from_hundredths(m.bonus_x100)),
+            index: score_of(m.index_x100).filter(|_| results_visible),
+            rating_band: m.rating_band.clone().filter(|_| results_visible),
             finalized_at: m.finalized_at,
         }
     }
@@ -124,16 +129,19 @@ pub struct AppraisalEntryResponse {
     pub self_score: Option<Decimal>,
     pub explanation: Option<String>,
     pub evidence: Vec<Evidence>,
-    /// The council's own inputs; null when it keeps the unit's.
+    /// The council's own inputs; null when it keeps the unit's (or the results are not
+    /// visible to the caller).
     pub appraised_inputs: Option<Inputs>,
-    /// The effective score (council's inputs, else the unit's); null while unscored.
+    /// The effective score (council's inputs, else the unit's); null while unscored or not
+    /// visible.
     #[schema(value_type = Option<crate::schema::Score>)]
     pub appraised_score: Option<Decimal>,
+    /// Not applicable as scored (by the council's inputs where visible, else the unit's).
     pub not_applicable: bool,
-    /// max − appraised score.
-    #[schema(value_type = crate::schema::Score)]
-    pub deduction: Decimal,
-    /// The council's comment (ý kiến hội đồng thẩm định).
+    /// max − appraised score; null when not visible.
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub deduction: Option<Decimal>,
+    /// The council's comment (ý kiến hội đồng thẩm định); null when not visible.
     pub comment: Option<String>,
 }
 
@@ -148,18 +156,22 @@ pub struct AppraisalResponse {
     pub status: AppraisalStatus,
     /// The self-assessment's status (e.g. `returned` while out for supplementation).
     pub self_assessment_status: String,
+    /// Whether the council's side may be shown to the caller: false for a unit's officers
+    /// and viewers until the year's results are published. The council's figures, inputs
+    /// and comments are then null; the unit's own side and the return rounds are shown.
+    pub results_visible: bool,
     #[schema(value_type = crate::schema::Score)]
     pub self_total: Decimal,
-    #[schema(value_type = crate::schema::Score)]
-    pub appraised_total: Decimal,
-    #[schema(value_type = crate::schema::Score)]
-    pub bonus: Decimal,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub appraised_total: Option<Decimal>,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub bonus: Option<Decimal>,
     pub bonus_reason: Option<String>,
     /// appraised_total + bonus (stored at finalization; live before).
-    #[schema(value_type = crate::schema::Score)]
-    pub index: Decimal,
-    #[schema(value_type = crate::schema::Score)]
-    pub deduction_total: Decimal,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub index: Option<Decimal>,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub deduction_total: Option<Decimal>,
     pub rating_band: Option<String>,
     pub finalized_at: Option<DateTime<Utc>>,
     /// Leaves nobody has scored: finalization needs none.
@@ -169,6 +181,8 @@ pub struct AppraisalResponse {
 }
 
 fn response(v: &AppraisalView) -> HttpResponse {
+    let visible = v.results_visible;
+    let shown = |value| visible.then_some(value);
     let entries = v
         .framework
         .tree
@@ -190,17 +204,26 @@ fn response(v: &AppraisalView) -> HttpResponse {
                 self_score: e.and_then(|e| score_of(e.model.self_score_x100)),
                 explanation: e.and_then(|e| e.model.explanation.clone()),
                 evidence: e.map(|e| e.evidence.clone()).unwrap_or_default(),
-                appraised_inputs: e.and_then(|e| e.appraised_inputs.clone()),
+                appraised_inputs: e
+                    .and_then(|e| e.appraised_inputs.clone())
+                    .filter(|_| visible),
                 appraised_score: if v.is_finalized() {
                     e.and_then(|e| score_of(e.model.final_score_x100))
                 } else {
                     effective
-                },
+                }
+                .filter(|_| visible),
                 not_applicable: e
-                    .and_then(|e| e.effective_inputs())
+                    .and_then(|e| {
+                        if visible {
+                            e.effective_inputs()
+                        } else {
+                            e.self_inputs.as_ref()
+                        }
+                    })
                     .is_some_and(|i| i.not_applicable),
-                deduction: v.deduction(&c.code),
-                comment: e.and_then(|e| e.model.comment.clone()),
+                deduction: shown(v.deduction(&c.code)),
+                comment: e.and_then(|e| e.model.comment.clone()).filter(|_| visible),
             }
         })
         .collect();
@@ -215,13 +238,14 @@ fn response(v: &AppraisalView) -> HttpResponse {
             year: v.model.year,
             status: AppraisalStatus::parse(&v.model.status),
             self_assessment_status: v.self_assessment.status.clone(),
+            results_visible: visible,
             self_total: v.self_total(),
-            appraised_total: v.appraised_total(),
-            bonus: v.bonus(),
-            bonus_reason: v.model.bonus_reason.clone(),
-            index: v.index(),
-            deduction_total: v.deduction_total(),
-            rating_band: v.rating_band(),
+            appraised_total: shown(v.appraised_total()),
+            bonus: shown(v.bonus()),
+            bonus_reason: v.model.bonus_reason.clone().filter(|_| visible),
+            index: shown(v.index()),
+            deduction_total: shown(v.deduction_total()),
+            rating_band: v.rating_band().filter(|_| visible),
             finalized_at: v.model.finalized_at,
             unscored_codes: v.unscored.clone(),
             rounds: v
@@ -263,7 +287,7 @@ pub struct AppraisalListQuery {
 pub async fn list_appraisals(
     state: web::Data<AppState>,
     principal: Principal,
-    query: web::Query<AppraisalListQuery>,
+    query: Query<AppraisalListQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let (page, per_page) = PageParams {
@@ -285,7 +309,10 @@ pub async fn list_appraisals(
     )
     .await?;
     Ok(HttpResponse::Ok().json(Page {
-        items: items.iter().map(AppraisalSummary::from).collect::<Vec<_>>(),
+        items: items
+            .iter()
+            .map(|(a, visible)| AppraisalSummary::of(a, *visible))
+            .collect::<Vec<_>>(),
         page,
         per_page,
         total,
@@ -322,13 +349,15 @@ pub struct AppraisalEntryRequest {
     pub criterion_code: String,
     #[schema(value_type = Option<crate::schema::DecimalInput>)]
     pub score: Option<Decimal>,
-    #[schema(value_type = Option<crate::schema::DecimalInput>)]
+    #[schema(value_type = Option<crate::schema::FigureInput>)]
     pub numerator: Option<Decimal>,
-    #[schema(value_type = Option<crate::schema::DecimalInput>)]
+    #[schema(value_type = Option<crate::schema::FigureInput>)]
     pub denominator: Option<Decimal>,
+    /// 0 to 1,000,000.
+    #[schema(minimum = 0, maximum = 1000000)]
     pub count: Option<u32>,
     pub done: Option<bool>,
-    #[schema(value_type = Option<crate::schema::DecimalInput>)]
+    #[schema(value_type = Option<crate::schema::FigureInput>)]
     pub value: Option<Decimal>,
     #[serde(default)]
     pub not_applicable: bool,

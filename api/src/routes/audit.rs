@@ -3,6 +3,7 @@
 use super::Page;
 use crate::auth::Principal;
 use crate::error::ApiResult;
+use crate::http::Query;
 use crate::services::audit::{self, AuditFilter};
 use crate::state::AppState;
 use crate::validation::PageParams;
@@ -88,7 +89,7 @@ pub struct AuditQuery {
 pub async fn list_audit_events(
     state: web::Data<AppState>,
     principal: Principal,
-    query: web::Query<AuditQuery>,
+    query: Query<AuditQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let (page, per_page) = PageParams {

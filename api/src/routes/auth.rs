@@ -34,6 +34,13 @@ pub struct TokenResponse {
     pub expires_in: u64,
 }
 
+/// The address attempts are counted by (the peer: behind a proxy, the proxy's).
+fn client_ip(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
 /// Log in with a username and password.
 ///
 /// Wrong usernames and wrong passwords get the same 401 after the same work (no account
@@ -58,12 +65,9 @@ pub async fn login(
     body: Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_string());
     let (access_token, expires_in) =
-        crate::services::accounts::login(&state, &body.username, body.password, &ip).await?;
+        crate::services::accounts::login(&state, &body.username, body.password, &client_ip(&req))
+            .await?;
     Ok(HttpResponse::Ok().json(TokenResponse {
         access_token,
         token_type: "Bearer".to_string(),
@@ -103,6 +107,7 @@ pub struct ChangePasswordRequest {
 #[post("/auth/password")]
 pub async fn change_password(
     state: web::Data<AppState>,
+    req: HttpRequest,
     principal: Principal,
     body: Json<ChangePasswordRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -112,6 +117,7 @@ pub async fn change_password(
         &principal,
         body.current_password,
         body.new_password,
+        &client_ip(&req),
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())

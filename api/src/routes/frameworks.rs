@@ -3,9 +3,9 @@
 use super::Page;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::http::Json;
 use crate::http::etag::{IfMatch, etag};
 use crate::http::json::RawBody;
+use crate::http::{Json, Query};
 use crate::scoring::framework::{CriterionDef, CriterionNode, Scorer};
 use crate::scoring::{Method, NotApplicablePolicy, RatingBand};
 use crate::services::framework_io;
@@ -301,7 +301,7 @@ pub struct ImportQuery {
 pub async fn import_framework(
     state: web::Data<AppState>,
     principal: Principal,
-    query: web::Query<ImportQuery>,
+    query: Query<ImportQuery>,
     body: RawBody,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
@@ -358,7 +358,7 @@ pub struct FrameworkListQuery {
 pub async fn list_frameworks(
     state: web::Data<AppState>,
     principal: Principal,
-    query: web::Query<FrameworkListQuery>,
+    query: Query<FrameworkListQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let (page, per_page) = PageParams {
@@ -643,7 +643,7 @@ pub async fn export_framework(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    query: web::Query<ExportQuery>,
+    query: Query<ExportQuery>,
 ) -> ApiResult<HttpResponse> {
     let f = frameworks::get_framework(&state.db, &principal, id.into_inner()).await?;
     let base = format!("framework-{}-{}", f.model.id, f.model.year);

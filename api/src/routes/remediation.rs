@@ -4,8 +4,8 @@
 use super::results::{SheetFormat, sheet_response};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::http::Json;
 use crate::http::etag::{IfMatch, etag};
+use crate::http::{Json, Query};
 use crate::services::remediation::{
     self, CANCELLED, DONE, IN_PROGRESS, ItemFilter, ItemPatch, ItemView, Milestone, NOT_STARTED,
     NewItem, PlanView, ProgressReport,
@@ -343,7 +343,7 @@ pub struct PlanListItem {
 pub async fn list_remediation_plans(
     state: web::Data<AppState>,
     principal: Principal,
-    query: web::Query<PlanListQuery>,
+    query: Query<PlanListQuery>,
 ) -> ApiResult<HttpResponse> {
     let plans = remediation::list_plans(
         &state.db,
@@ -388,7 +388,7 @@ pub async fn get_remediation_plan(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    query: web::Query<AsOfQuery>,
+    query: Query<AsOfQuery>,
 ) -> ApiResult<HttpResponse> {
     let v = remediation::get_plan(&state.db, &principal, id.into_inner()).await?;
     let as_of = query
@@ -626,7 +626,7 @@ pub async fn get_remediation_report(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    query: web::Query<ReportQuery>,
+    query: Query<ReportQuery>,
 ) -> ApiResult<HttpResponse> {
     let v = remediation::get_plan(&state.db, &principal, id.into_inner()).await?;
     let as_of = query
@@ -680,7 +680,7 @@ pub struct ItemListResponse {
 pub async fn list_remediation_items(
     state: web::Data<AppState>,
     principal: Principal,
-    query: web::Query<ItemListQuery>,
+    query: Query<ItemListQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     if q.due_within_days.is_some_and(|d| d > 3660) {

@@ -2,7 +2,7 @@
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::http::Json;
+use crate::http::{Json, Query};
 use crate::services::results::{self, Depth, Ranking};
 use crate::services::{remediation, reports};
 use crate::sheets;
@@ -149,7 +149,7 @@ pub async fn get_unit_index(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    query: web::Query<YearQuery>,
+    query: Query<YearQuery>,
 ) -> ApiResult<HttpResponse> {
     let x = results::unit_index(&state, &principal, id.into_inner(), query.year.get()).await?;
     Ok(HttpResponse::Ok().json(UnitIndexResponse {
@@ -249,7 +249,7 @@ pub async fn get_unit_comparison(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    query: web::Query<ComparisonQuery>,
+    query: Query<ComparisonQuery>,
 ) -> ApiResult<HttpResponse> {
     let previous_year = query.previous_year.map_or(query.year.get() - 1, Year::get);
     let (now, then, rows) = results::compare_years(
@@ -328,7 +328,7 @@ pub async fn export_unit_appendix(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    query: web::Query<SheetQuery>,
+    query: Query<SheetQuery>,
 ) -> ApiResult<HttpResponse> {
     let x = results::unit_index(&state, &principal, id.into_inner(), query.year.get()).await?;
     let responsible = remediation::responsible_by_code(&state.db, x.appraisal_id).await?;
@@ -495,7 +495,7 @@ fn ranking_response(r: &Ranking) -> RankingResponse {
 pub async fn get_ranking(
     state: web::Data<AppState>,
     principal: Principal,
-    query: web::Query<RankingQuery>,
+    query: Query<RankingQuery>,
 ) -> ApiResult<HttpResponse> {
     let r = results::ranking(
         &state,
@@ -554,7 +554,7 @@ pub struct CriteriaRankingResponse {
 pub async fn get_criteria_ranking(
     state: web::Data<AppState>,
     principal: Principal,
-    query: web::Query<CriteriaRankingQuery>,
+    query: Query<CriteriaRankingQuery>,
 ) -> ApiResult<HttpResponse> {
     let (parent, losses) = results::criteria_losses(
         &state,
@@ -609,7 +609,7 @@ pub struct RankingExportQuery {
 pub async fn export_ranking(
     state: web::Data<AppState>,
     principal: Principal,
-    query: web::Query<RankingExportQuery>,
+    query: Query<RankingExportQuery>,
 ) -> ApiResult<HttpResponse> {
     let r = results::ranking(
         &state,
@@ -644,7 +644,7 @@ pub async fn export_ranking(
 pub async fn get_ranking_chart(
     state: web::Data<AppState>,
     principal: Principal,
-    query: web::Query<RankingQuery>,
+    query: Query<RankingQuery>,
 ) -> ApiResult<HttpResponse> {
     let r = results::ranking(
         &state,
@@ -749,7 +749,7 @@ pub struct PublicationQuery {
 pub async fn list_publications(
     state: web::Data<AppState>,
     principal: Principal,
-    query: web::Query<PublicationQuery>,
+    query: Query<PublicationQuery>,
 ) -> ApiResult<HttpResponse> {
     let list = results::list_publications(
         &state.db,

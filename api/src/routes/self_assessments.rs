@@ -4,8 +4,8 @@
 use super::Page;
 use crate::auth::Principal;
 use crate::error::ApiResult;
-use crate::http::Json;
 use crate::http::etag::{IfMatch, etag};
+use crate::http::{Json, Query};
 use crate::scoring::{Inputs, Method, Scorer};
 use crate::services::assessments::{self, AssessmentFilter, AssessmentView, SelfEntryInput};
 use crate::services::scoresheet::{Evidence, score_of};
@@ -223,7 +223,7 @@ pub struct SelfAssessmentListQuery {
 pub async fn list_self_assessments(
     state: web::Data<AppState>,
     principal: Principal,
-    query: web::Query<SelfAssessmentListQuery>,
+    query: Query<SelfAssessmentListQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let (page, per_page) = PageParams {
@@ -286,13 +286,15 @@ pub struct SelfEntryRequest {
     pub criterion_code: String,
     #[schema(value_type = Option<crate::schema::DecimalInput>)]
     pub score: Option<Decimal>,
-    #[schema(value_type = Option<crate::schema::DecimalInput>, example = 118)]
+    #[schema(value_type = Option<crate::schema::FigureInput>, example = 118)]
     pub numerator: Option<Decimal>,
-    #[schema(value_type = Option<crate::schema::DecimalInput>, example = 1245)]
+    #[schema(value_type = Option<crate::schema::FigureInput>, example = 1245)]
     pub denominator: Option<Decimal>,
+    /// 0 to 1,000,000.
+    #[schema(minimum = 0, maximum = 1000000)]
     pub count: Option<u32>,
     pub done: Option<bool>,
-    #[schema(value_type = Option<crate::schema::DecimalInput>)]
+    #[schema(value_type = Option<crate::schema::FigureInput>)]
     pub value: Option<Decimal>,
     #[serde(default)]
     pub not_applicable: bool,

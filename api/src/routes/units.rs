@@ -3,8 +3,8 @@
 use super::Page;
 use crate::auth::Principal;
 use crate::error::ApiResult;
-use crate::http::Json;
 use crate::http::etag::{IfMatch, etag};
+use crate::http::{Json, Query};
 use crate::services::units::{
     self, NewStaff, NewUnit, StaffPatch, UnitFilter, UnitKind, UnitPatch,
 };
@@ -151,7 +151,7 @@ pub struct UnitListQuery {
 pub async fn list_units(
     state: web::Data<AppState>,
     principal: Principal,
-    query: web::Query<UnitListQuery>,
+    query: Query<UnitListQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let (page, per_page) = PageParams {
@@ -391,7 +391,7 @@ pub async fn list_staff(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    query: web::Query<StaffListQuery>,
+    query: Query<StaffListQuery>,
 ) -> ApiResult<HttpResponse> {
     let list = units::list_staff(&state.db, &principal, id.into_inner(), query.active).await?;
     Ok(HttpResponse::Ok().json(list.iter().map(StaffResponse::from).collect::<Vec<_>>()))

@@ -4,8 +4,8 @@ use super::Page;
 use crate::auth::policy::require_admin;
 use crate::auth::{Principal, Role};
 use crate::error::ApiResult;
-use crate::http::Json;
 use crate::http::etag::{IfMatch, etag};
+use crate::http::{Json, Query};
 use crate::services::accounts::{self, NewUser, UserFilter, UserPatch};
 use crate::state::AppState;
 use crate::validation::PageParams;
@@ -141,7 +141,7 @@ pub struct UserListQuery {
 pub async fn list_users(
     state: web::Data<AppState>,
     principal: Principal,
-    query: web::Query<UserListQuery>,
+    query: Query<UserListQuery>,
 ) -> ApiResult<HttpResponse> {
     require_admin(&principal)?;
     let query = query.into_inner();

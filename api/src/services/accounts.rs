@@ -77,38 +77,107 @@ fn invalid_credentials() -> ApiError {
     ApiError::unauthorized("invalid username or password")
 }
 
-/// Refuses with 429 when `key` (a username or an address) has failed too often lately.
-async fn check_throttle(
+/// Counts a password attempt *before* the password is checked, so that parallel attempts
+/// cannot race past the limit: the attempt is recorded, then the recorded attempts of the
+/// window are counted including it. Of any number of parallel attempts, the k-th recorded
+/// counts at least k, so at most the limit ever reach the password check. A refused
+/// attempt is taken back (retrying while refused does not extend the wait); a failed one
+/// stays as the failure it is; a successful one clears the username's record.
+async fn begin_attempt(
     db: &DatabaseConnection,
-    column: login_failure::Column,
-    key: &str,
-    max: u32,
     throttle: &LoginThrottle,
+    username: &str,
+    client_ip: &str,
 ) -> ApiResult<()> {
-    let since = now() - chrono::Duration::from_std(throttle.window).unwrap_or_default();
-    let recent = login_failure::Entity::find()
-        .filter(column.eq(key))
-        .filter(login_failure::Column::At.gt(since))
-        .order_by_asc(login_failure::Column::At)
-        .all(db)
-        .await?;
-    if recent.len() as u64 >= u64::from(max) {
-        // Retry once the oldest counted failure leaves the window.
-        let oldest = recent.first().map(|f| f.at).unwrap_or_else(now);
-        let retry_after = (oldest + chrono::Duration::from_std(throttle.window).unwrap_or_default()
-            - now())
-        .num_seconds()
-        .max(1) as u64;
+    let attempt = login_failure::ActiveModel {
+        username: Set(username.to_string()),
+        ip: Set(client_ip.to_string()),
+        at: Set(now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let refused = match throttled(
+        db,
+        login_failure::Column::Username,
+        username,
+        throttle.max_failures_per_username,
+        throttle,
+    )
+    .await?
+    {
+        Some(wait) => Some(wait),
+        None => {
+            throttled(
+                db,
+                login_failure::Column::Ip,
+                client_ip,
+                throttle.max_failures_per_ip,
+                throttle,
+            )
+            .await?
+        }
+    };
+    if let Some(retry_after) = refused {
+        login_failure::Entity::delete_by_id(attempt.id)
+            .exec(db)
+            .await?;
         return Err(ApiError::too_many_requests(
-            "too many failed logins; wait before trying again",
+            "too many failed attempts; wait before trying again",
             retry_after,
         ));
     }
     Ok(())
 }
 
+/// Seconds to wait when `key` (a username or an address) has more recorded attempts in the
+/// window than `max` (the attempt being made included); `None` when it may go on.
+async fn throttled(
+    db: &DatabaseConnection,
+    column: login_failure::Column,
+    key: &str,
+    max: u32,
+    throttle: &LoginThrottle,
+) -> ApiResult<Option<u64>> {
+    let window = chrono::Duration::from_std(throttle.window).unwrap_or_default();
+    let recent = login_failure::Entity::find()
+        .filter(column.eq(key))
+        .filter(login_failure::Column::At.gt(now() - window))
+        .order_by_asc(login_failure::Column::At)
+        .all(db)
+        .await?;
+    if recent.len() as u64 <= u64::from(max) {
+        return Ok(None);
+    }
+    // Retry once the oldest counted failure leaves the window.
+    let oldest = recent.first().map(|f| f.at).unwrap_or_else(now);
+    Ok(Some((oldest + window - now()).num_seconds().max(1) as u64))
+}
+
+/// After a failed attempt: its record stays; records older than the window go.
+async fn attempt_failed(db: &DatabaseConnection, throttle: &LoginThrottle) -> ApiResult<()> {
+    let horizon = now()
+        - chrono::Duration::from_std(throttle.window).unwrap_or_default()
+        - chrono::Duration::hours(1);
+    login_failure::Entity::delete_many()
+        .filter(login_failure::Column::At.lt(horizon))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// After a successful attempt: the username's failures are forgiven.
+async fn attempt_succeeded(db: &DatabaseConnection, username: &str) -> ApiResult<()> {
+    login_failure::Entity::delete_many()
+        .filter(login_failure::Column::Username.eq(username))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Checks the password (always spending one Argon2 verification, even for unknown or
-/// inactive users) and issues a token. Failures are counted per username and per address.
+/// inactive users) and issues a token. Attempts are counted per username and per address
+/// before the password is checked (`begin_attempt`).
 pub async fn login(
     state: &AppState,
     username: &str,
@@ -121,23 +190,7 @@ pub async fn login(
     if username.len() > USERNAME_MAX || password.chars().count() > password::MAX_PASSWORD_CHARS {
         return Err(invalid_credentials());
     }
-    check_throttle(
-        db,
-        login_failure::Column::Username,
-        &username,
-        throttle.max_failures_per_username,
-        throttle,
-    )
-    .await?;
-    check_throttle(
-        db,
-        login_failure::Column::Ip,
-        client_ip,
-        throttle.max_failures_per_ip,
-        throttle,
-    )
-    .await?;
-
+    begin_attempt(db, throttle, &username, client_ip).await?;
     let account = user::Entity::find()
         .filter(user::Column::Username.eq(&username))
         .one(db)
@@ -150,29 +203,11 @@ pub async fn login(
     let account = match account {
         Some(account) if verified => account,
         _ => {
-            login_failure::ActiveModel {
-                username: Set(username.clone()),
-                ip: Set(client_ip.to_string()),
-                at: Set(now()),
-                ..Default::default()
-            }
-            .insert(db)
-            .await?;
-            // Keep the table small: failures older than the window no longer count.
-            let horizon = now()
-                - chrono::Duration::from_std(throttle.window).unwrap_or_default()
-                - chrono::Duration::hours(1);
-            login_failure::Entity::delete_many()
-                .filter(login_failure::Column::At.lt(horizon))
-                .exec(db)
-                .await?;
+            attempt_failed(db, throttle).await?;
             return Err(invalid_credentials());
         }
     };
-    login_failure::Entity::delete_many()
-        .filter(login_failure::Column::Username.eq(&username))
-        .exec(db)
-        .await?;
+    attempt_succeeded(db, &username).await?;
     let token = state.jwt.issue(
         account.id,
         &account.role,
@@ -409,6 +444,7 @@ async fn record_user_change<C: ConnectionTrait>(
             entity_id: user.id,
             action,
             unit_id: user.unit_id,
+            results_year: None,
             old: old.map(user_json),
             new: Some(user_json(user)),
         },
@@ -604,6 +640,7 @@ pub async fn change_own_password(
     actor: &Principal,
     current_password: String,
     new_password: String,
+    client_ip: &str,
 ) -> ApiResult<()> {
     let mut v = Violations::new();
     check_password(&mut v, "new_password", &new_password);
@@ -616,17 +653,23 @@ pub async fn change_own_password(
     }
     v.into_result()?;
     let account = get_user(&state.db, actor.user_id).await?;
+    // A stolen token must not become a way to guess the password: the current password is
+    // checked under the same throttle as logins.
+    let throttle = &state.config.login_throttle;
+    begin_attempt(&state.db, throttle, &account.username, client_ip).await?;
     if !state
         .hasher
         .verify(current_password, Some(account.password_hash.clone()))
         .await?
     {
+        attempt_failed(&state.db, throttle).await?;
         return Err(ApiError::validation(vec![crate::error::FieldError::new(
             "current_password",
             "incorrect",
             "is not the account's current password",
         )]));
     }
+    attempt_succeeded(&state.db, &account.username).await?;
     let hash = state.hasher.hash(new_password).await?;
     let txn = crate::db::begin_write(&state.db).await?;
     let mut am: user::ActiveModel = account.clone().into();

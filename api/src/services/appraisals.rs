@@ -13,6 +13,7 @@ use super::frameworks::{self, LoadedFramework};
 use super::now;
 use super::scoresheet::{self, Entry};
 use super::units::{find_unit, unit_ref};
+use super::visibility;
 use crate::auth::Principal;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -44,6 +45,9 @@ pub struct AppraisalView {
     pub self_totals: crate::scoring::totals::Totals,
     /// Leaves nobody has scored yet.
     pub unscored: Vec<String>,
+    /// Whether the reader may see the results (the council's side, totals, index): false
+    /// for a unit's officers and viewers before publication (`visibility`).
+    pub results_visible: bool,
 }
 
 impl AppraisalView {
@@ -146,6 +150,7 @@ pub async fn view<C: ConnectionTrait>(
         totals,
         self_totals,
         unscored,
+        results_visible: true,
     })
 }
 
@@ -153,7 +158,11 @@ pub async fn get(db: &DatabaseConnection, actor: &Principal, id: i64) -> ApiResu
     let a = find(db, id).await?;
     let u = find_unit(db, a.unit_id).await?;
     authorize(actor, Action::ReadAssessment, &unit_ref(&u))?;
-    view(db, a).await
+    let results_visible = visibility::may_see_results(db, actor, &u, a.year).await?;
+    Ok(AppraisalView {
+        results_visible,
+        ..view(db, a).await?
+    })
 }
 
 pub struct AppraisalFilter {
@@ -169,7 +178,7 @@ pub async fn list(
     filter: AppraisalFilter,
     page: u64,
     per_page: u64,
-) -> ApiResult<(Vec<appraisal::Model>, u64)> {
+) -> ApiResult<(Vec<(appraisal::Model, bool)>, u64)> {
     let mut query = appraisal::Entity::find().order_by_asc(appraisal::Column::Id);
     query = sa_service::scope_to_readable_units(query, actor, appraisal::Column::UnitId);
     if let Some(unit_id) = filter.unit_id {
@@ -187,6 +196,25 @@ pub async fn list(
     let paginator = query.paginate(db, per_page);
     let total = paginator.num_items().await?;
     let items = paginator.fetch_page(page - 1).await?;
+    // Whether each row's results may be shown: one query for the units, one for the
+    // publications of the years on the page.
+    let units: HashMap<i64, unit::Model> = unit::Entity::find()
+        .filter(unit::Column::Id.is_in(items.iter().map(|a| a.unit_id).collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let publications = visibility::Publications::of_years(db, items.iter().map(|a| a.year)).await?;
+    let items = items
+        .into_iter()
+        .map(|a| {
+            let visible = units
+                .get(&a.unit_id)
+                .is_some_and(|u| publications.may_see(actor, &unit_ref(u), a.year));
+            (a, visible)
+        })
+        .collect();
     Ok((items, total))
 }
 
@@ -265,6 +293,7 @@ async fn record<C: ConnectionTrait>(
             entity_id: new.id,
             action,
             unit_id: Some(new.unit_id),
+            results_year: Some(new.year),
             old: Some(appraisal_json(old)),
             new: Some(new_json),
         },
@@ -425,6 +454,7 @@ pub async fn upsert_entries(
                 entity_id: entry_id,
                 action: if reset { "appraise_reset" } else { "appraise" },
                 unit_id: Some(a.unit_id),
+                results_year: Some(a.year),
                 old,
                 new: Some(json!({
                     "criterion_code": code,

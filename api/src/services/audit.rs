@@ -11,6 +11,9 @@ pub struct Change<'a> {
     pub entity_id: i64,
     pub action: &'a str,
     pub unit_id: Option<i64>,
+    /// The year whose results (council scores, comments, totals) the values carry, if
+    /// any: such an event is shown only to those who may see that year's results.
+    pub results_year: Option<i32>,
     pub old: Option<Value>,
     pub new: Option<Value>,
 }
@@ -29,6 +32,7 @@ pub async fn record<C: ConnectionTrait>(
         entity_id: Set(change.entity_id),
         action: Set(change.action.to_string()),
         unit_id: Set(change.unit_id),
+        results_year: Set(change.results_year),
         old_value: Set(change.old.map(|v| v.to_string())),
         new_value: Set(change.new.map(|v| v.to_string())),
         request_id: Set(actor.request_id.clone()),
@@ -63,6 +67,9 @@ pub async fn list(
         .order_by_desc(Column::At)
         .order_by_desc(Column::Id);
     query = super::assessments::scope_to_readable_units(query, actor, Column::UnitId);
+    if let Some(condition) = super::visibility::audit_condition(actor) {
+        query = query.filter(sea_orm::sea_query::Expr::cust(condition));
+    }
     if let Some(v) = filter.entity {
         query = query.filter(Column::Entity.eq(v));
     }

@@ -265,6 +265,7 @@ async fn record_framework_change<C: ConnectionTrait>(
             entity_id: id,
             action,
             unit_id: Some(owner_unit_id),
+            results_year: None,
             old: old.map(framework_json),
             new: new.map(framework_json),
         },

@@ -12,6 +12,7 @@ pub mod reports;
 pub mod results;
 pub mod scoresheet;
 pub mod units;
+pub mod visibility;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};

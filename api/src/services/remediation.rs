@@ -6,6 +6,7 @@ use super::assessments::{FINALIZED, today_in_vietnam};
 use super::audit::{self, Change};
 use super::scoresheet::{self, Evidence};
 use super::units::{find_unit, unit_ref};
+use super::visibility;
 use super::{frameworks, now};
 use crate::auth::Principal;
 use crate::auth::policy::{Action, authorize};
@@ -150,6 +151,32 @@ pub async fn find_item<C: ConnectionTrait>(
         .ok_or_else(|| ApiError::not_found(format!("remediation item {id} does not exist")))
 }
 
+/// A plan carries its source year's results (deductions, the council's comments): whoever
+/// acts on it or its items needs `action` on its unit *and* the right to see those results
+/// (`visibility`): a unit's officers and viewers act on it once the year is published.
+async fn authorize_plan<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    action: Action,
+    plan: &remediation_plan::Model,
+) -> ApiResult<unit::Model> {
+    let u = find_unit(conn, plan.unit_id).await?;
+    authorize(actor, action, &unit_ref(&u))?;
+    visibility::require_results(conn, actor, &u, plan.source_year).await?;
+    Ok(u)
+}
+
+/// `authorize_plan` for an item of the plan.
+async fn authorize_item<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    action: Action,
+    item: &remediation_item::Model,
+) -> ApiResult<unit::Model> {
+    let plan = find_plan(conn, item.plan_id).await?;
+    authorize_plan(conn, actor, action, &plan).await
+}
+
 /// Loads items with their milestones, history and officers, in two queries each.
 async fn item_views<C: ConnectionTrait>(
     conn: &C,
@@ -203,9 +230,12 @@ async fn item_views<C: ConnectionTrait>(
         .collect())
 }
 
+/// A plan with its items; `show_next`: whether the results of the plan's own year (what
+/// was recovered) may be shown to the reader.
 async fn plan_view<C: ConnectionTrait>(
     conn: &C,
     plan: remediation_plan::Model,
+    show_next: bool,
 ) -> ApiResult<PlanView> {
     let u = find_unit(conn, plan.unit_id).await?;
     let items = remediation_item::Entity::find()
@@ -215,12 +245,17 @@ async fn plan_view<C: ConnectionTrait>(
         .all(conn)
         .await?;
     let items = item_views(conn, items).await?;
-    let next = appraisal::Entity::find()
-        .filter(appraisal::Column::UnitId.eq(plan.unit_id))
-        .filter(appraisal::Column::Year.eq(plan.year))
-        .filter(appraisal::Column::Status.eq(FINALIZED))
-        .one(conn)
-        .await?;
+    let next = match show_next {
+        false => None,
+        true => {
+            appraisal::Entity::find()
+                .filter(appraisal::Column::UnitId.eq(plan.unit_id))
+                .filter(appraisal::Column::Year.eq(plan.year))
+                .filter(appraisal::Column::Status.eq(FINALIZED))
+                .one(conn)
+                .await?
+        }
+    };
     let next_scores = match next {
         None => None,
         Some(a) => Some(
@@ -278,6 +313,8 @@ pub async fn create_plan(
             "a plan is made from a finalized appraisal's deductions",
         ));
     }
+    // The plan shows the deductions: a unit makes it once its results are published.
+    visibility::require_results(&txn, actor, &u, a.year).await?;
     let framework = frameworks::load(&txn, a.framework_id).await?;
     let t = now();
     let plan = remediation_plan::ActiveModel {
@@ -348,12 +385,14 @@ pub async fn create_plan(
             entity_id: plan.id,
             action: "create",
             unit_id: Some(a.unit_id),
+            results_year: None,
             old: None,
             new: Some(plan_json(&plan, lost.len())),
         },
     )
     .await?;
-    let view = plan_view(&txn, plan).await?;
+    let show_next = visibility::may_see_results(&txn, actor, &u, plan.year).await?;
+    let view = plan_view(&txn, plan, show_next).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -382,9 +421,10 @@ async fn insert_milestones<C: ConnectionTrait>(
 
 pub async fn get_plan(db: &DatabaseConnection, actor: &Principal, id: i64) -> ApiResult<PlanView> {
     let plan = find_plan(db, id).await?;
-    let u = find_unit(db, plan.unit_id).await?;
-    authorize(actor, Action::ReadRemediation, &unit_ref(&u))?;
-    plan_view(db, plan).await
+    let u = authorize_plan(db, actor, Action::ReadRemediation, &plan).await?;
+    // What was recovered is a result of the plan's own year.
+    let show_next = visibility::may_see_results(db, actor, &u, plan.year).await?;
+    plan_view(db, plan, show_next).await
 }
 
 /// Plans of the units the caller may read.
@@ -403,7 +443,39 @@ pub async fn list_plans(
     if let Some(y) = year {
         query = query.filter(remediation_plan::Column::Year.eq(y));
     }
-    Ok(query.all(db).await?)
+    let plans = query.all(db).await?;
+    let visible = visible_plan_ids(db, actor, &plans).await?;
+    Ok(plans
+        .into_iter()
+        .filter(|p| visible.contains(&p.id))
+        .collect())
+}
+
+/// The ids of `plans` whose source year's results `actor` may see (`authorize_plan`, for a
+/// list: one query for the units, one for the publications).
+async fn visible_plan_ids<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    plans: &[remediation_plan::Model],
+) -> ApiResult<std::collections::HashSet<i64>> {
+    let units: HashMap<i64, unit::Model> = unit::Entity::find()
+        .filter(unit::Column::Id.is_in(plans.iter().map(|p| p.unit_id).collect::<Vec<_>>()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let publications =
+        visibility::Publications::of_years(conn, plans.iter().map(|p| p.source_year)).await?;
+    Ok(plans
+        .iter()
+        .filter(|p| {
+            units
+                .get(&p.unit_id)
+                .is_some_and(|u| publications.may_see(actor, &unit_ref(u), p.source_year))
+        })
+        .map(|p| p.id)
+        .collect())
 }
 
 /// An officer assigned to an item must be an active officer of the plan's unit.
@@ -414,19 +486,18 @@ async fn check_officer<C: ConnectionTrait>(
     staff_id: Option<i64>,
 ) -> ApiResult<()> {
     if let Some(id) = staff_id {
+        // Another unit's officer is reported exactly like one that does not exist: an
+        // error must not tell who works elsewhere.
         match staff::Entity::find_by_id(id).one(conn).await? {
+            Some(s) if s.unit_id != unit_id => v.add(
+                "responsible_staff_id",
+                "not_found",
+                format!("this unit has no officer {id}"),
+            ),
             None => v.add(
                 "responsible_staff_id",
                 "not_found",
-                format!("officer {id} does not exist"),
-            ),
-            Some(s) if s.unit_id != unit_id => v.add(
-                "responsible_staff_id",
-                "other_unit",
-                format!(
-                    "officer {id} ({}) is not an officer of this unit",
-                    s.full_name
-                ),
+                format!("this unit has no officer {id}"),
             ),
             Some(s) if !s.active => v.add(
                 "responsible_staff_id",
@@ -474,8 +545,7 @@ pub async fn add_item(
 ) -> ApiResult<ItemView> {
     let txn = crate::db::begin_write(db).await?;
     let plan = find_plan(&txn, plan_id).await?;
-    let u = find_unit(&txn, plan.unit_id).await?;
-    authorize(actor, Action::ManageRemediation, &unit_ref(&u))?;
+    authorize_plan(&txn, actor, Action::ManageRemediation, &plan).await?;
     let mut v = Violations::new();
     let title =
         crate::validation::text(&mut v, "title", &input.title, 1000, true).unwrap_or_default();
@@ -518,6 +588,7 @@ pub async fn add_item(
         entity_id: item.id,
         action: "create",
         unit_id: Some(plan.unit_id),
+        results_year: None,
         old: None,
         new: Some(json!({"title": item.title, "action": item.action, "responsible_staff_id": item.responsible_staff_id, "milestones": milestones})),
     })
@@ -529,8 +600,7 @@ pub async fn add_item(
 
 pub async fn get_item(db: &DatabaseConnection, actor: &Principal, id: i64) -> ApiResult<ItemView> {
     let item = find_item(db, id).await?;
-    let u = find_unit(db, item.unit_id).await?;
-    authorize(actor, Action::ReadRemediation, &unit_ref(&u))?;
+    authorize_item(db, actor, Action::ReadRemediation, &item).await?;
     Ok(item_views(db, vec![item]).await?.remove(0))
 }
 
@@ -583,8 +653,7 @@ pub async fn update_item(
 ) -> ApiResult<ItemView> {
     let txn = crate::db::begin_write(db).await?;
     let item = find_item(&txn, id).await?;
-    let u = find_unit(&txn, item.unit_id).await?;
-    authorize(actor, Action::ManageRemediation, &unit_ref(&u))?;
+    authorize_item(&txn, actor, Action::ManageRemediation, &item).await?;
     if_match.check("remediation-item", item.id, item.version)?;
     let mut v = Violations::new();
     let title = match &patch.title {
@@ -645,6 +714,7 @@ pub async fn update_item(
             entity_id: item.id,
             action: "update",
             unit_id: Some(item.unit_id),
+            results_year: None,
             old: Some(item_json(&before)),
             new: Some(item_json(&after)),
         },
@@ -679,8 +749,7 @@ pub async fn report_progress(
     } = report;
     let txn = crate::db::begin_write(db).await?;
     let item = find_item(&txn, id).await?;
-    let u = find_unit(&txn, item.unit_id).await?;
-    authorize(actor, Action::ManageRemediation, &unit_ref(&u))?;
+    authorize_item(&txn, actor, Action::ManageRemediation, &item).await?;
     if_match.check("remediation-item", item.id, item.version)?;
     let mut v = Violations::new();
     let note = crate::validation::text(&mut v, "note", &note, 5000, true).unwrap_or_default();
@@ -719,6 +788,7 @@ pub async fn report_progress(
         entity_id: item.id,
         action: "progress",
         unit_id: Some(item.unit_id),
+        results_year: None,
         old: Some(json!({"status": item.status})),
         new: Some(json!({"status": updated.status, "note": note, "reason": reason, "evidence": evidence})),
     })
@@ -737,8 +807,7 @@ pub async fn comment(
 ) -> ApiResult<ItemView> {
     let txn = crate::db::begin_write(db).await?;
     let item = find_item(&txn, id).await?;
-    let u = find_unit(&txn, item.unit_id).await?;
-    authorize(actor, Action::CommentRemediation, &unit_ref(&u))?;
+    authorize_item(&txn, actor, Action::CommentRemediation, &item).await?;
     let mut v = Violations::new();
     let note = crate::validation::text(&mut v, "note", &note, 5000, true).unwrap_or_default();
     v.into_result()?;
@@ -764,6 +833,7 @@ pub async fn comment(
             entity_id: item.id,
             action: "comment",
             unit_id: Some(item.unit_id),
+            results_year: None,
             old: None,
             new: Some(json!({"note": note})),
         },
@@ -826,7 +896,24 @@ pub async fn list_items(
         // Only open items can be overdue or due: filter in SQL, then on dates.
         query = query.filter(remediation_item::Column::Status.is_not_in([DONE, CANCELLED]));
     }
-    let items = item_views(db, query.all(db).await?).await?;
+    let items = query.all(db).await?;
+    let plans = remediation_plan::Entity::find()
+        .filter(
+            remediation_plan::Column::Id.is_in(
+                items
+                    .iter()
+                    .map(|i| i.plan_id)
+                    .collect::<std::collections::HashSet<_>>(),
+            ),
+        )
+        .all(db)
+        .await?;
+    let visible = visible_plan_ids(db, actor, &plans).await?;
+    let items = items
+        .into_iter()
+        .filter(|i| visible.contains(&i.plan_id))
+        .collect();
+    let items = item_views(db, items).await?;
     let items = items
         .into_iter()
         .filter(|i| !filter.overdue || i.is_overdue(as_of))
@@ -927,7 +1014,7 @@ pub async fn responsible_by_code(
     else {
         return Ok(HashMap::new());
     };
-    let view = plan_view(db, plan).await?;
+    let view = plan_view(db, plan, false).await?;
     Ok(view
         .items
         .iter()

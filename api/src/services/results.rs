@@ -9,6 +9,7 @@
 use super::audit::{self, Change};
 use super::frameworks::{self, LoadedFramework};
 use super::units::{find_unit, unit_ref};
+use super::visibility::is_published;
 use super::{assessments, now, sql};
 use crate::auth::Principal;
 use crate::auth::policy::{Action, authorize};
@@ -297,25 +298,6 @@ pub fn rank_rows(rows: Vec<ResultRow>) -> (Vec<Ranked>, Vec<ResultRow>) {
         })
         .collect();
     (ranked, unranked)
-}
-
-/// The ids of a unit and its ancestors, from its path.
-fn lineage(path: &str) -> Vec<i64> {
-    path.split('/').filter_map(|s| s.parse().ok()).collect()
-}
-
-/// True when a publication for `year` covers `unit` (made for it or an ancestor).
-pub async fn is_published<C: ConnectionTrait>(
-    conn: &C,
-    unit: &unit::Model,
-    year: i32,
-) -> ApiResult<bool> {
-    Ok(publication::Entity::find()
-        .filter(publication::Column::Year.eq(year))
-        .filter(publication::Column::ParentUnitId.is_in(lineage(&unit.path)))
-        .one(conn)
-        .await?
-        .is_some())
 }
 
 /// The ranking of the units under `parent` (all communes of the country when `None`:
@@ -874,6 +856,7 @@ pub async fn publish(
             entity_id: created.id,
             action: "publish",
             unit_id: Some(parent.id),
+            results_year: None,
             old: None,
             new: Some(json!({"parent_unit_id": parent.id, "year": year})),
         },

@@ -93,6 +93,7 @@ async fn record_unit_change<C: ConnectionTrait>(
             entity_id: u.id,
             action,
             unit_id: Some(u.id),
+            results_year: None,
             old: old.map(unit_json),
             new: new.map(unit_json),
         },
@@ -534,6 +535,7 @@ async fn record_staff_change<C: ConnectionTrait>(
             entity_id: s.id,
             action,
             unit_id: Some(s.unit_id),
+            results_year: None,
             old: old.map(staff_json),
             new: Some(staff_json(s)),
         },
@@ -550,14 +552,15 @@ async fn check_linked_user<C: ConnectionTrait>(
     user_id: Option<i64>,
 ) -> ApiResult<()> {
     if let Some(uid) = user_id {
+        // Another unit's account reads like a missing one: an error must not tell what
+        // exists elsewhere.
         match user::Entity::find_by_id(uid).one(conn).await? {
-            None => v.add("user_id", "not_found", format!("user {uid} does not exist")),
-            Some(u) if u.unit_id != Some(unit_id) => v.add(
+            Some(u) if u.unit_id == Some(unit_id) => {}
+            _ => v.add(
                 "user_id",
-                "other_unit",
-                format!("user {uid} does not belong to unit {unit_id}"),
+                "not_found",
+                format!("this unit has no account {uid}"),
             ),
-            Some(_) => {}
         }
     }
     Ok(())

@@ -121,7 +121,15 @@ const SHARED_RESPONSES: &[(&str, &str)] = &[
     ),
     (
         "PayloadTooLarge",
-        "The body exceeds the configured limit (PARINDEX_MAX_BODY_BYTES, 2 MiB by default).",
+        "The body exceeds the configured limit (PARINDEX_MAX_BODY_BYTES, 2 MiB by default), or an uploaded spreadsheet inflates beyond its budget (code `upload_over_budget`, the limit named in `errors[0].code`).",
+    ),
+    (
+        "RequestTimeout",
+        "The body did not arrive in time (PARINDEX_BODY_TIMEOUT_MS, 60 s by default; code `body_timeout`).",
+    ),
+    (
+        "ServiceUnavailable",
+        "The server is busy reading other uploads; retry in a few seconds.",
     ),
     (
         "UnsupportedMediaType",
@@ -166,7 +174,8 @@ shared_response!(
     Conflict,
     PayloadTooLarge,
     UnsupportedMediaType,
-    BadRequest
+    BadRequest,
+    ServiceUnavailable
 );
 
 fn problem_response(description: &str) -> Response {
@@ -190,7 +199,7 @@ fn add_response(op: &mut Operation, status: &str, component: &str) {
 
 /// Adds the responses every operation of a kind shares, so no handler can forget them:
 /// 401/403 where a bearer token is required, 400/413/415/422 where a JSON body is read,
-/// 400 where path or query parameters are parsed.
+/// 408 where any body is read, 400 where path or query parameters are parsed.
 fn add_shared_responses(openapi: &mut OpenApi) {
     let components = openapi.components.get_or_insert_with(Default::default);
     for (name, description) in SHARED_RESPONSES {
@@ -214,6 +223,9 @@ fn add_shared_responses(openapi: &mut OpenApi) {
                 add_response(op, "413", "PayloadTooLarge");
                 add_response(op, "415", "UnsupportedMediaType");
                 add_response(op, "422", "ValidationFailed");
+            }
+            if op.request_body.is_some() {
+                add_response(op, "408", "RequestTimeout");
             }
             let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
             if has_params {

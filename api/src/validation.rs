@@ -30,18 +30,24 @@ pub fn text(
         );
         return None;
     }
-    if normalised
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
+    if normalised.chars().any(is_refused_char) {
         v.add(
             field,
             "invalid_characters",
-            "must not contain control characters",
+            "must not contain control characters or bidirectional overrides",
         );
         return None;
     }
     Some(normalised)
+}
+
+/// Control characters (but newline and tab), and the bidirectional embeddings, overrides
+/// and isolates (U+202A–U+202E, U+2066–U+2069) that make a name display as something it is
+/// not ("Trojan Source").
+fn is_refused_char(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || ('\u{202A}'..='\u{202E}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
 }
 
 /// Like `text` for optional fields: `None` stays `None`, blank becomes `None`.
@@ -186,8 +192,19 @@ mod tests {
         assert!(text(&mut v, "a", "   ", 10, true).is_none());
         assert!(text(&mut v, "b", &"x".repeat(11), 10, true).is_none());
         assert!(text(&mut v, "c", "bell\u{7}", 10, true).is_none());
+        assert!(text(&mut v, "d", "Xã \u{202E}gnoL hniV", 20, true).is_none());
+        assert!(text(&mut v, "e", "a\u{2066}b", 20, true).is_none());
         let codes: Vec<String> = v.into_vec().into_iter().map(|e| e.code).collect();
-        assert_eq!(codes, ["required", "too_long", "invalid_characters"]);
+        assert_eq!(
+            codes,
+            [
+                "required",
+                "too_long",
+                "invalid_characters",
+                "invalid_characters",
+                "invalid_characters"
+            ]
+        );
     }
 
     #[test]

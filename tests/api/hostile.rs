@@ -164,6 +164,13 @@ async fn hostile_values_name_the_field_and_store_nothing() {
             ("date 2024-02-30", json!({"criterion_code": "1.4.1", "score": 1, "evidence": [{"title": "QĐ", "issued_on": "2024-02-30"}]}), "entries[0].evidence[0].issued_on"),
             ("unknown enum-like type", json!({"criterion_code": "1.2", "done": "yes"}), "entries[0].done"),
             ("control characters", json!({"criterion_code": "1.4.1", "score": 1, "explanation": "a\u{0007}b"}), "entries[0].explanation"),
+            ("bidi override", json!({"criterion_code": "1.4.1", "score": 1, "explanation": "a\u{202E}b"}), "entries[0].explanation"),
+            // Values that once moved siblings' scores or panicked the handler.
+            ("value 10^24", json!({"criterion_code": "7.1.3", "value": "1000000000000000000000000"}), "entries[0].value"),
+            ("value 7.9e28", json!({"criterion_code": "7.1.3", "value": 7.9e28}), "entries[0].value"),
+            ("value above the bound", json!({"criterion_code": "7.1.3", "value": 1000000001}), "entries[0].value"),
+            ("denominator above the bound", json!({"criterion_code": "3.12.2", "numerator": 1, "denominator": "1000000001"}), "entries[0].denominator"),
+            ("count above the bound", json!({"criterion_code": "1.5.4", "count": 1000001}), "entries[0].count"),
         ];
         for (what, entry, field) in cases {
             let resp = w.app.put(&path, officer, &json!({"entries": [entry]})).await;

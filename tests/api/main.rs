@@ -18,5 +18,6 @@ mod hostile;
 mod http_errors;
 mod remediation;
 mod results;
+mod security;
 mod units;
 mod workflow;

@@ -62,6 +62,19 @@ impl Drop for ForgetCachedReads {
     }
 }
 
+/// Swagger UI runs its own scripts and styles from this server (no inline script; React
+/// sets inline styles; icons are data: URIs); everything else (JSON, the SVG chart, files)
+/// may load nothing at all, so an SVG or a name opened in a browser can run no script.
+fn content_security_policy(path: &str) -> &'static str {
+    if path.starts_with("/swagger-ui") {
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors 'none'"
+    } else {
+        "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    }
+}
+
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -116,6 +129,12 @@ pub async fn observe(
                 header::REFERRER_POLICY,
                 HeaderValue::from_static("no-referrer"),
             );
+            if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+                headers.insert(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(content_security_policy(&path)),
+                );
+            }
             if path.starts_with("/api/") && !headers.contains_key(header::CACHE_CONTROL) {
                 // Scores and personal data must not linger in shared caches.
                 headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

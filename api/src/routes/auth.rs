@@ -98,11 +98,18 @@ pub struct ChangePasswordRequest {
 /// Change the caller's own password.
 ///
 /// Every token of the account stops working, including the one used here: log in again.
+/// Wrong current passwords are throttled like failed logins (429 with `Retry-After`).
 #[utoipa::path(
     tag = "auth",
     security(("bearer_auth" = [])),
     request_body = ChangePasswordRequest,
-    responses((status = 204, description = "Password changed; log in again"))
+    responses(
+        (status = 204, description = "Password changed; log in again"),
+        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 429, description = "Too many wrong current passwords for this account or address; retry after `Retry-After` seconds",
+            body = crate::error::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
 )]
 #[post("/auth/password")]
 pub async fn change_password(

@@ -281,6 +281,10 @@ pub struct ImportQuery {
 /// `code, title, max_score, method, parameters, scorer` and then one row per criterion,
 /// as `GET /frameworks/{id}/export` writes it. Every bad row is reported as
 /// `rows[N].<column>` with its row number, and nothing is imported.
+///
+/// The caller's right to create the framework is checked before the file is read. A file is
+/// read within a budget (32 MiB inflated, 10,000 rows, 64 columns, 200,000 cells, 32,767
+/// characters a cell, 10 s): over it, 413 or 422 `upload_over_budget` naming the limit.
 #[utoipa::path(
     tag = "frameworks",
     security(("bearer_auth" = [])),
@@ -295,6 +299,7 @@ pub struct ImportQuery {
         (status = 413, response = crate::openapi::PayloadTooLarge),
         (status = 415, response = crate::openapi::UnsupportedMediaType),
         (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
     )
 )]
 #[post("/frameworks/import")]
@@ -506,7 +511,8 @@ pub struct CriteriaBody {
 /// Replace a framework's criteria, from JSON or from a CSV/XLSX spreadsheet.
 ///
 /// Spreadsheets have the columns `code, title, max_score, method, parameters, scorer`;
-/// bad rows are reported by row number and nothing changes.
+/// bad rows are reported by row number and nothing changes. Access is checked before a
+/// spreadsheet is read, and it is read within the budget of `POST /frameworks/import`.
 #[utoipa::path(
     tag = "frameworks",
     security(("bearer_auth" = [])),
@@ -524,6 +530,7 @@ pub struct CriteriaBody {
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
         (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
     )
 )]
 #[put("/frameworks/{id}/criteria")]

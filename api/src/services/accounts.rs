@@ -479,8 +479,8 @@ pub async fn list_users(
         let q = q.trim().to_lowercase();
         query = query.filter(
             sea_orm::Condition::any()
-                .add(user::Column::Username.contains(&q))
-                .add(user::Column::FullName.contains(&q)),
+                .add(super::contains_literally(user::Column::Username, &q))
+                .add(super::contains_literally(user::Column::FullName, &q)),
         );
     }
     let paginator = query.paginate(db, per_page);

@@ -23,6 +23,19 @@ pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
+/// `column LIKE '%text%'` with `text` taken literally: `%` and `_` typed in a search box
+/// match themselves, not "anything".
+pub fn contains_literally<C: sea_orm::ColumnTrait>(
+    column: C,
+    text: &str,
+) -> sea_orm::sea_query::Expr {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    column.like(sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+}
+
 /// A raw SQL statement with `$1, $2…` placeholders, which both PostgreSQL and SQLite
 /// (through sqlx) bind by number.
 pub fn sql(db: &impl ConnectionTrait, text: &str, values: Vec<Value>) -> Statement {

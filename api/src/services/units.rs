@@ -280,8 +280,11 @@ pub async fn list_units(
     {
         query = query.filter(
             sea_orm::Condition::any()
-                .add(unit::Column::NameSearch.contains(fold_for_search(&raw)))
-                .add(unit::Column::Code.contains(&raw)),
+                .add(super::contains_literally(
+                    unit::Column::NameSearch,
+                    &fold_for_search(&raw),
+                ))
+                .add(super::contains_literally(unit::Column::Code, &raw)),
         );
     }
     let paginator = query.paginate(db, per_page);

@@ -154,7 +154,13 @@ class ProgressWriter(threading.Thread):
     """Reports progress on the items of one remediation plan, one request at a time, each
     with a unique note and a new status. Remembers every acknowledged report."""
 
-    STATUSES = ["in_progress", "done", "not_started", "cancelled"]
+    # What may follow each status (the service's state machine, api/src/workflow.rs).
+    NEXT = {
+        "not_started": ["in_progress", "done", "cancelled"],
+        "in_progress": ["in_progress", "done", "cancelled"],
+        "done": ["in_progress"],
+        "cancelled": ["not_started", "in_progress"],
+    }
 
     def __init__(self, base, plan, stop):
         super().__init__(daemon=True)
@@ -166,10 +172,18 @@ class ProgressWriter(threading.Thread):
 
     def run(self):
         token = login(self.base, self.plan["username"], "officer-password-1")
-        rnd = random.Random(self.plan["id"])
+        rnd = random.Random(self.plan["id"] * 1000 + len(self.acked))
+        # Where each item stands now (a write cut by the crash may or may not have landed).
+        current = {}
+        for item in self.plan["items"]:
+            code, body = call(self.base, "GET", f"/api/v1/remediation-items/{item}", token)
+            if code != 200:
+                self.refused = (code, body)
+                return
+            current[item] = body["status"]
         while not self.stop.is_set():
             item = rnd.choice(self.plan["items"])
-            status = rnd.choice(self.STATUSES)
+            status = rnd.choice(self.NEXT[current[item]])
             note = f"{self.plan['prefix']} progress {self.writes} on item {item}"
             body = {"note": note, "status": status,
                     "evidence": [{"title": f"Báo cáo tiến độ {self.writes}", "number": f"{self.writes}/BC-UBND"}]}
@@ -184,6 +198,7 @@ class ProgressWriter(threading.Thread):
                 self.refused = (code, answer)
                 return
             self.acked.append((item, note, status))
+            current[item] = status
             self.writes += 1
             self.in_flight = None
 
@@ -341,7 +356,9 @@ def setup_plan(base, admin, prefix, district, fid, manual, leaves):
     appraisal = ok(call(base, "POST", f"/api/v1/self-assessments/{sa}/submit", token, {}))["appraisal_id"]
     lowered = [{"criterion_code": c["code"], "score": "0", "comment": "Chưa đạt"} for c in manual[:6]]
     ok(call(base, "PUT", f"/api/v1/appraisals/{appraisal}/entries", admin, {"entries": lowered}))
-    ok(call(base, "POST", f"/api/v1/appraisals/{appraisal}/finalize", admin, {}))
+    finalized = ok(call(base, "POST", f"/api/v1/appraisals/{appraisal}/finalize", admin, {}))
+    # The unit sees its deductions, and makes its plan, once the results are published.
+    ok(call(base, "POST", "/api/v1/publications", admin, {"parent_unit_id": district, "year": finalized["year"]}))
     milestones = [{"label": "đợt 1", "due_on": "2024-10-31"}, {"label": "đợt 2", "due_on": "2024-12-15"}]
     plan = ok(call(base, "POST", "/api/v1/remediation-plans", token, {"appraisal_id": appraisal, "milestones": milestones}))
     items = [i["id"] for i in plan["items"]]

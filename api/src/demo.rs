@@ -9,15 +9,16 @@
 //! trail), as a command-line actor.
 
 use crate::auth::{Principal, Role};
-use crate::http::etag::IfMatch;
 use crate::scoring::{Inputs, Method};
 use crate::services::accounts::{self, NewUser};
-use crate::services::appraisals::{self, CouncilEntryInput};
-use crate::services::assessments::{self, SelfEntryInput};
+use crate::services::appraisals;
+use crate::services::assessments;
+use crate::services::entries::EntryInput;
 use crate::services::frameworks::{self, FrameworkSpec};
 use crate::services::remediation::{self, ItemPatch, Milestone};
 use crate::services::results;
 use crate::services::units::{self, NewStaff, NewUnit, UnitKind};
+use crate::services::versioned::Precondition;
 use crate::state::AppState;
 use entity::unit;
 use rust_decimal::Decimal;
@@ -136,13 +137,13 @@ impl Loader<'_> {
         &self,
         framework: &frameworks::LoadedFramework,
         unit_id: i64,
-        self_entries: Vec<SelfEntryInput>,
-        council: Vec<CouncilEntryInput>,
+        self_entries: Vec<EntryInput>,
+        council: Vec<EntryInput>,
         bonus: Decimal,
         bonus_reason: &str,
     ) -> Result<i64, anyhow::Error> {
         let db = &self.state.db;
-        let any = IfMatch::any();
+        let any = Precondition::any();
         let sa = assessments::open(db, &self.actor, unit_id, framework.model.id).await?;
         assessments::upsert_entries(db, &self.actor, sa.model.id, self_entries, &any).await?;
         let submitted = assessments::submit(db, &self.actor, sa.model.id, &any).await?;
@@ -178,14 +179,13 @@ impl Loader<'_> {
         let entries = framework
             .tree
             .leaves()
-            .map(|c| SelfEntryInput {
+            .map(|c| EntryInput {
                 criterion_code: c.code.clone(),
-                inputs: inputs_for_max(
+                inputs: Some(inputs_for_max(
                     c.method.as_ref().unwrap_or(&Method::Manual {}),
                     c.max_score,
-                ),
-                explanation: None,
-                evidence: Vec::new(),
+                )),
+                ..Default::default()
             })
             .collect();
         let mut left = Decimal::ONE_HUNDRED - appraised;
@@ -202,14 +202,14 @@ impl Loader<'_> {
             }
             let take = left.min(c.max_score);
             left -= take;
-            council.push(CouncilEntryInput {
+            council.push(EntryInput {
                 criterion_code: c.code.clone(),
                 inputs: Some(Inputs {
                     score: Some(c.max_score - take),
                     ..Default::default()
                 }),
-                reset: false,
-                comment: Some("Chưa đạt yêu cầu của tiêu chí".to_string()),
+                text: Some("Chưa đạt yêu cầu của tiêu chí".to_string()),
+                ..Default::default()
             });
         }
         self.file(
@@ -244,28 +244,26 @@ impl Loader<'_> {
                         inputs_for_max(c.method.as_ref().unwrap_or(&Method::Manual {}), c.max_score)
                     }
                 };
-                SelfEntryInput {
+                EntryInput {
                     criterion_code: c.code.clone(),
-                    inputs,
-                    explanation: None,
-                    evidence: Vec::new(),
+                    inputs: Some(inputs),
+                    ..Default::default()
                 }
             })
             .collect();
-        let mut council: Vec<CouncilEntryInput> = appendix
+        let mut council: Vec<EntryInput> = appendix
             .iter()
-            .map(|a| CouncilEntryInput {
+            .map(|a| EntryInput {
                 criterion_code: a["code"].as_str().unwrap_or_default().to_string(),
                 inputs: (!a["council_inputs"].is_null()).then(|| inputs(&a["council_inputs"])),
-                reset: false,
-                comment: a["comment"].as_str().map(str::to_string),
+                text: a["comment"].as_str().map(str::to_string),
+                ..Default::default()
             })
             .collect();
-        council.push(CouncilEntryInput {
+        council.push(EntryInput {
             criterion_code: restored["code"].as_str().unwrap_or_default().to_string(),
             inputs: Some(inputs(&restored["council_inputs"])),
-            reset: false,
-            comment: None,
+            ..Default::default()
         });
         let bonus = dec(&seed["bonus"]).unwrap_or_default();
         let reason = seed["bonus_reason"]
@@ -397,7 +395,7 @@ pub async fn load(state: &AppState) -> Result<bool, anyhow::Error> {
         officers.push((prefix, s));
     }
 
-    let any = IfMatch::any();
+    let any = Precondition::any();
     let f2023 = frameworks::create_framework(db, &actor, spec(2023, district.id)?)
         .await
         .map_err(err)?;

@@ -272,6 +272,13 @@ impl From<DbErr> for ApiError {
     }
 }
 
+/// A transition the state machine refuses is a 409 with its own code.
+impl From<crate::workflow::WorkflowError> for ApiError {
+    fn from(err: crate::workflow::WorkflowError) -> Self {
+        ApiError::conflict(err.code, err.message)
+    }
+}
+
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(err: actix_web::error::BlockingError) -> Self {
         ApiError::internal(anyhow::anyhow!("blocking task failed: {err}"))

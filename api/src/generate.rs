@@ -4,9 +4,8 @@
 //! realistic score spreads, scored by the real scoring engine. For load benchmarks.
 
 use crate::scoring::framework::parent_code;
-use crate::scoring::{
-    CriteriaTree, Inputs, LeafScore, Method, band_for, round2, score_leaf, to_hundredths, totals,
-};
+use crate::scoring::settle::settle;
+use crate::scoring::{CriteriaTree, Inputs, LeafScore, Method, round2, score_leaf, to_hundredths};
 use crate::services::frameworks::FrameworkSpec;
 use crate::state::AppState;
 use chrono::Utc;
@@ -190,44 +189,46 @@ fn score_file(
         council_scores.insert(c.code.clone(), a);
         rows.push((c.code.clone(), self_inputs, s, council_inputs, a));
     }
-    let self_t = totals(tree, &self_scores, spec.na_policy)?;
-    let council_t = totals(tree, &council_scores, spec.na_policy)?;
     let bonus = match rng.random_range(0..10) {
         0..=5 => Decimal::ZERO,
         6..=8 => Decimal::new(5, 1),
         _ => Decimal::ONE,
     };
-    let index = round2(council_t.total + bonus);
+    // The same computation as a council's finalization.
+    let settled = settle(
+        tree,
+        spec.na_policy,
+        &spec.rating_bands,
+        &self_scores,
+        &council_scores,
+        bonus,
+    )?;
     let stored = |s: LeafScore| match s {
         LeafScore::Scored(x) => Some(to_hundredths(x)),
         LeafScore::NotApplicable => None,
     };
-    let mut deduction_total = 0;
     let entries = rows
         .into_iter()
         .map(|(code, si, s, ai, a)| {
-            let node = council_t.by_code.get(&code);
-            let final_score = node.map_or(0, |n| to_hundredths(n.score));
-            let deduction = node.map_or(0, |n| to_hundredths(n.deduction()));
-            deduction_total += deduction;
+            let leaf = settled.leaves.get(&code);
             EntryRow {
+                final_score: leaf.map_or(0, |l| to_hundredths(l.final_score)),
+                deduction: leaf.map_or(0, |l| to_hundredths(l.deduction)),
                 code,
                 self_inputs: si,
                 self_score: stored(s),
                 council_inputs: ai,
                 council_score: stored(a),
-                final_score,
-                deduction,
             }
         })
         .collect();
     Ok(FileRows {
-        self_total: to_hundredths(self_t.total),
-        appraised_total: to_hundredths(council_t.total),
+        self_total: to_hundredths(settled.self_total),
+        appraised_total: to_hundredths(settled.appraised_total),
         bonus: to_hundredths(bonus),
-        index: to_hundredths(index),
-        deduction_total,
-        band: band_for(&spec.rating_bands, index).map(str::to_string),
+        index: to_hundredths(settled.index),
+        deduction_total: to_hundredths(settled.deduction_total),
+        band: settled.band,
         entries,
     })
 }
@@ -352,7 +353,7 @@ pub async fn generate(
                 year: Set(*year),
                 name: Set(spec.name.clone()),
                 unit_kinds: Set("commune,town,ward".to_string()),
-                status: Set("published".to_string()),
+                status: Set(entity::status::FrameworkStatus::Published),
                 na_policy: Set(spec.na_policy.as_str().to_string()),
                 bonus_max_x100: Set(to_hundredths(spec.bonus_max)),
                 rating_bands: Set(serde_json::to_string(&spec.rating_bands)?),
@@ -429,7 +430,11 @@ pub async fn generate(
                     unit_id: Set(*unit_id),
                     framework_id: Set(*fid),
                     year: Set(*year),
-                    status: Set(if pending { "submitted" } else { "appraised" }.to_string()),
+                    status: Set(if pending {
+                        entity::status::SelfAssessmentStatus::Submitted
+                    } else {
+                        entity::status::SelfAssessmentStatus::Appraised
+                    }),
                     self_total_x100: Set(file.self_total),
                     round: Set(1),
                     submitted_at: Set(Some(now)),
@@ -445,7 +450,11 @@ pub async fn generate(
                     unit_id: Set(*unit_id),
                     framework_id: Set(*fid),
                     year: Set(*year),
-                    status: Set(if pending { "in_progress" } else { "finalized" }.to_string()),
+                    status: Set(if pending {
+                        entity::status::AppraisalStatus::InProgress
+                    } else {
+                        entity::status::AppraisalStatus::Finalized
+                    }),
                     appraised_total_x100: Set(file.appraised_total),
                     bonus_x100: Set(file.bonus),
                     bonus_reason: Set((file.bonus > 0).then(|| "Sáng kiến CCHC".to_string())),

@@ -21,6 +21,7 @@ pub mod state;
 pub mod telemetry;
 pub mod uploads;
 pub mod validation;
+pub mod workflow;
 
 // The pure domain code lives in its own crate; these paths keep `crate::scoring::…` and
 // `crate::schema::…` reading as before.

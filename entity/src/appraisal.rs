@@ -13,8 +13,7 @@ pub struct Model {
     pub unit_id: i64,
     pub framework_id: i64,
     pub year: i32,
-    /// `pending`, `in_progress` or `finalized`.
-    pub status: String,
+    pub status: crate::status::AppraisalStatus,
     pub appraised_total_x100: i64,
     pub bonus_x100: i64,
     pub bonus_reason: Option<String>,

@@ -12,8 +12,7 @@ pub struct Model {
     pub name: String,
     /// Comma-separated unit kinds, e.g. `commune,town`.
     pub unit_kinds: String,
-    /// `draft` or `published`.
-    pub status: String,
+    pub status: crate::status::FrameworkStatus,
     /// `full_score` or `rescale`.
     pub na_policy: String,
     pub bonus_max_x100: i64,

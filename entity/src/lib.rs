@@ -20,5 +20,6 @@ pub mod remediation_plan;
 pub mod remediation_progress;
 pub mod self_assessment;
 pub mod staff;
+pub mod status;
 pub mod unit;
 pub mod user;

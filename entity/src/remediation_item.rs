@@ -20,8 +20,7 @@ pub struct Model {
     pub action: Option<String>,
     pub responsible_staff_id: Option<i64>,
     pub target_score_x100: Option<i64>,
-    /// `not_started`, `in_progress`, `done` or `cancelled`.
-    pub status: String,
+    pub status: crate::status::RemediationItemStatus,
     pub cancel_reason: Option<String>,
     pub version: i32,
     pub created_at: DateTimeUtc,

@@ -11,7 +11,8 @@ pub struct Model {
     /// `progress` or `comment`.
     pub kind: String,
     pub note: String,
-    pub status: Option<String>,
+    /// The status the report set, if it changed it.
+    pub status: Option<crate::status::RemediationItemStatus>,
     pub reason: Option<String>,
     /// JSON list of evidence references.
     pub evidence: String,

@@ -10,8 +10,7 @@ pub struct Model {
     pub unit_id: i64,
     pub framework_id: i64,
     pub year: i32,
-    /// `draft`, `submitted`, `returned` or `appraised`.
-    pub status: String,
+    pub status: crate::status::SelfAssessmentStatus,
     pub self_total_x100: i64,
     pub round: i32,
     pub submitted_at: Option<DateTimeUtc>,

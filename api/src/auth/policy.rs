@@ -77,6 +77,50 @@ impl Action {
     }
 }
 
+/// Which units' records a principal may read (assessments, appraisals, plans, the trail;
+/// units and frameworks add the ancestors of its unit). One value, decided here per role
+/// with no default: a new role must be given a scope before the code compiles.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadScope {
+    /// Everything (admins).
+    All,
+    /// The unit and everything below it (appraisers, viewers).
+    Subtree(UnitRef),
+    /// The unit itself (its officers).
+    Own(UnitRef),
+    /// Nothing (an account without a unit that is not an admin).
+    Nothing,
+}
+
+pub fn read_scope(principal: &Principal) -> ReadScope {
+    match (principal.role, &principal.unit) {
+        (Role::Admin, _) => ReadScope::All,
+        (Role::DistrictAppraiser | Role::Viewer, Some(own)) => ReadScope::Subtree(own.clone()),
+        (Role::UnitOfficer, Some(own)) => ReadScope::Own(own.clone()),
+        (Role::DistrictAppraiser | Role::Viewer | Role::UnitOfficer, None) => ReadScope::Nothing,
+    }
+}
+
+impl ReadScope {
+    /// May the records of `unit` be read?
+    pub fn covers(&self, unit: &UnitRef) -> bool {
+        match self {
+            ReadScope::All => true,
+            ReadScope::Subtree(own) => unit.is_within(own),
+            ReadScope::Own(own) => unit.id == own.id,
+            ReadScope::Nothing => false,
+        }
+    }
+
+    /// The unit whose subtree the scope is (or `None` for all and nothing).
+    pub fn unit(&self) -> Option<&UnitRef> {
+        match self {
+            ReadScope::Subtree(u) | ReadScope::Own(u) => Some(u),
+            ReadScope::All | ReadScope::Nothing => None,
+        }
+    }
+}
+
 fn within(principal: &Principal, unit: &UnitRef) -> bool {
     principal
         .unit
@@ -115,11 +159,7 @@ pub fn allows(principal: &Principal, action: Action, unit: &UnitRef) -> bool {
             UnitOfficer => own(principal, unit),
             _ => false,
         },
-        ReadAssessment | ReadRemediation | ReadAudit => match role {
-            DistrictAppraiser | Viewer => within(principal, unit),
-            UnitOfficer => own(principal, unit),
-            Admin => true,
-        },
+        ReadAssessment | ReadRemediation | ReadAudit => read_scope(principal).covers(unit),
         EditSelfAssessment | ManageRemediation => role == UnitOfficer && own(principal, unit),
         CreateRemediation | CommentRemediation => match role {
             DistrictAppraiser => within(principal, unit),
@@ -253,6 +293,21 @@ mod tests {
         let admin = who(Role::Admin, None);
         assert!(allows(&admin, ReopenAppraisal, &commune_b));
         assert!(allows(&admin, ManageUsers, &province));
+    }
+
+    #[test]
+    fn read_scopes_follow_roles() {
+        let district = unit(5, "/1/5/");
+        let commune = unit(23, "/1/5/23/");
+        let other = unit(24, "/1/5/24/");
+        assert_eq!(read_scope(&who(Role::Admin, None)), ReadScope::All);
+        let appraiser = read_scope(&who(Role::DistrictAppraiser, Some(district.clone())));
+        assert!(appraiser.covers(&commune) && appraiser.covers(&other));
+        let officer = read_scope(&who(Role::UnitOfficer, Some(commune.clone())));
+        assert!(officer.covers(&commune) && !officer.covers(&other) && !officer.covers(&district));
+        for role in [Role::DistrictAppraiser, Role::UnitOfficer, Role::Viewer] {
+            assert_eq!(read_scope(&who(role, None)), ReadScope::Nothing, "{role:?}");
+        }
     }
 
     #[test]

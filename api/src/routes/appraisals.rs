@@ -4,11 +4,14 @@
 use super::Page;
 use crate::auth::Principal;
 use crate::error::ApiResult;
-use crate::http::etag::{IfMatch, etag};
 use crate::http::{Json, Query};
 use crate::scoring::{Inputs, Method, Scorer};
-use crate::services::appraisals::{self, AppraisalFilter, AppraisalView, CouncilEntryInput};
-use crate::services::assessments;
+use crate::services::appraisals::{self, AppraisalFilter, AppraisalView};
+use crate::services::entries::EntryInput;
+use crate::services::versioned::Precondition;
+use crate::services::versioned::etag_of;
+pub use entity::status::AppraisalStatus;
+
 use crate::services::scoresheet::{Evidence, score_of};
 use crate::state::AppState;
 use crate::validation::PageParams;
@@ -30,33 +33,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(set_appraisal_bonus)
         .service(finalize_appraisal)
         .service(reopen_appraisal);
-}
-
-#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum AppraisalStatus {
-    /// Submitted; the council has not started (the unit may still withdraw).
-    Pending,
-    InProgress,
-    Finalized,
-}
-
-impl AppraisalStatus {
-    fn parse(s: &str) -> Self {
-        match s {
-            assessments::IN_PROGRESS => AppraisalStatus::InProgress,
-            assessments::FINALIZED => AppraisalStatus::Finalized,
-            _ => AppraisalStatus::Pending,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            AppraisalStatus::Pending => assessments::PENDING,
-            AppraisalStatus::InProgress => assessments::IN_PROGRESS,
-            AppraisalStatus::Finalized => assessments::FINALIZED,
-        }
-    }
 }
 
 /// An appraisal without entries (lists); totals are stored at finalization.
@@ -92,7 +68,7 @@ impl AppraisalSummary {
             unit_id: m.unit_id,
             framework_id: m.framework_id,
             year: m.year,
-            status: AppraisalStatus::parse(&m.status),
+            status: m.status,
             results_visible,
             appraised_total: shown(crate::scoring::from_hundredths(m.appraised_total_x100)),
             bonus: shown(crate::scoring::from_hundredths(m.bonus_x100)),
@@ -155,7 +131,7 @@ pub struct AppraisalResponse {
     pub year: i32,
     pub status: AppraisalStatus,
     /// The self-assessment's status (e.g. `returned` while out for supplementation).
-    pub self_assessment_status: String,
+    pub self_assessment_status: entity::status::SelfAssessmentStatus,
     /// Whether the council's side may be shown to the caller: false for a unit's officers
     /// and viewers until the year's results are published. The council's figures, inputs
     /// and comments are then null; the unit's own side and the return rounds are shown.
@@ -228,7 +204,7 @@ fn response(v: &AppraisalView) -> HttpResponse {
         })
         .collect();
     HttpResponse::Ok()
-        .insert_header((header::ETAG, etag("appraisal", v.model.id, v.model.version)))
+        .insert_header((header::ETAG, etag_of::<entity::appraisal::Entity>(&v.model)))
         .json(AppraisalResponse {
             id: v.model.id,
             self_assessment_id: v.model.self_assessment_id,
@@ -236,8 +212,8 @@ fn response(v: &AppraisalView) -> HttpResponse {
             unit_name: v.unit.name.clone(),
             framework_id: v.model.framework_id,
             year: v.model.year,
-            status: AppraisalStatus::parse(&v.model.status),
-            self_assessment_status: v.self_assessment.status.clone(),
+            status: v.model.status,
+            self_assessment_status: v.self_assessment.status,
             results_visible: visible,
             self_total: v.self_total(),
             appraised_total: shown(v.appraised_total()),
@@ -302,7 +278,7 @@ pub async fn list_appraisals(
             unit_id: q.unit_id,
             framework_id: q.framework_id,
             year: q.year.map(Year::get),
-            status: q.status.map(|s| s.as_str().to_string()),
+            status: q.status,
         },
         page,
         per_page,
@@ -393,7 +369,7 @@ pub async fn upsert_appraisal_entries(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    if_match: IfMatch,
+    if_match: Precondition,
     body: Json<AppraisalEntriesRequest>,
 ) -> ApiResult<HttpResponse> {
     let batch = body
@@ -410,11 +386,12 @@ pub async fn upsert_appraisal_entries(
                 value: e.value,
                 not_applicable: e.not_applicable,
             };
-            CouncilEntryInput {
+            EntryInput {
                 criterion_code: e.criterion_code,
                 inputs: (!inputs.is_empty()).then_some(inputs),
                 reset: e.reset,
-                comment: e.comment,
+                text: e.comment,
+                evidence: Vec::new(),
             }
         })
         .collect();
@@ -453,7 +430,7 @@ pub async fn return_appraisal(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    if_match: IfMatch,
+    if_match: Precondition,
     body: Json<ReturnRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
@@ -500,7 +477,7 @@ pub async fn set_appraisal_bonus(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    if_match: IfMatch,
+    if_match: Precondition,
     body: Json<BonusRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
@@ -537,7 +514,7 @@ pub async fn finalize_appraisal(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    if_match: IfMatch,
+    if_match: Precondition,
 ) -> ApiResult<HttpResponse> {
     let v = appraisals::finalize(&state.db, &principal, id.into_inner(), &if_match).await?;
     Ok(response(&v))
@@ -571,7 +548,7 @@ pub async fn reopen_appraisal(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    if_match: IfMatch,
+    if_match: Precondition,
     body: Json<ReopenRequest>,
 ) -> ApiResult<HttpResponse> {
     let v = appraisals::reopen(

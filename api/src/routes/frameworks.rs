@@ -3,7 +3,6 @@
 use super::Page;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::http::etag::{IfMatch, etag};
 use crate::http::json::RawBody;
 use crate::http::{Json, Query};
 use crate::scoring::framework::{CriterionDef, CriterionNode, Scorer};
@@ -11,6 +10,8 @@ use crate::scoring::{Method, NotApplicablePolicy, RatingBand};
 use crate::services::framework_io;
 use crate::services::frameworks::{self, FrameworkFilter, FrameworkSpec, LoadedFramework};
 use crate::services::units::UnitKind;
+use crate::services::versioned::Precondition;
+use crate::services::versioned::etag_of;
 use crate::sheets;
 use crate::state::AppState;
 use crate::uploads::{self, SheetFormat};
@@ -104,12 +105,7 @@ impl From<FrameworkSpec> for FrameworkBody {
     }
 }
 
-#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, PartialEq, Eq, Debug)]
-#[serde(rename_all = "snake_case")]
-pub enum FrameworkStatus {
-    Draft,
-    Published,
-}
+pub use entity::status::FrameworkStatus;
 
 /// A framework without its criteria (lists).
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -141,11 +137,7 @@ impl From<&framework::Model> for FrameworkSummary {
                 .split(',')
                 .filter_map(UnitKind::parse)
                 .collect(),
-            status: if m.status == frameworks::STATUS_PUBLISHED {
-                FrameworkStatus::Published
-            } else {
-                FrameworkStatus::Draft
-            },
+            status: m.status,
             na_policy: NotApplicablePolicy::parse(&m.na_policy).unwrap_or_default(),
             bonus_max: crate::scoring::from_hundredths(m.bonus_max_x100),
             submission_deadline: m.submission_deadline,
@@ -204,7 +196,7 @@ fn criteria_response(f: &LoadedFramework) -> Vec<CriterionResponse> {
 
 fn framework_response(status: StatusCode, f: &LoadedFramework) -> HttpResponse {
     let mut response = HttpResponse::build(status);
-    response.insert_header((header::ETAG, etag("framework", f.model.id, f.model.version)));
+    response.insert_header((header::ETAG, etag_of::<entity::framework::Entity>(&f.model)));
     if status == StatusCode::CREATED {
         response.insert_header((
             header::LOCATION,
@@ -377,10 +369,7 @@ pub async fn list_frameworks(
         FrameworkFilter {
             year: query.year.map(Year::get),
             owner_unit_id: query.owner_unit_id,
-            status: query.status.map(|s| match s {
-                FrameworkStatus::Draft => frameworks::STATUS_DRAFT.to_string(),
-                FrameworkStatus::Published => frameworks::STATUS_PUBLISHED.to_string(),
-            }),
+            status: query.status,
         },
         page,
         per_page,
@@ -437,7 +426,7 @@ pub async fn update_framework(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    if_match: IfMatch,
+    if_match: Precondition,
     body: Json<FrameworkBody>,
 ) -> ApiResult<HttpResponse> {
     let updated = frameworks::update_framework(
@@ -538,7 +527,7 @@ pub async fn replace_framework_criteria(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    if_match: IfMatch,
+    if_match: Precondition,
     body: RawBody,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
@@ -573,7 +562,7 @@ pub async fn publish_framework(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    if_match: IfMatch,
+    if_match: Precondition,
 ) -> ApiResult<HttpResponse> {
     let f = frameworks::publish(&state.db, &principal, id.into_inner(), &if_match).await?;
     Ok(framework_response(StatusCode::OK, &f))

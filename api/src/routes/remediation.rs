@@ -4,13 +4,13 @@
 use super::results::{SheetFormat, sheet_response};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::http::etag::{IfMatch, etag};
 use crate::http::{Json, Query};
 use crate::services::remediation::{
-    self, CANCELLED, DONE, IN_PROGRESS, ItemFilter, ItemPatch, ItemView, Milestone, NOT_STARTED,
-    NewItem, PlanView, ProgressReport,
+    self, ItemFilter, ItemPatch, ItemStatus, ItemView, Milestone, NewItem, PlanView, ProgressReport,
 };
 use crate::services::scoresheet::Evidence;
+use crate::services::versioned::Precondition;
+use crate::services::versioned::etag_of;
 use crate::sheets::{Cell, Table};
 use crate::state::AppState;
 use crate::validation::Year;
@@ -35,43 +35,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(comment_remediation_item);
 }
 
-#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemStatus {
-    NotStarted,
-    InProgress,
-    Done,
-    /// Needs a reason.
-    Cancelled,
-}
-
-impl ItemStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            ItemStatus::NotStarted => NOT_STARTED,
-            ItemStatus::InProgress => IN_PROGRESS,
-            ItemStatus::Done => DONE,
-            ItemStatus::Cancelled => CANCELLED,
-        }
-    }
-
-    fn parse(s: &str) -> Self {
-        match s {
-            IN_PROGRESS => ItemStatus::InProgress,
-            DONE => ItemStatus::Done,
-            CANCELLED => ItemStatus::Cancelled,
-            _ => ItemStatus::NotStarted,
-        }
-    }
-
-    /// The Vietnamese label used in exports.
-    fn label(self) -> &'static str {
-        match self {
-            ItemStatus::NotStarted => "Chưa thực hiện",
-            ItemStatus::InProgress => "Đang thực hiện",
-            ItemStatus::Done => "Đã hoàn thành",
-            ItemStatus::Cancelled => "Hủy",
-        }
+/// The Vietnamese label of a status, used in exports.
+fn status_label(status: ItemStatus) -> &'static str {
+    match status {
+        ItemStatus::NotStarted => "Chưa thực hiện",
+        ItemStatus::InProgress => "Đang thực hiện",
+        ItemStatus::Done => "Đã hoàn thành",
+        ItemStatus::Cancelled => "Hủy",
     }
 }
 
@@ -157,7 +127,7 @@ fn item_response(v: &ItemView, as_of: NaiveDate) -> ItemResponse {
             })
             .collect(),
         target_score: i.target_score_x100.map(crate::scoring::from_hundredths),
-        status: ItemStatus::parse(&i.status),
+        status: i.status,
         cancel_reason: i.cancel_reason.clone(),
         overdue: v.is_overdue(as_of),
         history: v
@@ -167,7 +137,7 @@ fn item_response(v: &ItemView, as_of: NaiveDate) -> ItemResponse {
                 id: p.id,
                 kind: p.kind.clone(),
                 note: p.note.clone(),
-                status: p.status.as_deref().map(ItemStatus::parse),
+                status: p.status,
                 reason: p.reason.clone(),
                 evidence: serde_json::from_str(&p.evidence).unwrap_or_default(),
                 created_by: p.created_by_name.clone(),
@@ -182,7 +152,7 @@ fn item_http(status: StatusCode, v: &ItemView) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((
             header::ETAG,
-            etag("remediation-item", v.item.id, v.item.version),
+            etag_of::<entity::remediation_item::Entity>(&v.item),
         ))
         .json(item_response(
             v,
@@ -250,8 +220,8 @@ fn plan_response(v: &PlanView, as_of: NaiveDate) -> PlanResponse {
             by_status: s
                 .by_status
                 .iter()
-                .map(|(k, n)| StatusCount {
-                    status: ItemStatus::parse(k),
+                .map(|(status, n)| StatusCount {
+                    status: *status,
                     count: *n,
                 })
                 .collect(),
@@ -518,7 +488,7 @@ fn report(v: &PlanView, as_of: NaiveDate) -> ReportResponse {
             deduction: i.item.deduction_x100.map(crate::scoring::from_hundredths),
             comment: i.item.comment.clone(),
             responsible: i.responsible_text(),
-            status: ItemStatus::parse(&i.item.status),
+            status: i.item.status,
             overdue: i.is_overdue(as_of),
             latest_note: i
                 .history
@@ -570,7 +540,7 @@ fn report_table(r: &ReportResponse) -> Table {
             .rows
             .iter()
             .map(|row| {
-                let mut status = row.status.label().to_string();
+                let mut status = status_label(row.status).to_string();
                 if row.overdue {
                     status.push_str(" (quá hạn)");
                 }
@@ -696,7 +666,7 @@ pub async fn list_remediation_items(
             unit_id: q.unit_id,
             parent_unit_id: q.parent_unit_id,
             plan_id: q.plan_id,
-            status: q.status.map(|s| s.as_str().to_string()),
+            status: q.status,
             responsible_staff_id: q.responsible_staff_id,
             overdue: q.overdue.unwrap_or(false),
             due_within_days: q.due_within_days,
@@ -771,7 +741,7 @@ pub async fn update_remediation_item(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    if_match: IfMatch,
+    if_match: Precondition,
     body: Json<UpdateItemRequest>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
@@ -824,7 +794,7 @@ pub async fn report_remediation_progress(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    if_match: IfMatch,
+    if_match: Precondition,
     body: Json<ProgressRequest>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
@@ -834,7 +804,7 @@ pub async fn report_remediation_progress(
         id.into_inner(),
         ProgressReport {
             note: b.note,
-            status: b.status.map(|s| s.as_str().to_string()),
+            status: b.status,
             reason: b.reason,
             evidence: b.evidence,
         },

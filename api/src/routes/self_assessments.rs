@@ -4,11 +4,13 @@
 use super::Page;
 use crate::auth::Principal;
 use crate::error::ApiResult;
-use crate::http::etag::{IfMatch, etag};
 use crate::http::{Json, Query};
 use crate::scoring::{Inputs, Method, Scorer};
-use crate::services::assessments::{self, AssessmentFilter, AssessmentView, SelfEntryInput};
+use crate::services::assessments::{self, AssessmentFilter, AssessmentView};
+use crate::services::entries::EntryInput;
 use crate::services::scoresheet::{Evidence, score_of};
+use crate::services::versioned::Precondition;
+use crate::services::versioned::etag_of;
 use crate::state::AppState;
 use crate::validation::PageParams;
 use crate::validation::Year;
@@ -16,6 +18,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, get, post, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::self_assessment;
+pub use entity::status::SelfAssessmentStatus;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -29,35 +32,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(submit_self_assessment)
         .service(withdraw_self_assessment)
         .service(extend_self_assessment_deadline);
-}
-
-#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum SelfAssessmentStatus {
-    Draft,
-    Submitted,
-    Returned,
-    Appraised,
-}
-
-impl SelfAssessmentStatus {
-    fn parse(s: &str) -> Self {
-        match s {
-            assessments::SUBMITTED => SelfAssessmentStatus::Submitted,
-            assessments::RETURNED => SelfAssessmentStatus::Returned,
-            assessments::APPRAISED => SelfAssessmentStatus::Appraised,
-            _ => SelfAssessmentStatus::Draft,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            SelfAssessmentStatus::Draft => assessments::DRAFT,
-            SelfAssessmentStatus::Submitted => assessments::SUBMITTED,
-            SelfAssessmentStatus::Returned => assessments::RETURNED,
-            SelfAssessmentStatus::Appraised => assessments::APPRAISED,
-        }
-    }
 }
 
 /// A self-assessment without its entries (lists).
@@ -85,7 +59,7 @@ impl From<&self_assessment::Model> for SelfAssessmentSummary {
             unit_id: m.unit_id,
             framework_id: m.framework_id,
             year: m.year,
-            status: SelfAssessmentStatus::parse(&m.status),
+            status: m.status,
             round: m.round,
             self_total: crate::scoring::from_hundredths(m.self_total_x100),
             submitted_at: m.submitted_at,
@@ -152,7 +126,7 @@ fn response(status: StatusCode, v: &AssessmentView) -> HttpResponse {
     let mut builder = HttpResponse::build(status);
     builder.insert_header((
         header::ETAG,
-        etag("self-assessment", v.model.id, v.model.version),
+        etag_of::<entity::self_assessment::Entity>(&v.model),
     ));
     if status == StatusCode::CREATED {
         builder.insert_header((
@@ -238,7 +212,7 @@ pub async fn list_self_assessments(
             unit_id: q.unit_id,
             framework_id: q.framework_id,
             year: q.year.map(Year::get),
-            status: q.status.map(|s| s.as_str().to_string()),
+            status: q.status,
         },
         page,
         per_page,
@@ -336,16 +310,16 @@ pub async fn upsert_self_assessment_entries(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    if_match: IfMatch,
+    if_match: Precondition,
     body: Json<SelfEntriesRequest>,
 ) -> ApiResult<HttpResponse> {
     let batch = body
         .into_inner()
         .entries
         .into_iter()
-        .map(|e| SelfEntryInput {
+        .map(|e| EntryInput {
             criterion_code: e.criterion_code,
-            inputs: Inputs {
+            inputs: Some(Inputs {
                 score: e.score,
                 numerator: e.numerator,
                 denominator: e.denominator,
@@ -353,8 +327,9 @@ pub async fn upsert_self_assessment_entries(
                 done: e.done,
                 value: e.value,
                 not_applicable: e.not_applicable,
-            },
-            explanation: e.explanation,
+            }),
+            reset: false,
+            text: e.explanation,
             evidence: e.evidence,
         })
         .collect();
@@ -388,7 +363,7 @@ pub async fn submit_self_assessment(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    if_match: IfMatch,
+    if_match: Precondition,
 ) -> ApiResult<HttpResponse> {
     let v = assessments::submit(&state.db, &principal, id.into_inner(), &if_match).await?;
     Ok(response(StatusCode::OK, &v))
@@ -414,7 +389,7 @@ pub async fn withdraw_self_assessment(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    if_match: IfMatch,
+    if_match: Precondition,
 ) -> ApiResult<HttpResponse> {
     let v = assessments::withdraw(&state.db, &principal, id.into_inner(), &if_match).await?;
     Ok(response(StatusCode::OK, &v))

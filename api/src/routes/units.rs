@@ -3,11 +3,12 @@
 use super::Page;
 use crate::auth::Principal;
 use crate::error::ApiResult;
-use crate::http::etag::{IfMatch, etag};
 use crate::http::{Json, Query};
 use crate::services::units::{
     self, NewStaff, NewUnit, StaffPatch, UnitFilter, UnitKind, UnitPatch,
 };
+use crate::services::versioned::Precondition;
+use crate::services::versioned::etag_of;
 use crate::state::AppState;
 use crate::validation::PageParams;
 use actix_web::http::header;
@@ -66,7 +67,7 @@ impl From<&unit::Model> for UnitResponse {
 
 fn unit_response(status: actix_web::http::StatusCode, u: &unit::Model) -> HttpResponse {
     let mut response = HttpResponse::build(status);
-    response.insert_header((header::ETAG, etag("unit", u.id, u.version)));
+    response.insert_header((header::ETAG, etag_of::<entity::unit::Entity>(u)));
     if status == actix_web::http::StatusCode::CREATED {
         response.insert_header((header::LOCATION, format!("/api/v1/units/{}", u.id)));
     }
@@ -236,7 +237,7 @@ pub async fn update_unit(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    if_match: IfMatch,
+    if_match: Precondition,
     body: Json<UpdateUnitRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
@@ -312,7 +313,7 @@ impl From<&staff::Model> for StaffResponse {
 
 fn staff_response(status: actix_web::http::StatusCode, s: &staff::Model) -> HttpResponse {
     let mut response = HttpResponse::build(status);
-    response.insert_header((header::ETAG, etag("staff", s.id, s.version)));
+    response.insert_header((header::ETAG, etag_of::<entity::staff::Entity>(s)));
     if status == actix_web::http::StatusCode::CREATED {
         response.insert_header((
             header::LOCATION,
@@ -455,7 +456,7 @@ pub async fn update_staff(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<(i64, i64)>,
-    if_match: IfMatch,
+    if_match: Precondition,
     body: Json<UpdateStaffRequest>,
 ) -> ApiResult<HttpResponse> {
     let (unit_id, staff_id) = path.into_inner();

@@ -4,9 +4,10 @@ use super::Page;
 use crate::auth::policy::require_admin;
 use crate::auth::{Principal, Role};
 use crate::error::ApiResult;
-use crate::http::etag::{IfMatch, etag};
 use crate::http::{Json, Query};
 use crate::services::accounts::{self, NewUser, UserFilter, UserPatch};
+use crate::services::versioned::Precondition;
+use crate::services::versioned::etag_of;
 use crate::state::AppState;
 use crate::validation::PageParams;
 use actix_web::http::header;
@@ -57,7 +58,7 @@ impl From<&user::Model> for UserResponse {
 /// 200 with the user and its ETag.
 pub fn user_response(u: &user::Model) -> HttpResponse {
     HttpResponse::Ok()
-        .insert_header((header::ETAG, etag("user", u.id, u.version)))
+        .insert_header((header::ETAG, etag_of::<entity::user::Entity>(u)))
         .json(UserResponse::from(u))
 }
 
@@ -110,7 +111,7 @@ pub async fn create_user(
     .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/users/{}", created.id)))
-        .insert_header((header::ETAG, etag("user", created.id, created.version)))
+        .insert_header((header::ETAG, etag_of::<entity::user::Entity>(&created)))
         .json(UserResponse::from(&created)))
 }
 
@@ -231,7 +232,7 @@ pub async fn update_user(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    if_match: IfMatch,
+    if_match: Precondition,
     body: Json<UpdateUserRequest>,
 ) -> ApiResult<HttpResponse> {
     require_admin(&principal)?;
@@ -274,7 +275,7 @@ pub async fn deactivate_user(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
-    if_match: IfMatch,
+    if_match: Precondition,
 ) -> ApiResult<HttpResponse> {
     require_admin(&principal)?;
     let updated = accounts::deactivate_user(&state, &principal, id.into_inner(), &if_match).await?;

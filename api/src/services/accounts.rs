@@ -1,12 +1,11 @@
 //! Accounts: login with throttling, the first admin, and user administration.
 
-use super::audit::{self, Change};
+use super::versioned::{Precondition, Versioned, Write, record_created};
 use super::{now, sql};
 use crate::auth::password::{self, PasswordHasher};
 use crate::auth::{Principal, Role, random_token};
 use crate::config::{LoginThrottle, Secret};
 use crate::error::{ApiError, ApiResult, Violations};
-use crate::http::etag::{IfMatch, stale};
 use crate::state::AppState;
 use entity::{login_failure, unit, user};
 use sea_orm::{
@@ -306,15 +305,20 @@ pub async fn create_or_reset_admin(
     let t = now();
     let created = match existing {
         Some(u) => {
-            let mut am: user::ActiveModel = u.clone().into();
+            let write = Write::<user::Entity>::begin(&txn, &actor, &u, &Precondition::any())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut am = user::ActiveModel {
+                ..Default::default()
+            };
             am.password_hash = Set(hash);
             am.role = Set(Role::Admin.as_str().to_string());
             am.active = Set(true);
             am.token_version = Set(u.token_version + 1);
-            am.version = Set(u.version + 1);
-            am.updated_at = Set(t);
-            let updated = am.update(&txn).await?;
-            record_user_change(&txn, &actor, &updated, "reset_admin", Some(&u)).await?;
+            write
+                .finish(&txn, am, "reset_admin", None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             false
         }
         None => {
@@ -333,7 +337,9 @@ pub async fn create_or_reset_admin(
             }
             .insert(&txn)
             .await?;
-            record_user_change(&txn, &actor, &created, "create", None).await?;
+            record_created::<user::Entity, _>(&txn, &actor, &created, "create")
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             true
         }
     };
@@ -424,32 +430,9 @@ pub async fn create_user(
         ),
         _ => e.into(),
     })?;
-    record_user_change(&txn, actor, &created, "create", None).await?;
+    record_created::<user::Entity, _>(&txn, actor, &created, "create").await?;
     txn.commit().await?;
     Ok(created)
-}
-
-async fn record_user_change<C: ConnectionTrait>(
-    conn: &C,
-    actor: &Principal,
-    user: &user::Model,
-    action: &str,
-    old: Option<&user::Model>,
-) -> Result<(), DbErr> {
-    audit::record(
-        conn,
-        actor,
-        Change {
-            entity: "user",
-            entity_id: user.id,
-            action,
-            unit_id: user.unit_id,
-            results_year: None,
-            old: old.map(user_json),
-            new: Some(user_json(user)),
-        },
-    )
-    .await
 }
 
 pub struct UserFilter {
@@ -529,7 +512,7 @@ pub async fn update_user(
     actor: &Principal,
     id: i64,
     patch: UserPatch,
-    if_match: &IfMatch,
+    if_match: &Precondition,
 ) -> ApiResult<user::Model> {
     let mut v = Violations::new();
     let full_name = patch
@@ -550,7 +533,7 @@ pub async fn update_user(
         .one(&txn)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("user {id} does not exist")))?;
-    if_match.check("user", current.id, current.version)?;
+    let write = Write::<user::Entity>::begin(&txn, actor, &current, if_match).await?;
 
     let role = patch
         .role
@@ -568,7 +551,9 @@ pub async fn update_user(
     v.into_result()?;
 
     let invalidate_tokens = hash.is_some() || (current.active && !active);
-    let mut am: user::ActiveModel = current.clone().into();
+    let mut am = user::ActiveModel {
+        ..Default::default()
+    };
     if let Some(name) = full_name {
         am.full_name = Set(name);
     }
@@ -581,44 +566,46 @@ pub async fn update_user(
     if invalidate_tokens {
         am.token_version = Set(current.token_version + 1);
     }
-    am.version = Set(current.version + 1);
-    am.updated_at = Set(now());
-    let updated = guarded_update(&txn, am, &current).await?;
-    record_user_change(&txn, actor, &updated, "update", Some(&current)).await?;
+    let updated = write.finish(&txn, am, "update", None).await?;
     txn.commit().await?;
     Ok(updated)
 }
 
-/// Writes `am` only if the row still has the version that was read.
-async fn guarded_update<C: ConnectionTrait>(
-    conn: &C,
-    am: user::ActiveModel,
-    read: &user::Model,
-) -> ApiResult<user::Model> {
-    let result = user::Entity::update_many()
-        .set(am)
-        .filter(user::Column::Id.eq(read.id))
-        .filter(user::Column::Version.eq(read.version))
-        .exec(conn)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(stale(&crate::http::etag::etag(
-            "user",
-            read.id,
-            read.version,
-        )));
+impl Versioned for user::Entity {
+    const KIND: &'static str = "user";
+    const AUDIT_ENTITY: &'static str = "user";
+
+    fn id_column() -> user::Column {
+        user::Column::Id
     }
-    user::Entity::find_by_id(read.id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("user {} does not exist", read.id)))
+    fn version_column() -> user::Column {
+        user::Column::Version
+    }
+    fn updated_at_column() -> Option<user::Column> {
+        Some(user::Column::UpdatedAt)
+    }
+    fn id(m: &user::Model) -> i64 {
+        m.id
+    }
+    fn version(m: &user::Model) -> i32 {
+        m.version
+    }
+    fn unit_id(m: &user::Model) -> Option<i64> {
+        m.unit_id
+    }
+    async fn describe<C: ConnectionTrait>(
+        _conn: &C,
+        m: &user::Model,
+    ) -> ApiResult<serde_json::Value> {
+        Ok(user_json(m))
+    }
 }
 
 pub async fn deactivate_user(
     state: &AppState,
     actor: &Principal,
     id: i64,
-    if_match: &IfMatch,
+    if_match: &Precondition,
 ) -> ApiResult<user::Model> {
     update_user(
         state,
@@ -672,13 +659,13 @@ pub async fn change_own_password(
     attempt_succeeded(&state.db, &account.username).await?;
     let hash = state.hasher.hash(new_password).await?;
     let txn = crate::db::begin_write(&state.db).await?;
-    let mut am: user::ActiveModel = account.clone().into();
+    let write = Write::<user::Entity>::begin(&txn, actor, &account, &Precondition::any()).await?;
+    let mut am = user::ActiveModel {
+        ..Default::default()
+    };
     am.password_hash = Set(hash);
     am.token_version = Set(account.token_version + 1);
-    am.version = Set(account.version + 1);
-    am.updated_at = Set(now());
-    let updated = guarded_update(&txn, am, &account).await?;
-    record_user_change(&txn, actor, &updated, "change_password", Some(&account)).await?;
+    write.finish(&txn, am, "change_password", None).await?;
     txn.commit().await?;
     Ok(())
 }

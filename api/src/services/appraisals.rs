@@ -5,29 +5,33 @@
 //! Workflow: `pending` (submitted, not started) → `in_progress` → `finalized`; a finalized
 //! appraisal changes only through an audited reopen by an admin.
 
-use super::assessments::{
-    self as sa_service, APPRAISED, FINALIZED, IN_PROGRESS, PENDING, RETURNED, SUBMITTED,
-};
+use super::assessments::{self as sa_service};
 use super::audit::{self, Change};
+use super::entries::{self, EntryInput, Scope, Side};
 use super::frameworks::{self, LoadedFramework};
 use super::now;
+use super::scope::{Reach, scoped};
 use super::scoresheet::{self, Entry};
 use super::units::{find_unit, unit_ref};
+use super::versioned::{Precondition, Versioned, Write};
 use super::visibility;
 use crate::auth::Principal;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::http::etag::{IfMatch, etag, stale};
 use crate::scoring::decimal::has_more_places_than;
-use crate::scoring::{Inputs, LeafScore, Scorer, band_for, from_hundredths, to_hundredths};
+use crate::scoring::settle::settle;
+use crate::scoring::{LeafScore, Scorer, band_for, from_hundredths, to_hundredths};
+use crate::workflow::{self, AppraisalEvent, FileEvent};
+use entity::status::AppraisalStatus;
 use entity::{appraisal, appraisal_round, assessment_entry, self_assessment, unit};
 use rust_decimal::Decimal;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// An appraisal with everything needed to show it.
 #[derive(Clone, Debug)]
@@ -56,7 +60,7 @@ impl AppraisalView {
     }
 
     pub fn is_finalized(&self) -> bool {
-        self.model.status == FINALIZED
+        self.model.status == AppraisalStatus::Finalized
     }
 
     /// Stored at finalization; computed live before.
@@ -169,7 +173,7 @@ pub struct AppraisalFilter {
     pub unit_id: Option<i64>,
     pub framework_id: Option<i64>,
     pub year: Option<i32>,
-    pub status: Option<String>,
+    pub status: Option<AppraisalStatus>,
 }
 
 pub async fn list(
@@ -180,7 +184,7 @@ pub async fn list(
     per_page: u64,
 ) -> ApiResult<(Vec<(appraisal::Model, bool)>, u64)> {
     let mut query = appraisal::Entity::find().order_by_asc(appraisal::Column::Id);
-    query = sa_service::scope_to_readable_units(query, actor, appraisal::Column::UnitId);
+    query = scoped(query, actor, appraisal::Column::UnitId, Reach::Records);
     if let Some(unit_id) = filter.unit_id {
         query = query.filter(appraisal::Column::UnitId.eq(unit_id));
     }
@@ -218,47 +222,21 @@ pub async fn list(
     Ok((items, total))
 }
 
-/// Loads for a council action: access, the ETag, and that it is not finalized.
+/// Loads for a council action: access, the caller's precondition, and that the state
+/// machine lets the council work on it (not finalized).
 async fn load_for_council<C: ConnectionTrait>(
     conn: &C,
     actor: &Principal,
     id: i64,
-    if_match: &IfMatch,
+    precondition: &Precondition,
 ) -> ApiResult<(appraisal::Model, self_assessment::Model)> {
     let a = find(conn, id).await?;
     let u = find_unit(conn, a.unit_id).await?;
     authorize(actor, Action::Appraise, &unit_ref(&u))?;
-    if_match.check("appraisal", a.id, a.version)?;
-    if a.status == FINALIZED {
-        return Err(ApiError::conflict(
-            "finalized",
-            format!("appraisal {id} is finalized; an admin must reopen it first"),
-        ));
-    }
+    precondition.check(appraisal::Entity::KIND, a.id, a.version)?;
+    workflow::appraisal(a.status, AppraisalEvent::Work)?;
     let sa = sa_service::find(conn, a.self_assessment_id).await?;
     Ok((a, sa))
-}
-
-/// Writes `am` (with the version bumped) only if the appraisal is still at `read`'s
-/// version and status; a concurrent council action gets 412.
-async fn guarded_update<C: ConnectionTrait>(
-    conn: &C,
-    read: &appraisal::Model,
-    mut am: appraisal::ActiveModel,
-) -> ApiResult<appraisal::Model> {
-    am.version = Set(read.version + 1);
-    am.updated_at = Set(now());
-    let result = appraisal::Entity::update_many()
-        .set(am)
-        .filter(appraisal::Column::Id.eq(read.id))
-        .filter(appraisal::Column::Version.eq(read.version))
-        .filter(appraisal::Column::Status.eq(read.status.clone()))
-        .exec(conn)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(stale(&etag("appraisal", read.id, read.version)));
-    }
-    find(conn, read.id).await
 }
 
 /// Appraisal status JSON for the audit trail.
@@ -273,228 +251,188 @@ fn appraisal_json(a: &appraisal::Model) -> serde_json::Value {
     })
 }
 
-async fn record<C: ConnectionTrait>(
+impl Versioned for appraisal::Entity {
+    const KIND: &'static str = "appraisal";
+    const AUDIT_ENTITY: &'static str = "appraisal";
+
+    fn id_column() -> appraisal::Column {
+        appraisal::Column::Id
+    }
+    fn version_column() -> appraisal::Column {
+        appraisal::Column::Version
+    }
+    fn updated_at_column() -> Option<appraisal::Column> {
+        Some(appraisal::Column::UpdatedAt)
+    }
+    fn id(m: &appraisal::Model) -> i64 {
+        m.id
+    }
+    fn version(m: &appraisal::Model) -> i32 {
+        m.version
+    }
+    fn unit_id(m: &appraisal::Model) -> Option<i64> {
+        Some(m.unit_id)
+    }
+    fn results_year(m: &appraisal::Model) -> Option<i32> {
+        Some(m.year)
+    }
+    async fn describe<C: ConnectionTrait>(
+        _conn: &C,
+        m: &appraisal::Model,
+    ) -> ApiResult<serde_json::Value> {
+        Ok(appraisal_json(m))
+    }
+}
+
+/// Moves an appraisal on `event` (the state machine decides), with `changes`, audited as
+/// `action` (unrecorded when `action` is `None`: the change is recorded by its parts).
+async fn transition<C: ConnectionTrait>(
     conn: &C,
     actor: &Principal,
-    action: &str,
-    old: &appraisal::Model,
-    new: &appraisal::Model,
-    extra: Option<serde_json::Value>,
-) -> ApiResult<()> {
-    let mut new_json = appraisal_json(new);
-    if let Some(extra) = extra {
-        new_json["details"] = extra;
+    a: &appraisal::Model,
+    event: AppraisalEvent,
+    mut changes: appraisal::ActiveModel,
+    action: Option<&str>,
+    details: Option<serde_json::Value>,
+) -> ApiResult<appraisal::Model> {
+    let to = workflow::appraisal(a.status, event)?;
+    changes.status = Set(to);
+    let write = Write::<appraisal::Entity>::begin(conn, actor, a, &Precondition::any()).await?;
+    match action {
+        Some(action) => write.finish(conn, changes, action, details).await,
+        None => write.finish_unrecorded(conn, changes).await,
     }
-    audit::record(
-        conn,
-        actor,
-        Change {
-            entity: "appraisal",
-            entity_id: new.id,
-            action,
-            unit_id: Some(new.unit_id),
-            results_year: Some(new.year),
-            old: Some(appraisal_json(old)),
-            new: Some(new_json),
-        },
-    )
-    .await?;
+}
+
+/// The unit submitted `sa`: its first submission opens the council's appraisal; a
+/// resubmission after a return closes the open round.
+pub async fn submitted<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    sa: &self_assessment::Model,
+) -> ApiResult<()> {
+    let t = now();
+    let existing = appraisal::Entity::find()
+        .filter(appraisal::Column::SelfAssessmentId.eq(sa.id))
+        .one(conn)
+        .await?;
+    let Some(existing) = existing else {
+        let created = appraisal::ActiveModel {
+            self_assessment_id: Set(sa.id),
+            unit_id: Set(sa.unit_id),
+            framework_id: Set(sa.framework_id),
+            year: Set(sa.year),
+            status: Set(AppraisalStatus::Pending),
+            appraised_total_x100: Set(sa.self_total_x100),
+            bonus_x100: Set(0),
+            bonus_reason: Set(None),
+            self_total_x100: Set(None),
+            index_x100: Set(None),
+            deduction_total_x100: Set(None),
+            rating_band: Set(None),
+            finalized_at: Set(None),
+            finalized_by: Set(None),
+            version: Set(1),
+            created_at: Set(t),
+            updated_at: Set(t),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+        audit::record(
+            conn,
+            actor,
+            Change {
+                entity: "appraisal",
+                entity_id: created.id,
+                action: "create",
+                unit_id: Some(sa.unit_id),
+                results_year: None,
+                old: None,
+                new: Some(json!({"status": AppraisalStatus::Pending})),
+            },
+        )
+        .await?;
+        return Ok(());
+    };
+    appraisal_round::Entity::update_many()
+        .col_expr(appraisal_round::Column::ResubmittedAt, Expr::value(t))
+        .filter(appraisal_round::Column::AppraisalId.eq(existing.id))
+        .filter(appraisal_round::Column::ResubmittedAt.is_null())
+        .exec(conn)
+        .await?;
     Ok(())
 }
 
-/// One council entry of a batch.
-pub struct CouncilEntryInput {
-    pub criterion_code: String,
-    /// The council's own inputs; `None` keeps whatever the criterion has.
-    pub inputs: Option<Inputs>,
-    /// Drop the council's inputs: the unit's apply again.
-    pub reset: bool,
-    /// The council's comment; `Some("")` clears it.
-    pub comment: Option<String>,
+/// The unit withdraws `sa`: its appraisal goes, only while the council has not started
+/// (and only if nobody started meanwhile: the delete is conditional).
+pub async fn withdrawn<C: ConnectionTrait>(conn: &C, sa: &self_assessment::Model) -> ApiResult<()> {
+    let a = appraisal::Entity::find()
+        .filter(appraisal::Column::SelfAssessmentId.eq(sa.id))
+        .one(conn)
+        .await?
+        .ok_or_else(|| {
+            ApiError::conflict(
+                "not_withdrawable",
+                "only a submitted file the council has not started appraising can be withdrawn",
+            )
+        })?;
+    workflow::appraisal(a.status, AppraisalEvent::Withdraw)?;
+    let deleted = appraisal::Entity::delete_many()
+        .filter(appraisal::Column::Id.eq(a.id))
+        .filter(appraisal::Column::Status.eq(AppraisalStatus::Pending))
+        .filter(appraisal::Column::Version.eq(a.version))
+        .exec(conn)
+        .await?;
+    if deleted.rows_affected == 0 {
+        return Err(ApiError::conflict(
+            "not_withdrawable",
+            "the council has started appraising",
+        ));
+    }
+    Ok(())
 }
 
-/// Upserts council entries, all or nothing; the appraisal becomes `in_progress`.
+/// Upserts council entries, all or nothing (`entries`); the appraisal becomes
+/// `in_progress`.
 pub async fn upsert_entries(
     db: &DatabaseConnection,
     actor: &Principal,
     id: i64,
-    batch: Vec<CouncilEntryInput>,
-    if_match: &IfMatch,
+    batch: Vec<EntryInput>,
+    precondition: &Precondition,
 ) -> ApiResult<AppraisalView> {
     let txn = crate::db::begin_write(db).await?;
-    let (a, sa) = load_for_council(&txn, actor, id, if_match).await?;
+    let (a, sa) = load_for_council(&txn, actor, id, precondition).await?;
     let framework = frameworks::load(&txn, a.framework_id).await?;
     let u = find_unit(&txn, a.unit_id).await?;
-    let existing = scoresheet::load_entries(&txn, sa.id).await?;
     let best = scoresheet::bests(&txn, &framework, u.parent_id, sa.id).await?;
-
-    let mut errors = Vec::new();
-    let mut seen = HashSet::new();
-    let mut prepared = Vec::new();
-    for (i, item) in batch.into_iter().enumerate() {
-        let field = format!("entries[{i}]");
-        let code = item.criterion_code.trim().to_string();
-        if !seen.insert(code.clone()) {
-            errors.push(FieldError::new(
-                format!("{field}.criterion_code"),
-                "duplicate",
-                format!("{code} appears twice in the batch"),
-            ));
-            continue;
-        }
-        let Some(def) = framework
-            .tree
-            .get(&code)
-            .filter(|_| framework.tree.is_leaf(&code))
-        else {
-            errors.push(FieldError::new(
-                format!("{field}.criterion_code"),
-                "unknown_criterion",
-                format!("{code} is not a leaf criterion of this framework"),
-            ));
-            continue;
-        };
-        if item.reset && item.inputs.is_some() {
-            errors.push(FieldError::new(
-                format!("{field}.reset"),
-                "conflicting_input",
-                "send either inputs or reset",
-            ));
-            continue;
-        }
-        if item.reset && def.scorer != Scorer::SelfAssessed {
-            errors.push(FieldError::new(
-                format!("{field}.reset"),
-                "not_self_scored",
-                format!("{code} has no unit inputs to fall back on"),
-            ));
-            continue;
-        }
-        let score = match &item.inputs {
-            Some(inputs) => match scoresheet::score_input(
-                def,
-                inputs,
-                best.get(&code).copied(),
-                &format!("{field}.inputs"),
-            ) {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    errors.push(e);
-                    continue;
-                }
-            },
-            None => None,
-        };
-        let mut v = crate::error::Violations::new();
-        let comment = item.comment.as_deref().map(|c| {
-            crate::validation::text(&mut v, &format!("{field}.comment"), c, 5000, false)
-                .unwrap_or_default()
-        });
-        errors.extend(v.into_vec());
-        prepared.push((code, item.inputs, score, item.reset, comment));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    let t = now();
-    for (code, inputs, score, reset, comment) in prepared {
-        let inputs_text = inputs
-            .as_ref()
-            .map(|i| serde_json::to_string(i).map_err(ApiError::internal))
-            .transpose()?;
-        let (entry_id, old) = match existing.get(&code) {
-            Some(e) => {
-                let old = json!({"inputs": e.appraised_inputs, "score": e.model.appraised_score_x100.map(from_hundredths), "comment": e.model.comment});
-                let mut am: assessment_entry::ActiveModel = e.model.clone().into();
-                if let (Some(text), Some(score)) = (&inputs_text, score) {
-                    am.appraised_inputs = Set(Some(text.clone()));
-                    am.appraised_score_x100 = Set(scoresheet::stored(score));
-                    am.appraised_not_applicable = Set(matches!(score, LeafScore::NotApplicable));
-                }
-                if reset {
-                    am.appraised_inputs = Set(None);
-                    am.appraised_score_x100 = Set(None);
-                    am.appraised_not_applicable = Set(false);
-                }
-                if let Some(c) = &comment {
-                    am.comment = Set(Some(c.clone()).filter(|c| !c.is_empty()));
-                }
-                am.updated_at = Set(t);
-                am.update(&txn).await?;
-                (e.model.id, Some(old))
-            }
-            None => {
-                let created = assessment_entry::ActiveModel {
-                    self_assessment_id: Set(sa.id),
-                    criterion_code: Set(code.clone()),
-                    self_inputs: Set(None),
-                    self_score_x100: Set(None),
-                    self_not_applicable: Set(false),
-                    explanation: Set(None),
-                    evidence: Set("[]".to_string()),
-                    appraised_inputs: Set(inputs_text.clone()),
-                    appraised_score_x100: Set(score.and_then(scoresheet::stored)),
-                    appraised_not_applicable: Set(matches!(score, Some(LeafScore::NotApplicable))),
-                    comment: Set(comment.clone().filter(|c| !c.is_empty())),
-                    final_score_x100: Set(None),
-                    deduction_x100: Set(None),
-                    updated_at: Set(t),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?;
-                (created.id, None)
-            }
-        };
-        audit::record(
-            &txn,
-            actor,
-            Change {
-                entity: "assessment_entry",
-                entity_id: entry_id,
-                action: if reset { "appraise_reset" } else { "appraise" },
-                unit_id: Some(a.unit_id),
-                results_year: Some(a.year),
-                old,
-                new: Some(json!({
-                    "criterion_code": code,
-                    "inputs": inputs,
-                    "score": score.and_then(scoresheet::stored).map(from_hundredths),
-                    "not_applicable": matches!(score, Some(LeafScore::NotApplicable)),
-                    "comment": comment,
-                })),
-            },
-        )
-        .await?;
-    }
+    let scope = Scope {
+        side: Side::Council,
+        framework: &framework,
+        best: &best,
+        editable: None,
+    };
+    entries::write_batch(&txn, actor, &sa, &scope, batch).await?;
     let current = view(&txn, a.clone()).await?;
-    let mut am: appraisal::ActiveModel = a.clone().into();
-    am.status = Set(IN_PROGRESS.to_string());
-    am.appraised_total_x100 = Set(to_hundredths(current.totals.total));
-    let updated = guarded_update(&txn, &a, am).await?;
-    if a.status == PENDING {
-        record(&txn, actor, "start", &a, &updated, None).await?;
-    }
+    let mut changes = appraisal::ActiveModel {
+        ..Default::default()
+    };
+    changes.appraised_total_x100 = Set(to_hundredths(current.totals.total));
+    // The entries are audited one by one; the appraisal records only that work started.
+    let action = (a.status == AppraisalStatus::Pending).then_some("start");
+    let updated = transition(&txn, actor, &a, AppraisalEvent::Work, changes, action, None).await?;
     let v = view(&txn, updated).await?;
     txn.commit().await?;
     Ok(v)
 }
 
-/// Returns the file to the unit for supplementation of `codes`, with a note; the unit may
-/// then edit only those criteria and resubmit. Every round is kept.
-pub async fn return_for_supplementation(
-    db: &DatabaseConnection,
-    actor: &Principal,
-    id: i64,
-    note: String,
+/// The criteria a return names, checked: leaves the unit scores, each once.
+fn returnable_codes(
+    framework: &LoadedFramework,
     codes: Vec<String>,
-    if_match: &IfMatch,
-) -> ApiResult<AppraisalView> {
-    let txn = crate::db::begin_write(db).await?;
-    let (a, sa) = load_for_council(&txn, actor, id, if_match).await?;
-    let framework = frameworks::load(&txn, a.framework_id).await?;
-    let mut v = crate::error::Violations::new();
-    let note = crate::validation::text(&mut v, "note", &note, 5000, true).unwrap_or_default();
+    v: &mut crate::error::Violations,
+) -> Vec<String> {
     let mut unique = Vec::new();
     if codes.is_empty() {
         v.add(
@@ -523,16 +461,27 @@ pub async fn return_for_supplementation(
             ),
         }
     }
+    unique
+}
+
+/// Returns the file to the unit for supplementation of `codes`, with a note; the unit may
+/// then edit only those criteria and resubmit. Every round is kept.
+pub async fn return_for_supplementation(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    id: i64,
+    note: String,
+    codes: Vec<String>,
+    precondition: &Precondition,
+) -> ApiResult<AppraisalView> {
+    let txn = crate::db::begin_write(db).await?;
+    let (a, sa) = load_for_council(&txn, actor, id, precondition).await?;
+    let framework = frameworks::load(&txn, a.framework_id).await?;
+    let mut v = crate::error::Violations::new();
+    let note = crate::validation::text(&mut v, "note", &note, 5000, true).unwrap_or_default();
+    let unique = returnable_codes(&framework, codes, &mut v);
     v.into_result()?;
-    if sa.status != SUBMITTED {
-        return Err(ApiError::conflict(
-            "not_returnable",
-            format!(
-                "the self-assessment is {}; only a submitted file can be returned",
-                sa.status
-            ),
-        ));
-    }
+    workflow::self_assessment(sa.status, FileEvent::Return)?;
     let round = appraisal_round::Entity::find()
         .filter(appraisal_round::Column::AppraisalId.eq(a.id))
         .count(&txn)
@@ -551,21 +500,18 @@ pub async fn return_for_supplementation(
     }
     .insert(&txn)
     .await?;
-    let mut sa_am: self_assessment::ActiveModel = sa.clone().into();
-    sa_am.status = Set(RETURNED.to_string());
-    sa_am.editable_codes = Set(Some(codes_text));
-    let sa_updated = sa_service::guarded_update(&txn, &sa, sa_am).await?;
-    sa_service::record_status(&txn, actor, "return", &sa, &sa_updated).await?;
-    let mut am: appraisal::ActiveModel = a.clone().into();
-    am.status = Set(IN_PROGRESS.to_string());
-    let updated = guarded_update(&txn, &a, am).await?;
-    record(
+    sa_service::returned(&txn, actor, &sa, codes_text).await?;
+    let details = json!({"round": round, "note": note, "criteria": unique});
+    let updated = transition(
         &txn,
         actor,
-        "return",
         &a,
-        &updated,
-        Some(json!({"round": round, "note": note, "criteria": unique})),
+        AppraisalEvent::Work,
+        appraisal::ActiveModel {
+            ..Default::default()
+        },
+        Some("return"),
+        Some(details),
     )
     .await?;
     let v = view(&txn, updated).await?;
@@ -580,10 +526,10 @@ pub async fn set_bonus(
     id: i64,
     points: Decimal,
     reason: Option<String>,
-    if_match: &IfMatch,
+    precondition: &Precondition,
 ) -> ApiResult<AppraisalView> {
     let txn = crate::db::begin_write(db).await?;
-    let (a, _sa) = load_for_council(&txn, actor, id, if_match).await?;
+    let (a, _sa) = load_for_council(&txn, actor, id, precondition).await?;
     let framework = frameworks::load(&txn, a.framework_id).await?;
     let mut v = crate::error::Violations::new();
     let max = framework.bonus_max();
@@ -601,112 +547,106 @@ pub async fn set_bonus(
         v.add("reason", "required", "bonus points need a reason");
     }
     v.into_result()?;
-    let mut am: appraisal::ActiveModel = a.clone().into();
-    am.bonus_x100 = Set(to_hundredths(points));
-    am.bonus_reason = Set(reason);
-    am.status = Set(IN_PROGRESS.to_string());
-    let updated = guarded_update(&txn, &a, am).await?;
-    record(&txn, actor, "bonus", &a, &updated, None).await?;
+    let mut changes = appraisal::ActiveModel {
+        ..Default::default()
+    };
+    changes.bonus_x100 = Set(to_hundredths(points));
+    changes.bonus_reason = Set(reason);
+    let updated = transition(
+        &txn,
+        actor,
+        &a,
+        AppraisalEvent::Work,
+        changes,
+        Some("bonus"),
+        None,
+    )
+    .await?;
     let v = view(&txn, updated).await?;
     txn.commit().await?;
     Ok(v)
 }
 
+/// The problem of a finalization with leaves nobody scored.
+fn unscored_problem(unscored: &[String]) -> ApiError {
+    ApiError::unprocessable(
+        "unscored_criteria",
+        format!(
+            "{} criteria have no score yet: {}",
+            unscored.len(),
+            unscored.join(", ")
+        ),
+    )
+    .with_errors(
+        unscored
+            .iter()
+            .map(|c| {
+                FieldError::new(
+                    format!("entries[{c}]"),
+                    "required",
+                    format!("{c} has no score"),
+                )
+            })
+            .collect(),
+    )
+}
+
 /// Finalizes: every leaf must be scored and the file must not be out for supplementation.
 /// Stores the self and appraised totals, bonus, index, band, and each leaf's final score
-/// and deduction; relative-to-best criteria are scored against the district's current best.
+/// and deduction (`scoring::settle`, the one computation of them); relative-to-best
+/// criteria are scored against the district's current best.
 pub async fn finalize(
     db: &DatabaseConnection,
     actor: &Principal,
     id: i64,
-    if_match: &IfMatch,
+    precondition: &Precondition,
 ) -> ApiResult<AppraisalView> {
     let txn = crate::db::begin_write(db).await?;
-    let (a, sa) = load_for_council(&txn, actor, id, if_match).await?;
-    if sa.status != SUBMITTED {
-        return Err(ApiError::conflict(
-            "not_finalizable",
-            format!(
-                "the self-assessment is {}: wait for the unit to resubmit",
-                sa.status
-            ),
-        ));
-    }
+    let (a, sa) = load_for_council(&txn, actor, id, precondition).await?;
+    workflow::self_assessment(sa.status, FileEvent::Appraise)?;
     let current = view(&txn, a.clone()).await?;
     if !current.unscored.is_empty() {
-        return Err(ApiError::unprocessable(
-            "unscored_criteria",
-            format!(
-                "{} criteria have no score yet: {}",
-                current.unscored.len(),
-                current.unscored.join(", ")
-            ),
-        )
-        .with_errors(
-            current
-                .unscored
-                .iter()
-                .map(|c| {
-                    FieldError::new(
-                        format!("entries[{c}]"),
-                        "required",
-                        format!("{c} has no score"),
-                    )
-                })
-                .collect(),
-        ));
+        return Err(unscored_problem(&current.unscored));
     }
-    let t = now();
-    for c in current.framework.tree.leaves() {
-        let score = current.scores.get(&c.code).copied();
-        let node = current.totals.by_code.get(&c.code);
-        let final_score = match score {
-            Some(LeafScore::Scored(s)) => Some(to_hundredths(s)),
-            // Not applicable: its max under full_score, nothing under rescale.
-            Some(LeafScore::NotApplicable) => node.map(|n| to_hundredths(n.score)),
-            None => None,
-        };
-        let deduction = node.map(|n| to_hundredths(n.deduction()));
-        match current.entries.get(&c.code) {
-            Some(e) => {
-                let mut am: assessment_entry::ActiveModel = e.model.clone().into();
-                am.final_score_x100 = Set(final_score);
-                am.deduction_x100 = Set(deduction);
-                am.update(&txn).await?;
-            }
-            None => {
-                return Err(ApiError::internal(anyhow::anyhow!(
-                    "scored leaf {} has no entry",
-                    c.code
-                )));
-            }
-        }
+    let settled = settle(
+        &current.framework.tree,
+        current.framework.policy,
+        &current.framework.bands,
+        &current.self_scores,
+        &current.scores,
+        current.bonus(),
+    )
+    .map_err(ApiError::internal)?;
+    for (code, leaf) in &settled.leaves {
+        let e = current.entries.get(code).ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("scored leaf {code} has no entry"))
+        })?;
+        let mut am: assessment_entry::ActiveModel = e.model.clone().into();
+        am.final_score_x100 = Set(Some(to_hundredths(leaf.final_score)));
+        am.deduction_x100 = Set(Some(to_hundredths(leaf.deduction)));
+        am.update(&txn).await?;
     }
-    let appraised = current.totals.total;
-    let index = crate::scoring::round2(appraised + current.bonus());
-    let deduction_total: Decimal = current
-        .framework
-        .tree
-        .leaves()
-        .filter_map(|c| current.totals.by_code.get(&c.code))
-        .map(|n| n.deduction())
-        .sum();
-    let mut am: appraisal::ActiveModel = a.clone().into();
-    am.status = Set(FINALIZED.to_string());
-    am.appraised_total_x100 = Set(to_hundredths(appraised));
-    am.self_total_x100 = Set(Some(to_hundredths(current.self_totals.total)));
-    am.index_x100 = Set(Some(to_hundredths(index)));
-    am.deduction_total_x100 = Set(Some(to_hundredths(deduction_total)));
-    am.rating_band = Set(band_for(&current.framework.bands, index).map(str::to_string));
-    am.finalized_at = Set(Some(t));
-    am.finalized_by = Set(Some(actor.user_id).filter(|id| *id > 0));
-    let updated = guarded_update(&txn, &a, am).await?;
-    let mut sa_am: self_assessment::ActiveModel = sa.clone().into();
-    sa_am.status = Set(APPRAISED.to_string());
-    sa_am.self_total_x100 = Set(to_hundredths(current.self_totals.total));
-    let sa_updated = sa_service::guarded_update(&txn, &sa, sa_am).await?;
-    sa_service::record_status(&txn, actor, "appraised", &sa, &sa_updated).await?;
-    record(&txn, actor, "finalize", &a, &updated, None).await?;
+    let mut changes = appraisal::ActiveModel {
+        ..Default::default()
+    };
+    changes.appraised_total_x100 = Set(to_hundredths(settled.appraised_total));
+    changes.self_total_x100 = Set(Some(to_hundredths(settled.self_total)));
+    changes.index_x100 = Set(Some(to_hundredths(settled.index)));
+    changes.deduction_total_x100 = Set(Some(to_hundredths(settled.deduction_total)));
+    changes.rating_band = Set(settled.band.clone());
+    changes.finalized_at = Set(Some(now()));
+    changes.finalized_by = Set(Some(actor.user_id).filter(|id| *id > 0));
+    sa_service::appraised(&txn, actor, &sa, to_hundredths(settled.self_total)).await?;
+    let updated = transition(
+        &txn,
+        actor,
+        &a,
+        AppraisalEvent::Finalize,
+        changes,
+        Some("finalize"),
+        None,
+    )
+    .await?;
     let v = view(&txn, updated).await?;
     txn.commit().await?;
     Ok(v)
@@ -719,39 +659,32 @@ pub async fn reopen(
     actor: &Principal,
     id: i64,
     reason: String,
-    if_match: &IfMatch,
+    precondition: &Precondition,
 ) -> ApiResult<AppraisalView> {
     let txn = crate::db::begin_write(db).await?;
     let a = find(&txn, id).await?;
     let u = find_unit(&txn, a.unit_id).await?;
     authorize(actor, Action::ReopenAppraisal, &unit_ref(&u))?;
-    if_match.check("appraisal", a.id, a.version)?;
+    precondition.check(appraisal::Entity::KIND, a.id, a.version)?;
     let mut v = crate::error::Violations::new();
     let reason = crate::validation::text(&mut v, "reason", &reason, 2000, true).unwrap_or_default();
     v.into_result()?;
-    if a.status != FINALIZED {
-        return Err(ApiError::conflict(
-            "not_finalized",
-            format!("appraisal {id} is not finalized"),
-        ));
-    }
+    workflow::appraisal(a.status, AppraisalEvent::Reopen)?;
     let sa = sa_service::find(&txn, a.self_assessment_id).await?;
-    let mut am: appraisal::ActiveModel = a.clone().into();
-    am.status = Set(IN_PROGRESS.to_string());
-    am.index_x100 = Set(None);
-    am.finalized_at = Set(None);
-    am.finalized_by = Set(None);
-    let updated = guarded_update(&txn, &a, am).await?;
-    let mut sa_am: self_assessment::ActiveModel = sa.clone().into();
-    sa_am.status = Set(SUBMITTED.to_string());
-    let sa_updated = sa_service::guarded_update(&txn, &sa, sa_am).await?;
-    sa_service::record_status(&txn, actor, "reopen", &sa, &sa_updated).await?;
-    record(
+    let mut changes = appraisal::ActiveModel {
+        ..Default::default()
+    };
+    changes.index_x100 = Set(None);
+    changes.finalized_at = Set(None);
+    changes.finalized_by = Set(None);
+    sa_service::reopened(&txn, actor, &sa).await?;
+    let updated = transition(
         &txn,
         actor,
-        "reopen",
         &a,
-        &updated,
+        AppraisalEvent::Reopen,
+        changes,
+        Some("reopen"),
         Some(json!({"reason": reason})),
     )
     .await?;

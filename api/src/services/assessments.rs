@@ -5,35 +5,27 @@
 //! Workflow: `draft` → `submitted` → (`returned` → `submitted`)* → `appraised`.
 
 use super::audit::{self, Change};
+use super::entries::{self, EntryInput, Scope, Side};
 use super::frameworks::{self, LoadedFramework};
 use super::now;
-use super::scoresheet::{self, Entry, Evidence};
+use super::scope::{Reach, scoped};
+use super::scoresheet::{self, Entry};
 use super::units::{UnitKind, find_unit, unit_ref};
+use super::versioned::{Precondition, Versioned, Write};
 use crate::auth::policy::{Action, authorize};
 use crate::auth::{Principal, UnitRef};
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::http::etag::{IfMatch, etag, stale};
-use crate::scoring::{Inputs, Scorer, to_hundredths};
+use crate::scoring::{Scorer, to_hundredths};
+use crate::workflow::{self, FileEvent};
 use chrono::NaiveDate;
-use entity::{
-    appraisal, appraisal_round, assessment_entry, deadline_extension, self_assessment, unit,
-};
-use sea_orm::sea_query::Query;
+use entity::status::SelfAssessmentStatus as Status;
+use entity::{appraisal, deadline_extension, self_assessment, unit};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr,
 };
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
-
-pub const DRAFT: &str = "draft";
-pub const SUBMITTED: &str = "submitted";
-pub const RETURNED: &str = "returned";
-pub const APPRAISED: &str = "appraised";
-
-pub const PENDING: &str = "pending";
-pub const IN_PROGRESS: &str = "in_progress";
-pub const FINALIZED: &str = "finalized";
 
 /// Deadlines are days in Vietnam (UTC+7, no daylight saving).
 pub fn today_in_vietnam() -> NaiveDate {
@@ -139,28 +131,123 @@ fn sa_json(sa: &self_assessment::Model) -> serde_json::Value {
            "editable_codes": sa.editable_codes})
 }
 
-pub async fn record_status<C: ConnectionTrait>(
+impl Versioned for self_assessment::Entity {
+    const KIND: &'static str = "self-assessment";
+    const AUDIT_ENTITY: &'static str = "self_assessment";
+
+    fn id_column() -> self_assessment::Column {
+        self_assessment::Column::Id
+    }
+    fn version_column() -> self_assessment::Column {
+        self_assessment::Column::Version
+    }
+    fn updated_at_column() -> Option<self_assessment::Column> {
+        Some(self_assessment::Column::UpdatedAt)
+    }
+    fn id(m: &self_assessment::Model) -> i64 {
+        m.id
+    }
+    fn version(m: &self_assessment::Model) -> i32 {
+        m.version
+    }
+    fn unit_id(m: &self_assessment::Model) -> Option<i64> {
+        Some(m.unit_id)
+    }
+    async fn describe<C: ConnectionTrait>(
+        _conn: &C,
+        m: &self_assessment::Model,
+    ) -> ApiResult<serde_json::Value> {
+        Ok(sa_json(m))
+    }
+}
+
+/// Moves a file along its workflow on `event` (the state machine decides), with the
+/// status's companions, audited as `action`. The one place a file's status is written:
+/// the appraisal service moves it through here too (return, appraise, reopen).
+pub async fn transition<C: ConnectionTrait>(
     conn: &C,
     actor: &Principal,
-    action: &str,
-    old: &self_assessment::Model,
-    new: &self_assessment::Model,
-) -> ApiResult<()> {
-    audit::record(
+    sa: &self_assessment::Model,
+    event: FileEvent,
+    precondition: &Precondition,
+    mut changes: self_assessment::ActiveModel,
+) -> ApiResult<self_assessment::Model> {
+    let write = Write::<self_assessment::Entity>::begin(conn, actor, sa, precondition).await?;
+    let to = workflow::self_assessment(sa.status, event)?;
+    changes.status = Set(to);
+    let action = match event {
+        FileEvent::Edit => "edit",
+        FileEvent::Submit => "submit",
+        FileEvent::Withdraw => "withdraw",
+        FileEvent::Return => "return",
+        FileEvent::Appraise => "appraised",
+        FileEvent::Reopen => "reopen",
+    };
+    write.finish(conn, changes, action, None).await
+}
+
+/// The council returned the file for supplementation of `codes` (JSON list).
+pub async fn returned<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    sa: &self_assessment::Model,
+    codes_json: String,
+) -> ApiResult<self_assessment::Model> {
+    let mut changes = self_assessment::ActiveModel {
+        ..Default::default()
+    };
+    changes.editable_codes = Set(Some(codes_json));
+    transition(
         conn,
         actor,
-        Change {
-            entity: "self_assessment",
-            entity_id: new.id,
-            action,
-            unit_id: Some(new.unit_id),
-            results_year: None,
-            old: Some(sa_json(old)),
-            new: Some(sa_json(new)),
-        },
+        sa,
+        FileEvent::Return,
+        &Precondition::any(),
+        changes,
     )
-    .await?;
-    Ok(())
+    .await
+}
+
+/// The council finalized its appraisal; the self total is settled as finalized.
+pub async fn appraised<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    sa: &self_assessment::Model,
+    self_total_x100: i64,
+) -> ApiResult<self_assessment::Model> {
+    let mut changes = self_assessment::ActiveModel {
+        ..Default::default()
+    };
+    changes.self_total_x100 = Set(self_total_x100);
+    transition(
+        conn,
+        actor,
+        sa,
+        FileEvent::Appraise,
+        &Precondition::any(),
+        changes,
+    )
+    .await
+}
+
+/// An admin reopened the finalized appraisal: the file is with the council again.
+pub async fn reopened<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    sa: &self_assessment::Model,
+) -> ApiResult<self_assessment::Model> {
+    let changes = self_assessment::ActiveModel {
+        ..Default::default()
+    };
+    transition(
+        conn,
+        actor,
+        sa,
+        FileEvent::Reopen,
+        &Precondition::any(),
+        changes,
+    )
+    .await
 }
 
 /// Opens a self-assessment of `unit_id` on a published framework that covers the unit.
@@ -246,7 +333,7 @@ pub async fn open(
         unit_id: Set(u.id),
         framework_id: Set(framework.model.id),
         year: Set(framework.model.year),
-        status: Set(DRAFT.to_string()),
+        status: Set(Status::Draft),
         self_total_x100: Set(0),
         round: Set(0),
         submitted_at: Set(None),
@@ -292,7 +379,7 @@ pub struct AssessmentFilter {
     pub unit_id: Option<i64>,
     pub framework_id: Option<i64>,
     pub year: Option<i32>,
-    pub status: Option<String>,
+    pub status: Option<Status>,
 }
 
 /// Self-assessments of the units the caller may read.
@@ -304,7 +391,12 @@ pub async fn list(
     per_page: u64,
 ) -> ApiResult<(Vec<self_assessment::Model>, u64)> {
     let mut query = self_assessment::Entity::find().order_by_asc(self_assessment::Column::Id);
-    query = scope_to_readable_units(query, actor, self_assessment::Column::UnitId);
+    query = scoped(
+        query,
+        actor,
+        self_assessment::Column::UnitId,
+        Reach::Records,
+    );
     if let Some(unit_id) = filter.unit_id {
         query = query.filter(self_assessment::Column::UnitId.eq(unit_id));
     }
@@ -323,304 +415,73 @@ pub async fn list(
     Ok((items, total))
 }
 
-/// Restricts a query on a table with a unit column to the units `actor` may read:
-/// all for admins, its own unit for officers, its subtree otherwise.
-pub fn scope_to_readable_units<E, C>(
-    query: sea_orm::Select<E>,
-    actor: &Principal,
-    column: C,
-) -> sea_orm::Select<E>
-where
-    E: EntityTrait,
-    C: ColumnTrait,
-{
-    use crate::auth::Role;
-    match (&actor.unit, actor.role) {
-        (_, Role::Admin) => query,
-        (Some(own), Role::UnitOfficer) => query.filter(column.eq(own.id)),
-        (Some(own), _) => query.filter(
-            column.in_subquery(
-                Query::select()
-                    .column(unit::Column::Id)
-                    .from(unit::Entity)
-                    .and_where(unit::Column::Path.starts_with(&own.path))
-                    .to_owned(),
-            ),
-        ),
-        (None, _) => query.filter(column.eq(-1)),
-    }
-}
-
-/// One entry of a batch, as sent by the unit.
-pub struct SelfEntryInput {
-    pub criterion_code: String,
-    pub inputs: Inputs,
-    pub explanation: Option<String>,
-    pub evidence: Vec<Evidence>,
-}
-
-/// Loads a self-assessment for a change by its unit: access, ETag and editable state.
+/// Loads a self-assessment for a change by its unit: access and the caller's precondition
+/// (both before anything is validated, as clients expect).
 async fn load_for_edit<C: ConnectionTrait>(
     conn: &C,
     actor: &Principal,
     id: i64,
-    if_match: &IfMatch,
+    precondition: &Precondition,
 ) -> ApiResult<(self_assessment::Model, unit::Model)> {
     let sa = find(conn, id).await?;
     let u = unit_of(conn, &sa).await?;
     authorize(actor, Action::EditSelfAssessment, &unit_ref(&u))?;
-    if_match.check("self-assessment", sa.id, sa.version)?;
+    precondition.check(self_assessment::Entity::KIND, sa.id, sa.version)?;
     Ok((sa, u))
 }
 
-/// Bumps the version if it is still `read.version` (else 412), with `changes` applied.
-pub async fn guarded_update<C: ConnectionTrait>(
-    conn: &C,
-    read: &self_assessment::Model,
-    mut am: self_assessment::ActiveModel,
-) -> ApiResult<self_assessment::Model> {
-    am.version = Set(read.version + 1);
-    am.updated_at = Set(now());
-    let result = self_assessment::Entity::update_many()
-        .set(am)
-        .filter(self_assessment::Column::Id.eq(read.id))
-        .filter(self_assessment::Column::Version.eq(read.version))
-        .exec(conn)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(stale(&etag("self-assessment", read.id, read.version)));
-    }
-    find(conn, read.id).await
-}
-
-fn entry_json(
-    inputs: &Option<String>,
-    score: Option<i64>,
-    text: &Option<String>,
-    evidence: &str,
-) -> serde_json::Value {
-    json!({
-        "inputs": inputs.as_ref().and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok()),
-        "score": score.map(crate::scoring::from_hundredths),
-        "text": text,
-        "evidence": serde_json::from_str::<serde_json::Value>(evidence).unwrap_or_default(),
-    })
-}
-
 /// Upserts a batch of the unit's entries in one transaction: one bad entry and none is
-/// stored. Recomputes the running self total.
+/// stored (`entries`). Recomputes the running self total.
 pub async fn upsert_entries(
     db: &DatabaseConnection,
     actor: &Principal,
     id: i64,
-    batch: Vec<SelfEntryInput>,
-    if_match: &IfMatch,
+    batch: Vec<EntryInput>,
+    precondition: &Precondition,
 ) -> ApiResult<AssessmentView> {
     let txn = crate::db::begin_write(db).await?;
-    let (sa, u) = load_for_edit(&txn, actor, id, if_match).await?;
-    let editable: Option<HashSet<String>> = match sa.status.as_str() {
-        DRAFT => None,
-        RETURNED => Some(
-            sa.editable_codes
-                .as_deref()
-                .and_then(|t| serde_json::from_str::<Vec<String>>(t).ok())
-                .unwrap_or_default()
-                .into_iter()
-                .collect(),
-        ),
-        other => {
-            return Err(ApiError::conflict(
-                "not_editable",
-                format!(
-                    "the self-assessment is {other}: only a draft or a returned file can be edited"
-                ),
-            ));
-        }
-    };
+    let (sa, u) = load_for_edit(&txn, actor, id, precondition).await?;
+    workflow::self_assessment(sa.status, FileEvent::Edit)?;
+    let editable: Option<HashSet<String>> = (sa.status == Status::Returned).then(|| {
+        sa.editable_codes
+            .as_deref()
+            .and_then(|t| serde_json::from_str::<Vec<String>>(t).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .collect()
+    });
     let framework = frameworks::load(&txn, sa.framework_id).await?;
-    let existing = scoresheet::load_entries(&txn, sa.id).await?;
     let best = scoresheet::bests(&txn, &framework, u.parent_id, sa.id).await?;
-
-    let mut errors = Vec::new();
-    let mut seen = HashSet::new();
-    let mut not_returned = Vec::new();
-    let mut prepared = Vec::new();
-    for (i, item) in batch.into_iter().enumerate() {
-        let field = format!("entries[{i}]");
-        let code = item.criterion_code.trim().to_string();
-        if !seen.insert(code.clone()) {
-            errors.push(FieldError::new(
-                format!("{field}.criterion_code"),
-                "duplicate",
-                format!("{code} appears twice in the batch"),
-            ));
-            continue;
-        }
-        let Some(def) = framework
-            .tree
-            .get(&code)
-            .filter(|_| framework.tree.is_leaf(&code))
-        else {
-            let why = if framework.tree.get(&code).is_some() {
-                "is not a leaf: score its sub-criteria"
-            } else {
-                "is not a criterion of this framework"
-            };
-            errors.push(FieldError::new(
-                format!("{field}.criterion_code"),
-                "unknown_criterion",
-                format!("{code} {why}"),
-            ));
-            continue;
-        };
-        if def.scorer != Scorer::SelfAssessed {
-            errors.push(FieldError::new(
-                format!("{field}.criterion_code"),
-                "not_self_scored",
-                format!(
-                    "{code} is scored by the {}: it is entered at appraisal",
-                    if def.scorer == Scorer::Survey {
-                        "survey"
-                    } else {
-                        "council"
-                    }
-                ),
-            ));
-            continue;
-        }
-        if let Some(editable) = &editable
-            && !editable.contains(&code)
-        {
-            not_returned.push(code.clone());
-            continue;
-        }
-        let score =
-            match scoresheet::score_input(def, &item.inputs, best.get(&code).copied(), &field) {
-                Ok(s) => s,
-                Err(e) => {
-                    errors.push(e);
-                    continue;
-                }
-            };
-        let mut v = crate::error::Violations::new();
-        let explanation = crate::validation::optional_text(
-            &mut v,
-            &format!("{field}.explanation"),
-            item.explanation.as_deref(),
-            5000,
-        );
-        errors.extend(v.into_vec());
-        let evidence =
-            scoresheet::check_evidence(&format!("{field}.evidence"), &item.evidence, &mut errors);
-        prepared.push((code, item.inputs, score, explanation, evidence));
-    }
-    if !not_returned.is_empty() {
-        return Err(ApiError::conflict(
-            "criteria_not_returned",
-            format!(
-                "the file was returned for supplementation of other criteria; these cannot change: {}",
-                not_returned.join(", ")
-            ),
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-
-    let t = now();
-    for (code, inputs, score, explanation, evidence) in prepared {
-        let inputs_text = serde_json::to_string(&inputs).map_err(ApiError::internal)?;
-        let evidence_text = serde_json::to_string(&evidence).map_err(ApiError::internal)?;
-        let score_x100 = scoresheet::stored(score);
-        let (entry_id, old) = match existing.get(&code) {
-            Some(e) => {
-                let old = entry_json(
-                    &e.model.self_inputs,
-                    e.model.self_score_x100,
-                    &e.model.explanation,
-                    &e.model.evidence,
-                );
-                let mut am: assessment_entry::ActiveModel = e.model.clone().into();
-                am.self_inputs = Set(Some(inputs_text.clone()));
-                am.self_score_x100 = Set(score_x100);
-                am.self_not_applicable = Set(inputs.not_applicable);
-                am.explanation = Set(explanation.clone());
-                am.evidence = Set(evidence_text.clone());
-                am.updated_at = Set(t);
-                am.update(&txn).await?;
-                (e.model.id, Some(old))
-            }
-            None => {
-                let created = assessment_entry::ActiveModel {
-                    self_assessment_id: Set(sa.id),
-                    criterion_code: Set(code.clone()),
-                    self_inputs: Set(Some(inputs_text.clone())),
-                    self_score_x100: Set(score_x100),
-                    self_not_applicable: Set(inputs.not_applicable),
-                    explanation: Set(explanation.clone()),
-                    evidence: Set(evidence_text.clone()),
-                    appraised_inputs: Set(None),
-                    appraised_score_x100: Set(None),
-                    appraised_not_applicable: Set(false),
-                    comment: Set(None),
-                    final_score_x100: Set(None),
-                    deduction_x100: Set(None),
-                    updated_at: Set(t),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?;
-                (created.id, None)
-            }
-        };
-        let mut new = entry_json(&Some(inputs_text), score_x100, &explanation, &evidence_text);
-        new["criterion_code"] = json!(code);
-        audit::record(
-            &txn,
-            actor,
-            Change {
-                entity: "assessment_entry",
-                entity_id: entry_id,
-                action: "self_assess",
-                unit_id: Some(sa.unit_id),
-                results_year: None,
-                old,
-                new: Some(new),
-            },
-        )
-        .await?;
-    }
+    let scope = Scope {
+        side: Side::Unit,
+        framework: &framework,
+        best: &best,
+        editable: editable.as_ref(),
+    };
+    entries::write_batch(&txn, actor, &sa, &scope, batch).await?;
     let entries = scoresheet::load_entries(&txn, sa.id).await?;
     let total = scoresheet::total_of(
         &framework,
         &scoresheet::self_scores(&framework, &entries, &best),
     )?
     .total;
-    let mut am: self_assessment::ActiveModel = sa.clone().into();
-    am.self_total_x100 = Set(to_hundredths(total));
-    let updated = guarded_update(&txn, &sa, am).await?;
+    let mut changes = self_assessment::ActiveModel {
+        ..Default::default()
+    };
+    changes.self_total_x100 = Set(to_hundredths(total));
+    // The entries are audited one by one: the running total needs no event of its own.
+    let updated = Write::<self_assessment::Entity>::begin(&txn, actor, &sa, precondition)
+        .await?
+        .finish_unrecorded(&txn, changes)
+        .await?;
     let v = view(&txn, updated).await?;
     txn.commit().await?;
     Ok(v)
 }
 
-/// Submits a draft or a returned file. Refused while self-scored leaves have no entry
-/// (422 listing them) and after the deadline (unless extended for the unit).
-pub async fn submit(
-    db: &DatabaseConnection,
-    actor: &Principal,
-    id: i64,
-    if_match: &IfMatch,
-) -> ApiResult<AssessmentView> {
-    let txn = crate::db::begin_write(db).await?;
-    let (sa, _u) = load_for_edit(&txn, actor, id, if_match).await?;
-    if sa.status != DRAFT && sa.status != RETURNED {
-        return Err(ApiError::conflict(
-            "not_submittable",
-            format!("the self-assessment is already {}", sa.status),
-        ));
-    }
-    let current = view(&txn, sa.clone()).await?;
+/// Why a file cannot be submitted yet: a deadline passed, or self-scored leaves have no
+/// entry (422 listing them).
+fn check_submittable(current: &AssessmentView) -> ApiResult<()> {
     if let Some(deadline) = current.deadline
         && today_in_vietnam() > deadline
     {
@@ -632,93 +493,52 @@ pub async fn submit(
         ));
     }
     let missing = current.missing_codes();
-    if !missing.is_empty() {
-        return Err(ApiError::unprocessable(
-            "incomplete",
-            format!(
-                "{} self-scored criteria have no entry: {}",
-                missing.len(),
-                missing.join(", ")
-            ),
-        )
-        .with_errors(
-            missing
-                .iter()
-                .map(|c| {
-                    FieldError::new(
-                        format!("entries[{c}]"),
-                        "required",
-                        format!("{c} has no entry"),
-                    )
-                })
-                .collect(),
-        ));
+    if missing.is_empty() {
+        return Ok(());
     }
-    let mut am: self_assessment::ActiveModel = sa.clone().into();
-    am.status = Set(SUBMITTED.to_string());
-    am.round = Set(sa.round + 1);
-    am.submitted_at = Set(Some(now()));
-    am.editable_codes = Set(None);
-    let updated = guarded_update(&txn, &sa, am).await?;
-    let t = now();
-    match appraisal::Entity::find()
-        .filter(appraisal::Column::SelfAssessmentId.eq(sa.id))
-        .one(&txn)
-        .await?
-    {
-        None => {
-            let created = appraisal::ActiveModel {
-                self_assessment_id: Set(sa.id),
-                unit_id: Set(sa.unit_id),
-                framework_id: Set(sa.framework_id),
-                year: Set(sa.year),
-                status: Set(PENDING.to_string()),
-                appraised_total_x100: Set(updated.self_total_x100),
-                bonus_x100: Set(0),
-                bonus_reason: Set(None),
-                self_total_x100: Set(None),
-                index_x100: Set(None),
-                deduction_total_x100: Set(None),
-                rating_band: Set(None),
-                finalized_at: Set(None),
-                finalized_by: Set(None),
-                version: Set(1),
-                created_at: Set(t),
-                updated_at: Set(t),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-            audit::record(
-                &txn,
-                actor,
-                Change {
-                    entity: "appraisal",
-                    entity_id: created.id,
-                    action: "create",
-                    unit_id: Some(sa.unit_id),
-                    results_year: None,
-                    old: None,
-                    new: Some(json!({"status": PENDING})),
-                },
-            )
-            .await?;
-        }
-        Some(existing) => {
-            // A resubmission after a return closes the open round.
-            let open_round = appraisal_round::Entity::find()
-                .filter(appraisal_round::Column::AppraisalId.eq(existing.id))
-                .filter(appraisal_round::Column::ResubmittedAt.is_null())
-                .all(&txn)
-                .await?;
-            for r in open_round {
-                let mut am: appraisal_round::ActiveModel = r.into();
-                am.resubmitted_at = Set(Some(t));
-                am.update(&txn).await?;
-            }
-        }
-    }
-    record_status(&txn, actor, "submit", &sa, &updated).await?;
+    Err(ApiError::unprocessable(
+        "incomplete",
+        format!(
+            "{} self-scored criteria have no entry: {}",
+            missing.len(),
+            missing.join(", ")
+        ),
+    )
+    .with_errors(
+        missing
+            .iter()
+            .map(|c| {
+                FieldError::new(
+                    format!("entries[{c}]"),
+                    "required",
+                    format!("{c} has no entry"),
+                )
+            })
+            .collect(),
+    ))
+}
+
+/// Submits a draft or a returned file. Refused while self-scored leaves have no entry
+/// and after the deadline (unless extended for the unit). The council's appraisal opens
+/// (or resumes its round) in the same transaction.
+pub async fn submit(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    id: i64,
+    precondition: &Precondition,
+) -> ApiResult<AssessmentView> {
+    let txn = crate::db::begin_write(db).await?;
+    let (sa, _u) = load_for_edit(&txn, actor, id, precondition).await?;
+    workflow::self_assessment(sa.status, FileEvent::Submit)?;
+    check_submittable(&view(&txn, sa.clone()).await?)?;
+    let mut changes = self_assessment::ActiveModel {
+        ..Default::default()
+    };
+    changes.round = Set(sa.round + 1);
+    changes.submitted_at = Set(Some(now()));
+    changes.editable_codes = Set(None);
+    let updated = transition(&txn, actor, &sa, FileEvent::Submit, precondition, changes).await?;
+    super::appraisals::submitted(&txn, actor, &updated).await?;
     let v = view(&txn, updated).await?;
     txn.commit().await?;
     Ok(v)
@@ -729,41 +549,18 @@ pub async fn withdraw(
     db: &DatabaseConnection,
     actor: &Principal,
     id: i64,
-    if_match: &IfMatch,
+    precondition: &Precondition,
 ) -> ApiResult<AssessmentView> {
     let txn = crate::db::begin_write(db).await?;
-    let (sa, _u) = load_for_edit(&txn, actor, id, if_match).await?;
-    let appraisal = appraisal::Entity::find()
-        .filter(appraisal::Column::SelfAssessmentId.eq(sa.id))
-        .one(&txn)
-        .await?;
-    let pending = appraisal.as_ref().filter(|a| a.status == PENDING);
-    if sa.status != SUBMITTED || pending.is_none() {
-        return Err(ApiError::conflict(
-            "not_withdrawable",
-            "only a submitted file the council has not started appraising can be withdrawn",
-        ));
-    }
-    if let Some(a) = pending {
-        // Deleted only if still pending: a council that started meanwhile wins.
-        let deleted = appraisal::Entity::delete_many()
-            .filter(appraisal::Column::Id.eq(a.id))
-            .filter(appraisal::Column::Status.eq(PENDING))
-            .filter(appraisal::Column::Version.eq(a.version))
-            .exec(&txn)
-            .await?;
-        if deleted.rows_affected == 0 {
-            return Err(ApiError::conflict(
-                "not_withdrawable",
-                "the council has started appraising",
-            ));
-        }
-    }
-    let mut am: self_assessment::ActiveModel = sa.clone().into();
-    am.status = Set(DRAFT.to_string());
-    am.submitted_at = Set(None);
-    let updated = guarded_update(&txn, &sa, am).await?;
-    record_status(&txn, actor, "withdraw", &sa, &updated).await?;
+    let (sa, _u) = load_for_edit(&txn, actor, id, precondition).await?;
+    workflow::self_assessment(sa.status, FileEvent::Withdraw)?;
+    // The appraisal goes first, and only if still pending: a council that started wins.
+    super::appraisals::withdrawn(&txn, &sa).await?;
+    let mut changes = self_assessment::ActiveModel {
+        ..Default::default()
+    };
+    changes.submitted_at = Set(None);
+    let updated = transition(&txn, actor, &sa, FileEvent::Withdraw, precondition, changes).await?;
     let v = view(&txn, updated).await?;
     txn.commit().await?;
     Ok(v)

@@ -66,7 +66,7 @@ pub async fn list(
     let mut query = Entity::find()
         .order_by_desc(Column::At)
         .order_by_desc(Column::Id);
-    query = super::assessments::scope_to_readable_units(query, actor, Column::UnitId);
+    query = super::scope::scoped(query, actor, Column::UnitId, super::scope::Reach::Records);
     if let Some(condition) = super::visibility::audit_condition(actor) {
         query = query.filter(sea_orm::sea_query::Expr::cust(condition));
     }

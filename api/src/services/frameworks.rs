@@ -4,27 +4,25 @@
 use super::audit::{self, Change};
 use super::now;
 use super::units::{UnitKind, find_unit, unit_ref};
+use super::versioned::{Precondition, Versioned, Write, record_created};
 use crate::auth::Principal;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, ApiResult, FieldError, Violations};
-use crate::http::etag::{IfMatch, etag, stale};
 use crate::scoring::framework::{CriteriaTree, CriterionDef, DefinitionError, Scorer, parent_code};
 use crate::scoring::totals::check_bands;
 use crate::scoring::{
     Method, NotApplicablePolicy, RatingBand, from_hundredths, round2, to_hundredths,
 };
 use chrono::NaiveDate;
+use entity::status::FrameworkStatus;
 use entity::{criterion, framework, self_assessment, unit};
 use rust_decimal::Decimal;
-use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 
-pub const STATUS_DRAFT: &str = "draft";
-pub const STATUS_PUBLISHED: &str = "published";
 pub const MAX_BONUS: Decimal = Decimal::from_parts(20, 0, 0, false, 0);
 
 /// Everything that defines a framework, as sent by clients.
@@ -57,7 +55,7 @@ impl LoadedFramework {
     }
 
     pub fn is_published(&self) -> bool {
-        self.model.status == STATUS_PUBLISHED
+        self.model.status == FrameworkStatus::Published
     }
 
     /// The spec it was made from (for copies and exports).
@@ -248,30 +246,35 @@ fn framework_json(f: &LoadedFramework) -> serde_json::Value {
     })
 }
 
-async fn record_framework_change<C: ConnectionTrait>(
-    conn: &C,
-    actor: &Principal,
-    action: &str,
-    id: i64,
-    owner_unit_id: i64,
-    old: Option<&LoadedFramework>,
-    new: Option<&LoadedFramework>,
-) -> ApiResult<()> {
-    audit::record(
-        conn,
-        actor,
-        Change {
-            entity: "framework",
-            entity_id: id,
-            action,
-            unit_id: Some(owner_unit_id),
-            results_year: None,
-            old: old.map(framework_json),
-            new: new.map(framework_json),
-        },
-    )
-    .await?;
-    Ok(())
+impl Versioned for framework::Entity {
+    const KIND: &'static str = "framework";
+    const AUDIT_ENTITY: &'static str = "framework";
+
+    fn id_column() -> framework::Column {
+        framework::Column::Id
+    }
+    fn version_column() -> framework::Column {
+        framework::Column::Version
+    }
+    fn updated_at_column() -> Option<framework::Column> {
+        Some(framework::Column::UpdatedAt)
+    }
+    fn id(m: &framework::Model) -> i64 {
+        m.id
+    }
+    fn version(m: &framework::Model) -> i32 {
+        m.version
+    }
+    fn unit_id(m: &framework::Model) -> Option<i64> {
+        Some(m.owner_unit_id)
+    }
+    /// The framework with its criteria (another table).
+    async fn describe<C: ConnectionTrait>(
+        conn: &C,
+        m: &framework::Model,
+    ) -> ApiResult<serde_json::Value> {
+        Ok(framework_json(&load(conn, m.id).await?))
+    }
 }
 
 /// Loads a framework and rebuilds its tree.
@@ -402,7 +405,7 @@ pub async fn create_framework(
         year: Set(spec.year),
         name: Set(spec.name.clone()),
         unit_kinds: Set(kinds_text(&spec.unit_kinds)),
-        status: Set(STATUS_DRAFT.to_string()),
+        status: Set(FrameworkStatus::Draft),
         na_policy: Set(spec.na_policy.as_str().to_string()),
         bonus_max_x100: Set(to_hundredths(spec.bonus_max)),
         rating_bands: Set(bands_text(&spec.rating_bands)),
@@ -418,16 +421,7 @@ pub async fn create_framework(
     .await?;
     replace_criterion_rows(&txn, created.id, &tree).await?;
     let loaded = load(&txn, created.id).await?;
-    record_framework_change(
-        &txn,
-        actor,
-        "create",
-        created.id,
-        owner.id,
-        None,
-        Some(&loaded),
-    )
-    .await?;
+    record_created::<framework::Entity, _>(&txn, actor, &created, "create").await?;
     txn.commit().await?;
     Ok(loaded)
 }
@@ -435,7 +429,7 @@ pub async fn create_framework(
 pub struct FrameworkFilter {
     pub year: Option<i32>,
     pub owner_unit_id: Option<i64>,
-    pub status: Option<String>,
+    pub status: Option<FrameworkStatus>,
 }
 
 /// Frameworks the caller may see: owned by its unit, a unit above it, or a unit below it.
@@ -449,22 +443,12 @@ pub async fn list_frameworks(
     let mut query = framework::Entity::find()
         .order_by_desc(framework::Column::Year)
         .order_by_asc(framework::Column::Id);
-    if !actor.is_admin() {
-        let Some(own) = &actor.unit else {
-            return Ok((Vec::new(), 0));
-        };
-        let ancestors: Vec<i64> = own.path.split('/').filter_map(|s| s.parse().ok()).collect();
-        let below = Query::select()
-            .column(unit::Column::Id)
-            .from(unit::Entity)
-            .and_where(unit::Column::Path.starts_with(&own.path))
-            .to_owned();
-        query = query.filter(
-            sea_orm::Condition::any()
-                .add(framework::Column::OwnerUnitId.is_in(ancestors))
-                .add(framework::Column::OwnerUnitId.in_subquery(below)),
-        );
-    }
+    query = super::scope::scoped(
+        query,
+        actor,
+        framework::Column::OwnerUnitId,
+        super::scope::Reach::OwnedAbove,
+    );
     if let Some(year) = filter.year {
         query = query.filter(framework::Column::Year.eq(year));
     }
@@ -504,34 +488,20 @@ async fn load_for_change<C: ConnectionTrait>(
     conn: &C,
     actor: &Principal,
     id: i64,
-    if_match: &IfMatch,
+    if_match: &Precondition,
 ) -> ApiResult<(LoadedFramework, unit::Model)> {
     let current = load(conn, id).await?;
     let owner = find_unit(conn, current.model.owner_unit_id).await?;
     authorize(actor, Action::ManageFrameworks, &unit_ref(&owner))?;
-    if_match.check("framework", current.model.id, current.model.version)?;
+    if_match.check(
+        framework::Entity::KIND,
+        current.model.id,
+        current.model.version,
+    )?;
     if in_use(conn, id).await? {
         return Err(immutable(id));
     }
     Ok((current, owner))
-}
-
-/// Writes `am` if the framework still has the version that was read.
-async fn guarded_update<C: ConnectionTrait>(
-    conn: &C,
-    am: framework::ActiveModel,
-    read: &framework::Model,
-) -> ApiResult<()> {
-    let result = framework::Entity::update_many()
-        .set(am)
-        .filter(framework::Column::Id.eq(read.id))
-        .filter(framework::Column::Version.eq(read.version))
-        .exec(conn)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(stale(&etag("framework", read.id, read.version)));
-    }
-    Ok(())
 }
 
 /// Replaces a framework's settings and criteria (the owner stays).
@@ -540,7 +510,7 @@ pub async fn update_framework(
     actor: &Principal,
     id: i64,
     spec: FrameworkSpec,
-    if_match: &IfMatch,
+    if_match: &Precondition,
 ) -> ApiResult<LoadedFramework> {
     let txn = crate::db::begin_write(db).await?;
     let (current, owner) = load_for_change(&txn, actor, id, if_match).await?;
@@ -552,7 +522,11 @@ pub async fn update_framework(
         )]));
     }
     let (spec, tree) = validate(spec, Some(&owner))?;
-    let mut am: framework::ActiveModel = current.model.clone().into();
+    let write = Write::<framework::Entity>::begin(&txn, actor, &current.model, if_match).await?;
+    replace_criterion_rows(&txn, id, &tree).await?;
+    let mut am = framework::ActiveModel {
+        ..Default::default()
+    };
     am.year = Set(spec.year);
     am.name = Set(spec.name.clone());
     am.unit_kinds = Set(kinds_text(&spec.unit_kinds));
@@ -560,21 +534,8 @@ pub async fn update_framework(
     am.bonus_max_x100 = Set(to_hundredths(spec.bonus_max));
     am.rating_bands = Set(bands_text(&spec.rating_bands));
     am.submission_deadline = Set(spec.submission_deadline);
-    am.version = Set(current.model.version + 1);
-    am.updated_at = Set(now());
-    guarded_update(&txn, am, &current.model).await?;
-    replace_criterion_rows(&txn, id, &tree).await?;
+    write.finish(&txn, am, "update", None).await?;
     let updated = load(&txn, id).await?;
-    record_framework_change(
-        &txn,
-        actor,
-        "update",
-        id,
-        owner.id,
-        Some(&current),
-        Some(&updated),
-    )
-    .await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -585,7 +546,7 @@ pub async fn replace_criteria(
     actor: &Principal,
     id: i64,
     criteria: Vec<CriterionDef>,
-    if_match: &IfMatch,
+    if_match: &Precondition,
 ) -> ApiResult<LoadedFramework> {
     let current = load(db, id).await?;
     let spec = FrameworkSpec {
@@ -601,13 +562,13 @@ pub async fn publish(
     db: &DatabaseConnection,
     actor: &Principal,
     id: i64,
-    if_match: &IfMatch,
+    if_match: &Precondition,
 ) -> ApiResult<LoadedFramework> {
     let txn = crate::db::begin_write(db).await?;
     let current = load(&txn, id).await?;
     let owner = find_unit(&txn, current.model.owner_unit_id).await?;
     authorize(actor, Action::ManageFrameworks, &unit_ref(&owner))?;
-    if_match.check("framework", current.model.id, current.model.version)?;
+    let write = Write::<framework::Entity>::begin(&txn, actor, &current.model, if_match).await?;
     if current.is_published() {
         return Err(ApiError::conflict(
             "already_published",
@@ -617,7 +578,7 @@ pub async fn publish(
     let siblings = framework::Entity::find()
         .filter(framework::Column::OwnerUnitId.eq(current.model.owner_unit_id))
         .filter(framework::Column::Year.eq(current.model.year))
-        .filter(framework::Column::Status.eq(STATUS_PUBLISHED))
+        .filter(framework::Column::Status.eq(FrameworkStatus::Published))
         .all(&txn)
         .await?;
     for other in siblings {
@@ -638,23 +599,13 @@ pub async fn publish(
             ));
         }
     }
-    let mut am: framework::ActiveModel = current.model.clone().into();
-    am.status = Set(STATUS_PUBLISHED.to_string());
+    let mut am = framework::ActiveModel {
+        ..Default::default()
+    };
+    am.status = Set(FrameworkStatus::Published);
     am.published_at = Set(Some(now()));
-    am.version = Set(current.model.version + 1);
-    am.updated_at = Set(now());
-    guarded_update(&txn, am, &current.model).await?;
+    write.finish(&txn, am, "publish", None).await?;
     let updated = load(&txn, id).await?;
-    record_framework_change(
-        &txn,
-        actor,
-        "publish",
-        id,
-        owner.id,
-        Some(&current),
-        Some(&updated),
-    )
-    .await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -682,9 +633,22 @@ pub async fn copy(
 /// Deletes a framework no unit has assessed against.
 pub async fn delete(db: &DatabaseConnection, actor: &Principal, id: i64) -> ApiResult<()> {
     let txn = crate::db::begin_write(db).await?;
-    let (current, owner) = load_for_change(&txn, actor, id, &IfMatch::any()).await?;
+    let (current, owner) = load_for_change(&txn, actor, id, &Precondition::any()).await?;
     framework::Entity::delete_by_id(id).exec(&txn).await?;
-    record_framework_change(&txn, actor, "delete", id, owner.id, Some(&current), None).await?;
+    audit::record(
+        &txn,
+        actor,
+        Change {
+            entity: "framework",
+            entity_id: id,
+            action: "delete",
+            unit_id: Some(owner.id),
+            results_year: None,
+            old: Some(framework_json(&current)),
+            new: None,
+        },
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

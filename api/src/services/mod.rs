@@ -5,13 +5,16 @@ pub mod accounts;
 pub mod appraisals;
 pub mod assessments;
 pub mod audit;
+pub mod entries;
 pub mod framework_io;
 pub mod frameworks;
 pub mod remediation;
 pub mod reports;
 pub mod results;
+pub mod scope;
 pub mod scoresheet;
 pub mod units;
+pub mod versioned;
 pub mod visibility;
 
 use chrono::{DateTime, SubsecRound, Utc};

@@ -2,18 +2,21 @@
 //! point, with a responsible officer, phased deadlines ("đợt 1", "đợt 2"), progress with
 //! evidence, and the year-end report of what was recovered.
 
-use super::assessments::{FINALIZED, today_in_vietnam};
+use super::assessments::today_in_vietnam;
 use super::audit::{self, Change};
+use super::scope::{Reach, scoped};
 use super::scoresheet::{self, Evidence};
 use super::units::{find_unit, unit_ref};
+use super::versioned::Precondition;
+use super::versioned::{Versioned, Write};
 use super::visibility;
 use super::{frameworks, now};
 use crate::auth::Principal;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, ApiResult, FieldError, Violations};
-use crate::http::etag::{IfMatch, etag, stale};
 use crate::scoring::{from_hundredths, round2, to_hundredths};
 use chrono::NaiveDate;
+use entity::status::AppraisalStatus;
 use entity::{
     appraisal, assessment_entry, remediation_item, remediation_milestone, remediation_plan,
     remediation_progress, staff, unit,
@@ -29,11 +32,7 @@ use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
 
-pub const NOT_STARTED: &str = "not_started";
-pub const IN_PROGRESS: &str = "in_progress";
-pub const DONE: &str = "done";
-pub const CANCELLED: &str = "cancelled";
-pub const STATUSES: [&str; 4] = [NOT_STARTED, IN_PROGRESS, DONE, CANCELLED];
+pub use entity::status::RemediationItemStatus as ItemStatus;
 
 /// A deadline of an item.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -80,13 +79,13 @@ pub struct ItemView {
 impl ItemView {
     /// Open (not done nor cancelled) with a milestone before `as_of`.
     pub fn is_overdue(&self, as_of: NaiveDate) -> bool {
-        is_open(&self.item.status) && self.milestones.iter().any(|m| m.due_on < as_of)
+        is_open(self.item.status) && self.milestones.iter().any(|m| m.due_on < as_of)
     }
 
     /// Open with a milestone in `as_of ..= as_of + days`.
     pub fn is_due_within(&self, as_of: NaiveDate, days: u32) -> bool {
         let until = as_of + chrono::Duration::days(days.into());
-        is_open(&self.item.status)
+        is_open(self.item.status)
             && self
                 .milestones
                 .iter()
@@ -116,8 +115,8 @@ impl ItemView {
     }
 }
 
-fn is_open(status: &str) -> bool {
-    status != DONE && status != CANCELLED
+fn is_open(status: ItemStatus) -> bool {
+    !matches!(status, ItemStatus::Done | ItemStatus::Cancelled)
 }
 
 /// A plan with its unit and items.
@@ -251,7 +250,7 @@ async fn plan_view<C: ConnectionTrait>(
             appraisal::Entity::find()
                 .filter(appraisal::Column::UnitId.eq(plan.unit_id))
                 .filter(appraisal::Column::Year.eq(plan.year))
-                .filter(appraisal::Column::Status.eq(FINALIZED))
+                .filter(appraisal::Column::Status.eq(AppraisalStatus::Finalized))
                 .one(conn)
                 .await?
         }
@@ -307,7 +306,7 @@ pub async fn create_plan(
     let mut v = Violations::new();
     let milestones = check_milestones("milestones", &milestones, &mut v);
     v.into_result()?;
-    if a.status != FINALIZED {
+    if a.status != AppraisalStatus::Finalized {
         return Err(ApiError::conflict(
             "not_finalized",
             "a plan is made from a finalized appraisal's deductions",
@@ -366,7 +365,7 @@ pub async fn create_plan(
             action: Set(None),
             responsible_staff_id: Set(None),
             target_score_x100: Set(None),
-            status: Set(NOT_STARTED.to_string()),
+            status: Set(ItemStatus::NotStarted),
             cancel_reason: Set(None),
             version: Set(1),
             created_at: Set(t),
@@ -435,8 +434,12 @@ pub async fn list_plans(
     year: Option<i32>,
 ) -> ApiResult<Vec<remediation_plan::Model>> {
     let mut query = remediation_plan::Entity::find().order_by_asc(remediation_plan::Column::Id);
-    query =
-        super::assessments::scope_to_readable_units(query, actor, remediation_plan::Column::UnitId);
+    query = scoped(
+        query,
+        actor,
+        remediation_plan::Column::UnitId,
+        Reach::Records,
+    );
     if let Some(u) = unit_id {
         query = query.filter(remediation_plan::Column::UnitId.eq(u));
     }
@@ -573,7 +576,7 @@ pub async fn add_item(
         action: Set(action),
         responsible_staff_id: Set(input.responsible_staff_id),
         target_score_x100: Set(None),
-        status: Set(NOT_STARTED.to_string()),
+        status: Set(ItemStatus::NotStarted),
         cancel_reason: Set(None),
         version: Set(1),
         created_at: Set(t),
@@ -624,23 +627,36 @@ fn item_json(v: &ItemView) -> serde_json::Value {
     })
 }
 
-async fn bump_item<C: ConnectionTrait>(
-    conn: &C,
-    read: &remediation_item::Model,
-    mut am: remediation_item::ActiveModel,
-) -> ApiResult<remediation_item::Model> {
-    am.version = Set(read.version + 1);
-    am.updated_at = Set(now());
-    let result = remediation_item::Entity::update_many()
-        .set(am)
-        .filter(remediation_item::Column::Id.eq(read.id))
-        .filter(remediation_item::Column::Version.eq(read.version))
-        .exec(conn)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(stale(&etag("remediation-item", read.id, read.version)));
+impl Versioned for remediation_item::Entity {
+    const KIND: &'static str = "remediation-item";
+    const AUDIT_ENTITY: &'static str = "remediation_item";
+
+    fn id_column() -> remediation_item::Column {
+        remediation_item::Column::Id
     }
-    find_item(conn, read.id).await
+    fn version_column() -> remediation_item::Column {
+        remediation_item::Column::Version
+    }
+    fn updated_at_column() -> Option<remediation_item::Column> {
+        Some(remediation_item::Column::UpdatedAt)
+    }
+    fn id(m: &remediation_item::Model) -> i64 {
+        m.id
+    }
+    fn version(m: &remediation_item::Model) -> i32 {
+        m.version
+    }
+    fn unit_id(m: &remediation_item::Model) -> Option<i64> {
+        Some(m.unit_id)
+    }
+    /// The item with its milestones (another table).
+    async fn describe<C: ConnectionTrait>(
+        conn: &C,
+        m: &remediation_item::Model,
+    ) -> ApiResult<serde_json::Value> {
+        let views = item_views(conn, vec![m.clone()]).await?;
+        Ok(views.first().map(item_json).unwrap_or_default())
+    }
 }
 
 /// Edits an item: action, responsible officer (of the unit), milestones, target score.
@@ -649,7 +665,7 @@ pub async fn update_item(
     actor: &Principal,
     id: i64,
     patch: ItemPatch,
-    if_match: &IfMatch,
+    if_match: &Precondition,
 ) -> ApiResult<ItemView> {
     let txn = crate::db::begin_write(db).await?;
     let item = find_item(&txn, id).await?;
@@ -683,8 +699,17 @@ pub async fn update_item(
         check_target(&mut v, target, item.max_score_x100);
     }
     v.into_result()?;
-    let before = item_views(&txn, vec![item.clone()]).await?.remove(0);
-    let mut am: remediation_item::ActiveModel = item.clone().into();
+    let write = Write::<remediation_item::Entity>::begin(&txn, actor, &item, if_match).await?;
+    if let Some(milestones) = milestones {
+        remediation_milestone::Entity::delete_many()
+            .filter(remediation_milestone::Column::ItemId.eq(item.id))
+            .exec(&txn)
+            .await?;
+        insert_milestones(&txn, item.id, &milestones).await?;
+    }
+    let mut am = remediation_item::ActiveModel {
+        ..Default::default()
+    };
     if let Some(t) = title {
         am.title = Set(t);
     }
@@ -697,29 +722,8 @@ pub async fn update_item(
     if let Some(t) = patch.target_score {
         am.target_score_x100 = Set(t.map(to_hundredths));
     }
-    let updated = bump_item(&txn, &item, am).await?;
-    if let Some(milestones) = milestones {
-        remediation_milestone::Entity::delete_many()
-            .filter(remediation_milestone::Column::ItemId.eq(item.id))
-            .exec(&txn)
-            .await?;
-        insert_milestones(&txn, item.id, &milestones).await?;
-    }
+    let updated = write.finish(&txn, am, "update", None).await?;
     let after = item_views(&txn, vec![updated]).await?.remove(0);
-    audit::record(
-        &txn,
-        actor,
-        Change {
-            entity: "remediation_item",
-            entity_id: item.id,
-            action: "update",
-            unit_id: Some(item.unit_id),
-            results_year: None,
-            old: Some(item_json(&before)),
-            new: Some(item_json(&after)),
-        },
-    )
-    .await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -727,8 +731,9 @@ pub async fn update_item(
 /// A progress report on an item.
 pub struct ProgressReport {
     pub note: String,
-    /// The new status, if it changes; `cancelled` needs a reason.
-    pub status: Option<String>,
+    /// The new status, if it changes (as the state machine allows); `cancelled` needs a
+    /// reason.
+    pub status: Option<ItemStatus>,
     pub reason: Option<String>,
     pub evidence: Vec<Evidence>,
 }
@@ -739,7 +744,7 @@ pub async fn report_progress(
     actor: &Principal,
     id: i64,
     report: ProgressReport,
-    if_match: &IfMatch,
+    if_match: &Precondition,
 ) -> ApiResult<ItemView> {
     let ProgressReport {
         note,
@@ -750,11 +755,11 @@ pub async fn report_progress(
     let txn = crate::db::begin_write(db).await?;
     let item = find_item(&txn, id).await?;
     authorize_item(&txn, actor, Action::ManageRemediation, &item).await?;
-    if_match.check("remediation-item", item.id, item.version)?;
+    let write = Write::<remediation_item::Entity>::begin(&txn, actor, &item, if_match).await?;
     let mut v = Violations::new();
     let note = crate::validation::text(&mut v, "note", &note, 5000, true).unwrap_or_default();
     let reason = crate::validation::optional_text(&mut v, "reason", reason.as_deref(), 2000);
-    if status.as_deref() == Some(CANCELLED) && reason.is_none() {
+    if status == Some(ItemStatus::Cancelled) && reason.is_none() {
         v.add("reason", "required", "a cancellation needs a reason");
     }
     let mut errors = v.into_vec();
@@ -762,12 +767,15 @@ pub async fn report_progress(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
+    let status = status
+        .map(|to| crate::workflow::remediation_item(item.status, to))
+        .transpose()?;
     let text = serde_json::to_string(&evidence).map_err(ApiError::internal)?;
     remediation_progress::ActiveModel {
         item_id: Set(item.id),
         kind: Set("progress".to_string()),
         note: Set(note.clone()),
-        status: Set(status.clone()),
+        status: Set(status),
         reason: Set(reason.clone()),
         evidence: Set(text),
         created_by: Set(Some(actor.user_id).filter(|id| *id > 0)),
@@ -777,22 +785,17 @@ pub async fn report_progress(
     }
     .insert(&txn)
     .await?;
-    let mut am: remediation_item::ActiveModel = item.clone().into();
-    if let Some(s) = &status {
-        am.status = Set(s.clone());
-        am.cancel_reason = Set(if s == CANCELLED { reason.clone() } else { None });
+    let mut am = remediation_item::ActiveModel {
+        ..Default::default()
+    };
+    if let Some(s) = status {
+        am.status = Set(s);
+        am.cancel_reason = Set((s == ItemStatus::Cancelled)
+            .then(|| reason.clone())
+            .flatten());
     }
-    let updated = bump_item(&txn, &item, am).await?;
-    audit::record(&txn, actor, Change {
-        entity: "remediation_item",
-        entity_id: item.id,
-        action: "progress",
-        unit_id: Some(item.unit_id),
-        results_year: None,
-        old: Some(json!({"status": item.status})),
-        new: Some(json!({"status": updated.status, "note": note, "reason": reason, "evidence": evidence})),
-    })
-    .await?;
+    let details = json!({"note": note, "reason": reason, "evidence": evidence});
+    let updated = write.finish(&txn, am, "progress", Some(details)).await?;
     let view = item_views(&txn, vec![updated]).await?.remove(0);
     txn.commit().await?;
     Ok(view)
@@ -849,7 +852,7 @@ pub struct ItemFilter {
     /// Every unit below this one (a district).
     pub parent_unit_id: Option<i64>,
     pub plan_id: Option<i64>,
-    pub status: Option<String>,
+    pub status: Option<ItemStatus>,
     pub responsible_staff_id: Option<i64>,
     pub overdue: bool,
     pub due_within_days: Option<u32>,
@@ -866,8 +869,12 @@ pub async fn list_items(
     let mut query = remediation_item::Entity::find()
         .order_by_asc(remediation_item::Column::PlanId)
         .order_by_asc(remediation_item::Column::Position);
-    query =
-        super::assessments::scope_to_readable_units(query, actor, remediation_item::Column::UnitId);
+    query = scoped(
+        query,
+        actor,
+        remediation_item::Column::UnitId,
+        Reach::Records,
+    );
     if let Some(u) = filter.unit_id {
         query = query.filter(remediation_item::Column::UnitId.eq(u));
     }
@@ -894,7 +901,9 @@ pub async fn list_items(
     }
     if filter.overdue || filter.due_within_days.is_some() {
         // Only open items can be overdue or due: filter in SQL, then on dates.
-        query = query.filter(remediation_item::Column::Status.is_not_in([DONE, CANCELLED]));
+        query = query.filter(
+            remediation_item::Column::Status.is_not_in([ItemStatus::Done, ItemStatus::Cancelled]),
+        );
     }
     let items = query.all(db).await?;
     let plans = remediation_plan::Entity::find()
@@ -929,7 +938,8 @@ pub async fn list_items(
 /// What the year-end report shows of a plan.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
-    pub by_status: BTreeMap<String, usize>,
+    /// Every status with its count, in the order of the statuses' names.
+    pub by_status: Vec<(ItemStatus, usize)>,
     pub overdue: usize,
     pub points_at_stake: Decimal,
     /// Points regained per the next year's finalized appraisal (None until it exists).
@@ -947,12 +957,21 @@ impl PlanView {
 
     pub fn summary(&self, as_of: NaiveDate) -> Summary {
         let mut s = Summary::default();
-        for status in STATUSES {
-            s.by_status.insert(status.to_string(), 0);
-        }
+        let mut statuses = ItemStatus::ALL.to_vec();
+        statuses.sort_by_key(|s| s.as_str());
+        s.by_status = statuses
+            .into_iter()
+            .map(|status| {
+                let n = self
+                    .items
+                    .iter()
+                    .filter(|i| i.item.status == status)
+                    .count();
+                (status, n)
+            })
+            .collect();
         let mut officers: BTreeMap<Option<i64>, (String, usize, usize, usize)> = BTreeMap::new();
         for i in &self.items {
-            *s.by_status.entry(i.item.status.clone()).or_default() += 1;
             let overdue = i.is_overdue(as_of);
             if overdue {
                 s.overdue += 1;
@@ -975,7 +994,7 @@ impl PlanView {
                     )
                 });
             entry.1 += 1;
-            if i.item.status == DONE {
+            if i.item.status == ItemStatus::Done {
                 entry.2 += 1;
             }
             if overdue {

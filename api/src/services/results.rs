@@ -10,7 +10,7 @@ use super::audit::{self, Change};
 use super::frameworks::{self, LoadedFramework};
 use super::units::{find_unit, unit_ref};
 use super::visibility::is_published;
-use super::{assessments, now, sql};
+use super::{now, sql};
 use crate::auth::Principal;
 use crate::auth::policy::{Action, authorize};
 use crate::cache::ReadCache;
@@ -19,6 +19,7 @@ use crate::scoring::framework::compare_codes;
 use crate::scoring::ranking::{Summary, rank_by_index, rank_change, summarize};
 use crate::scoring::{from_hundredths, round2};
 use crate::state::AppState;
+use entity::status::{AppraisalStatus, SelfAssessmentStatus};
 use entity::{assessment_entry, publication, unit};
 use rust_decimal::Decimal;
 use sea_orm::{
@@ -71,7 +72,7 @@ pub struct ResultRow {
 }
 impl ResultRow {
     pub fn is_ranked(&self) -> bool {
-        self.appraisal_status.as_deref() == Some(assessments::FINALIZED)
+        self.appraisal_status.as_deref() == Some(AppraisalStatus::Finalized.as_str())
             && self.index_x100.is_some()
     }
 
@@ -79,7 +80,9 @@ impl ResultRow {
     /// appraisal status.
     pub fn progress(&self) -> String {
         match (&self.appraisal_status, &self.self_assessment_status) {
-            (Some(a), Some(s)) if s == assessments::RETURNED => format!("{a} (returned)"),
+            (Some(a), Some(s)) if s == SelfAssessmentStatus::Returned.as_str() => {
+                format!("{a} (returned)")
+            }
             (Some(a), _) => a.clone(),
             (None, Some(s)) => s.clone(),
             (None, None) => "not_started".to_string(),

@@ -4,11 +4,11 @@
 //! subtree" is a prefix test, in Rust (the policy) and in SQL (`path LIKE '/1/5/%'`).
 
 use super::audit::{self, Change};
+use super::versioned::{Precondition, Versioned, Write, record_created};
 use super::{now, sql};
 use crate::auth::policy::{Action, authorize};
 use crate::auth::{Principal, UnitRef};
 use crate::error::{ApiError, ApiResult, Violations};
-use crate::http::etag::{IfMatch, etag, stale};
 use crate::validation::{fold_for_search, text};
 use entity::{staff, unit, user};
 use sea_orm::{
@@ -77,29 +77,34 @@ fn unit_json(u: &unit::Model) -> serde_json::Value {
     json!({"code": u.code, "name": u.name, "kind": u.kind, "parent_id": u.parent_id, "active": u.active})
 }
 
-async fn record_unit_change<C: ConnectionTrait>(
-    conn: &C,
-    actor: &Principal,
-    u: &unit::Model,
-    action: &str,
-    old: Option<&unit::Model>,
-    new: Option<&unit::Model>,
-) -> ApiResult<()> {
-    audit::record(
-        conn,
-        actor,
-        Change {
-            entity: "unit",
-            entity_id: u.id,
-            action,
-            unit_id: Some(u.id),
-            results_year: None,
-            old: old.map(unit_json),
-            new: new.map(unit_json),
-        },
-    )
-    .await?;
-    Ok(())
+impl Versioned for unit::Entity {
+    const KIND: &'static str = "unit";
+    const AUDIT_ENTITY: &'static str = "unit";
+
+    fn id_column() -> unit::Column {
+        unit::Column::Id
+    }
+    fn version_column() -> unit::Column {
+        unit::Column::Version
+    }
+    fn updated_at_column() -> Option<unit::Column> {
+        Some(unit::Column::UpdatedAt)
+    }
+    fn id(m: &unit::Model) -> i64 {
+        m.id
+    }
+    fn version(m: &unit::Model) -> i32 {
+        m.version
+    }
+    fn unit_id(m: &unit::Model) -> Option<i64> {
+        Some(m.id)
+    }
+    async fn describe<C: ConnectionTrait>(
+        _conn: &C,
+        m: &unit::Model,
+    ) -> ApiResult<serde_json::Value> {
+        Ok(unit_json(m))
+    }
 }
 
 pub async fn find_unit<C: ConnectionTrait>(conn: &C, id: i64) -> ApiResult<unit::Model> {
@@ -237,7 +242,7 @@ pub async fn create_unit(
     let mut am: unit::ActiveModel = created.into();
     am.path = Set(path);
     let created = am.update(&txn).await?;
-    record_unit_change(&txn, actor, &created, "create", None, Some(&created)).await?;
+    record_created::<unit::Entity, _>(&txn, actor, &created, "create").await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -258,12 +263,7 @@ pub async fn list_units(
     per_page: u64,
 ) -> ApiResult<(Vec<unit::Model>, u64)> {
     let mut query = unit::Entity::find().order_by_asc(unit::Column::Path);
-    if !actor.is_admin() {
-        let Some(own) = &actor.unit else {
-            return Ok((Vec::new(), 0));
-        };
-        query = query.filter(unit::Column::Path.starts_with(&own.path));
-    }
+    query = super::scope::scoped(query, actor, unit::Column::Id, super::scope::Reach::Units);
     if let Some(parent_id) = filter.parent_id {
         query = query.filter(unit::Column::ParentId.eq(parent_id));
     }
@@ -302,6 +302,101 @@ pub struct UnitPatch {
     pub active: Option<bool>,
 }
 
+/// The parent a patched unit will have (its current one unless moved), checked: it
+/// exists, the caller manages it, and it is not the unit itself or below it.
+async fn patched_parent<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    current: &unit::Model,
+    patch: &UnitPatch,
+    v: &mut Violations,
+) -> ApiResult<(bool, Option<unit::Model>)> {
+    let moving = patch
+        .parent_id
+        .is_some_and(|p| Some(p) != current.parent_id);
+    let Some(pid) = (if moving {
+        patch.parent_id
+    } else {
+        current.parent_id
+    }) else {
+        return Ok((moving, None));
+    };
+    let Some(parent) = unit::Entity::find_by_id(pid).one(conn).await? else {
+        v.add(
+            "parent_id",
+            "not_found",
+            format!("unit {pid} does not exist"),
+        );
+        return Ok((moving, None));
+    };
+    if moving {
+        authorize(actor, Action::ManageUnits, &unit_ref(&parent))?;
+        if parent.path.starts_with(&current.path) {
+            v.add(
+                "parent_id",
+                "cycle",
+                "a unit cannot be moved under itself or one of its descendants",
+            );
+        }
+    }
+    Ok((moving, Some(parent)))
+}
+
+/// A new kind must stay above the unit's children.
+async fn check_kind_over_children<C: ConnectionTrait>(
+    conn: &C,
+    current: &unit::Model,
+    kind: UnitKind,
+    v: &mut Violations,
+) -> ApiResult<()> {
+    let children = unit::Entity::find()
+        .filter(unit::Column::ParentId.eq(current.id))
+        .all(conn)
+        .await?;
+    if let Some(child) = children.iter().find(|c| kind_of(c).level() <= kind.level()) {
+        v.add(
+            "kind",
+            "invalid_hierarchy",
+            format!(
+                "a {} cannot be above its child {} ({})",
+                kind.as_str(),
+                child.name,
+                child.kind
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Moves `current`'s descendants under its new path (they keep their suffix), and sets
+/// the unit's own path, depth and parent in `am`.
+async fn move_subtree<C: ConnectionTrait>(
+    conn: &C,
+    current: &unit::Model,
+    parent: &unit::Model,
+    am: &mut unit::ActiveModel,
+) -> ApiResult<()> {
+    let new_path = format!("{}{}/", parent.path, current.id);
+    let depth_delta = parent.depth + 1 - current.depth;
+    conn.execute_raw(sql(
+        conn,
+        "UPDATE units SET path = $1 || substr(path, CAST($2 AS INTEGER)), depth = depth + $3 \
+         WHERE path LIKE $4 AND id <> $5",
+        vec![
+            new_path.clone().into(),
+            (current.path.chars().count() as i64 + 1).into(),
+            depth_delta.into(),
+            format!("{}%", current.path).into(),
+            current.id.into(),
+        ],
+    ))
+    .await?;
+    am.parent_id = Set(Some(parent.id));
+    am.path = Set(new_path);
+    am.depth = Set(parent.depth + 1);
+    Ok(())
+}
+
 /// Changes a unit; moving it (a new `parent_id`) moves its whole subtree. Cycles and
 /// kinds out of order (a commune above a district) are refused.
 pub async fn update_unit(
@@ -309,7 +404,7 @@ pub async fn update_unit(
     actor: &Principal,
     id: i64,
     patch: UnitPatch,
-    if_match: &IfMatch,
+    precondition: &Precondition,
 ) -> ApiResult<unit::Model> {
     let mut v = Violations::new();
     let code = patch.code.as_deref().map(|c| check_code(&mut v, c));
@@ -320,61 +415,18 @@ pub async fn update_unit(
     let txn = crate::db::begin_write(db).await?;
     let current = find_unit(&txn, id).await?;
     authorize(actor, Action::ManageUnits, &unit_ref(&current))?;
-    if_match.check("unit", current.id, current.version)?;
-
+    let write = Write::<unit::Entity>::begin(&txn, actor, &current, precondition).await?;
     let kind = patch.kind.unwrap_or_else(|| kind_of(&current));
-    let moving = patch
-        .parent_id
-        .is_some_and(|p| Some(p) != current.parent_id);
-    let parent = match (moving, patch.parent_id, current.parent_id) {
-        (true, Some(pid), _) | (false, _, Some(pid)) => {
-            match unit::Entity::find_by_id(pid).one(&txn).await? {
-                Some(p) => Some(p),
-                None => {
-                    v.add(
-                        "parent_id",
-                        "not_found",
-                        format!("unit {pid} does not exist"),
-                    );
-                    None
-                }
-            }
-        }
-        _ => None,
-    };
-    if moving && let Some(p) = &parent {
-        authorize(actor, Action::ManageUnits, &unit_ref(p))?;
-        if p.path.starts_with(&current.path) {
-            v.add(
-                "parent_id",
-                "cycle",
-                "a unit cannot be moved under itself or one of its descendants",
-            );
-        }
-    }
+    let (moving, parent) = patched_parent(&txn, actor, &current, &patch, &mut v).await?;
     check_kind_under(&mut v, kind, parent.as_ref());
     if patch.kind.is_some() {
-        // Children must stay below the (new) kind.
-        let children = unit::Entity::find()
-            .filter(unit::Column::ParentId.eq(current.id))
-            .all(&txn)
-            .await?;
-        if let Some(child) = children.iter().find(|c| kind_of(c).level() <= kind.level()) {
-            v.add(
-                "kind",
-                "invalid_hierarchy",
-                format!(
-                    "a {} cannot be above its child {} ({})",
-                    kind.as_str(),
-                    child.name,
-                    child.kind
-                ),
-            );
-        }
+        check_kind_over_children(&txn, &current, kind, &mut v).await?;
     }
     v.into_result()?;
 
-    let mut am: unit::ActiveModel = current.clone().into();
+    let mut am = unit::ActiveModel {
+        ..Default::default()
+    };
     if let Some(code) = &code {
         am.code = Set(code.clone());
     }
@@ -386,52 +438,14 @@ pub async fn update_unit(
     if let Some(active) = patch.active {
         am.active = Set(active);
     }
-    am.version = Set(current.version + 1);
-    am.updated_at = Set(now());
-    if moving {
-        let parent = parent
-            .as_ref()
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no parent")))?;
-        let new_path = format!("{}{}/", parent.path, current.id);
-        let depth_delta = parent.depth + 1 - current.depth;
-        am.parent_id = Set(Some(parent.id));
-        // Descendants keep their suffix under the new prefix.
-        txn.execute_raw(sql(
-            &txn,
-            "UPDATE units SET path = $1 || substr(path, CAST($2 AS INTEGER)), depth = depth + $3 \
-             WHERE path LIKE $4 AND id <> $5",
-            vec![
-                new_path.clone().into(),
-                (current.path.chars().count() as i64 + 1).into(),
-                depth_delta.into(),
-                format!("{}%", current.path).into(),
-                current.id.into(),
-            ],
-        ))
-        .await?;
-        am.path = Set(new_path);
-        am.depth = Set(parent.depth + 1);
+    if moving && let Some(parent) = &parent {
+        move_subtree(&txn, &current, parent, &mut am).await?;
     }
-    let result = unit::Entity::update_many()
-        .set(am)
-        .filter(unit::Column::Id.eq(current.id))
-        .filter(unit::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await
-        .map_err(map_unique(code.as_deref().unwrap_or_default()))?;
-    if result.rows_affected == 0 {
-        return Err(stale(&etag("unit", current.id, current.version)));
-    }
-    let updated = find_unit(&txn, current.id).await?;
-    record_unit_change(
-        &txn,
-        actor,
-        &updated,
-        "update",
-        Some(&current),
-        Some(&updated),
-    )
-    .await?;
+    let write = match &code {
+        Some(code) => write.on_unique_violation(duplicate_code(code)),
+        None => write,
+    };
+    let updated = write.finish(&txn, am, "update", None).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -511,7 +525,20 @@ pub async fn delete_unit(db: &DatabaseConnection, actor: &Principal, id: i64) ->
             ),
             _ => e.into(),
         })?;
-    record_unit_change(&txn, actor, &current, "delete", Some(&current), None).await?;
+    audit::record(
+        &txn,
+        actor,
+        Change {
+            entity: "unit",
+            entity_id: current.id,
+            action: "delete",
+            unit_id: Some(current.id),
+            results_year: None,
+            old: Some(unit_json(&current)),
+            new: None,
+        },
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -523,28 +550,34 @@ fn staff_json(s: &staff::Model) -> serde_json::Value {
     json!({"full_name": s.full_name, "title": s.title, "user_id": s.user_id, "active": s.active})
 }
 
-async fn record_staff_change<C: ConnectionTrait>(
-    conn: &C,
-    actor: &Principal,
-    s: &staff::Model,
-    action: &str,
-    old: Option<&staff::Model>,
-) -> ApiResult<()> {
-    audit::record(
-        conn,
-        actor,
-        Change {
-            entity: "staff",
-            entity_id: s.id,
-            action,
-            unit_id: Some(s.unit_id),
-            results_year: None,
-            old: old.map(staff_json),
-            new: Some(staff_json(s)),
-        },
-    )
-    .await?;
-    Ok(())
+impl Versioned for staff::Entity {
+    const KIND: &'static str = "staff";
+    const AUDIT_ENTITY: &'static str = "staff";
+
+    fn id_column() -> staff::Column {
+        staff::Column::Id
+    }
+    fn version_column() -> staff::Column {
+        staff::Column::Version
+    }
+    fn updated_at_column() -> Option<staff::Column> {
+        Some(staff::Column::UpdatedAt)
+    }
+    fn id(m: &staff::Model) -> i64 {
+        m.id
+    }
+    fn version(m: &staff::Model) -> i32 {
+        m.version
+    }
+    fn unit_id(m: &staff::Model) -> Option<i64> {
+        Some(m.unit_id)
+    }
+    async fn describe<C: ConnectionTrait>(
+        _conn: &C,
+        m: &staff::Model,
+    ) -> ApiResult<serde_json::Value> {
+        Ok(staff_json(m))
+    }
 }
 
 /// A linked account must exist and belong to the officer's unit.
@@ -603,7 +636,7 @@ pub async fn create_staff(
     }
     .insert(&txn)
     .await?;
-    record_staff_change(&txn, actor, &created, "create", None).await?;
+    record_created::<staff::Entity, _>(&txn, actor, &created, "create").await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -660,13 +693,13 @@ pub async fn update_staff(
     unit_id: i64,
     staff_id: i64,
     patch: StaffPatch,
-    if_match: &IfMatch,
+    if_match: &Precondition,
 ) -> ApiResult<staff::Model> {
     let txn = crate::db::begin_write(db).await?;
     let u = find_unit(&txn, unit_id).await?;
     authorize(actor, Action::ManageStaff, &unit_ref(&u))?;
     let current = find_staff(&txn, unit_id, staff_id).await?;
-    if_match.check("staff", current.id, current.version)?;
+    let write = Write::<staff::Entity>::begin(&txn, actor, &current, if_match).await?;
     let mut v = Violations::new();
     let full_name = patch
         .full_name
@@ -680,7 +713,9 @@ pub async fn update_staff(
         check_linked_user(&txn, &mut v, unit_id, user_id).await?;
     }
     v.into_result()?;
-    let mut am: staff::ActiveModel = current.clone().into();
+    let mut am = staff::ActiveModel {
+        ..Default::default()
+    };
     if let Some(n) = full_name {
         am.full_name = Set(n);
     }
@@ -693,19 +728,7 @@ pub async fn update_staff(
     if let Some(active) = patch.active {
         am.active = Set(active);
     }
-    am.version = Set(current.version + 1);
-    am.updated_at = Set(now());
-    let result = staff::Entity::update_many()
-        .set(am)
-        .filter(staff::Column::Id.eq(current.id))
-        .filter(staff::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(stale(&etag("staff", current.id, current.version)));
-    }
-    let updated = find_staff(&txn, unit_id, staff_id).await?;
-    record_staff_change(&txn, actor, &updated, "update", Some(&current)).await?;
+    let updated = write.finish(&txn, am, "update", None).await?;
     txn.commit().await?;
     Ok(updated)
 }

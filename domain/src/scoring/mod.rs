@@ -4,6 +4,7 @@
 //!   zero, clamped to 0..=max);
 //! - `framework`: a framework's flat list of dotted codes → a validated tree;
 //! - `totals`: leaf scores → subtotals and the total (not-applicable policy), rating bands;
+//! - `settle`: a finalized appraisal's totals, deductions, index and band, computed once;
 //! - `ranking`: competition ranks (1, 2, 2, 4) and summary statistics;
 //! - `decimal`: rounding and the hundredths stored in the database.
 
@@ -11,6 +12,7 @@ pub mod decimal;
 pub mod framework;
 pub mod method;
 pub mod ranking;
+pub mod settle;
 pub mod totals;
 
 pub use decimal::{from_hundredths, round2, to_hundredths};

@@ -56,6 +56,8 @@ impl NodeTotal {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Totals {
     pub by_code: HashMap<String, NodeTotal>,
+    /// The sum of the top-level fields' scores (and so of the leaves'), before rescaling.
+    pub raw: Decimal,
     /// Out of 100, exact to 2 places (rescaled, and then rounded, only under `Rescale`).
     pub total: Decimal,
 }
@@ -132,7 +134,11 @@ pub fn totals(
                 .ok_or(ScoreOverflow)?,
         )
     };
-    Ok(Totals { by_code, total })
+    Ok(Totals {
+        by_code,
+        raw,
+        total,
+    })
 }
 
 /// A rating band: an index of at least `min_index` earns `label`.

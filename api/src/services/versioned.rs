@@ -1,0 +1,284 @@
+//! The one write path of a versioned record: optimistic concurrency and the audit trail
+//! together, so that no change can skip either.
+//!
+//! Every mutable record has a version; its ETag names it (`"unit-12-v3"`). A change starts
+//! with `Write::begin`, which checks the caller's precondition (from `If-Match`, or none)
+//! against the version read inside the transaction and describes the record as it was;
+//! the caller then makes whatever side changes it needs (criteria rows, milestones) and
+//! ends with `finish`, which writes the row only if it still has that version (else 412:
+//! a race between the check and the write is also a 412, never a lost update), bumps the
+//! version, and records the audit event, before and after, in the same transaction.
+
+use super::audit::{self, Change};
+use super::now;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde_json::Value;
+use std::future::Future;
+
+/// The strong entity tag of a record version, e.g. `"unit-12-v3"`.
+pub fn etag(kind: &str, id: i64, version: i32) -> String {
+    format!("\"{kind}-{id}-v{version}\"")
+}
+
+/// The ETag of a record as it is now.
+pub fn etag_of<E: Versioned>(model: &E::Model) -> String {
+    etag(E::KIND, E::id(model), E::version(model))
+}
+
+/// The 412 of a write that lost a race or carried a stale `If-Match`.
+pub fn stale(current: &str) -> ApiError {
+    ApiError::precondition_failed(format!(
+        "the resource has changed since it was read (current ETag {current}); read it again and retry"
+    ))
+}
+
+/// What the writer expects of the record's version: the tags of an `If-Match` header
+/// (built by the routes), or nothing (`any`: command-line tools, clients that do not send
+/// one).
+#[derive(Debug, Clone, Default)]
+pub struct Precondition(Option<Vec<String>>);
+
+impl Precondition {
+    pub fn any() -> Self {
+        Precondition(None)
+    }
+
+    pub fn tags(tags: &[&str]) -> Self {
+        Precondition(Some(tags.iter().map(|t| t.to_string()).collect()))
+    }
+
+    /// From an `If-Match` value: comma-separated tags.
+    pub fn from_if_match(value: &str) -> Self {
+        Precondition(Some(
+            value
+                .split(',')
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .collect(),
+        ))
+    }
+
+    /// Passes without tags, with `*`, or when a tag names the current version.
+    pub fn check(&self, kind: &str, id: i64, version: i32) -> ApiResult<()> {
+        let Some(tags) = &self.0 else {
+            return Ok(());
+        };
+        let current = etag(kind, id, version);
+        let matches = tags
+            .iter()
+            .any(|t| t == "*" || *t == current || t.strip_prefix("W/") == Some(current.as_str()));
+        if matches {
+            Ok(())
+        } else {
+            Err(stale(&current))
+        }
+    }
+}
+
+/// A table whose rows carry a version and are changed through `Write`.
+pub trait Versioned: EntityTrait {
+    /// The kind in its ETags: `"self-assessment"`.
+    const KIND: &'static str;
+    /// Its name in the audit trail: `"self_assessment"`.
+    const AUDIT_ENTITY: &'static str;
+
+    fn id_column() -> Self::Column;
+    fn version_column() -> Self::Column;
+    /// The `updated_at` column, if the table has one.
+    fn updated_at_column() -> Option<Self::Column>;
+    fn id(model: &Self::Model) -> i64;
+    fn version(model: &Self::Model) -> i32;
+    /// The unit the record belongs to (who may read its trail).
+    fn unit_id(model: &Self::Model) -> Option<i64>;
+    /// The year whose results the record's description carries, if any (`visibility`).
+    fn results_year(_model: &Self::Model) -> Option<i32> {
+        None
+    }
+    /// What the audit trail records of the record (side tables included).
+    fn describe<C: ConnectionTrait>(
+        conn: &C,
+        model: &Self::Model,
+    ) -> impl Future<Output = ApiResult<Value>>;
+}
+
+/// Records the creation of a versioned record (its first version), described as `Write`
+/// describes it.
+pub async fn record_created<E: Versioned, C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    model: &E::Model,
+    action: &str,
+) -> ApiResult<()> {
+    audit::record(
+        conn,
+        actor,
+        Change {
+            entity: E::AUDIT_ENTITY,
+            entity_id: E::id(model),
+            action,
+            unit_id: E::unit_id(model),
+            results_year: E::results_year(model),
+            old: None,
+            new: Some(E::describe(conn, model).await?),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// A change of one record under way: see the module documentation.
+pub struct Write<'a, E: Versioned> {
+    actor: &'a Principal,
+    read: E::Model,
+    before: Value,
+    on_unique_violation: Option<ApiError>,
+}
+
+impl<'a, E: Versioned> Write<'a, E>
+where
+    E::Model: Clone,
+{
+    /// Checks `precondition` against the record as read in this transaction and
+    /// describes it as it was.
+    pub async fn begin<C: ConnectionTrait>(
+        conn: &C,
+        actor: &'a Principal,
+        read: &E::Model,
+        precondition: &Precondition,
+    ) -> ApiResult<Self> {
+        precondition.check(E::KIND, E::id(read), E::version(read))?;
+        Ok(Write {
+            actor,
+            before: E::describe(conn, read).await?,
+            read: read.clone(),
+            on_unique_violation: None,
+        })
+    }
+
+    /// The problem to answer when the write breaks a unique constraint (a duplicate code).
+    pub fn on_unique_violation(mut self, problem: ApiError) -> Self {
+        self.on_unique_violation = Some(problem);
+        self
+    }
+
+    /// Writes `changes` if the row still has the version read (else 412), bumps the
+    /// version, and records `action` (with `details` beside the new value).
+    pub async fn finish<C: ConnectionTrait>(
+        self,
+        conn: &C,
+        changes: E::ActiveModel,
+        action: &str,
+        details: Option<Value>,
+    ) -> ApiResult<E::Model> {
+        let actor = self.actor;
+        let before = self.before.clone();
+        let written = self.write(conn, changes).await?;
+        let mut after = E::describe(conn, &written).await?;
+        if let Some(details) = details {
+            after["details"] = details;
+        }
+        audit::record(
+            conn,
+            actor,
+            Change {
+                entity: E::AUDIT_ENTITY,
+                entity_id: E::id(&written),
+                action,
+                unit_id: E::unit_id(&written),
+                results_year: E::results_year(&written),
+                old: Some(before),
+                new: Some(after),
+            },
+        )
+        .await?;
+        Ok(written)
+    }
+
+    /// `finish` for a change that is recorded by its parts in the same transaction (a
+    /// running total after entries that are each audited): the version guard and bump
+    /// without an event of its own.
+    pub async fn finish_unrecorded<C: ConnectionTrait>(
+        self,
+        conn: &C,
+        changes: E::ActiveModel,
+    ) -> ApiResult<E::Model> {
+        self.write(conn, changes).await
+    }
+
+    async fn write<C: ConnectionTrait>(
+        self,
+        conn: &C,
+        mut changes: E::ActiveModel,
+    ) -> ApiResult<E::Model> {
+        let (id, version) = (E::id(&self.read), E::version(&self.read));
+        changes.set(E::version_column(), (version + 1).into());
+        if let Some(column) = E::updated_at_column() {
+            changes.set(column, now().into());
+        }
+        let result = E::update_many()
+            .set(changes)
+            .filter(E::id_column().eq(id))
+            .filter(E::version_column().eq(version))
+            .exec(conn)
+            .await;
+        let result = match (result, self.on_unique_violation) {
+            (Err(e), Some(problem))
+                if matches!(
+                    e.sql_err(),
+                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                ) =>
+            {
+                return Err(problem);
+            }
+            (result, _) => result?,
+        };
+        if result.rows_affected == 0 {
+            return Err(stale(&etag(E::KIND, id, version)));
+        }
+        E::find()
+            .filter(E::id_column().eq(id))
+            .one(conn)
+            .await?
+            .ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!("{} {id} vanished while written", E::KIND))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preconditions_compare_tags() {
+        assert_eq!(etag("unit", 12, 3), "\"unit-12-v3\"");
+        assert!(Precondition::any().check("unit", 12, 3).is_ok());
+        assert!(
+            Precondition::tags(&["\"unit-12-v3\""])
+                .check("unit", 12, 3)
+                .is_ok()
+        );
+        assert!(
+            Precondition::tags(&["W/\"unit-12-v3\""])
+                .check("unit", 12, 3)
+                .is_ok()
+        );
+        assert!(Precondition::tags(&["*"]).check("unit", 12, 3).is_ok());
+        assert!(
+            Precondition::from_if_match("\"unit-12-v1\", \"unit-12-v3\"")
+                .check("unit", 12, 3)
+                .is_ok()
+        );
+        let e = Precondition::tags(&["\"unit-12-v2\""])
+            .check("unit", 12, 3)
+            .unwrap_err();
+        assert_eq!(e.status().as_u16(), 412);
+        assert!(
+            Precondition::tags(&["\"unit-13-v3\""])
+                .check("unit", 12, 3)
+                .is_err()
+        );
+    }
+}

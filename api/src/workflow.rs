@@ -1,0 +1,262 @@
+//! Which status may follow which: the one state machine of self-assessments, appraisals
+//! and remediation items. Pure: services ask it before they write a status, and write the
+//! status it answers; nothing else decides a transition.
+//!
+//! Self-assessment: `draft` → `submitted` → (`returned` → `submitted`)* → `appraised`,
+//! withdrawn back to `draft` while the council has not started, reopened to `submitted`.
+//! Appraisal: `pending` → `in_progress` → `finalized`, reopened to `in_progress`.
+//! Remediation item: `not_started` → `in_progress` → `done`, or `cancelled` from any open
+//! status; a done item may be reopened and a cancelled one reinstated.
+
+use entity::status::{AppraisalStatus, RemediationItemStatus, SelfAssessmentStatus};
+
+/// A refused transition: the stable code clients branch on, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkflowError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+fn refused(code: &'static str, message: String) -> WorkflowError {
+    WorkflowError { code, message }
+}
+
+/// What happens to a self-assessment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileEvent {
+    /// The unit changes entries (the status stays).
+    Edit,
+    Submit,
+    /// The unit takes a file the council has not started back.
+    Withdraw,
+    /// The council returns it for supplementation.
+    Return,
+    /// The council finalizes its appraisal.
+    Appraise,
+    /// An admin reopens the finalized appraisal.
+    Reopen,
+}
+
+impl FileEvent {
+    pub const ALL: [FileEvent; 6] = [
+        FileEvent::Edit,
+        FileEvent::Submit,
+        FileEvent::Withdraw,
+        FileEvent::Return,
+        FileEvent::Appraise,
+        FileEvent::Reopen,
+    ];
+}
+
+/// The status a self-assessment in `from` takes on `event`.
+pub fn self_assessment(
+    from: SelfAssessmentStatus,
+    event: FileEvent,
+) -> Result<SelfAssessmentStatus, WorkflowError> {
+    use FileEvent as E;
+    use SelfAssessmentStatus as S;
+    match (from, event) {
+        (S::Draft | S::Returned, E::Edit) => Ok(from),
+        (S::Draft | S::Returned, E::Submit) => Ok(S::Submitted),
+        (S::Submitted, E::Withdraw) => Ok(S::Draft),
+        (S::Submitted, E::Return) => Ok(S::Returned),
+        (S::Submitted, E::Appraise) => Ok(S::Appraised),
+        (S::Appraised, E::Reopen) => Ok(S::Submitted),
+        (from, event) => {
+            let from = from.as_str();
+            Err(match event {
+                E::Edit => refused(
+                    "not_editable",
+                    format!(
+                        "the self-assessment is {from}: only a draft or a returned file can be edited"
+                    ),
+                ),
+                E::Submit => refused(
+                    "not_submittable",
+                    format!("the self-assessment is already {from}"),
+                ),
+                E::Withdraw => refused(
+                    "not_withdrawable",
+                    "only a submitted file the council has not started appraising can be withdrawn"
+                        .to_string(),
+                ),
+                E::Return => refused(
+                    "not_returnable",
+                    format!("the self-assessment is {from}; only a submitted file can be returned"),
+                ),
+                E::Appraise => refused(
+                    "not_finalizable",
+                    format!("the self-assessment is {from}: wait for the unit to resubmit"),
+                ),
+                E::Reopen => refused(
+                    "not_finalized",
+                    format!("the self-assessment is {from}: only an appraised file is reopened"),
+                ),
+            })
+        }
+    }
+}
+
+/// What happens to an appraisal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppraisalEvent {
+    /// The council enters scores or comments, sets the bonus, or returns the file.
+    Work,
+    Finalize,
+    /// An admin reopens it.
+    Reopen,
+    /// The unit withdraws its file: a pending appraisal goes away.
+    Withdraw,
+}
+
+impl AppraisalEvent {
+    pub const ALL: [AppraisalEvent; 4] = [
+        AppraisalEvent::Work,
+        AppraisalEvent::Finalize,
+        AppraisalEvent::Reopen,
+        AppraisalEvent::Withdraw,
+    ];
+}
+
+/// The status an appraisal in `from` takes on `event` (`Withdraw` answers `pending`: the
+/// record is then deleted).
+pub fn appraisal(
+    from: AppraisalStatus,
+    event: AppraisalEvent,
+) -> Result<AppraisalStatus, WorkflowError> {
+    use AppraisalEvent as E;
+    use AppraisalStatus as A;
+    match (from, event) {
+        (A::Pending | A::InProgress, E::Work) => Ok(A::InProgress),
+        (A::Pending | A::InProgress, E::Finalize) => Ok(A::Finalized),
+        (A::Finalized, E::Reopen) => Ok(A::InProgress),
+        (A::Pending, E::Withdraw) => Ok(A::Pending),
+        (A::Finalized, E::Work | E::Finalize) => Err(refused(
+            "finalized",
+            "the appraisal is finalized; an admin must reopen it first".to_string(),
+        )),
+        (_, E::Reopen) => Err(refused(
+            "not_finalized",
+            "the appraisal is not finalized".to_string(),
+        )),
+        (_, E::Withdraw) => Err(refused(
+            "not_withdrawable",
+            "the council has started appraising".to_string(),
+        )),
+    }
+}
+
+/// The status a remediation item in `from` takes when a progress report says `to`. A
+/// report that restates the current status changes nothing.
+pub fn remediation_item(
+    from: RemediationItemStatus,
+    to: RemediationItemStatus,
+) -> Result<RemediationItemStatus, WorkflowError> {
+    use RemediationItemStatus as R;
+    match (from, to) {
+        (from, to) if from == to => Ok(to),
+        (R::NotStarted, R::InProgress | R::Done | R::Cancelled)
+        | (R::InProgress, R::Done | R::Cancelled)
+        | (R::Done, R::InProgress)
+        | (R::Cancelled, R::NotStarted | R::InProgress) => Ok(to),
+        (from, to) => Err(refused(
+            "invalid_transition",
+            format!(
+                "an item that is {} cannot become {} (done items are reopened as in_progress, \
+                 cancelled ones reinstated as not_started or in_progress)",
+                from.as_str(),
+                to.as_str()
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use AppraisalStatus as A;
+    use RemediationItemStatus as R;
+    use SelfAssessmentStatus as S;
+
+    /// Every (status, event) pair: the allowed ones with what follows, all others refused.
+    #[test]
+    fn self_assessment_transitions_table() {
+        use FileEvent as E;
+        let allowed = [
+            (S::Draft, E::Edit, S::Draft),
+            (S::Returned, E::Edit, S::Returned),
+            (S::Draft, E::Submit, S::Submitted),
+            (S::Returned, E::Submit, S::Submitted),
+            (S::Submitted, E::Withdraw, S::Draft),
+            (S::Submitted, E::Return, S::Returned),
+            (S::Submitted, E::Appraise, S::Appraised),
+            (S::Appraised, E::Reopen, S::Submitted),
+        ];
+        for &from in S::ALL {
+            for event in E::ALL {
+                let expected = allowed
+                    .iter()
+                    .find(|(f, e, _)| *f == from && *e == event)
+                    .map(|(_, _, to)| *to);
+                match (self_assessment(from, event), expected) {
+                    (Ok(to), Some(want)) => assert_eq!(to, want, "{from:?} {event:?}"),
+                    (Err(e), None) => assert!(e.code.starts_with("not_"), "{from:?} {event:?}"),
+                    (got, want) => panic!("{from:?} {event:?}: got {got:?}, want {want:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn appraisal_transitions_table() {
+        use AppraisalEvent as E;
+        let allowed = [
+            (A::Pending, E::Work, A::InProgress),
+            (A::InProgress, E::Work, A::InProgress),
+            (A::Pending, E::Finalize, A::Finalized),
+            (A::InProgress, E::Finalize, A::Finalized),
+            (A::Finalized, E::Reopen, A::InProgress),
+            (A::Pending, E::Withdraw, A::Pending),
+        ];
+        for &from in A::ALL {
+            for event in E::ALL {
+                let expected = allowed
+                    .iter()
+                    .find(|(f, e, _)| *f == from && *e == event)
+                    .map(|(_, _, to)| *to);
+                match (appraisal(from, event), expected) {
+                    (Ok(to), Some(want)) => assert_eq!(to, want, "{from:?} {event:?}"),
+                    (Err(_), None) => {}
+                    (got, want) => panic!("{from:?} {event:?}: got {got:?}, want {want:?}"),
+                }
+            }
+        }
+        assert_eq!(
+            appraisal(A::Finalized, E::Work).unwrap_err().code,
+            "finalized"
+        );
+    }
+
+    #[test]
+    fn remediation_item_transitions_table() {
+        let allowed = [
+            (R::NotStarted, R::InProgress),
+            (R::NotStarted, R::Done),
+            (R::NotStarted, R::Cancelled),
+            (R::InProgress, R::Done),
+            (R::InProgress, R::Cancelled),
+            (R::Done, R::InProgress),
+            (R::Cancelled, R::NotStarted),
+            (R::Cancelled, R::InProgress),
+        ];
+        for &from in R::ALL {
+            for &to in R::ALL {
+                let ok = from == to || allowed.contains(&(from, to));
+                match remediation_item(from, to) {
+                    Ok(got) => assert!(ok && got == to, "{from:?} → {to:?}"),
+                    Err(e) => assert!(!ok && e.code == "invalid_transition", "{from:?} → {to:?}"),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! A finalized appraisal's figures, computed once from its leaf scores: the self and
+//! appraised totals, each leaf's final score and deduction, the deduction total, the
+//! index (appraised total + bonus) and its rating band. The appraisal service stores what
+//! this returns at finalization; the data generator fills its tables with the same.
+
+use super::decimal::{checked_sum, round2};
+use super::framework::CriteriaTree;
+use super::method::LeafScore;
+use super::totals::{NotApplicablePolicy, RatingBand, ScoreOverflow, Totals, band_for, totals};
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, HashMap};
+
+/// One leaf, settled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SettledLeaf {
+    /// What the leaf counts for: its score, or for a not-applicable leaf its max
+    /// (`full_score`) or nothing (`rescale`).
+    pub final_score: Decimal,
+    /// Points lost: max − final score over the applicable part.
+    pub deduction: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settlement {
+    pub self_totals: Totals,
+    pub totals: Totals,
+    pub self_total: Decimal,
+    pub appraised_total: Decimal,
+    pub bonus: Decimal,
+    /// Appraised total + bonus, to 2 places.
+    pub index: Decimal,
+    pub band: Option<String>,
+    pub deduction_total: Decimal,
+    /// Every leaf of the framework, by code.
+    pub leaves: BTreeMap<String, SettledLeaf>,
+}
+
+/// Settles an appraisal from the unit's and the council's (effective) leaf scores.
+pub fn settle(
+    tree: &CriteriaTree,
+    policy: NotApplicablePolicy,
+    bands: &[RatingBand],
+    self_scores: &HashMap<String, LeafScore>,
+    council_scores: &HashMap<String, LeafScore>,
+    bonus: Decimal,
+) -> Result<Settlement, ScoreOverflow> {
+    let self_totals = totals(tree, self_scores, policy)?;
+    let council = totals(tree, council_scores, policy)?;
+    let leaves: BTreeMap<String, SettledLeaf> = tree
+        .leaves()
+        .filter_map(|c| {
+            let node = council.by_code.get(&c.code)?;
+            Some((
+                c.code.clone(),
+                SettledLeaf {
+                    final_score: node.score,
+                    deduction: node.deduction(),
+                },
+            ))
+        })
+        .collect();
+    let deduction_total = checked_sum(leaves.values().map(|l| l.deduction)).ok_or(ScoreOverflow)?;
+    let index = round2(council.total.checked_add(bonus).ok_or(ScoreOverflow)?);
+    Ok(Settlement {
+        self_total: self_totals.total,
+        appraised_total: council.total,
+        bonus,
+        index,
+        band: band_for(bands, index).map(str::to_string),
+        deduction_total,
+        leaves,
+        self_totals,
+        totals: council,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scoring::framework::{CriterionDef, Scorer};
+    use crate::scoring::method::Method;
+    use rust_decimal_macros::dec;
+
+    fn leaf(code: &str, max: Decimal) -> CriterionDef {
+        CriterionDef {
+            code: code.into(),
+            title: code.into(),
+            max_score: max,
+            method: Some(Method::Manual {}),
+            scorer: Scorer::SelfAssessed,
+        }
+    }
+
+    #[test]
+    fn the_seed_commune_settles_to_its_letter() {
+        // 87.25 appraised of 100, bonus 1: index 88.25, 12.75 lost.
+        let tree = CriteriaTree::build(vec![leaf("1", dec!(60)), leaf("2", dec!(40))]).unwrap();
+        let scores = |a, b| -> HashMap<String, LeafScore> {
+            [
+                ("1".to_string(), LeafScore::Scored(a)),
+                ("2".to_string(), LeafScore::Scored(b)),
+            ]
+            .into_iter()
+            .collect()
+        };
+        let bands = vec![
+            RatingBand {
+                label: "A".into(),
+                min_index: dec!(90),
+            },
+            RatingBand {
+                label: "B".into(),
+                min_index: dec!(80),
+            },
+        ];
+        let s = settle(
+            &tree,
+            NotApplicablePolicy::FullScore,
+            &bands,
+            &scores(dec!(60), dec!(30.88)),
+            &scores(dec!(50.25), dec!(37)),
+            dec!(1),
+        )
+        .unwrap();
+        assert_eq!(s.self_total.to_string(), "90.88");
+        assert_eq!(s.appraised_total.to_string(), "87.25");
+        assert_eq!(s.index.to_string(), "88.25");
+        assert_eq!(s.deduction_total, dec!(12.75));
+        assert_eq!(s.band.as_deref(), Some("B"));
+        assert_eq!(s.leaves["1"].deduction, dec!(9.75));
+    }
+
+    #[test]
+    fn a_not_applicable_leaf_counts_its_max_or_nothing() {
+        let tree = CriteriaTree::build(vec![leaf("1", dec!(60)), leaf("2", dec!(40))]).unwrap();
+        let scores: HashMap<String, LeafScore> = [
+            ("1".to_string(), LeafScore::NotApplicable),
+            ("2".to_string(), LeafScore::Scored(dec!(30))),
+        ]
+        .into_iter()
+        .collect();
+        let full = settle(
+            &tree,
+            NotApplicablePolicy::FullScore,
+            &[],
+            &scores,
+            &scores,
+            dec!(0),
+        )
+        .unwrap();
+        assert_eq!(full.leaves["1"].final_score, dec!(60));
+        assert_eq!(full.appraised_total.to_string(), "90.00");
+        let rescaled = settle(
+            &tree,
+            NotApplicablePolicy::Rescale,
+            &[],
+            &scores,
+            &scores,
+            dec!(0),
+        )
+        .unwrap();
+        assert_eq!(rescaled.leaves["1"].final_score, dec!(0));
+        assert_eq!(rescaled.leaves["1"].deduction, dec!(0));
+        assert_eq!(rescaled.appraised_total.to_string(), "75.00");
+    }
+}

@@ -1,0 +1,181 @@
+//! The statuses of the records that follow a workflow, as types: stored as the same
+//! snake_case strings as always, serialised the same way in the API, and described once in
+//! the OpenAPI document. Which status may follow which is `parindex_api::workflow`.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Where a unit's self-assessment stands.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::None)",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum SelfAssessmentStatus {
+    /// Being filled by the unit.
+    Draft,
+    /// With the council; read-only to the unit.
+    Submitted,
+    /// Sent back for supplementation of some criteria.
+    Returned,
+    /// The council's appraisal is finalized.
+    Appraised,
+}
+
+/// Where the council's appraisal of a file stands.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::None)",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AppraisalStatus {
+    /// Submitted; the council has not started (the unit may still withdraw).
+    Pending,
+    InProgress,
+    Finalized,
+}
+
+/// Where one item of a remediation plan stands.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::None)",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = ItemStatus)]
+pub enum RemediationItemStatus {
+    NotStarted,
+    InProgress,
+    Done,
+    /// Given up, with a reason.
+    Cancelled,
+}
+
+/// Whether a framework can be assessed against yet.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::None)",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum FrameworkStatus {
+    Draft,
+    Published,
+}
+
+/// The name stored and sent on the wire (`in_progress`), as a `&'static str`.
+macro_rules! wire_names {
+    ($ty:ident { $($variant:ident => $name:literal),* $(,)? }) => {
+        impl $ty {
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name),*
+                }
+            }
+        }
+    };
+}
+
+wire_names!(SelfAssessmentStatus {
+    Draft => "draft",
+    Submitted => "submitted",
+    Returned => "returned",
+    Appraised => "appraised",
+});
+wire_names!(AppraisalStatus {
+    Pending => "pending",
+    InProgress => "in_progress",
+    Finalized => "finalized",
+});
+wire_names!(RemediationItemStatus {
+    NotStarted => "not_started",
+    InProgress => "in_progress",
+    Done => "done",
+    Cancelled => "cancelled",
+});
+wire_names!(FrameworkStatus {
+    Draft => "draft",
+    Published => "published",
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::ActiveEnum;
+
+    /// The stored value, the JSON value and `as_str` are one name.
+    fn agree<T>(all: &[T], as_str: fn(T) -> &'static str)
+    where
+        T: ActiveEnum<Value = String> + Serialize + Copy + std::fmt::Debug,
+    {
+        for v in all {
+            assert_eq!(v.to_value(), as_str(*v), "{v:?}");
+            assert_eq!(serde_json::to_value(v).unwrap(), as_str(*v), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn stored_wire_and_str_names_agree() {
+        agree(SelfAssessmentStatus::ALL, SelfAssessmentStatus::as_str);
+        agree(AppraisalStatus::ALL, AppraisalStatus::as_str);
+        agree(RemediationItemStatus::ALL, RemediationItemStatus::as_str);
+        agree(FrameworkStatus::ALL, FrameworkStatus::as_str);
+    }
+}

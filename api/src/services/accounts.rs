@@ -1,6 +1,6 @@
 //! Accounts: login with throttling, the first admin, and user administration.
 
-use super::versioned::{Precondition, Versioned, Write, record_created};
+use super::versioned::{Precondition, Write, record_created};
 use super::{now, sql};
 use crate::auth::password::{self, PasswordHasher};
 use crate::auth::{Principal, Role, random_token};
@@ -571,35 +571,13 @@ pub async fn update_user(
     Ok(updated)
 }
 
-impl Versioned for user::Entity {
-    const KIND: &'static str = "user";
-    const AUDIT_ENTITY: &'static str = "user";
-
-    fn id_column() -> user::Column {
-        user::Column::Id
-    }
-    fn version_column() -> user::Column {
-        user::Column::Version
-    }
-    fn updated_at_column() -> Option<user::Column> {
-        Some(user::Column::UpdatedAt)
-    }
-    fn id(m: &user::Model) -> i64 {
-        m.id
-    }
-    fn version(m: &user::Model) -> i32 {
-        m.version
-    }
-    fn unit_id(m: &user::Model) -> Option<i64> {
-        m.unit_id
-    }
-    async fn describe<C: ConnectionTrait>(
-        _conn: &C,
-        m: &user::Model,
-    ) -> ApiResult<serde_json::Value> {
-        Ok(user_json(m))
-    }
-}
+crate::versioned!(
+    user,
+    kind = "user",
+    audit = "user",
+    unit_id = |m| m.unit_id,
+    describe = |_conn, m| Ok(user_json(m)),
+);
 
 pub async fn deactivate_user(
     state: &AppState,

@@ -251,38 +251,14 @@ fn appraisal_json(a: &appraisal::Model) -> serde_json::Value {
     })
 }
 
-impl Versioned for appraisal::Entity {
-    const KIND: &'static str = "appraisal";
-    const AUDIT_ENTITY: &'static str = "appraisal";
-
-    fn id_column() -> appraisal::Column {
-        appraisal::Column::Id
-    }
-    fn version_column() -> appraisal::Column {
-        appraisal::Column::Version
-    }
-    fn updated_at_column() -> Option<appraisal::Column> {
-        Some(appraisal::Column::UpdatedAt)
-    }
-    fn id(m: &appraisal::Model) -> i64 {
-        m.id
-    }
-    fn version(m: &appraisal::Model) -> i32 {
-        m.version
-    }
-    fn unit_id(m: &appraisal::Model) -> Option<i64> {
-        Some(m.unit_id)
-    }
-    fn results_year(m: &appraisal::Model) -> Option<i32> {
-        Some(m.year)
-    }
-    async fn describe<C: ConnectionTrait>(
-        _conn: &C,
-        m: &appraisal::Model,
-    ) -> ApiResult<serde_json::Value> {
-        Ok(appraisal_json(m))
-    }
-}
+crate::versioned!(
+    appraisal,
+    kind = "appraisal",
+    audit = "appraisal",
+    unit_id = |m| Some(m.unit_id),
+    results_year = |m| Some(m.year),
+    describe = |_conn, m| Ok(appraisal_json(m)),
+);
 
 /// Moves an appraisal on `event` (the state machine decides), with `changes`, audited as
 /// `action` (unrecorded when `action` is `None`: the change is recorded by its parts).

@@ -131,35 +131,13 @@ fn sa_json(sa: &self_assessment::Model) -> serde_json::Value {
            "editable_codes": sa.editable_codes})
 }
 
-impl Versioned for self_assessment::Entity {
-    const KIND: &'static str = "self-assessment";
-    const AUDIT_ENTITY: &'static str = "self_assessment";
-
-    fn id_column() -> self_assessment::Column {
-        self_assessment::Column::Id
-    }
-    fn version_column() -> self_assessment::Column {
-        self_assessment::Column::Version
-    }
-    fn updated_at_column() -> Option<self_assessment::Column> {
-        Some(self_assessment::Column::UpdatedAt)
-    }
-    fn id(m: &self_assessment::Model) -> i64 {
-        m.id
-    }
-    fn version(m: &self_assessment::Model) -> i32 {
-        m.version
-    }
-    fn unit_id(m: &self_assessment::Model) -> Option<i64> {
-        Some(m.unit_id)
-    }
-    async fn describe<C: ConnectionTrait>(
-        _conn: &C,
-        m: &self_assessment::Model,
-    ) -> ApiResult<serde_json::Value> {
-        Ok(sa_json(m))
-    }
-}
+crate::versioned!(
+    self_assessment,
+    kind = "self-assessment",
+    audit = "self_assessment",
+    unit_id = |m| Some(m.unit_id),
+    describe = |_conn, m| Ok(sa_json(m)),
+);
 
 /// Moves a file along its workflow on `event` (the state machine decides), with the
 /// status's companions, audited as `action`. The one place a file's status is written:

@@ -246,36 +246,14 @@ fn framework_json(f: &LoadedFramework) -> serde_json::Value {
     })
 }
 
-impl Versioned for framework::Entity {
-    const KIND: &'static str = "framework";
-    const AUDIT_ENTITY: &'static str = "framework";
-
-    fn id_column() -> framework::Column {
-        framework::Column::Id
-    }
-    fn version_column() -> framework::Column {
-        framework::Column::Version
-    }
-    fn updated_at_column() -> Option<framework::Column> {
-        Some(framework::Column::UpdatedAt)
-    }
-    fn id(m: &framework::Model) -> i64 {
-        m.id
-    }
-    fn version(m: &framework::Model) -> i32 {
-        m.version
-    }
-    fn unit_id(m: &framework::Model) -> Option<i64> {
-        Some(m.owner_unit_id)
-    }
-    /// The framework with its criteria (another table).
-    async fn describe<C: ConnectionTrait>(
-        conn: &C,
-        m: &framework::Model,
-    ) -> ApiResult<serde_json::Value> {
-        Ok(framework_json(&load(conn, m.id).await?))
-    }
-}
+// Described with its criteria (another table).
+crate::versioned!(
+    framework,
+    kind = "framework",
+    audit = "framework",
+    unit_id = |m| Some(m.owner_unit_id),
+    describe = |conn, m| Ok(framework_json(&load(conn, m.id).await?)),
+);
 
 /// Loads a framework and rebuilds its tree.
 pub async fn load<C: ConnectionTrait>(conn: &C, id: i64) -> ApiResult<LoadedFramework> {

@@ -8,7 +8,7 @@ use super::scope::{Reach, scoped};
 use super::scoresheet::{self, Evidence};
 use super::units::{find_unit, unit_ref};
 use super::versioned::Precondition;
-use super::versioned::{Versioned, Write};
+use super::versioned::Write;
 use super::visibility;
 use super::{frameworks, now};
 use crate::auth::Principal;
@@ -627,37 +627,18 @@ fn item_json(v: &ItemView) -> serde_json::Value {
     })
 }
 
-impl Versioned for remediation_item::Entity {
-    const KIND: &'static str = "remediation-item";
-    const AUDIT_ENTITY: &'static str = "remediation_item";
-
-    fn id_column() -> remediation_item::Column {
-        remediation_item::Column::Id
-    }
-    fn version_column() -> remediation_item::Column {
-        remediation_item::Column::Version
-    }
-    fn updated_at_column() -> Option<remediation_item::Column> {
-        Some(remediation_item::Column::UpdatedAt)
-    }
-    fn id(m: &remediation_item::Model) -> i64 {
-        m.id
-    }
-    fn version(m: &remediation_item::Model) -> i32 {
-        m.version
-    }
-    fn unit_id(m: &remediation_item::Model) -> Option<i64> {
-        Some(m.unit_id)
-    }
-    /// The item with its milestones (another table).
-    async fn describe<C: ConnectionTrait>(
-        conn: &C,
-        m: &remediation_item::Model,
-    ) -> ApiResult<serde_json::Value> {
-        let views = item_views(conn, vec![m.clone()]).await?;
-        Ok(views.first().map(item_json).unwrap_or_default())
-    }
-}
+// Described with its milestones (another table).
+crate::versioned!(
+    remediation_item,
+    kind = "remediation-item",
+    audit = "remediation_item",
+    unit_id = |m| Some(m.unit_id),
+    describe = |conn, m| Ok(item_views(conn, vec![m.clone()])
+        .await?
+        .first()
+        .map(item_json)
+        .unwrap_or_default()),
+);
 
 /// Edits an item: action, responsible officer (of the unit), milestones, target score.
 pub async fn update_item(

@@ -4,7 +4,7 @@
 //! subtree" is a prefix test, in Rust (the policy) and in SQL (`path LIKE '/1/5/%'`).
 
 use super::audit::{self, Change};
-use super::versioned::{Precondition, Versioned, Write, record_created};
+use super::versioned::{Precondition, Write, record_created};
 use super::{now, sql};
 use crate::auth::policy::{Action, authorize};
 use crate::auth::{Principal, UnitRef};
@@ -77,35 +77,13 @@ fn unit_json(u: &unit::Model) -> serde_json::Value {
     json!({"code": u.code, "name": u.name, "kind": u.kind, "parent_id": u.parent_id, "active": u.active})
 }
 
-impl Versioned for unit::Entity {
-    const KIND: &'static str = "unit";
-    const AUDIT_ENTITY: &'static str = "unit";
-
-    fn id_column() -> unit::Column {
-        unit::Column::Id
-    }
-    fn version_column() -> unit::Column {
-        unit::Column::Version
-    }
-    fn updated_at_column() -> Option<unit::Column> {
-        Some(unit::Column::UpdatedAt)
-    }
-    fn id(m: &unit::Model) -> i64 {
-        m.id
-    }
-    fn version(m: &unit::Model) -> i32 {
-        m.version
-    }
-    fn unit_id(m: &unit::Model) -> Option<i64> {
-        Some(m.id)
-    }
-    async fn describe<C: ConnectionTrait>(
-        _conn: &C,
-        m: &unit::Model,
-    ) -> ApiResult<serde_json::Value> {
-        Ok(unit_json(m))
-    }
-}
+crate::versioned!(
+    unit,
+    kind = "unit",
+    audit = "unit",
+    unit_id = |m| Some(m.id),
+    describe = |_conn, m| Ok(unit_json(m)),
+);
 
 pub async fn find_unit<C: ConnectionTrait>(conn: &C, id: i64) -> ApiResult<unit::Model> {
     unit::Entity::find_by_id(id)
@@ -550,35 +528,13 @@ fn staff_json(s: &staff::Model) -> serde_json::Value {
     json!({"full_name": s.full_name, "title": s.title, "user_id": s.user_id, "active": s.active})
 }
 
-impl Versioned for staff::Entity {
-    const KIND: &'static str = "staff";
-    const AUDIT_ENTITY: &'static str = "staff";
-
-    fn id_column() -> staff::Column {
-        staff::Column::Id
-    }
-    fn version_column() -> staff::Column {
-        staff::Column::Version
-    }
-    fn updated_at_column() -> Option<staff::Column> {
-        Some(staff::Column::UpdatedAt)
-    }
-    fn id(m: &staff::Model) -> i64 {
-        m.id
-    }
-    fn version(m: &staff::Model) -> i32 {
-        m.version
-    }
-    fn unit_id(m: &staff::Model) -> Option<i64> {
-        Some(m.unit_id)
-    }
-    async fn describe<C: ConnectionTrait>(
-        _conn: &C,
-        m: &staff::Model,
-    ) -> ApiResult<serde_json::Value> {
-        Ok(staff_json(m))
-    }
-}
+crate::versioned!(
+    staff,
+    kind = "staff",
+    audit = "staff",
+    unit_id = |m| Some(m.unit_id),
+    describe = |_conn, m| Ok(staff_json(m)),
+);
 
 /// A linked account must exist and belong to the officer's unit.
 async fn check_linked_user<C: ConnectionTrait>(

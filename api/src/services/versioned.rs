@@ -128,6 +128,55 @@ pub async fn record_created<E: Versioned, C: ConnectionTrait>(
     Ok(())
 }
 
+/// `Versioned` for an entity whose table has the usual `id`, `version` and `updated_at`
+/// columns: its ETag kind, its audit name, its unit, and how the trail describes it.
+///
+/// ```ignore
+/// versioned!(unit, kind = "unit", audit = "unit",
+///     unit_id = |m| Some(m.id), describe = |_conn, m| Ok(unit_json(m)));
+/// ```
+#[macro_export]
+macro_rules! versioned {
+    ($table:ident, kind = $kind:literal, audit = $audit:literal,
+     unit_id = |$u:ident| $unit_id:expr,
+     $(results_year = |$y:ident| $year:expr,)?
+     describe = |$conn:ident, $m:ident| $describe:expr $(,)?) => {
+        impl $crate::services::versioned::Versioned for entity::$table::Entity {
+            const KIND: &'static str = $kind;
+            const AUDIT_ENTITY: &'static str = $audit;
+
+            fn id_column() -> entity::$table::Column {
+                entity::$table::Column::Id
+            }
+            fn version_column() -> entity::$table::Column {
+                entity::$table::Column::Version
+            }
+            fn updated_at_column() -> Option<entity::$table::Column> {
+                Some(entity::$table::Column::UpdatedAt)
+            }
+            fn id(m: &entity::$table::Model) -> i64 {
+                m.id
+            }
+            fn version(m: &entity::$table::Model) -> i32 {
+                m.version
+            }
+            fn unit_id($u: &entity::$table::Model) -> Option<i64> {
+                $unit_id
+            }
+            $(fn results_year($y: &entity::$table::Model) -> Option<i32> {
+                $year
+            })?
+            #[allow(clippy::manual_async_fn)]
+            async fn describe<C: sea_orm::ConnectionTrait>(
+                $conn: &C,
+                $m: &entity::$table::Model,
+            ) -> $crate::error::ApiResult<serde_json::Value> {
+                $describe
+            }
+        }
+    };
+}
+
 /// A change of one record under way: see the module documentation.
 pub struct Write<'a, E: Versioned> {
     actor: &'a Principal,

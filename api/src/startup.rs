@@ -6,6 +6,8 @@ use crate::auth::password::PasswordHasher;
 use crate::config::Config;
 use crate::http::routes_table::{RouteTable, fallback};
 use crate::http::{BodyLimit, BodyTimeout, middleware::observe, path_config};
+use crate::services::accounts::AccountCache;
+use crate::services::results::{ResultsCache, ResultsReader};
 use crate::state::AppState;
 use actix_cors::Cors;
 use actix_web::dev::Server;
@@ -76,18 +78,11 @@ pub async fn prepare(config: Config) -> Result<AppState, anyhow::Error> {
     crate::services::accounts::ensure_first_admin(&db, &hasher, config.admin_password.as_ref())
         .await?;
     let jwt = JwtKeys::new(jwt_secret(&config).as_bytes(), config.jwt_ttl);
-    let auth_cache_ttl = config.auth_cache_ttl;
-    let results_cache_ttl = config.results_cache_ttl;
     Ok(AppState {
         db,
         config: Arc::new(config),
         jwt,
         hasher,
-        accounts: Arc::new(crate::services::accounts::AccountCache::new(auth_cache_ttl)),
-        results: Arc::new(crate::services::results::ResultsCache::new(
-            results_cache_ttl,
-        )),
-        frameworks: Default::default(),
     })
 }
 
@@ -138,6 +133,13 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, anyhow::Error
     let config = state.config.clone();
     let spec = crate::openapi::spec();
     let routes = web::Data::new(RouteTable::from_openapi(&spec));
+    // The read caches: one per server, shared by its workers.
+    let accounts = web::Data::new(AccountCache::new(config.auth_cache_ttl));
+    let results = web::Data::new(ResultsReader {
+        db: state.db.clone(),
+        cache: Arc::new(ResultsCache::new(config.results_cache_ttl)),
+        frameworks: Default::default(),
+    });
     let state = web::Data::new(state);
     let body_limit = config.max_body_bytes;
     let body_timeout = config.body_timeout;
@@ -149,6 +151,8 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, anyhow::Error
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
             .wrap(from_fn(observe))
             .app_data(state.clone())
+            .app_data(accounts.clone())
+            .app_data(results.clone())
             .app_data(routes.clone())
             .app_data(BodyLimit(body_limit))
             .app_data(BodyTimeout(body_timeout))

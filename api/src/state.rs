@@ -1,5 +1,6 @@
 //! What every handler shares: the database pool, the configuration, token keys and the
-//! password hasher.
+//! password hasher. The read caches are not here: they are app data of their own
+//! (`ResultsReader`, `AccountCache`), taken by the handlers and services that use them.
 
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::PasswordHasher;
@@ -13,10 +14,4 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub jwt: JwtKeys,
     pub hasher: PasswordHasher,
-    /// Accounts read by authentication, briefly (see `AccountCache`).
-    pub accounts: Arc<crate::services::accounts::AccountCache>,
-    /// Rankings and indices read recently (see `ResultsCache`).
-    pub results: Arc<crate::services::results::ResultsCache>,
-    /// Frameworks in use, built once (see `FrameworkCache`).
-    pub frameworks: crate::services::frameworks::FrameworkCache,
 }

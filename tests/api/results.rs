@@ -693,3 +693,102 @@ async fn ties_share_a_rank_and_unfinished_units_are_listed_as_unranked() {
     })
     .await;
 }
+
+/// A criterion that did not arise ("không phát sinh") scores its max under the default
+/// policy: in the unit index the fields' subtotals must include it, on the self side as on
+/// the council's, and add up to the totals.
+#[tokio::test]
+async fn field_subtotals_add_up_to_the_totals_with_a_not_applicable_leaf() {
+    on_each_backend(|app| async move {
+        let w = world(app).await;
+        let framework = w.published_framework(w.id("district")).await;
+        let f = crate::fixtures::fixture_framework_json("0");
+        let entries: Vec<Value> = f["criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c.get("method").is_some())
+            .map(|c| {
+                let code = c["code"].as_str().unwrap();
+                let mut e = if code == "1.4.1" {
+                    json!({"not_applicable": true})
+                } else {
+                    crate::fixtures::inputs_for_max(c)
+                };
+                e["criterion_code"] = json!(code);
+                e
+            })
+            .collect();
+        let officer = w.token(Persona::OfficerA);
+        let sa = w
+            .open_assessment(Persona::OfficerA, w.id("commune_a"), framework)
+            .await;
+        w.app
+            .put(
+                &format!("/api/v1/self-assessments/{sa}/entries"),
+                officer,
+                &json!({"entries": entries}),
+            )
+            .await
+            .assert_status(200);
+        let appraisal = w
+            .app
+            .post(
+                &format!("/api/v1/self-assessments/{sa}/submit"),
+                officer,
+                &json!({}),
+            )
+            .await
+            .json["appraisal_id"]
+            .as_i64()
+            .unwrap();
+        let appraiser = w.token(Persona::Appraiser);
+        w.app
+            .post(
+                &format!("/api/v1/appraisals/{appraisal}/finalize"),
+                appraiser,
+                &json!({}),
+            )
+            .await
+            .assert_status(200);
+        let index = w
+            .app
+            .get(
+                &format!("/api/v1/units/{}/index?year=2023", w.id("commune_a")),
+                appraiser,
+            )
+            .await;
+        index.assert_status(200);
+        let sum = |key: &str| -> rust_decimal::Decimal {
+            index.json["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    f[key]
+                        .as_str()
+                        .unwrap()
+                        .parse::<rust_decimal::Decimal>()
+                        .unwrap()
+                })
+                .sum()
+        };
+        assert_eq!(index.json["self_total"], "100.00");
+        assert_eq!(index.json["appraised_total"], "100.00");
+        assert_eq!(sum("self_score").to_string(), "100.00", "{}", index.text);
+        assert_eq!(
+            sum("appraised_score").to_string(),
+            "100.00",
+            "{}",
+            index.text
+        );
+        let field_1 = index.json["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == "1")
+            .unwrap();
+        assert_eq!(field_1["self_score"], field_1["max_score"]);
+    })
+    .await;
+}

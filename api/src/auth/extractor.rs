@@ -6,6 +6,7 @@
 
 use super::{Principal, Role, UnitRef};
 use crate::error::ApiError;
+use crate::services::accounts::AccountCache;
 use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -38,6 +39,7 @@ fn bearer_token(req: &ServiceRequest) -> Option<Result<String, &'static str>> {
 
 async fn authenticate_token(
     state: &AppState,
+    accounts: &AccountCache,
     token: &str,
     request_id: Option<String>,
 ) -> Authentication {
@@ -48,7 +50,7 @@ async fn authenticate_token(
     let Ok(user_id) = claims.sub.parse::<i64>() else {
         return Authentication::Invalid(INVALID);
     };
-    let account = state.accounts.get_or_load(user_id, async {
+    let account = accounts.get_or_load(user_id, async {
         crate::services::accounts::load_principal(&state.db, user_id).await
     });
     let account = match account.await {
@@ -89,15 +91,18 @@ pub async fn authenticate(
     if let Some(token) = bearer_token(&req) {
         let outcome = match token {
             Err(reason) => Authentication::Invalid(reason),
-            Ok(token) => match req.app_data::<web::Data<AppState>>().cloned() {
-                Some(state) => {
+            Ok(token) => match (
+                req.app_data::<web::Data<AppState>>().cloned(),
+                req.app_data::<web::Data<AccountCache>>().cloned(),
+            ) {
+                (Some(state), Some(accounts)) => {
                     let request_id = req
                         .extensions()
                         .get::<crate::http::middleware::RequestId>()
                         .map(|r| r.0.clone());
-                    authenticate_token(&state, &token, request_id).await
+                    authenticate_token(&state, &accounts, &token, request_id).await
                 }
-                None => Authentication::Invalid("authentication is not configured"),
+                _ => Authentication::Invalid("authentication is not configured"),
             },
         };
         req.extensions_mut().insert(outcome);

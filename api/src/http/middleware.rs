@@ -8,6 +8,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::web::Data;
 use actix_web::{Error, HttpMessage};
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
@@ -39,25 +40,28 @@ fn request_id_of(req: &ServiceRequest) -> String {
 /// A write may change accounts, results or anything read through a cache: when the
 /// request ends, whether answered, failed or dropped mid-way by a vanished client, every
 /// cache forgets what it holds. Dropping (not an explicit call) covers the dropped case.
-struct ForgetCachedReads(Option<actix_web::web::Data<crate::state::AppState>>);
+struct ForgetCachedReads {
+    results: Option<Data<crate::services::results::ResultsReader>>,
+    accounts: Option<Data<crate::services::accounts::AccountCache>>,
+}
 
 impl ForgetCachedReads {
     fn after_writes(req: &ServiceRequest) -> Self {
         let writes = !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
-        ForgetCachedReads(
-            writes
-                .then(|| req.app_data::<actix_web::web::Data<crate::state::AppState>>())
-                .flatten()
-                .cloned(),
-        )
+        ForgetCachedReads {
+            results: writes.then(|| req.app_data().cloned()).flatten(),
+            accounts: writes.then(|| req.app_data().cloned()).flatten(),
+        }
     }
 }
 
 impl Drop for ForgetCachedReads {
     fn drop(&mut self) {
-        if let Some(state) = &self.0 {
-            state.results.invalidate();
-            state.accounts.invalidate();
+        if let Some(results) = &self.results {
+            results.cache.invalidate();
+        }
+        if let Some(accounts) = &self.accounts {
+            accounts.invalidate();
         }
     }
 }

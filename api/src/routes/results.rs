@@ -3,10 +3,9 @@
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Json, Query};
-use crate::services::results::{self, Depth, Ranking};
+use crate::services::results::{self, Depth, Ranking, ResultsReader};
 use crate::services::{remediation, reports};
 use crate::sheets;
-use crate::state::AppState;
 use crate::validation::Year;
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
@@ -146,12 +145,12 @@ pub struct UnitIndexResponse {
 )]
 #[get("/units/{id}/index")]
 pub async fn get_unit_index(
-    state: web::Data<AppState>,
+    reader: web::Data<ResultsReader>,
     principal: Principal,
     id: web::Path<i64>,
     query: Query<YearQuery>,
 ) -> ApiResult<HttpResponse> {
-    let x = results::unit_index(&state, &principal, id.into_inner(), query.year.get()).await?;
+    let x = results::unit_index(&reader, &principal, id.into_inner(), query.year.get()).await?;
     Ok(HttpResponse::Ok().json(UnitIndexResponse {
         unit_id: x.unit_id,
         unit_name: x.unit_name.clone(),
@@ -246,14 +245,14 @@ pub struct ComparisonResponse {
 )]
 #[get("/units/{id}/comparison")]
 pub async fn get_unit_comparison(
-    state: web::Data<AppState>,
+    reader: web::Data<ResultsReader>,
     principal: Principal,
     id: web::Path<i64>,
     query: Query<ComparisonQuery>,
 ) -> ApiResult<HttpResponse> {
     let previous_year = query.previous_year.map_or(query.year.get() - 1, Year::get);
     let (now, then, rows) = results::compare_years(
-        &state,
+        &reader,
         &principal,
         id.into_inner(),
         query.year.get(),
@@ -325,13 +324,13 @@ pub fn sheet_response(
 )]
 #[get("/units/{id}/appendix")]
 pub async fn export_unit_appendix(
-    state: web::Data<AppState>,
+    reader: web::Data<ResultsReader>,
     principal: Principal,
     id: web::Path<i64>,
     query: Query<SheetQuery>,
 ) -> ApiResult<HttpResponse> {
-    let x = results::unit_index(&state, &principal, id.into_inner(), query.year.get()).await?;
-    let responsible = remediation::responsible_by_code(&state.db, x.appraisal_id).await?;
+    let x = results::unit_index(&reader, &principal, id.into_inner(), query.year.get()).await?;
+    let responsible = remediation::responsible_by_code(&reader.db, x.appraisal_id).await?;
     let table = reports::appendix_table(&x, &responsible);
     sheet_response(
         &table,
@@ -493,12 +492,12 @@ fn ranking_response(r: &Ranking) -> RankingResponse {
 )]
 #[get("/rankings")]
 pub async fn get_ranking(
-    state: web::Data<AppState>,
+    reader: web::Data<ResultsReader>,
     principal: Principal,
     query: Query<RankingQuery>,
 ) -> ApiResult<HttpResponse> {
     let r = results::ranking(
-        &state,
+        &reader,
         &principal,
         query.parent_unit_id,
         query.year.get(),
@@ -552,12 +551,12 @@ pub struct CriteriaRankingResponse {
 )]
 #[get("/rankings/criteria")]
 pub async fn get_criteria_ranking(
-    state: web::Data<AppState>,
+    reader: web::Data<ResultsReader>,
     principal: Principal,
     query: Query<CriteriaRankingQuery>,
 ) -> ApiResult<HttpResponse> {
     let (parent, losses) = results::criteria_losses(
-        &state,
+        &reader,
         &principal,
         query.parent_unit_id,
         query.year.get(),
@@ -607,12 +606,12 @@ pub struct RankingExportQuery {
 )]
 #[get("/rankings/export")]
 pub async fn export_ranking(
-    state: web::Data<AppState>,
+    reader: web::Data<ResultsReader>,
     principal: Principal,
     query: Query<RankingExportQuery>,
 ) -> ApiResult<HttpResponse> {
     let r = results::ranking(
-        &state,
+        &reader,
         &principal,
         query.parent_unit_id,
         query.year.get(),
@@ -642,19 +641,19 @@ pub async fn export_ranking(
 )]
 #[get("/rankings/chart")]
 pub async fn get_ranking_chart(
-    state: web::Data<AppState>,
+    reader: web::Data<ResultsReader>,
     principal: Principal,
     query: Query<RankingQuery>,
 ) -> ApiResult<HttpResponse> {
     let r = results::ranking(
-        &state,
+        &reader,
         &principal,
         query.parent_unit_id,
         query.year.get(),
         query.depth.unwrap_or_default().into(),
     )
     .await?;
-    let (bands, bonus_max) = results::bands_of_year(&state.db, &r).await?;
+    let (bands, bonus_max) = results::bands_of_year(&reader.db, &r).await?;
     let bars: Vec<crate::chart::Bar> = r
         .ranked
         .iter()
@@ -723,11 +722,11 @@ impl From<&entity::publication::Model> for PublicationResponse {
 )]
 #[post("/publications")]
 pub async fn create_publication(
-    state: web::Data<AppState>,
+    reader: web::Data<ResultsReader>,
     principal: Principal,
     body: Json<PublicationRequest>,
 ) -> ApiResult<HttpResponse> {
-    let p = results::publish(&state.db, &principal, body.parent_unit_id, body.year.get()).await?;
+    let p = results::publish(&reader.db, &principal, body.parent_unit_id, body.year.get()).await?;
     Ok(HttpResponse::Created().json(PublicationResponse::from(&p)))
 }
 
@@ -747,12 +746,12 @@ pub struct PublicationQuery {
 )]
 #[get("/publications")]
 pub async fn list_publications(
-    state: web::Data<AppState>,
+    reader: web::Data<ResultsReader>,
     principal: Principal,
     query: Query<PublicationQuery>,
 ) -> ApiResult<HttpResponse> {
     let list = results::list_publications(
-        &state.db,
+        &reader.db,
         &principal,
         query.parent_unit_id,
         query.year.map(Year::get),

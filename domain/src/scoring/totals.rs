@@ -357,4 +357,119 @@ mod tests {
             }
         }
     }
+
+    /// A random framework: 1 to 5 fields, each a leaf or a parent of up to 3 leaves or
+    /// sub-parents of up to 3 leaves; the maxima (whole hundredths) sum to 100.
+    fn random_tree(shape: &[Vec<u8>], weights: &[u32]) -> CriteriaTree {
+        let mut leaves: Vec<String> = Vec::new();
+        let mut parents: Vec<String> = Vec::new();
+        for (f, children) in shape.iter().enumerate() {
+            let field = format!("{}", f + 1);
+            if children.is_empty() {
+                leaves.push(field);
+                continue;
+            }
+            parents.push(field.clone());
+            for (c, grandchildren) in children.iter().enumerate() {
+                let child = format!("{field}.{}", c + 1);
+                if *grandchildren == 0 {
+                    leaves.push(child);
+                } else {
+                    parents.push(child.clone());
+                    for g in 0..*grandchildren {
+                        leaves.push(format!("{child}.{}", g + 1));
+                    }
+                }
+            }
+        }
+        // Split 10,000 hundredths over the leaves by weight, the rest to the first.
+        let total_weight: u64 = leaves
+            .iter()
+            .enumerate()
+            .map(|(i, _)| u64::from(weights[i % weights.len()]) + 1)
+            .sum();
+        let mut maxima: Vec<i64> = leaves
+            .iter()
+            .enumerate()
+            .map(|(i, _)| {
+                (10_000 * (u64::from(weights[i % weights.len()]) + 1) / total_weight) as i64
+            })
+            .collect();
+        let given: i64 = maxima.iter().sum();
+        maxima[0] += 10_000 - given;
+        let mut defs: Vec<CriterionDef> = Vec::new();
+        let max_of = |code: &str, maxima: &[i64]| -> Decimal {
+            let prefix = format!("{code}.");
+            Decimal::new(
+                leaves
+                    .iter()
+                    .zip(maxima)
+                    .filter(|(l, _)| *l == code || l.starts_with(&prefix))
+                    .map(|(_, m)| *m)
+                    .sum(),
+                2,
+            )
+        };
+        for p in &parents {
+            defs.push(CriterionDef {
+                method: None,
+                ..def(p, max_of(p, &maxima), false)
+            });
+        }
+        for l in &leaves {
+            defs.push(def(l, max_of(l, &maxima), true));
+        }
+        CriteriaTree::build(defs).expect("a valid random tree")
+    }
+
+    proptest! {
+        #[test]
+        fn fields_sum_to_the_totals_and_totals_to_the_leaves(
+            shape in proptest::collection::vec(proptest::collection::vec(0u8..=3, 0..=3), 1..=5),
+            weights in proptest::collection::vec(0u32..=9, 1..=8),
+            picks in proptest::collection::vec((0u8..=4, 0u32..=100), 1..=40),
+            rescale in any::<bool>(),
+        ) {
+            let tree = random_tree(&shape, &weights);
+            prop_assume!(tree.leaves().all(|l| l.max_score > Decimal::ZERO));
+            let policy = if rescale { NotApplicablePolicy::Rescale } else { NotApplicablePolicy::FullScore };
+            // Each leaf: missing, not applicable, or a share of its max.
+            let mut leaves = HashMap::new();
+            let mut expected_raw = Decimal::ZERO;
+            for (i, leaf) in tree.leaves().enumerate() {
+                let (kind, share) = picks[i % picks.len()];
+                match kind {
+                    0 => {}
+                    1 => {
+                        leaves.insert(leaf.code.clone(), LeafScore::NotApplicable);
+                        if !rescale {
+                            expected_raw += leaf.max_score;
+                        }
+                    }
+                    _ => {
+                        let score = round2(leaf.max_score * Decimal::from(share) / Decimal::ONE_HUNDRED);
+                        leaves.insert(leaf.code.clone(), LeafScore::Scored(score));
+                        expected_raw += score;
+                    }
+                }
+            }
+            let t = totals(&tree, &leaves, policy).unwrap();
+            let fields: Decimal = tree.fields().map(|f| t.by_code[&f.code].score).sum();
+            prop_assert_eq!(fields, t.raw);
+            prop_assert_eq!(t.raw, expected_raw);
+            if !rescale {
+                prop_assert_eq!(t.total, round2(t.raw));
+            }
+            for c in tree.criteria() {
+                let node = t.by_code[&c.code];
+                prop_assert!(node.score >= Decimal::ZERO && node.score <= node.applicable_max);
+                let kids = tree.children(&c.code);
+                if !kids.is_empty() {
+                    let sum: Decimal = kids.iter().map(|k| t.by_code[k].score).sum();
+                    prop_assert_eq!(sum, node.score);
+                }
+            }
+            prop_assert!(t.total >= Decimal::ZERO && t.total <= TOTAL_MAX);
+        }
+    }
 }

@@ -1,0 +1,278 @@
+//! One query for a scope's results (every unit's row of a year, with last year's index and
+//! the scope's publication), its cache, and the ranking of the rows.
+
+use super::ResultsReader;
+use crate::cache::ReadCache;
+use crate::error::ApiResult;
+use crate::scoring::from_hundredths;
+use crate::scoring::ranking::{rank_by_index, rank_change};
+use crate::services::sql;
+use entity::status::{AppraisalStatus, SelfAssessmentStatus};
+use rust_decimal::Decimal;
+use sea_orm::{ConnectionTrait, FromQueryResult, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Which units a ranking covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Depth {
+    /// The parent's direct children (a district's communes and towns).
+    #[default]
+    Children,
+    /// Every commune, town and ward below the parent (a province, or the country).
+    All,
+}
+
+/// Kinds that are assessed at the lowest level, ranked with `depth=all`.
+pub const BASE_KINDS: [&str; 3] = ["commune", "town", "ward"];
+
+/// One unit's row of a year's results, read in one query with the previous year's.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct ResultRow {
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub unit_code: String,
+    pub unit_kind: String,
+    pub unit_path: String,
+    pub parent_id: Option<i64>,
+    pub self_assessment_id: Option<i64>,
+    pub appraisal_id: Option<i64>,
+    pub framework_id: Option<i64>,
+    pub appraisal_status: Option<String>,
+    pub self_assessment_status: Option<String>,
+    pub index_x100: Option<i64>,
+    pub self_total_x100: Option<i64>,
+    pub appraised_total_x100: Option<i64>,
+    pub bonus_x100: Option<i64>,
+    pub deduction_total_x100: Option<i64>,
+    pub rating_band: Option<String>,
+    pub previous_index_x100: Option<i64>,
+    /// The scope unit (the ranking's parent), repeated on each row: its path, name, and
+    /// whether the year's results are published for it.
+    pub scope_path: Option<String>,
+    pub scope_name: Option<String>,
+    pub scope_published: Option<bool>,
+}
+impl ResultRow {
+    pub fn is_ranked(&self) -> bool {
+        self.appraisal_status.as_deref() == Some(AppraisalStatus::Finalized.as_str())
+            && self.index_x100.is_some()
+    }
+
+    /// Where an unranked unit stands: `not_started`, a self-assessment status, or an
+    /// appraisal status.
+    pub fn progress(&self) -> String {
+        match (&self.appraisal_status, &self.self_assessment_status) {
+            (Some(a), Some(s)) if s == SelfAssessmentStatus::Returned.as_str() => {
+                format!("{a} (returned)")
+            }
+            (Some(a), _) => a.clone(),
+            (None, Some(s)) => s.clone(),
+            (None, None) => "not_started".to_string(),
+        }
+    }
+}
+
+/// A ranked unit.
+#[derive(Clone, Debug)]
+pub struct Ranked {
+    pub rank: u32,
+    pub row: ResultRow,
+    pub previous_rank: Option<u32>,
+}
+
+impl Ranked {
+    pub fn index(&self) -> Decimal {
+        from_hundredths(self.row.index_x100.unwrap_or_default())
+    }
+
+    pub fn previous_index(&self) -> Option<Decimal> {
+        self.row.previous_index_x100.map(from_hundredths)
+    }
+
+    pub fn rank_change(&self) -> Option<i64> {
+        rank_change(self.previous_rank, Some(self.rank))
+    }
+
+    pub fn index_change(&self) -> Option<Decimal> {
+        self.previous_index().map(|p| self.index() - p)
+    }
+}
+
+/// The unit a ranking is made under.
+#[derive(Clone, Debug)]
+pub struct ParentRef {
+    pub id: i64,
+    pub name: String,
+    pub path: String,
+    pub published: bool,
+}
+
+/// Which units a query of results covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) enum Scope {
+    /// The children of a unit (a district's communes).
+    Children(i64),
+    /// Every commune, town and ward below a unit.
+    Subtree(i64),
+    /// Every commune, town and ward of the country.
+    Country,
+    /// A unit and its siblings under the same parent.
+    SiblingsOf(i64),
+}
+
+/// A publication covers the unit at `path` (and everything below it) when it was made for
+/// a unit on that path (`/1/5/23/`).
+const PUBLISHED: &str = "EXISTS (SELECT 1 FROM publications pub WHERE pub.year = $1 \
+     AND {path} LIKE '%/' || pub.parent_unit_id || '/%')";
+
+/// `column` lies under the unit whose path is the SQL expression `prefix` (the unit itself
+/// included). A range rather than `LIKE prefix || '%'`, which no index serves when the
+/// prefix is not a constant: paths hold only digits and '/', so every path under the prefix
+/// sorts before `prefix || '~'`, in byte order ("C" on PostgreSQL, SQLite's default; see
+/// migration 5).
+pub(super) fn under_path(backend: sea_orm::DbBackend, column: &str, prefix: &str) -> String {
+    let collate = if backend == sea_orm::DbBackend::Postgres {
+        " COLLATE \"C\""
+    } else {
+        ""
+    };
+    format!("({column}{collate} >= {prefix} AND {column}{collate} < ({prefix} || '~'))")
+}
+
+/// The year's results (and the previous year's index) of the units in `scope`, with the
+/// scope unit's path, name and publication, in one query: the whole of a district's
+/// ranking is one round trip.
+pub(super) async fn result_rows<C: ConnectionTrait>(
+    conn: &C,
+    scope: Scope,
+    year: i32,
+) -> ApiResult<Vec<ResultRow>> {
+    let mut values: Vec<Value> = vec![year.into(), (year - 1).into()];
+    let base = "u.kind IN ('commune', 'town', 'ward')";
+    let filter = match scope {
+        Scope::Children(id) => {
+            values.push(id.into());
+            "u.parent_id = $3".to_string()
+        }
+        Scope::Subtree(id) => {
+            values.push(id.into());
+            let under = under_path(
+                conn.get_database_backend(),
+                "u.path",
+                "(SELECT path FROM units WHERE id = $3)",
+            );
+            format!("{under} AND u.id <> $3 AND {base}")
+        }
+        Scope::Country => base.to_string(),
+        Scope::SiblingsOf(id) => {
+            values.push(id.into());
+            "u.parent_id = (SELECT parent_id FROM units WHERE id = $3)".to_string()
+        }
+    };
+    // The scope unit: the ranking's parent, or the parent of the unit whose index it is.
+    let scope_unit = match scope {
+        Scope::Children(_) | Scope::Subtree(_) => Some("$3"),
+        Scope::SiblingsOf(_) => Some("(SELECT parent_id FROM units WHERE id = $3)"),
+        Scope::Country => None,
+    };
+    let scope_columns = match scope_unit {
+        Some(id) => format!(
+            "(SELECT path FROM units WHERE id = {id}) AS scope_path, \
+             (SELECT name FROM units WHERE id = {id}) AS scope_name, \
+             {} AS scope_published",
+            PUBLISHED.replace(
+                "{path}",
+                &format!("(SELECT path FROM units WHERE id = {id})")
+            )
+        ),
+        None => "NULL AS scope_path, NULL AS scope_name, NULL AS scope_published".to_string(),
+    };
+    let active = if conn.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        "1"
+    } else {
+        "TRUE"
+    };
+    // A unit has at most one self-assessment (so one appraisal) per year.
+    let text = format!(
+        "SELECT u.id AS unit_id, u.name AS unit_name, u.code AS unit_code, u.kind AS unit_kind, \
+                u.path AS unit_path, u.parent_id AS parent_id, \
+                s.id AS self_assessment_id, a.id AS appraisal_id, a.framework_id AS framework_id, \
+                a.status AS appraisal_status, s.status AS self_assessment_status, \
+                a.index_x100, a.self_total_x100, a.appraised_total_x100, a.bonus_x100, \
+                a.deduction_total_x100, a.rating_band, \
+                p.index_x100 AS previous_index_x100, {scope_columns} \
+         FROM units u \
+         LEFT JOIN self_assessments s ON s.unit_id = u.id AND s.year = $1 \
+         LEFT JOIN appraisals a ON a.self_assessment_id = s.id \
+         LEFT JOIN appraisals p ON p.unit_id = u.id AND p.year = $2 AND p.status = 'finalized' \
+         WHERE u.active = {active} AND {filter} \
+         ORDER BY u.name, u.id"
+    );
+    Ok(ResultRow::find_by_statement(sql(conn, &text, values))
+        .all(conn)
+        .await?)
+}
+
+/// Rankings and unit indices read recently: they are read far more often than they
+/// change. Every write request clears them when it ends; another replica's writes show
+/// here within `PARINDEX_RESULTS_CACHE_MS` (1 s by default; 0 turns the cache off).
+/// Access is checked on every request, after the lookup, never cached.
+pub struct ResultsCache {
+    rows: ReadCache<(Scope, i32), Vec<ResultRow>>,
+    pub(super) indices: ReadCache<(i64, i32), super::IndexLookup>,
+}
+
+impl ResultsCache {
+    pub fn new(ttl: std::time::Duration) -> Self {
+        ResultsCache {
+            rows: ReadCache::new(ttl),
+            indices: ReadCache::new(ttl),
+        }
+    }
+
+    /// Forgets everything read so far (after every write request).
+    pub fn invalidate(&self) {
+        self.rows.invalidate();
+        self.indices.invalidate();
+    }
+}
+
+/// `result_rows`, through the cache.
+pub(super) async fn cached_rows(
+    reader: &ResultsReader,
+    scope: Scope,
+    year: i32,
+) -> ApiResult<Arc<Vec<ResultRow>>> {
+    reader
+        .cache
+        .rows
+        .get_or_load((scope, year), result_rows(&reader.db, scope, year))
+        .await
+}
+
+/// Ranks finalized units by index (ties share a rank: 1, 2, 2, 4) and gives each its
+/// rank last year among the same units.
+pub fn rank_rows(rows: Vec<ResultRow>) -> (Vec<Ranked>, Vec<ResultRow>) {
+    let previous: HashMap<i64, u32> = rank_by_index(
+        rows.iter()
+            .filter(|r| r.previous_index_x100.is_some())
+            .map(|r| (r.unit_id, r.previous_index_x100.unwrap_or_default()))
+            .collect(),
+        |(_, idx)| Decimal::from(*idx),
+    )
+    .into_iter()
+    .map(|(rank, (id, _))| (id, rank))
+    .collect();
+    let (ranked, unranked): (Vec<ResultRow>, Vec<ResultRow>) =
+        rows.into_iter().partition(ResultRow::is_ranked);
+    let ranked = rank_by_index(ranked, |r| Decimal::from(r.index_x100.unwrap_or_default()))
+        .into_iter()
+        .map(|(rank, row)| Ranked {
+            rank,
+            previous_rank: previous.get(&row.unit_id).copied(),
+            row,
+        })
+        .collect();
+    (ranked, unranked)
+}

@@ -25,6 +25,7 @@ fn escape(text: &str) -> String {
 const BAND_COLOURS: [&str; 5] = ["#e8f5e9", "#fffde7", "#fff3e0", "#fbe9e7", "#f3e5f5"];
 
 /// Draws the chart; `axis_max` is the right end of the scale (100 + the bonus maximum).
+// Long by nature: the SVG is drawn top to bottom, one element after the other.
 pub fn ranking_svg(
     title: &str,
     subtitle: &str,

@@ -166,6 +166,7 @@ impl Config {
     }
 
     /// Parses configuration from a map of variables; empty values count as unset.
+    // Long by nature: one variable after the other, each parsed and checked in place.
     pub fn from_map(vars: &HashMap<String, String>) -> Result<Config, ConfigError> {
         let get = |name: &str| {
             vars.get(name)

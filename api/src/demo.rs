@@ -276,6 +276,7 @@ impl Loader<'_> {
 }
 
 /// Loads the demo district; returns false when it is already there.
+// Long by nature: the demo district is built step by step, as a script reads.
 pub async fn load(state: &AppState) -> Result<bool, anyhow::Error> {
     let db = &state.db;
     let district_data = json(DISTRICT)?;

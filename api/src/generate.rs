@@ -251,6 +251,8 @@ fn framework_spec(year: i32, owner: i64) -> Result<FrameworkSpec, anyhow::Error>
     })
 }
 
+// Long by nature: the generator's phases (tree, frameworks, files, indices) in order,
+// each batched; splitting it would only pass its many counters around.
 pub async fn generate(
     state: &AppState,
     opts: &GenerateOptions,

@@ -114,6 +114,7 @@ pub fn parse_method(name: &str, params: &str) -> Result<Method, String> {
 
 /// Parses uploaded rows (header first) into criteria; every bad row is reported as
 /// `rows[N].<column>` with its 1-based row number.
+// Long by nature: each column of a row read and checked in turn, every problem kept.
 pub fn parse_rows(rows: Rows) -> Result<(Vec<CriterionDef>, Vec<usize>), Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut iter = rows

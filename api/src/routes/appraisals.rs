@@ -156,6 +156,7 @@ pub struct AppraisalResponse {
     pub entries: Vec<AppraisalEntryResponse>,
 }
 
+// Long by nature: both sides of every criterion, each field of the response in turn.
 fn response(v: &AppraisalView) -> HttpResponse {
     let visible = v.results_visible;
     let shown = |value| visible.then_some(value);

@@ -11,7 +11,6 @@ use crate::services::remediation::{
 use crate::services::scoresheet::Evidence;
 use crate::services::versioned::Precondition;
 use crate::services::versioned::etag_of;
-use crate::sheets::{Cell, Table};
 use crate::state::AppState;
 use crate::validation::Year;
 use actix_web::http::{StatusCode, header};
@@ -33,16 +32,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(update_remediation_item)
         .service(report_remediation_progress)
         .service(comment_remediation_item);
-}
-
-/// The Vietnamese label of a status, used in exports.
-fn status_label(status: ItemStatus) -> &'static str {
-    match status {
-        ItemStatus::NotStarted => "Chưa thực hiện",
-        ItemStatus::InProgress => "Đang thực hiện",
-        ItemStatus::Done => "Đã hoàn thành",
-        ItemStatus::Cancelled => "Hủy",
-    }
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -512,69 +501,6 @@ fn report(v: &PlanView, as_of: NaiveDate) -> ReportResponse {
     }
 }
 
-/// The report as the seed's appendix table, with each item's status.
-fn report_table(r: &ReportResponse) -> Table {
-    let mut headers: Vec<String> = crate::services::reports::APPENDIX_HEADERS
-        .iter()
-        .map(|h| h.to_string())
-        .collect();
-    headers.push("TRẠNG THÁI".to_string());
-    let lost = |d: Option<Decimal>| d.map_or(Cell::Empty, |d| Cell::Decimal(-d));
-    Table {
-        sheet_name: format!("Khắc phục {}", r.year),
-        title: vec![
-            "PHỤ LỤC".to_string(),
-            format!(
-                "KẾT QUẢ ĐÁNH GIÁ CCHC {} NĂM {}",
-                r.unit_name.to_uppercase(),
-                r.source_year
-            ),
-            format!(
-                "VÀ BIỆN PHÁP KHẮC PHỤC, NÂNG CAO CHỈ SỐ CCHC NĂM {}",
-                r.year
-            ),
-        ],
-        headers,
-        widths: vec![8.0, 48.0, 10.0, 11.0, 11.0, 10.0, 44.0, 48.0, 16.0],
-        rows: r
-            .rows
-            .iter()
-            .map(|row| {
-                let mut status = status_label(row.status).to_string();
-                if row.overdue {
-                    status.push_str(" (quá hạn)");
-                }
-                vec![
-                    Cell::Text(
-                        row.criterion_code
-                            .clone()
-                            .unwrap_or_else(|| row.number.to_string()),
-                    ),
-                    Cell::Text(row.title.clone()),
-                    Cell::from(row.max_score),
-                    Cell::from(row.self_score),
-                    Cell::from(row.appraised_score),
-                    lost(row.deduction),
-                    Cell::Text(row.comment.clone().unwrap_or_default()),
-                    Cell::Text(row.responsible.clone()),
-                    Cell::Text(status),
-                ]
-            })
-            .collect(),
-        total: Some(vec![
-            Cell::Empty,
-            Cell::Text("Tổng cộng".to_string()),
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Decimal(-r.total_deduction),
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Empty,
-        ]),
-    }
-}
-
 /// The plan's year-end report: JSON, or XLSX/CSV in the shape of the seed's appendix
 /// (TT, criterion, max, self, appraised, deducted, council comment, responsible officer
 /// and action with deadlines, status) with a total row.
@@ -609,7 +535,11 @@ pub async fn get_remediation_report(
         ReportFormat::Xlsx => SheetFormat::Xlsx,
         ReportFormat::Csv => SheetFormat::Csv,
     };
-    sheet_response(&report_table(&r), format, &file)
+    sheet_response(
+        &crate::services::reports::remediation_table(&v, as_of),
+        format,
+        &file,
+    )
 }
 
 #[derive(Deserialize, IntoParams)]

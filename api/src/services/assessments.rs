@@ -258,82 +258,8 @@ pub async fn open(
         }
         Err(e) => return Err(e),
     };
-    let owner = find_unit(&txn, framework.model.owner_unit_id).await?;
-    let mut errors = Vec::new();
-    if !framework.is_published() {
-        errors.push(FieldError::new(
-            "framework_id",
-            "not_published",
-            "the framework is still a draft",
-        ));
-    }
-    let kind = UnitKind::parse(&u.kind).unwrap_or(UnitKind::Commune);
-    if !framework.unit_kinds.contains(&kind)
-        || !unit_ref(&u).is_within(&unit_ref(&owner))
-        || u.id == owner.id
-    {
-        errors.push(FieldError::new(
-            "framework_id",
-            "not_applicable",
-            format!(
-                "framework {framework_id} does not cover {} ({})",
-                u.name, u.kind
-            ),
-        ));
-    }
-    if !u.active {
-        errors.push(FieldError::new(
-            "unit_id",
-            "inactive",
-            "the unit is inactive",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    // One file per unit and year: rankings and indices take "the" appraisal of a year.
-    if let Some(existing) = self_assessment::Entity::find()
-        .filter(self_assessment::Column::UnitId.eq(u.id))
-        .filter(self_assessment::Column::Year.eq(framework.model.year))
-        .one(&txn)
-        .await?
-    {
-        return Err(ApiError::conflict(
-            "already_exists",
-            format!(
-                "{} already has self-assessment {} for {}",
-                u.name, existing.id, framework.model.year
-            ),
-        ));
-    }
-    let t = now();
-    let created = self_assessment::ActiveModel {
-        unit_id: Set(u.id),
-        framework_id: Set(framework.model.id),
-        year: Set(framework.model.year),
-        status: Set(Status::Draft),
-        self_total_x100: Set(0),
-        round: Set(0),
-        submitted_at: Set(None),
-        editable_codes: Set(None),
-        created_by: Set(Some(actor.user_id).filter(|id| *id > 0)),
-        version: Set(1),
-        created_at: Set(t),
-        updated_at: Set(t),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(
-            "already_exists",
-            format!(
-                "{} already has a self-assessment on framework {framework_id}",
-                u.name
-            ),
-        ),
-        _ => e.into(),
-    })?;
+    check_openable(&txn, &u, &framework).await?;
+    let created = insert_draft(&txn, actor, &u, &framework).await?;
     audit::record(
         &txn,
         actor,
@@ -351,6 +277,100 @@ pub async fn open(
     let v = view(&txn, created).await?;
     txn.commit().await?;
     Ok(v)
+}
+
+/// A unit may open a file on a published framework that covers its kind and lies above it,
+/// while active, once a year.
+async fn check_openable<C: ConnectionTrait>(
+    conn: &C,
+    u: &unit::Model,
+    framework: &LoadedFramework,
+) -> ApiResult<()> {
+    let owner = find_unit(conn, framework.model.owner_unit_id).await?;
+    let mut errors = Vec::new();
+    if !framework.is_published() {
+        errors.push(FieldError::new(
+            "framework_id",
+            "not_published",
+            "the framework is still a draft",
+        ));
+    }
+    let kind = UnitKind::parse(&u.kind).unwrap_or(UnitKind::Commune);
+    if !framework.unit_kinds.contains(&kind)
+        || !unit_ref(u).is_within(&unit_ref(&owner))
+        || u.id == owner.id
+    {
+        errors.push(FieldError::new(
+            "framework_id",
+            "not_applicable",
+            format!(
+                "framework {} does not cover {} ({})",
+                framework.model.id, u.name, u.kind
+            ),
+        ));
+    }
+    if !u.active {
+        errors.push(FieldError::new(
+            "unit_id",
+            "inactive",
+            "the unit is inactive",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    // One file per unit and year: rankings and indices take "the" appraisal of a year.
+    if let Some(existing) = self_assessment::Entity::find()
+        .filter(self_assessment::Column::UnitId.eq(u.id))
+        .filter(self_assessment::Column::Year.eq(framework.model.year))
+        .one(conn)
+        .await?
+    {
+        return Err(ApiError::conflict(
+            "already_exists",
+            format!(
+                "{} already has self-assessment {} for {}",
+                u.name, existing.id, framework.model.year
+            ),
+        ));
+    }
+    Ok(())
+}
+
+async fn insert_draft<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    u: &unit::Model,
+    framework: &LoadedFramework,
+) -> ApiResult<self_assessment::Model> {
+    let t = now();
+    self_assessment::ActiveModel {
+        unit_id: Set(u.id),
+        framework_id: Set(framework.model.id),
+        year: Set(framework.model.year),
+        status: Set(Status::Draft),
+        self_total_x100: Set(0),
+        round: Set(0),
+        submitted_at: Set(None),
+        editable_codes: Set(None),
+        created_by: Set(Some(actor.user_id).filter(|id| *id > 0)),
+        version: Set(1),
+        created_at: Set(t),
+        updated_at: Set(t),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(
+            "already_exists",
+            format!(
+                "{} already has a self-assessment on framework {}",
+                u.name, framework.model.id
+            ),
+        ),
+        _ => e.into(),
+    })
 }
 
 pub struct AssessmentFilter {

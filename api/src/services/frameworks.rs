@@ -82,6 +82,7 @@ fn definition_errors(errors: Vec<DefinitionError>) -> Vec<FieldError> {
 }
 
 /// Validates a spec against its owner unit; returns the normalised spec and its tree.
+// Long by nature: every setting of a framework checked in turn, all problems collected.
 fn validate(
     spec: FrameworkSpec,
     owner: Option<&unit::Model>,

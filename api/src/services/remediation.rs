@@ -314,7 +314,6 @@ pub async fn create_plan(
     }
     // The plan shows the deductions: a unit makes it once its results are published.
     visibility::require_results(&txn, actor, &u, a.year).await?;
-    let framework = frameworks::load(&txn, a.framework_id).await?;
     let t = now();
     let plan = remediation_plan::ActiveModel {
         appraisal_id: Set(a.id),
@@ -336,7 +335,37 @@ pub async fn create_plan(
         ),
         _ => e.into(),
     })?;
-    let entries = scoresheet::load_entries(&txn, a.self_assessment_id).await?;
+    let items = items_from_deductions(&txn, &a, &plan, &milestones).await?;
+    audit::record(
+        &txn,
+        actor,
+        Change {
+            entity: "remediation_plan",
+            entity_id: plan.id,
+            action: "create",
+            unit_id: Some(a.unit_id),
+            results_year: None,
+            old: None,
+            new: Some(plan_json(&plan, items)),
+        },
+    )
+    .await?;
+    let show_next = visibility::may_see_results(&txn, actor, &u, plan.year).await?;
+    let view = plan_view(&txn, plan, show_next).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// One item per criterion of the appraisal that lost points, most points lost first, each
+/// with the default milestones; returns how many.
+async fn items_from_deductions<C: ConnectionTrait>(
+    conn: &C,
+    a: &appraisal::Model,
+    plan: &remediation_plan::Model,
+    milestones: &[Milestone],
+) -> ApiResult<usize> {
+    let framework = frameworks::load(conn, a.framework_id).await?;
+    let entries = scoresheet::load_entries(conn, a.self_assessment_id).await?;
     let mut lost: Vec<(&crate::scoring::CriterionDef, &scoresheet::Entry, i64)> = framework
         .tree
         .leaves()
@@ -350,6 +379,7 @@ pub async fn create_plan(
         b.2.cmp(&a.2)
             .then_with(|| crate::scoring::framework::compare_codes(&a.0.code, &b.0.code))
     });
+    let t = now();
     for (position, (c, e, d)) in lost.iter().enumerate() {
         let item = remediation_item::ActiveModel {
             plan_id: Set(plan.id),
@@ -372,28 +402,11 @@ pub async fn create_plan(
             updated_at: Set(t),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(conn)
         .await?;
-        insert_milestones(&txn, item.id, &milestones).await?;
+        insert_milestones(conn, item.id, milestones).await?;
     }
-    audit::record(
-        &txn,
-        actor,
-        Change {
-            entity: "remediation_plan",
-            entity_id: plan.id,
-            action: "create",
-            unit_id: Some(a.unit_id),
-            results_year: None,
-            old: None,
-            new: Some(plan_json(&plan, lost.len())),
-        },
-    )
-    .await?;
-    let show_next = visibility::may_see_results(&txn, actor, &u, plan.year).await?;
-    let view = plan_view(&txn, plan, show_next).await?;
-    txn.commit().await?;
-    Ok(view)
+    Ok(lost.len())
 }
 
 async fn insert_milestones<C: ConnectionTrait>(

@@ -1,8 +1,10 @@
 //! The sheets users print and file: a district's ranking, and a unit's appendix of lost
 //! points (the seed letter's "Phụ lục"), with the letter's own Vietnamese column titles.
 
+use super::remediation::{ItemStatus, PlanView};
 use super::results::{Ranking, UnitIndex};
 use crate::sheets::{Cell, Table};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 
@@ -81,6 +83,7 @@ pub fn appendix_table(index: &UnitIndex, responsible: &HashMap<String, String>) 
 }
 
 /// A year's ranking: ranked units in order, then the unranked ones, then the means.
+// Long by nature: the ranking sheet's columns, one after the other.
 pub fn ranking_table(ranking: &Ranking) -> Table {
     let parent = ranking
         .parent
@@ -162,6 +165,84 @@ pub fn ranking_table(ranking: &Ranking) -> Table {
             mean(&|r| r.row.bonus_x100),
             mean(&|r| r.row.index_x100),
             Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+        ]),
+    }
+}
+
+/// The Vietnamese label of a remediation item's status.
+fn status_label(status: ItemStatus) -> &'static str {
+    match status {
+        ItemStatus::NotStarted => "Chưa thực hiện",
+        ItemStatus::InProgress => "Đang thực hiện",
+        ItemStatus::Done => "Đã hoàn thành",
+        ItemStatus::Cancelled => "Hủy",
+    }
+}
+
+/// A remediation plan as the seed's appendix prints it, with each item's status (and
+/// whether it is overdue on `as_of`).
+pub fn remediation_table(v: &PlanView, as_of: NaiveDate) -> Table {
+    let mut headers: Vec<String> = APPENDIX_HEADERS.iter().map(|h| h.to_string()).collect();
+    headers.push("TRẠNG THÁI".to_string());
+    let hundredths = |x: Option<i64>| x.map(crate::scoring::from_hundredths);
+    let total_deduction: Decimal = v
+        .items
+        .iter()
+        .filter_map(|i| hundredths(i.item.deduction_x100))
+        .sum();
+    Table {
+        sheet_name: format!("Khắc phục {}", v.plan.year),
+        title: vec![
+            "PHỤ LỤC".to_string(),
+            format!(
+                "KẾT QUẢ ĐÁNH GIÁ CCHC {} NĂM {}",
+                v.unit.name.to_uppercase(),
+                v.plan.source_year
+            ),
+            format!(
+                "VÀ BIỆN PHÁP KHẮC PHỤC, NÂNG CAO CHỈ SỐ CCHC NĂM {}",
+                v.plan.year
+            ),
+        ],
+        headers,
+        widths: vec![8.0, 48.0, 10.0, 11.0, 11.0, 10.0, 44.0, 48.0, 16.0],
+        rows: v
+            .items
+            .iter()
+            .enumerate()
+            .map(|(n, i)| {
+                let mut status = status_label(i.item.status).to_string();
+                if i.is_overdue(as_of) {
+                    status.push_str(" (quá hạn)");
+                }
+                vec![
+                    Cell::Text(
+                        i.item
+                            .criterion_code
+                            .clone()
+                            .unwrap_or_else(|| (n + 1).to_string()),
+                    ),
+                    Cell::Text(i.item.title.clone()),
+                    Cell::from(hundredths(i.item.max_score_x100)),
+                    Cell::from(hundredths(i.item.self_score_x100)),
+                    Cell::from(hundredths(i.item.appraised_score_x100)),
+                    hundredths(i.item.deduction_x100).map_or(Cell::Empty, lost),
+                    Cell::Text(i.item.comment.clone().unwrap_or_default()),
+                    Cell::Text(i.responsible_text()),
+                    Cell::Text(status),
+                ]
+            })
+            .collect(),
+        total: Some(vec![
+            Cell::Empty,
+            Cell::Text("Tổng cộng".to_string()),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            lost(total_deduction),
             Cell::Empty,
             Cell::Empty,
             Cell::Empty,

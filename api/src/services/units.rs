@@ -430,6 +430,7 @@ pub async fn update_unit(
 
 /// Deletes a unit nothing refers to; otherwise 409 saying what is still there (deactivate
 /// it instead to keep its history).
+// Long by nature: each kind of record that keeps a unit in use is looked for in turn.
 pub async fn delete_unit(db: &DatabaseConnection, actor: &Principal, id: i64) -> ApiResult<()> {
     let txn = crate::db::begin_write(db).await?;
     let current = find_unit(&txn, id).await?;

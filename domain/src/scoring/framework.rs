@@ -115,6 +115,7 @@ pub struct CriteriaTree {
 
 impl CriteriaTree {
     /// Validates `criteria`; on failure returns every problem found, naming criteria.
+    // Long by nature: every rule of a framework checked in turn, every problem kept.
     pub fn build(criteria: Vec<CriterionDef>) -> Result<CriteriaTree, Vec<DefinitionError>> {
         let mut errors = Vec::new();
         let mut err = |index: Option<usize>, field: String, code: &'static str, message: String| {

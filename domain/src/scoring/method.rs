@@ -294,6 +294,7 @@ pub enum LeafScore {
 }
 
 /// Checks that `inputs` carry exactly what `method` reads, in range.
+// Long by nature: each input field's own rule in turn.
 pub fn check_inputs(method: &Method, max: Decimal, inputs: &Inputs) -> Result<(), InputError> {
     let present = inputs.present();
     if inputs.not_applicable {

@@ -227,6 +227,7 @@ fn deductions_of(
 }
 
 /// Reads a unit's results: its row and its siblings' in one query, then its entries.
+// Long by nature: the index is assembled from its one query's parts, field by field.
 async fn lookup_index(reader: &ResultsReader, unit_id: i64, year: i32) -> ApiResult<IndexLookup> {
     let db = &reader.db;
     let rows = result_rows(db, Scope::SiblingsOf(unit_id), year).await?;

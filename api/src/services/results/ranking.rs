@@ -132,6 +132,7 @@ pub struct CriterionLoss {
 
 /// Per criterion, across the finalized units under `parent`: how many lost points, and
 /// the total and mean deduction; most points lost first.
+// Long by nature: two aggregate queries and the titles that name their rows.
 pub async fn criteria_losses(
     reader: &ResultsReader,
     actor: &Principal,

@@ -7,8 +7,10 @@
 //! Appraisal: `pending` → `in_progress` → `finalized`, reopened to `in_progress`.
 //! Remediation item: `not_started` → `in_progress` → `done`, or `cancelled` from any open
 //! status; a done item may be reopened and a cancelled one reinstated.
+//! Milestone: `pending` → `met` or `missed`; a missed one may still be met (late), and a
+//! mistaken mark goes back to `pending`.
 
-use entity::status::{AppraisalStatus, RemediationItemStatus, SelfAssessmentStatus};
+use entity::status::{AppraisalStatus, MilestoneStatus, RemediationItemStatus, SelfAssessmentStatus};
 
 /// A refused transition: the stable code clients branch on, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -171,6 +173,26 @@ pub fn remediation_item(
     }
 }
 
+/// The status a milestone in `from` takes when marked `to` (restating it changes only
+/// its note and evidence).
+pub fn milestone(from: MilestoneStatus, to: MilestoneStatus) -> Result<MilestoneStatus, WorkflowError> {
+    use MilestoneStatus as M;
+    match (from, to) {
+        (from, to) if from == to => Ok(to),
+        (M::Pending, M::Met | M::Missed) | (M::Missed, M::Met | M::Pending) | (M::Met, M::Pending) => {
+            Ok(to)
+        }
+        (from, to) => Err(refused(
+            "invalid_transition",
+            format!(
+                "a milestone that is {} cannot become {} (mark it pending first)",
+                from.as_str(),
+                to.as_str()
+            ),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +257,24 @@ mod tests {
             appraisal(A::Finalized, E::Work).unwrap_err().code,
             "finalized"
         );
+    }
+
+    #[test]
+    fn milestone_transitions_table() {
+        use MilestoneStatus as M;
+        let allowed = [
+            (M::Pending, M::Met),
+            (M::Pending, M::Missed),
+            (M::Missed, M::Met),
+            (M::Missed, M::Pending),
+            (M::Met, M::Pending),
+        ];
+        for &from in M::ALL {
+            for &to in M::ALL {
+                let ok = from == to || allowed.contains(&(from, to));
+                assert_eq!(milestone(from, to).is_ok(), ok, "{from:?} → {to:?}");
+            }
+        }
     }
 
     #[test]

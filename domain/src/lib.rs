@@ -5,9 +5,12 @@
 //! - `spreadsheet`: the bounded readers of uploaded CSV and XLSX files, and the
 //!   formula neutralisation every CSV we write goes through;
 //! - `framework_sheet`: a framework's criteria as spreadsheet rows, both ways;
+//! - `schedule`: remediation deadlines (with status, recurring) and targets: what is
+//!   overdue, due soon, met;
 //! - `schema`: the OpenAPI schemas of the decimal wire formats.
 
 pub mod framework_sheet;
+pub mod schedule;
 pub mod schema;
 pub mod scoring;
 pub mod spreadsheet;

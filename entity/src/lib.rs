@@ -15,6 +15,7 @@ pub mod framework;
 pub mod login_failure;
 pub mod publication;
 pub mod remediation_item;
+pub mod remediation_item_officer;
 pub mod remediation_milestone;
 pub mod remediation_plan;
 pub mod remediation_progress;

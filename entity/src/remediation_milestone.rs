@@ -11,6 +11,13 @@ pub struct Model {
     pub position: i32,
     pub label: String,
     pub due_on: Date,
+    pub status: crate::status::MilestoneStatus,
+    pub met_on: Option<Date>,
+    pub note: Option<String>,
+    /// JSON list of evidence references.
+    pub evidence: String,
+    /// An occurrence of the item's recurring duty (regenerated when the rule changes).
+    pub recurring: bool,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

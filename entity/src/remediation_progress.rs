@@ -16,6 +16,8 @@ pub struct Model {
     pub reason: Option<String>,
     /// JSON list of evidence references.
     pub evidence: String,
+    /// What the report measured of a task's target (hundredths).
+    pub measured_x100: Option<i64>,
     pub created_by: Option<i64>,
     pub created_by_name: String,
     pub created_at: DateTimeUtc,

@@ -93,6 +93,19 @@ pub enum RemediationItemStatus {
     Cancelled,
 }
 
+/// Where one milestone of a remediation item stands.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum MilestoneStatus {
+    Pending,
+    Met,
+    /// Its date passed without it being met, and someone said so.
+    Missed,
+}
+
 /// Whether a framework can be assessed against yet.
 #[derive(
     Clone,
@@ -150,6 +163,11 @@ wire_names!(RemediationItemStatus {
     Done => "done",
     Cancelled => "cancelled",
 });
+wire_names!(MilestoneStatus {
+    Pending => "pending",
+    Met => "met",
+    Missed => "missed",
+});
 wire_names!(FrameworkStatus {
     Draft => "draft",
     Published => "published",
@@ -177,5 +195,6 @@ mod tests {
         agree(AppraisalStatus::ALL, AppraisalStatus::as_str);
         agree(RemediationItemStatus::ALL, RemediationItemStatus::as_str);
         agree(FrameworkStatus::ALL, FrameworkStatus::as_str);
+        agree(MilestoneStatus::ALL, MilestoneStatus::as_str);
     }
 }

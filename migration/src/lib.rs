@@ -9,6 +9,7 @@ mod m20261127_000003_assessments;
 mod m20261127_000004_remediation;
 mod m20261127_000005_units_path_range;
 mod m20261128_000006_audit_results_year;
+mod m20261128_000007_remediation_as_written;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_remediation::Migration),
             Box::new(m20261127_000005_units_path_range::Migration),
             Box::new(m20261128_000006_audit_results_year::Migration),
+            Box::new(m20261128_000007_remediation_as_written::Migration),
         ]
     }
 }

@@ -135,6 +135,7 @@ pub fn matrix() -> Vec<Row> {
         row(M::PATCH, "/api/v1/remediation-items/{item}", Some(json!({"action": "Xây dựng kế hoạch"})), UNIT_A_EDITORS),
         row(M::POST, "/api/v1/remediation-items/{item}/progress", Some(json!({"note": "Đang thực hiện", "status": "in_progress"})), UNIT_A_EDITORS),
         row(M::POST, "/api/v1/remediation-items/{item}/comments", Some(json!({"note": "Đề nghị đẩy nhanh"})), PLAN_MAKERS),
+        row(M::PATCH, "/api/v1/remediation-items/{item}/milestones/{milestone}", Some(json!({"status": "pending"})), UNIT_A_EDITORS),
         // audit
         row(M::GET, "/api/v1/audit-events", None, EVERYONE),
     ]
@@ -247,7 +248,7 @@ async fn prepare(w: &mut World) {
         .post(
             "/api/v1/remediation-plans",
             w.admin(),
-            &json!({"appraisal_id": final_appraisal}),
+            &json!({"appraisal_id": final_appraisal, "milestones": [{"label": "đợt 1", "due_on": "2023-10-31"}]}),
         )
         .await;
     plan.assert_status(201);
@@ -255,6 +256,10 @@ async fn prepare(w: &mut World) {
         .insert("plan".into(), plan.json["id"].as_i64().unwrap());
     w.ids
         .insert("item".into(), plan.json["items"][0]["id"].as_i64().unwrap());
+    w.ids.insert(
+        "milestone".into(),
+        plan.json["items"][0]["milestones"][0]["id"].as_i64().unwrap(),
+    );
 }
 
 fn b64(value: &Value) -> String {

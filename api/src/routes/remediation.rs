@@ -6,8 +6,11 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Json, Query};
 use crate::services::remediation::{
-    self, ItemFilter, ItemPatch, ItemStatus, ItemView, Milestone, NewItem, PlanView, ProgressReport,
+    self, Assignment, ItemFilter, ItemPatch, ItemStatus, ItemView, Milestone, MilestoneUpdate,
+    NewItem, OfficerRole, PlanView, ProgressReport,
 };
+use entity::status::MilestoneStatus;
+use parindex_domain::schedule::{Recurrence, Target};
 use crate::services::scoresheet::Evidence;
 use crate::services::versioned::Precondition;
 use crate::services::versioned::etag_of;
@@ -31,6 +34,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_remediation_item)
         .service(update_remediation_item)
         .service(report_remediation_progress)
+        .service(update_remediation_milestone)
         .service(comment_remediation_item);
 }
 
@@ -43,6 +47,9 @@ pub struct ProgressResponse {
     pub status: Option<ItemStatus>,
     pub reason: Option<String>,
     pub evidence: Vec<Evidence>,
+    /// What the report measured of a task's target.
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub measured: Option<Decimal>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
 }
@@ -52,6 +59,31 @@ pub struct OfficerRef {
     pub id: i64,
     pub full_name: String,
     pub title: String,
+}
+
+/// An officer of the unit on an item.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ItemOfficer {
+    pub staff_id: i64,
+    pub full_name: String,
+    pub title: String,
+    pub role: OfficerRole,
+}
+
+/// One deadline of an item: its own, or an occurrence of its recurring duty.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct MilestoneResponse {
+    pub id: i64,
+    #[schema(example = "đợt 1")]
+    pub label: String,
+    pub due_on: NaiveDate,
+    pub status: MilestoneStatus,
+    /// The day it was met.
+    pub met_on: Option<NaiveDate>,
+    pub note: Option<String>,
+    pub evidence: Vec<Evidence>,
+    /// An occurrence of the item's recurring duty.
+    pub recurring: bool,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -74,14 +106,33 @@ pub struct ItemResponse {
     /// The council's comment.
     pub comment: Option<String>,
     pub action: Option<String>,
+    /// The lead officer's id (as in `officers`).
     pub responsible_staff_id: Option<i64>,
+    /// The lead officer.
     pub responsible: Option<OfficerRef>,
-    pub milestones: Vec<Milestone>,
+    /// Every officer of the unit on it, the lead first.
+    pub officers: Vec<ItemOfficer>,
+    /// Bodies outside the staff list ("UBMT xã", "Đoàn Thanh niên", "toàn bộ CBCC").
+    pub bodies: Vec<String>,
+    /// Its deadlines by date: its own and its recurring duty's occurrences.
+    pub milestones: Vec<MilestoneResponse>,
+    /// A recurring duty ("ngày 25 hằng tháng"), if it is one.
+    pub recurrence: Option<Recurrence>,
+    /// The earliest milestone not met.
+    pub next_due: Option<NaiveDate>,
     #[schema(value_type = Option<crate::schema::Score>)]
     pub target_score: Option<Decimal>,
+    /// A task's numeric target ("≥ 50 %").
+    pub target: Option<Target>,
+    /// A task's latest measurement by its last deadline.
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub achieved: Option<Decimal>,
+    /// Whether that measurement meets the target (null without one).
+    pub target_met: Option<bool>,
     pub status: ItemStatus,
     pub cancel_reason: Option<String>,
-    /// Open with a milestone before the day asked (today in Vietnam by default).
+    /// Open with a milestone past its date and not met, on the day asked (today in
+    /// Vietnam by default).
     pub overdue: bool,
     pub history: Vec<ProgressResponse>,
     pub updated_at: DateTime<Utc>,
@@ -101,21 +152,43 @@ fn item_response(v: &ItemView, as_of: NaiveDate) -> ItemResponse {
         deduction: i.deduction_x100.map(crate::scoring::from_hundredths),
         comment: i.comment.clone(),
         action: i.action.clone(),
-        responsible_staff_id: i.responsible_staff_id,
-        responsible: v.officer.as_ref().map(|o| OfficerRef {
+        responsible_staff_id: v.lead().map(|o| o.id),
+        responsible: v.lead().map(|o| OfficerRef {
             id: o.id,
             full_name: o.full_name.clone(),
             title: o.title.clone(),
         }),
+        officers: v
+            .officers
+            .iter()
+            .map(|(role, o)| ItemOfficer {
+                staff_id: o.id,
+                full_name: o.full_name.clone(),
+                title: o.title.clone(),
+                role: *role,
+            })
+            .collect(),
+        bodies: v.bodies.clone(),
         milestones: v
             .milestones
             .iter()
-            .map(|m| Milestone {
+            .map(|m| MilestoneResponse {
+                id: m.id,
                 label: m.label.clone(),
                 due_on: m.due_on,
+                status: m.status,
+                met_on: m.met_on,
+                note: m.note.clone(),
+                evidence: serde_json::from_str(&m.evidence).unwrap_or_default(),
+                recurring: m.recurring,
             })
             .collect(),
+        recurrence: v.recurrence.clone(),
+        next_due: v.next_due(),
         target_score: i.target_score_x100.map(crate::scoring::from_hundredths),
+        target: v.target.clone(),
+        achieved: v.achieved().map(|(a, _)| a),
+        target_met: v.achieved().map(|(_, met)| met),
         status: i.status,
         cancel_reason: i.cancel_reason.clone(),
         overdue: v.is_overdue(as_of),
@@ -129,6 +202,7 @@ fn item_response(v: &ItemView, as_of: NaiveDate) -> ItemResponse {
                 status: p.status,
                 reason: p.reason.clone(),
                 evidence: serde_json::from_str(&p.evidence).unwrap_or_default(),
+                measured: p.measured_x100.map(crate::scoring::from_hundredths),
                 created_by: p.created_by_name.clone(),
                 created_at: p.created_at,
             })
@@ -362,10 +436,21 @@ pub struct NewItemRequest {
     #[schema(example = "Mỗi công chức đề xuất 01 sáng kiến, giải pháp")]
     pub title: String,
     pub action: Option<String>,
-    /// An officer of the plan's unit.
+    /// The lead officer (an officer of the plan's unit); the same as a `lead` in
+    /// `officers`.
     pub responsible_staff_id: Option<i64>,
+    /// Officers of the plan's unit: at most one lead, any number supporting.
+    #[serde(default)]
+    pub officers: Vec<Assignment>,
+    /// Bodies outside the staff list ("UBMT xã", "Đoàn Thanh niên", "toàn bộ CBCC").
+    #[serde(default)]
+    pub bodies: Vec<String>,
     #[serde(default)]
     pub milestones: Vec<Milestone>,
+    /// A recurring duty: its occurrences in the plan's year become milestones.
+    pub recurrence: Option<Recurrence>,
+    /// A numeric target ("≥ 50 %", "≥ 2 cuộc"), measured by progress reports.
+    pub target: Option<Target>,
 }
 
 /// Add an item not tied to a criterion (e.g. "each officer proposes one initiative").
@@ -394,7 +479,10 @@ pub async fn add_remediation_item(
         NewItem {
             title: b.title,
             action: b.action,
-            responsible_staff_id: b.responsible_staff_id,
+            officers: with_lead(b.officers, b.responsible_staff_id),
+            bodies: b.bodies,
+            recurrence: b.recurrence,
+            target: b.target,
             milestones: b.milestones,
         },
     )
@@ -639,12 +727,26 @@ pub struct UpdateItemRequest {
     #[serde(default, deserialize_with = "crate::http::json::explicit_null")]
     #[schema(value_type = Option<String>)]
     pub action: Option<Option<String>>,
-    /// An officer of the plan's unit; `null` unassigns.
+    /// The lead officer (an officer of the unit); `null` removes the lead. Supporting
+    /// officers stay.
     #[serde(default, deserialize_with = "crate::http::json::explicit_null")]
     #[schema(value_type = Option<i64>)]
     pub responsible_staff_id: Option<Option<i64>>,
-    /// Replaces the milestones.
+    /// Replaces every officer: at most one lead, any number supporting.
+    pub officers: Option<Vec<Assignment>>,
+    /// Replaces the bodies outside the staff list.
+    pub bodies: Option<Vec<String>>,
+    /// Replaces the item's own dated milestones (a recurring duty's occurrences stay).
     pub milestones: Option<Vec<Milestone>>,
+    /// Sets the recurring duty (its occurrences in the plan's year are made anew); `null`
+    /// removes it.
+    #[serde(default, deserialize_with = "crate::http::json::explicit_null")]
+    #[schema(value_type = Option<Recurrence>)]
+    pub recurrence: Option<Option<Recurrence>>,
+    /// A task's numeric target; `null` removes it.
+    #[serde(default, deserialize_with = "crate::http::json::explicit_null")]
+    #[schema(value_type = Option<Target>)]
+    pub target: Option<Option<Target>>,
     /// The score aimed at next year; `null` clears it.
     #[serde(default, deserialize_with = "crate::http::json::explicit_null")]
     #[schema(value_type = Option<crate::schema::DecimalInput>)]
@@ -683,8 +785,12 @@ pub async fn update_remediation_item(
             title: b.title,
             action: b.action,
             responsible_staff_id: b.responsible_staff_id,
+            officers: b.officers,
+            bodies: b.bodies,
             milestones: b.milestones,
+            recurrence: b.recurrence,
             target_score: b.target_score,
+            target: b.target,
         },
         &if_match,
     )
@@ -702,6 +808,9 @@ pub struct ProgressRequest {
     pub reason: Option<String>,
     #[serde(default)]
     pub evidence: Vec<Evidence>,
+    /// What was measured of a task's target (tasks with a target only).
+    #[schema(value_type = Option<crate::schema::DecimalInput>)]
+    pub measured: Option<Decimal>,
 }
 
 /// Report progress on an item (the unit's officers): a note, a status, evidence.
@@ -737,6 +846,7 @@ pub async fn report_remediation_progress(
             status: b.status,
             reason: b.reason,
             evidence: b.evidence,
+            measured: b.measured,
         },
         &if_match,
     )
@@ -776,4 +886,79 @@ pub async fn comment_remediation_item(
     )
     .await?;
     Ok(item_http(StatusCode::CREATED, &v))
+}
+
+/// `officers` with `responsible_staff_id` as its lead (the older single-officer field).
+fn with_lead(mut officers: Vec<Assignment>, lead: Option<i64>) -> Vec<Assignment> {
+    if let Some(id) = lead
+        && !officers.iter().any(|a| a.staff_id == id)
+    {
+        officers.insert(
+            0,
+            Assignment {
+                staff_id: id,
+                role: OfficerRole::Lead,
+            },
+        );
+    }
+    officers
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MilestoneRequest {
+    /// `met`, `missed`, or back to `pending`.
+    pub status: MilestoneStatus,
+    /// The day it was met (default: today in Vietnam); with `met` only.
+    pub met_on: Option<NaiveDate>,
+    pub note: Option<String>,
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+}
+
+/// Mark one deadline of an item met (on a day), missed, or pending again.
+///
+/// A met milestone is never overdue; an item is overdue while one of its milestones is
+/// past its date and not met. Audited on the item (its ETag changes).
+#[utoipa::path(
+    tag = "remediation",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = i64, Path, description = "Item id"),
+        ("milestone_id" = i64, Path, description = "Milestone id (in the item's `milestones`)"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the item's version being changed"),
+    ),
+    request_body = MilestoneRequest,
+    responses(
+        (status = 200, description = "The item", body = ItemResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
+#[patch("/remediation-items/{id}/milestones/{milestone_id}")]
+pub async fn update_remediation_milestone(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(i64, i64)>,
+    if_match: Precondition,
+    body: Json<MilestoneRequest>,
+) -> ApiResult<HttpResponse> {
+    let (id, milestone_id) = path.into_inner();
+    let b = body.into_inner();
+    let v = remediation::update_milestone(
+        &state.db,
+        &principal,
+        id,
+        milestone_id,
+        MilestoneUpdate {
+            status: b.status,
+            met_on: b.met_on,
+            note: b.note,
+            evidence: b.evidence,
+        },
+        &if_match,
+    )
+    .await?;
+    Ok(item_http(StatusCode::OK, &v))
 }

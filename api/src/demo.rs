@@ -2,8 +2,9 @@
 //! Huyện Vĩnh Linh's 18 communes and towns with 2022 and 2023 frameworks, finalized
 //! appraisals and published results, where Xã Vĩnh Long reproduces the seed letter:
 //! 2023 self 90.88, appraised 87.25, bonus 1, index 88.25, rank 11/18; 2022 index 86.39,
-//! rank 8/18 (a fall of 3 places); and its remediation plan with the letter's officers,
-//! actions and deadlines.
+//! rank 8/18 (a fall of 3 places); and its 2024 remediation plan as the letter writes it
+//! (`fixtures/seed_vinh_long_2024_plan.json`): each row's officers, bodies and own
+//! deadlines, recurring duties, and the tasks of the letter's body with their targets.
 //!
 //! Everything goes through the same services as the API (same validation, same audit
 //! trail), as a command-line actor.
@@ -15,20 +16,24 @@ use crate::services::appraisals;
 use crate::services::assessments;
 use crate::services::entries::EntryInput;
 use crate::services::frameworks::{self, FrameworkSpec};
-use crate::services::remediation::{self, ItemPatch, Milestone};
+use crate::services::remediation::{self, Assignment, ItemPatch, Milestone, NewItem, OfficerRole};
 use crate::services::results;
 use crate::services::units::{self, NewStaff, NewUnit, UnitKind};
 use crate::services::versioned::Precondition;
 use crate::state::AppState;
 use entity::unit;
+use parindex_domain::schedule::{Recurrence, Target};
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::Deserialize;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::str::FromStr;
 
 const FRAMEWORK: &str = include_str!("../fixtures/commune_framework_2023.json");
 const SEED: &str = include_str!("../fixtures/seed_vinh_long_2023.json");
 const DISTRICT: &str = include_str!("../fixtures/demo_vinh_linh.json");
+const PLAN: &str = include_str!("../fixtures/seed_vinh_long_2024_plan.json");
 
 pub const DEMO_PASSWORD: &str = "demo-password-2023";
 
@@ -43,31 +48,89 @@ pub const DEMO_ACCOUNTS: [(&str, Role, &str); 3] = [
     ("vinhlinh.xem", Role::Viewer, "Huyện Vĩnh Linh"),
 ];
 
-/// Vĩnh Long's officers as the seed letter names them, and who its actions start with.
-const OFFICERS: [(&str, &str, &str); 6] = [
-    ("Đ/c Đoàn", "Trần Văn Đoàn", "Công chức Văn hóa – Xã hội"),
-    (
-        "Đ/c Hiền VP",
-        "Lê Thị Hiền",
-        "Công chức Văn phòng - Thống kê",
-    ),
-    (
-        "Đ/c Liên",
-        "Nguyễn Thị Liên",
-        "Công chức Văn phòng - Thống kê (phụ trách CCHC)",
-    ),
-    ("Đ/c Long", "Hoàng Văn Long", "Công chức Tư pháp – Hộ tịch"),
-    (
-        "Đ/c Hiền KT",
-        "Phan Thị Hiền",
-        "Công chức Tài chính - Kế toán",
-    ),
-    (
-        "Công chức Bộ phận Một cửa",
-        "Võ Văn Đệ",
-        "Bộ phận Tiếp nhận và Trả kết quả",
-    ),
-];
+/// Vĩnh Long's 2024 remediation plan as the seed letter writes it (see its `about`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedPlan {
+    pub about: String,
+    /// The officers the letter names, by the short name it uses ("Liên", "Hiền VP").
+    pub officers: Vec<SeedOfficer>,
+    /// The letter's "đợt 1" and "đợt 2", for the items that say so.
+    pub phases: Vec<Milestone>,
+    /// One per appendix row.
+    pub items: Vec<SeedItem>,
+    /// The letter's body: duties with no criterion, several with numeric targets.
+    pub tasks: Vec<SeedItem>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedOfficer {
+    pub key: String,
+    pub full_name: String,
+    pub title: String,
+}
+
+/// An appendix row (`code`) or a task (`title`): who, and by when.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedItem {
+    pub code: Option<String>,
+    pub title: Option<String>,
+    pub lead: Option<String>,
+    #[serde(default)]
+    pub support: Vec<String>,
+    #[serde(default)]
+    pub bodies: Vec<String>,
+    #[serde(default)]
+    pub milestones: Vec<Milestone>,
+    /// Whether the plan's two phases are among its deadlines.
+    #[serde(default)]
+    pub phases: bool,
+    pub recurrence: Option<Recurrence>,
+    pub target: Option<Target>,
+}
+
+impl SeedPlan {
+    pub fn load() -> Result<SeedPlan, anyhow::Error> {
+        Ok(serde_json::from_str(PLAN)?)
+    }
+
+    /// The item's own milestones: its dates, then the phases when it has them.
+    pub fn milestones_of(&self, item: &SeedItem) -> Vec<Milestone> {
+        let mut all = item.milestones.clone();
+        if item.phases {
+            all.extend(self.phases.iter().cloned());
+        }
+        all
+    }
+}
+
+impl SeedItem {
+    /// Lead then supporting officers, as staff ids by the letter's short names.
+    fn assignments(&self, staff: &HashMap<&str, i64>) -> Result<Vec<Assignment>, anyhow::Error> {
+        let id = |key: &String| {
+            staff
+                .get(key.as_str())
+                .copied()
+                .ok_or_else(|| anyhow::anyhow!("the seed plan names no officer {key}"))
+        };
+        let mut all = Vec::new();
+        if let Some(lead) = &self.lead {
+            all.push(Assignment {
+                staff_id: id(lead)?,
+                role: OfficerRole::Lead,
+            });
+        }
+        for s in &self.support {
+            all.push(Assignment {
+                staff_id: id(s)?,
+                role: OfficerRole::Support,
+            });
+        }
+        Ok(all)
+    }
+}
 
 fn json(text: &str) -> Result<Value, anyhow::Error> {
     Ok(serde_json::from_str(text)?)
@@ -379,21 +442,22 @@ pub async fn load(state: &AppState) -> Result<bool, anyhow::Error> {
         .await
         .map_err(err)?;
     }
-    let mut officers = Vec::new();
-    for (prefix, name, title) in OFFICERS {
+    let seed_plan = SeedPlan::load()?;
+    let mut officers = HashMap::new();
+    for o in &seed_plan.officers {
         let s = units::create_staff(
             db,
             &actor,
             vinh_long.id,
             NewStaff {
-                full_name: name.to_string(),
-                title: title.to_string(),
+                full_name: o.full_name.clone(),
+                title: o.title.clone(),
                 user_id: None,
             },
         )
         .await
         .map_err(err)?;
-        officers.push((prefix, s));
+        officers.insert(o.key.as_str(), s.id);
     }
 
     let any = Precondition::any();
@@ -440,51 +504,60 @@ pub async fn load(state: &AppState) -> Result<bool, anyhow::Error> {
             .map_err(err)?;
     }
 
-    // Vĩnh Long's remediation plan, as the seed letter assigns it.
+    // Vĩnh Long's remediation plan, as the seed letter writes it: each appendix row with
+    // its officers, bodies and own deadlines, then the letter's tasks.
     let appraisal = seed_appraisal.ok_or_else(|| anyhow::anyhow!("no seed appraisal"))?;
-    let phases = vec![
-        Milestone {
-            label: "đợt 1".to_string(),
-            due_on: chrono::NaiveDate::from_ymd_opt(2024, 10, 31).unwrap_or_default(),
-        },
-        Milestone {
-            label: "đợt 2".to_string(),
-            due_on: chrono::NaiveDate::from_ymd_opt(2024, 12, 15).unwrap_or_default(),
-        },
-    ];
-    let plan = remediation::create_plan(db, &actor, appraisal, phases)
+    let plan = remediation::create_plan(db, &actor, appraisal, Vec::new())
         .await
         .map_err(err)?;
     let seed = json(SEED)?;
-    for item in &plan.items {
-        let Some(code) = &item.item.criterion_code else {
-            continue;
-        };
-        let Some(a) = seed["appendix"]
-            .as_array()
-            .and_then(|l| l.iter().find(|a| a["code"] == code.as_str()))
-        else {
-            continue;
-        };
-        let action = a["responsible_action"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let officer = officers
+    let action_of = |code: &str| {
+        seed["appendix"].as_array().and_then(|rows| {
+            rows.iter()
+                .find(|a| a["code"] == code)
+                .and_then(|a| a["responsible_action"].as_str())
+                .map(str::to_string)
+        })
+    };
+    for planned in &seed_plan.items {
+        let code = planned.code.as_deref().unwrap_or_default();
+        let item = plan
+            .items
             .iter()
-            .filter(|(prefix, _)| action.starts_with(prefix))
-            .max_by_key(|(prefix, _)| prefix.len())
-            .map(|(_, s)| s.id);
+            .find(|i| i.item.criterion_code.as_deref() == Some(code))
+            .ok_or_else(|| anyhow::anyhow!("the seed plan's {code} lost no points"))?;
         remediation::update_item(
             db,
             &actor,
             item.item.id,
             ItemPatch {
-                action: Some(Some(action)),
-                responsible_staff_id: officer.map(Some),
+                action: Some(action_of(code)),
+                officers: Some(planned.assignments(&officers)?),
+                bodies: Some(planned.bodies.clone()),
+                milestones: Some(seed_plan.milestones_of(planned)),
+                recurrence: Some(planned.recurrence.clone()),
+                target: Some(planned.target.clone()),
                 ..Default::default()
             },
             &any,
+        )
+        .await
+        .map_err(err)?;
+    }
+    for task in &seed_plan.tasks {
+        remediation::add_item(
+            db,
+            &actor,
+            plan.plan.id,
+            NewItem {
+                title: task.title.clone().unwrap_or_default(),
+                action: None,
+                officers: task.assignments(&officers)?,
+                bodies: task.bodies.clone(),
+                milestones: seed_plan.milestones_of(task),
+                recurrence: task.recurrence.clone(),
+                target: task.target.clone(),
+            },
         )
         .await
         .map_err(err)?;

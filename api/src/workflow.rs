@@ -10,7 +10,9 @@
 //! Milestone: `pending` → `met` or `missed`; a missed one may still be met (late), and a
 //! mistaken mark goes back to `pending`.
 
-use entity::status::{AppraisalStatus, MilestoneStatus, RemediationItemStatus, SelfAssessmentStatus};
+use entity::status::{
+    AppraisalStatus, MilestoneStatus, RemediationItemStatus, SelfAssessmentStatus,
+};
 
 /// A refused transition: the stable code clients branch on, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -175,13 +177,16 @@ pub fn remediation_item(
 
 /// The status a milestone in `from` takes when marked `to` (restating it changes only
 /// its note and evidence).
-pub fn milestone(from: MilestoneStatus, to: MilestoneStatus) -> Result<MilestoneStatus, WorkflowError> {
+pub fn milestone(
+    from: MilestoneStatus,
+    to: MilestoneStatus,
+) -> Result<MilestoneStatus, WorkflowError> {
     use MilestoneStatus as M;
     match (from, to) {
         (from, to) if from == to => Ok(to),
-        (M::Pending, M::Met | M::Missed) | (M::Missed, M::Met | M::Pending) | (M::Met, M::Pending) => {
-            Ok(to)
-        }
+        (M::Pending, M::Met | M::Missed)
+        | (M::Missed, M::Met | M::Pending)
+        | (M::Met, M::Pending) => Ok(to),
         (from, to) => Err(refused(
             "invalid_transition",
             format!(

@@ -228,40 +228,89 @@ mod tests {
         let o = r.occurrences(2024);
         assert_eq!(o.len(), 12);
         assert_eq!(o[1], ("tháng 2/2024".to_string(), date(2024, 2, 29)));
-        assert_eq!(Recurrence::Monthly { day: 25 }.occurrences(2024)[0].1, date(2024, 1, 25));
-        assert_eq!(Recurrence::Quarterly { month: 3, day: 20 }.occurrences(2024)[3].1, date(2024, 12, 20));
-        assert_eq!(Recurrence::Yearly { month: 3, day: 10 }.occurrences(2024), vec![("năm 2024".to_string(), date(2024, 3, 10))]);
-        assert_eq!(Recurrence::Monthly { day: 25 }.words(), "ngày 25 hằng tháng");
+        assert_eq!(
+            Recurrence::Monthly { day: 25 }.occurrences(2024)[0].1,
+            date(2024, 1, 25)
+        );
+        assert_eq!(
+            Recurrence::Quarterly { month: 3, day: 20 }.occurrences(2024)[3].1,
+            date(2024, 12, 20)
+        );
+        assert_eq!(
+            Recurrence::Yearly { month: 3, day: 10 }.occurrences(2024),
+            vec![("năm 2024".to_string(), date(2024, 3, 10))]
+        );
+        assert_eq!(
+            Recurrence::Monthly { day: 25 }.words(),
+            "ngày 25 hằng tháng"
+        );
         assert!(!Recurrence::Monthly { day: 32 }.check().is_empty());
-        assert!(!Recurrence::Quarterly { month: 4, day: 1 }.check().is_empty());
+        assert!(
+            !Recurrence::Quarterly { month: 4, day: 1 }
+                .check()
+                .is_empty()
+        );
     }
 
     #[test]
     fn overdue_is_a_passed_date_not_met() {
-        let jan = Deadline { due_on: date(2024, 1, 25), met: true };
-        let feb = Deadline { due_on: date(2024, 2, 25), met: false };
+        let jan = Deadline {
+            due_on: date(2024, 1, 25),
+            met: true,
+        };
+        let feb = Deadline {
+            due_on: date(2024, 2, 25),
+            met: false,
+        };
         let both = [jan, feb];
         assert!(!is_overdue(&both, date(2024, 2, 24)));
-        assert!(!is_overdue(&both, date(2024, 2, 25)), "due today is not overdue yet");
+        assert!(
+            !is_overdue(&both, date(2024, 2, 25)),
+            "due today is not overdue yet"
+        );
         assert!(is_overdue(&both, date(2024, 2, 26)));
         assert!(is_due_within(&both, date(2024, 2, 20), 5));
         assert!(!is_due_within(&both, date(2024, 2, 19), 5));
-        let met = [Deadline { due_on: date(2024, 1, 1), met: true }];
-        assert!(!is_overdue(&met, date(2030, 1, 1)), "a met milestone is never overdue");
-        let missed = [Deadline { due_on: date(2024, 1, 1), met: false }];
+        let met = [Deadline {
+            due_on: date(2024, 1, 1),
+            met: true,
+        }];
+        assert!(
+            !is_overdue(&met, date(2030, 1, 1)),
+            "a met milestone is never overdue"
+        );
+        let missed = [Deadline {
+            due_on: date(2024, 1, 1),
+            met: false,
+        }];
         assert!(is_overdue(&missed, date(2024, 1, 2)));
         assert_eq!(next_due(&both), Some(date(2024, 2, 25)));
     }
 
     #[test]
     fn targets_compare_in_their_direction() {
-        let half = Target { value: dec!(50), unit: "%".into(), direction: Direction::AtLeast };
+        let half = Target {
+            value: dec!(50),
+            unit: "%".into(),
+            direction: Direction::AtLeast,
+        };
         assert!(half.is_met_by(dec!(50)) && !half.is_met_by(dec!(49.9)));
-        let over = Target { value: dec!(70), unit: "%".into(), direction: Direction::MoreThan };
+        let over = Target {
+            value: dec!(70),
+            unit: "%".into(),
+            direction: Direction::MoreThan,
+        };
         assert!(!over.is_met_by(dec!(70)) && over.is_met_by(dec!(70.1)));
         assert_eq!(over.words(), "> 70 %");
-        let reports = [(date(2024, 6, 1), dec!(40)), (date(2024, 11, 1), dec!(55)), (date(2024, 12, 20), dec!(30))];
-        assert_eq!(achieved(&half, &reports, Some(date(2024, 12, 15))), Some((dec!(55), true)));
+        let reports = [
+            (date(2024, 6, 1), dec!(40)),
+            (date(2024, 11, 1), dec!(55)),
+            (date(2024, 12, 20), dec!(30)),
+        ];
+        assert_eq!(
+            achieved(&half, &reports, Some(date(2024, 12, 15))),
+            Some((dec!(55), true))
+        );
         assert_eq!(achieved(&half, &reports, None), Some((dec!(30), false)));
         assert_eq!(achieved(&half, &[], None), None);
     }

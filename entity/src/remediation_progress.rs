@@ -18,6 +18,8 @@ pub struct Model {
     pub evidence: String,
     /// What the report measured of a task's target (hundredths).
     pub measured_x100: Option<i64>,
+    /// The day the measurement refers to (the report's day when not given).
+    pub measured_on: Option<Date>,
     pub created_by: Option<i64>,
     pub created_by_name: String,
     pub created_at: DateTimeUtc,

@@ -13,7 +13,11 @@ use sea_orm_migration::{prelude::*, schema::*};
 pub struct Migration;
 
 /// SQLite adds one column per statement.
-async fn add(manager: &SchemaManager<'_>, table: &'static str, column: &mut ColumnDef) -> Result<(), DbErr> {
+async fn add(
+    manager: &SchemaManager<'_>,
+    table: &'static str,
+    column: &mut ColumnDef,
+) -> Result<(), DbErr> {
     manager
         .alter_table(Table::alter().table(table).add_column(column).to_owned())
         .await
@@ -73,17 +77,58 @@ impl MigrationTrait for Migration {
         // a JSON list; a recurring duty's rule (JSON); a task's numeric target.
         add(manager, "remediation_items", text("bodies").default("[]")).await?;
         add(manager, "remediation_items", &mut text_null("recurrence")).await?;
-        add(manager, "remediation_items", &mut big_integer_null("target_value_x100")).await?;
-        add(manager, "remediation_items", &mut string_null("target_unit")).await?;
-        add(manager, "remediation_items", &mut string_null("target_direction")).await?;
+        add(
+            manager,
+            "remediation_items",
+            &mut big_integer_null("target_value_x100"),
+        )
+        .await?;
+        add(
+            manager,
+            "remediation_items",
+            &mut string_null("target_unit"),
+        )
+        .await?;
+        add(
+            manager,
+            "remediation_items",
+            &mut string_null("target_direction"),
+        )
+        .await?;
         // Each milestone's own state; occurrences of a recurring duty are marked.
-        add(manager, "remediation_milestones", string("status").default("pending")).await?;
+        add(
+            manager,
+            "remediation_milestones",
+            string("status").default("pending"),
+        )
+        .await?;
         add(manager, "remediation_milestones", &mut date_null("met_on")).await?;
         add(manager, "remediation_milestones", &mut text_null("note")).await?;
-        add(manager, "remediation_milestones", text("evidence").default("[]")).await?;
-        add(manager, "remediation_milestones", boolean("recurring").default(false)).await?;
+        add(
+            manager,
+            "remediation_milestones",
+            text("evidence").default("[]"),
+        )
+        .await?;
+        add(
+            manager,
+            "remediation_milestones",
+            boolean("recurring").default(false),
+        )
+        .await?;
         // What a progress report measured of a task's target.
-        add(manager, "remediation_progress", &mut big_integer_null("measured_x100")).await?;
+        add(
+            manager,
+            "remediation_progress",
+            &mut big_integer_null("measured_x100"),
+        )
+        .await?;
+        add(
+            manager,
+            "remediation_progress",
+            &mut date_null("measured_on"),
+        )
+        .await?;
 
         let db = manager.get_connection();
         db.execute_unprepared(
@@ -120,6 +165,7 @@ impl MigrationTrait for Migration {
             ("remediation_milestones", "evidence"),
             ("remediation_milestones", "recurring"),
             ("remediation_progress", "measured_x100"),
+            ("remediation_progress", "measured_on"),
         ] {
             manager
                 .alter_table(Table::alter().table(table).drop_column(column).to_owned())

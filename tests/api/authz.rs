@@ -258,7 +258,9 @@ async fn prepare(w: &mut World) {
         .insert("item".into(), plan.json["items"][0]["id"].as_i64().unwrap());
     w.ids.insert(
         "milestone".into(),
-        plan.json["items"][0]["milestones"][0]["id"].as_i64().unwrap(),
+        plan.json["items"][0]["milestones"][0]["id"]
+            .as_i64()
+            .unwrap(),
     );
 }
 

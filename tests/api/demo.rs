@@ -1,6 +1,11 @@
 //! The `demo-data` command's loader, then the seed's sentence through HTTP.
 
-use crate::helpers::on_each_backend;
+use crate::helpers::{TestApp, on_each_backend};
+use parindex_api::demo::SeedPlan;
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
+
+const SEED: &str = include_str!("../../api/fixtures/seed_vinh_long_2023.json");
 
 #[tokio::test]
 async fn the_demo_district_reproduces_the_seed_letter() {
@@ -60,9 +65,278 @@ async fn the_demo_district_reproduces_the_seed_letter() {
         let first = &plan.json["items"][0];
         assert_eq!(first["criterion_code"], "3.3");
         assert_eq!(first["responsible"]["full_name"], "Nguyễn Thị Liên");
-        assert_eq!(plan.json["items"].as_array().unwrap().len(), 19);
+        let items = plan.json["items"].as_array().unwrap();
+        the_plan_is_the_letter_row_by_row(items);
+        the_plan_holds_the_letters_tasks(items);
+        overdue_and_the_appendix_follow_each_items_own_deadlines(&app, &officer, unit).await;
     })
     .await;
+}
+
+/// Every date `d/m/yyyy` a sentence of the letter names, as `yyyy-mm-dd`.
+fn dates_in(text: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for word in text.split(|c: char| !(c.is_ascii_digit() || c == '/')) {
+        let parts: Vec<&str> = word.split('/').collect();
+        if let [d, m, y] = parts[..]
+            && y.len() == 4
+            && let (Ok(d), Ok(m), Ok(y)) = (d.parse::<u32>(), m.parse::<u32>(), y.parse::<i32>())
+        {
+            found.insert(format!("{y:04}-{m:02}-{d:02}"));
+        }
+    }
+    found
+}
+
+/// The officer a sentence starts a duty with: the first "Đ/c <name>" ("đ/c" in "nộp về
+/// đ/c Liên"), by the longest of the letter's short names.
+fn first_officer<'a>(text: &str, keys: &[&'a str]) -> Option<&'a str> {
+    let at = ["Đ/c ", "đ/c "].iter().filter_map(|p| text.find(p)).min()?;
+    let rest = &text[at + "đ/c ".len()..];
+    keys.iter()
+        .filter(|k| rest.starts_with(**k))
+        .max_by_key(|k| k.len())
+        .copied()
+}
+
+/// Each appendix row of the seed letter against the demo plan's item: the letter's text
+/// as the action, its dates as the item's own milestones, "ngày 25 hàng tháng" as a
+/// monthly duty, the officer it names as lead, the ones in parentheses as support, and
+/// bodies where it names no officer.
+fn the_plan_is_the_letter_row_by_row(items: &[Value]) {
+    let seed: Value = serde_json::from_str(SEED).unwrap();
+    let plan = SeedPlan::load().unwrap();
+    let names: HashMap<&str, &str> = plan
+        .officers
+        .iter()
+        .map(|o| (o.key.as_str(), o.full_name.as_str()))
+        .collect();
+    let keys: Vec<&str> = names.keys().copied().collect();
+    let rows = seed["appendix"].as_array().unwrap();
+    assert_eq!(rows.len(), 19);
+    let criteria: Vec<&Value> = items
+        .iter()
+        .filter(|i| !i["criterion_code"].is_null())
+        .collect();
+    assert_eq!(criteria.len(), rows.len(), "one item per appendix row");
+    let mut listed_support = 0;
+    for row in rows {
+        let code = row["code"].as_str().unwrap();
+        let text = row["responsible_action"].as_str().unwrap();
+        let item = criteria
+            .iter()
+            .find(|i| i["criterion_code"] == code)
+            .unwrap_or_else(|| panic!("{code}: no item"));
+        assert_eq!(item["action"], text, "{code}: the letter's words");
+        let own: BTreeSet<String> = item["milestones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["recurring"] == false)
+            .map(|m| m["due_on"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(own, dates_in(text), "{code}: its own deadlines");
+        let monthly = text
+            .split("hàng tháng")
+            .next()
+            .filter(|before| before.len() < text.len())
+            .and_then(|before| before.split_whitespace().last())
+            .and_then(|day| day.parse::<u32>().ok());
+        match monthly {
+            Some(day) => {
+                assert_eq!(
+                    item["recurrence"],
+                    json!({"kind": "monthly", "day": day}),
+                    "{code}"
+                );
+                let occurrences = item["milestones"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|m| m["recurring"] == true)
+                    .count();
+                assert_eq!(occurrences, 12, "{code}: one per month of 2024");
+            }
+            None => assert!(item["recurrence"].is_null(), "{code}: no recurring duty"),
+        }
+        let officers = item["officers"].as_array().unwrap();
+        let lead: Option<&str> = officers
+            .iter()
+            .find(|o| o["role"] == "lead")
+            .and_then(|o| o["full_name"].as_str());
+        match first_officer(text, &keys) {
+            Some(key) => assert_eq!(lead, Some(names[key]), "{code}: lead"),
+            None => {
+                assert_eq!(lead, None, "{code}: the letter names no officer");
+                assert!(
+                    !item["bodies"].as_array().unwrap().is_empty(),
+                    "{code}: who then"
+                );
+            }
+        }
+        // "(Long, Văn, Đệ, Hiền KT)": the officers it works with; not "(đợt 1)".
+        let listed = text
+            .split_once('(')
+            .and_then(|(_, r)| r.split_once(')'))
+            .map(|(l, _)| l);
+        if let Some(named) = listed.and_then(|l| {
+            l.split(", ")
+                .map(|k| names.get(k.trim()).copied())
+                .collect::<Option<BTreeSet<&str>>>()
+        }) {
+            let support: BTreeSet<&str> = officers
+                .iter()
+                .filter(|o| o["role"] == "support")
+                .map(|o| o["full_name"].as_str().unwrap())
+                .collect();
+            assert_eq!(support, named, "{code}: supporting officers");
+            listed_support += 1;
+        }
+        if text.contains("toàn bộ CBCC") {
+            assert_eq!(item["bodies"], json!(["Toàn bộ CBCC"]), "{code}");
+        }
+    }
+    assert_eq!(listed_support, 2, "3.12.1 and 3.12.2 list their officers");
+}
+
+/// The letter's body: targets with their units and directions, bodies outside the staff
+/// list, and their dates.
+fn the_plan_holds_the_letters_tasks(items: &[Value]) {
+    let tasks: Vec<&Value> = items
+        .iter()
+        .filter(|i| i["criterion_code"].is_null())
+        .collect();
+    let with_target = |value: &str, unit: &str, direction: &str| -> &Value {
+        tasks
+            .iter()
+            .copied()
+            .find(|t| t["target"] == json!({"value": value, "unit": unit, "direction": direction}))
+            .unwrap_or_else(|| panic!("no task {direction} {value} {unit}"))
+    };
+    let online = with_target("50.00", "%", "at_least");
+    assert!(online["title"].as_str().unwrap().contains("người có công"));
+    with_target("70.00", "%", "more_than");
+    let dialogues = with_target("2.00", "hội nghị", "at_least");
+    assert_eq!(dialogues["milestones"][0]["due_on"], "2024-12-31");
+    let posts = with_target("3.00", "bài/tháng", "at_least");
+    assert_eq!(posts["recurrence"], json!({"kind": "monthly", "day": 31}));
+    assert_eq!(
+        posts["milestones"][1]["due_on"], "2024-02-29",
+        "the last day of February"
+    );
+    let disbursed: Vec<(String, String)> = tasks
+        .iter()
+        .filter(|t| t["title"].as_str().unwrap().contains("Giải ngân"))
+        .map(|t| {
+            (
+                t["target"]["value"].as_str().unwrap().to_string(),
+                t["milestones"][0]["due_on"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        disbursed,
+        vec![
+            ("80.00".to_string(), "2024-11-15".to_string()),
+            ("100.00".to_string(), "2024-12-31".to_string())
+        ]
+    );
+    let bodies: Vec<&Value> = tasks
+        .iter()
+        .flat_map(|t| t["bodies"].as_array().unwrap())
+        .collect();
+    assert!(bodies.contains(&&json!("UBMT xã")) && bodies.contains(&&json!("Đoàn Thanh niên xã")));
+}
+
+async fn overdue_and_the_appendix_follow_each_items_own_deadlines(
+    app: &TestApp,
+    officer: &str,
+    unit: i64,
+) {
+    let overdue = app
+        .get(
+            &format!("/api/v1/remediation-items?unit_id={unit}&overdue=true&as_of=2024-02-15"),
+            officer,
+        )
+        .await;
+    overdue.assert_status(200);
+    let mut codes: Vec<String> = overdue.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            i["criterion_code"]
+                .as_str()
+                .map_or_else(|| i["title"].as_str().unwrap().to_string(), str::to_string)
+        })
+        .collect();
+    codes.sort();
+    assert_eq!(
+        codes,
+        vec![
+            "1.4.1",
+            "1.5.1",
+            "1.5.3",
+            "Phát tin bài CCHC trên hệ thống truyền thanh: mỗi tháng 03 bài"
+        ],
+        "31/01 and 25/01 have passed; 10/3 and the phases have not"
+    );
+    // Nothing is overdue before its first date.
+    let early = app
+        .get(
+            &format!("/api/v1/remediation-items?unit_id={unit}&overdue=true&as_of=2024-01-24"),
+            officer,
+        )
+        .await;
+    assert_eq!(early.json["items"], json!([]));
+
+    let appendix = app
+        .get(
+            &format!("/api/v1/units/{unit}/appendix?year=2023&format=csv"),
+            officer,
+        )
+        .await;
+    appendix.assert_status(200);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(&appendix.bytes[3..]);
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    let responsible = |code: &str| -> String {
+        let row = rows
+            .iter()
+            .find(|r| r.first().map(String::as_str) == Some(code))
+            .unwrap_or_else(|| panic!("{code} not in the appendix"));
+        row.last().unwrap().clone()
+    };
+    let r141 = responsible("1.4.1");
+    assert!(
+        r141.contains("Hạn: Hoàn thành 31/01/2024") && !r141.contains("đợt 1"),
+        "{r141}"
+    );
+    assert!(responsible("1.5.1").contains("Hạn: ngày 25 hằng tháng"));
+    assert!(responsible("1.7").contains("Hạn: Hoàn thành 25/11/2024"));
+    let r3121 = responsible("3.12.1");
+    for name in [
+        "Nguyễn Thị Liên",
+        "Hoàng Văn Long",
+        "Phạm Thị Văn",
+        "Võ Văn Đệ",
+        "Phan Thị Hiền",
+    ] {
+        assert!(r3121.contains(name), "{name} in {r3121}");
+    }
+    assert!(
+        r3121.contains("đợt 1 31/10/2024; đợt 2 15/12/2024"),
+        "{r3121}"
+    );
+    assert!(
+        responsible("7.3.1").starts_with("Toàn bộ CBCC"),
+        "bodies answer when no officer does"
+    );
 }
 
 #[tokio::test]

@@ -77,7 +77,7 @@ where
 }
 
 /// A fresh database, removed when dropped.
-enum Database {
+pub enum Database {
     Sqlite(PathBuf),
     Postgres { admin_url: String, schema: String },
 }
@@ -115,7 +115,7 @@ impl Drop for Database {
     }
 }
 
-async fn fresh_database(backend: &Backend) -> (String, Database) {
+pub async fn fresh_database(backend: &Backend) -> (String, Database) {
     let id = uuid::Uuid::new_v4().simple().to_string();
     match backend {
         Backend::Sqlite => {
@@ -190,10 +190,20 @@ impl TestApp {
 
     /// Spawns with extra environment variables (e.g. a short token lifetime).
     pub async fn spawn_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+        let (database_url, database) = fresh_database(&backend).await;
+        Self::spawn_on(backend, database_url, database, extra).await
+    }
+
+    /// Spawns on a database prepared by the test (e.g. at an older migration).
+    pub async fn spawn_on(
+        backend: Backend,
+        database_url: String,
+        database: Database,
+        extra: &[(&str, &str)],
+    ) -> TestApp {
         if std::env::var("TEST_LOG").is_ok() {
             parindex_api::telemetry::init(parindex_api::config::LogFormat::Text);
         }
-        let (database_url, database) = fresh_database(&backend).await;
         let config = Config::from_map(&test_env(&database_url, extra)).expect("test config");
         let app = Application::build(config)
             .await

@@ -232,3 +232,398 @@ async fn plans_come_only_from_finalized_appraisals() {
     })
     .await;
 }
+
+/// A published plan of commune A (2023's seed deductions), its unit's officers (Liên,
+/// Đệ) and commune B's (Khác). Returns (plan id, item ids by code, Liên, Đệ, Khác).
+async fn plan_with_officers(
+    w: &crate::fixtures::World,
+) -> (i64, std::collections::HashMap<String, i64>, i64, i64, i64) {
+    let framework = w.published_framework(w.id("district")).await;
+    let (_, appraisal) = w.seed_appraisal(framework).await;
+    w.app
+        .post(
+            "/api/v1/publications",
+            w.admin(),
+            &json!({"parent_unit_id": w.id("district"), "year": 2023}),
+        )
+        .await
+        .assert_status(201);
+    let officer = w.token(Persona::OfficerA);
+    let plan = w
+        .app
+        .post(
+            "/api/v1/remediation-plans",
+            officer,
+            &json!({"appraisal_id": appraisal}),
+        )
+        .await;
+    plan.assert_status(201);
+    let items = plan.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["criterion_code"].as_str().unwrap().to_string(),
+                i["id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let staff = |unit: &'static str, token: &'static str, name: &'static str| {
+        let w = &w;
+        async move {
+            let r = w
+                .app
+                .post(
+                    &format!("/api/v1/units/{}/staff", w.id(unit)),
+                    w.token(if token == "a" {
+                        Persona::OfficerA
+                    } else {
+                        Persona::OfficerB
+                    }),
+                    &json!({"full_name": name, "title": "Công chức"}),
+                )
+                .await;
+            r.assert_status(201);
+            r.json["id"].as_i64().unwrap()
+        }
+    };
+    let lien = staff("commune_a", "a", "Nguyễn Thị Liên").await;
+    let de = staff("commune_a", "a", "Võ Văn Đệ").await;
+    let khac = staff("commune_b", "b", "Lê Văn Khác").await;
+    (plan.json["id"].as_i64().unwrap(), items, lien, de, khac)
+}
+
+#[tokio::test]
+async fn an_item_has_one_lead_any_supporting_officers_and_bodies() {
+    on_each_backend(|app| async move {
+        let w = world(app).await;
+        let (_, items, lien, de, khac) = plan_with_officers(&w).await;
+        let officer = w.token(Persona::OfficerA);
+        let item = format!("/api/v1/remediation-items/{}", items["3.12.1"]);
+        let set = w
+            .app
+            .patch(&item, officer, &json!({"officers": [{"staff_id": lien, "role": "lead"}, {"staff_id": de, "role": "support"}],
+                                           "bodies": ["UBMT xã", "Đoàn Thanh niên", "UBMT xã"]}))
+            .await;
+        set.assert_status(200);
+        assert_eq!(set.json["responsible_staff_id"], lien);
+        assert_eq!(set.json["officers"][1]["role"], "support");
+        assert_eq!(set.json["bodies"], json!(["UBMT xã", "Đoàn Thanh niên"]));
+        // Found by any of its officers.
+        let by_support = w.app.get(&format!("/api/v1/remediation-items?responsible_staff_id={de}"), officer).await;
+        let found: Vec<i64> = by_support.json["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+        assert_eq!(found, [items["3.12.1"]]);
+        // Two leads, the same officer twice, another unit's officer: refused, nothing changes.
+        for (body, field) in [
+            (json!({"officers": [{"staff_id": lien, "role": "lead"}, {"staff_id": de, "role": "lead"}]}), "officers"),
+            (json!({"officers": [{"staff_id": de, "role": "support"}, {"staff_id": de, "role": "support"}]}), "officers[1].staff_id"),
+            (json!({"officers": [{"staff_id": khac, "role": "support"}]}), "officers[0].staff_id"),
+        ] {
+            let r = w.app.patch(&item, officer, &body).await;
+            r.assert_problem(422, None);
+            assert_eq!(r.json["errors"][0]["field"], field, "{}", r.text);
+            assert!(!r.text.contains("Khác"));
+        }
+        // The older single field sets the lead and keeps the supporting officer.
+        let relead = w.app.patch(&item, officer, &json!({"responsible_staff_id": de})).await;
+        relead.assert_status(200);
+        let people: Vec<(i64, String)> = relead.json["officers"].as_array().unwrap().iter().map(|o| (o["staff_id"].as_i64().unwrap(), o["role"].as_str().unwrap().to_string())).collect();
+        assert_eq!(people, [(de, "lead".to_string())], "Đệ leads; Liên is no longer on it");
+        let report = w.app.get(&format!("/api/v1/remediation-plans/{}/report", relead.json["plan_id"]), officer).await;
+        let row = report.json["rows"].as_array().unwrap().iter().find(|r| r["criterion_code"] == "3.12.1").unwrap();
+        assert!(row["responsible"].as_str().unwrap().contains("Võ Văn Đệ"), "{}", row["responsible"]);
+        assert!(row["responsible"].as_str().unwrap().contains("UBMT xã"), "{}", row["responsible"]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn deadlines_are_the_items_own_with_a_status_and_overdue_means_not_met() {
+    on_each_backend(|app| async move {
+        let w = world(app).await;
+        let (_, items, _, _, _) = plan_with_officers(&w).await;
+        let officer = w.token(Persona::OfficerA);
+        let overdue = |as_of: &'static str| {
+            let w = &w;
+            async move {
+                let r = w
+                    .app
+                    .get(
+                        &format!(
+                            "/api/v1/remediation-items?unit_id={}&overdue=true&as_of={as_of}",
+                            w.id("commune_a")
+                        ),
+                        w.token(Persona::OfficerA),
+                    )
+                    .await;
+                r.assert_status(200);
+                let mut codes = r.json["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i["criterion_code"].as_str().unwrap().to_string())
+                    .collect::<Vec<_>>();
+                codes.sort();
+                codes
+            }
+        };
+        // 1.4.1 "trước ngày 31/01/2024"; 1.5.1 "ngày 25 hằng tháng".
+        let own = w
+            .app
+            .patch(
+                &format!("/api/v1/remediation-items/{}", items["1.4.1"]),
+                officer,
+                &json!({"milestones": [{"label": "Hoàn thành", "due_on": "2024-01-31"}]}),
+            )
+            .await;
+        own.assert_status(200);
+        let monthly = w
+            .app
+            .patch(
+                &format!("/api/v1/remediation-items/{}", items["1.5.1"]),
+                officer,
+                &json!({"recurrence": {"kind": "monthly", "day": 25}}),
+            )
+            .await;
+        monthly.assert_status(200);
+        let occurrences = monthly.json["milestones"].as_array().unwrap();
+        assert_eq!(occurrences.len(), 12);
+        assert_eq!(occurrences[1]["due_on"], "2024-02-25");
+        assert_eq!(occurrences[1]["label"], "tháng 2/2024");
+        assert!(
+            occurrences
+                .iter()
+                .all(|m| m["recurring"] == true && m["status"] == "pending")
+        );
+        assert_eq!(
+            monthly.json["recurrence"],
+            json!({"kind": "monthly", "day": 25})
+        );
+        // A rule that yields no real dates is refused, and the duty stays as it was.
+        for rule in [
+            json!({"kind": "monthly", "day": 32}),
+            json!({"kind": "quarterly", "month": 4, "day": 20}),
+            json!({"kind": "weekly", "day": 1}),
+            json!({"kind": "yearly", "month": 3}),
+        ] {
+            w.app
+                .patch(
+                    &format!("/api/v1/remediation-items/{}", items["1.5.1"]),
+                    officer,
+                    &json!({"recurrence": rule}),
+                )
+                .await
+                .assert_problem(422, None);
+        }
+        let kept = w
+            .app
+            .get(
+                &format!("/api/v1/remediation-items/{}", items["1.5.1"]),
+                officer,
+            )
+            .await;
+        assert_eq!(
+            kept.json["recurrence"],
+            json!({"kind": "monthly", "day": 25})
+        );
+        assert_eq!(kept.json["milestones"].as_array().unwrap().len(), 12);
+        assert_eq!(
+            overdue("2024-01-25").await,
+            Vec::<String>::new(),
+            "due today is not overdue"
+        );
+        let feb = overdue("2024-02-15").await;
+        assert_eq!(
+            feb,
+            ["1.4.1", "1.5.1"],
+            "January's own deadline and its 25th passed, not met"
+        );
+        // January met: 1.4.1 is never overdue again, and the duty only from 26 February.
+        let met = w
+            .app
+            .patch(
+                &format!(
+                    "/api/v1/remediation-items/{}/milestones/{}",
+                    items["1.4.1"], own.json["milestones"][0]["id"]
+                ),
+                officer,
+                &json!({"status": "met", "met_on": "2024-01-30", "note": "Đã ban hành phụ lục"}),
+            )
+            .await;
+        met.assert_status(200);
+        assert_eq!(met.json["milestones"][0]["status"], "met");
+        assert_eq!(met.json["milestones"][0]["met_on"], "2024-01-30");
+        let jan = w
+            .app
+            .patch(
+                &format!(
+                    "/api/v1/remediation-items/{}/milestones/{}",
+                    items["1.5.1"], occurrences[0]["id"]
+                ),
+                officer,
+                &json!({"status": "met"}),
+            )
+            .await;
+        jan.assert_status(200);
+        assert_eq!(jan.json["next_due"], "2024-02-25");
+        assert_eq!(overdue("2024-02-24").await, Vec::<String>::new());
+        assert_eq!(overdue("2024-02-26").await, ["1.5.1"]);
+        assert!(
+            !overdue("2030-01-01").await.contains(&"1.4.1".to_string()),
+            "a met milestone is never overdue"
+        );
+        let soon = w
+            .app
+            .get(
+                &format!(
+                    "/api/v1/remediation-items?unit_id={}&due_within_days=5&as_of=2024-02-20",
+                    w.id("commune_a")
+                ),
+                officer,
+            )
+            .await;
+        let soon: Vec<&str> = soon.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["criterion_code"].as_str().unwrap())
+            .collect();
+        assert_eq!(soon, ["1.5.1"]);
+        // A met milestone goes back to pending, not to missed; a bad status is a 422.
+        w.app
+            .patch(
+                &format!(
+                    "/api/v1/remediation-items/{}/milestones/{}",
+                    items["1.4.1"], own.json["milestones"][0]["id"]
+                ),
+                officer,
+                &json!({"status": "missed"}),
+            )
+            .await
+            .assert_problem(409, Some("invalid_transition"));
+        w.app
+            .patch(
+                &format!(
+                    "/api/v1/remediation-items/{}/milestones/{}",
+                    items["1.4.1"], own.json["milestones"][0]["id"]
+                ),
+                officer,
+                &json!({"status": "done"}),
+            )
+            .await
+            .assert_problem(422, None);
+        let trail = w
+            .app
+            .get(
+                &format!(
+                    "/api/v1/audit-events?entity=remediation_item&entity_id={}&action=milestone",
+                    items["1.4.1"]
+                ),
+                officer,
+            )
+            .await;
+        assert_eq!(trail.json["total"], 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tasks_with_targets_are_met_when_the_measure_reaches_them() {
+    on_each_backend(|app| async move {
+        let w = world(app).await;
+        let (plan, items, lien, _, _) = plan_with_officers(&w).await;
+        let officer = w.token(Persona::OfficerA);
+        let task = w
+            .app
+            .post(&format!("/api/v1/remediation-plans/{plan}/items"), officer,
+                  &json!({"title": "Tỷ lệ hồ sơ trực tuyến từ 50% trở lên", "officers": [{"staff_id": lien, "role": "lead"}],
+                          "target": {"value": 50, "unit": "%", "direction": "at_least"},
+                          "milestones": [{"label": "Cuối năm", "due_on": "2024-12-31"}]}))
+            .await;
+        task.assert_status(201);
+        assert_eq!(task.json["target"]["direction"], "at_least");
+        assert_eq!(task.json["achieved"], Value::Null);
+        let path = format!("/api/v1/remediation-items/{}/progress", task.json["id"]);
+        let low = w.app.post(&path, officer, &json!({"note": "Quý 1", "status": "in_progress", "measured": 40, "measured_on": "2024-03-31"})).await;
+        low.assert_status(201);
+        assert_eq!((low.json["achieved"].as_str(), low.json["target_met"].as_bool()), (Some("40.00"), Some(false)));
+        let high = w.app.post(&path, officer, &json!({"note": "Quý 3", "measured": "55.5", "measured_on": "2024-09-30"})).await;
+        assert_eq!((high.json["achieved"].as_str(), high.json["target_met"].as_bool()), (Some("55.50"), Some(true)));
+        // Only a task with a target is measured.
+        w.app
+            .post(&format!("/api/v1/remediation-items/{}/progress", items["3.3"]), officer, &json!({"note": "x", "measured": 3}))
+            .await
+            .assert_problem(422, None);
+        w.app
+            .post(&format!("/api/v1/remediation-plans/{plan}/items"), officer, &json!({"title": "x", "target": {"value": -1, "unit": "%", "direction": "at_least"}}))
+            .await
+            .assert_problem(422, None);
+        let report = w.app.get(&format!("/api/v1/remediation-plans/{plan}/report"), officer).await;
+        let row = report.json["rows"].as_array().unwrap().iter().find(|r| r["title"] == "Tỷ lệ hồ sơ trực tuyến từ 50% trở lên").unwrap();
+        assert_eq!(row["target"], "≥ 50 %");
+        assert_eq!(row["achieved"], "55.50");
+        assert_eq!(row["target_met"], true);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn plans_made_before_carry_over_their_officer_as_lead_and_phases_as_pending() {
+    use sea_orm::ConnectionTrait;
+    use sea_orm_migration::MigratorTrait;
+    for backend in crate::helpers::backends() {
+        let (url, database) = crate::helpers::fresh_database(&backend).await;
+        let db = sea_orm::Database::connect(url.as_str()).await.unwrap();
+        migration::Migrator::up(&db, Some(6)).await.unwrap();
+        let t = "'2024-01-15 08:00:00+00:00'";
+        for sql in [
+            format!("INSERT INTO units (id, code, name, name_search, kind, parent_id, path, depth, active, version, created_at, updated_at) VALUES (1, 'D', 'Huyện', 'huyen', 'district', NULL, '/1/', 0, TRUE, 1, {t}, {t})"),
+            format!("INSERT INTO units (id, code, name, name_search, kind, parent_id, path, depth, active, version, created_at, updated_at) VALUES (2, 'C', 'Xã', 'xa', 'commune', 1, '/1/2/', 1, TRUE, 1, {t}, {t})"),
+            format!("INSERT INTO staff (id, unit_id, full_name, title, user_id, active, version, created_at, updated_at) VALUES (7, 2, 'Nguyễn Thị Liên', 'VP-TK', NULL, TRUE, 1, {t}, {t})"),
+            format!("INSERT INTO frameworks (id, owner_unit_id, year, name, unit_kinds, status, na_policy, bonus_max_x100, rating_bands, submission_deadline, published_at, created_by, version, created_at, updated_at) VALUES (3, 1, 2023, 'F', 'commune', 'published', 'full_score', 0, '[]', NULL, {t}, NULL, 1, {t}, {t})"),
+            format!("INSERT INTO self_assessments (id, unit_id, framework_id, year, status, self_total_x100, round, submitted_at, editable_codes, created_by, version, created_at, updated_at) VALUES (4, 2, 3, 2023, 'appraised', 9088, 1, {t}, NULL, NULL, 1, {t}, {t})"),
+            format!("INSERT INTO appraisals (id, self_assessment_id, unit_id, framework_id, year, status, appraised_total_x100, bonus_x100, bonus_reason, self_total_x100, index_x100, deduction_total_x100, rating_band, finalized_at, finalized_by, version, created_at, updated_at) VALUES (5, 4, 2, 3, 2023, 'finalized', 8725, 100, NULL, 9088, 8825, 1275, NULL, {t}, NULL, 1, {t}, {t})"),
+            format!("INSERT INTO remediation_plans (id, appraisal_id, unit_id, source_year, year, created_by, version, created_at, updated_at) VALUES (6, 5, 2, 2023, 2024, NULL, 1, {t}, {t})"),
+            format!("INSERT INTO remediation_items (id, plan_id, unit_id, position, criterion_code, title, max_score_x100, self_score_x100, appraised_score_x100, deduction_x100, comment, action, responsible_staff_id, target_score_x100, status, cancel_reason, version, created_at, updated_at) VALUES (8, 6, 2, 0, '3.3', 'TTHC', 200, 200, 0, 200, NULL, NULL, 7, NULL, 'in_progress', NULL, 1, {t}, {t})"),
+            "INSERT INTO remediation_milestones (id, item_id, position, label, due_on) VALUES (9, 8, 0, 'đợt 1', '2024-10-31')".to_string(),
+            "INSERT INTO remediation_milestones (id, item_id, position, label, due_on) VALUES (10, 8, 1, 'đợt 2', '2024-12-15')".to_string(),
+        ] {
+            db.execute_unprepared(&sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        migration::Migrator::up(&db, None).await.unwrap();
+        let _ = db.close().await;
+        // The server reads them as the new model does.
+        let app = crate::helpers::TestApp::spawn_on(backend.clone(), url, database, &[]).await;
+        let admin = app.admin_token().await;
+        let item = app
+            .get("/api/v1/remediation-items/8?as_of=2024-11-01", &admin)
+            .await;
+        item.assert_status(200);
+        assert_eq!(item.json["responsible_staff_id"], 7, "{}", item.text);
+        assert_eq!(
+            item.json["officers"],
+            json!([{"staff_id": 7, "full_name": "Nguyễn Thị Liên", "title": "VP-TK", "role": "lead"}])
+        );
+        let phases: Vec<(&str, &str, &str)> = item.json["milestones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["label"].as_str().unwrap(),
+                    m["due_on"].as_str().unwrap(),
+                    m["status"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            phases,
+            [
+                ("đợt 1", "2024-10-31", "pending"),
+                ("đợt 2", "2024-12-15", "pending")
+            ]
+        );
+        assert_eq!(item.json["overdue"], true, "đợt 1 passed, not met");
+    }
+}

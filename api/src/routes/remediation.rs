@@ -9,8 +9,6 @@ use crate::services::remediation::{
     self, Assignment, ItemFilter, ItemPatch, ItemStatus, ItemView, Milestone, MilestoneUpdate,
     NewItem, OfficerRole, PlanView, ProgressReport,
 };
-use entity::status::MilestoneStatus;
-use parindex_domain::schedule::{Recurrence, Target};
 use crate::services::scoresheet::Evidence;
 use crate::services::versioned::Precondition;
 use crate::services::versioned::etag_of;
@@ -19,6 +17,8 @@ use crate::validation::Year;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
+use entity::status::MilestoneStatus;
+use parindex_domain::schedule::{Recurrence, Target};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -47,9 +47,10 @@ pub struct ProgressResponse {
     pub status: Option<ItemStatus>,
     pub reason: Option<String>,
     pub evidence: Vec<Evidence>,
-    /// What the report measured of a task's target.
+    /// What the report measured of a task's target, and as of which day.
     #[schema(value_type = Option<crate::schema::Score>)]
     pub measured: Option<Decimal>,
+    pub measured_on: Option<NaiveDate>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
 }
@@ -203,6 +204,7 @@ fn item_response(v: &ItemView, as_of: NaiveDate) -> ItemResponse {
                 reason: p.reason.clone(),
                 evidence: serde_json::from_str(&p.evidence).unwrap_or_default(),
                 measured: p.measured_x100.map(crate::scoring::from_hundredths),
+                measured_on: p.measured_on,
                 created_by: p.created_by_name.clone(),
                 created_at: p.created_at,
             })
@@ -532,6 +534,12 @@ pub struct ReportRow {
     /// The criterion's score in the plan's year, once appraised.
     #[schema(value_type = Option<crate::schema::Score>)]
     pub next_score: Option<Decimal>,
+    /// A task's target in words ("≥ 50 %").
+    pub target: Option<String>,
+    /// What was achieved of it by its last deadline.
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub achieved: Option<Decimal>,
+    pub target_met: Option<bool>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -574,6 +582,9 @@ fn report(v: &PlanView, as_of: NaiveDate) -> ReportResponse {
                 .find(|p| p.kind == "progress")
                 .map(|p| p.note.clone()),
             next_score: v.next_score(&i.item),
+            target: i.target.as_ref().map(|t| t.words()),
+            achieved: i.achieved().map(|(a, _)| a),
+            target_met: i.achieved().map(|(_, met)| met),
         })
         .collect();
     let total_deduction = rows.iter().filter_map(|r| r.deduction).sum();
@@ -808,9 +819,12 @@ pub struct ProgressRequest {
     pub reason: Option<String>,
     #[serde(default)]
     pub evidence: Vec<Evidence>,
-    /// What was measured of a task's target (tasks with a target only).
+    /// What was measured of a task's target (tasks with a target only)…
     #[schema(value_type = Option<crate::schema::DecimalInput>)]
     pub measured: Option<Decimal>,
+    /// …as of this day (default: today). A target is met by the measure of its last
+    /// deadline or before.
+    pub measured_on: Option<NaiveDate>,
 }
 
 /// Report progress on an item (the unit's officers): a note, a status, evidence.
@@ -847,6 +861,7 @@ pub async fn report_remediation_progress(
             reason: b.reason,
             evidence: b.evidence,
             measured: b.measured,
+            measured_on: b.measured_on,
         },
         &if_match,
     )

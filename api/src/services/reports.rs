@@ -187,6 +187,8 @@ fn status_label(status: ItemStatus) -> &'static str {
 pub fn remediation_table(v: &PlanView, as_of: NaiveDate) -> Table {
     let mut headers: Vec<String> = APPENDIX_HEADERS.iter().map(|h| h.to_string()).collect();
     headers.push("TRẠNG THÁI".to_string());
+    headers.push("CHỈ TIÊU".to_string());
+    headers.push("ĐẠT ĐƯỢC".to_string());
     let hundredths = |x: Option<i64>| x.map(crate::scoring::from_hundredths);
     let total_deduction: Decimal = v
         .items
@@ -208,7 +210,9 @@ pub fn remediation_table(v: &PlanView, as_of: NaiveDate) -> Table {
             ),
         ],
         headers,
-        widths: vec![8.0, 48.0, 10.0, 11.0, 11.0, 10.0, 44.0, 48.0, 16.0],
+        widths: vec![
+            8.0, 48.0, 10.0, 11.0, 11.0, 10.0, 44.0, 48.0, 16.0, 12.0, 12.0,
+        ],
         rows: v
             .items
             .iter()
@@ -233,6 +237,8 @@ pub fn remediation_table(v: &PlanView, as_of: NaiveDate) -> Table {
                     Cell::Text(i.item.comment.clone().unwrap_or_default()),
                     Cell::Text(i.responsible_text()),
                     Cell::Text(status),
+                    Cell::Text(i.target.as_ref().map(|t| t.words()).unwrap_or_default()),
+                    Cell::from(i.achieved().map(|(a, _)| a)),
                 ]
             })
             .collect(),
@@ -243,6 +249,8 @@ pub fn remediation_table(v: &PlanView, as_of: NaiveDate) -> Table {
             Cell::Empty,
             Cell::Empty,
             lost(total_deduction),
+            Cell::Empty,
+            Cell::Empty,
             Cell::Empty,
             Cell::Empty,
             Cell::Empty,

@@ -14,11 +14,11 @@ use crate::error::{ApiError, ApiResult, Violations};
 use crate::scoring::{from_hundredths, to_hundredths};
 use crate::services::assessments::today_in_vietnam;
 use crate::services::audit::{self, Change};
+use crate::services::now;
 use crate::services::scope::{Reach, scoped};
 use crate::services::scoresheet::{self, Evidence};
 use crate::services::units::find_unit;
 use crate::services::versioned::{Precondition, Write, record_created};
-use crate::services::now;
 use chrono::NaiveDate;
 use entity::status::MilestoneStatus;
 use entity::{
@@ -125,17 +125,30 @@ async fn check_assignments<C: ConnectionTrait>(
     assignments: &[Assignment],
 ) -> ApiResult<()> {
     if assignments.len() > MAX_PEOPLE {
-        v.add("officers", "too_many", format!("at most {MAX_PEOPLE} officers"));
+        v.add(
+            "officers",
+            "too_many",
+            format!("at most {MAX_PEOPLE} officers"),
+        );
         return Ok(());
     }
-    if assignments.iter().filter(|a| a.role == OfficerRole::Lead).count() > 1 {
+    if assignments
+        .iter()
+        .filter(|a| a.role == OfficerRole::Lead)
+        .count()
+        > 1
+    {
         v.add("officers", "two_leads", "an item has one lead officer");
     }
     let mut seen = HashSet::new();
     for (i, a) in assignments.iter().enumerate() {
         let field = format!("officers[{i}].staff_id");
         if !seen.insert(a.staff_id) {
-            v.add(field, "duplicate", format!("officer {} is named twice", a.staff_id));
+            v.add(
+                field,
+                "duplicate",
+                format!("officer {} is named twice", a.staff_id),
+            );
             continue;
         }
         match staff::Entity::find_by_id(a.staff_id).one(conn).await? {
@@ -185,9 +198,14 @@ fn check_task_target(v: &mut Violations, target: &Target) -> Target {
             "must be between 0 and 1,000,000,000",
         );
     } else if crate::scoring::decimal::has_more_places_than(target.value, 2) {
-        v.add("target.value", "too_many_decimals", "at most 2 decimal places");
+        v.add(
+            "target.value",
+            "too_many_decimals",
+            "at most 2 decimal places",
+        );
     }
-    let unit = crate::validation::text(v, "target.unit", &target.unit, 50, true).unwrap_or_default();
+    let unit =
+        crate::validation::text(v, "target.unit", &target.unit, 50, true).unwrap_or_default();
     Target {
         value: target.value,
         unit,
@@ -526,7 +544,11 @@ pub async fn update_milestone(
     let mut v = Violations::new();
     let note = crate::validation::optional_text(&mut v, "note", update.note.as_deref(), 2000);
     if update.met_on.is_some() && update.status != MilestoneStatus::Met {
-        v.add("met_on", "unexpected_input", "only a met milestone has a day it was met");
+        v.add(
+            "met_on",
+            "unexpected_input",
+            "only a met milestone has a day it was met",
+        );
     }
     let mut errors = v.into_vec();
     let evidence = scoresheet::check_evidence("evidence", &update.evidence, &mut errors);
@@ -536,8 +558,9 @@ pub async fn update_milestone(
     let status = crate::workflow::milestone(milestone.status, update.status)?;
     let mut am: remediation_milestone::ActiveModel = milestone.clone().into();
     am.status = Set(status);
-    am.met_on = Set((status == MilestoneStatus::Met)
-        .then(|| update.met_on.unwrap_or_else(today_in_vietnam)));
+    am.met_on =
+        Set((status == MilestoneStatus::Met)
+            .then(|| update.met_on.unwrap_or_else(today_in_vietnam)));
     am.note = Set(note.clone());
     am.evidence = Set(serde_json::to_string(&evidence).map_err(ApiError::internal)?);
     am.update(&txn).await?;
@@ -565,8 +588,10 @@ pub struct ProgressReport {
     pub status: Option<ItemStatus>,
     pub reason: Option<String>,
     pub evidence: Vec<Evidence>,
-    /// What was measured of a task's target (a task with a target only).
+    /// What was measured of a task's target (a task with a target only)…
     pub measured: Option<Decimal>,
+    /// …as of this day (default: the day of the report).
+    pub measured_on: Option<NaiveDate>,
 }
 
 /// Reports progress: a note, a new status (a cancellation needs a reason), evidence, a
@@ -583,16 +608,28 @@ pub async fn report_progress(
     authorize_item(&txn, actor, Action::ManageRemediation, &item).await?;
     let write = Write::<remediation_item::Entity>::begin(&txn, actor, &item, precondition).await?;
     let mut v = Violations::new();
-    let note = crate::validation::text(&mut v, "note", &report.note, 5000, true).unwrap_or_default();
+    let note =
+        crate::validation::text(&mut v, "note", &report.note, 5000, true).unwrap_or_default();
     let reason = crate::validation::optional_text(&mut v, "reason", report.reason.as_deref(), 2000);
     if report.status == Some(ItemStatus::Cancelled) && reason.is_none() {
         v.add("reason", "required", "a cancellation needs a reason");
     }
+    if report.measured_on.is_some() && report.measured.is_none() {
+        v.add("measured_on", "unexpected_input", "goes with `measured`");
+    }
     if let Some(m) = report.measured {
         if item.target_value_x100.is_none() {
-            v.add("measured", "unexpected_input", "only a task with a target is measured");
+            v.add(
+                "measured",
+                "unexpected_input",
+                "only a task with a target is measured",
+            );
         } else if m < Decimal::ZERO || m > Decimal::from(1_000_000_000) {
-            v.add("measured", "out_of_range", "must be between 0 and 1,000,000,000");
+            v.add(
+                "measured",
+                "out_of_range",
+                "must be between 0 and 1,000,000,000",
+            );
         } else if crate::scoring::decimal::has_more_places_than(m, 2) {
             v.add("measured", "too_many_decimals", "at most 2 decimal places");
         }
@@ -614,6 +651,7 @@ pub async fn report_progress(
         reason: Set(reason.clone()),
         evidence: Set(serde_json::to_string(&evidence).map_err(ApiError::internal)?),
         measured_x100: Set(report.measured.map(to_hundredths)),
+        measured_on: Set(report.measured.and(report.measured_on)),
         created_by: Set(Some(actor.user_id).filter(|id| *id > 0)),
         created_by_name: Set(actor.username.clone()),
         created_at: Set(now()),
@@ -626,9 +664,12 @@ pub async fn report_progress(
     };
     if let Some(s) = status {
         am.status = Set(s);
-        am.cancel_reason = Set((s == ItemStatus::Cancelled).then(|| reason.clone()).flatten());
+        am.cancel_reason = Set((s == ItemStatus::Cancelled)
+            .then(|| reason.clone())
+            .flatten());
     }
-    let details = json!({"note": note, "reason": reason, "evidence": evidence, "measured": report.measured});
+    let details =
+        json!({"note": note, "reason": reason, "evidence": evidence, "measured": report.measured});
     let updated = write.finish(&txn, am, "progress", Some(details)).await?;
     let view = item_views(&txn, vec![updated]).await?.remove(0);
     txn.commit().await?;
@@ -656,6 +697,7 @@ pub async fn comment(
         reason: Set(None),
         evidence: Set("[]".to_string()),
         measured_x100: Set(None),
+        measured_on: Set(None),
         created_by: Set(Some(actor.user_id).filter(|id| *id > 0)),
         created_by_name: Set(actor.username.clone()),
         created_at: Set(now()),
@@ -752,12 +794,8 @@ pub async fn list_items(
     let items = query.all(db).await?;
     let plans = remediation_plan::Entity::find()
         .filter(
-            remediation_plan::Column::Id.is_in(
-                items
-                    .iter()
-                    .map(|i| i.plan_id)
-                    .collect::<HashSet<_>>(),
-            ),
+            remediation_plan::Column::Id
+                .is_in(items.iter().map(|i| i.plan_id).collect::<HashSet<_>>()),
         )
         .all(db)
         .await?;

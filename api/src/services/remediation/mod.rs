@@ -12,8 +12,8 @@ mod items;
 mod plans;
 
 pub use items::{
-    ItemFilter, ItemPatch, MilestoneUpdate, NewItem, ProgressReport, add_item, comment,
-    get_item, list_items, report_progress, update_item, update_milestone,
+    ItemFilter, ItemPatch, MilestoneUpdate, NewItem, ProgressReport, add_item, comment, get_item,
+    list_items, report_progress, update_item, update_milestone,
 };
 pub use plans::{create_plan, get_plan, list_plans, responsible_by_code};
 
@@ -145,8 +145,11 @@ impl ItemView {
             .history
             .iter()
             .filter_map(|p| {
-                let on = (p.created_at + chrono::Duration::hours(7)).date_naive();
-                Some((on, from_hundredths(p.measured_x100?)))
+                let reported = (p.created_at + chrono::Duration::hours(7)).date_naive();
+                Some((
+                    p.measured_on.unwrap_or(reported),
+                    from_hundredths(p.measured_x100?),
+                ))
             })
             .collect();
         let by = self.milestones.iter().map(|m| m.due_on).max();
@@ -154,26 +157,28 @@ impl ItemView {
     }
 
     /// Who answers for it and by when, in the letter's words: "Nguyễn Thị Liên (Công chức
-    /// VP-TK) chủ trì; phối hợp: …; UBMT xã. <action>. Hạn: đợt 1 31/10/2024; ngày 25 hằng
-    /// tháng".
+    /// VP-TK) chủ trì; phối hợp: …, UBMT xã. <action>. Hạn: đợt 1 31/10/2024; ngày 25 hằng
+    /// tháng"; without a lead, "Toàn bộ CBCC thực hiện. …".
     pub fn responsible_text(&self) -> String {
-        let mut people = Vec::new();
-        if let Some(o) = self.lead() {
-            people.push(format!("{} ({}) chủ trì", o.full_name, o.title));
-        }
-        let support: Vec<String> = self
+        let others: Vec<String> = self
             .officers
             .iter()
             .filter(|(role, _)| *role == OfficerRole::Support)
             .map(|(_, s)| s.full_name.clone())
             .chain(self.bodies.iter().cloned())
             .collect();
-        if !support.is_empty() {
-            people.push(format!("phối hợp: {}", support.join(", ")));
-        }
         let mut parts = Vec::new();
-        if !people.is_empty() {
-            parts.push(people.join("; "));
+        match (self.lead(), others.is_empty()) {
+            (Some(o), true) => parts.push(format!("{} ({}) chủ trì", o.full_name, o.title)),
+            (Some(o), false) => parts.push(format!(
+                "{} ({}) chủ trì; phối hợp: {}",
+                o.full_name,
+                o.title,
+                others.join(", ")
+            )),
+            // With no lead, the bodies the letter names are the ones who act.
+            (None, false) => parts.push(format!("{} thực hiện", others.join(", "))),
+            (None, true) => {}
         }
         if let Some(a) = &self.item.action {
             parts.push(a.trim_end_matches('.').to_string());
@@ -315,7 +320,12 @@ async fn item_views<C: ConnectionTrait>(
                 .remove(&item.id)
                 .unwrap_or_default()
                 .into_iter()
-                .filter_map(|o| Some((OfficerRole::parse(&o.role), officers.get(&o.staff_id)?.clone())))
+                .filter_map(|o| {
+                    Some((
+                        OfficerRole::parse(&o.role),
+                        officers.get(&o.staff_id)?.clone(),
+                    ))
+                })
                 .collect();
             people.sort_by_key(|(role, _)| *role != OfficerRole::Lead);
             ItemView {

@@ -1,9 +1,7 @@
 //! Making a plan from a finalized appraisal's deductions, reading and listing plans.
 
 use super::items::{check_milestones, insert_milestones};
-use super::{
-    ItemStatus, Milestone, PlanView, authorize_plan, find_plan, item_views,
-};
+use super::{ItemStatus, Milestone, PlanView, authorize_plan, find_plan, item_views};
 use crate::auth::Principal;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, ApiResult, FieldError, Violations};

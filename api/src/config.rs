@@ -232,7 +232,7 @@ impl Config {
         if let Some(p) = &admin_password
             && let Err(reason) = crate::auth::password::check_policy(p.expose())
         {
-            return Err(invalid("PARINDEX_ADMIN_PASSWORD", reason));
+            return Err(invalid("PARINDEX_ADMIN_PASSWORD", reason.en));
         }
         let max_body_bytes = parse_num(
             &get,

@@ -2,6 +2,8 @@
 //! (`application/problem+json`) with a stable snake_case `code` clients can branch on.
 //!
 //! Database and internal errors are logged with their cause chain and hidden from clients.
+//! Every message is written in English and Vietnamese where it is raised (`text!`); the
+//! response speaks the language of the request's `Accept-Language` (`render`).
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -39,12 +41,13 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
-pub use parindex_domain::FieldError;
+pub use parindex_domain::{FieldError, Lang, Text, text};
 
 pub struct ApiError {
     status: StatusCode,
     code: &'static str,
-    detail: String,
+    /// Boxed: errors travel in every `Result` of the service, and stay small that way.
+    detail: Box<Text>,
     errors: Vec<FieldError>,
     allow: Option<String>,
     retry_after_secs: Option<u64>,
@@ -54,11 +57,11 @@ pub struct ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: &'static str, detail: Text) -> Self {
         ApiError {
             status,
             code,
-            detail: detail.into(),
+            detail: Box::new(detail),
             errors: Vec::new(),
             allow: None,
             retry_after_secs: None,
@@ -66,15 +69,21 @@ impl ApiError {
         }
     }
 
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn bad_request(code: &'static str, detail: Text) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, detail)
     }
 
     /// 422 with the list of invalid fields.
     pub fn validation(errors: Vec<FieldError>) -> Self {
         let detail = match errors.as_slice() {
-            [one] => format!("{}: {}", one.field, one.message),
-            many => format!("{} fields are invalid", many.len()),
+            [one] => one
+                .text()
+                .map(|message, _| format!("{}: {message}", one.field)),
+            many => text!(
+                "{} fields are invalid",
+                "{} trường không hợp lệ",
+                many.len()
+            ),
         };
         ApiError {
             errors,
@@ -87,12 +96,12 @@ impl ApiError {
     }
 
     /// 422 for a request that is well-formed but breaks a business rule.
-    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn unprocessable(code: &'static str, detail: Text) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
     }
 
-    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = detail.into();
+    pub fn with_detail(mut self, detail: Text) -> Self {
+        self.detail = Box::new(detail);
         self
     }
 
@@ -101,23 +110,23 @@ impl ApiError {
         self
     }
 
-    pub fn unauthorized(detail: impl Into<String>) -> Self {
+    pub fn unauthorized(detail: Text) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
     }
 
-    pub fn forbidden(detail: impl Into<String>) -> Self {
+    pub fn forbidden(detail: Text) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
     }
 
-    pub fn not_found(detail: impl Into<String>) -> Self {
+    pub fn not_found(detail: Text) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", detail)
     }
 
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: &'static str, detail: Text) -> Self {
         Self::new(StatusCode::CONFLICT, code, detail)
     }
 
-    pub fn precondition_failed(detail: impl Into<String>) -> Self {
+    pub fn precondition_failed(detail: Text) -> Self {
         Self::new(
             StatusCode::PRECONDITION_FAILED,
             "precondition_failed",
@@ -129,11 +138,14 @@ impl ApiError {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!("the request body is larger than the limit of {limit} bytes"),
+            text!(
+                "the request body is larger than the limit of {limit} bytes",
+                "nội dung yêu cầu vượt giới hạn {limit} byte"
+            ),
         )
     }
 
-    pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
+    pub fn unsupported_media_type(detail: Text) -> Self {
         Self::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
@@ -147,19 +159,22 @@ impl ApiError {
             ..Self::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
-                format!("{method} is not allowed on {path}; allowed: {allow}"),
+                text!(
+                    "{method} is not allowed on {path}; allowed: {allow}",
+                    "không dùng được phương thức {method} với {path}; được phép: {allow}"
+                ),
             )
         }
     }
 
-    pub fn too_many_requests(detail: impl Into<String>, retry_after_secs: u64) -> Self {
+    pub fn too_many_requests(detail: Text, retry_after_secs: u64) -> Self {
         ApiError {
             retry_after_secs: Some(retry_after_secs.max(1)),
             ..Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", detail)
         }
     }
 
-    pub fn service_unavailable(detail: impl Into<String>) -> Self {
+    pub fn service_unavailable(detail: Text) -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "service_unavailable",
@@ -174,7 +189,10 @@ impl ApiError {
             ..Self::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal_error",
-                "an internal error occurred; it has been logged",
+                text!(
+                    "an internal error occurred; it has been logged",
+                    "đã xảy ra lỗi nội bộ; lỗi đã được ghi nhận"
+                ),
             )
         }
     }
@@ -187,7 +205,12 @@ impl ApiError {
         self.code
     }
 
+    /// The English detail (logs, tests).
     pub fn detail(&self) -> &str {
+        &self.detail.en
+    }
+
+    pub fn detail_text(&self) -> &Text {
         &self.detail
     }
 
@@ -196,24 +219,87 @@ impl ApiError {
     }
 
     pub fn to_problem(&self) -> Problem {
+        self.problem_in(Lang::En)
+    }
+
+    /// The problem document as a reader of `lang` gets it.
+    pub fn problem_in(&self, lang: Lang) -> Problem {
         Problem {
             type_: format!("urn:parindex:problem:{}", self.code),
-            title: self
-                .status
-                .canonical_reason()
-                .unwrap_or("Error")
-                .to_string(),
+            title: title_of(self.status, lang),
             status: self.status.as_u16(),
-            detail: self.detail.clone(),
+            detail: self.detail.get(lang).to_string(),
             code: self.code.to_string(),
-            errors: self.errors.clone(),
+            errors: self.errors.iter().map(|e| e.localized(lang)).collect(),
         }
     }
+
+    /// Logs the hidden cause of an internal error (once per response).
+    pub fn log_cause(&self) {
+        if let Some(source) = &self.source {
+            tracing::error!(error = %format!("{source:#}"), "internal error");
+        }
+    }
+
+    /// The response in `lang`, with its `Content-Language`.
+    pub fn render(&self, lang: Lang) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+        ));
+        response.insert_header((header::CONTENT_LANGUAGE, lang.tag()));
+        if let Some(allow) = &self.allow {
+            response.insert_header((header::ALLOW, allow.clone()));
+        }
+        if let Some(secs) = self.retry_after_secs {
+            response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        let body = serde_json::to_vec(&self.problem_in(lang)).unwrap_or_default();
+        response.body(body)
+    }
+}
+
+/// The reason phrase of a status, in English (the HTTP one) or Vietnamese.
+fn title_of(status: StatusCode, lang: Lang) -> String {
+    let english = status.canonical_reason().unwrap_or("Error");
+    if lang == Lang::En {
+        return english.to_string();
+    }
+    match status.as_u16() {
+        400 => "Yêu cầu không hợp lệ",
+        401 => "Chưa xác thực",
+        403 => "Không có quyền",
+        404 => "Không tìm thấy",
+        405 => "Phương thức không được phép",
+        406 => "Không đáp ứng được định dạng yêu cầu",
+        408 => "Hết thời gian chờ yêu cầu",
+        409 => "Xung đột",
+        412 => "Điều kiện tiên quyết không thỏa",
+        413 => "Nội dung quá lớn",
+        415 => "Kiểu nội dung không được hỗ trợ",
+        422 => "Dữ liệu không hợp lệ",
+        428 => "Cần điều kiện tiên quyết",
+        429 => "Quá nhiều yêu cầu",
+        500 => "Lỗi máy chủ",
+        503 => "Dịch vụ tạm thời không sẵn sàng",
+        _ => english,
+    }
+    .to_string()
 }
 
 impl fmt::Debug for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)?;
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.detail.en
+        )?;
         if let Some(source) = &self.source {
             write!(f, " ({source:#})")?;
         }
@@ -223,7 +309,7 @@ impl fmt::Debug for ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.detail)
+        write!(f, "{}: {}", self.code, self.detail.en)
     }
 }
 
@@ -234,38 +320,30 @@ impl ResponseError for ApiError {
         self.status
     }
 
+    /// English; the request middleware renders it again in the language the request
+    /// prefers (`http::middleware::observe`).
     fn error_response(&self) -> HttpResponse {
-        if let Some(source) = &self.source {
-            tracing::error!(error = %format!("{source:#}"), "internal error");
-        }
-        let mut response = HttpResponse::build(self.status);
-        response.insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
-        ));
-        if let Some(allow) = &self.allow {
-            response.insert_header((header::ALLOW, allow.clone()));
-        }
-        if let Some(secs) = self.retry_after_secs {
-            response.insert_header((header::RETRY_AFTER, secs.to_string()));
-        }
-        if self.status == StatusCode::UNAUTHORIZED {
-            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
-        }
-        let body = serde_json::to_vec(&self.to_problem()).unwrap_or_default();
-        response.body(body)
+        self.log_cause();
+        self.render(Lang::En)
     }
 }
 
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
         match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => {
-                ApiError::conflict("conflict", "the request conflicts with an existing record")
-            }
+            Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(
+                "conflict",
+                text!(
+                    "the request conflicts with an existing record",
+                    "yêu cầu trùng với một bản ghi đã có"
+                ),
+            ),
             Some(SqlErr::ForeignKeyConstraintViolation(_)) => ApiError::conflict(
                 "conflict",
-                "the request refers to a record that does not exist or is still referenced",
+                text!(
+                    "the request refers to a record that does not exist or is still referenced",
+                    "yêu cầu tham chiếu một bản ghi không tồn tại hoặc vẫn đang được dùng"
+                ),
             ),
             _ => ApiError::internal(err),
         }
@@ -294,12 +372,7 @@ impl Violations {
         Self::default()
     }
 
-    pub fn add(
-        &mut self,
-        field: impl Into<String>,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) {
+    pub fn add(&mut self, field: impl Into<String>, code: impl Into<String>, message: Text) {
         self.0.push(FieldError::new(field, code, message));
     }
 
@@ -331,12 +404,21 @@ mod tests {
 
     #[test]
     fn problems_carry_type_title_status_code() {
-        let e = ApiError::conflict("duplicate_code", "unit code 19-123 exists");
+        let e = ApiError::conflict(
+            "duplicate_code",
+            text!("unit code 19-123 exists", "mã đơn vị 19-123 đã có"),
+        );
         let p = e.to_problem();
         assert_eq!(p.type_, "urn:parindex:problem:duplicate_code");
         assert_eq!(p.title, "Conflict");
         assert_eq!(p.status, 409);
         assert_eq!(p.code, "duplicate_code");
+        let vi = e.problem_in(Lang::Vi);
+        assert_eq!(
+            (vi.title.as_str(), vi.detail.as_str()),
+            ("Xung đột", "mã đơn vị 19-123 đã có")
+        );
+        assert_eq!(vi.code, "duplicate_code");
     }
 
     #[test]
@@ -357,12 +439,18 @@ mod tests {
 
     #[test]
     fn validation_summarises_one_or_many_fields() {
-        let one = ApiError::validation(vec![FieldError::new("year", "out_of_range", "too old")]);
+        let one = ApiError::validation(vec![FieldError::new(
+            "year",
+            "out_of_range",
+            text!("too old", "quá cũ"),
+        )]);
         assert_eq!(one.detail(), "year: too old");
+        assert_eq!(one.problem_in(Lang::Vi).detail, "year: quá cũ");
         let two = ApiError::validation(vec![
-            FieldError::new("a", "required", "missing"),
-            FieldError::new("b", "required", "missing"),
+            FieldError::new("a", "required", text!("missing", "thiếu")),
+            FieldError::new("b", "required", text!("missing", "thiếu")),
         ]);
         assert_eq!(two.detail(), "2 fields are invalid");
+        assert_eq!(two.problem_in(Lang::Vi).detail, "2 trường không hợp lệ");
     }
 }

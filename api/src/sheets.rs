@@ -194,14 +194,14 @@ mod tests {
     use rust_decimal_macros::dec;
 
     fn read_csv(bytes: &[u8]) -> Result<parindex_domain::spreadsheet::Rows, String> {
-        read_csv_budget(bytes, &Budget::DEFAULT).map_err(|e| e.message().to_string())
+        read_csv_budget(bytes, &Budget::DEFAULT).map_err(|e| e.message().en.clone())
     }
 
     fn read_xlsx(
         bytes: &[u8],
         text: &[usize],
     ) -> Result<parindex_domain::spreadsheet::Rows, String> {
-        read_xlsx_budget(bytes, &Budget::DEFAULT, text).map_err(|e| e.message().to_string())
+        read_xlsx_budget(bytes, &Budget::DEFAULT, text).map_err(|e| e.message().en.clone())
     }
 
     fn table() -> Table {

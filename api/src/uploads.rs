@@ -6,7 +6,7 @@
 //! in memory. A read that outlives its time budget is answered at once; its thread stops
 //! at its own next clock check and keeps its slot until then.
 
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult, FieldError, text};
 use actix_web::http::StatusCode;
 use parindex_domain::spreadsheet::{self, Budget, Rows, UploadError};
 use std::sync::LazyLock;
@@ -75,9 +75,10 @@ pub async fn read_rows_within(
 ) -> ApiResult<Rows> {
     let patience = budget.max_time + Duration::from_secs(1);
     let busy = || {
-        ApiError::service_unavailable(
+        ApiError::service_unavailable(text!(
             "too many spreadsheets are being read at this moment; retry in a few seconds",
-        )
+            "đang có quá nhiều bảng tính được đọc cùng lúc; hãy thử lại sau vài giây"
+        ))
     };
     let permit = tokio::time::timeout(patience, READ_SLOTS.acquire())
         .await
@@ -98,8 +99,9 @@ pub async fn read_rows_within(
         ))),
         Err(_) => Err(upload_problem(UploadError::OverBudget {
             limit: Limit::Time,
-            message: format!(
+            message: text!(
                 "the file took longer than {} s to read",
+                "đọc tệp mất quá {} giây",
                 time_limit.as_secs_f64()
             ),
         })),

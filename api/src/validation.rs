@@ -2,7 +2,7 @@
 //! Vietnamese name typed on two keyboards is stored once, the same way), control
 //! characters are refused, and lengths are counted in characters.
 
-use crate::error::Violations;
+use crate::error::{Text, Violations, text};
 use unicode_normalization::UnicodeNormalization;
 
 /// Normalises `value` to NFC and trims it; records a violation and returns `None` when it
@@ -17,7 +17,11 @@ pub fn text(
     let normalised: String = value.nfc().collect::<String>().trim().to_string();
     if normalised.is_empty() {
         if required {
-            v.add(field, "required", "must not be empty");
+            v.add(
+                field,
+                "required",
+                text!("must not be empty", "không được để trống"),
+            );
         }
         return if required { None } else { Some(normalised) };
     }
@@ -26,7 +30,10 @@ pub fn text(
         v.add(
             field,
             "too_long",
-            format!("must be at most {max_chars} characters (got {chars})"),
+            text!(
+                "must be at most {max_chars} characters (got {chars})",
+                "tối đa {max_chars} ký tự (nhận được {chars})"
+            ),
         );
         return None;
     }
@@ -34,7 +41,10 @@ pub fn text(
         v.add(
             field,
             "invalid_characters",
-            "must not contain control characters or bidirectional overrides",
+            text!(
+                "must not contain control characters or bidirectional overrides",
+                "không được chứa ký tự điều khiển hoặc ký tự đảo chiều văn bản"
+            ),
         );
         return None;
     }
@@ -145,14 +155,20 @@ impl PageParams {
             v.add(
                 "page",
                 "out_of_range",
-                format!("must be between 1 and {MAX_PAGE}"),
+                text!(
+                    "must be between 1 and {MAX_PAGE}",
+                    "phải từ 1 đến {MAX_PAGE}"
+                ),
             );
         }
         if !(1..=MAX_PER_PAGE).contains(&per_page) {
             v.add(
                 "per_page",
                 "out_of_range",
-                format!("must be between 1 and {MAX_PER_PAGE}"),
+                text!(
+                    "must be between 1 and {MAX_PER_PAGE}",
+                    "phải từ 1 đến {MAX_PER_PAGE}"
+                ),
             );
         }
         if v.is_empty() {
@@ -161,11 +177,12 @@ impl PageParams {
         let errors = v.into_vec();
         Err(crate::error::ApiError::bad_request(
             "invalid_query",
-            errors
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; "),
+            Text::join(
+                errors
+                    .iter()
+                    .map(|e| e.text().map(|m, _| format!("{}: {m}", e.field))),
+                "; ",
+            ),
         )
         .with_errors(errors))
     }

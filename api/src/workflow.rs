@@ -10,6 +10,7 @@
 //! Milestone: `pending` → `met` or `missed`; a missed one may still be met (late), and a
 //! mistaken mark goes back to `pending`.
 
+use crate::error::{Text, text};
 use entity::status::{
     AppraisalStatus, MilestoneStatus, RemediationItemStatus, SelfAssessmentStatus,
 };
@@ -18,10 +19,10 @@ use entity::status::{
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkflowError {
     pub code: &'static str,
-    pub message: String,
+    pub message: Text,
 }
 
-fn refused(code: &'static str, message: String) -> WorkflowError {
+fn refused(code: &'static str, message: Text) -> WorkflowError {
     WorkflowError { code, message }
 }
 
@@ -67,34 +68,49 @@ pub fn self_assessment(
         (S::Submitted, E::Appraise) => Ok(S::Appraised),
         (S::Appraised, E::Reopen) => Ok(S::Submitted),
         (from, event) => {
-            let from = from.as_str();
+            let (from, vi) = (from.as_str(), from.words_vi());
             Err(match event {
                 E::Edit => refused(
                     "not_editable",
-                    format!(
-                        "the self-assessment is {from}: only a draft or a returned file can be edited"
+                    text!(
+                        "the self-assessment is {from}: only a draft or a returned file can be edited",
+                        "hồ sơ tự đánh giá đang ở trạng thái {vi}: chỉ sửa được bản nháp hoặc hồ sơ bị trả lại"
                     ),
                 ),
                 E::Submit => refused(
                     "not_submittable",
-                    format!("the self-assessment is already {from}"),
+                    text!(
+                        "the self-assessment is already {from}",
+                        "hồ sơ tự đánh giá đã ở trạng thái {vi}"
+                    ),
                 ),
                 E::Withdraw => refused(
                     "not_withdrawable",
-                    "only a submitted file the council has not started appraising can be withdrawn"
-                        .to_string(),
+                    text!(
+                        "only a submitted file the council has not started appraising can be withdrawn",
+                        "chỉ rút lại được hồ sơ đã nộp mà hội đồng chưa bắt đầu thẩm định"
+                    ),
                 ),
                 E::Return => refused(
                     "not_returnable",
-                    format!("the self-assessment is {from}; only a submitted file can be returned"),
+                    text!(
+                        "the self-assessment is {from}; only a submitted file can be returned",
+                        "hồ sơ tự đánh giá đang ở trạng thái {vi}; chỉ trả lại được hồ sơ đã nộp"
+                    ),
                 ),
                 E::Appraise => refused(
                     "not_finalizable",
-                    format!("the self-assessment is {from}: wait for the unit to resubmit"),
+                    text!(
+                        "the self-assessment is {from}: wait for the unit to resubmit",
+                        "hồ sơ tự đánh giá đang ở trạng thái {vi}: chờ đơn vị nộp lại"
+                    ),
                 ),
                 E::Reopen => refused(
                     "not_finalized",
-                    format!("the self-assessment is {from}: only an appraised file is reopened"),
+                    text!(
+                        "the self-assessment is {from}: only an appraised file is reopened",
+                        "hồ sơ tự đánh giá đang ở trạng thái {vi}: chỉ mở lại được hồ sơ đã thẩm định"
+                    ),
                 ),
             })
         }
@@ -137,15 +153,24 @@ pub fn appraisal(
         (A::Pending, E::Withdraw) => Ok(A::Pending),
         (A::Finalized, E::Work | E::Finalize) => Err(refused(
             "finalized",
-            "the appraisal is finalized; an admin must reopen it first".to_string(),
+            text!(
+                "the appraisal is finalized; an admin must reopen it first",
+                "kết quả thẩm định đã chốt; quản trị viên phải mở lại trước"
+            ),
         )),
         (_, E::Reopen) => Err(refused(
             "not_finalized",
-            "the appraisal is not finalized".to_string(),
+            text!(
+                "the appraisal is not finalized",
+                "kết quả thẩm định chưa chốt"
+            ),
         )),
         (_, E::Withdraw) => Err(refused(
             "not_withdrawable",
-            "the council has started appraising".to_string(),
+            text!(
+                "the council has started appraising",
+                "hội đồng đã bắt đầu thẩm định"
+            ),
         )),
     }
 }
@@ -163,15 +188,20 @@ pub fn remediation_item(
         | (R::InProgress, R::Done | R::Cancelled)
         | (R::Done, R::InProgress)
         | (R::Cancelled, R::NotStarted | R::InProgress) => Ok(to),
-        (from, to) => Err(refused(
-            "invalid_transition",
-            format!(
-                "an item that is {} cannot become {} (done items are reopened as in_progress, \
-                 cancelled ones reinstated as not_started or in_progress)",
-                from.as_str(),
-                to.as_str()
-            ),
-        )),
+        (from, to) => {
+            let (from_vi, to_vi) = (from.words_vi(), to.words_vi());
+            let (from, to) = (from.as_str(), to.as_str());
+            Err(refused(
+                "invalid_transition",
+                text!(
+                    "an item that is {from} cannot become {to} (done items are reopened as \
+                     in_progress, cancelled ones reinstated as not_started or in_progress)",
+                    "nhiệm vụ {from_vi} không thể chuyển sang {to_vi} (nhiệm vụ đã hoàn thành \
+                     mở lại thành đang thực hiện; nhiệm vụ đã hủy khôi phục thành chưa thực hiện \
+                     hoặc đang thực hiện)"
+                ),
+            ))
+        }
     }
 }
 
@@ -187,14 +217,17 @@ pub fn milestone(
         (M::Pending, M::Met | M::Missed)
         | (M::Missed, M::Met | M::Pending)
         | (M::Met, M::Pending) => Ok(to),
-        (from, to) => Err(refused(
-            "invalid_transition",
-            format!(
-                "a milestone that is {} cannot become {} (mark it pending first)",
-                from.as_str(),
-                to.as_str()
-            ),
-        )),
+        (from, to) => {
+            let (from_vi, to_vi) = (from.words_vi(), to.words_vi());
+            let (from, to) = (from.as_str(), to.as_str());
+            Err(refused(
+                "invalid_transition",
+                text!(
+                    "a milestone that is {from} cannot become {to} (mark it pending first)",
+                    "mốc {from_vi} không thể chuyển sang {to_vi} (đặt lại về chờ trước)"
+                ),
+            ))
+        }
     }
 }
 

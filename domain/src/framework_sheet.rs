@@ -6,10 +6,11 @@
 //! Parsing reports every bad row by its row number (`rows[N].<column>`) and yields nothing
 //! when any is bad.
 
-use crate::FieldError;
 use crate::scoring::framework::{CriteriaTree, CriterionDef, Scorer};
 use crate::scoring::method::{Method, Step};
 use crate::spreadsheet::Rows;
+use crate::text::Text;
+use crate::{FieldError, text};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -50,23 +51,30 @@ pub fn method_cells(method: &Method) -> (String, String) {
     (method.name().to_string(), params)
 }
 
-fn parse_decimal(text: &str) -> Result<Decimal, String> {
-    Decimal::from_str(text.trim()).map_err(|_| format!("{text:?} is not a number"))
+fn parse_decimal(cell: &str) -> Result<Decimal, Text> {
+    Decimal::from_str(cell.trim())
+        .map_err(|_| text!("{cell:?} is not a number", "{cell:?} không phải là số"))
 }
 
 /// A method from its two cells.
-pub fn parse_method(name: &str, params: &str) -> Result<Method, String> {
+pub fn parse_method(name: &str, params: &str) -> Result<Method, Text> {
     let mut values: HashMap<String, String> = HashMap::new();
     for part in params.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (k, v) = part
-            .split_once('=')
-            .ok_or_else(|| format!("parameter {part:?} is not key=value"))?;
+        let (k, v) = part.split_once('=').ok_or_else(|| {
+            text!(
+                "parameter {part:?} is not key=value",
+                "tham số {part:?} không có dạng khóa=giá trị"
+            )
+        })?;
         values.insert(k.trim().to_lowercase(), v.trim().to_string());
     }
     let mut take = |key: &str| {
-        values
-            .remove(key)
-            .ok_or_else(|| format!("the {name} method needs {key}=…"))
+        values.remove(key).ok_or_else(|| {
+            text!(
+                "the {name} method needs {key}=…",
+                "phương pháp {name} cần tham số {key}=…"
+            )
+        })
     };
     let method = match name.trim().to_lowercase().as_str() {
         "manual" => Method::Manual {},
@@ -91,23 +99,36 @@ pub fn parse_method(name: &str, params: &str) -> Result<Method, String> {
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(|s| {
-                    let (count, score) = s
-                        .split_once(':')
-                        .ok_or_else(|| format!("step {s:?} is not min_count:score"))?;
+                    let (count, score) = s.split_once(':').ok_or_else(|| {
+                        text!(
+                            "step {s:?} is not min_count:score",
+                            "bậc {s:?} không có dạng số_lượng_tối_thiểu:điểm"
+                        )
+                    })?;
                     Ok(Step {
-                        min_count: count
-                            .trim()
-                            .parse()
-                            .map_err(|_| format!("step count {count:?} is not a whole number"))?,
+                        min_count: count.trim().parse().map_err(|_| {
+                            text!(
+                                "step count {count:?} is not a whole number",
+                                "số lượng của bậc {count:?} không phải là số nguyên"
+                            )
+                        })?,
                         score: parse_decimal(score)?,
                     })
                 })
-                .collect::<Result<Vec<_>, String>>()?,
+                .collect::<Result<Vec<_>, Text>>()?,
         },
-        other => return Err(format!("unknown method {other:?}")),
+        other => {
+            return Err(text!(
+                "unknown method {other:?}",
+                "không có phương pháp chấm điểm {other:?}"
+            ));
+        }
     };
     if let Some(extra) = values.keys().next() {
-        return Err(format!("the {name} method takes no parameter {extra:?}"));
+        return Err(text!(
+            "the {name} method takes no parameter {extra:?}",
+            "phương pháp {name} không có tham số {extra:?}"
+        ));
     }
     Ok(method)
 }
@@ -124,7 +145,10 @@ pub fn parse_rows(rows: Rows) -> Result<(Vec<CriterionDef>, Vec<usize>), Vec<Fie
         return Err(vec![FieldError::new(
             "rows",
             "required",
-            "the file is empty: expected a header row and one row per criterion",
+            text!(
+                "the file is empty: expected a header row and one row per criterion",
+                "tệp trống: cần một dòng tiêu đề và mỗi tiêu chí một dòng"
+            ),
         )]);
     };
     let header: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
@@ -139,10 +163,13 @@ pub fn parse_rows(rows: Rows) -> Result<(Vec<CriterionDef>, Vec<usize>), Vec<Fie
             None => errors.push(FieldError::new(
                 format!("rows[{header_row}]"),
                 "missing_column",
-                format!(
-                    "the header row has no {name:?} column (expected: {})",
-                    COLUMNS.join(", ")
-                ),
+                {
+                    let expected = COLUMNS.join(", ");
+                    text!(
+                        "the header row has no {name:?} column (expected: {expected})",
+                        "dòng tiêu đề thiếu cột {name:?} (cần có: {expected})"
+                    )
+                },
             )),
         }
     }
@@ -190,7 +217,10 @@ pub fn parse_rows(rows: Rows) -> Result<(Vec<CriterionDef>, Vec<usize>), Vec<Fie
                     errors.push(FieldError::new(
                         field("scorer"),
                         "unknown_value",
-                        format!("{scorer_text:?} is not one of self, appraiser, survey"),
+                        text!(
+                            "{scorer_text:?} is not one of self, appraiser, survey",
+                            "{scorer_text:?} không thuộc self, appraiser, survey"
+                        ),
                     ));
                     Scorer::SelfAssessed
                 }
@@ -201,7 +231,7 @@ pub fn parse_rows(rows: Rows) -> Result<(Vec<CriterionDef>, Vec<usize>), Vec<Fie
             errors.push(FieldError::new(
                 field("title"),
                 "required",
-                "must not be empty",
+                text!("must not be empty", "không được để trống"),
             ));
         }
         if let Some(max_score) = max_score {
@@ -283,21 +313,25 @@ mod tests {
         assert!(
             parse_method("target_ratio", "")
                 .unwrap_err()
+                .en
                 .contains("target=")
         );
         assert!(
             parse_method("magic", "")
                 .unwrap_err()
+                .en
                 .contains("unknown method")
         );
         assert!(
             parse_method("ratio", "target=1")
                 .unwrap_err()
+                .en
                 .contains("takes no parameter")
         );
         assert!(
             parse_method("step_table", "steps=a:1")
                 .unwrap_err()
+                .en
                 .contains("whole number")
         );
     }

@@ -7,13 +7,17 @@
 //! - `framework_sheet`: a framework's criteria as spreadsheet rows, both ways;
 //! - `schedule`: remediation deadlines (with status, recurring) and targets: what is
 //!   overdue, due soon, met;
-//! - `schema`: the OpenAPI schemas of the decimal wire formats.
+//! - `schema`: the OpenAPI schemas of the decimal wire formats;
+//! - `text`: messages in English and Vietnamese (`text!`), and `Accept-Language`.
 
 pub mod framework_sheet;
 pub mod schedule;
 pub mod schema;
 pub mod scoring;
 pub mod spreadsheet;
+pub mod text;
+
+pub use text::{Lang, Text};
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -25,19 +29,33 @@ pub struct FieldError {
     pub field: String,
     /// Stable machine-readable code, e.g. `required`, `out_of_range`, `too_many_decimals`.
     pub code: String,
+    /// What is wrong, for a person, in the language of the request's `Accept-Language`
+    /// (Vietnamese or English).
     pub message: String,
+    /// The message in Vietnamese, sent as `message` when the request prefers it.
+    #[serde(skip)]
+    pub message_vi: String,
 }
 
 impl FieldError {
-    pub fn new(
-        field: impl Into<String>,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(field: impl Into<String>, code: impl Into<String>, message: Text) -> Self {
         FieldError {
             field: field.into(),
             code: code.into(),
-            message: message.into(),
+            message: message.en,
+            message_vi: message.vi,
+        }
+    }
+
+    pub fn text(&self) -> Text {
+        Text::new(self.message.clone(), self.message_vi.clone())
+    }
+
+    /// The error as sent to a reader of `lang`.
+    pub fn localized(&self, lang: Lang) -> FieldError {
+        FieldError {
+            message: self.text().get(lang).to_string(),
+            ..self.clone()
         }
     }
 }

@@ -3,6 +3,8 @@
 //! dated occurrences, and tasks with a numeric target ("≥ 50 %", "3 bài mỗi tháng").
 //! Pure: what is overdue, what is due soon, whether a target is met.
 
+use crate::text;
+use crate::text::Text;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -43,7 +45,7 @@ fn day_of(year: i32, month: u32, day: u32) -> Option<NaiveDate> {
 
 impl Recurrence {
     /// Problems with the rule, as (field, message); empty when valid.
-    pub fn check(&self) -> Vec<(&'static str, String)> {
+    pub fn check(&self) -> Vec<(&'static str, Text)> {
         let mut problems = Vec::new();
         let (month, day, months) = match *self {
             Recurrence::Monthly { day } => (1, day, 12),
@@ -51,10 +53,13 @@ impl Recurrence {
             Recurrence::Yearly { month, day } => (month, day, 12),
         };
         if !(1..=31).contains(&day) {
-            problems.push(("day", "must be between 1 and 31".to_string()));
+            problems.push(("day", text!("must be between 1 and 31", "phải từ 1 đến 31")));
         }
         if !(1..=months).contains(&month) {
-            problems.push(("month", format!("must be between 1 and {months}")));
+            problems.push((
+                "month",
+                text!("must be between 1 and {months}", "phải từ 1 đến {months}"),
+            ));
         }
         problems
     }

@@ -9,6 +9,8 @@
 //! cell-count and cell-length limits and the clock. A file over any limit is refused with
 //! the limit it broke; memory never exceeds the decompressed budget plus the cells kept.
 
+use crate::text;
+use crate::text::Text;
 use calamine::{DataRef, Reader, Xlsx};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -93,20 +95,20 @@ impl Limit {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UploadError {
     /// Over one of the budget's limits; `message` says which and what the limit is.
-    OverBudget { limit: Limit, message: String },
+    OverBudget { limit: Limit, message: Text },
     /// Not a readable file of the expected kind.
-    Unreadable(String),
+    Unreadable(Text),
 }
 
 impl UploadError {
-    pub fn message(&self) -> &str {
+    pub fn message(&self) -> &Text {
         match self {
             UploadError::OverBudget { message, .. } | UploadError::Unreadable(message) => message,
         }
     }
 }
 
-fn over(limit: Limit, message: String) -> UploadError {
+fn over(limit: Limit, message: Text) -> UploadError {
     UploadError::OverBudget { limit, message }
 }
 
@@ -128,8 +130,9 @@ impl Clock {
         if Instant::now() > self.deadline {
             return Err(over(
                 Limit::Time,
-                format!(
+                text!(
                     "the file took longer than {} s to read",
+                    "đọc tệp mất quá {} giây",
                     self.limit.as_secs_f64()
                 ),
             ));
@@ -188,10 +191,10 @@ fn check_cell(
     if row >= budget.max_rows {
         return Err(over(
             Limit::Rows,
-            format!(
-                "cell {} is beyond row {}: at most {} rows are read",
+            text!(
+                "cell {0} is beyond row {1}: at most {1} rows are read",
+                "ô {0} nằm quá dòng {1}: chỉ đọc tối đa {1} dòng",
                 cell_name(row, col),
-                budget.max_rows,
                 budget.max_rows
             ),
         ));
@@ -199,8 +202,9 @@ fn check_cell(
     if col >= budget.max_columns {
         return Err(over(
             Limit::Columns,
-            format!(
+            text!(
                 "cell {} is beyond column {}: at most {} columns are read",
+                "ô {} nằm quá cột {}: chỉ đọc tối đa {} cột",
                 cell_name(row, col),
                 cell_name(0, budget.max_columns - 1).trim_end_matches('1'),
                 budget.max_columns
@@ -214,8 +218,9 @@ fn check_cell(
     if *cells > budget.max_cells {
         return Err(over(
             Limit::Cells,
-            format!(
+            text!(
                 "the file has more than {} non-empty cells",
+                "tệp có hơn {} ô có dữ liệu",
                 budget.max_cells
             ),
         ));
@@ -223,8 +228,9 @@ fn check_cell(
     if text.chars().nth(budget.max_cell_chars).is_some() {
         return Err(over(
             Limit::CellLength,
-            format!(
+            text!(
                 "cell {} has more than {} characters",
+                "ô {} có hơn {} ký tự",
                 cell_name(row, col),
                 budget.max_cell_chars
             ),
@@ -254,10 +260,14 @@ pub fn read_csv(bytes: &[u8], budget: &Budget) -> Result<Rows, UploadError> {
             Err(e) => {
                 let line = e.position().map_or(u64::from(row) + 1, |p| p.line());
                 return Err(UploadError::Unreadable(match e.kind() {
-                    csv::ErrorKind::Utf8 { .. } => {
-                        format!("line {line} is not UTF-8 text: save the file as \"CSV UTF-8\"")
-                    }
-                    _ => format!("line {line} cannot be read as CSV"),
+                    csv::ErrorKind::Utf8 { .. } => text!(
+                        "line {line} is not UTF-8 text: save the file as \"CSV UTF-8\"",
+                        "dòng {line} không phải văn bản UTF-8: hãy lưu tệp dạng \"CSV UTF-8\""
+                    ),
+                    _ => text!(
+                        "line {line} cannot be read as CSV",
+                        "không đọc được dòng {line} theo định dạng CSV"
+                    ),
                 }));
             }
         }
@@ -279,13 +289,25 @@ pub fn read_csv(bytes: &[u8], budget: &Budget) -> Result<Rows, UploadError> {
 /// Inflates every entry of the archive into nothing, counting real sizes, so that no part
 /// is parsed before the whole archive is known to fit the budget.
 fn check_archive(bytes: &[u8], budget: &Budget, clock: &Clock) -> Result<(), UploadError> {
-    let not_xlsx = || UploadError::Unreadable("not an XLSX file (not a zip archive)".into());
+    let not_xlsx = || {
+        UploadError::Unreadable(text!(
+            "not an XLSX file (not a zip archive)",
+            "không phải tệp XLSX (không phải tệp nén zip)"
+        ))
+    };
+    let damaged = || {
+        UploadError::Unreadable(text!(
+            "a part of the XLSX archive is damaged",
+            "một phần của tệp XLSX bị hỏng"
+        ))
+    };
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| not_xlsx())?;
     if archive.len() > budget.max_zip_entries {
         return Err(over(
             Limit::ZipEntries,
-            format!(
+            text!(
                 "the archive has {} parts; at most {} are read",
+                "tệp nén có {} phần; chỉ đọc tối đa {}",
                 archive.len(),
                 budget.max_zip_entries
             ),
@@ -294,8 +316,9 @@ fn check_archive(bytes: &[u8], budget: &Budget, clock: &Clock) -> Result<(), Upl
     let too_big = || {
         over(
             Limit::DecompressedSize,
-            format!(
+            text!(
                 "the file inflates to more than {} bytes",
+                "tệp giải nén ra hơn {} byte",
                 budget.max_decompressed_bytes
             ),
         )
@@ -303,18 +326,14 @@ fn check_archive(bytes: &[u8], budget: &Budget, clock: &Clock) -> Result<(), Upl
     let mut total: u64 = 0;
     let mut buf = vec![0u8; 64 * 1024];
     for i in 0..archive.len() {
-        let mut entry = archive
-            .by_index(i)
-            .map_err(|_| UploadError::Unreadable("a part of the XLSX archive is damaged".into()))?;
+        let mut entry = archive.by_index(i).map_err(|_| damaged())?;
         let remaining = budget.max_decompressed_bytes.saturating_sub(total);
         if entry.size() > remaining {
             return Err(too_big());
         }
         loop {
             clock.check()?;
-            let n = entry.read(&mut buf).map_err(|_| {
-                UploadError::Unreadable("a part of the XLSX archive is damaged".into())
-            })?;
+            let n = entry.read(&mut buf).map_err(|_| damaged())?;
             if n == 0 {
                 break;
             }
@@ -342,10 +361,12 @@ fn cell_text(
         DataRef::SharedString(s) => (*s).to_string(),
         DataRef::Int(n) => n.to_string(),
         DataRef::Float(f) if text_columns.contains(&(col as usize)) && f.fract() != 0.0 => {
-            return Err(UploadError::Unreadable(format!(
-                "cell {}: {f} is stored as a number; format the column as text \
+            let cell = cell_name(row, col);
+            return Err(UploadError::Unreadable(text!(
+                "cell {cell}: {f} is stored as a number; format the column as text \
                  (a code like 1.10 would read as 1.1)",
-                cell_name(row, col)
+                "ô {cell}: {f} được lưu dạng số; hãy định dạng cột là văn bản \
+                 (mã như 1.10 sẽ bị đọc thành 1.1)"
             )));
         }
         DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
@@ -354,9 +375,10 @@ fn cell_text(
         DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
         DataRef::DateTime(d) => d.to_string(),
         DataRef::Error(e) => {
-            return Err(UploadError::Unreadable(format!(
-                "cell {} holds an error ({e})",
-                cell_name(row, col)
+            let cell = cell_name(row, col);
+            return Err(UploadError::Unreadable(text!(
+                "cell {cell} holds an error ({e})",
+                "ô {cell} chứa lỗi ({e})"
             )));
         }
     })
@@ -370,22 +392,32 @@ pub fn read_xlsx(
 ) -> Result<Rows, UploadError> {
     let clock = Clock::start(budget);
     check_archive(bytes, budget, &clock)?;
-    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
-        .map_err(|_| UploadError::Unreadable("not a readable XLSX workbook".into()))?;
-    let first = workbook
-        .sheet_names()
-        .first()
-        .cloned()
-        .ok_or_else(|| UploadError::Unreadable("the workbook has no sheet".into()))?;
-    let mut reader = workbook
-        .worksheet_cells_reader(&first)
-        .map_err(|_| UploadError::Unreadable("the first sheet cannot be read".into()))?;
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| {
+        UploadError::Unreadable(text!(
+            "not a readable XLSX workbook",
+            "không đọc được sổ tính XLSX"
+        ))
+    })?;
+    let first = workbook.sheet_names().first().cloned().ok_or_else(|| {
+        UploadError::Unreadable(text!(
+            "the workbook has no sheet",
+            "sổ tính không có trang nào"
+        ))
+    })?;
+    let mut reader = workbook.worksheet_cells_reader(&first).map_err(|_| {
+        UploadError::Unreadable(text!(
+            "the first sheet cannot be read",
+            "không đọc được trang tính đầu tiên"
+        ))
+    })?;
     let mut by_row: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
     let mut cells = 0usize;
-    while let Some(cell) = reader
-        .next_cell()
-        .map_err(|_| UploadError::Unreadable("the first sheet is damaged".into()))?
-    {
+    while let Some(cell) = reader.next_cell().map_err(|_| {
+        UploadError::Unreadable(text!(
+            "the first sheet is damaged",
+            "trang tính đầu tiên bị hỏng"
+        ))
+    })? {
         clock.check()?;
         let (row, col) = cell.get_position();
         // Position first: a far-away empty cell is as much a sign of a hostile file.
@@ -468,7 +500,10 @@ mod tests {
     #[test]
     fn csv_that_is_not_utf8_says_so() {
         let e = read_csv(b"a,\xff\xfe\n", &Budget::DEFAULT).unwrap_err();
-        assert!(e.message().contains("UTF-8"), "{e:?}");
+        assert!(
+            e.message().en.contains("UTF-8") && e.message().vi.contains("UTF-8"),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -503,7 +538,7 @@ mod tests {
         match e {
             UploadError::OverBudget { limit, message } => {
                 assert!(matches!(limit, Limit::Rows | Limit::Columns));
-                assert!(message.contains("XFD1048576"), "{message}");
+                assert!(message.en.contains("XFD1048576"), "{message:?}");
             }
             other => panic!("{other:?}"),
         }

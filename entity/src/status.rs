@@ -145,9 +145,10 @@ pub enum FrameworkStatus {
     Published,
 }
 
-/// The name stored and sent on the wire (`in_progress`), as a `&'static str`.
+/// The name stored and sent on the wire (`in_progress`), as a `&'static str`, and the
+/// words a Vietnamese message uses for it ("đang thực hiện").
 macro_rules! wire_names {
-    ($ty:ident { $($variant:ident => $name:literal),* $(,)? }) => {
+    ($ty:ident { $($variant:ident => $name:literal / $vi:literal),* $(,)? }) => {
         impl $ty {
             pub const ALL: &'static [$ty] = &[$($ty::$variant),*];
 
@@ -156,35 +157,40 @@ macro_rules! wire_names {
                     $($ty::$variant => $name),*
                 }
             }
+
+            pub fn words_vi(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $vi),*
+                }
+            }
         }
     };
 }
-
 wire_names!(SelfAssessmentStatus {
-    Draft => "draft",
-    Submitted => "submitted",
-    Returned => "returned",
-    Appraised => "appraised",
+    Draft => "draft" / "bản nháp",
+    Submitted => "submitted" / "đã nộp",
+    Returned => "returned" / "bị trả lại để bổ sung",
+    Appraised => "appraised" / "đã thẩm định",
 });
 wire_names!(AppraisalStatus {
-    Pending => "pending",
-    InProgress => "in_progress",
-    Finalized => "finalized",
+    Pending => "pending" / "chờ thẩm định",
+    InProgress => "in_progress" / "đang thẩm định",
+    Finalized => "finalized" / "đã chốt kết quả",
 });
 wire_names!(RemediationItemStatus {
-    NotStarted => "not_started",
-    InProgress => "in_progress",
-    Done => "done",
-    Cancelled => "cancelled",
+    NotStarted => "not_started" / "chưa thực hiện",
+    InProgress => "in_progress" / "đang thực hiện",
+    Done => "done" / "đã hoàn thành",
+    Cancelled => "cancelled" / "đã hủy",
 });
 wire_names!(MilestoneStatus {
-    Pending => "pending",
-    Met => "met",
-    Missed => "missed",
+    Pending => "pending" / "đang chờ",
+    Met => "met" / "đã đạt",
+    Missed => "missed" / "không đạt",
 });
 wire_names!(FrameworkStatus {
-    Draft => "draft",
-    Published => "published",
+    Draft => "draft" / "bản nháp",
+    Published => "published" / "đã ban hành",
 });
 
 #[cfg(test)]

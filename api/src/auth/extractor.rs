@@ -5,7 +5,7 @@
 //! an unauthenticated caller anything.
 
 use super::{Principal, Role, UnitRef};
-use crate::error::ApiError;
+use crate::error::{ApiError, Text, text};
 use crate::services::accounts::AccountCache;
 use crate::state::AppState;
 use actix_web::body::MessageBody;
@@ -19,13 +19,16 @@ use std::future::{Ready, ready};
 #[derive(Clone)]
 enum Authentication {
     Valid(Principal),
-    Invalid(&'static str),
+    Invalid(Text),
 }
 
-fn bearer_token(req: &ServiceRequest) -> Option<Result<String, &'static str>> {
+fn bearer_token(req: &ServiceRequest) -> Option<Result<String, Text>> {
     let value = req.headers().get(header::AUTHORIZATION)?;
     let Ok(value) = value.to_str() else {
-        return Some(Err("the Authorization header is not valid text"));
+        return Some(Err(text!(
+            "the Authorization header is not valid text",
+            "tiêu đề Authorization không phải văn bản hợp lệ"
+        )));
     };
     match value.split_once(' ') {
         Some((scheme, token))
@@ -33,7 +36,10 @@ fn bearer_token(req: &ServiceRequest) -> Option<Result<String, &'static str>> {
         {
             Some(Ok(token.trim().to_string()))
         }
-        _ => Some(Err("expected `Authorization: Bearer <token>`")),
+        _ => Some(Err(text!(
+            "expected `Authorization: Bearer <token>`",
+            "cần tiêu đề `Authorization: Bearer <token>`"
+        ))),
     }
 }
 
@@ -43,12 +49,17 @@ async fn authenticate_token(
     token: &str,
     request_id: Option<String>,
 ) -> Authentication {
-    const INVALID: &str = "the bearer token is invalid or expired";
+    let invalid = || {
+        Authentication::Invalid(text!(
+            "the bearer token is invalid or expired",
+            "mã xác thực (bearer token) không hợp lệ hoặc đã hết hạn"
+        ))
+    };
     let Ok(claims) = state.jwt.verify(token) else {
-        return Authentication::Invalid(INVALID);
+        return invalid();
     };
     let Ok(user_id) = claims.sub.parse::<i64>() else {
-        return Authentication::Invalid(INVALID);
+        return invalid();
     };
     let account = accounts.get_or_load(user_id, async {
         crate::services::accounts::load_principal(&state.db, user_id).await
@@ -57,7 +68,10 @@ async fn authenticate_token(
         Ok(account) => account,
         Err(e) => {
             tracing::error!(error = %e, "cannot load the account of a token");
-            return Authentication::Invalid("the account could not be checked; try again");
+            return Authentication::Invalid(text!(
+                "the account could not be checked; try again",
+                "chưa kiểm tra được tài khoản; hãy thử lại"
+            ));
         }
     };
     // A deactivated account, or a token issued before a password change, is refused even
@@ -77,9 +91,12 @@ async fn authenticate_token(
                 },
                 request_id,
             }),
-            None => Authentication::Invalid(INVALID),
+            None => invalid(),
         },
-        _ => Authentication::Invalid("the bearer token is no longer valid for this account"),
+        _ => Authentication::Invalid(text!(
+            "the bearer token is no longer valid for this account",
+            "mã xác thực không còn hiệu lực với tài khoản này"
+        )),
     }
 }
 
@@ -102,7 +119,10 @@ pub async fn authenticate(
                         .map(|r| r.0.clone());
                     authenticate_token(&state, &accounts, &token, request_id).await
                 }
-                _ => Authentication::Invalid("authentication is not configured"),
+                _ => Authentication::Invalid(text!(
+                    "authentication is not configured",
+                    "chưa cấu hình xác thực"
+                )),
             },
         };
         req.extensions_mut().insert(outcome);
@@ -117,8 +137,11 @@ impl FromRequest for Principal {
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         ready(match req.extensions().get::<Authentication>() {
             Some(Authentication::Valid(p)) => Ok(p.clone()),
-            Some(Authentication::Invalid(reason)) => Err(ApiError::unauthorized(*reason)),
-            None => Err(ApiError::unauthorized("a bearer token is required")),
+            Some(Authentication::Invalid(reason)) => Err(ApiError::unauthorized(reason.clone())),
+            None => Err(ApiError::unauthorized(text!(
+                "a bearer token is required",
+                "cần mã xác thực (bearer token)"
+            ))),
         })
     }
 }

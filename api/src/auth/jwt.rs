@@ -1,7 +1,7 @@
 //! HS256 access tokens. The algorithm is pinned on validation (no `alg: none`, no
 //! RS256/HS256 confusion); `exp`, `nbf`, `iat`, `sub` and `iss` are required.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, text};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -79,7 +79,10 @@ impl JwtKeys {
             .map(|data| data.claims)
             .map_err(|e| {
                 tracing::debug!(error = %e, "rejected token");
-                ApiError::unauthorized("the bearer token is invalid or expired")
+                ApiError::unauthorized(text!(
+                    "the bearer token is invalid or expired",
+                    "mã xác thực (bearer token) không hợp lệ hoặc đã hết hạn"
+                ))
             })
     }
 }

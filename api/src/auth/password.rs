@@ -11,7 +11,7 @@
 //! password" take the same time.
 
 use crate::config::PasswordHashing;
-use crate::error::ApiError;
+use crate::error::{ApiError, Text, text};
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::cell::RefCell;
@@ -22,20 +22,22 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
 /// The password rules, as one readable reason when broken.
-pub fn check_policy(password: &str) -> Result<(), String> {
+pub fn check_policy(password: &str) -> Result<(), Text> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
-        return Err(format!(
-            "must be at least {MIN_PASSWORD_CHARS} characters long (got {chars})"
+        return Err(text!(
+            "must be at least {MIN_PASSWORD_CHARS} characters long (got {chars})",
+            "phải có ít nhất {MIN_PASSWORD_CHARS} ký tự (nhận được {chars})"
         ));
     }
     if chars > MAX_PASSWORD_CHARS {
-        return Err(format!(
-            "must be at most {MAX_PASSWORD_CHARS} characters long"
+        return Err(text!(
+            "must be at most {MAX_PASSWORD_CHARS} characters long",
+            "tối đa {MAX_PASSWORD_CHARS} ký tự"
         ));
     }
     if password.trim().is_empty() {
-        return Err("must not be blank".to_string());
+        return Err(text!("must not be blank", "không được để trống"));
     }
     Ok(())
 }

@@ -9,7 +9,7 @@
 //! - `viewer`: read-only over its subtree; published results only.
 
 use super::{Principal, Role, UnitRef};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Text, text};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -53,26 +53,55 @@ pub enum Action {
 
 impl Action {
     /// What the action does, in plain words, for refusals ("may not …").
-    pub fn describe(self) -> &'static str {
+    /// What the action is, in words for a refusal: "manage accounts".
+    pub fn describe(self) -> Text {
         match self {
-            Action::ManageUsers => "manage accounts",
-            Action::ReadUnit => "read this unit",
-            Action::ManageUnits => "change units here",
-            Action::ManageStaff => "change this unit's officers",
-            Action::ReadFramework => "read this framework",
-            Action::ManageFrameworks => "change frameworks here",
-            Action::ReadAssessment => "read this unit's assessments",
-            Action::EditSelfAssessment => "edit this unit's self-assessment",
-            Action::Appraise => "appraise this unit",
-            Action::ReopenAppraisal => "reopen an appraisal",
-            Action::Publish => "publish results here",
-            Action::ReadResults { .. } => "read this unit's results",
-            Action::ReadRanking { .. } => "read this ranking",
-            Action::ReadRemediation => "read this unit's remediation plan",
-            Action::CreateRemediation => "make this unit's remediation plan",
-            Action::ManageRemediation => "change this unit's remediation plan",
-            Action::CommentRemediation => "comment on this unit's remediation plan",
-            Action::ReadAudit => "read this unit's audit trail",
+            Action::ManageUsers => text!("manage accounts", "quản lý tài khoản"),
+            Action::ReadUnit => text!("read this unit", "xem đơn vị này"),
+            Action::ManageUnits => text!("change units here", "thay đổi đơn vị ở đây"),
+            Action::ManageStaff => text!(
+                "change this unit's officers",
+                "thay đổi công chức của đơn vị này"
+            ),
+            Action::ReadFramework => text!("read this framework", "xem bộ tiêu chí này"),
+            Action::ManageFrameworks => {
+                text!("change frameworks here", "thay đổi bộ tiêu chí ở đây")
+            }
+            Action::ReadAssessment => text!(
+                "read this unit's assessments",
+                "xem hồ sơ đánh giá của đơn vị này"
+            ),
+            Action::EditSelfAssessment => text!(
+                "edit this unit's self-assessment",
+                "sửa hồ sơ tự đánh giá của đơn vị này"
+            ),
+            Action::Appraise => text!("appraise this unit", "thẩm định đơn vị này"),
+            Action::ReopenAppraisal => text!("reopen an appraisal", "mở lại kết quả thẩm định"),
+            Action::Publish => text!("publish results here", "công bố kết quả ở đây"),
+            Action::ReadResults { .. } => {
+                text!("read this unit's results", "xem kết quả của đơn vị này")
+            }
+            Action::ReadRanking { .. } => text!("read this ranking", "xem bảng xếp hạng này"),
+            Action::ReadRemediation => text!(
+                "read this unit's remediation plan",
+                "xem kế hoạch khắc phục của đơn vị này"
+            ),
+            Action::CreateRemediation => text!(
+                "make this unit's remediation plan",
+                "lập kế hoạch khắc phục của đơn vị này"
+            ),
+            Action::ManageRemediation => text!(
+                "change this unit's remediation plan",
+                "thay đổi kế hoạch khắc phục của đơn vị này"
+            ),
+            Action::CommentRemediation => text!(
+                "comment on this unit's remediation plan",
+                "góp ý kế hoạch khắc phục của đơn vị này"
+            ),
+            Action::ReadAudit => text!(
+                "read this unit's audit trail",
+                "xem nhật ký thay đổi của đơn vị này"
+            ),
         }
     }
 }
@@ -191,13 +220,20 @@ pub fn authorize(principal: &Principal, action: Action, unit: &UnitRef) -> ApiRe
         Action::ReadResults { published: false } | Action::ReadRanking { published: false }
             if matches!(principal.role, Role::UnitOfficer | Role::Viewer) =>
         {
-            "these results are not published yet".to_string()
+            text!(
+                "these results are not published yet",
+                "kết quả này chưa được công bố"
+            )
         }
-        _ => format!(
-            "this account ({}) may not {}",
-            principal.role.as_str().replace('_', " "),
-            action.describe()
-        ),
+        _ => {
+            let role = principal.role.as_str().replace('_', " ");
+            let action = action.describe();
+            let (what, what_vi) = (action.en, action.vi);
+            text!(
+                "this account ({role}) may not {what}",
+                "tài khoản này ({role}) không được {what_vi}"
+            )
+        }
     };
     Err(ApiError::forbidden(detail))
 }
@@ -207,7 +243,10 @@ pub fn require_admin(principal: &Principal) -> ApiResult<()> {
     if principal.is_admin() {
         Ok(())
     } else {
-        Err(ApiError::forbidden("only an admin may do this"))
+        Err(ApiError::forbidden(text!(
+            "only an admin may do this",
+            "chỉ quản trị viên được làm việc này"
+        )))
     }
 }
 

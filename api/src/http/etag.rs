@@ -2,7 +2,7 @@
 //! concurrency (`services::versioned`). Routes take a `Precondition` argument; services
 //! never see a request.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, text};
 use crate::services::versioned::Precondition;
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -23,7 +23,15 @@ impl FromRequest for Precondition {
             value
                 .to_str()
                 .map(Precondition::from_if_match)
-                .map_err(|_| ApiError::bad_request("invalid_header", "If-Match is not valid text")),
+                .map_err(|_| {
+                    ApiError::bad_request(
+                        "invalid_header",
+                        text!(
+                            "If-Match is not valid text",
+                            "If-Match không phải văn bản hợp lệ"
+                        ),
+                    )
+                }),
         )
     }
 }

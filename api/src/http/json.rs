@@ -5,7 +5,7 @@
 //! mistyped field, unknown enum value) is a 422 naming the field path, e.g.
 //! `entries[2].count`. Wrong content types are 415 and bodies over the limit 413.
 
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, Text, text};
 use actix_web::dev::Payload;
 use actix_web::web::BytesMut;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, http::header};
@@ -81,8 +81,9 @@ pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes
         Err(_) => Err(ApiError::new(
             actix_web::http::StatusCode::REQUEST_TIMEOUT,
             "body_timeout",
-            format!(
+            text!(
                 "the request body did not arrive within {} s",
+                "nội dung yêu cầu không đến kịp trong {} giây",
                 timeout.as_secs_f64()
             ),
         )),
@@ -108,7 +109,10 @@ async fn read_body_within(
         let chunk = chunk.map_err(|e| {
             ApiError::bad_request(
                 "unreadable_body",
-                format!("the request body could not be read: {e}"),
+                text!(
+                    "the request body could not be read: {e}",
+                    "không đọc được nội dung yêu cầu: {e}"
+                ),
             )
         })?;
         if body.len() + chunk.len() > limit {
@@ -124,7 +128,10 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(
             "malformed_json",
-            "the request body is empty; a JSON document is expected",
+            text!(
+                "the request body is empty; a JSON document is expected",
+                "nội dung yêu cầu trống; cần một tài liệu JSON"
+            ),
         ));
     }
     let mut de = serde_json::Deserializer::from_slice(body);
@@ -147,7 +154,10 @@ fn json_error(path: &str, err: &serde_json::Error) -> ApiError {
         }
         Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(
             "malformed_json",
-            format!("the request body is not valid JSON: {err}"),
+            text!(
+                "the request body is not valid JSON: {err}",
+                "nội dung yêu cầu không phải JSON hợp lệ: {err}"
+            ),
         ),
     }
 }
@@ -178,15 +188,16 @@ pub fn field_error(path: &str, raw_message: &str, root: &str) -> FieldError {
     FieldError::new(field, code, plain_words(raw_message))
 }
 
-/// A deserializer's message in words for people: Rust's type names (`u32`, `i64`,
-/// `struct SelfEntryRequest`…) become what they mean, and parsers' terse messages say
-/// what was expected. Messages that are already plain pass unchanged.
-pub fn plain_words(raw: &str) -> String {
-    // serde_urlencoded: `can not parse "abc" to a i64`.
+/// A deserializer's message in words for people, in English and Vietnamese: Rust's type
+/// names (`u32`, `i64`, `struct SelfEntryRequest`…) become what they mean, and parsers'
+/// terse messages say what was expected.
+pub fn plain_words(raw: &str) -> Text {
+    // serde_urlencoded and path segments: `can not parse "abc" to a i64`.
     if let Some(rest) = raw.strip_prefix("can not parse ")
         && let Some((value, ty)) = rest.rsplit_once(" to a ")
     {
-        return format!("{value} is not {}", type_words(ty));
+        let (en, vi) = type_words(ty);
+        return text!("{value} is not {en}", "{value} không phải là {vi}");
     }
     // chrono's date and time parsers.
     if matches!(
@@ -201,40 +212,104 @@ pub fn plain_words(raw: &str) -> String {
             | "impossible"
             | "bad or unsupported format string"
     ) {
-        return "is not a valid date (2024-10-31) or time (2024-10-31T08:00:00Z)".to_string();
+        return text!(
+            "is not a valid date (2024-10-31) or time (2024-10-31T08:00:00Z)",
+            "không phải ngày hợp lệ (2024-10-31) hoặc thời điểm hợp lệ (2024-10-31T08:00:00Z)"
+        );
     }
     if raw == "invalid digit found in string" || raw == "cannot parse integer from empty string" {
-        return "is not a whole number".to_string();
+        return text!("is not a whole number", "không phải là số nguyên");
     }
     if raw == "number too large to fit in target type"
         || raw == "number too small to fit in target type"
     {
-        return "is out of range".to_string();
+        return text!("is out of range", "nằm ngoài phạm vi cho phép");
     }
-    let mut out = raw.to_string();
-    if let Some(i) = out.find("expected ") {
-        let (head, expected) = out.split_at(i + "expected ".len());
-        out = format!("{head}{}", expected_words(expected));
+    if let Some(name) = quoted_after(raw, "missing field `") {
+        return text!("missing field `{name}`", "thiếu trường `{name}`");
     }
-    out.replace("invalid type: map", "invalid type: an object")
-        .replace("invalid type: sequence", "invalid type: a list")
-        .replace("invalid type: unit value", "invalid type: null")
-        .replace("invalid type: floating point", "invalid type: the number")
+    if let Some(name) = quoted_after(raw, "unknown field `") {
+        let allowed = raw.split_once(", expected ").map_or("", |(_, e)| e);
+        let allowed_vi = allowed.replace("one of ", "").replace(" or ", " hoặc ");
+        return text!(
+            "unknown field `{name}`, expected {allowed}",
+            "không có trường `{name}`; các trường hợp lệ: {allowed_vi}"
+        );
+    }
+    if let Some(value) = quoted_after(raw, "unknown variant `") {
+        let allowed = raw.split_once(", expected ").map_or("", |(_, e)| e);
+        let allowed_vi = allowed.replace("one of ", "").replace(" or ", " hoặc ");
+        return text!(
+            "unknown variant `{value}`, expected {allowed}",
+            "giá trị `{value}` không hợp lệ; các giá trị hợp lệ: {allowed_vi}"
+        );
+    }
+    for (prefix, prefix_vi) in [
+        ("invalid type: ", "sai kiểu dữ liệu: nhận"),
+        ("invalid value: ", "giá trị không hợp lệ:"),
+    ] {
+        if let Some(rest) = raw.strip_prefix(prefix)
+            && let Some((got, expected)) = rest.split_once(", expected ")
+        {
+            let (got_en, got_vi) = got_words(got);
+            let expected = expected_words(expected);
+            let (expected_en, expected_vi) = (expected.en, expected.vi);
+            return text!(
+                "{prefix}{got_en}, expected {expected_en}",
+                "{prefix_vi} {got_vi}, cần {expected_vi}"
+            );
+        }
+    }
+    // Anything else (a type's own parser): English as it is, introduced in Vietnamese.
+    let expected = match raw.find("expected ") {
+        Some(i) => {
+            let (head, expected) = raw.split_at(i + "expected ".len());
+            format!("{head}{}", expected_words(expected).en)
+        }
+        None => raw.to_string(),
+    };
+    text!("{expected}", "giá trị không hợp lệ ({expected})")
 }
 
-fn type_words(ty: &str) -> &'static str {
+/// The name inside the backquotes after `prefix`: "missing field `name`".
+fn quoted_after<'a>(raw: &'a str, prefix: &str) -> Option<&'a str> {
+    raw.strip_prefix(prefix)?.split('`').next()
+}
+
+/// What was received, in words: "map" is an object, "string \"x\"" a text.
+fn got_words(got: &str) -> (String, String) {
+    let replaced = [
+        ("map", "an object", "một đối tượng"),
+        ("sequence", "a list", "một danh sách"),
+        ("unit value", "null", "null"),
+        ("floating point", "the number", "số"),
+        ("integer", "the number", "số"),
+        ("string", "the text", "chuỗi"),
+        ("boolean", "the boolean", "giá trị"),
+    ]
+    .iter()
+    .find_map(|(from, en, vi)| {
+        got.strip_prefix(from)
+            .map(|rest| (format!("{en}{rest}"), format!("{vi}{rest}")))
+    });
+    replaced.unwrap_or_else(|| (got.to_string(), got.to_string()))
+}
+
+fn type_words(ty: &str) -> (&'static str, &'static str) {
     match ty {
-        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => "a whole number (0 or more)",
-        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "a whole number",
-        "f32" | "f64" => "a number",
-        "bool" => "true or false",
-        "char" => "a single character",
-        _ => "of the expected kind",
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => {
+            ("a whole number (0 or more)", "số nguyên không âm")
+        }
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => ("a whole number", "số nguyên"),
+        "f32" | "f64" => ("a number", "số"),
+        "bool" => ("true or false", "true hoặc false"),
+        "char" => ("a single character", "một ký tự"),
+        _ => ("of the expected kind", "đúng kiểu cần có"),
     }
 }
 
 /// What follows "expected " in a serde message.
-fn expected_words(expected: &str) -> String {
+fn expected_words(expected: &str) -> Text {
     let ty = expected.trim();
     if let Some(words) = [
         "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
@@ -243,24 +318,34 @@ fn expected_words(expected: &str) -> String {
     .iter()
     .find(|t| **t == ty)
     {
-        return type_words(words).to_string();
+        let (en, vi) = type_words(words);
+        return Text::new(en, vi);
     }
     if ty.starts_with("struct ") || ty.starts_with("map") {
-        return "an object".to_string();
+        return text!("an object", "một đối tượng");
     }
     if ty.starts_with("internally tagged enum") {
-        return "an object with a `type`".to_string();
+        return text!("an object with a `type`", "một đối tượng có `type`");
     }
     if ty.starts_with("a sequence") || ty.starts_with("tuple") {
-        return "a list".to_string();
+        return text!("a list", "một danh sách");
     }
     if ty.starts_with("a Decimal") || ty.contains("fixed-point number") {
-        return "a decimal number, as a JSON number or a string".to_string();
+        return text!(
+            "a decimal number, as a JSON number or a string",
+            "một số thập phân, dạng số JSON hoặc chuỗi"
+        );
     }
     if ty.starts_with("enum ") {
-        return "one of the documented values".to_string();
+        return text!(
+            "one of the documented values",
+            "một trong các giá trị được mô tả"
+        );
     }
-    ty.to_string()
+    if ty.starts_with("a string") {
+        return text!("a text", "một chuỗi");
+    }
+    Text::new(ty, ty)
 }
 
 fn strip_position(message: &str) -> String {
@@ -279,9 +364,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         let mut payload = payload.take();
         Box::pin(async move {
             if !is_json_content_type(&req) {
-                return Err(ApiError::unsupported_media_type(
+                return Err(ApiError::unsupported_media_type(text!(
                     "the request body must be sent with Content-Type: application/json",
-                ));
+                    "nội dung yêu cầu phải gửi với Content-Type: application/json"
+                )));
             }
             let body = read_body(&req, &mut payload).await?;
             parse_json(&body).map(Json)
@@ -326,9 +412,10 @@ impl FromRequest for RawBody {
                 req: req.clone(),
                 payload: payload.take(),
             }),
-            _ => Err(ApiError::unsupported_media_type(
+            _ => Err(ApiError::unsupported_media_type(text!(
                 "the request body needs a Content-Type",
-            )),
+                "nội dung yêu cầu cần có Content-Type"
+            ))),
         })
     }
 }

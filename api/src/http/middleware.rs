@@ -4,7 +4,8 @@
 //! guard that turns a panic anywhere below it into a logged 500 problem instead of a
 //! dropped connection.
 
-use actix_web::body::MessageBody;
+use crate::error::{ApiError, Lang, text};
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
@@ -79,12 +80,46 @@ fn content_security_policy(path: &str) -> &'static str {
     }
 }
 
+/// The response with its problem (if it is one) in `lang`: problems are rendered in
+/// English where they are raised, so only a Vietnamese reader's needs rendering again.
+fn in_language(response: ServiceResponse<BoxBody>, lang: Lang) -> ServiceResponse<BoxBody> {
+    if lang == Lang::En {
+        return response;
+    }
+    let rendered = response
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<ApiError>())
+        .map(|problem| problem.render(lang));
+    match rendered {
+        Some(rendered) => response.into_response(rendered),
+        None => response,
+    }
+}
+
+/// An error on its way to the dispatcher, answered in `lang` when it is one of ours.
+fn error_in_language(err: Error, lang: Lang) -> Error {
+    match err.as_error::<ApiError>() {
+        Some(problem) if lang != Lang::En => {
+            problem.log_cause();
+            let rendered = problem.render(lang);
+            actix_web::error::InternalError::from_response(problem.to_string(), rendered).into()
+        }
+        _ => err,
+    }
+}
+
 pub async fn observe(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
     let started = Instant::now();
     let request_id = request_id_of(&req);
+    let lang = Lang::negotiate(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().to_string();
     let path = req.path().to_string();
@@ -106,56 +141,58 @@ pub async fn observe(
             tracing::error!(%method, %path, panic = %message, "the handler panicked");
             // The request was consumed by the handler: the problem itself names the
             // request id, which the log line above carries too.
-            Err(crate::error::ApiError::internal(anyhow::anyhow!(
+            Err(ApiError::internal(anyhow::anyhow!(
                 "the handler panicked: {message}"
             ))
-            .with_detail(format!(
-                "an internal error occurred; it has been logged under request id {request_id}"
+            .with_detail(text!(
+                "an internal error occurred; it has been logged under request id {request_id}",
+                "đã xảy ra lỗi nội bộ; lỗi đã được ghi nhận với mã yêu cầu {request_id}"
             ))
             .into())
         }
     };
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     let _entered = span.enter();
-    match result {
-        Ok(mut response) => {
-            let status = response.status().as_u16();
-            let headers = response.headers_mut();
-            if let Ok(value) = HeaderValue::from_str(&request_id) {
-                headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
-            }
-            headers.insert(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            );
-            headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-            headers.insert(
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("no-referrer"),
-            );
-            if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-                headers.insert(
-                    header::CONTENT_SECURITY_POLICY,
-                    HeaderValue::from_static(content_security_policy(&path)),
-                );
-            }
-            if path.starts_with("/api/") && !headers.contains_key(header::CACHE_CONTROL) {
-                // Scores and personal data must not linger in shared caches.
-                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            }
-            if status >= 500 {
-                tracing::error!(%method, %path, status, latency_ms, "request");
-            } else {
-                tracing::info!(%method, %path, status, latency_ms, "request");
-            }
-            Ok(response)
-        }
+    // Every problem, whether a handler returned it or an extractor or this guard raised
+    // it, is answered here in the language the request prefers.
+    let mut response = match result {
+        Ok(response) => in_language(response.map_into_boxed_body(), lang),
         Err(err) => {
             let status = err.as_response_error().status_code().as_u16();
             tracing::warn!(%method, %path, status, latency_ms, error = %err, "request");
-            Err(err)
+            return Err(error_in_language(err, lang));
         }
+    };
+    let status = response.status().as_u16();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(content_security_policy(&path)),
+        );
+    }
+    if path.starts_with("/api/") && !headers.contains_key(header::CACHE_CONTROL) {
+        // Scores and personal data must not linger in shared caches.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if status >= 500 {
+        tracing::error!(%method, %path, status, latency_ms, "request");
+    } else {
+        tracing::info!(%method, %path, status, latency_ms, "request");
+    }
+    Ok(response)
 }
 
 #[cfg(test)]
@@ -202,5 +239,30 @@ mod tests {
             "{problem}"
         );
         assert!(!String::from_utf8_lossy(&body).contains("index out of bounds"));
+
+        // The same problem for a reader of Vietnamese.
+        let req = test::TestRequest::get()
+            .uri("/boom")
+            .insert_header(("accept-language", "vi-VN,vi;q=0.9,en;q=0.5"))
+            .to_request();
+        let error = match test::try_call_service(&app, req).await {
+            Err(e) => e,
+            Ok(resp) => panic!("expected an error, got {}", resp.status()),
+        };
+        let resp = error.error_response();
+        assert_eq!(
+            resp.headers().get("content-language").map(|v| v.as_bytes()),
+            Some(&b"vi"[..])
+        );
+        let body = actix_web::body::to_bytes(resp.into_body()).await.unwrap();
+        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(problem["code"], "internal_error");
+        assert_eq!(problem["title"], "Lỗi máy chủ");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("đã xảy ra lỗi nội bộ")
+        );
     }
 }

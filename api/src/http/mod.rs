@@ -10,7 +10,7 @@ pub mod routes_table;
 pub use json::{BodyLimit, BodyTimeout, Json};
 pub use query::Query;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Lang};
 use actix_web::web;
 
 /// Path parameters that do not parse (e.g. `/units/abc`) are a 400 in plain words, never a
@@ -23,7 +23,10 @@ pub fn path_config() -> web::PathConfig {
         };
         ApiError::bad_request(
             "invalid_path_parameter",
-            format!("invalid path parameter: {}", json::plain_words(&raw)),
+            json::plain_words(&raw).map(|words, lang| match lang {
+                Lang::En => format!("invalid path parameter: {words}"),
+                Lang::Vi => format!("tham số đường dẫn không hợp lệ: {words}"),
+            }),
         )
         .into()
     })

@@ -3,7 +3,7 @@
 //! whole number`), never a Rust type name.
 
 use super::json::field_error;
-use crate::error::ApiError;
+use crate::error::{ApiError, Lang};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
@@ -32,7 +32,10 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
         let error = field_error(&path, &err.into_inner().to_string(), "query");
         ApiError::bad_request(
             "invalid_query",
-            format!("invalid query string: {}: {}", error.field, error.message),
+            error.text().map(|words, lang| match lang {
+                Lang::En => format!("invalid query string: {}: {words}", error.field),
+                Lang::Vi => format!("tham số truy vấn không hợp lệ: {}: {words}", error.field),
+            }),
         )
         .with_errors(vec![error])
     })

@@ -4,7 +4,7 @@
 //! The table of known paths is derived from the OpenAPI spec, which utoipa-actix-web builds
 //! from the very services the app registers, so the two cannot disagree.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, text};
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::openapi::OpenApi;
 
@@ -82,7 +82,13 @@ pub async fn fallback(
         Some(methods) if !methods.is_empty() => {
             ApiError::method_not_allowed(req.method().as_str(), req.path(), methods.join(", "))
         }
-        _ => ApiError::not_found(format!("no resource at {}", req.path())),
+        _ => {
+            let path = req.path();
+            ApiError::not_found(text!(
+                "no resource at {path}",
+                "không có tài nguyên tại {path}"
+            ))
+        }
     })
 }
 

@@ -2,7 +2,7 @@
 
 use super::Page;
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, text};
 use crate::http::json::RawBody;
 use crate::http::{Json, Query};
 use crate::scoring::framework::{CriterionDef, CriterionNode, Scorer};
@@ -241,8 +241,9 @@ pub async fn create_framework(
 /// Criteria from an uploaded CSV or XLSX, read within the upload budget off the workers.
 async fn criteria_upload(body: RawBody) -> ApiResult<Vec<CriterionDef>> {
     let Some(format) = SheetFormat::of(&body.content_type) else {
-        return Err(ApiError::unsupported_media_type(format!(
+        return Err(ApiError::unsupported_media_type(text!(
             "expected application/json, text/csv or {}",
+            "cần application/json, text/csv hoặc {}",
             sheets::XLSX_CONTENT_TYPE
         )));
     };
@@ -312,7 +313,10 @@ pub async fn import_framework(
             .split(',')
             .map(|k| {
                 UnitKind::parse(k.trim()).ok_or_else(|| {
-                    ApiError::bad_request("invalid_query", format!("unknown unit kind {k:?}"))
+                    ApiError::bad_request(
+                        "invalid_query",
+                        text!("unknown unit kind {k:?}", "không có loại đơn vị {k:?}"),
+                    )
                 })
             })
             .collect::<ApiResult<Vec<_>>>()?,

@@ -1,6 +1,6 @@
 //! Liveness and readiness probes, for load balancers and orchestrators.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, text};
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
@@ -36,7 +36,10 @@ pub async fn health_live() -> HttpResponse {
 pub async fn health_ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     crate::db::ping(&state.db).await.map_err(|e| {
         tracing::warn!(error = %e, "readiness check failed");
-        ApiError::service_unavailable("the database is not reachable")
+        ApiError::service_unavailable(text!(
+            "the database is not reachable",
+            "không kết nối được cơ sở dữ liệu"
+        ))
     })?;
     Ok(HttpResponse::Ok().json(HealthStatus { status: "ok" }))
 }

@@ -3,7 +3,7 @@
 
 use super::results::{SheetFormat, sheet_response};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, text};
 use crate::http::{Json, Query};
 use crate::services::remediation::{
     self, Assignment, ItemFilter, ItemPatch, ItemStatus, ItemView, Milestone, MilestoneUpdate,
@@ -685,7 +685,10 @@ pub async fn list_remediation_items(
     if q.due_within_days.is_some_and(|d| d > 3660) {
         return Err(ApiError::bad_request(
             "invalid_query",
-            "due_within_days must be at most 3660",
+            text!(
+                "due_within_days must be at most 3660",
+                "due_within_days không được quá 3660"
+            ),
         ));
     }
     let (as_of, items) = remediation::list_items(

@@ -5,7 +5,7 @@ use super::{now, sql};
 use crate::auth::password::{self, PasswordHasher};
 use crate::auth::{Principal, Role, random_token};
 use crate::config::{LoginThrottle, Secret};
-use crate::error::{ApiError, ApiResult, Violations};
+use crate::error::{ApiError, ApiResult, Violations, text};
 use crate::state::AppState;
 use entity::{login_failure, unit, user};
 use sea_orm::{
@@ -58,7 +58,10 @@ fn check_username(v: &mut Violations, username: &str) {
         v.add(
             "username",
             "invalid_format",
-            format!("3 to {USERNAME_MAX} characters: letters a-z, digits, '.', '_', '-', '@'"),
+            text!(
+                "3 to {USERNAME_MAX} characters: letters a-z, digits, '.', '_', '-', '@'",
+                "từ 3 đến {USERNAME_MAX} ký tự: chữ a-z, chữ số, '.', '_', '-', '@'"
+            ),
         );
     }
 }
@@ -73,7 +76,10 @@ fn check_password(v: &mut Violations, field: &str, password: &str) {
 // Login
 
 fn invalid_credentials() -> ApiError {
-    ApiError::unauthorized("invalid username or password")
+    ApiError::unauthorized(text!(
+        "invalid username or password",
+        "tên đăng nhập hoặc mật khẩu không đúng"
+    ))
 }
 
 /// Counts a password attempt *before* the password is checked, so that parallel attempts
@@ -122,7 +128,10 @@ async fn begin_attempt(
             .exec(db)
             .await?;
         return Err(ApiError::too_many_requests(
-            "too many failed attempts; wait before trying again",
+            text!(
+                "too many failed attempts; wait before trying again",
+                "đăng nhập sai quá nhiều lần; hãy chờ rồi thử lại"
+            ),
             retry_after,
         ));
     }
@@ -380,12 +389,24 @@ async fn check_role_unit<C: ConnectionTrait>(
         None if role != Role::Admin => v.add(
             "unit_id",
             "required",
-            format!("a {} must belong to a unit", role.as_str()),
+            text!(
+                "a {} must belong to a unit",
+                "tài khoản {} phải thuộc một đơn vị",
+                role.as_str()
+            ),
         ),
         None => {}
         Some(id) => match unit::Entity::find_by_id(id).one(conn).await? {
-            None => v.add("unit_id", "not_found", format!("unit {id} does not exist")),
-            Some(u) if !u.active => v.add("unit_id", "inactive", format!("unit {id} is inactive")),
+            None => v.add(
+                "unit_id",
+                "not_found",
+                text!("unit {id} does not exist", "không có đơn vị {id}"),
+            ),
+            Some(u) if !u.active => v.add(
+                "unit_id",
+                "inactive",
+                text!("unit {id} is inactive", "đơn vị {id} đã ngừng hoạt động"),
+            ),
             Some(_) => {}
         },
     }
@@ -426,7 +447,10 @@ pub async fn create_user(
     .map_err(|e| match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(
             "username_taken",
-            format!("the username {username:?} is already taken"),
+            text!(
+                "the username {username:?} is already taken",
+                "tên đăng nhập {username:?} đã có người dùng"
+            ),
         ),
         _ => e.into(),
     })?;
@@ -473,10 +497,9 @@ pub async fn list_users(
 }
 
 pub async fn get_user(db: &DatabaseConnection, id: i64) -> ApiResult<user::Model> {
-    user::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("user {id} does not exist")))
+    user::Entity::find_by_id(id).one(db).await?.ok_or_else(|| {
+        ApiError::not_found(text!("user {id} does not exist", "không có tài khoản {id}"))
+    })
 }
 
 #[derive(Default)]
@@ -501,7 +524,10 @@ async fn keep_an_admin<C: ConnectionTrait>(conn: &C, target: &user::Model) -> Ap
     if others == 0 {
         return Err(ApiError::conflict(
             "last_admin",
-            "this is the last active admin: create or activate another admin first",
+            text!(
+                "this is the last active admin: create or activate another admin first",
+                "đây là quản trị viên cuối cùng còn hoạt động: hãy tạo hoặc kích hoạt quản trị viên khác trước"
+            ),
         ));
     }
     Ok(())
@@ -532,7 +558,9 @@ pub async fn update_user(
     let current = user::Entity::find_by_id(id)
         .one(&txn)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("user {id} does not exist")))?;
+        .ok_or_else(|| {
+            ApiError::not_found(text!("user {id} does not exist", "không có tài khoản {id}"))
+        })?;
     let write = Write::<user::Entity>::begin(&txn, actor, &current, if_match).await?;
 
     let role = patch
@@ -613,7 +641,10 @@ pub async fn change_own_password(
         v.add(
             "new_password",
             "unchanged",
-            "must differ from the current password",
+            text!(
+                "must differ from the current password",
+                "phải khác mật khẩu hiện tại"
+            ),
         );
     }
     v.into_result()?;
@@ -631,7 +662,10 @@ pub async fn change_own_password(
         return Err(ApiError::validation(vec![crate::error::FieldError::new(
             "current_password",
             "incorrect",
-            "is not the account's current password",
+            text!(
+                "is not the account's current password",
+                "không phải mật khẩu hiện tại của tài khoản"
+            ),
         )]));
     }
     attempt_succeeded(&state.db, &account.username).await?;

@@ -17,7 +17,7 @@ use super::versioned::{Precondition, Versioned, Write};
 use super::visibility;
 use crate::auth::Principal;
 use crate::auth::policy::{Action, authorize};
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult, FieldError, text};
 use crate::scoring::decimal::has_more_places_than;
 use crate::scoring::settle::settle;
 use crate::scoring::{LeafScore, Scorer, band_for, from_hundredths, to_hundredths};
@@ -121,7 +121,12 @@ pub async fn find<C: ConnectionTrait>(conn: &C, id: i64) -> ApiResult<appraisal:
     appraisal::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("appraisal {id} does not exist")))
+        .ok_or_else(|| {
+            ApiError::not_found(text!(
+                "appraisal {id} does not exist",
+                "không có kết quả thẩm định {id}"
+            ))
+        })
 }
 
 pub async fn view<C: ConnectionTrait>(
@@ -350,7 +355,10 @@ pub async fn withdrawn<C: ConnectionTrait>(conn: &C, sa: &self_assessment::Model
         .ok_or_else(|| {
             ApiError::conflict(
                 "not_withdrawable",
-                "only a submitted file the council has not started appraising can be withdrawn",
+                text!(
+                    "only a submitted file the council has not started appraising can be withdrawn",
+                    "chỉ rút lại được hồ sơ đã nộp mà hội đồng chưa bắt đầu thẩm định"
+                ),
             )
         })?;
     workflow::appraisal(a.status, AppraisalEvent::Withdraw)?;
@@ -363,7 +371,10 @@ pub async fn withdrawn<C: ConnectionTrait>(conn: &C, sa: &self_assessment::Model
     if deleted.rows_affected == 0 {
         return Err(ApiError::conflict(
             "not_withdrawable",
-            "the council has started appraising",
+            text!(
+                "the council has started appraising",
+                "hội đồng đã bắt đầu thẩm định"
+            ),
         ));
     }
     Ok(())
@@ -414,7 +425,10 @@ fn returnable_codes(
         v.add(
             "criteria",
             "required",
-            "name at least one criterion to supplement",
+            text!(
+                "name at least one criterion to supplement",
+                "cần nêu ít nhất một tiêu chí cần bổ sung"
+            ),
         );
     }
     for (i, code) in codes.iter().enumerate() {
@@ -428,12 +442,18 @@ fn returnable_codes(
             Some(_) => v.add(
                 format!("criteria[{i}]"),
                 "not_self_scored",
-                format!("{code} is not a leaf the unit scores"),
+                text!(
+                    "{code} is not a leaf the unit scores",
+                    "{code} không phải tiêu chí lá do đơn vị tự chấm"
+                ),
             ),
             None => v.add(
                 format!("criteria[{i}]"),
                 "unknown_criterion",
-                format!("{code} is not a criterion of this framework"),
+                text!(
+                    "{code} is not a criterion of this framework",
+                    "{code} không phải tiêu chí của bộ tiêu chí này"
+                ),
             ),
         }
     }
@@ -513,14 +533,25 @@ pub async fn set_bonus(
         v.add(
             "points",
             "out_of_range",
-            format!("must be between 0 and the framework's bonus maximum {max}"),
+            text!(
+                "must be between 0 and the framework's bonus maximum {max}",
+                "phải từ 0 đến điểm thưởng tối đa của bộ tiêu chí {max}"
+            ),
         );
     } else if has_more_places_than(points, 2) {
-        v.add("points", "too_many_decimals", "at most 2 decimal places");
+        v.add(
+            "points",
+            "too_many_decimals",
+            text!("at most 2 decimal places", "tối đa 2 chữ số thập phân"),
+        );
     }
     let reason = crate::validation::optional_text(&mut v, "reason", reason.as_deref(), 2000);
     if points > Decimal::ZERO && reason.is_none() {
-        v.add("reason", "required", "bonus points need a reason");
+        v.add(
+            "reason",
+            "required",
+            text!("bonus points need a reason", "điểm thưởng cần có lý do"),
+        );
     }
     v.into_result()?;
     let mut changes = appraisal::ActiveModel {
@@ -547,8 +578,9 @@ pub async fn set_bonus(
 fn unscored_problem(unscored: &[String]) -> ApiError {
     ApiError::unprocessable(
         "unscored_criteria",
-        format!(
+        text!(
             "{} criteria have no score yet: {}",
+            "{} tiêu chí chưa có điểm: {}",
             unscored.len(),
             unscored.join(", ")
         ),
@@ -560,7 +592,7 @@ fn unscored_problem(unscored: &[String]) -> ApiError {
                 FieldError::new(
                     format!("entries[{c}]"),
                     "required",
-                    format!("{c} has no score"),
+                    text!("{c} has no score", "{c} chưa có điểm"),
                 )
             })
             .collect(),

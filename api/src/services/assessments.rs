@@ -14,7 +14,7 @@ use super::units::{UnitKind, find_unit, unit_ref};
 use super::versioned::{Precondition, Versioned, Write};
 use crate::auth::policy::{Action, authorize};
 use crate::auth::{Principal, UnitRef};
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult, FieldError, text};
 use crate::scoring::{Scorer, to_hundredths};
 use crate::workflow::{self, FileEvent};
 use chrono::NaiveDate;
@@ -71,7 +71,12 @@ pub async fn find<C: ConnectionTrait>(conn: &C, id: i64) -> ApiResult<self_asses
     self_assessment::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("self-assessment {id} does not exist")))
+        .ok_or_else(|| {
+            ApiError::not_found(text!(
+                "self-assessment {id} does not exist",
+                "không có hồ sơ tự đánh giá {id}"
+            ))
+        })
 }
 
 async fn unit_of<C: ConnectionTrait>(
@@ -243,7 +248,7 @@ pub async fn open(
             ApiError::validation(vec![FieldError::new(
                 "unit_id",
                 "not_found",
-                format!("unit {unit_id} does not exist"),
+                text!("unit {unit_id} does not exist", "không có đơn vị {unit_id}"),
             )])
         })?;
     authorize(actor, Action::EditSelfAssessment, &unit_ref(&u))?;
@@ -253,7 +258,10 @@ pub async fn open(
             return Err(ApiError::validation(vec![FieldError::new(
                 "framework_id",
                 "not_found",
-                format!("framework {framework_id} does not exist"),
+                text!(
+                    "framework {framework_id} does not exist",
+                    "không có bộ tiêu chí {framework_id}"
+                ),
             )]));
         }
         Err(e) => return Err(e),
@@ -292,7 +300,10 @@ async fn check_openable<C: ConnectionTrait>(
         errors.push(FieldError::new(
             "framework_id",
             "not_published",
-            "the framework is still a draft",
+            text!(
+                "the framework is still a draft",
+                "bộ tiêu chí vẫn là bản nháp"
+            ),
         ));
     }
     let kind = UnitKind::parse(&u.kind).unwrap_or(UnitKind::Commune);
@@ -303,9 +314,12 @@ async fn check_openable<C: ConnectionTrait>(
         errors.push(FieldError::new(
             "framework_id",
             "not_applicable",
-            format!(
+            text!(
                 "framework {} does not cover {} ({})",
-                framework.model.id, u.name, u.kind
+                "bộ tiêu chí {} không áp dụng cho {} ({})",
+                framework.model.id,
+                u.name,
+                u.kind
             ),
         ));
     }
@@ -313,7 +327,7 @@ async fn check_openable<C: ConnectionTrait>(
         errors.push(FieldError::new(
             "unit_id",
             "inactive",
-            "the unit is inactive",
+            text!("the unit is inactive", "đơn vị đã ngừng hoạt động"),
         ));
     }
     if !errors.is_empty() {
@@ -328,9 +342,12 @@ async fn check_openable<C: ConnectionTrait>(
     {
         return Err(ApiError::conflict(
             "already_exists",
-            format!(
+            text!(
                 "{} already has self-assessment {} for {}",
-                u.name, existing.id, framework.model.year
+                "{} đã có hồ sơ tự đánh giá {} cho năm {}",
+                u.name,
+                existing.id,
+                framework.model.year
             ),
         ));
     }
@@ -364,9 +381,11 @@ async fn insert_draft<C: ConnectionTrait>(
     .map_err(|e| match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(
             "already_exists",
-            format!(
+            text!(
                 "{} already has a self-assessment on framework {}",
-                u.name, framework.model.id
+                "{} đã có hồ sơ tự đánh giá theo bộ tiêu chí {}",
+                u.name,
+                framework.model.id
             ),
         ),
         _ => e.into(),
@@ -485,8 +504,9 @@ fn check_submittable(current: &AssessmentView) -> ApiResult<()> {
     {
         return Err(ApiError::conflict(
             "deadline_passed",
-            format!(
-                "the submission deadline {deadline} has passed; the district can extend it for this unit"
+            text!(
+                "the submission deadline {deadline} has passed; the district can extend it for this unit",
+                "đã quá hạn nộp {deadline}; cấp huyện có thể gia hạn cho đơn vị này"
             ),
         ));
     }
@@ -496,8 +516,9 @@ fn check_submittable(current: &AssessmentView) -> ApiResult<()> {
     }
     Err(ApiError::unprocessable(
         "incomplete",
-        format!(
+        text!(
             "{} self-scored criteria have no entry: {}",
+            "{} tiêu chí tự chấm chưa có số liệu: {}",
             missing.len(),
             missing.join(", ")
         ),
@@ -509,7 +530,7 @@ fn check_submittable(current: &AssessmentView) -> ApiResult<()> {
                 FieldError::new(
                     format!("entries[{c}]"),
                     "required",
-                    format!("{c} has no entry"),
+                    text!("{c} has no entry", "{c} chưa có số liệu"),
                 )
             })
             .collect(),

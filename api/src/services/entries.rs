@@ -12,7 +12,7 @@ use super::frameworks::LoadedFramework;
 use super::now;
 use super::scoresheet::{self, Evidence};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult, FieldError, Violations};
+use crate::error::{ApiError, ApiResult, FieldError, Violations, text};
 use crate::scoring::{CriterionDef, Inputs, LeafScore, Scorer, from_hundredths};
 use entity::{assessment_entry, self_assessment};
 use rust_decimal::Decimal;
@@ -68,26 +68,35 @@ fn leaf<'f>(scope: &Scope<'f>, field: &str, code: &str) -> Result<&'f CriterionD
     let tree = &scope.framework.tree;
     let Some(def) = tree.get(code).filter(|_| tree.is_leaf(code)) else {
         let why = if tree.get(code).is_some() {
-            "is not a leaf: score its sub-criteria"
+            text!(
+                "{code} is not a leaf: score its sub-criteria",
+                "{code} không phải tiêu chí lá: hãy chấm các tiêu chí con"
+            )
         } else {
-            "is not a criterion of this framework"
+            text!(
+                "{code} is not a criterion of this framework",
+                "{code} không phải tiêu chí của bộ tiêu chí này"
+            )
         };
         return Err(FieldError::new(
             format!("{field}.criterion_code"),
             "unknown_criterion",
-            format!("{code} {why}"),
+            why,
         ));
     };
     if scope.side == Side::Unit && def.scorer != Scorer::SelfAssessed {
-        let by = if def.scorer == Scorer::Survey {
-            "survey"
+        let (by, by_vi) = if def.scorer == Scorer::Survey {
+            ("survey", "kết quả điều tra")
         } else {
-            "council"
+            ("council", "hội đồng thẩm định")
         };
         return Err(FieldError::new(
             format!("{field}.criterion_code"),
             "not_self_scored",
-            format!("{code} is scored by the {by}: it is entered at appraisal"),
+            text!(
+                "{code} is scored by the {by}: it is entered at appraisal",
+                "{code} do {by_vi} chấm: được nhập khi thẩm định"
+            ),
         ));
     }
     Ok(def)
@@ -105,15 +114,24 @@ fn prepare_one(
         let problem = match scope.side {
             Side::Unit => Some((
                 "unexpected_input",
-                "only the council resets its inputs".to_string(),
+                text!(
+                    "only the council resets its inputs",
+                    "chỉ hội đồng mới đặt lại số liệu của mình"
+                ),
             )),
             Side::Council if item.inputs.is_some() => Some((
                 "conflicting_input",
-                "send either inputs or reset".to_string(),
+                text!(
+                    "send either inputs or reset",
+                    "chỉ gửi inputs hoặc reset, không gửi cả hai"
+                ),
             )),
             Side::Council if def.scorer != Scorer::SelfAssessed => Some((
                 "not_self_scored",
-                format!("{code} has no unit inputs to fall back on"),
+                text!(
+                    "{code} has no unit inputs to fall back on",
+                    "{code} không có số liệu của đơn vị để dùng lại"
+                ),
             )),
             Side::Council => None,
         };
@@ -177,7 +195,10 @@ fn prepare(scope: &Scope<'_>, batch: Vec<EntryInput>) -> ApiResult<Vec<Prepared>
             errors.push(FieldError::new(
                 format!("{field}.criterion_code"),
                 "duplicate",
-                format!("{code} appears twice in the batch"),
+                text!(
+                    "{code} appears twice in the batch",
+                    "{code} xuất hiện hai lần trong lô"
+                ),
             ));
             continue;
         }
@@ -203,8 +224,9 @@ fn prepare(scope: &Scope<'_>, batch: Vec<EntryInput>) -> ApiResult<Vec<Prepared>
     if !not_returned.is_empty() {
         return Err(ApiError::conflict(
             "criteria_not_returned",
-            format!(
+            text!(
                 "the file was returned for supplementation of other criteria; these cannot change: {}",
+                "hồ sơ bị trả lại để bổ sung các tiêu chí khác; không được sửa các tiêu chí: {}",
                 not_returned.join(", ")
             ),
         ));

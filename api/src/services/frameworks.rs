@@ -7,7 +7,7 @@ use super::units::{UnitKind, find_unit, unit_ref};
 use super::versioned::{Precondition, Versioned, Write, record_created};
 use crate::auth::Principal;
 use crate::auth::policy::{Action, authorize};
-use crate::error::{ApiError, ApiResult, FieldError, Violations};
+use crate::error::{ApiError, ApiResult, FieldError, Violations, text};
 use crate::scoring::framework::{CriteriaTree, CriterionDef, DefinitionError, Scorer, parent_code};
 use crate::scoring::totals::check_bands;
 use crate::scoring::{
@@ -90,10 +90,21 @@ fn validate(
     let mut v = Violations::new();
     let name = crate::validation::text(&mut v, "name", &spec.name, 200, true).unwrap_or_default();
     if !(2000..=2100).contains(&spec.year) {
-        v.add("year", "out_of_range", "must be between 2000 and 2100");
+        v.add(
+            "year",
+            "out_of_range",
+            text!("must be between 2000 and 2100", "phải từ 2000 đến 2100"),
+        );
     }
     if spec.unit_kinds.is_empty() {
-        v.add("unit_kinds", "required", "name at least one kind of unit");
+        v.add(
+            "unit_kinds",
+            "required",
+            text!(
+                "name at least one kind of unit",
+                "cần nêu ít nhất một loại đơn vị"
+            ),
+        );
     }
     if let Some(owner) = owner {
         let owner_kind = UnitKind::parse(&owner.kind).unwrap_or(UnitKind::Commune);
@@ -105,8 +116,9 @@ fn validate(
             v.add(
                 "unit_kinds",
                 "invalid_hierarchy",
-                format!(
+                text!(
                     "a framework owned by a {} scores the units below it, not a {}",
+                    "bộ tiêu chí của cấp {} chấm các đơn vị cấp dưới, không chấm cấp {}",
                     owner_kind.as_str(),
                     k.as_str()
                 ),
@@ -117,10 +129,17 @@ fn validate(
         v.add(
             "bonus_max",
             "out_of_range",
-            format!("must be between 0 and {MAX_BONUS}"),
+            text!(
+                "must be between 0 and {MAX_BONUS}",
+                "phải từ 0 đến {MAX_BONUS}"
+            ),
         );
     } else if crate::scoring::decimal::has_more_places_than(spec.bonus_max, 2) {
-        v.add("bonus_max", "too_many_decimals", "at most 2 decimal places");
+        v.add(
+            "bonus_max",
+            "too_many_decimals",
+            text!("at most 2 decimal places", "tối đa 2 chữ số thập phân"),
+        );
     }
     for e in check_bands(&spec.rating_bands, spec.bonus_max) {
         v.add(e.field, e.code, e.message);
@@ -261,7 +280,12 @@ pub async fn load<C: ConnectionTrait>(conn: &C, id: i64) -> ApiResult<LoadedFram
     let model = framework::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("framework {id} does not exist")))?;
+        .ok_or_else(|| {
+            ApiError::not_found(text!(
+                "framework {id} does not exist",
+                "không có bộ tiêu chí {id}"
+            ))
+        })?;
     let rows = criterion::Entity::find()
         .filter(criterion::Column::FrameworkId.eq(id))
         .order_by_asc(criterion::Column::Position)
@@ -355,7 +379,10 @@ pub async fn may_create_for(
         return Err(ApiError::validation(vec![FieldError::new(
             "owner_unit_id",
             "not_found",
-            format!("unit {owner_unit_id} does not exist"),
+            text!(
+                "unit {owner_unit_id} does not exist",
+                "không có đơn vị {owner_unit_id}"
+            ),
         )]));
     };
     authorize(actor, Action::ManageFrameworks, &unit_ref(&owner))?;
@@ -455,9 +482,11 @@ pub async fn in_use<C: ConnectionTrait>(conn: &C, id: i64) -> ApiResult<bool> {
 fn immutable(id: i64) -> ApiError {
     ApiError::conflict(
         "framework_in_use",
-        format!(
+        text!(
             "framework {id} is published and units have assessed against it: it cannot change; \
-             copy it into a new framework instead"
+             copy it into a new framework instead",
+            "bộ tiêu chí {id} đã ban hành và đã có đơn vị tự đánh giá theo nó: không thể sửa; \
+             hãy sao chép thành bộ tiêu chí mới"
         ),
     )
 }
@@ -497,7 +526,10 @@ pub async fn update_framework(
         return Err(ApiError::validation(vec![FieldError::new(
             "owner_unit_id",
             "immutable",
-            "a framework's owner cannot change; copy it instead",
+            text!(
+                "a framework's owner cannot change; copy it instead",
+                "không thể đổi đơn vị sở hữu bộ tiêu chí; hãy sao chép thành bộ mới"
+            ),
         )]));
     }
     let (spec, tree) = validate(spec, Some(&owner))?;
@@ -551,7 +583,10 @@ pub async fn publish(
     if current.is_published() {
         return Err(ApiError::conflict(
             "already_published",
-            format!("framework {id} is already published"),
+            text!(
+                "framework {id} is already published",
+                "bộ tiêu chí {id} đã được ban hành"
+            ),
         ));
     }
     let siblings = framework::Entity::find()
@@ -569,8 +604,9 @@ pub async fn publish(
         if !overlap.is_empty() {
             return Err(ApiError::conflict(
                 "overlapping_framework",
-                format!(
+                text!(
                     "framework {} is already published for {} of this owner in {}",
+                    "bộ tiêu chí {} của đơn vị này đã được ban hành cho {} năm {}",
                     other.id,
                     overlap.join(", "),
                     other.year

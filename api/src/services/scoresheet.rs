@@ -5,7 +5,7 @@
 
 use super::frameworks::LoadedFramework;
 use super::sql;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult, FieldError, text};
 use crate::scoring::method::{InputError, LeafScore};
 use crate::scoring::totals::Totals;
 use crate::scoring::{CriterionDef, Inputs, Method, Scorer, from_hundredths, score_leaf, totals};
@@ -46,7 +46,10 @@ pub fn check_evidence(
         errors.push(FieldError::new(
             field,
             "too_many",
-            format!("at most {MAX_EVIDENCE} evidence references"),
+            text!(
+                "at most {MAX_EVIDENCE} evidence references",
+                "tối đa {MAX_EVIDENCE} tài liệu kiểm chứng"
+            ),
         ));
     }
     let mut v = crate::error::Violations::new();
@@ -66,7 +69,10 @@ pub fn check_evidence(
                 v.add(
                     at("url"),
                     "invalid_format",
-                    "must be an http:// or https:// address",
+                    text!(
+                        "must be an http:// or https:// address",
+                        "phải là địa chỉ http:// hoặc https://"
+                    ),
                 );
             }
             Evidence {
@@ -145,7 +151,7 @@ pub fn score_input(
             FieldError::new(
                 format!("{field}.{f}"),
                 code,
-                format!("{}: {message}", def.code),
+                message.map(|m, _| format!("{}: {m}", def.code)),
             )
         },
     )

@@ -8,7 +8,7 @@ use super::versioned::{Precondition, Write, record_created};
 use super::{now, sql};
 use crate::auth::policy::{Action, authorize};
 use crate::auth::{Principal, UnitRef};
-use crate::error::{ApiError, ApiResult, Violations};
+use crate::error::{ApiError, ApiResult, Lang, Text, Violations, text};
 use crate::validation::{fold_for_search, text};
 use entity::{staff, unit, user};
 use sea_orm::{
@@ -89,7 +89,9 @@ pub async fn find_unit<C: ConnectionTrait>(conn: &C, id: i64) -> ApiResult<unit:
     unit::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("unit {id} does not exist")))
+        .ok_or_else(|| {
+            ApiError::not_found(text!("unit {id} does not exist", "không có đơn vị {id}"))
+        })
 }
 
 /// Reads a unit the caller may see.
@@ -114,7 +116,10 @@ fn check_code(v: &mut Violations, code: &str) -> String {
         v.add(
             "code",
             "invalid_format",
-            "1 to 32 characters: letters, digits, '.', '_', '-' (the official unit code)",
+            text!(
+                "1 to 32 characters: letters, digits, '.', '_', '-' (the official unit code)",
+                "từ 1 đến 32 ký tự: chữ, chữ số, '.', '_', '-' (mã đơn vị chính thức)"
+            ),
         );
     }
     code
@@ -123,7 +128,10 @@ fn check_code(v: &mut Violations, code: &str) -> String {
 fn duplicate_code(code: &str) -> ApiError {
     ApiError::conflict(
         "duplicate_code",
-        format!("another unit already has the code {code:?}"),
+        text!(
+            "another unit already has the code {code:?}",
+            "đã có đơn vị khác mang mã {code:?}"
+        ),
     )
 }
 
@@ -142,8 +150,9 @@ fn check_kind_under(v: &mut Violations, kind: UnitKind, parent: Option<&unit::Mo
             v.add(
                 "kind",
                 "invalid_hierarchy",
-                format!(
+                text!(
                     "a {} cannot be placed under a {} ({})",
+                    "không thể đặt đơn vị cấp {} dưới đơn vị cấp {} ({})",
                     kind.as_str(),
                     pk.as_str(),
                     parent.name
@@ -176,7 +185,7 @@ pub async fn create_unit(
                 v.add(
                     "parent_id",
                     "not_found",
-                    format!("unit {pid} does not exist"),
+                    text!("unit {pid} does not exist", "không có đơn vị {pid}"),
                 );
                 None
             }
@@ -303,7 +312,7 @@ async fn patched_parent<C: ConnectionTrait>(
         v.add(
             "parent_id",
             "not_found",
-            format!("unit {pid} does not exist"),
+            text!("unit {pid} does not exist", "không có đơn vị {pid}"),
         );
         return Ok((moving, None));
     };
@@ -313,7 +322,10 @@ async fn patched_parent<C: ConnectionTrait>(
             v.add(
                 "parent_id",
                 "cycle",
-                "a unit cannot be moved under itself or one of its descendants",
+                text!(
+                    "a unit cannot be moved under itself or one of its descendants",
+                    "không thể chuyển đơn vị vào dưới chính nó hoặc đơn vị cấp dưới của nó"
+                ),
             );
         }
     }
@@ -335,8 +347,9 @@ async fn check_kind_over_children<C: ConnectionTrait>(
         v.add(
             "kind",
             "invalid_hierarchy",
-            format!(
+            text!(
                 "a {} cannot be above its child {} ({})",
+                "đơn vị cấp {} không thể đứng trên đơn vị con {} ({})",
                 kind.as_str(),
                 child.name,
                 child.kind
@@ -449,13 +462,13 @@ pub async fn delete_unit(db: &DatabaseConnection, actor: &Principal, id: i64) ->
         .await?;
     let mut in_use = Vec::new();
     if children > 0 {
-        in_use.push(format!("{children} child unit(s)"));
+        in_use.push(text!("{children} child unit(s)", "{children} đơn vị con"));
     }
     if users > 0 {
-        in_use.push(format!("{users} account(s)"));
+        in_use.push(text!("{users} account(s)", "{users} tài khoản"));
     }
     if officers > 0 {
-        in_use.push(format!("{officers} officer(s)"));
+        in_use.push(text!("{officers} officer(s)", "{officers} công chức"));
     }
     // Records whose history must stay: assessments, frameworks it owns, publications.
     #[derive(FromQueryResult)]
@@ -475,22 +488,32 @@ pub async fn delete_unit(db: &DatabaseConnection, actor: &Principal, id: i64) ->
     .await?;
     if let Some(u) = uses {
         if u.assessments > 0 {
-            in_use.push(format!("{} self-assessment(s)", u.assessments));
+            in_use.push(text!(
+                "{} self-assessment(s)",
+                "{} hồ sơ tự đánh giá",
+                u.assessments
+            ));
         }
         if u.frameworks > 0 {
-            in_use.push(format!("{} framework(s)", u.frameworks));
+            in_use.push(text!("{} framework(s)", "{} bộ tiêu chí", u.frameworks));
         }
         if u.publications > 0 {
-            in_use.push(format!("{} publication(s)", u.publications));
+            in_use.push(text!(
+                "{} publication(s)",
+                "{} lần công bố kết quả",
+                u.publications
+            ));
         }
     }
     if !in_use.is_empty() {
         return Err(ApiError::conflict(
             "unit_in_use",
-            format!(
-                "unit {id} still has {}; deactivate it instead",
-                in_use.join(", ")
-            ),
+            Text::join(in_use, ", ").map(|uses, lang| match lang {
+                Lang::En => format!("unit {id} still has {uses}; deactivate it instead"),
+                Lang::Vi => {
+                    format!("đơn vị {id} vẫn còn {uses}; hãy ngừng hoạt động đơn vị thay vì xóa")
+                }
+            }),
         ));
     }
     unit::Entity::delete_by_id(id)
@@ -500,7 +523,10 @@ pub async fn delete_unit(db: &DatabaseConnection, actor: &Principal, id: i64) ->
             // Anything else still refers to it: its history must stay.
             Some(SqlErr::ForeignKeyConstraintViolation(_)) => ApiError::conflict(
                 "unit_in_use",
-                format!("unit {id} has frameworks, assessments or plans; deactivate it instead"),
+                text!(
+                    "unit {id} has frameworks, assessments or plans; deactivate it instead",
+                    "đơn vị {id} có bộ tiêu chí, hồ sơ đánh giá hoặc kế hoạch; hãy ngừng hoạt động đơn vị thay vì xóa"
+                ),
             ),
             _ => e.into(),
         })?;
@@ -552,7 +578,10 @@ async fn check_linked_user<C: ConnectionTrait>(
             _ => v.add(
                 "user_id",
                 "not_found",
-                format!("this unit has no account {uid}"),
+                text!(
+                    "this unit has no account {uid}",
+                    "đơn vị này không có tài khoản {uid}"
+                ),
             ),
         }
     }
@@ -623,7 +652,12 @@ pub async fn find_staff<C: ConnectionTrait>(
         .filter(staff::Column::UnitId.eq(unit_id))
         .one(conn)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("unit {unit_id} has no officer {staff_id}")))
+        .ok_or_else(|| {
+            ApiError::not_found(text!(
+                "unit {unit_id} has no officer {staff_id}",
+                "đơn vị {unit_id} không có công chức {staff_id}"
+            ))
+        })
 }
 
 pub async fn get_staff(

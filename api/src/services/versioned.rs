@@ -12,7 +12,7 @@
 use super::audit::{self, Change};
 use super::now;
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, text};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 use std::future::Future;
@@ -29,8 +29,9 @@ pub fn etag_of<E: Versioned>(model: &E::Model) -> String {
 
 /// The 412 of a write that lost a race or carried a stale `If-Match`.
 pub fn stale(current: &str) -> ApiError {
-    ApiError::precondition_failed(format!(
-        "the resource has changed since it was read (current ETag {current}); read it again and retry"
+    ApiError::precondition_failed(text!(
+        "the resource has changed since it was read (current ETag {current}); read it again and retry",
+        "dữ liệu đã thay đổi kể từ lúc đọc (ETag hiện tại {current}); hãy đọc lại rồi thử lại"
     ))
 }
 

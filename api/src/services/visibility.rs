@@ -12,7 +12,7 @@
 use super::units::unit_ref;
 use crate::auth::policy::{Action, allows};
 use crate::auth::{Principal, UnitRef};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, text};
 use entity::{publication, unit};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::collections::HashSet;
@@ -88,7 +88,10 @@ pub async fn require_results<C: ConnectionTrait>(
 
 /// The refusal of results that are not (yet) the caller's to see.
 pub fn not_visible() -> ApiError {
-    ApiError::forbidden("these results are not published yet")
+    ApiError::forbidden(text!(
+        "these results are not published yet",
+        "kết quả này chưa được công bố"
+    ))
 }
 
 /// The publications of some years, to decide many rows (a list page) with one query.

@@ -3,6 +3,8 @@
 
 use super::decimal::{checked_sum, has_more_places_than};
 use super::method::Method;
+use crate::text;
+use crate::text::Text;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
@@ -65,7 +67,7 @@ pub struct CriterionDef {
 pub struct DefinitionError {
     pub field: String,
     pub code: &'static str,
-    pub message: String,
+    pub message: Text,
     /// Position of the criterion in the input list, when the error is about one.
     pub index: Option<usize>,
 }
@@ -118,7 +120,7 @@ impl CriteriaTree {
     // Long by nature: every rule of a framework checked in turn, every problem kept.
     pub fn build(criteria: Vec<CriterionDef>) -> Result<CriteriaTree, Vec<DefinitionError>> {
         let mut errors = Vec::new();
-        let mut err = |index: Option<usize>, field: String, code: &'static str, message: String| {
+        let mut err = |index: Option<usize>, field: String, code: &'static str, message: Text| {
             errors.push(DefinitionError {
                 field,
                 code,
@@ -131,7 +133,7 @@ impl CriteriaTree {
                 None,
                 "criteria".into(),
                 "required",
-                "a framework needs criteria".into(),
+                text!("a framework needs criteria", "bộ tiêu chí cần có tiêu chí"),
             );
         }
         if criteria.len() > MAX_CRITERIA {
@@ -139,7 +141,10 @@ impl CriteriaTree {
                 None,
                 "criteria".into(),
                 "too_many",
-                format!("a framework has at most {MAX_CRITERIA} criteria"),
+                text!(
+                    "a framework has at most {MAX_CRITERIA} criteria",
+                    "bộ tiêu chí có tối đa {MAX_CRITERIA} tiêu chí"
+                ),
             );
             return Err(errors);
         }
@@ -150,14 +155,22 @@ impl CriteriaTree {
                     Some(i),
                     format!("criteria[{i}].code"),
                     "invalid_format",
-                    format!("{:?} is not a dotted code like 3.12.2", c.code),
+                    text!(
+                        "{:?} is not a dotted code like 3.12.2",
+                        "{:?} không phải là mã có dấu chấm như 3.12.2",
+                        c.code
+                    ),
                 );
             } else if !seen.insert(c.code.clone()) {
                 err(
                     Some(i),
                     format!("criteria[{i}].code"),
                     "duplicate_code",
-                    format!("the code {} appears more than once", c.code),
+                    text!(
+                        "the code {} appears more than once",
+                        "mã {} xuất hiện nhiều lần",
+                        c.code
+                    ),
                 );
             }
         }
@@ -175,7 +188,7 @@ impl CriteriaTree {
             criteria.iter().map(|c| (c.code.as_str(), c)).collect();
         for (i, c) in criteria.iter().enumerate() {
             let at = |f: &str| format!("criteria[{}].{f}", c.code);
-            let mut err = |field: String, code: &'static str, message: String| {
+            let mut err = |field: String, code: &'static str, message: Text| {
                 err(Some(i), field, code, message)
             };
             if code_segments(&c.code).is_none() {
@@ -187,7 +200,11 @@ impl CriteriaTree {
                 err(
                     at("code"),
                     "missing_parent",
-                    format!("{} has no parent criterion {parent}", c.code),
+                    text!(
+                        "{} has no parent criterion {parent}",
+                        "{} không có tiêu chí cha {parent}",
+                        c.code
+                    ),
                 );
             }
             let title = c.title.trim();
@@ -195,15 +212,19 @@ impl CriteriaTree {
                 err(
                     at("title"),
                     "invalid_length",
-                    "must have 1 to 1000 characters".into(),
+                    text!(
+                        "must have 1 to 1000 characters",
+                        "phải có từ 1 đến 1000 ký tự"
+                    ),
                 );
             }
             if c.max_score <= Decimal::ZERO || c.max_score > TOTAL_MAX {
                 err(
                     at("max_score"),
                     "out_of_range",
-                    format!(
+                    text!(
                         "must be greater than 0 and at most 100 (got {})",
+                        "phải lớn hơn 0 và không quá 100 (nhận được {})",
                         c.max_score
                     ),
                 );
@@ -211,7 +232,7 @@ impl CriteriaTree {
                 err(
                     at("max_score"),
                     "too_many_decimals",
-                    "at most 2 decimal places".into(),
+                    text!("at most 2 decimal places", "tối đa 2 chữ số thập phân"),
                 );
             }
             let is_leaf = !children.contains_key(&c.code);
@@ -219,13 +240,18 @@ impl CriteriaTree {
                 (None, true) => err(
                     at("method"),
                     "required",
-                    format!("{} is a leaf: it needs a scoring method", c.code),
+                    text!(
+                        "{} is a leaf: it needs a scoring method",
+                        "{} là tiêu chí lá: cần có phương pháp chấm điểm",
+                        c.code
+                    ),
                 ),
                 (Some(_), false) => err(
                     at("method"),
                     "not_allowed",
-                    format!(
+                    text!(
                         "{} has sub-criteria: its score is their sum, it takes no method",
+                        "{} có tiêu chí con: điểm là tổng điểm các tiêu chí con, không có phương pháp chấm",
                         c.code
                     ),
                 ),
@@ -240,7 +266,10 @@ impl CriteriaTree {
                 err(
                     at("scorer"),
                     "not_allowed",
-                    "only leaves have a scorer".into(),
+                    text!(
+                        "only leaves have a scorer",
+                        "chỉ tiêu chí lá mới có người chấm"
+                    ),
                 );
             }
             if let Some(kids) = children.get(&c.code) {
@@ -250,15 +279,20 @@ impl CriteriaTree {
                         .map(|k| k.max_score),
                 );
                 if sum != Some(c.max_score) {
-                    let sum =
-                        sum.map_or_else(|| "more than can be counted".into(), |s| s.to_string());
+                    let (code, max) = (&c.code, c.max_score);
                     err(
                         at("max_score"),
                         "sum_mismatch",
-                        format!(
-                            "{} is worth {} but its sub-criteria sum to {sum}",
-                            c.code, c.max_score
-                        ),
+                        match sum {
+                            Some(sum) => text!(
+                                "{code} is worth {max} but its sub-criteria sum to {sum}",
+                                "{code} có điểm tối đa {max} nhưng tổng các tiêu chí con là {sum}"
+                            ),
+                            None => text!(
+                                "{code} is worth {max} but its sub-criteria sum to more than can be counted",
+                                "{code} có điểm tối đa {max} nhưng tổng các tiêu chí con vượt quá mức tính được"
+                            ),
+                        },
                     );
                 }
             }
@@ -270,12 +304,15 @@ impl CriteriaTree {
                 .map(|c| c.max_score),
         );
         if !criteria.is_empty() && top != Some(TOTAL_MAX) {
-            let top = top.map_or_else(|| "more than can be counted".into(), |s| s.to_string());
+            let top = top.map_or_else(|| "∞".into(), |s| s.to_string());
             err(
                 None,
                 "criteria".into(),
                 "total_not_100",
-                format!("the top-level fields (and so the leaves) must sum to 100, not {top}"),
+                text!(
+                    "the top-level fields (and so the leaves) must sum to 100, not {top}",
+                    "tổng điểm các lĩnh vực (và các tiêu chí lá) phải là 100, không phải {top}"
+                ),
             );
         }
         if !errors.is_empty() {

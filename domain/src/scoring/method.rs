@@ -2,6 +2,8 @@
 //! inputs. Every score is rounded once, here, at the leaf, and clamped to 0..=max.
 
 use super::decimal::{has_more_places_than, round2};
+use crate::text;
+use crate::text::Text;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -121,20 +123,23 @@ impl Method {
 
     /// Problems with the method's parameters for a criterion worth `max`, as
     /// (field, code, message); empty when valid.
-    pub fn check(&self, max: Decimal) -> Vec<(String, &'static str, String)> {
+    pub fn check(&self, max: Decimal) -> Vec<(String, &'static str, Text)> {
         let mut problems = Vec::new();
         let mut fraction = |field: &str, v: Decimal| {
             if v <= Decimal::ZERO || v > Decimal::ONE {
                 problems.push((
                     field.to_string(),
                     "out_of_range",
-                    format!("must be greater than 0 and at most 1 (got {v})"),
+                    text!(
+                        "must be greater than 0 and at most 1 (got {v})",
+                        "phải lớn hơn 0 và không quá 1 (nhận được {v})"
+                    ),
                 ));
             } else if has_more_places_than(v, 2) {
                 problems.push((
                     field.to_string(),
                     "too_many_decimals",
-                    "at most 2 decimal places".to_string(),
+                    text!("at most 2 decimal places", "tối đa 2 chữ số thập phân"),
                 ));
             }
         };
@@ -146,19 +151,26 @@ impl Method {
                     problems.push((
                         "points".into(),
                         "out_of_range",
-                        format!("must be greater than 0 and at most the max score {max}"),
+                        text!(
+                            "must be greater than 0 and at most the max score {max}",
+                            "phải lớn hơn 0 và không quá điểm tối đa {max}"
+                        ),
                     ));
                 } else if has_more_places_than(*points, 2) {
                     problems.push((
                         "points".into(),
                         "too_many_decimals",
-                        "at most 2 decimal places".into(),
+                        text!("at most 2 decimal places", "tối đa 2 chữ số thập phân"),
                     ));
                 }
             }
             Method::StepTable { steps } => {
                 if steps.is_empty() {
-                    problems.push(("steps".into(), "required", "at least one step".into()));
+                    problems.push((
+                        "steps".into(),
+                        "required",
+                        text!("at least one step", "cần ít nhất một bậc"),
+                    ));
                 }
                 for (i, step) in steps.iter().enumerate() {
                     let field = format!("steps[{i}]");
@@ -166,13 +178,16 @@ impl Method {
                         problems.push((
                             format!("{field}.score"),
                             "out_of_range",
-                            format!("must be between 0 and the max score {max}"),
+                            text!(
+                                "must be between 0 and the max score {max}",
+                                "phải từ 0 đến điểm tối đa {max}"
+                            ),
                         ));
                     } else if has_more_places_than(step.score, 2) {
                         problems.push((
                             format!("{field}.score"),
                             "too_many_decimals",
-                            "at most 2 decimal places".into(),
+                            text!("at most 2 decimal places", "tối đa 2 chữ số thập phân"),
                         ));
                     }
                     if i > 0 {
@@ -181,14 +196,20 @@ impl Method {
                             problems.push((
                                 format!("{field}.min_count"),
                                 "unordered",
-                                "steps must be ordered by strictly increasing min_count".into(),
+                                text!(
+                                    "steps must be ordered by strictly increasing min_count",
+                                    "các bậc phải xếp theo min_count tăng dần, không trùng nhau"
+                                ),
                             ));
                         }
                         if step.score < prev.score {
                             problems.push((
                                 format!("{field}.score"),
                                 "unordered",
-                                "a higher step cannot score less than a lower one".into(),
+                                text!(
+                                    "a higher step cannot score less than a lower one",
+                                    "bậc cao hơn không được có điểm thấp hơn bậc dưới"
+                                ),
                             ));
                         }
                     }
@@ -275,14 +296,14 @@ impl Inputs {
 pub struct InputError {
     pub field: &'static str,
     pub code: &'static str,
-    pub message: String,
+    pub message: Text,
 }
 
-fn input_error(field: &'static str, code: &'static str, message: impl Into<String>) -> InputError {
+fn input_error(field: &'static str, code: &'static str, message: Text) -> InputError {
     InputError {
         field,
         code,
-        message: message.into(),
+        message,
     }
 }
 
@@ -302,44 +323,57 @@ pub fn check_inputs(method: &Method, max: Decimal, inputs: &Inputs) -> Result<()
             return Err(input_error(
                 field,
                 "conflicting_input",
-                "a criterion marked not_applicable takes no other input",
+                text!(
+                    "a criterion marked not_applicable takes no other input",
+                    "tiêu chí đã đánh dấu không phát sinh (not_applicable) không nhận số liệu khác"
+                ),
             ));
         }
         return Ok(());
     }
     let wanted = method.inputs();
     if let Some(extra) = present.iter().find(|f| !wanted.contains(f)) {
-        return Err(input_error(
-            extra,
-            "unexpected_input",
-            format!(
-                "the {} method does not use `{extra}`; it reads {}",
-                method.name(),
-                wanted.join(" and ")
-            ),
-        ));
+        return Err(input_error(extra, "unexpected_input", {
+            let (name, reads) = (method.name(), wanted.join(" and "));
+            let reads_vi = wanted.join(" và ");
+            text!(
+                "the {name} method does not use `{extra}`; it reads {reads}",
+                "phương pháp {name} không dùng `{extra}`; phương pháp này đọc {reads_vi}"
+            )
+        }));
     }
     if let Some(missing) = wanted.iter().find(|f| !present.contains(f)) {
         return Err(input_error(
             missing,
             "required",
-            format!("the {} method needs `{missing}`", method.name()),
+            text!(
+                "the {} method needs `{missing}`",
+                "phương pháp {} cần `{missing}`",
+                method.name()
+            ),
         ));
     }
     let non_negative = |field: &'static str, v: Decimal| {
         if v.is_sign_negative() && !v.is_zero() {
-            Err(input_error(field, "out_of_range", "must not be negative"))
+            Err(input_error(
+                field,
+                "out_of_range",
+                text!("must not be negative", "không được âm"),
+            ))
         } else if v > MAX_FIGURE {
             Err(input_error(
                 field,
                 "out_of_range",
-                format!("must be at most {MAX_FIGURE}"),
+                text!(
+                    "must be at most {MAX_FIGURE}",
+                    "không được lớn hơn {MAX_FIGURE}"
+                ),
             ))
         } else if has_more_places_than(v, 4) {
             Err(input_error(
                 field,
                 "too_many_decimals",
-                "at most 4 decimal places",
+                text!("at most 4 decimal places", "tối đa 4 chữ số thập phân"),
             ))
         } else {
             Ok(())
@@ -351,7 +385,10 @@ pub fn check_inputs(method: &Method, max: Decimal, inputs: &Inputs) -> Result<()
         return Err(input_error(
             "count",
             "out_of_range",
-            format!("must be at most {MAX_COUNT}"),
+            text!(
+                "must be at most {MAX_COUNT}",
+                "không được lớn hơn {MAX_COUNT}"
+            ),
         ));
     }
     if let Some(score) = inputs.score {
@@ -359,14 +396,17 @@ pub fn check_inputs(method: &Method, max: Decimal, inputs: &Inputs) -> Result<()
             return Err(input_error(
                 "score",
                 "too_many_decimals",
-                "at most 2 decimal places",
+                text!("at most 2 decimal places", "tối đa 2 chữ số thập phân"),
             ));
         }
         if score.is_sign_negative() && !score.is_zero() || score > max {
             return Err(input_error(
                 "score",
                 "out_of_range",
-                format!("must be between 0 and the max score {max} (got {score})"),
+                text!(
+                    "must be between 0 and the max score {max} (got {score})",
+                    "phải từ 0 đến điểm tối đa {max} (nhận được {score})"
+                ),
             ));
         }
     }
@@ -377,14 +417,20 @@ pub fn check_inputs(method: &Method, max: Decimal, inputs: &Inputs) -> Result<()
             return Err(input_error(
                 "denominator",
                 "zero_denominator",
-                "must be greater than 0; if nothing arose this year, send not_applicable: true",
+                text!(
+                    "must be greater than 0; if nothing arose this year, send not_applicable: true",
+                    "phải lớn hơn 0; nếu trong năm không phát sinh, gửi not_applicable: true"
+                ),
             ));
         }
         if n > d {
             return Err(input_error(
                 "numerator",
                 "out_of_range",
-                format!("cannot exceed the denominator ({n} > {d})"),
+                text!(
+                    "cannot exceed the denominator ({n} > {d})",
+                    "không được lớn hơn mẫu số ({n} > {d})"
+                ),
             ));
         }
     }
@@ -410,7 +456,10 @@ pub fn score_leaf(
         input_error(
             method.inputs()[0],
             "out_of_range",
-            "the figures are too large to compute a score from",
+            text!(
+                "the figures are too large to compute a score from",
+                "số liệu quá lớn để tính điểm"
+            ),
         )
     };
     // Every operation is checked: inputs are bounded (`MAX_FIGURE`, `MAX_COUNT`), so none

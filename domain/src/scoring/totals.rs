@@ -4,6 +4,7 @@
 use super::decimal::{checked_sum, has_more_places_than, round2};
 use super::framework::{CriteriaTree, DefinitionError, TOTAL_MAX};
 use super::method::LeafScore;
+use crate::text;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -163,14 +164,17 @@ pub fn check_bands(bands: &[RatingBand], bonus_max: Decimal) -> Vec<DefinitionEr
             errors.push(DefinitionError {
                 field: field("label"),
                 code: "invalid_length",
-                message: "must have 1 to 50 characters".into(),
+                message: text!("must have 1 to 50 characters", "phải có từ 1 đến 50 ký tự"),
                 index: Some(i),
             });
         } else if !labels.insert(label.to_string()) {
             errors.push(DefinitionError {
                 field: field("label"),
                 code: "duplicate",
-                message: format!("the label {label:?} is used twice"),
+                message: text!(
+                    "the label {label:?} is used twice",
+                    "nhãn {label:?} bị dùng hai lần"
+                ),
                 index: Some(i),
             });
         }
@@ -178,21 +182,28 @@ pub fn check_bands(bands: &[RatingBand], bonus_max: Decimal) -> Vec<DefinitionEr
             errors.push(DefinitionError {
                 field: field("min_index"),
                 code: "out_of_range",
-                message: format!("must be between 0 and {}", TOTAL_MAX + bonus_max),
+                message: text!(
+                    "must be between 0 and {}",
+                    "phải từ 0 đến {}",
+                    TOTAL_MAX + bonus_max
+                ),
                 index: Some(i),
             });
         } else if has_more_places_than(b.min_index, 2) {
             errors.push(DefinitionError {
                 field: field("min_index"),
                 code: "too_many_decimals",
-                message: "at most 2 decimal places".into(),
+                message: text!("at most 2 decimal places", "tối đa 2 chữ số thập phân"),
                 index: Some(i),
             });
         } else if !mins.insert(b.min_index.normalize()) {
             errors.push(DefinitionError {
                 field: field("min_index"),
                 code: "duplicate",
-                message: "two bands start at the same index".into(),
+                message: text!(
+                    "two bands start at the same index",
+                    "hai mức xếp loại bắt đầu cùng một chỉ số"
+                ),
                 index: Some(i),
             });
         }

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::auth::Principal;
 use crate::auth::policy::Action;
-use crate::error::{ApiError, ApiResult, Violations};
+use crate::error::{ApiError, ApiResult, Violations, text};
 use crate::scoring::{from_hundredths, to_hundredths};
 use crate::services::assessments::today_in_vietnam;
 use crate::services::audit::{self, Change};
@@ -47,7 +47,10 @@ pub(super) fn check_milestones(
         v.add(
             field,
             "too_many",
-            format!("at most {MAX_MILESTONES} milestones"),
+            text!(
+                "at most {MAX_MILESTONES} milestones",
+                "tối đa {MAX_MILESTONES} mốc thời gian"
+            ),
         );
     }
     let mut out: Vec<Milestone> = milestones
@@ -128,7 +131,10 @@ async fn check_assignments<C: ConnectionTrait>(
         v.add(
             "officers",
             "too_many",
-            format!("at most {MAX_PEOPLE} officers"),
+            text!(
+                "at most {MAX_PEOPLE} officers",
+                "tối đa {MAX_PEOPLE} công chức"
+            ),
         );
         return Ok(());
     }
@@ -138,7 +144,14 @@ async fn check_assignments<C: ConnectionTrait>(
         .count()
         > 1
     {
-        v.add("officers", "two_leads", "an item has one lead officer");
+        v.add(
+            "officers",
+            "two_leads",
+            text!(
+                "an item has one lead officer",
+                "mỗi nhiệm vụ chỉ có một người chủ trì"
+            ),
+        );
     }
     let mut seen = HashSet::new();
     for (i, a) in assignments.iter().enumerate() {
@@ -147,7 +160,11 @@ async fn check_assignments<C: ConnectionTrait>(
             v.add(
                 field,
                 "duplicate",
-                format!("officer {} is named twice", a.staff_id),
+                text!(
+                    "officer {} is named twice",
+                    "công chức {} được nêu hai lần",
+                    a.staff_id
+                ),
             );
             continue;
         }
@@ -155,13 +172,21 @@ async fn check_assignments<C: ConnectionTrait>(
             Some(s) if s.unit_id == unit_id && !s.active => v.add(
                 field,
                 "inactive",
-                format!("officer {} has left the unit", a.staff_id),
+                text!(
+                    "officer {} has left the unit",
+                    "công chức {} đã rời đơn vị",
+                    a.staff_id
+                ),
             ),
             Some(s) if s.unit_id == unit_id => {}
             _ => v.add(
                 field,
                 "not_found",
-                format!("this unit has no officer {}", a.staff_id),
+                text!(
+                    "this unit has no officer {}",
+                    "đơn vị này không có công chức {}",
+                    a.staff_id
+                ),
             ),
         }
     }
@@ -171,7 +196,14 @@ async fn check_assignments<C: ConnectionTrait>(
 /// The bodies outside the staff list, trimmed, each once.
 fn check_bodies(v: &mut Violations, bodies: &[String]) -> Vec<String> {
     if bodies.len() > MAX_PEOPLE {
-        v.add("bodies", "too_many", format!("at most {MAX_PEOPLE} bodies"));
+        v.add(
+            "bodies",
+            "too_many",
+            text!(
+                "at most {MAX_PEOPLE} bodies",
+                "tối đa {MAX_PEOPLE} cơ quan, tổ chức"
+            ),
+        );
     }
     let mut out: Vec<String> = Vec::new();
     for (i, b) in bodies.iter().enumerate() {
@@ -195,13 +227,16 @@ fn check_task_target(v: &mut Violations, target: &Target) -> Target {
         v.add(
             "target.value",
             "out_of_range",
-            "must be between 0 and 1,000,000,000",
+            text!(
+                "must be between 0 and 1,000,000,000",
+                "phải từ 0 đến 1.000.000.000"
+            ),
         );
     } else if crate::scoring::decimal::has_more_places_than(target.value, 2) {
         v.add(
             "target.value",
             "too_many_decimals",
-            "at most 2 decimal places",
+            text!("at most 2 decimal places", "tối đa 2 chữ số thập phân"),
         );
     }
     let unit =
@@ -220,13 +255,16 @@ fn check_target_score(v: &mut Violations, target: Option<Decimal>, max: Option<i
             v.add(
                 "target_score",
                 "out_of_range",
-                "must be between 0 and the criterion's max score",
+                text!(
+                    "must be between 0 and the criterion's max score",
+                    "phải từ 0 đến điểm tối đa của tiêu chí"
+                ),
             );
         } else if crate::scoring::decimal::has_more_places_than(t, 2) {
             v.add(
                 "target_score",
                 "too_many_decimals",
-                "at most 2 decimal places",
+                text!("at most 2 decimal places", "tối đa 2 chữ số thập phân"),
             );
         }
     }
@@ -414,7 +452,10 @@ async fn check_patch<C: ConnectionTrait>(
             v.add(
                 "title",
                 "immutable",
-                "the title of a criterion's item is the criterion's",
+                text!(
+                    "the title of a criterion's item is the criterion's",
+                    "tên của nhiệm vụ gắn với tiêu chí là tên tiêu chí"
+                ),
             );
             None
         }
@@ -538,7 +579,10 @@ pub async fn update_milestone(
         .one(&txn)
         .await?
         .ok_or_else(|| {
-            ApiError::not_found(format!("item {item_id} has no milestone {milestone_id}"))
+            ApiError::not_found(text!(
+                "item {item_id} has no milestone {milestone_id}",
+                "nhiệm vụ {item_id} không có mốc {milestone_id}"
+            ))
         })?;
     let write = Write::<remediation_item::Entity>::begin(&txn, actor, &item, precondition).await?;
     let mut v = Violations::new();
@@ -547,7 +591,10 @@ pub async fn update_milestone(
         v.add(
             "met_on",
             "unexpected_input",
-            "only a met milestone has a day it was met",
+            text!(
+                "only a met milestone has a day it was met",
+                "chỉ mốc đã đạt mới có ngày đạt"
+            ),
         );
     }
     let mut errors = v.into_vec();
@@ -612,26 +659,44 @@ pub async fn report_progress(
         crate::validation::text(&mut v, "note", &report.note, 5000, true).unwrap_or_default();
     let reason = crate::validation::optional_text(&mut v, "reason", report.reason.as_deref(), 2000);
     if report.status == Some(ItemStatus::Cancelled) && reason.is_none() {
-        v.add("reason", "required", "a cancellation needs a reason");
+        v.add(
+            "reason",
+            "required",
+            text!("a cancellation needs a reason", "hủy nhiệm vụ cần có lý do"),
+        );
     }
     if report.measured_on.is_some() && report.measured.is_none() {
-        v.add("measured_on", "unexpected_input", "goes with `measured`");
+        v.add(
+            "measured_on",
+            "unexpected_input",
+            text!("goes with `measured`", "chỉ đi kèm `measured`"),
+        );
     }
     if let Some(m) = report.measured {
         if item.target_value_x100.is_none() {
             v.add(
                 "measured",
                 "unexpected_input",
-                "only a task with a target is measured",
+                text!(
+                    "only a task with a target is measured",
+                    "chỉ nhiệm vụ có chỉ tiêu mới báo cáo số đo"
+                ),
             );
         } else if m < Decimal::ZERO || m > Decimal::from(1_000_000_000) {
             v.add(
                 "measured",
                 "out_of_range",
-                "must be between 0 and 1,000,000,000",
+                text!(
+                    "must be between 0 and 1,000,000,000",
+                    "phải từ 0 đến 1.000.000.000"
+                ),
             );
         } else if crate::scoring::decimal::has_more_places_than(m, 2) {
-            v.add("measured", "too_many_decimals", "at most 2 decimal places");
+            v.add(
+                "measured",
+                "too_many_decimals",
+                text!("at most 2 decimal places", "tối đa 2 chữ số thập phân"),
+            );
         }
     }
     let mut errors = v.into_vec();

@@ -21,7 +21,7 @@ use super::units::{find_unit, unit_ref};
 use super::visibility;
 use crate::auth::Principal;
 use crate::auth::policy::{Action, authorize};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, text};
 use crate::scoring::{from_hundredths, round2};
 use chrono::NaiveDate;
 use entity::status::MilestoneStatus;
@@ -217,7 +217,12 @@ pub async fn find_plan<C: ConnectionTrait>(
     remediation_plan::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("remediation plan {id} does not exist")))
+        .ok_or_else(|| {
+            ApiError::not_found(text!(
+                "remediation plan {id} does not exist",
+                "không có kế hoạch khắc phục {id}"
+            ))
+        })
 }
 
 pub async fn find_item<C: ConnectionTrait>(
@@ -227,7 +232,12 @@ pub async fn find_item<C: ConnectionTrait>(
     remediation_item::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("remediation item {id} does not exist")))
+        .ok_or_else(|| {
+            ApiError::not_found(text!(
+                "remediation item {id} does not exist",
+                "không có nhiệm vụ khắc phục {id}"
+            ))
+        })
 }
 
 /// A plan carries its source year's results (deductions, the council's comments): whoever

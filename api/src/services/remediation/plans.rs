@@ -4,7 +4,7 @@ use super::items::{check_milestones, insert_milestones};
 use super::{ItemStatus, Milestone, PlanView, authorize_plan, find_plan, item_views};
 use crate::auth::Principal;
 use crate::auth::policy::{Action, authorize};
-use crate::error::{ApiError, ApiResult, FieldError, Violations};
+use crate::error::{ApiError, ApiResult, FieldError, Violations, text};
 use crate::scoring::{from_hundredths, to_hundredths};
 use crate::services::audit::{self, Change};
 use crate::services::scope::{Reach, scoped};
@@ -90,7 +90,10 @@ pub async fn create_plan(
             ApiError::validation(vec![FieldError::new(
                 "appraisal_id",
                 "not_found",
-                format!("appraisal {appraisal_id} does not exist"),
+                text!(
+                    "appraisal {appraisal_id} does not exist",
+                    "không có kết quả thẩm định {appraisal_id}"
+                ),
             )])
         })?;
     let u = find_unit(&txn, a.unit_id).await?;
@@ -101,7 +104,10 @@ pub async fn create_plan(
     if a.status != AppraisalStatus::Finalized {
         return Err(ApiError::conflict(
             "not_finalized",
-            "a plan is made from a finalized appraisal's deductions",
+            text!(
+                "a plan is made from a finalized appraisal's deductions",
+                "kế hoạch được lập từ các điểm bị trừ của kết quả thẩm định đã chốt"
+            ),
         ));
     }
     // The plan shows the deductions: a unit makes it once its results are published.
@@ -123,7 +129,10 @@ pub async fn create_plan(
     .map_err(|e| match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(
             "already_exists",
-            format!("appraisal {appraisal_id} already has a remediation plan"),
+            text!(
+                "appraisal {appraisal_id} already has a remediation plan",
+                "kết quả thẩm định {appraisal_id} đã có kế hoạch khắc phục"
+            ),
         ),
         _ => e.into(),
     })?;

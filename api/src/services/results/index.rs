@@ -6,7 +6,7 @@ use super::ResultsReader;
 use super::rows::{Scope, rank_rows, result_rows};
 use crate::auth::Principal;
 use crate::auth::policy::{Action, authorize};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Text, text};
 use crate::scoring::framework::compare_codes;
 use crate::scoring::ranking::rank_change;
 use crate::scoring::totals::Totals;
@@ -89,7 +89,7 @@ pub enum IndexLookup {
     NotRanked {
         unit: crate::auth::UnitRef,
         published: bool,
-        reason: String,
+        reason: Text,
     },
 }
 
@@ -236,8 +236,9 @@ async fn lookup_index(reader: &ResultsReader, unit_id: i64, year: i32) -> ApiRes
         let u = find_unit(db, unit_id).await?;
         return Ok(IndexLookup::NotRanked {
             published: is_published(db, &u, year).await?,
-            reason: format!(
+            reason: text!(
                 "{} is not ranked among siblings (inactive, or no parent unit)",
+                "{} không được xếp hạng cùng các đơn vị cùng cấp (ngừng hoạt động hoặc không có đơn vị cấp trên)",
                 u.name
             ),
             unit: unit_ref(&u),
@@ -254,7 +255,11 @@ async fn lookup_index(reader: &ResultsReader, unit_id: i64, year: i32) -> ApiRes
                 path: me.unit_path.clone(),
             },
             published,
-            reason: format!("{} has no finalized appraisal for {year}", me.unit_name),
+            reason: text!(
+                "{} has no finalized appraisal for {year}",
+                "{} chưa có kết quả thẩm định đã chốt năm {year}",
+                me.unit_name
+            ),
         });
     };
     // A framework with a finalized appraisal is in use, so immutable: built once.

@@ -3,7 +3,7 @@
 use super::rows::{ResultRow, Scope, result_rows};
 use crate::auth::Principal;
 use crate::auth::policy::{Action, authorize};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, text};
 use crate::services::audit::{self, Change};
 use crate::services::now;
 use crate::services::units::{find_unit, unit_ref};
@@ -28,8 +28,9 @@ pub async fn publish(
     if !rows.iter().any(ResultRow::is_ranked) {
         return Err(ApiError::conflict(
             "nothing_to_publish",
-            format!(
+            text!(
                 "no unit under {} has a finalized appraisal for {year}",
+                "chưa đơn vị nào thuộc {} có kết quả thẩm định đã chốt năm {year}",
                 parent.name
             ),
         ));
@@ -46,8 +47,9 @@ pub async fn publish(
     .map_err(|e| match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(
             "already_published",
-            format!(
+            text!(
                 "the {year} results of {} are already published",
+                "kết quả năm {year} của {} đã được công bố",
                 parent.name
             ),
         ),

@@ -4,7 +4,7 @@ use super::ResultsReader;
 use super::rows::{Depth, ParentRef, Ranked, ResultRow, Scope, cached_rows, rank_rows, under_path};
 use crate::auth::Principal;
 use crate::auth::policy::{Action, authorize};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, text};
 use crate::scoring::framework::compare_codes;
 use crate::scoring::ranking::{Summary, summarize};
 use crate::scoring::{from_hundredths, round2};
@@ -46,9 +46,10 @@ pub async fn ranking(
         (Some(id), Depth::All) => Scope::Subtree(id),
         (None, _) => {
             crate::auth::policy::require_admin(actor).map_err(|_| {
-                ApiError::forbidden(
+                ApiError::forbidden(text!(
                     "only an admin may rank the whole country; name a parent_unit_id",
-                )
+                    "chỉ quản trị viên được xếp hạng toàn quốc; hãy nêu parent_unit_id"
+                ))
             })?;
             Scope::Country
         }

@@ -29,7 +29,7 @@ pub struct Problem {
     /// A URN naming the kind of problem: `urn:parindex:problem:<code>`.
     #[serde(rename = "type")]
     pub type_: String,
-    /// The HTTP reason phrase of `status`.
+    /// A short summary of the kind of problem, in the language of `Content-Language`.
     pub title: String,
     pub status: u16,
     /// What went wrong, for a human.

@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod examples;
 pub mod generate;
 pub mod http;
 pub mod openapi;

@@ -239,7 +239,13 @@ async fn create_admin(
 }
 
 fn write_openapi(output: Option<PathBuf>) -> ExitCode {
-    let json = parindex_api::openapi::spec_json();
+    let json = match parindex_api::openapi::spec_json() {
+        Ok(json) => json,
+        Err(e) => {
+            eprintln!("the OpenAPI document does not build: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     match output {
         None => {
             print!("{json}");

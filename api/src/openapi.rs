@@ -4,6 +4,8 @@
 //! `openapi/openapi.json`, and the test that fails when the committed file drifts.
 
 use crate::error::Problem;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -20,10 +22,17 @@ pub const BEARER_SCHEME: &str = "bearer_auth";
         description = "The yearly administrative-reform (PAR, \"chỉ số CCHC\") index of Vietnamese \
 communes, end to end: criteria frameworks, self-assessments with evidence, council appraisals, \
 bonus points, indices and district rankings, and remediation plans.\n\n\
-Errors are RFC 9457 problem documents (`application/problem+json`) with a stable `code`. \
+Errors are RFC 9457 problem documents (`application/problem+json`) with a stable `code`; their \
+`title`, `detail` and field messages are in Vietnamese when `Accept-Language` prefers `vi`, in \
+English otherwise (`Content-Language` says which). \
 Decimal scores are accepted as JSON numbers or strings and always returned as strings with \
-two decimals (e.g. `\"87.25\"`).",
+two decimals (e.g. `\"87.25\"`). Writes of versioned records take `If-Match` with the ETag \
+read (412 when it changed since).",
         license(name = "MIT", identifier = "MIT"),
+        contact(name = "parindex maintainers (see README.md)"),
+    ),
+    servers(
+        (url = "/", description = "The server that serves this document (e.g. `cargo run --release` on http://localhost:8080)"),
     ),
     // Types that only appear in query parameters are not collected from bodies: list them.
     components(schemas(
@@ -43,7 +52,16 @@ two decimals (e.g. `\"87.25\"`).",
     )),
     modifiers(&SecuritySchemes),
     tags(
-        (name = "health", description = "Liveness and readiness probes"),
+        (name = "auth", description = "Log in (a bearer token for every other call), who am I, change my password."),
+        (name = "users", description = "Accounts and their roles (admins)."),
+        (name = "units", description = "The unit tree (province → district → commune, ward, town) and each unit's officers."),
+        (name = "frameworks", description = "The year's criteria framework: codes, maxima, scoring methods, rating bands; import and export as JSON, CSV or XLSX; publish, copy."),
+        (name = "self-assessments", description = "A unit's self-assessment: raw figures, explanations and evidence per criterion; submit and withdraw."),
+        (name = "appraisals", description = "The council's appraisal of a submitted file: its own inputs and comments, returns for supplementation, bonus points, finalize, reopen."),
+        (name = "results", description = "Indices, ranks and their change, rankings, criteria losing most points, comparisons, publications, XLSX/CSV exports and the SVG chart."),
+        (name = "remediation", description = "The plan a unit makes from its lost points: items with officers and deadlines, recurring duties, tasks with targets, progress, overdue, the year-end report."),
+        (name = "audit", description = "Every change, who made it and when, within the caller's units."),
+        (name = "health", description = "Liveness and readiness probes."),
     )
 )]
 pub struct ApiDoc;
@@ -235,22 +253,197 @@ fn add_shared_responses(openapi: &mut OpenApi) {
     }
 }
 
-/// The complete OpenAPI 3.1 document of the service.
-pub fn spec() -> OpenApi {
+/// Operations anyone may call (login, probes) say so: `security: []`.
+fn mark_public_operations(openapi: &mut OpenApi) {
+    for item in openapi.paths.paths.values_mut() {
+        for op in operations_mut(item) {
+            if op.security.is_none() {
+                op.security = Some(Vec::new());
+            }
+        }
+    }
+}
+
+/// The schemas `root` reaches through `$ref`s, by name.
+fn reachable(doc: &Value, roots: Vec<&Value>) -> BTreeSet<String> {
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    match (k.as_str(), v) {
+                        ("$ref", Value::String(r)) => out.push(r),
+                        _ => refs(v, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let mut todo: Vec<&Value> = roots;
+    while let Some(v) = todo.pop() {
+        let mut found = Vec::new();
+        refs(v, &mut found);
+        for r in found {
+            if let Some(name) = r.strip_prefix("#/components/schemas/")
+                && seen.insert(name.to_string())
+                && let Some(schema) = doc.pointer(&format!("/components/schemas/{name}"))
+            {
+                todo.push(schema);
+            }
+        }
+    }
+    seen
+}
+
+/// The request bodies, parameters and responses of every operation (responses include
+/// the shared problem responses they refer to).
+fn operation_parts(doc: &Value) -> (Vec<&Value>, Vec<&Value>) {
+    let mut requests = Vec::new();
+    let mut responses = Vec::new();
+    for item in doc["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+    {
+        for op in item.as_object().into_iter().flat_map(|m| m.values()) {
+            requests.extend(op.get("requestBody"));
+            requests.extend(op.get("parameters"));
+            responses.extend(op.get("responses"));
+        }
+    }
+    responses.extend(doc.pointer("/components/responses"));
+    (requests, responses)
+}
+
+fn is_nullable(schema: &Value) -> bool {
+    match schema.get("type") {
+        Some(Value::Array(types)) => types.iter().any(|t| t == "null"),
+        _ => schema
+            .get("oneOf")
+            .and_then(Value::as_array)
+            .is_some_and(|alts| alts.iter().any(|a| a.get("type") == Some(&json!("null")))),
+    }
+}
+
+/// A property the server always sends, as `null` when it has no value, is required in a
+/// schema only responses use: generated clients then type it `T | null`, not
+/// `T | null | undefined`. Schemas requests use too keep such properties optional (a
+/// client may leave them out). Responses are checked against this by schemathesis in CI.
+fn require_what_responses_always_send(doc: &mut Value) {
+    let (requests, responses) = operation_parts(doc);
+    let read_by_clients = reachable(doc, responses);
+    let sent_by_clients = reachable(doc, requests);
+    for name in read_by_clients.difference(&sent_by_clients) {
+        let Some(schema) = doc.pointer_mut(&format!("/components/schemas/{name}")) else {
+            continue;
+        };
+        let nullable: Vec<String> = schema["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(_, p)| is_nullable(p))
+            .map(|(k, _)| k.clone())
+            .collect();
+        if nullable.is_empty() {
+            continue;
+        }
+        let required = schema
+            .as_object_mut()
+            .map(|o| o.entry("required").or_insert_with(|| json!([])));
+        if let Some(Value::Array(required)) = required {
+            for key in nullable {
+                if !required.contains(&json!(key)) {
+                    required.push(json!(key));
+                }
+            }
+        }
+    }
+}
+
+/// utoipa inlines the item type of a generic `Page<T>` (juhaku/utoipa#1586): point
+/// `Page_X.items` at `X` instead, so that generated clients have one `X`, not a copy.
+fn page_items_by_reference(doc: &mut Value) {
+    let names: Vec<String> = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    for name in names {
+        let Some(item) = name.strip_prefix("Page_") else {
+            continue;
+        };
+        if !names_contain(doc, item) {
+            continue;
+        }
+        if let Some(items) = doc.pointer_mut(&format!(
+            "/components/schemas/{name}/properties/items/items"
+        )) {
+            *items = json!({"$ref": format!("#/components/schemas/{item}")});
+        }
+    }
+}
+
+fn names_contain(doc: &Value, name: &str) -> bool {
+    doc.pointer(&format!("/components/schemas/{name}"))
+        .is_some()
+}
+
+/// An absent header is not a null one: `If-Match` is an optional string.
+fn header_parameters_are_strings(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        for op in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|m| m.values_mut())
+        {
+            for param in op
+                .get_mut("parameters")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                if param["in"] == "header" && param["schema"]["type"] == json!(["string", "null"]) {
+                    param["schema"]["type"] = json!("string");
+                }
+            }
+        }
+    }
+}
+
+/// The document as utoipa generates it from the code, with the shared responses and the
+/// public operations marked, then completed at the JSON level where utoipa's types cannot
+/// say it (see each step).
+fn document() -> Result<Value, serde_json::Error> {
     let (_, mut openapi) = actix_web::App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(crate::routes::configure)
         .split_for_parts();
     add_shared_responses(&mut openapi);
-    openapi
+    mark_public_operations(&mut openapi);
+    let mut doc = serde_json::to_value(&openapi)?;
+    page_items_by_reference(&mut doc);
+    require_what_responses_always_send(&mut doc);
+    header_parameters_are_strings(&mut doc);
+    Ok(doc)
+}
+
+/// The complete OpenAPI 3.1 document of the service. An error is a bug in the code that
+/// builds it (a test reads it on every run), and the server refuses to start with it.
+pub fn spec() -> Result<OpenApi, serde_json::Error> {
+    serde_json::from_value(document()?)
 }
 
 /// The document as committed in `openapi/openapi.json` (pretty, trailing newline).
-pub fn spec_json() -> String {
-    let mut json = spec().to_pretty_json().unwrap_or_default();
+pub fn spec_json() -> Result<String, serde_json::Error> {
+    let mut json = serde_json::to_string_pretty(&spec()?)?;
     json.push('\n');
-    json
+    Ok(json)
 }
 
 #[cfg(test)]
@@ -262,7 +455,7 @@ mod tests {
     fn committed_spec_matches_the_code() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json");
         let committed = std::fs::read_to_string(path).unwrap_or_default();
-        let generated = spec_json();
+        let generated = spec_json().expect("the document builds");
         assert!(
             committed == generated,
             "openapi/openapi.json is out of date: run `cargo run -p parindex-api -- openapi --output openapi/openapi.json` and commit it"
@@ -271,7 +464,8 @@ mod tests {
 
     #[test]
     fn spec_is_openapi_3_1_with_bearer_scheme() {
-        let json: serde_json::Value = serde_json::from_str(&spec_json()).unwrap_or_default();
+        let json: serde_json::Value =
+            serde_json::from_str(&spec_json().expect("the document builds")).unwrap_or_default();
         assert_eq!(json["openapi"], "3.1.0");
         assert_eq!(
             json["components"]["securitySchemes"][BEARER_SCHEME]["scheme"],
@@ -282,7 +476,7 @@ mod tests {
 
     #[test]
     fn every_operation_is_named_uniquely_and_answers_are_described() {
-        let spec = spec();
+        let spec = spec().expect("the document builds");
         let mut ids = HashSet::new();
         for (path, item) in &spec.paths.paths {
             for (method, op) in operations(item) {
@@ -309,7 +503,8 @@ mod tests {
 
     #[test]
     fn every_reference_resolves() {
-        let json: serde_json::Value = serde_json::from_str(&spec_json()).unwrap_or_default();
+        let json: serde_json::Value =
+            serde_json::from_str(&spec_json().expect("the document builds")).unwrap_or_default();
         let mut refs = Vec::new();
         fn walk(v: &serde_json::Value, refs: &mut Vec<String>) {
             match v {
@@ -338,7 +533,7 @@ mod tests {
 
     #[test]
     fn secured_operations_document_401_and_403() {
-        let spec = spec();
+        let spec = spec().expect("the document builds");
         for (path, item) in &spec.paths.paths {
             for (method, op) in operations(item) {
                 if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
@@ -351,5 +546,77 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The JSON-level steps must survive utoipa's types: what is served is what they made.
+    #[test]
+    fn the_completed_document_round_trips_without_loss() {
+        let made = document().expect("the document builds");
+        let served = serde_json::to_value(spec().expect("the document parses")).unwrap();
+        assert!(
+            made == served,
+            "utoipa's types dropped or changed part of the document"
+        );
+    }
+
+    #[test]
+    fn every_operation_has_a_summary_a_description_and_a_declared_tag() {
+        let doc: Value = serde_json::from_str(&spec_json().expect("the document builds")).unwrap();
+        let declared: BTreeSet<&str> = doc["tags"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|t| t["description"].as_str().is_some_and(|d| !d.is_empty()))
+            .filter_map(|t| t["name"].as_str())
+            .collect();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let summary = op["summary"].as_str().unwrap_or_default();
+                assert!(
+                    !summary.is_empty() && summary.len() <= 120,
+                    "{method} {path}: a summary of one short line"
+                );
+                let description = op["description"].as_str().unwrap_or_default();
+                assert!(
+                    description.len() >= 40,
+                    "{method} {path} needs a description a front-end developer can act on"
+                );
+                let tags = op["tags"].as_array().cloned().unwrap_or_default();
+                assert!(!tags.is_empty(), "{method} {path} has no tag");
+                for tag in tags {
+                    let tag = tag.as_str().unwrap_or_default();
+                    assert!(
+                        declared.contains(tag),
+                        "{method} {path}: tag {tag} is not declared"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_schema_is_used() {
+        let doc = document().expect("the document builds");
+        let (requests, responses) = operation_parts(&doc);
+        let used: BTreeSet<String> =
+            reachable(&doc, requests.into_iter().chain(responses).collect());
+        let defined: BTreeSet<String> = doc["components"]["schemas"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let unused: Vec<&String> = defined.difference(&used).collect();
+        assert!(unused.is_empty(), "schemas no operation uses: {unused:?}");
+    }
+
+    #[test]
+    fn properties_responses_always_send_are_required() {
+        let doc = document().expect("the document builds");
+        let summary = &doc["components"]["schemas"]["AppraisalSummary"];
+        let required = summary["required"].as_array().unwrap();
+        assert!(required.contains(&json!("index")), "{summary}");
+        let page = &doc["components"]["schemas"]["Page_UnitResponse"]["properties"]["items"];
+        assert_eq!(page["items"]["$ref"], "#/components/schemas/UnitResponse");
     }
 }

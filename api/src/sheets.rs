@@ -5,7 +5,7 @@
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use rust_xlsxwriter::{Format, FormatAlign, Workbook};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, Workbook};
 
 pub const XLSX_CONTENT_TYPE: &str =
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -71,6 +71,16 @@ pub struct Table {
 
 pub fn to_xlsx(table: &Table) -> Result<Vec<u8>, anyhow::Error> {
     let mut workbook = Workbook::new();
+    // The same rows make the same bytes: rust_xlsxwriter would stamp the download's time
+    // into the document properties, so two downloads of one table would differ (and
+    // clients that compare or cache files could not). The creation time is fixed instead.
+    let title = table.title.first().unwrap_or(&table.sheet_name);
+    workbook.set_properties(
+        &DocProperties::new()
+            .set_title(title)
+            .set_author("parindex")
+            .set_creation_datetime(&ExcelDateTime::from_ymd(2000, 1, 1)?),
+    );
     let sheet = workbook.add_worksheet();
     sheet.set_name(&table.sheet_name)?;
     let bold = Format::new().set_bold();

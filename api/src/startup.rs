@@ -131,7 +131,7 @@ fn cors(origins: &[String]) -> Cors {
 
 fn serve(listener: TcpListener, state: AppState) -> Result<Server, anyhow::Error> {
     let config = state.config.clone();
-    let spec = crate::openapi::spec();
+    let spec = crate::openapi::spec()?;
     let routes = web::Data::new(RouteTable::from_openapi(&spec));
     // The read caches: one per server, shared by its workers.
     let accounts = web::Data::new(AccountCache::new(config.auth_cache_ttl));

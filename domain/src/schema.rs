@@ -5,7 +5,7 @@
 //! always send strings with two decimals (`"87.25"`), so no client parses a score as a
 //! binary float by accident.
 
-use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{PartialSchema, ToSchema};
 
@@ -102,19 +102,61 @@ impl PartialSchema for DecimalString {
 
 impl ToSchema for DecimalString {}
 
-/// A file in a request or response body (CSV or XLSX).
-pub struct BinaryFile;
+/// File bodies: `type: string, format: binary` with the file's `contentMediaType`, so that
+/// generated clients hand over bytes (a `Blob`, `File` or `bytes`), never text they decode
+/// or JSON they parse.
+macro_rules! binary_file {
+    ($($(#[doc = $doc:literal])* $name:ident: $media_type:literal, $description:literal;)*) => {$(
+        $(#[doc = $doc])*
+        pub struct $name;
 
-impl PartialSchema for BinaryFile {
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                RefOr::T(Schema::Object(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .format(Some(SchemaFormat::Custom("binary".to_string())))
+                        .content_media_type($media_type)
+                        .description(Some($description))
+                        .build(),
+                ))
+            }
+        }
+
+        impl ToSchema for $name {}
+    )*};
+}
+
+binary_file! {
+    /// An XLSX workbook.
+    XlsxFile: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "An XLSX workbook (Office Open XML), as bytes.";
+    /// A CSV file.
+    CsvFile: "text/csv",
+        "CSV as bytes: UTF-8, comma-separated, one header row. Downloads start with a UTF-8 \
+         byte-order mark (EF BB BF) so that Excel shows Vietnamese text correctly; strip it \
+         before parsing if your CSV reader does not. Uploads may have one or not.";
+    /// An SVG image.
+    SvgImage: "image/svg+xml",
+        "An SVG image (UTF-8 XML without scripts), as bytes.";
+}
+
+/// A JSON object of any shape (e.g. a record's fields as the audit trail stored them):
+/// generated clients get a map of unknown values, not an empty object type.
+pub struct JsonObject;
+
+impl PartialSchema for JsonObject {
     fn schema() -> RefOr<Schema> {
         RefOr::T(Schema::Object(
             ObjectBuilder::new()
-                .schema_type(Type::String)
-                .content_media_type("application/octet-stream")
-                .description(Some("The file's bytes"))
+                .schema_type(Type::Object)
+                .additional_properties(Some(
+                    utoipa::openapi::schema::AdditionalProperties::FreeForm(true),
+                ))
+                .description(Some("A JSON object; its keys depend on the record"))
                 .build(),
         ))
     }
 }
 
-impl ToSchema for BinaryFile {}
+impl ToSchema for JsonObject {}

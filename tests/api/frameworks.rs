@@ -397,6 +397,25 @@ async fn frameworks_round_trip_through_json_csv_and_xlsx() {
         .await;
         replaced.assert_status(200);
         assert_eq!(replaced.json["criteria"], original["criteria"]);
+
+        // The same framework makes the same bytes, whenever it is downloaded.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let later = w.app.get(&format!("/api/v1/frameworks/{id}/export?format=xlsx"), admin).await;
+        assert!(later.bytes == xlsx.bytes, "two downloads of one workbook differ");
+
+        // A workbook labelled text/csv (as some generated clients send every file) is read
+        // as the workbook it is.
+        let mislabelled = Resp::read(
+            w.app
+                .request(Method::POST, &format!("/api/v1/frameworks/import?year=2025&name=XLSX&owner_unit_id={}", w.id("district")), Some(admin))
+                .header("content-type", "text/csv")
+                .body(xlsx.bytes.clone())
+                .send()
+                .await,
+        )
+        .await;
+        mislabelled.assert_status(201);
+        assert_eq!(mislabelled.json["criteria"], original["criteria"]);
     })
     .await;
 }

@@ -240,7 +240,7 @@ pub fn plain_words(raw: &str) -> Text {
         let allowed = raw.split_once(", expected ").map_or("", |(_, e)| e);
         let allowed_vi = allowed.replace("one of ", "").replace(" or ", " hoặc ");
         return text!(
-            "unknown variant `{value}`, expected {allowed}",
+            "`{value}` is not an allowed value; expected {allowed}",
             "giá trị `{value}` không hợp lệ; các giá trị hợp lệ: {allowed_vi}"
         );
     }

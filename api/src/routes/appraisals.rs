@@ -42,6 +42,7 @@ pub struct AppraisalSummary {
     pub self_assessment_id: i64,
     pub unit_id: i64,
     pub framework_id: i64,
+    #[schema(value_type = crate::validation::Year)]
     pub year: i32,
     pub status: AppraisalStatus,
     /// Whether the figures below may be shown to the caller: false for a unit's officers
@@ -55,6 +56,9 @@ pub struct AppraisalSummary {
     /// Appraised total + bonus; null until finalized.
     #[schema(value_type = Option<crate::schema::Score>)]
     pub index: Option<Decimal>,
+    /// The label of the rating band (xếp loại) the index falls in, as the framework names
+    /// it (e.g. "Tốt", "Khá"): bands are defined per framework, so this is free text. Null
+    /// when no band covers the index or the figures are not visible.
     pub rating_band: Option<String>,
     pub finalized_at: Option<DateTime<Utc>>,
 }
@@ -128,6 +132,7 @@ pub struct AppraisalResponse {
     pub unit_id: i64,
     pub unit_name: String,
     pub framework_id: i64,
+    #[schema(value_type = crate::validation::Year)]
     pub year: i32,
     pub status: AppraisalStatus,
     /// The self-assessment's status (e.g. `returned` while out for supplementation).
@@ -148,6 +153,9 @@ pub struct AppraisalResponse {
     pub index: Option<Decimal>,
     #[schema(value_type = Option<crate::schema::Score>)]
     pub deduction_total: Option<Decimal>,
+    /// The label of the rating band (xếp loại) the index falls in, as the framework names
+    /// it (e.g. "Tốt", "Khá"): bands are defined per framework, so this is free text. Null
+    /// when no band covers the index or the figures are not visible.
     pub rating_band: Option<String>,
     pub finalized_at: Option<DateTime<Utc>>,
     /// Leaves nobody has scored: finalization needs none.
@@ -243,7 +251,7 @@ fn response(v: &AppraisalView) -> HttpResponse {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AppraisalListQuery {
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
@@ -254,6 +262,10 @@ pub struct AppraisalListQuery {
 }
 
 /// List the appraisals of the units the caller may read.
+///
+/// One appraisal exists per submitted self-assessment. Filter by unit, framework, year or
+/// status (`in_progress` is the council's work list). Unit officers and viewers see the
+/// totals only once the year's results are published (`results_visible`).
 #[utoipa::path(
     tag = "appraisals",
     security(("bearer_auth" = [])),
@@ -297,6 +309,11 @@ pub async fn list_appraisals(
 }
 
 /// Read an appraisal: both sides of every criterion, totals, rounds.
+///
+/// Per leaf: the unit's inputs and score, the council's inputs, the effective score, the
+/// points lost and the council's comment, with totals, bonus and the return rounds. A
+/// unit's officers see the council's side only once the results are published
+/// (`results_visible`). Keep the `ETag` for every change.
 #[utoipa::path(
     tag = "appraisals",
     security(("bearer_auth" = [])),
@@ -340,16 +357,23 @@ pub struct AppraisalEntryRequest {
     pub not_applicable: bool,
     #[serde(default)]
     pub reset: bool,
+    #[schema(max_length = 5000)]
     pub comment: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::appraisal_entries_request))]
 pub struct AppraisalEntriesRequest {
     pub entries: Vec<AppraisalEntryRequest>,
 }
 
 /// Enter the council's inputs and comments in bulk (all or nothing).
+///
+/// District appraisers of the unit's district. Each entry names a criterion by code and
+/// carries the council's inputs (which replace the unit's for scoring), a comment, or
+/// `reset: true` to go back to the unit's inputs. One bad entry and nothing is stored
+/// (422 naming each). 409 once finalized. Send `If-Match` with the `ETag` read.
 #[utoipa::path(
     tag = "appraisals",
     security(("bearer_auth" = [])),
@@ -403,14 +427,21 @@ pub async fn upsert_appraisal_entries(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::return_request))]
 pub struct ReturnRequest {
     /// What the unit must supplement.
+    #[schema(min_length = 1, max_length = 5000)]
     pub note: String,
     /// The criteria the unit may change.
     pub criteria: Vec<String>,
 }
 
 /// Return the file to the unit for supplementation of some criteria.
+///
+/// District appraisers send the file back for supplementation (bổ sung) with a note and
+/// the criteria the unit may change; the self-assessment becomes `returned` until the
+/// unit resubmits, and the council's comments stay. 409 when already returned or
+/// finalized.
 #[utoipa::path(
     tag = "appraisals",
     security(("bearer_auth" = [])),
@@ -449,15 +480,21 @@ pub async fn return_appraisal(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::bonus_request))]
 pub struct BonusRequest {
     /// 0 to the framework's bonus maximum, at most 2 decimals.
     #[schema(value_type = crate::schema::DecimalInput, example = 1)]
     pub points: Decimal,
     /// Required when points > 0.
+    #[schema(max_length = 2000)]
     pub reason: Option<String>,
 }
 
 /// Set the bonus points.
+///
+/// District appraisers award bonus points (điểm thưởng) up to the framework's bonus
+/// maximum, with a reason when above zero; the index is the appraised total plus the
+/// bonus. 409 once finalized. Send `If-Match` with the `ETag` read.
 #[utoipa::path(
     tag = "appraisals",
     security(("bearer_auth" = [])),
@@ -494,7 +531,13 @@ pub async fn set_appraisal_bonus(
     Ok(response(&v))
 }
 
-/// Finalize: store totals, index, band and deductions; the appraisal becomes read-only.
+/// Finalize an appraisal: store its totals, index, band and deductions.
+///
+/// District appraisers close the appraisal: totals, the index (appraised total + bonus),
+/// the rating band and the deductions per criterion are stored and never recomputed; it
+/// becomes read-only and counts in rankings. 422 `unscored` lists the leaves nobody has
+/// scored; 409 while the file is returned or when already finalized. The unit sees the
+/// result once the year is published.
 #[utoipa::path(
     tag = "appraisals",
     security(("bearer_auth" = [])),
@@ -523,12 +566,18 @@ pub async fn finalize_appraisal(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::reopen_request))]
 pub struct ReopenRequest {
     /// Why the finalized result must change (kept in the audit trail).
+    #[schema(min_length = 1, max_length = 2000)]
     pub reason: String,
 }
 
-/// Reopen a finalized appraisal (admins only; audited with the reason).
+/// Reopen a finalized appraisal.
+///
+/// Admins only, with a reason kept in the audit trail: the appraisal goes back to
+/// `in_progress` so the council can correct it, and must be finalized again. 409 when it
+/// is not finalized.
 #[utoipa::path(
     tag = "appraisals",
     security(("bearer_auth" = [])),

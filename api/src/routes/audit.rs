@@ -33,10 +33,10 @@ pub struct AuditEventResponse {
     pub action: String,
     pub unit_id: Option<i64>,
     /// The value before (null when the record did not exist).
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<crate::schema::JsonObject>)]
     pub old_value: Option<serde_json::Value>,
     /// The value after (null when the record was deleted).
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<crate::schema::JsonObject>)]
     pub new_value: Option<serde_json::Value>,
     pub request_id: Option<String>,
 }
@@ -63,7 +63,7 @@ impl From<&audit_event::Model> for AuditEventResponse {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
@@ -79,6 +79,10 @@ pub struct AuditQuery {
 }
 
 /// Read the audit trail of the units the caller may read, newest first.
+///
+/// Each event says who (`actor_user_id`, username), when, what (`entity`, `entity_id`,
+/// `action`) and the values before and after. Filter by entity, unit, actor, action and
+/// time; admins read all, others the events of the units they may read.
 #[utoipa::path(
     tag = "audit",
     security(("bearer_auth" = [])),

@@ -16,6 +16,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::login_request))]
 pub struct LoginRequest {
     #[schema(example = "admin")]
     pub username: String,
@@ -24,6 +25,7 @@ pub struct LoginRequest {
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
+#[schema(examples(crate::examples::token_response))]
 pub struct TokenResponse {
     /// An HS256 JWT to send as `Authorization: Bearer <token>`.
     pub access_token: String,
@@ -76,6 +78,10 @@ pub async fn login(
 }
 
 /// The account of the bearer token.
+///
+/// Who the bearer token belongs to: username, full name, role and unit. A front end calls
+/// it after login to decide which screens to show (the role) and which unit to start from
+/// (`unit_id`, null for admins).
 #[utoipa::path(
     tag = "auth",
     security(("bearer_auth" = [])),
@@ -89,9 +95,11 @@ pub async fn get_me(state: web::Data<AppState>, principal: Principal) -> ApiResu
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::change_password_request))]
 pub struct ChangePasswordRequest {
     pub current_password: String,
     /// At least 12 characters.
+    #[schema(min_length = 12, max_length = 256)]
     pub new_password: String,
 }
 

@@ -47,10 +47,15 @@ fn default_kinds() -> Vec<UnitKind> {
 /// A framework as clients define it; also what the JSON export returns.
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::framework_body))]
 pub struct FrameworkBody {
-    #[schema(example = 2023)]
+    #[schema(value_type = crate::validation::Year, example = 2023)]
     pub year: i32,
-    #[schema(example = "Bộ chỉ số CCHC cấp xã năm 2023")]
+    #[schema(
+        example = "Bộ chỉ số CCHC cấp xã năm 2023",
+        min_length = 1,
+        max_length = 200
+    )]
     pub name: String,
     /// The district (or province) whose units it scores.
     pub owner_unit_id: i64,
@@ -111,6 +116,7 @@ pub use entity::status::FrameworkStatus;
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct FrameworkSummary {
     pub id: i64,
+    #[schema(value_type = crate::validation::Year)]
     pub year: i32,
     pub name: String,
     pub owner_unit_id: i64,
@@ -248,6 +254,13 @@ async fn criteria_upload(body: RawBody) -> ApiResult<Vec<CriterionDef>> {
         )));
     };
     let bytes = body.bytes().await?.to_vec();
+    // A workbook is a workbook whatever its label: some generated clients send every file
+    // of a multi-type body as `text/csv`. Its zip signature cannot begin a CSV of codes.
+    let format = if bytes.starts_with(uploads::ZIP_SIGNATURE) {
+        SheetFormat::Xlsx
+    } else {
+        format
+    };
     // Column 0 holds codes: 1.10 typed as a number would read as 1.1.
     let rows = uploads::read_rows(format, bytes, &[0]).await?;
     framework_io::parse_rows(rows)
@@ -278,13 +291,14 @@ pub struct ImportQuery {
 /// The caller's right to create the framework is checked before the file is read. A file is
 /// read within a budget (32 MiB inflated, 10,000 rows, 64 columns, 200,000 cells, 32,767
 /// characters a cell, 10 s): over it, 413 or 422 `upload_over_budget` naming the limit.
+/// An XLSX file is read as a workbook by its content even when sent as `text/csv`.
 #[utoipa::path(
     tag = "frameworks",
     security(("bearer_auth" = [])),
     params(ImportQuery),
     request_body(content(
-        (String = "text/csv"),
-        (crate::schema::BinaryFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (crate::schema::CsvFile = "text/csv"),
+        (crate::schema::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     ), description = "The criteria as CSV or XLSX"),
     responses(
         (status = 201, description = "Created as a draft", body = FrameworkResponse,
@@ -339,7 +353,7 @@ pub async fn import_framework(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FrameworkListQuery {
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
@@ -349,6 +363,9 @@ pub struct FrameworkListQuery {
 }
 
 /// List the frameworks the caller may see (of its units, above and below).
+///
+/// Frameworks owned by the caller's units or by units above or below them (a commune sees
+/// its district's and province's). Filter by year, owner or status; newest year first.
 #[utoipa::path(
     tag = "frameworks",
     security(("bearer_auth" = [])),
@@ -388,6 +405,10 @@ pub async fn list_frameworks(
 }
 
 /// Read a framework with its whole criteria tree.
+///
+/// Settings, rating bands and every criterion (fields, groups and scored leaves with
+/// their scoring methods) as a tree in code order. Keep the `ETag` to replace or publish
+/// it with `If-Match`.
 #[utoipa::path(
     tag = "frameworks",
     security(("bearer_auth" = [])),
@@ -445,6 +466,9 @@ pub async fn update_framework(
 }
 
 /// Delete a framework no unit has assessed against.
+///
+/// District appraisers of the owning unit, or admins. A framework that any self-
+/// assessment uses is refused with 409: it is the record of that year.
 #[utoipa::path(
     tag = "frameworks",
     security(("bearer_auth" = [])),
@@ -473,6 +497,9 @@ pub struct CriteriaResponse {
 }
 
 /// Read a framework's criteria.
+///
+/// The criteria tree alone, in the shape `PUT /frameworks/{id}/criteria` takes, to edit
+/// and send back.
 #[utoipa::path(
     tag = "frameworks",
     security(("bearer_auth" = [])),
@@ -497,6 +524,7 @@ pub async fn get_framework_criteria(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::criteria_body))]
 pub struct CriteriaBody {
     pub criteria: Vec<CriterionDef>,
 }
@@ -506,6 +534,7 @@ pub struct CriteriaBody {
 /// Spreadsheets have the columns `code, title, max_score, method, parameters, scorer`;
 /// bad rows are reported by row number and nothing changes. Access is checked before a
 /// spreadsheet is read, and it is read within the budget of `POST /frameworks/import`.
+/// An XLSX file is read as a workbook by its content even when sent as `text/csv`.
 #[utoipa::path(
     tag = "frameworks",
     security(("bearer_auth" = [])),
@@ -515,8 +544,8 @@ pub struct CriteriaBody {
     ),
     request_body(content(
         (CriteriaBody = "application/json"),
-        (String = "text/csv"),
-        (crate::schema::BinaryFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (crate::schema::CsvFile = "text/csv"),
+        (crate::schema::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     ), description = "The new criteria"),
     responses(
         (status = 200, description = "Replaced", body = FrameworkResponse, headers(("ETag" = String))),
@@ -547,6 +576,10 @@ pub async fn replace_framework_criteria(
 }
 
 /// Publish a draft framework: units can then open self-assessments on it.
+///
+/// District appraisers of the owning unit, or admins. The framework is validated again;
+/// 409 when it is already published or another framework of the same owner is published
+/// for that year. Send `If-Match` with the `ETag` read.
 #[utoipa::path(
     tag = "frameworks",
     security(("bearer_auth" = [])),
@@ -574,15 +607,20 @@ pub async fn publish_framework(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::copy_framework_request))]
 pub struct CopyFrameworkRequest {
     /// The new framework's year.
-    #[schema(example = 2024)]
+    #[schema(value_type = crate::validation::Year, example = 2024)]
     pub year: i32,
     /// Defaults to the source's name with the year.
+    #[schema(max_length = 200)]
     pub name: Option<String>,
 }
 
 /// Copy a framework into a new draft, usually for the next year.
+///
+/// Makes a draft with the same settings, bands and criteria for another year, owned by
+/// the same unit; edit it, then publish it. Who may: as for creating a framework.
 #[utoipa::path(
     tag = "frameworks",
     security(("bearer_auth" = [])),
@@ -624,7 +662,12 @@ pub struct ExportQuery {
     pub format: Option<FrameworkExportFormat>,
 }
 
-/// Export a framework: JSON (the create body), or its criteria as CSV or XLSX.
+/// Export a framework as JSON, CSV or XLSX.
+///
+/// `format=json` (default) gives the body `POST /frameworks` takes; `csv` and `xlsx` give
+/// one row per criterion with the columns `POST /frameworks/import` reads, so a framework
+/// can be edited in Excel and imported back. CSV is UTF-8 with a byte-order mark; read
+/// XLSX and CSV bodies as bytes.
 #[utoipa::path(
     tag = "frameworks",
     security(("bearer_auth" = [])),
@@ -632,8 +675,8 @@ pub struct ExportQuery {
     responses(
         (status = 200, description = "The framework as a file", content(
             (FrameworkBody = "application/json"),
-            (String = "text/csv"),
-            (crate::schema::BinaryFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (crate::schema::CsvFile = "text/csv"),
+            (crate::schema::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         ), headers(("Content-Disposition" = String))),
         (status = 404, response = crate::openapi::NotFound),
     )

@@ -14,6 +14,9 @@ pub struct HealthStatus {
 }
 
 /// Liveness: the process is up and serving HTTP.
+///
+/// For a process supervisor or Kubernetes liveness probe: 200 whenever the HTTP server
+/// answers, without touching the database. No token needed.
 #[utoipa::path(
     tag = "health",
     responses((status = 200, description = "The process is alive", body = HealthStatus))
@@ -24,6 +27,9 @@ pub async fn health_live() -> HttpResponse {
 }
 
 /// Readiness: the database answers a trivial query.
+///
+/// For a load balancer or readiness probe: 200 when one trivial database query succeeds,
+/// 503 otherwise. No token needed.
 #[utoipa::path(
     tag = "health",
     responses(

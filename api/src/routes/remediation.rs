@@ -41,8 +41,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct ProgressResponse {
     pub id: i64,
-    /// `progress` (a status report by the unit) or `comment` (a remark, e.g. the district's).
-    pub kind: String,
+    pub kind: crate::services::remediation::HistoryKind,
     pub note: String,
     pub status: Option<ItemStatus>,
     pub reason: Option<String>,
@@ -198,7 +197,7 @@ fn item_response(v: &ItemView, as_of: NaiveDate) -> ItemResponse {
             .iter()
             .map(|p| ProgressResponse {
                 id: p.id,
-                kind: p.kind.clone(),
+                kind: crate::services::remediation::HistoryKind::of_stored(&p.kind),
                 note: p.note.clone(),
                 status: p.status,
                 reason: p.reason.clone(),
@@ -262,8 +261,10 @@ pub struct PlanResponse {
     pub unit_id: i64,
     pub unit_name: String,
     /// The year whose results it remedies.
+    #[schema(value_type = crate::validation::Year)]
     pub source_year: i32,
     /// The year it runs in.
+    #[schema(value_type = crate::validation::Year)]
     pub year: i32,
     pub created_at: DateTime<Utc>,
     pub summary: PlanSummary,
@@ -311,6 +312,7 @@ fn plan_response(v: &PlanView, as_of: NaiveDate) -> PlanResponse {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::create_plan_request))]
 pub struct CreatePlanRequest {
     /// A finalized appraisal.
     pub appraisal_id: i64,
@@ -319,8 +321,13 @@ pub struct CreatePlanRequest {
     pub milestones: Vec<Milestone>,
 }
 
-/// Create the remediation plan of a finalized appraisal: one item per criterion that lost
-/// points (code, title, points lost, the council's comment), most points lost first.
+/// Create the remediation plan of a finalized appraisal.
+///
+/// The unit's officers or its district's appraisers turn a finalized appraisal's
+/// deductions into a plan (kế hoạch khắc phục): one item per criterion that lost points
+/// (code, title, points lost, the council's comment), most points lost first, each with
+/// the plan's default phase deadlines. Then assign officers and deadlines with `PATCH
+/// /remediation-items/{id}`. 409 `not_finalized` or `already_exists`.
 #[utoipa::path(
     tag = "remediation",
     security(("bearer_auth" = [])),
@@ -363,11 +370,16 @@ pub struct PlanListItem {
     pub id: i64,
     pub appraisal_id: i64,
     pub unit_id: i64,
+    #[schema(value_type = crate::validation::Year)]
     pub source_year: i32,
+    #[schema(value_type = crate::validation::Year)]
     pub year: i32,
 }
 
 /// List the plans of the units the caller may read.
+///
+/// Plans within the caller's read scope, filtered by unit and year, each with its
+/// appraisal and years; read one with `GET /remediation-plans/{id}`.
 #[utoipa::path(
     tag = "remediation",
     security(("bearer_auth" = [])),
@@ -409,6 +421,10 @@ pub struct AsOfQuery {
 }
 
 /// Read a plan: its items with milestones and history, and a summary.
+///
+/// Every item with its officers, bodies, milestones (each with its status), recurring
+/// duties, targets and history, and a summary (items by status, overdue and due soon
+/// judged on `as_of`, default today in Vietnam).
 #[utoipa::path(
     tag = "remediation",
     security(("bearer_auth" = [])),
@@ -434,9 +450,15 @@ pub async fn get_remediation_plan(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::new_item_request))]
 pub struct NewItemRequest {
-    #[schema(example = "Mỗi công chức đề xuất 01 sáng kiến, giải pháp")]
+    #[schema(
+        example = "Mỗi công chức đề xuất 01 sáng kiến, giải pháp",
+        min_length = 1,
+        max_length = 1000
+    )]
     pub title: String,
+    #[schema(max_length = 5000)]
     pub action: Option<String>,
     /// The lead officer (an officer of the plan's unit); the same as a `lead` in
     /// `officers`.
@@ -456,6 +478,10 @@ pub struct NewItemRequest {
 }
 
 /// Add an item not tied to a criterion (e.g. "each officer proposes one initiative").
+///
+/// An item that comes from no criterion: a task with a numeric target (e.g. at least 50 %
+/// of dossiers online) measured by progress reports, or an action for everyone. The
+/// unit's officers (or admins).
 #[utoipa::path(
     tag = "remediation",
     security(("bearer_auth" = [])),
@@ -546,7 +572,9 @@ pub struct ReportRow {
 pub struct ReportResponse {
     pub plan_id: i64,
     pub unit_name: String,
+    #[schema(value_type = crate::validation::Year)]
     pub source_year: i32,
+    #[schema(value_type = crate::validation::Year)]
     pub year: i32,
     pub as_of: NaiveDate,
     pub summary: PlanSummary,
@@ -579,7 +607,7 @@ fn report(v: &PlanView, as_of: NaiveDate) -> ReportResponse {
                 .history
                 .iter()
                 .rev()
-                .find(|p| p.kind == "progress")
+                .find(|p| p.kind == crate::services::remediation::HistoryKind::Progress.as_str())
                 .map(|p| p.note.clone()),
             next_score: v.next_score(&i.item),
             target: i.target.as_ref().map(|t| t.words()),
@@ -600,9 +628,13 @@ fn report(v: &PlanView, as_of: NaiveDate) -> ReportResponse {
     }
 }
 
-/// The plan's year-end report: JSON, or XLSX/CSV in the shape of the seed's appendix
-/// (TT, criterion, max, self, appraised, deducted, council comment, responsible officer
-/// and action with deadlines, status) with a total row.
+/// The plan's year-end report as JSON, XLSX or CSV.
+///
+/// For each item: points lost, action, responsible officers, its deadlines and whether
+/// each was met, and for tasks the target against the achieved value; XLSX/CSV in the
+/// shape of the seed's appendix (TT, criterion, maximum, self, appraised, deducted,
+/// council comment, officers, action with deadlines, status) with a total row. CSV is
+/// UTF-8 with a byte-order mark; read XLSX and CSV bodies as bytes.
 #[utoipa::path(
     tag = "remediation",
     security(("bearer_auth" = [])),
@@ -610,8 +642,8 @@ fn report(v: &PlanView, as_of: NaiveDate) -> ReportResponse {
     responses(
         (status = 200, description = "The report", content(
             (ReportResponse = "application/json"),
-            (crate::schema::BinaryFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (String = "text/csv"),
+            (crate::schema::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (crate::schema::CsvFile = "text/csv"),
         )),
         (status = 404, response = crate::openapi::NotFound),
     )
@@ -665,7 +697,12 @@ pub struct ItemListResponse {
     pub items: Vec<ItemResponse>,
 }
 
-/// Items across a unit or a district: overdue, due soon, by status or officer.
+/// List remediation items across a unit or a district.
+///
+/// Filter by unit, by everything under a district (`parent_unit_id`), plan, status or any
+/// officer (lead or support). `overdue=true` gives items with a milestone past its date
+/// and not met; `due_within_days=N` those with one due within N days; both judged on
+/// `as_of` (default today in Vietnam).
 #[utoipa::path(
     tag = "remediation",
     security(("bearer_auth" = [])),
@@ -713,6 +750,10 @@ pub async fn list_remediation_items(
 }
 
 /// Read one item with its history.
+///
+/// The item's officers, bodies, milestones with their status, recurring occurrences,
+/// target and measured progress, and every progress report and comment. Keep the `ETag`
+/// for a change with `If-Match`.
 #[utoipa::path(
     tag = "remediation",
     security(("bearer_auth" = [])),
@@ -734,12 +775,14 @@ pub async fn get_remediation_item(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::update_item_request))]
 pub struct UpdateItemRequest {
     /// Extra items only (a criterion's item keeps the criterion's title).
+    #[schema(min_length = 1, max_length = 1000)]
     pub title: Option<String>,
     /// The action; `null` clears it.
     #[serde(default, deserialize_with = "crate::http::json::explicit_null")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 5000)]
     pub action: Option<Option<String>>,
     /// The lead officer (an officer of the unit); `null` removes the lead. Supporting
     /// officers stay.
@@ -767,7 +810,12 @@ pub struct UpdateItemRequest {
     pub target_score: Option<Option<Decimal>>,
 }
 
-/// Edit an item: action, responsible officer (an officer of the unit), milestones, target.
+/// Edit a remediation item.
+///
+/// The unit's officers change the action, the lead and supporting officers (officers of
+/// the unit), the bodies, the milestones, the recurring rule or the target; status
+/// changes follow the items' state machine (409 for a move it refuses). Send `If-Match`
+/// with the `ETag` read (412 when it changed since).
 #[utoipa::path(
     tag = "remediation",
     security(("bearer_auth" = [])),
@@ -814,11 +862,14 @@ pub async fn update_remediation_item(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::progress_request))]
 pub struct ProgressRequest {
+    #[schema(min_length = 1, max_length = 5000)]
     pub note: String,
     /// The item's new status, if it changes.
     pub status: Option<ItemStatus>,
     /// Required for `cancelled`.
+    #[schema(max_length = 2000)]
     pub reason: Option<String>,
     #[serde(default)]
     pub evidence: Vec<Evidence>,
@@ -830,7 +881,11 @@ pub struct ProgressRequest {
     pub measured_on: Option<NaiveDate>,
 }
 
-/// Report progress on an item (the unit's officers): a note, a status, evidence.
+/// Report progress on a remediation item.
+///
+/// The unit's officers add a dated note with evidence, optionally a new status and, for a
+/// task with a target, the measured value; the report is kept in the item's history. Send
+/// `If-Match` with the `ETag` read.
 #[utoipa::path(
     tag = "remediation",
     security(("bearer_auth" = [])),
@@ -874,11 +929,17 @@ pub async fn report_remediation_progress(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::comment_request))]
 pub struct CommentRequest {
+    #[schema(min_length = 1, max_length = 5000)]
     pub note: String,
 }
 
-/// Comment on an item (district appraisers of the unit's district, or the unit).
+/// Comment on a remediation item.
+///
+/// District appraisers of the unit's district, or the unit's officers, leave a remark
+/// (e.g. the district's follow-up); comments are kept in the item's history and change no
+/// status.
 #[utoipa::path(
     tag = "remediation",
     security(("bearer_auth" = [])),
@@ -924,11 +985,13 @@ fn with_lead(mut officers: Vec<Assignment>, lead: Option<i64>) -> Vec<Assignment
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::milestone_request))]
 pub struct MilestoneRequest {
     /// `met`, `missed`, or back to `pending`.
     pub status: MilestoneStatus,
     /// The day it was met (default: today in Vietnam); with `met` only.
     pub met_on: Option<NaiveDate>,
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
     #[serde(default)]
     pub evidence: Vec<Evidence>,

@@ -63,6 +63,7 @@ pub struct YearQuery {
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct PreviousYear {
+    #[schema(value_type = crate::validation::Year)]
     pub year: i32,
     #[schema(value_type = crate::schema::Score)]
     pub index: Decimal,
@@ -99,9 +100,11 @@ pub struct DeductionResponse {
 
 /// A unit's PAR index for a year.
 #[derive(Serialize, Deserialize, ToSchema)]
+#[schema(examples(crate::examples::unit_index_response))]
 pub struct UnitIndexResponse {
     pub unit_id: i64,
     pub unit_name: String,
+    #[schema(value_type = crate::validation::Year)]
     pub year: i32,
     pub appraisal_id: i64,
     #[schema(value_type = crate::schema::Score)]
@@ -112,6 +115,9 @@ pub struct UnitIndexResponse {
     pub bonus: Decimal,
     #[schema(value_type = crate::schema::Score)]
     pub index: Decimal,
+    /// The label of the rating band (xếp loại) the index falls in, as the framework names
+    /// it (e.g. "Tốt", "Khá"): bands are defined per framework, so this is free text. Null
+    /// when no band covers the index or the figures are not visible.
     pub rating_band: Option<String>,
     #[schema(value_type = crate::schema::Score)]
     pub deduction_total: Decimal,
@@ -223,7 +229,9 @@ pub struct CriterionComparison {
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct ComparisonResponse {
     pub unit_id: i64,
+    #[schema(value_type = crate::validation::Year)]
     pub year: i32,
+    #[schema(value_type = crate::validation::Year)]
     pub previous_year: i32,
     #[schema(value_type = crate::schema::Score)]
     pub index: Decimal,
@@ -234,6 +242,11 @@ pub struct ComparisonResponse {
 }
 
 /// Compare a unit's scores per criterion between two years.
+///
+/// Each criterion's appraised score in `year` and in `previous_year` (default the year
+/// before) and the change, with both indices; only criteria whose codes exist in both
+/// years' frameworks are compared (parents as subtotals). Same visibility as the unit's
+/// index.
 #[utoipa::path(
     tag = "results",
     security(("bearer_auth" = [])),
@@ -308,16 +321,21 @@ pub fn sheet_response(
         .body(bytes))
 }
 
-/// The unit's appendix of lost points (the seed letter's "Phụ lục") as XLSX or CSV,
-/// with the responsible officers and actions of its remediation plan when one exists.
+/// The unit's appendix of lost points as XLSX or CSV.
+///
+/// The seed letter's "Phụ lục": one row per criterion that lost points (number,
+/// criterion, maximum, self score, appraised score, points lost, the council's comment)
+/// with a total row, and, when the unit has a remediation plan, each item's responsible
+/// officers and actions with their deadlines. CSV is UTF-8 with a byte-order mark. Read
+/// the body as bytes. Same visibility as the unit's index.
 #[utoipa::path(
     tag = "results",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Unit id"), SheetQuery),
     responses(
         (status = 200, description = "The appendix", content(
-            (crate::schema::BinaryFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (String = "text/csv"),
+            (crate::schema::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (crate::schema::CsvFile = "text/csv"),
         ), headers(("Content-Disposition" = String))),
         (status = 404, response = crate::openapi::NotFound),
     )
@@ -362,6 +380,9 @@ pub struct RankedUnit {
     pub appraised_total: Decimal,
     #[schema(value_type = crate::schema::Score)]
     pub bonus: Decimal,
+    /// The label of the rating band (xếp loại) the index falls in, as the framework names
+    /// it (e.g. "Tốt", "Khá"): bands are defined per framework, so this is free text. Null
+    /// when no band covers the index or the figures are not visible.
     pub rating_band: Option<String>,
     pub previous_rank: Option<u32>,
     #[schema(value_type = Option<crate::schema::Score>)]
@@ -377,8 +398,7 @@ pub struct UnrankedUnit {
     pub unit_id: i64,
     pub unit_name: String,
     pub unit_code: String,
-    /// `not_started`, the self-assessment's status, or the appraisal's.
-    pub status: String,
+    pub status: crate::services::results::Standing,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -403,8 +423,10 @@ pub struct RankingSummary {
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
+#[schema(examples(crate::examples::ranking_response))]
 pub struct RankingResponse {
     pub parent_unit_id: Option<i64>,
+    #[schema(value_type = crate::validation::Year)]
     pub year: i32,
     pub depth: DepthParam,
     /// Whether the year's results are published to the units.
@@ -456,7 +478,7 @@ fn ranking_response(r: &Ranking) -> RankingResponse {
                 unit_id: u.unit_id,
                 unit_name: u.unit_name.clone(),
                 unit_code: u.unit_code.clone(),
-                status: u.progress(),
+                status: u.standing(),
             })
             .collect(),
         summary: RankingSummary {
@@ -534,12 +556,18 @@ pub struct CriterionLossResponse {
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct CriteriaRankingResponse {
     pub parent_unit_id: i64,
+    #[schema(value_type = crate::validation::Year)]
     pub year: i32,
     /// Criteria that lost points, most points lost first.
     pub items: Vec<CriterionLossResponse>,
 }
 
 /// Which criteria lose most points across the units under a parent.
+///
+/// Per criterion: how many points the units under the parent lost in total and on
+/// average, and how many units lost any, most lost first — where a district's training
+/// should go. `depth=all` counts every level below, not only the children. Same
+/// visibility as the ranking.
 #[utoipa::path(
     tag = "results",
     security(("bearer_auth" = [])),
@@ -591,15 +619,20 @@ pub struct RankingExportQuery {
     pub format: Option<SheetFormat>,
 }
 
-/// The ranking as XLSX or CSV (Vietnamese column titles; CSV in UTF-8 with a BOM).
+/// The ranking as an XLSX or CSV file.
+///
+/// The table `GET /rankings` returns, with Vietnamese column titles, as `format=xlsx` or
+/// `format=csv`; cells that a spreadsheet would run as formulas are neutralised. CSV is
+/// UTF-8 with a byte-order mark so that Excel shows Vietnamese correctly. Read the body
+/// as bytes (binary). Same visibility as the ranking.
 #[utoipa::path(
     tag = "results",
     security(("bearer_auth" = [])),
     params(RankingExportQuery),
     responses(
         (status = 200, description = "The ranking sheet", content(
-            (crate::schema::BinaryFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (String = "text/csv"),
+            (crate::schema::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (crate::schema::CsvFile = "text/csv"),
         ), headers(("Content-Disposition" = String))),
         (status = 404, response = crate::openapi::NotFound),
     )
@@ -629,13 +662,17 @@ pub async fn export_ranking(
     )
 }
 
-/// The ranking as an SVG bar chart: indices in rank order, last year's marked, bands shaded.
+/// The ranking as an SVG bar chart.
+///
+/// Indices in rank order, last year's index marked, the rating bands shaded; an
+/// `image/svg+xml` document to show as an image (it holds no script). Same parameters and
+/// visibility as `GET /rankings`.
 #[utoipa::path(
     tag = "results",
     security(("bearer_auth" = [])),
     params(RankingQuery),
     responses(
-        (status = 200, description = "An SVG image", content_type = "image/svg+xml", body = String),
+        (status = 200, description = "An SVG image", content_type = "image/svg+xml", body = crate::schema::SvgImage),
         (status = 404, response = crate::openapi::NotFound),
     )
 )]
@@ -682,6 +719,7 @@ pub async fn get_ranking_chart(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::publication_request))]
 pub struct PublicationRequest {
     pub parent_unit_id: i64,
     pub year: Year,
@@ -691,6 +729,7 @@ pub struct PublicationRequest {
 pub struct PublicationResponse {
     pub id: i64,
     pub parent_unit_id: i64,
+    #[schema(value_type = crate::validation::Year)]
     pub year: i32,
     pub published_by: Option<i64>,
     pub published_at: DateTime<Utc>,
@@ -708,8 +747,12 @@ impl From<&entity::publication::Model> for PublicationResponse {
     }
 }
 
-/// Publish a year's results of the units under a parent (district appraisers): their
-/// officers and viewers can then read their index and the ranking.
+/// Publish a year's results of the units under a parent.
+///
+/// District appraisers of the parent (or admins): from then on the officers and viewers
+/// of those units can read their index, the ranking and the council's side of their
+/// appraisal. 409 `nothing_to_publish` when no unit has a finalized appraisal for the
+/// year, `already_published` the second time.
 #[utoipa::path(
     tag = "results",
     security(("bearer_auth" = [])),
@@ -738,6 +781,10 @@ pub struct PublicationQuery {
 }
 
 /// List publications of results.
+///
+/// Which years are published for which parents, within the caller's reach; filter by
+/// parent and year. A front end uses it to tell a unit whether its results can be shown
+/// yet.
 #[utoipa::path(
     tag = "results",
     security(("bearer_auth" = [])),

@@ -40,6 +40,7 @@ pub struct SelfAssessmentSummary {
     pub id: i64,
     pub unit_id: i64,
     pub framework_id: i64,
+    #[schema(value_type = crate::validation::Year)]
     pub year: i32,
     pub status: SelfAssessmentStatus,
     /// How many times it was submitted.
@@ -146,6 +147,7 @@ fn response(status: StatusCode, v: &AssessmentView) -> HttpResponse {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::open_self_assessment_request))]
 pub struct OpenSelfAssessmentRequest {
     pub unit_id: i64,
     /// A published framework covering the unit.
@@ -153,6 +155,11 @@ pub struct OpenSelfAssessmentRequest {
 }
 
 /// Open a unit's self-assessment on a published framework (one per unit and framework).
+///
+/// The unit's own officers (or admins) open one file per unit and framework; the
+/// framework must be published and apply to the unit. The file starts as `draft` with no
+/// entries; then `PUT .../entries` and `POST .../submit`. 409 when the unit already has
+/// one on that framework.
 #[utoipa::path(
     tag = "self-assessments",
     security(("bearer_auth" = [])),
@@ -176,7 +183,7 @@ pub async fn open_self_assessment(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SelfAssessmentListQuery {
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
@@ -187,6 +194,10 @@ pub struct SelfAssessmentListQuery {
 }
 
 /// List the self-assessments of the units the caller may read.
+///
+/// Admins see all; district appraisers and viewers those of their subtree; unit officers
+/// their own unit's. Filter by unit, framework, year or status (e.g. `submitted` for the
+/// council's inbox).
 #[utoipa::path(
     tag = "self-assessments",
     security(("bearer_auth" = [])),
@@ -230,6 +241,10 @@ pub async fn list_self_assessments(
 }
 
 /// Read a self-assessment with every self-scored criterion.
+///
+/// The unit's inputs, explanations, evidence and score per self-scored leaf, with the
+/// running total and, when returned, which criteria may change. Keep the `ETag` for `PUT
+/// .../entries`, submit and withdraw.
 #[utoipa::path(
     tag = "self-assessments",
     security(("bearer_auth" = [])),
@@ -273,6 +288,7 @@ pub struct SelfEntryRequest {
     #[serde(default)]
     pub not_applicable: bool,
     /// The unit's explanation (giải trình).
+    #[schema(max_length = 5000)]
     pub explanation: Option<String>,
     #[serde(default)]
     pub evidence: Vec<Evidence>,
@@ -280,6 +296,7 @@ pub struct SelfEntryRequest {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::self_entries_request))]
 pub struct SelfEntriesRequest {
     /// Any subset of the leaves, upserted by criterion code.
     pub entries: Vec<SelfEntryRequest>,
@@ -370,6 +387,10 @@ pub async fn submit_self_assessment(
 }
 
 /// Withdraw a submitted self-assessment back to draft, until the council starts on it.
+///
+/// The unit's officers take a submitted file back to correct it, as long as the council
+/// has entered nothing (409 `not_withdrawable` after). Send `If-Match` with the `ETag`
+/// read.
 #[utoipa::path(
     tag = "self-assessments",
     security(("bearer_auth" = [])),
@@ -397,13 +418,18 @@ pub async fn withdraw_self_assessment(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::deadline_extension_request))]
 pub struct DeadlineExtensionRequest {
     /// The last day the unit may submit.
     pub until: NaiveDate,
+    #[schema(max_length = 2000)]
     pub reason: Option<String>,
 }
 
 /// Extend the submission deadline for this unit (district appraisers).
+///
+/// District appraisers of the unit's district (or admins) let one unit submit after the
+/// framework's deadline, until the given day; the reason is kept in the audit trail.
 #[utoipa::path(
     tag = "self-assessments",
     security(("bearer_auth" = [])),

@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
+#[schema(examples(crate::examples::unit_response))]
 pub struct UnitResponse {
     pub id: i64,
     /// The official unit code, unique.
@@ -76,10 +77,11 @@ fn unit_response(status: actix_web::http::StatusCode, u: &unit::Model) -> HttpRe
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::create_unit_request))]
 pub struct CreateUnitRequest {
-    #[schema(example = "19744")]
+    #[schema(example = "19744", min_length = 1, max_length = 32)]
     pub code: String,
-    #[schema(example = "Xã Vĩnh Long")]
+    #[schema(example = "Xã Vĩnh Long", min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: UnitKind,
     /// The parent unit; omit for a root (a province), which only an admin may create.
@@ -128,7 +130,7 @@ pub async fn create_unit(
 #[into_params(parameter_in = Query)]
 pub struct UnitListQuery {
     /// Page number, from 1.
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// Items per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -142,6 +144,11 @@ pub struct UnitListQuery {
 }
 
 /// List the units the caller may see (its subtree), in tree order.
+///
+/// Admins see every unit; district appraisers and viewers their unit and everything below
+/// it; unit officers their own unit only. Filter by `parent_id` to walk the tree one
+/// level at a time, or search with `q` (accents and case ignored). Paginated: `total`
+/// counts every match.
 #[utoipa::path(
     tag = "units",
     security(("bearer_auth" = [])),
@@ -182,6 +189,10 @@ pub async fn list_units(
 }
 
 /// Read a unit.
+///
+/// Any unit the caller may read: its own, those above it (so a commune sees its district
+/// and province) and those below it. Keep the `ETag` to change the unit with `If-Match`.
+/// 404 for a unit outside the caller's reach.
 #[utoipa::path(
     tag = "units",
     security(("bearer_auth" = [])),
@@ -203,8 +214,11 @@ pub async fn get_unit(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::update_unit_request))]
 pub struct UpdateUnitRequest {
+    #[schema(min_length = 1, max_length = 32)]
     pub code: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub kind: Option<UnitKind>,
     /// Move the unit (and its subtree) under another parent.
@@ -325,16 +339,24 @@ fn staff_response(status: actix_web::http::StatusCode, s: &staff::Model) -> Http
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::create_staff_request))]
 pub struct CreateStaffRequest {
-    #[schema(example = "Nguyễn Thị Liên")]
+    #[schema(example = "Nguyễn Thị Liên", min_length = 1, max_length = 200)]
     pub full_name: String,
-    #[schema(example = "Công chức Tư pháp – Hộ tịch")]
+    #[schema(
+        example = "Công chức Tư pháp – Hộ tịch",
+        min_length = 1,
+        max_length = 200
+    )]
     pub title: String,
     /// Link to the officer's account (which must belong to this unit).
     pub user_id: Option<i64>,
 }
 
 /// Add an officer to a unit.
+///
+/// District appraisers add officers to the units of their district; a unit officer to its
+/// own unit. `user_id` links the officer to an account of the same unit (422 otherwise).
 #[utoipa::path(
     tag = "units",
     security(("bearer_auth" = [])),
@@ -378,6 +400,10 @@ pub struct StaffListQuery {
 }
 
 /// List a unit's officers.
+///
+/// The officers (cán bộ, công chức) of one unit, in the order they were added, to pick a
+/// responsible officer for a remediation item. `active=false` lists those who left.
+/// Readable by whoever may read the unit.
 #[utoipa::path(
     tag = "units",
     security(("bearer_auth" = [])),
@@ -399,6 +425,9 @@ pub async fn list_staff(
 }
 
 /// Read one officer.
+///
+/// One officer of the unit in the path (404 if the officer belongs to another unit). Keep
+/// the `ETag` for a change with `If-Match`.
 #[utoipa::path(
     tag = "units",
     security(("bearer_auth" = [])),
@@ -424,8 +453,11 @@ pub async fn get_staff(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::update_staff_request))]
 pub struct UpdateStaffRequest {
+    #[schema(min_length = 1, max_length = 200)]
     pub full_name: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
     /// An account id, or `null` to unlink.
     #[serde(default, deserialize_with = "crate::http::json::explicit_null")]
@@ -436,6 +468,10 @@ pub struct UpdateStaffRequest {
 }
 
 /// Change an officer.
+///
+/// Rename, retitle, link or unlink (`user_id: null`) an account, or mark the officer as
+/// having left (`active: false`); remediation items keep naming them. Who may: as for
+/// adding an officer. Send `If-Match` with the `ETag` read (412 when it changed since).
 #[utoipa::path(
     tag = "units",
     security(("bearer_auth" = [])),

@@ -64,13 +64,15 @@ pub fn user_response(u: &user::Model) -> HttpResponse {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::create_user_request))]
 pub struct CreateUserRequest {
     /// 3-64 characters: a-z, digits, '.', '_', '-', '@'; case-insensitive.
-    #[schema(example = "vinhlong.vp")]
+    #[schema(example = "vinhlong.vp", min_length = 3, max_length = 64)]
     pub username: String,
     /// At least 12 characters.
+    #[schema(min_length = 12, max_length = 256)]
     pub password: String,
-    #[schema(example = "Nguyễn Thị Liên")]
+    #[schema(example = "Nguyễn Thị Liên", min_length = 1, max_length = 200)]
     pub full_name: String,
     pub role: Role,
     /// Required for every role but `admin`.
@@ -78,6 +80,10 @@ pub struct CreateUserRequest {
 }
 
 /// Create an account.
+///
+/// Admins only. A `unit_id` is required for every role but `admin`; the password is
+/// hashed with argon2id and never returned. 409 when the username is taken (case-
+/// insensitive).
 #[utoipa::path(
     tag = "users",
     security(("bearer_auth" = [])),
@@ -119,7 +125,7 @@ pub async fn create_user(
 #[into_params(parameter_in = Query)]
 pub struct UserListQuery {
     /// Page number, from 1.
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// Items per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -132,6 +138,9 @@ pub struct UserListQuery {
 }
 
 /// List accounts, filtered and paginated.
+///
+/// Admins only. Filter by role, unit, active flag or a part of the username or full name;
+/// oldest account first.
 #[utoipa::path(
     tag = "users",
     security(("bearer_auth" = [])),
@@ -172,6 +181,8 @@ pub async fn list_users(
 }
 
 /// Read an account.
+///
+/// Admins only. 404 for an unknown id. Keep the `ETag` for a change with `If-Match`.
 #[utoipa::path(
     tag = "users",
     security(("bearer_auth" = [])),
@@ -194,7 +205,9 @@ pub async fn get_user(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(crate::examples::update_user_request))]
 pub struct UpdateUserRequest {
+    #[schema(min_length = 1, max_length = 200)]
     pub full_name: Option<String>,
     pub role: Option<Role>,
     /// A unit id, or `null` to detach an admin from any unit.
@@ -204,6 +217,7 @@ pub struct UpdateUserRequest {
     /// `false` deactivates the account: its tokens stop working at once.
     pub active: Option<bool>,
     /// Resets the password (at least 12 characters); the account's tokens stop working.
+    #[schema(min_length = 12, max_length = 256)]
     pub password: Option<String>,
 }
 
@@ -255,6 +269,10 @@ pub async fn update_user(
 }
 
 /// Deactivate an account (it is kept, for the audit trail); its tokens stop working.
+///
+/// Admins only. The account is never deleted: its audit trail and its name on past
+/// changes stay. Reactivate it with `PATCH /users/{id}` and `active: true`. The last
+/// active admin cannot be deactivated (409).
 #[utoipa::path(
     tag = "users",
     security(("bearer_auth" = [])),

@@ -129,7 +129,7 @@ pub fn ranking_table(ranking: &Ranking) -> Table {
             Cell::Empty,
             Cell::Empty,
             Cell::Text("Chưa xếp hạng".to_string()),
-            Cell::Text(u.progress()),
+            Cell::Text(u.standing().words_vi().to_string()),
             Cell::Empty,
             Cell::Empty,
         ]

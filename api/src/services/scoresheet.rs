@@ -21,16 +21,21 @@ use utoipa::ToSchema;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
-    #[schema(example = "Báo cáo kết quả khắc phục tồn tại, hạn chế năm 2022")]
+    #[schema(
+        example = "Báo cáo kết quả khắc phục tồn tại, hạn chế năm 2022",
+        min_length = 1,
+        max_length = 500
+    )]
     pub title: String,
     /// Document number, e.g. "19/BC-UBND".
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = "19/BC-UBND")]
+    #[schema(example = "19/BC-UBND", max_length = 100)]
     pub number: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issued_on: Option<NaiveDate>,
     /// Where the document can be read (http or https).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2000)]
     pub url: Option<String>,
 }
 

@@ -400,10 +400,9 @@ pub struct CriterionNode {
     pub title: String,
     #[schema(value_type = crate::schema::DecimalString)]
     pub max_score: Decimal,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Leaves only (null on fields and groups).
     pub method: Option<Method>,
-    /// Leaves only.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Leaves only (null on fields and groups).
     pub scorer: Option<Scorer>,
     #[schema(no_recursion)]
     pub children: Vec<CriterionNode>,

@@ -710,7 +710,7 @@ pub async fn report_progress(
         .transpose()?;
     remediation_progress::ActiveModel {
         item_id: Set(item.id),
-        kind: Set("progress".to_string()),
+        kind: Set(super::HistoryKind::Progress.as_str().to_string()),
         note: Set(note.clone()),
         status: Set(status),
         reason: Set(reason.clone()),
@@ -756,7 +756,7 @@ pub async fn comment(
     v.into_result()?;
     remediation_progress::ActiveModel {
         item_id: Set(item.id),
-        kind: Set("comment".to_string()),
+        kind: Set(super::HistoryKind::Comment.as_str().to_string()),
         note: Set(note.clone()),
         status: Set(None),
         reason: Set(None),

@@ -39,11 +39,40 @@ use utoipa::ToSchema;
 
 pub use entity::status::RemediationItemStatus as ItemStatus;
 
+/// What an entry of an item's history is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryKind {
+    /// A progress report by the unit (note, status, evidence, measure).
+    Progress,
+    /// A remark, e.g. the district's follow-up; changes nothing.
+    Comment,
+}
+
+impl HistoryKind {
+    /// The name stored in `remediation_progress.kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HistoryKind::Progress => "progress",
+            HistoryKind::Comment => "comment",
+        }
+    }
+
+    /// The kind of a stored entry (anything but a comment is a report).
+    pub fn of_stored(kind: &str) -> Self {
+        if kind == HistoryKind::Comment.as_str() {
+            HistoryKind::Comment
+        } else {
+            HistoryKind::Progress
+        }
+    }
+}
+
 /// A deadline of an item as clients set it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Milestone {
-    #[schema(example = "đợt 1")]
+    #[schema(example = "đợt 1", min_length = 1, max_length = 100)]
     pub label: String,
     #[schema(example = "2024-10-31")]
     pub due_on: NaiveDate,

@@ -23,7 +23,9 @@ pub use publication::{list_publications, publish};
 pub use ranking::{
     CriterionLoss, CriterionLossRow, Ranking, bands_of_year, criteria_losses, ranking,
 };
-pub use rows::{BASE_KINDS, Depth, ParentRef, Ranked, ResultRow, ResultsCache, rank_rows};
+pub use rows::{
+    BASE_KINDS, Depth, ParentRef, Ranked, ResultRow, ResultsCache, Standing, rank_rows,
+};
 
 use super::frameworks::FrameworkCache;
 use sea_orm::DatabaseConnection;

@@ -59,16 +59,53 @@ impl ResultRow {
             && self.index_x100.is_some()
     }
 
-    /// Where an unranked unit stands: `not_started`, a self-assessment status, or an
-    /// appraisal status.
-    pub fn progress(&self) -> String {
-        match (&self.appraisal_status, &self.self_assessment_status) {
-            (Some(a), Some(s)) if s == SelfAssessmentStatus::Returned.as_str() => {
-                format!("{a} (returned)")
-            }
-            (Some(a), _) => a.clone(),
-            (None, Some(s)) => s.clone(),
-            (None, None) => "not_started".to_string(),
+    /// Where an unranked unit stands in the year's workflow.
+    pub fn standing(&self) -> Standing {
+        let file = self.self_assessment_status.as_deref();
+        let appraisal = self.appraisal_status.as_deref();
+        if file == Some(SelfAssessmentStatus::Returned.as_str()) {
+            return Standing::Returned;
+        }
+        match (appraisal, file) {
+            (Some(a), _) if a == AppraisalStatus::Pending.as_str() => Standing::Pending,
+            (Some(_), _) => Standing::InProgress,
+            (None, Some(f)) if f == SelfAssessmentStatus::Draft.as_str() => Standing::Draft,
+            (None, Some(_)) => Standing::Submitted,
+            (None, None) => Standing::NotStarted,
+        }
+    }
+}
+
+/// Where a unit without a finalized appraisal stands.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// No self-assessment opened.
+    NotStarted,
+    /// The unit is filling in its self-assessment.
+    Draft,
+    /// Submitted; no appraisal yet.
+    Submitted,
+    /// Returned to the unit for supplementation.
+    Returned,
+    /// Submitted; the council has not started.
+    Pending,
+    /// The council is appraising.
+    InProgress,
+}
+
+impl Standing {
+    /// The words the Vietnamese sheets print.
+    pub fn words_vi(self) -> &'static str {
+        match self {
+            Standing::NotStarted => "chưa tự đánh giá",
+            Standing::Draft => "đang tự đánh giá",
+            Standing::Submitted => "đã nộp",
+            Standing::Returned => "bị trả lại để bổ sung",
+            Standing::Pending => "chờ thẩm định",
+            Standing::InProgress => "đang thẩm định",
         }
     }
 }

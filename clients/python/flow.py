@@ -1,0 +1,127 @@
+"""The main flow of a front end, written against the generated Python client only.
+
+The same steps as clients/ts/flow.ts: log in, find Vĩnh Long, read the district ranking and
+its index, its overdue remediation items, and download its appendix as CSV and XLSX. Run by
+scripts/check-clients.sh against the demo district (the generated package `parindex_client`
+on PYTHONPATH); exits non-zero on the first surprise. Type-checked with mypy --strict.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import sys
+from pathlib import Path
+from typing import TypeVar
+
+from parindex_client import AuthenticatedClient, Client
+from parindex_client.api.auth import get_me, login
+from parindex_client.api.remediation import get_remediation_item, list_remediation_items
+from parindex_client.api.results import export_unit_appendix, get_ranking, get_unit_index
+from parindex_client.api.units import list_units
+from parindex_client.models import (
+    ItemListResponse,
+    ItemResponse,
+    LoginRequest,
+    OfficerRole,
+    PageUnitResponse,
+    PreviousYear,
+    RankingResponse,
+    SheetFormat,
+    TokenResponse,
+    UnitIndexResponse,
+    UserResponse,
+)
+from parindex_client.types import File
+
+BASE_URL = os.environ.get("PARINDEX_URL", "http://127.0.0.1:8080")
+PASSWORD = os.environ.get("PARINDEX_DEMO_PASSWORD", "demo-password-2023")
+OUT_DIR = Path(os.environ.get("DOWNLOADS_DIR", "."))
+
+T = TypeVar("T")
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def check(condition: bool, what: str) -> None:
+    if not condition:
+        raise CheckFailed(f"check failed: {what}")
+
+
+def expect(value: object, kind: type[T], what: str) -> T:
+    """The parsed body when it is of the success type (not a Problem, not None)."""
+    if not isinstance(value, kind):
+        raise CheckFailed(f"check failed: {what}: got {value!r}")
+    return value
+
+
+def present(value: T | None, what: str) -> T:
+    if value is None:
+        raise CheckFailed(f"check failed: {what}")
+    return value
+
+
+def main() -> None:
+    anonymous = Client(base_url=BASE_URL, raise_on_unexpected_status=True)
+    token = expect(
+        login.sync(client=anonymous, body=LoginRequest(username="vinhlinh.thamdinh", password=PASSWORD)),
+        TokenResponse,
+        "login",
+    )
+    api = AuthenticatedClient(base_url=BASE_URL, token=token.access_token, raise_on_unexpected_status=True)
+
+    me = expect(get_me.sync(client=api), UserResponse, "me")
+    district = expect(me.unit_id, int, "the appraiser belongs to a unit")
+
+    units = expect(list_units.sync(client=api, q="Vĩnh Long", parent_id=district), PageUnitResponse, "units")
+    vinh_long = present(next((u for u in units.items if u.name == "Xã Vĩnh Long"), None), "Xã Vĩnh Long is listed")
+
+    ranking = expect(
+        get_ranking.sync(client=api, parent_unit_id=district, year=2023), RankingResponse, "ranking"
+    )
+    row = present(next((r for r in ranking.items if r.unit_id == vinh_long.id), None), "Vĩnh Long is ranked")
+    check(row.rank == 11, f"Vĩnh Long ranks 11th, got {row.rank}")
+
+    seed = expect(get_unit_index.sync(vinh_long.id, client=api, year=2023), UnitIndexResponse, "unit index")
+    check(seed.index == "88.25", f"index 88.25, got {seed.index}")
+    previous = expect(seed.previous, PreviousYear, "2022 figures")
+    check(previous.rank == 8, f"2022 rank 8, got {previous.rank}")
+
+    overdue = expect(
+        list_remediation_items.sync(
+            client=api, unit_id=vinh_long.id, overdue=True, as_of=datetime.date(2024, 2, 15)
+        ),
+        ItemListResponse,
+        "overdue items",
+    )
+    first = present(
+        next((i for i in overdue.items if i.criterion_code == "1.4.1"), None), "1.4.1 is overdue on 2024-02-15"
+    )
+    item = expect(get_remediation_item.sync(first.id, client=api), ItemResponse, "remediation item")
+    lead = present(next((o for o in item.officers if o.role == OfficerRole.LEAD), None), "1.4.1 has a lead")
+    check(lead.full_name == "Trần Văn Đoàn", f"1.4.1's lead is Trần Văn Đoàn, got {lead.full_name}")
+    check(
+        len(item.milestones) > 0 and item.milestones[0].due_on == datetime.date(2024, 1, 31),
+        "1.4.1 is due 31/01/2024",
+    )
+
+    for fmt in (SheetFormat.CSV, SheetFormat.XLSX):
+        file = expect(
+            export_unit_appendix.sync(vinh_long.id, client=api, year=2023, format_=fmt), File, f"appendix {fmt}"
+        )
+        (OUT_DIR / f"appendix.{fmt}").write_bytes(file.payload.read())
+
+    print(
+        f"Python client: {vinh_long.name} index {seed.index}, rank {row.rank}/{seed.ranked_units}; "
+        f"{len(overdue.items)} items overdue on 2024-02-15; appendix downloaded"
+    )
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except CheckFailed as error:
+        print(error, file=sys.stderr)
+        sys.exit(1)

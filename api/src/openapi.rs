@@ -317,6 +317,9 @@ fn operation_parts(doc: &Value) -> (Vec<&Value>, Vec<&Value>) {
     (requests, responses)
 }
 
+/// Response types whose empty fields are left out (`skip_serializing_if`), not sent as null.
+const LEAVES_OUT_ABSENT: &[&str] = &["Inputs"];
+
 fn is_nullable(schema: &Value) -> bool {
     match schema.get("type") {
         Some(Value::Array(types)) => types.iter().any(|t| t == "null"),
@@ -331,11 +334,16 @@ fn is_nullable(schema: &Value) -> bool {
 /// schema only responses use: generated clients then type it `T | null`, not
 /// `T | null | undefined`. Schemas requests use too keep such properties optional (a
 /// client may leave them out). Responses are checked against this by schemathesis in CI.
+/// Types in `LEAVES_OUT_ABSENT` serialise without their empty fields (`Inputs` is also
+/// stored as JSON that way): theirs stay optional.
 fn require_what_responses_always_send(doc: &mut Value) {
     let (requests, responses) = operation_parts(doc);
     let read_by_clients = reachable(doc, responses);
     let sent_by_clients = reachable(doc, requests);
     for name in read_by_clients.difference(&sent_by_clients) {
+        if LEAVES_OUT_ABSENT.contains(&name.as_str()) {
+            continue;
+        }
         let Some(schema) = doc.pointer_mut(&format!("/components/schemas/{name}")) else {
             continue;
         };
@@ -448,6 +456,24 @@ pub fn spec_json() -> Result<String, serde_json::Error> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn what_is_left_out_when_empty_is_not_required() {
+        let doc = super::document().expect("document");
+        let empty = serde_json::to_value(crate::scoring::Inputs::default()).expect("json");
+        let required = doc
+            .pointer("/components/schemas/Inputs/required")
+            .and_then(serde_json::Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for key in required {
+            let key = key.as_str().unwrap_or_default();
+            assert!(
+                empty.get(key).is_some(),
+                "Inputs.{key} is required in the document but left out when empty"
+            );
+        }
+    }
+
     use super::*;
     use std::collections::HashSet;
 

@@ -41,6 +41,46 @@ pub struct Config {
     pub log_format: LogFormat,
     pub password_hashing: PasswordHashing,
     pub login_throttle: LoginThrottle,
+    pub evidence: EvidenceSettings,
+}
+
+/// Evidence files: how large, which kinds, and where their bytes are kept.
+#[derive(Clone, Debug)]
+pub struct EvidenceSettings {
+    /// `PARINDEX_EVIDENCE_MAX_BYTES` (20 MiB by default): a larger upload is a 413.
+    pub max_bytes: u64,
+    /// `PARINDEX_EVIDENCE_TYPES`: the kinds accepted, decided from the bytes.
+    pub allowed: Vec<crate::storage::FileKind>,
+    pub storage: EvidenceStorage,
+}
+
+pub const DEFAULT_EVIDENCE_DIR: &str = "./data/evidence";
+pub const DEFAULT_EVIDENCE_MAX_BYTES: u64 = 20 * 1024 * 1024;
+
+/// `PARINDEX_EVIDENCE_STORE`: `file` (default) or `s3`.
+#[derive(Clone, Debug)]
+pub enum EvidenceStorage {
+    /// Content-addressed files under `PARINDEX_EVIDENCE_DIR` (`./data/evidence`).
+    File {
+        dir: std::path::PathBuf,
+    },
+    S3(S3Settings),
+}
+
+/// An S3-compatible bucket (`PARINDEX_S3_*`, credentials in the usual `AWS_*` variables).
+#[derive(Clone, Debug)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// Prepended to every key, e.g. `parindex/` (empty by default).
+    pub prefix: String,
+    pub region: String,
+    /// For S3-compatible servers (MinIO, Ceph…): `http://127.0.0.1:9000`.
+    pub endpoint: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<Secret>,
+    pub session_token: Option<Secret>,
+    /// Local directory uploads are spooled to before they are sent.
+    pub spool_dir: std::path::PathBuf,
 }
 
 /// Argon2id cost parameters. Defaults are OWASP's recommendation (m = 19 MiB, t = 2, p = 1).
@@ -347,6 +387,8 @@ impl Config {
             )? as u32,
         };
 
+        let evidence = evidence_settings(&get)?;
+
         Ok(Config {
             addr,
             database_url,
@@ -365,12 +407,99 @@ impl Config {
             log_format,
             password_hashing,
             login_throttle,
+            evidence,
         })
     }
 
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+fn evidence_settings(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<EvidenceSettings, ConfigError> {
+    use crate::storage::FileKind;
+    let max_bytes = parse_num(
+        get,
+        "PARINDEX_EVIDENCE_MAX_BYTES",
+        DEFAULT_EVIDENCE_MAX_BYTES,
+        1024,
+        2 * 1024 * 1024 * 1024,
+    )?;
+    let allowed = match get("PARINDEX_EVIDENCE_TYPES") {
+        None => FileKind::ALL.to_vec(),
+        Some(list) => {
+            let mut kinds = Vec::new();
+            for name in list.split(',').filter(|n| !n.trim().is_empty()) {
+                let Some(kind) = FileKind::parse(name) else {
+                    let known: Vec<&str> = FileKind::ALL.iter().map(|k| k.name()).collect();
+                    return Err(invalid(
+                        "PARINDEX_EVIDENCE_TYPES",
+                        format!("{name:?} is not one of: {}", known.join(", ")),
+                    ));
+                };
+                if !kinds.contains(&kind) {
+                    kinds.push(kind);
+                }
+            }
+            if kinds.is_empty() {
+                return Err(invalid(
+                    "PARINDEX_EVIDENCE_TYPES",
+                    "names no kind of file".to_string(),
+                ));
+            }
+            kinds
+        }
+    };
+    let dir = std::path::PathBuf::from(
+        get("PARINDEX_EVIDENCE_DIR").unwrap_or_else(|| DEFAULT_EVIDENCE_DIR.to_string()),
+    );
+    let storage = match get("PARINDEX_EVIDENCE_STORE").as_deref() {
+        None | Some("file") => EvidenceStorage::File { dir },
+        Some("s3") => {
+            let bucket = get("PARINDEX_S3_BUCKET")
+                .filter(|b| !b.is_empty())
+                .ok_or_else(|| {
+                    invalid(
+                        "PARINDEX_S3_BUCKET",
+                        "is required when PARINDEX_EVIDENCE_STORE=s3".to_string(),
+                    )
+                })?;
+            let endpoint = get("PARINDEX_S3_ENDPOINT").filter(|e| !e.is_empty());
+            if let Some(e) = &endpoint
+                && !(e.starts_with("http://") || e.starts_with("https://"))
+            {
+                return Err(invalid(
+                    "PARINDEX_S3_ENDPOINT",
+                    format!("{e:?} is not an http:// or https:// address"),
+                ));
+            }
+            EvidenceStorage::S3(S3Settings {
+                bucket,
+                prefix: get("PARINDEX_S3_PREFIX").unwrap_or_default(),
+                region: get("AWS_REGION")
+                    .or_else(|| get("AWS_DEFAULT_REGION"))
+                    .unwrap_or_else(|| "us-east-1".to_string()),
+                endpoint,
+                access_key_id: get("AWS_ACCESS_KEY_ID"),
+                secret_access_key: get("AWS_SECRET_ACCESS_KEY").map(Secret::new),
+                session_token: get("AWS_SESSION_TOKEN").map(Secret::new),
+                spool_dir: dir.join("tmp"),
+            })
+        }
+        Some(other) => {
+            return Err(invalid(
+                "PARINDEX_EVIDENCE_STORE",
+                format!("{other:?} is not one of: file, s3"),
+            ));
+        }
+    };
+    Ok(EvidenceSettings {
+        max_bytes,
+        allowed,
+        storage,
+    })
 }
 
 fn parse_num(

@@ -49,7 +49,9 @@ pub struct ApiError {
     /// Boxed: errors travel in every `Result` of the service, and stay small that way.
     detail: Box<Text>,
     errors: Vec<FieldError>,
-    allow: Option<String>,
+    /// A header the problem carries: `Allow` of a 405, `Content-Range` of a 416 (boxed:
+    /// rare, and errors stay small).
+    header: Option<Box<(header::HeaderName, String)>>,
     retry_after_secs: Option<u64>,
     source: Option<anyhow::Error>,
 }
@@ -63,7 +65,7 @@ impl ApiError {
             code,
             detail: Box::new(detail),
             errors: Vec::new(),
-            allow: None,
+            header: None,
             retry_after_secs: None,
             source: None,
         }
@@ -155,7 +157,7 @@ impl ApiError {
 
     pub fn method_not_allowed(method: &str, path: &str, allow: String) -> Self {
         ApiError {
-            allow: Some(allow.clone()),
+            header: Some(Box::new((header::ALLOW, allow.clone()))),
             ..Self::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
@@ -165,6 +167,12 @@ impl ApiError {
                 ),
             )
         }
+    }
+
+    /// A 416's `Content-Range: bytes */<size>`.
+    pub fn with_content_range(mut self, value: String) -> Self {
+        self.header = Some(Box::new((header::CONTENT_RANGE, value)));
+        self
     }
 
     pub fn too_many_requests(detail: Text, retry_after_secs: u64) -> Self {
@@ -249,8 +257,8 @@ impl ApiError {
             HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
         ));
         response.insert_header((header::CONTENT_LANGUAGE, lang.tag()));
-        if let Some(allow) = &self.allow {
-            response.insert_header((header::ALLOW, allow.clone()));
+        if let Some(extra) = &self.header {
+            response.insert_header((extra.0.clone(), extra.1.clone()));
         }
         if let Some(secs) = self.retry_after_secs {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));

@@ -19,6 +19,7 @@ pub mod services;
 pub mod sheets;
 pub mod startup;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
 pub mod uploads;
 pub mod validation;

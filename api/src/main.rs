@@ -62,10 +62,28 @@ enum Command {
         #[arg(long, default_value = "G")]
         prefix: String,
     },
+    /// Evidence files' storage.
+    Evidence {
+        #[command(subcommand)]
+        command: EvidenceCommand,
+    },
     /// Probe a running server's readiness (for container health checks); exit 0 when ready.
     Healthcheck {
         #[arg(long, default_value = "http://127.0.0.1:8080/health/ready")]
         url: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvidenceCommand {
+    /// Remove stored blobs no evidence file names (and spool files left by crashes), once
+    /// untouched for --older-than-minutes; print each one removed.
+    Gc {
+        #[arg(long, default_value_t = 60)]
+        older_than_minutes: u64,
+        /// Print what would be removed, remove nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -105,6 +123,22 @@ fn main() -> ExitCode {
                     prefix,
                 };
                 run_async(generate(config, options))
+            }
+        },
+        Command::Evidence {
+            command:
+                EvidenceCommand::Gc {
+                    older_than_minutes,
+                    dry_run,
+                },
+        } => match Config::from_env() {
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(2)
+            }
+            Ok(config) => {
+                parindex_api::telemetry::init(config.log_format);
+                run_async(evidence_gc(config, older_than_minutes, dry_run))
             }
         },
         Command::DemoData => match Config::from_env() {
@@ -154,6 +188,29 @@ fn run_async(fut: impl std::future::Future<Output = anyhow::Result<()>>) -> Exit
             ExitCode::FAILURE
         }
     }
+}
+
+async fn evidence_gc(config: Config, older_than_minutes: u64, dry_run: bool) -> anyhow::Result<()> {
+    let state = parindex_api::startup::prepare(config).await?;
+    let grace = std::time::Duration::from_secs(older_than_minutes.saturating_mul(60));
+    let report = parindex_api::services::evidence::collect_garbage(&state, grace, dry_run).await?;
+    let verb = if dry_run { "would remove" } else { "removed" };
+    for blob in &report.removed {
+        println!("{verb} blob {} ({} bytes)", blob.sha256, blob.size);
+    }
+    for path in &report.spool_files {
+        println!("{verb} spool file {}", path.display());
+    }
+    println!(
+        "{}: {} blobs named by evidence files kept, {} unnamed but recent kept, {verb} {} blobs ({} bytes) and {} spool files",
+        state.blobs.describe(),
+        report.kept_named,
+        report.kept_recent,
+        report.removed.len(),
+        report.removed.iter().map(|b| b.size).sum::<u64>(),
+        report.spool_files.len()
+    );
+    Ok(())
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

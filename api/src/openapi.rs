@@ -60,6 +60,7 @@ read (412 when it changed since).",
         (name = "appraisals", description = "The council's appraisal of a submitted file: its own inputs and comments, returns for supplementation, bonus points, finalize, reopen."),
         (name = "results", description = "Indices, ranks and their change, rankings, criteria losing most points, comparisons, publications, XLSX/CSV exports and the SVG chart."),
         (name = "remediation", description = "The plan a unit makes from its lost points: items with officers and deadlines, recurring duties, tasks with targets, progress, overdue, the year-end report."),
+        (name = "evidence-files", description = "The documents behind the scores (tài liệu kiểm chứng): upload, read, download (with Range), delete while unused; a self-assessment's files as one zip."),
         (name = "audit", description = "Every change, who made it and when, within the caller's units."),
         (name = "health", description = "Liveness and readiness probes."),
     )
@@ -165,6 +166,18 @@ const SHARED_RESPONSES: &[(&str, &str)] = &[
         "Conflict",
         "The request conflicts with the resource's current state or another record.",
     ),
+    (
+        "FileTooLarge",
+        "The uploaded file is larger than PARINDEX_EVIDENCE_MAX_BYTES (20 MiB by default; code `payload_too_large`).",
+    ),
+    (
+        "UnsupportedFileType",
+        "The file's content (its first bytes, never its name or declared type) is none of the accepted kinds (PARINDEX_EVIDENCE_TYPES: PDF, DOCX, XLSX, DOC, XLS, ODT, ODS, JPEG, PNG by default; code `unsupported_media_type`).",
+    ),
+    (
+        "RangeNotSatisfiable",
+        "The `Range` starts at or past the end of the file; `Content-Range: bytes */<size>` gives its size.",
+    ),
 ];
 
 /// Reusable responses for `#[utoipa::path(responses((status = 404, response = NotFound)))]`;
@@ -193,7 +206,10 @@ shared_response!(
     PayloadTooLarge,
     UnsupportedMediaType,
     BadRequest,
-    ServiceUnavailable
+    ServiceUnavailable,
+    FileTooLarge,
+    UnsupportedFileType,
+    RangeNotSatisfiable
 );
 
 fn problem_response(description: &str) -> Response {

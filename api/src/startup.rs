@@ -78,11 +78,13 @@ pub async fn prepare(config: Config) -> Result<AppState, anyhow::Error> {
     crate::services::accounts::ensure_first_admin(&db, &hasher, config.admin_password.as_ref())
         .await?;
     let jwt = JwtKeys::new(jwt_secret(&config).as_bytes(), config.jwt_ttl);
+    let blobs = crate::storage::BlobStore::open(&config.evidence.storage)?;
     Ok(AppState {
         db,
         config: Arc::new(config),
         jwt,
         hasher,
+        blobs,
     })
 }
 

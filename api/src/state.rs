@@ -14,4 +14,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub jwt: JwtKeys,
     pub hasher: PasswordHasher,
+    /// Where evidence files' bytes are kept.
+    pub blobs: crate::storage::BlobStore,
 }

@@ -54,7 +54,7 @@ pub fn text(
 /// Control characters (but newline and tab), and the bidirectional embeddings, overrides
 /// and isolates (U+202A–U+202E, U+2066–U+2069) that make a name display as something it is
 /// not ("Trojan Source").
-fn is_refused_char(c: char) -> bool {
+pub fn is_refused_char(c: char) -> bool {
     (c.is_control() && c != '\n' && c != '\t')
         || ('\u{202A}'..='\u{202E}').contains(&c)
         || ('\u{2066}'..='\u{2069}').contains(&c)

@@ -139,6 +139,13 @@ binary_file! {
     /// An SVG image.
     SvgImage: "image/svg+xml",
         "An SVG image (UTF-8 XML without scripts), as bytes.";
+    /// An evidence file's bytes, as uploaded.
+    EvidenceBytes: "application/octet-stream",
+        "The file's bytes exactly as uploaded; its real type is the response's Content-Type \
+         (e.g. application/pdf).";
+    /// A zip archive.
+    ZipFile: "application/zip",
+        "A zip archive (entries stored uncompressed), as bytes.";
 }
 
 /// A JSON object of any shape (e.g. a record's fields as the audit trail stored them):

@@ -19,6 +19,8 @@ pub struct Model {
     /// JSON list of rating bands.
     pub rating_bands: String,
     pub submission_deadline: Option<Date>,
+    /// What each scored criterion must carry before submission.
+    pub evidence_policy: EvidencePolicy,
     pub published_at: Option<DateTimeUtc>,
     pub created_by: Option<i64>,
     pub version: i32,
@@ -27,3 +29,35 @@ pub struct Model {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// What a framework asks of each criterion the unit scores before its self-assessment can
+/// be submitted.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::None)",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidencePolicy {
+    /// Nothing: evidence is welcome but not required.
+    #[default]
+    None,
+    /// An attached evidence file, or else an explanation of why there is none.
+    EvidenceOrExplanation,
+    /// At least one attached evidence file.
+    Evidence,
+}

@@ -11,6 +11,7 @@ pub mod assessment_entry;
 pub mod audit_event;
 pub mod criterion;
 pub mod deadline_extension;
+pub mod evidence_file;
 pub mod framework;
 pub mod login_failure;
 pub mod publication;

@@ -10,6 +10,7 @@ mod m20261127_000004_remediation;
 mod m20261127_000005_units_path_range;
 mod m20261128_000006_audit_results_year;
 mod m20261128_000007_remediation_as_written;
+mod m20261128_000008_evidence_files;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_units_path_range::Migration),
             Box::new(m20261128_000006_audit_results_year::Migration),
             Box::new(m20261128_000007_remediation_as_written::Migration),
+            Box::new(m20261128_000008_evidence_files::Migration),
         ]
     }
 }

@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 pub enum Body {
     Json(Value),
     Csv(String),
+    /// An evidence upload (multipart) of a small PDF to commune A.
+    Upload,
 }
 
 pub struct Row {
@@ -136,6 +138,13 @@ pub fn matrix() -> Vec<Row> {
         row(M::POST, "/api/v1/remediation-items/{item}/progress", Some(json!({"note": "Đang thực hiện", "status": "in_progress"})), UNIT_A_EDITORS),
         row(M::POST, "/api/v1/remediation-items/{item}/comments", Some(json!({"note": "Đề nghị đẩy nhanh"})), PLAN_MAKERS),
         row(M::PATCH, "/api/v1/remediation-items/{item}/milestones/{milestone}", Some(json!({"status": "pending"})), UNIT_A_EDITORS),
+        // evidence files
+        Row { method: M::POST, path: "/api/v1/evidence-files", body: Some(Body::Upload), allowed: UNIT_A_EDITORS },
+        row(M::GET, "/api/v1/evidence-files", None, EVERYONE),
+        row(M::GET, "/api/v1/evidence-files/{evidence_a}", None, UNIT_A_READERS),
+        row(M::GET, "/api/v1/evidence-files/{evidence_a}/content", None, UNIT_A_READERS),
+        row(M::DELETE, "/api/v1/evidence-files/{evidence_spare}", None, UNIT_A_EDITORS),
+        row(M::GET, "/api/v1/self-assessments/{sa_a}/evidence.zip", None, UNIT_A_READERS),
         // audit
         row(M::GET, "/api/v1/audit-events", None, EVERYONE),
     ]
@@ -256,6 +265,18 @@ async fn prepare(w: &mut World) {
         .insert("plan".into(), plan.json["id"].as_i64().unwrap());
     w.ids
         .insert("item".into(), plan.json["items"][0]["id"].as_i64().unwrap());
+    for name in ["evidence_a", "evidence_spare"] {
+        let up = crate::evidence::upload_as(
+            w,
+            w.token(OfficerA),
+            w.id("commune_a"),
+            &format!("{name}.pdf"),
+            &crate::evidence::pdf(400),
+        )
+        .await;
+        up.assert_status(201);
+        w.ids.insert(name.into(), up.json["id"].as_i64().unwrap());
+    }
     w.ids.insert(
         "milestone".into(),
         plan.json["items"][0]["milestones"][0]["id"]
@@ -366,6 +387,14 @@ async fn call(w: &World, row: &Row, token: Option<&str>) -> Resp {
             request = request
                 .header("content-type", "text/csv")
                 .body(text.clone())
+        }
+        Some(Body::Upload) => {
+            let unit = w.id("commune_a").to_string();
+            let (ct, body) = crate::evidence::multipart(&[
+                ("unit_id", None, unit.as_bytes()),
+                ("file", Some("matrix.pdf"), &crate::evidence::pdf(300)),
+            ]);
+            request = request.header("content-type", ct).body(body)
         }
         None => {}
     }

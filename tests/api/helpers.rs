@@ -167,10 +167,50 @@ pub fn test_env(database_url: &str, extra: &[(&str, &str)]) -> HashMap<String, S
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
+    // Every server its own evidence store: a directory (removed with the app), or a
+    // prefix of the test bucket when `TEST_EVIDENCE_STORE=s3` (CI's S3 pass).
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    vars.insert(
+        "PARINDEX_EVIDENCE_DIR".into(),
+        evidence_root().join(&id).display().to_string(),
+    );
+    if evidence_store() == "s3" {
+        vars.insert("PARINDEX_EVIDENCE_STORE".into(), "s3".into());
+        vars.insert("PARINDEX_S3_PREFIX".into(), format!("t-{id}/"));
+        for (var, from) in [
+            ("PARINDEX_S3_BUCKET", "TEST_S3_BUCKET"),
+            ("PARINDEX_S3_ENDPOINT", "TEST_S3_ENDPOINT"),
+            ("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"),
+            ("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"),
+            ("AWS_REGION", "AWS_REGION"),
+        ] {
+            let value = std::env::var(from)
+                .unwrap_or_else(|_| panic!("TEST_EVIDENCE_STORE=s3 needs {from}"));
+            vars.insert(var.into(), value);
+        }
+    }
     for (k, v) in extra {
         vars.insert(k.to_string(), v.to_string());
     }
     vars
+}
+
+/// `file` (default) or `s3`: which evidence store the test servers use.
+pub fn evidence_store() -> String {
+    std::env::var("TEST_EVIDENCE_STORE").unwrap_or_else(|_| "file".into())
+}
+
+fn evidence_root() -> PathBuf {
+    std::env::temp_dir().join("parindex-tests").join("evidence")
+}
+
+/// Removes a test server's evidence directory.
+pub struct EvidenceDir(pub PathBuf);
+
+impl Drop for EvidenceDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 pub struct TestApp {
@@ -180,6 +220,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub backend: Backend,
     pub database_url: String,
+    /// The server's evidence directory (its spool only, on S3).
+    pub evidence_dir: PathBuf,
+    _evidence: EvidenceDir,
     _database: Database,
 }
 
@@ -204,7 +247,9 @@ impl TestApp {
         if std::env::var("TEST_LOG").is_ok() {
             parindex_api::telemetry::init(parindex_api::config::LogFormat::Text);
         }
-        let config = Config::from_map(&test_env(&database_url, extra)).expect("test config");
+        let vars = test_env(&database_url, extra);
+        let evidence_dir = PathBuf::from(&vars["PARINDEX_EVIDENCE_DIR"]);
+        let config = Config::from_map(&vars).expect("test config");
         let app = Application::build(config)
             .await
             .unwrap_or_else(|e| panic!("app failed to start on {}: {e:#}", backend.name()));
@@ -221,6 +266,8 @@ impl TestApp {
             client,
             backend,
             database_url,
+            _evidence: EvidenceDir(evidence_dir.clone()),
+            evidence_dir,
             _database: database,
         }
     }

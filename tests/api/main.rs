@@ -10,6 +10,7 @@ mod auth;
 mod authz;
 mod demo;
 mod docs;
+mod evidence;
 #[allow(dead_code)]
 mod fixtures;
 mod frameworks;

@@ -495,6 +495,7 @@ fn every_get(w: &World) -> Vec<String> {
                 ("id", "remediation-plans") => "plan",
                 ("id", "remediation-items") => "item",
                 ("id", "users") => "user_officer_a",
+                ("id", "evidence-files") => "evidence_a",
                 other => panic!("the results walk does not know how to fill {other:?} of {path}"),
             };
             base = base.replace(&format!("{{{name}}}"), &w.id(fixture).to_string());
@@ -571,6 +572,17 @@ async fn unpublished_results_stay_hidden_on_every_get_route() {
             .await;
         w.ids
             .insert("staff_a".into(), staff.json["id"].as_i64().unwrap());
+        let evidence = crate::evidence::upload_as(
+            &w,
+            w.token(Persona::OfficerA),
+            w.id("commune_a"),
+            "Báo cáo.pdf",
+            &crate::evidence::pdf(500),
+        )
+        .await;
+        evidence.assert_status(201);
+        w.ids
+            .insert("evidence_a".into(), evidence.json["id"].as_i64().unwrap());
 
         let markers = unpublished_markers();
         let urls = every_get(&w);

@@ -49,6 +49,10 @@ pub enum Action {
     CommentRemediation,
     /// Read the audit trail of the unit (who may read its assessments may read their trail).
     ReadAudit,
+    /// Read the unit's evidence files (who may read its assessments may read their files).
+    ReadEvidence,
+    /// Upload and delete the unit's evidence files.
+    ManageEvidence,
 }
 
 impl Action {
@@ -101,6 +105,14 @@ impl Action {
             Action::ReadAudit => text!(
                 "read this unit's audit trail",
                 "xem nhật ký thay đổi của đơn vị này"
+            ),
+            Action::ReadEvidence => text!(
+                "read this unit's evidence files",
+                "xem tài liệu kiểm chứng của đơn vị này"
+            ),
+            Action::ManageEvidence => text!(
+                "upload or delete this unit's evidence files",
+                "tải lên hoặc xóa tài liệu kiểm chứng của đơn vị này"
             ),
         }
     }
@@ -188,8 +200,12 @@ pub fn allows(principal: &Principal, action: Action, unit: &UnitRef) -> bool {
             UnitOfficer => own(principal, unit),
             _ => false,
         },
-        ReadAssessment | ReadRemediation | ReadAudit => read_scope(principal).covers(unit),
-        EditSelfAssessment | ManageRemediation => role == UnitOfficer && own(principal, unit),
+        ReadAssessment | ReadRemediation | ReadAudit | ReadEvidence => {
+            read_scope(principal).covers(unit)
+        }
+        EditSelfAssessment | ManageRemediation | ManageEvidence => {
+            role == UnitOfficer && own(principal, unit)
+        }
         CreateRemediation | CommentRemediation => match role {
             DistrictAppraiser => within(principal, unit),
             UnitOfficer => own(principal, unit),

@@ -5,6 +5,7 @@ pub mod etag;
 pub mod json;
 pub mod middleware;
 pub mod query;
+pub mod range;
 pub mod routes_table;
 
 pub use json::{BodyLimit, BodyTimeout, Json};

@@ -65,6 +65,9 @@ pub struct FrameworkBody {
     /// What a not-applicable criterion scores (default `full_score`).
     #[serde(default)]
     pub na_policy: NotApplicablePolicy,
+    /// What each criterion the unit scores must carry before submission (default `none`).
+    #[serde(default)]
+    pub evidence_policy: EvidencePolicy,
     /// The most bonus points an appraisal may add (0 to 20, default 0).
     #[serde(default)]
     #[schema(value_type = Option<crate::schema::DecimalInput>)]
@@ -86,6 +89,7 @@ impl From<FrameworkBody> for FrameworkSpec {
             owner_unit_id: b.owner_unit_id,
             unit_kinds: b.unit_kinds,
             na_policy: b.na_policy,
+            evidence_policy: b.evidence_policy,
             bonus_max: b.bonus_max,
             rating_bands: b.rating_bands,
             submission_deadline: b.submission_deadline,
@@ -102,6 +106,7 @@ impl From<FrameworkSpec> for FrameworkBody {
             owner_unit_id: s.owner_unit_id,
             unit_kinds: s.unit_kinds,
             na_policy: s.na_policy,
+            evidence_policy: s.evidence_policy,
             bonus_max: s.bonus_max,
             rating_bands: s.rating_bands,
             submission_deadline: s.submission_deadline,
@@ -110,6 +115,7 @@ impl From<FrameworkSpec> for FrameworkBody {
     }
 }
 
+pub use entity::framework::EvidencePolicy;
 pub use entity::status::FrameworkStatus;
 
 /// A framework without its criteria (lists).
@@ -123,6 +129,7 @@ pub struct FrameworkSummary {
     pub unit_kinds: Vec<UnitKind>,
     pub status: FrameworkStatus,
     pub na_policy: NotApplicablePolicy,
+    pub evidence_policy: EvidencePolicy,
     #[schema(value_type = crate::schema::Score)]
     pub bonus_max: Decimal,
     pub submission_deadline: Option<NaiveDate>,
@@ -145,6 +152,7 @@ impl From<&framework::Model> for FrameworkSummary {
                 .collect(),
             status: m.status,
             na_policy: NotApplicablePolicy::parse(&m.na_policy).unwrap_or_default(),
+            evidence_policy: m.evidence_policy,
             bonus_max: crate::scoring::from_hundredths(m.bonus_max_x100),
             submission_deadline: m.submission_deadline,
             published_at: m.published_at,
@@ -277,6 +285,7 @@ pub struct ImportQuery {
     /// Comma-separated kinds (default `commune,town,ward`).
     pub unit_kinds: Option<String>,
     pub na_policy: Option<NotApplicablePolicy>,
+    pub evidence_policy: Option<EvidencePolicy>,
     pub bonus_max: Option<Decimal>,
     pub submission_deadline: Option<NaiveDate>,
 }
@@ -341,6 +350,7 @@ pub async fn import_framework(
         owner_unit_id: query.owner_unit_id,
         unit_kinds,
         na_policy: query.na_policy.unwrap_or_default(),
+        evidence_policy: query.evidence_policy.unwrap_or_default(),
         bonus_max: query.bonus_max.unwrap_or_default(),
         rating_bands: Vec::new(),
         submission_deadline: query.submission_deadline,

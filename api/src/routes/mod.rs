@@ -3,6 +3,7 @@
 pub mod appraisals;
 pub mod audit;
 pub mod auth;
+pub mod evidence;
 pub mod frameworks;
 pub mod health;
 pub mod remediation;
@@ -32,6 +33,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
     appraisals::configure(cfg);
     results::configure(cfg);
     remediation::configure(cfg);
+    evidence::configure(cfg);
     audit::configure(cfg);
 }
 

@@ -18,6 +18,7 @@ use crate::error::{ApiError, ApiResult, FieldError, text};
 use crate::scoring::{Scorer, to_hundredths};
 use crate::workflow::{self, FileEvent};
 use chrono::NaiveDate;
+use entity::framework::EvidencePolicy;
 use entity::status::SelfAssessmentStatus as Status;
 use entity::{appraisal, deadline_extension, self_assessment, unit};
 use sea_orm::{
@@ -56,6 +57,39 @@ impl AssessmentView {
                     .is_none_or(|e| e.self_inputs.is_none())
             })
             .map(|c| c.code.clone())
+            .collect()
+    }
+
+    /// Self-scored, applicable leaves without what the framework's evidence policy asks:
+    /// an evidence file (`evidence`), or a file or an explanation
+    /// (`evidence_or_explanation`). Leaves without an entry are `missing_codes`' business.
+    pub fn lacking_evidence(&self) -> Vec<String> {
+        let policy = self.framework.model.evidence_policy;
+        if policy == EvidencePolicy::None {
+            return Vec::new();
+        }
+        self.framework
+            .tree
+            .leaves()
+            .filter(|c| c.scorer == Scorer::SelfAssessed)
+            .filter_map(|c| {
+                let e = self.entries.get(&c.code)?;
+                if e.self_inputs.is_none() || e.model.self_not_applicable {
+                    return None;
+                }
+                let has_file = e.evidence.iter().any(|ev| ev.file_id.is_some());
+                let explained = e
+                    .model
+                    .explanation
+                    .as_deref()
+                    .is_some_and(|t| !t.trim().is_empty());
+                let enough = match policy {
+                    EvidencePolicy::None => true,
+                    EvidencePolicy::Evidence => has_file,
+                    EvidencePolicy::EvidenceOrExplanation => has_file || explained,
+                };
+                (!enough).then(|| c.code.clone())
+            })
             .collect()
     }
 
@@ -512,7 +546,7 @@ fn check_submittable(current: &AssessmentView) -> ApiResult<()> {
     }
     let missing = current.missing_codes();
     if missing.is_empty() {
-        return Ok(());
+        return check_evidence_policy(current);
     }
     Err(ApiError::unprocessable(
         "incomplete",
@@ -531,6 +565,43 @@ fn check_submittable(current: &AssessmentView) -> ApiResult<()> {
                     format!("entries[{c}]"),
                     "required",
                     text!("{c} has no entry", "{c} chưa có số liệu"),
+                )
+            })
+            .collect(),
+    ))
+}
+
+/// The framework's evidence policy, checked at submission: every leaf lacking what it
+/// asks is named.
+fn check_evidence_policy(current: &AssessmentView) -> ApiResult<()> {
+    let lacking = current.lacking_evidence();
+    if lacking.is_empty() {
+        return Ok(());
+    }
+    let (what, what_vi) = match current.framework.model.evidence_policy {
+        EvidencePolicy::EvidenceOrExplanation => (
+            "an evidence file or an explanation",
+            "tài liệu kiểm chứng hoặc giải trình",
+        ),
+        _ => ("an evidence file", "tài liệu kiểm chứng"),
+    };
+    Err(ApiError::unprocessable(
+        "evidence_required",
+        text!(
+            "the framework asks each scored criterion for {what}; {} lack it: {}",
+            "bộ chỉ số yêu cầu mỗi tiêu chí được chấm có {what_vi}; {} tiêu chí còn thiếu: {}",
+            lacking.len(),
+            lacking.join(", ")
+        ),
+    )
+    .with_errors(
+        lacking
+            .iter()
+            .map(|c| {
+                FieldError::new(
+                    format!("entries[{c}].evidence"),
+                    "evidence_required",
+                    text!("{c} needs {what}", "{c} cần có {what_vi}"),
                 )
             })
             .collect(),

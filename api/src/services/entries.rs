@@ -324,7 +324,15 @@ pub async fn write_batch<C: ConnectionTrait>(
     scope: &Scope<'_>,
     batch: Vec<EntryInput>,
 ) -> ApiResult<()> {
+    let named: Vec<(String, i64)> = batch
+        .iter()
+        .enumerate()
+        .flat_map(|(i, e)| {
+            super::evidence::named_files(&format!("entries[{i}].evidence"), &e.evidence)
+        })
+        .collect();
     let prepared = prepare(scope, batch)?;
+    super::evidence::check_file_ids(conn, sa.unit_id, &named).await?;
     let existing = scoresheet::load_entries(conn, sa.id).await?;
     let (action, results_year) = match scope.side {
         Side::Unit => ("self_assess", None),

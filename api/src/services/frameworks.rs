@@ -14,6 +14,7 @@ use crate::scoring::{
     Method, NotApplicablePolicy, RatingBand, from_hundredths, round2, to_hundredths,
 };
 use chrono::NaiveDate;
+use entity::framework::EvidencePolicy;
 use entity::status::FrameworkStatus;
 use entity::{criterion, framework, self_assessment, unit};
 use rust_decimal::Decimal;
@@ -33,6 +34,7 @@ pub struct FrameworkSpec {
     pub owner_unit_id: i64,
     pub unit_kinds: Vec<UnitKind>,
     pub na_policy: NotApplicablePolicy,
+    pub evidence_policy: EvidencePolicy,
     pub bonus_max: Decimal,
     pub rating_bands: Vec<RatingBand>,
     pub submission_deadline: Option<NaiveDate>,
@@ -66,6 +68,7 @@ impl LoadedFramework {
             owner_unit_id: self.model.owner_unit_id,
             unit_kinds: self.unit_kinds.clone(),
             na_policy: self.policy,
+            evidence_policy: self.model.evidence_policy,
             bonus_max: self.bonus_max(),
             rating_bands: self.bands.clone(),
             submission_deadline: self.model.submission_deadline,
@@ -259,6 +262,7 @@ fn framework_json(f: &LoadedFramework) -> serde_json::Value {
         "status": f.model.status,
         "unit_kinds": f.model.unit_kinds,
         "na_policy": f.model.na_policy,
+        "evidence_policy": f.model.evidence_policy,
         "bonus_max": from_hundredths(f.model.bonus_max_x100),
         "rating_bands": f.bands,
         "submission_deadline": f.model.submission_deadline,
@@ -416,6 +420,7 @@ pub async fn create_framework(
         bonus_max_x100: Set(to_hundredths(spec.bonus_max)),
         rating_bands: Set(bands_text(&spec.rating_bands)),
         submission_deadline: Set(spec.submission_deadline),
+        evidence_policy: Set(spec.evidence_policy),
         published_at: Set(None),
         created_by: Set(Some(actor.user_id).filter(|id| *id > 0)),
         version: Set(1),
@@ -545,6 +550,7 @@ pub async fn update_framework(
     am.bonus_max_x100 = Set(to_hundredths(spec.bonus_max));
     am.rating_bands = Set(bands_text(&spec.rating_bands));
     am.submission_deadline = Set(spec.submission_deadline);
+    am.evidence_policy = Set(spec.evidence_policy);
     write.finish(&txn, am, "update", None).await?;
     let updated = load(&txn, id).await?;
     txn.commit().await?;

@@ -6,6 +6,7 @@ pub mod appraisals;
 pub mod assessments;
 pub mod audit;
 pub mod entries;
+pub mod evidence;
 pub mod framework_io;
 pub mod frameworks;
 pub mod remediation;

@@ -37,6 +37,11 @@ pub struct Evidence {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 2000)]
     pub url: Option<String>,
+    /// An evidence file of the same unit (`POST /evidence-files`), instead of or besides
+    /// `url`. A file named here cannot be deleted until no evidence names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub file_id: Option<i64>,
 }
 
 pub const MAX_EVIDENCE: usize = 50;
@@ -85,6 +90,7 @@ pub fn check_evidence(
                 number,
                 issued_on: e.issued_on,
                 url,
+                file_id: e.file_id,
             }
         })
         .collect();

@@ -602,6 +602,8 @@ pub async fn update_milestone(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
+    let named = crate::services::evidence::named_files("evidence", &evidence);
+    crate::services::evidence::check_file_ids(&txn, item.unit_id, &named).await?;
     let status = crate::workflow::milestone(milestone.status, update.status)?;
     let mut am: remediation_milestone::ActiveModel = milestone.clone().into();
     am.status = Set(status);
@@ -704,6 +706,8 @@ pub async fn report_progress(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
+    let named = crate::services::evidence::named_files("evidence", &evidence);
+    crate::services::evidence::check_file_ids(&txn, item.unit_id, &named).await?;
     let status = report
         .status
         .map(|to| crate::workflow::remediation_item(item.status, to))

@@ -637,3 +637,42 @@ async fn the_collector_removes_only_blobs_no_file_names() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_large_file_streams_both_ways() {
+    on_each_backend(|app| async move {
+        let w = world(app).await;
+        let a = w.id("commune_a");
+        // Larger than one S3 part: the S3 store sends it as a multipart upload.
+        let mut bytes = pdf(9 * 1024 * 1024 + 17);
+        for (i, b) in bytes.iter_mut().enumerate().skip(200) {
+            *b = (i % 251) as u8;
+        }
+        let up = upload_as(
+            &w,
+            w.token(OfficerA),
+            a,
+            "Ảnh hiện trạng bộ phận một cửa.pdf",
+            &bytes,
+        )
+        .await;
+        up.assert_status(201);
+        assert_eq!(up.json["sha256"], json!(sha256(&bytes)));
+        let id = up.json["id"].as_i64().unwrap();
+        let path = format!("/api/v1/evidence-files/{id}/content");
+        let got = get_with(&w, w.token(Appraiser), &path, &[]).await;
+        got.assert_status(200);
+        assert!(got.bytes == bytes, "byte-identical");
+        let end = bytes.len();
+        let part = get_with(
+            &w,
+            w.token(Appraiser),
+            &path,
+            &[("range", &format!("bytes={}-", end - 1000))],
+        )
+        .await;
+        part.assert_status(206);
+        assert!(part.bytes == bytes[end - 1000..]);
+    })
+    .await;
+}

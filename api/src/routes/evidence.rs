@@ -476,32 +476,6 @@ pub async fn get_evidence_file(
         .json(EvidenceFileResponse::from(&f)))
 }
 
-/// `attachment; filename="<ASCII>"; filename*=UTF-8''<percent-encoded>` (RFC 6266): the
-/// ASCII name for old clients, the exact name for every current one.
-pub fn content_disposition(filename: &str) -> String {
-    let ascii: String = filename
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = filename
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
-}
-
 fn header_str(req: &HttpRequest, name: header::HeaderName) -> Option<&str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
@@ -600,7 +574,7 @@ pub async fn download_evidence_file(
         .content_type(f.content_type.as_str())
         .insert_header((
             header::CONTENT_DISPOSITION,
-            content_disposition(&f.filename),
+            crate::sheets::content_disposition(&f.filename),
         ))
         .insert_header((header::ETAG, etag))
         .insert_header((header::ACCEPT_RANGES, "bytes"))
@@ -739,7 +713,10 @@ pub async fn self_assessment_evidence_zip(
     let name = format!("{} - {} - minh chung.zip", unit.code, sa.year);
     Ok(HttpResponse::Ok()
         .content_type("application/zip")
-        .insert_header((header::CONTENT_DISPOSITION, content_disposition(&name)))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            crate::sheets::content_disposition(&name),
+        ))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .streaming(stream))
 }

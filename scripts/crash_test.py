@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Crash safety: drive a stream of writes (self-assessment entries, submissions, remediation
-progress reports), kill the server with SIGKILL mid-stream, restart it, and check that
+progress reports, evidence file uploads), kill the server with SIGKILL mid-stream, restart it, and check that
 every write that got a 2xx is there and nothing is half-written. Standard library only.
 
 Usage: crash_test.py BINARY WORKDIR [--rounds N]
@@ -8,6 +8,7 @@ The database is DATABASE_URL when set (PostgreSQL), else a SQLite file in WORKDI
 """
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -203,6 +204,106 @@ class ProgressWriter(threading.Thread):
             self.in_flight = None
 
 
+def multipart(fields, filename, content):
+    """A multipart/form-data body: the text fields, then the file (as a browser sends it)."""
+    boundary = "----parindex-crash-" + hashlib.sha256(content[:64]).hexdigest()[:16]
+    out = []
+    for name, value in fields:
+        out.append(f'--{boundary}\r\ncontent-disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    out.append(f'--{boundary}\r\ncontent-disposition: form-data; name="file"; filename="{filename}"\r\n'
+               f"content-type: application/pdf\r\n\r\n".encode())
+    out.append(content)
+    out.append(f"\r\n--{boundary}--\r\n".encode())
+    return b"".join(out), f"multipart/form-data; boundary={boundary}"
+
+
+def fetch(base, path, token, timeout=60):
+    req = urllib.request.Request(base + path, headers={"authorization": "Bearer " + token})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+class UploadWriter(threading.Thread):
+    """Uploads evidence files (fake PDFs of 64 KiB to 3 MiB, each with unique bytes) to one
+    commune, one at a time, so that SIGKILL lands in the middle of a streamed upload.
+    Remembers every acknowledged file (id, sha256, size)."""
+
+    def __init__(self, base, f, stop):
+        super().__init__(daemon=True)
+        self.base, self.f, self.stop = base, f, stop
+        self.acked = []  # (id, sha256, size)
+        self.writes = 0
+        self.refused = None
+
+    def run(self):
+        token = login(self.base, self.f["username"], "officer-password-1")
+        rnd = random.Random(self.f["unit"] * 7919)
+        while not self.stop.is_set():
+            size = rnd.randint(64 * 1024, 3 * 1024 * 1024)
+            content = b"%PDF-1.4\n%" + rnd.randbytes(size - 20) + b"\n%%EOF\n"
+            body, ctype = multipart([("unit_id", self.f["unit"])], f"Minh chứng số {self.writes}.pdf", content)
+            req = urllib.request.Request(self.base + "/api/v1/evidence-files", data=body, method="POST",
+                                         headers={"authorization": "Bearer " + token, "content-type": ctype})
+            try:
+                with urllib.request.urlopen(req, timeout=60) as r:
+                    answer = json.loads(r.read())
+                    code = r.status
+            except urllib.error.HTTPError as e:
+                self.refused = (e.code, e.read()[:300])
+                return
+            except Exception:
+                return  # the server died mid-request
+            if code != 201 or answer["sha256"] != hashlib.sha256(content).hexdigest() or answer["size"] != len(content):
+                self.refused = (code, answer)
+                return
+            self.acked.append((answer["id"], answer["sha256"], answer["size"]))
+            self.writes += 1
+
+
+def verify_uploads(base, admin, upload_writers):
+    """Every acknowledged upload is there, byte-identical; and every file the service lists
+    (the acknowledged ones and any the crash cut after commit) serves all its bytes."""
+    problems = []
+    for w in upload_writers:
+        if w.refused:
+            problems.append(f"unit {w.f['unit']}: an upload was refused: {w.refused}")
+        listed, page = {}, 1
+        while True:
+            status, answer = call(base, "GET", f"/api/v1/evidence-files?unit_id={w.f['unit']}&per_page=100&page={page}", admin)
+            if status != 200:
+                problems.append(f"unit {w.f['unit']}: listing evidence files answered {status}")
+                break
+            listed.update((f["id"], f) for f in answer["items"])
+            if page * 100 >= answer["total"]:
+                break
+            page += 1
+        for fid, sha, size in w.acked:
+            if fid not in listed:
+                problems.append(f"evidence file {fid}: acknowledged, not listed after restart")
+            elif (listed[fid]["sha256"], listed[fid]["size"]) != (sha, size):
+                problems.append(f"evidence file {fid}: acknowledged {sha}/{size}, stored {listed[fid]['sha256']}/{listed[fid]['size']}")
+        for fid, meta in listed.items():
+            status, content = fetch(base, f"/api/v1/evidence-files/{fid}/content", admin)
+            if status != 200 or hashlib.sha256(content).hexdigest() != meta["sha256"] or len(content) != meta["size"]:
+                problems.append(f"evidence file {fid}: metadata says {meta['size']} bytes {meta['sha256'][:12]}…, "
+                                f"content answered {status} with {len(content)} bytes")
+    return problems
+
+
+def collect_garbage(binary, workdir, env):
+    """Run `parindex evidence gc` as an operator would after a crash, with no grace period:
+    it may remove only blobs no metadata names (the crash's orphans), never a listed file's."""
+    run_env = dict(os.environ, **env)
+    out = subprocess.run([binary, "evidence", "gc", "--older-than-minutes", "0"], cwd=workdir, env=run_env,
+                         capture_output=True, text=True, timeout=120)
+    if out.returncode != 0:
+        raise SystemExit(f"evidence gc failed: {out.stderr}")
+    return out.stdout.strip().splitlines()[-1]
+
+
 def verify_progress(base, admin, progress_writers):
     problems = []
     for w in progress_writers:
@@ -239,9 +340,9 @@ def verify_progress(base, admin, progress_writers):
     return problems
 
 
-def verify(base, writers, progress_writers, leaves):
+def verify(base, writers, progress_writers, upload_writers, leaves):
     admin = login(base, "admin", ADMIN_PASSWORD)
-    problems = verify_progress(base, admin, progress_writers)
+    problems = verify_progress(base, admin, progress_writers) + verify_uploads(base, admin, upload_writers)
     for w in writers:
         status, sa = call(base, "GET", f"/api/v1/self-assessments/{w.f['sa']}", admin)
         assert status == 200, sa
@@ -284,7 +385,7 @@ def main():
         env["DATABASE_URL"] = f"sqlite://{os.path.join(args.workdir, 'crash.db')}?mode=rwc"
     url = env.get("DATABASE_URL") or os.environ.get("DATABASE_URL", "")
     backend = "PostgreSQL" if url.startswith("postgres") else "SQLite"
-    all_writers, all_progress = [], []
+    all_writers, all_progress, all_uploads = [], [], []
     for round_ in range(1, args.rounds + 1):
         server = Server(args.binary, args.workdir, env)
         server.start()
@@ -294,29 +395,40 @@ def main():
         stop = threading.Event()
         writers = [Writer(server.base, f, manual, leaves, stop) for f in files]
         progress = ProgressWriter(server.base, plan, stop)
-        for w in writers + [progress]:
+        # Two communes also upload evidence files while the others write entries.
+        uploads = [UploadWriter(server.base, f, stop) for f in files[:2]]
+        for w in writers + [progress] + uploads:
             w.start()
         time.sleep(random.uniform(1.5, 3.0))
         server.kill()  # SIGKILL: no graceful shutdown; requests in flight are cut
         stop.set()
-        for w in writers + [progress]:
+        for w in writers + [progress] + uploads:
             w.join(timeout=10)
         all_writers.extend(writers)
         all_progress.append(progress)
+        all_uploads.extend(uploads)
         acked = sum(w.writes for w in writers)
         submitted = sum(1 for w in writers if w.submitted)
         server = Server(args.binary, args.workdir, env)
         server.start()
-        problems = verify(server.base, all_writers, all_progress, leaves)
+        problems = verify(server.base, all_writers, all_progress, all_uploads, leaves)
+        server.stop()
+        gc = collect_garbage(args.binary, args.workdir, env)
+        # After the collector, every listed file must still serve all its bytes.
+        server = Server(args.binary, args.workdir, env)
+        server.start()
+        problems += verify_uploads(server.base, login(server.base, "admin", ADMIN_PASSWORD), all_uploads)
         server.stop()
         print(f"round {round_} on {backend}: {acked} acknowledged entry writes, {submitted} submissions and "
-              f"{progress.writes} remediation progress reports before SIGKILL; "
+              f"{progress.writes} remediation progress reports and {sum(w.writes for w in uploads)} evidence uploads "
+              f"({sum(s for w in uploads for _, _, s in w.acked) // 1024} KiB) before SIGKILL; "
               f"{'all present, nothing half-written' if not problems else str(len(problems)) + ' problems'}")
         if problems:
             for line in problems[:20]:
                 print("  " + line)
             sys.exit(1)
-    total_writes = sum(w.writes for w in all_writers) + sum(w.writes for w in all_progress)
+        print(f"  evidence gc after the crash: {gc}")
+    total_writes = sum(w.writes for w in all_writers + all_progress + all_uploads)
     print(f"crash test passed on {backend}: {args.rounds} SIGKILLs, {total_writes} acknowledged writes verified")
 
 

@@ -15,9 +15,11 @@ use crate::services::accounts::{self, NewUser};
 use crate::services::appraisals;
 use crate::services::assessments;
 use crate::services::entries::EntryInput;
+use crate::services::evidence;
 use crate::services::frameworks::{self, FrameworkSpec};
 use crate::services::remediation::{self, Assignment, ItemPatch, Milestone, NewItem, OfficerRole};
 use crate::services::results;
+use crate::services::scoresheet::Evidence;
 use crate::services::units::{self, NewStaff, NewUnit, UnitKind};
 use crate::services::versioned::Precondition;
 use crate::state::AppState;
@@ -34,6 +36,35 @@ const FRAMEWORK: &str = include_str!("../fixtures/commune_framework_2023.json");
 const SEED: &str = include_str!("../fixtures/seed_vinh_long_2023.json");
 const DISTRICT: &str = include_str!("../fixtures/demo_vinh_linh.json");
 const PLAN: &str = include_str!("../fixtures/seed_vinh_long_2024_plan.json");
+
+/// Vĩnh Long's illustrative evidence files (made from the HTML beside them, see
+/// `fixtures/evidence/README.md`): criterion, title, number, date, filename, content.
+const VINH_LONG_EVIDENCE: [(&str, &str, &str, &str, &str, &[u8]); 3] = [
+    (
+        "1.4.1",
+        "Kế hoạch tuyên truyền cải cách hành chính năm 2023",
+        "45/KH-UBND",
+        "2023-02-15",
+        "Kế hoạch 45-KH-UBND tuyên truyền CCHC 2023.pdf",
+        include_bytes!("../fixtures/evidence/ke-hoach-45-KH-UBND.pdf"),
+    ),
+    (
+        "1.5.1",
+        "Báo cáo tình hình thực hiện nhiệm vụ được giao năm 2023",
+        "103/BC-VP",
+        "2023-11-29",
+        "Báo cáo 103-BC-VP nhiệm vụ được giao.pdf",
+        include_bytes!("../fixtures/evidence/bao-cao-103-BC-VP.pdf"),
+    ),
+    (
+        "1.7",
+        "Biên bản hội nghị đối thoại năm 2023",
+        "12/BB-UBND",
+        "2023-10-20",
+        "Biên bản đối thoại 12-BB-UBND.pdf",
+        include_bytes!("../fixtures/evidence/bien-ban-12-BB-UBND.pdf"),
+    ),
+];
 
 pub const DEMO_PASSWORD: &str = "demo-password-2023";
 
@@ -287,7 +318,49 @@ impl Loader<'_> {
         .await
     }
 
-    /// Vĩnh Long's 2023 file, exactly as the seed letter's appendix.
+    /// Stores Vĩnh Long's evidence files through the same path as an upload (spool, sniff,
+    /// content-addressed commit, metadata and audit); returns each criterion's evidence.
+    async fn seed_evidence(
+        &self,
+        unit_id: i64,
+        year: i32,
+    ) -> Result<HashMap<&'static str, Evidence>, anyhow::Error> {
+        let u = unit::Entity::find_by_id(unit_id)
+            .one(&self.state.db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no unit {unit_id}"))?;
+        let mut out = HashMap::new();
+        for (code, title, number, issued_on, filename, content) in VINH_LONG_EVIDENCE {
+            let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(
+                actix_web::web::Bytes::from_static(content),
+            )]);
+            let spooled = crate::storage::spool(
+                self.state.blobs.spool_dir(),
+                body,
+                self.state.config.evidence.max_bytes,
+                std::time::Duration::from_secs(5),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("spooling {filename}: {e:?}"))?;
+            let stored = evidence::store(self.state, &self.actor, &u, year, filename, spooled)
+                .await
+                .map_err(|e| anyhow::anyhow!("storing {filename}: {e}"))?;
+            out.insert(
+                code,
+                Evidence {
+                    title: title.to_string(),
+                    number: Some(number.to_string()),
+                    issued_on: Some(chrono::NaiveDate::from_str(issued_on)?),
+                    url: None,
+                    file_id: Some(stored.id),
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    /// Vĩnh Long's 2023 file, exactly as the seed letter's appendix, with a few real
+    /// (illustrative) PDFs as evidence.
     async fn seed_file(
         &self,
         framework: &frameworks::LoadedFramework,
@@ -296,6 +369,7 @@ impl Loader<'_> {
         let seed = json(SEED)?;
         let appendix = seed["appendix"].as_array().cloned().unwrap_or_default();
         let restored = &seed["restored_by_council"];
+        let mut files = self.seed_evidence(unit_id, framework.model.year).await?;
         let entries = framework
             .tree
             .leaves()
@@ -311,6 +385,7 @@ impl Loader<'_> {
                 EntryInput {
                     criterion_code: c.code.clone(),
                     inputs: Some(inputs),
+                    evidence: files.remove(c.code.as_str()).into_iter().collect(),
                     ..Default::default()
                 }
             })

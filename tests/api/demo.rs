@@ -69,8 +69,95 @@ async fn the_demo_district_reproduces_the_seed_letter() {
         the_plan_is_the_letter_row_by_row(items);
         the_plan_holds_the_letters_tasks(items);
         overdue_and_the_appendix_follow_each_items_own_deadlines(&app, &officer, unit).await;
+        the_seed_file_carries_real_pdfs(&app, &officer, unit).await;
     })
     .await;
+}
+
+/// Vĩnh Long's 2023 entries 1.4.1, 1.5.1 and 1.7 carry stored PDFs, served byte-identical
+/// and collected in the file's evidence zip under their criteria.
+async fn the_seed_file_carries_real_pdfs(app: &TestApp, officer: &str, unit: i64) {
+    let listed = app
+        .get(
+            &format!("/api/v1/evidence-files?unit_id={unit}&year=2023"),
+            officer,
+        )
+        .await;
+    listed.assert_status(200);
+    let files = listed.json["items"].as_array().unwrap().clone();
+    assert_eq!(files.len(), 3, "{}", listed.json);
+    for f in &files {
+        assert_eq!(f["content_type"], "application/pdf");
+        let id = f["id"].as_i64().unwrap();
+        let content = app
+            .get(&format!("/api/v1/evidence-files/{id}/content"), officer)
+            .await;
+        content.assert_status(200);
+        assert!(content.bytes.starts_with(b"%PDF-"), "{}", f["filename"]);
+        assert_eq!(content.bytes.len() as i64, f["size"].as_i64().unwrap());
+    }
+    let found = app
+        .get(
+            &format!("/api/v1/self-assessments?unit_id={unit}&year=2023"),
+            officer,
+        )
+        .await;
+    found.assert_status(200);
+    let sa = found.json["items"][0]["id"]
+        .as_i64()
+        .expect("Vĩnh Long's 2023 self-assessment");
+    let file = app
+        .get(&format!("/api/v1/self-assessments/{sa}"), officer)
+        .await;
+    let with_files: Vec<(String, String)> = file.json["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| {
+            e["evidence"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(move |ev| {
+                    ev["file_id"].as_i64().map(|_| {
+                        (
+                            e["criterion_code"].as_str().unwrap().to_string(),
+                            ev["number"].as_str().unwrap().to_string(),
+                        )
+                    })
+                })
+        })
+        .collect();
+    assert_eq!(
+        with_files,
+        [
+            ("1.4.1".to_string(), "45/KH-UBND".to_string()),
+            ("1.5.1".to_string(), "103/BC-VP".to_string()),
+            ("1.7".to_string(), "12/BB-UBND".to_string())
+        ]
+    );
+    let zip = app
+        .get(
+            &format!("/api/v1/self-assessments/{sa}/evidence.zip"),
+            officer,
+        )
+        .await;
+    zip.assert_status(200);
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(zip.bytes.clone())).unwrap();
+    let mut names: Vec<String> = archive
+        .file_names()
+        .map(|n| n.expect("entry name").to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "1.4.1/Kế hoạch 45-KH-UBND tuyên truyền CCHC 2023.pdf",
+            "1.5.1/Báo cáo 103-BC-VP nhiệm vụ được giao.pdf",
+            "1.7/Biên bản đối thoại 12-BB-UBND.pdf"
+        ]
+    );
 }
 
 /// Every date `d/m/yyyy` a sentence of the letter names, as `yyyy-mm-dd`.

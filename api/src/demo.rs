@@ -37,33 +37,42 @@ const SEED: &str = include_str!("../fixtures/seed_vinh_long_2023.json");
 const DISTRICT: &str = include_str!("../fixtures/demo_vinh_linh.json");
 const PLAN: &str = include_str!("../fixtures/seed_vinh_long_2024_plan.json");
 
-/// Vĩnh Long's illustrative evidence files (made from the HTML beside them, see
-/// `fixtures/evidence/README.md`): criterion, title, number, date, filename, content.
-const VINH_LONG_EVIDENCE: [(&str, &str, &str, &str, &str, &[u8]); 3] = [
-    (
-        "1.4.1",
-        "Kế hoạch tuyên truyền cải cách hành chính năm 2023",
-        "45/KH-UBND",
-        "2023-02-15",
-        "Kế hoạch 45-KH-UBND tuyên truyền CCHC 2023.pdf",
-        include_bytes!("../fixtures/evidence/ke-hoach-45-KH-UBND.pdf"),
-    ),
-    (
-        "1.5.1",
-        "Báo cáo tình hình thực hiện nhiệm vụ được giao năm 2023",
-        "103/BC-VP",
-        "2023-11-29",
-        "Báo cáo 103-BC-VP nhiệm vụ được giao.pdf",
-        include_bytes!("../fixtures/evidence/bao-cao-103-BC-VP.pdf"),
-    ),
-    (
-        "1.7",
-        "Biên bản hội nghị đối thoại năm 2023",
-        "12/BB-UBND",
-        "2023-10-20",
-        "Biên bản đối thoại 12-BB-UBND.pdf",
-        include_bytes!("../fixtures/evidence/bien-ban-12-BB-UBND.pdf"),
-    ),
+/// One of Vĩnh Long's illustrative evidence files (made from the HTML beside them, see
+/// `fixtures/evidence/README.md`) and the entry that names it.
+struct DemoEvidence {
+    code: &'static str,
+    title: &'static str,
+    number: &'static str,
+    issued_on: &'static str,
+    filename: &'static str,
+    content: &'static [u8],
+}
+
+const VINH_LONG_EVIDENCE: [DemoEvidence; 3] = [
+    DemoEvidence {
+        code: "1.4.1",
+        title: "Kế hoạch tuyên truyền cải cách hành chính năm 2023",
+        number: "45/KH-UBND",
+        issued_on: "2023-02-15",
+        filename: "Kế hoạch 45-KH-UBND tuyên truyền CCHC 2023.pdf",
+        content: include_bytes!("../fixtures/evidence/ke-hoach-45-KH-UBND.pdf"),
+    },
+    DemoEvidence {
+        code: "1.5.1",
+        title: "Báo cáo tình hình thực hiện nhiệm vụ được giao năm 2023",
+        number: "103/BC-VP",
+        issued_on: "2023-11-29",
+        filename: "Báo cáo 103-BC-VP nhiệm vụ được giao.pdf",
+        content: include_bytes!("../fixtures/evidence/bao-cao-103-BC-VP.pdf"),
+    },
+    DemoEvidence {
+        code: "1.7",
+        title: "Biên bản hội nghị đối thoại năm 2023",
+        number: "12/BB-UBND",
+        issued_on: "2023-10-20",
+        filename: "Biên bản đối thoại 12-BB-UBND.pdf",
+        content: include_bytes!("../fixtures/evidence/bien-ban-12-BB-UBND.pdf"),
+    },
 ];
 
 pub const DEMO_PASSWORD: &str = "demo-password-2023";
@@ -330,7 +339,15 @@ impl Loader<'_> {
             .await?
             .ok_or_else(|| anyhow::anyhow!("no unit {unit_id}"))?;
         let mut out = HashMap::new();
-        for (code, title, number, issued_on, filename, content) in VINH_LONG_EVIDENCE {
+        for DemoEvidence {
+            code,
+            title,
+            number,
+            issued_on,
+            filename,
+            content,
+        } in VINH_LONG_EVIDENCE
+        {
             let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(
                 actix_web::web::Bytes::from_static(content),
             )]);

@@ -38,6 +38,17 @@ while read -r path; do
     missing=$((missing + 1))
   fi
 done <<<"$expected"
+# The upload: Swagger UI shows a file picker for a multipart property of `format: binary`
+# and sends the fields in the schema's order (file before unit_id: the server takes both).
+curl -fsS "$BASE/api-docs/openapi.json" | python3 -c '
+import json, sys
+spec = json.load(sys.stdin)
+body = spec["paths"]["/api/v1/evidence-files"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+schema = spec["components"]["schemas"][body["$ref"].split("/")[-1]] if "$ref" in body else body
+file, unit = schema["properties"]["file"], schema["properties"]["unit_id"]
+assert file.get("type") == "string" and file.get("format") == "binary", file
+assert {"file", "unit_id"} <= set(schema["required"]), schema
+print("Swagger UI: POST /api/v1/evidence-files offers a file picker (multipart, format binary)")'
 blocks=$(grep -o 'class="opblock opblock-' "$dom" | wc -l)
 echo "Swagger UI rendered $blocks operations for $total paths; missing: $missing"
 [ "$missing" = 0 ] && [ "$blocks" -gt 0 ]

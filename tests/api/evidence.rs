@@ -237,6 +237,34 @@ async fn another_units_file_does_not_exist_for_it() {
                 .assert_problem(403, Some("forbidden"));
         }
         assert_eq!(listed(&w, w.admin(), "").await, vec![id]);
+
+        // Swagger UI and generated clients send `file` before `unit_id` (alphabetical order):
+        // accepted for the caller's own unit; a role that uploads nowhere is refused before
+        // the file is read, another unit's officer once the id arrives, and nothing is kept.
+        let file_first = |unit: i64| {
+            let unit = unit.to_string();
+            let (ct, body) = multipart(&[
+                ("file", Some("Tệp trước.pdf"), &pdf(700)),
+                ("unit_id", None, unit.as_bytes()),
+            ]);
+            (ct, body)
+        };
+        let (ct, body) = file_first(a);
+        let first = raw_post(&w, w.token(OfficerA), &ct, body).await;
+        first.assert_status(201);
+        assert_eq!(first.json["filename"], "Tệp trước.pdf");
+        for who in [OfficerB, Appraiser, Viewer] {
+            let (ct, body) = file_first(a);
+            raw_post(&w, w.token(who), &ct, body)
+                .await
+                .assert_problem(403, Some("forbidden"));
+        }
+        assert!(spool_is_empty(&w), "refused uploads leave no spooled bytes");
+        assert_eq!(
+            listed(&w, w.admin(), "").await.len(),
+            2,
+            "only the two accepted uploads"
+        );
     })
     .await;
 }
@@ -271,11 +299,8 @@ async fn oversized_disguised_and_malformed_uploads_store_nothing() {
         .await
         .assert_problem(415, Some("unsupported_media_type"));
         let unit = a.to_string();
-        // The file before the unit: refused without reading it.
-        let (ct, body) = multipart(&[
-            ("file", Some("a.pdf"), &pdf(100)),
-            ("unit_id", None, unit.as_bytes()),
-        ]);
+        // A file with no unit: refused, its spooled bytes removed.
+        let (ct, body) = multipart(&[("file", Some("a.pdf"), &pdf(100))]);
         let r = raw_post(&w, &officer, &ct, body).await;
         r.assert_problem(422, Some("validation_failed"));
         assert_eq!(r.json["errors"][0]["field"], json!("unit_id"));

@@ -81,7 +81,8 @@ impl From<&evidence_file::Model> for EvidenceFileResponse {
     }
 }
 
-/// The multipart body of an upload (send `unit_id` before `file`).
+/// The multipart body of an upload (`unit_id` before `file` lets the right to upload be
+/// checked before the file is read; either order is accepted).
 #[derive(ToSchema)]
 #[allow(dead_code)] // Describes the body for the OpenAPI document; read part by part.
 pub struct EvidenceUpload {
@@ -254,12 +255,7 @@ async fn receive(
             }
             "file" if file.is_none() => {
                 if unit.is_none() {
-                    return Err(upload_problem(
-                        "unit_id",
-                        "required",
-                        "send unit_id before file: the right to upload is checked before the file is read",
-                        "gửi unit_id trước file: quyền tải lên được kiểm tra trước khi đọc tệp",
-                    ));
+                    evidence::may_upload_somewhere(principal)?;
                 }
                 let name = evidence::clean_filename(&part_filename(&field).unwrap_or_default());
                 if name.is_empty() {
@@ -312,8 +308,9 @@ async fn receive(
 /// Upload an evidence file of a unit.
 ///
 /// `multipart/form-data` with `unit_id`, optionally `year` (the assessment year, default
-/// the current one), then `file`, in that order: the right to upload to the unit is checked
-/// before the file is read. The unit's officers upload (and admins). The file streams to
+/// the current one), and `file`, preferably in that order: then the right to upload to the
+/// unit is checked before the file is read (sent after the file, the unit is checked before
+/// anything is stored). The unit's officers upload (and admins). The file streams to
 /// storage and is hashed on the way; its kind is decided from its bytes (a renamed
 /// executable is refused with 415 whatever its name or declared type), its size is limited
 /// (413). The original file name is kept, UTF-8 included. Name the returned `id` as
@@ -322,7 +319,7 @@ async fn receive(
     tag = "evidence-files",
     security(("bearer_auth" = [])),
     request_body(content = EvidenceUpload, content_type = "multipart/form-data",
-        description = "`unit_id`, optional `year`, then `file`"),
+        description = "`unit_id`, optional `year`, and `file` (best in that order)"),
     responses(
         (status = 201, description = "Stored", body = EvidenceFileResponse,
             headers(("Location" = String), ("ETag" = String))),

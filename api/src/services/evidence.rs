@@ -40,6 +40,18 @@ pub async fn may_upload(
     Ok(u)
 }
 
+/// Whether the caller may upload at all, asked when the file part comes before `unit_id`
+/// (Swagger UI and generated clients send form fields in the schema's alphabetical order):
+/// a role that can upload nowhere is refused before a byte is read; the unit itself is
+/// checked by [`may_upload`] once its id arrives, before anything is stored.
+pub fn may_upload_somewhere(actor: &Principal) -> ApiResult<()> {
+    match &actor.unit {
+        Some(own) => authorize(actor, Action::ManageEvidence, own),
+        None if actor.role == crate::auth::Role::Admin => Ok(()),
+        None => Err(ApiError::forbidden(Action::ManageEvidence.describe())),
+    }
+}
+
 /// A name safe to show, to send in a header and to use as a zip entry: the last path
 /// segment (browsers on Windows send whole paths), NFC, no control or bidi characters, no
 /// name made only of dots, at most 200 characters.

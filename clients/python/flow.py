@@ -1,7 +1,8 @@
 """The main flow of a front end, written against the generated Python client only.
 
 The same steps as clients/ts/flow.ts: log in, find Vĩnh Long, read the district ranking and
-its index, its overdue remediation items, and download its appendix as CSV and XLSX. Run by
+its index, its overdue remediation items, and download its appendix as CSV and XLSX; then
+read Vĩnh Long's evidence files, and as its officer upload one (multipart) and read it back. Run by
 scripts/check-clients.sh against the demo district (the generated package `parindex_client`
 on PYTHONPATH); exits non-zero on the first surprise. Type-checked with mypy --strict.
 """
@@ -9,6 +10,8 @@ on PYTHONPATH); exits non-zero on the first surprise. Type-checked with mypy --s
 from __future__ import annotations
 
 import datetime
+import hashlib
+import io
 import os
 import sys
 from pathlib import Path
@@ -16,14 +19,18 @@ from typing import TypeVar
 
 from parindex_client import AuthenticatedClient, Client
 from parindex_client.api.auth import get_me, login
+from parindex_client.api.evidence_files import download_evidence_file, list_evidence_files, upload_evidence_file
 from parindex_client.api.remediation import get_remediation_item, list_remediation_items
 from parindex_client.api.results import export_unit_appendix, get_ranking, get_unit_index
 from parindex_client.api.units import list_units
 from parindex_client.models import (
+    EvidenceFileResponse,
+    EvidenceUpload,
     ItemListResponse,
     ItemResponse,
     LoginRequest,
     OfficerRole,
+    PageEvidenceFileResponse,
     PageUnitResponse,
     PreviousYear,
     RankingResponse,
@@ -113,9 +120,42 @@ def main() -> None:
         )
         (OUT_DIR / f"appendix.{fmt}").write_bytes(file.payload.read())
 
+    evidence = expect(
+        list_evidence_files.sync(client=api, unit_id=vinh_long.id, year=2023),
+        PageEvidenceFileResponse,
+        "Vĩnh Long's evidence files",
+    )
+    check(len(evidence.items) == 3, f"Vĩnh Long has 3 evidence files for 2023, got {len(evidence.items)}")
+    pdf = expect(download_evidence_file.sync(evidence.items[0].id, client=api), File, "an evidence file")
+    check(pdf.payload.read(5) == b"%PDF-", "the evidence file is a PDF")
+
+    officer_token = expect(
+        login.sync(client=anonymous, body=LoginRequest(username="vinhlong.vanphong", password=PASSWORD)),
+        TokenResponse,
+        "officer login",
+    )
+    officer = AuthenticatedClient(base_url=BASE_URL, token=officer_token.access_token, raise_on_unexpected_status=True)
+    content = b"%PDF-1.4\n% uploaded by the generated Python client\n%%EOF\n"
+    stored = expect(
+        upload_evidence_file.sync(
+            client=officer,
+            body=EvidenceUpload(
+                unit_id=vinh_long.id,
+                file=File(payload=io.BytesIO(content), file_name="Báo cáo bổ sung.pdf", mime_type="application/pdf"),
+            ),
+        ),
+        EvidenceFileResponse,
+        "upload",
+    )
+    check(stored.sha256 == hashlib.sha256(content).hexdigest(), "the stored sha256 is the content's")
+    check(stored.filename == "Báo cáo bổ sung.pdf", f"the Vietnamese filename is kept, got {stored.filename}")
+    back = expect(download_evidence_file.sync(stored.id, client=officer), File, "the uploaded file")
+    check(back.payload.read() == content, "the uploaded file comes back byte-identical")
+
     print(
         f"Python client: {vinh_long.name} index {seed.index}, rank {row.rank}/{seed.ranked_units}; "
-        f"{len(overdue.items)} items overdue on 2024-02-15; appendix downloaded"
+        f"{len(overdue.items)} items overdue on 2024-02-15; appendix downloaded; "
+        f"{len(evidence.items)} evidence files read, one uploaded and read back"
     )
 
 

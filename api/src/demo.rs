@@ -23,6 +23,7 @@ use crate::services::scoresheet::Evidence;
 use crate::services::units::{self, NewStaff, NewUnit, UnitKind};
 use crate::services::versioned::Precondition;
 use crate::state::AppState;
+use chrono::NaiveDate;
 use entity::unit;
 use parindex_domain::schedule::{Recurrence, Target};
 use rust_decimal::Decimal;
@@ -591,10 +592,27 @@ pub async fn load(state: &AppState) -> Result<bool, anyhow::Error> {
                 .await?;
         }
     }
-    for year in [2022, 2023] {
-        results::publish(db, &actor, district.id, year)
-            .await
-            .map_err(err)?;
+    // The district's results notices; the seed cites 2023's.
+    for (year, decision_number, decided_on) in [
+        (2022, None, None),
+        (
+            2023,
+            Some("4006/TB-HĐTĐ"),
+            NaiveDate::from_ymd_opt(2023, 12, 29),
+        ),
+    ] {
+        results::publish(
+            db,
+            &actor,
+            results::PublishRequest {
+                parent_unit_id: district.id,
+                year,
+                decision_number: decision_number.map(str::to_string),
+                decided_on,
+            },
+        )
+        .await
+        .map_err(err)?;
     }
 
     // Vĩnh Long's remediation plan, as the seed letter writes it: each appendix row with

@@ -261,7 +261,19 @@ pub fn progress_request() -> Value {
 pub fn publication_request() -> Value {
     json!({
         "parent_unit_id": 2,
-        "year": 2023
+        "year": 2023,
+        "decision_number": "4006/TB-HĐTĐ",
+        "decided_on": "2023-12-29"
+    })
+}
+
+pub fn unit_merge_request() -> Value {
+    json!({
+        "from_unit_ids": [21, 22, 23],
+        "into_unit_id": 40,
+        "effective_on": "2025-07-01",
+        "decision": "1687/NQ-UBTVQH15",
+        "reassign_officers": true
     })
 }
 
@@ -437,7 +449,8 @@ pub fn unit_index_response() -> Value {
                 "deduction": "0.50",
                 "comment": "Đơn vị có tuyên truyền lồng ghép Tọa đàm công tác CCHC trong HN đối thoại tuy nhiên chưa bổ sung thể hiện kết quả tuyên truyền của cuộc tọa đàm (đã yêu cầu bổ sung lần 1 trong năm 2023)"
             }
-        ]
+        ],
+        "predecessors": []
     })
 }
 
@@ -570,9 +583,13 @@ mod tests {
             "ProgressRequest",
             progress_request(),
         );
-        parses::<crate::routes::results::PublicationRequest>(
+        parses::<crate::routes::publications::PublicationRequest>(
             "PublicationRequest",
             publication_request(),
+        );
+        parses::<crate::routes::unit_merges::UnitMergeRequest>(
+            "UnitMergeRequest",
+            unit_merge_request(),
         );
         parses::<crate::routes::appraisals::ReopenRequest>("ReopenRequest", reopen_request());
         parses::<crate::routes::appraisals::ReturnRequest>("ReturnRequest", return_request());

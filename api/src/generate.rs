@@ -517,12 +517,17 @@ pub async fn generate(
                 year: Set(*year),
                 published_by: Set(None),
                 published_at: Set(now),
+                revision: Set(1),
+                ..Default::default()
             });
             publication_id += 1;
         }
     }
     let txn = crate::db::begin_write(db).await?;
     insert_chunks(&txn, pub_rows).await?;
+    crate::services::results::freeze_unfrozen(&txn)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     txn.commit().await?;
     reset_sequences(db).await?;
     // Fresh statistics, so the planner knows the tables' new sizes.

@@ -11,6 +11,7 @@ mod m20261127_000005_units_path_range;
 mod m20261128_000006_audit_results_year;
 mod m20261128_000007_remediation_as_written;
 mod m20261128_000008_evidence_files;
+mod m20261129_000009_two_tier;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_audit_results_year::Migration),
             Box::new(m20261128_000007_remediation_as_written::Migration),
             Box::new(m20261128_000008_evidence_files::Migration),
+            Box::new(m20261129_000009_two_tier::Migration),
         ]
     }
 }

@@ -61,6 +61,10 @@ const UNIT_A_STAFF_EDITORS: &[Persona] = &[Admin, Appraiser, OfficerA];
 const UNIT_A_EDITORS: &[Persona] = &[Admin, OfficerA];
 /// Who may make and comment on commune A's plan: its officers and the district.
 const PLAN_MAKERS: &[Persona] = &[Admin, Appraiser, OfficerA];
+/// The other district's appraiser (and admins).
+const OTHER_DISTRICT: &[Persona] = &[Admin, OtherAppraiser];
+/// Who reads the district's subtree.
+const DISTRICT_VIEWERS: &[Persona] = &[Admin, Appraiser, Viewer];
 /// Units of the district and the district itself read its frameworks.
 const DISTRICT_READERS: &[Persona] = &[Admin, Appraiser, OfficerA, OfficerB, Viewer];
 
@@ -126,6 +130,11 @@ pub fn matrix() -> Vec<Row> {
         row(M::GET, "/api/v1/rankings/chart?parent_unit_id={district}&year=2022", None, DISTRICT),
         row(M::POST, "/api/v1/publications", Some(json!({"parent_unit_id": "{district}", "year": 2022})), DISTRICT),
         row(M::GET, "/api/v1/publications", None, EVERYONE),
+        row(M::GET, "/api/v1/publications/{other_publication}", None, OTHER_DISTRICT),
+        // unit merges
+        row(M::POST, "/api/v1/unit-merges", Some(json!({"from_unit_ids": ["{merge_a}", "{merge_b}"], "into_unit_id": "{merge_a}", "effective_on": "2025-07-01", "decision": "1687/NQ-UBTVQH15"})), DISTRICT),
+        row(M::GET, "/api/v1/unit-merges", None, EVERYONE),
+        row(M::GET, "/api/v1/unit-merges/{merge}", None, DISTRICT_VIEWERS),
         // remediation
         row(M::POST, "/api/v1/remediation-plans", Some(json!({"appraisal_id": "{final_appraisal}"})), PLAN_MAKERS),
         row(M::GET, "/api/v1/remediation-plans", None, EVERYONE),
@@ -158,6 +167,45 @@ async fn prepare(w: &mut World) {
         .unit("SPARE-1", "Xã Dự Phòng", "commune", Some(w.id("district")))
         .await;
     w.ids.insert("spare_commune".into(), spare);
+    // Communes to merge: two for the matrix's merge, two merged already.
+    for (name, code) in [
+        ("merge_a", "MERGE-A"),
+        ("merge_b", "MERGE-B"),
+        ("merge_c", "MERGE-C"),
+        ("merge_d", "MERGE-D"),
+    ] {
+        let id = w.unit(code, name, "commune", Some(w.id("district"))).await;
+        w.ids.insert(name.into(), id);
+    }
+    let merged = w
+        .app
+        .post(
+            "/api/v1/unit-merges",
+            w.admin(),
+            &json!({"from_unit_ids": [w.id("merge_c"), w.id("merge_d")], "into_unit_id": w.id("merge_c"),
+                    "effective_on": "2025-07-01", "decision": "1687/NQ-UBTVQH15"}),
+        )
+        .await;
+    merged.assert_status(201);
+    w.ids
+        .insert("merge".into(), merged.json["id"].as_i64().unwrap());
+    // The other district's 2023 results, published.
+    let other_framework = w.published_framework(w.id("other_district")).await;
+    w.quick_file(other_framework, w.id("commune_c"), "90.00", "0")
+        .await;
+    let published = w
+        .app
+        .post(
+            "/api/v1/publications",
+            w.admin(),
+            &json!({"parent_unit_id": w.id("other_district"), "year": 2023}),
+        )
+        .await;
+    published.assert_status(201);
+    w.ids.insert(
+        "other_publication".into(),
+        published.json["id"].as_i64().unwrap(),
+    );
     let staff = w
         .app
         .post(

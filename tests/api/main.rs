@@ -20,5 +20,6 @@ mod http_errors;
 mod remediation;
 mod results;
 mod security;
+mod two_tier;
 mod units;
 mod workflow;

@@ -12,7 +12,7 @@ fn demo() -> Value {
 
 /// The 18 communes and towns of the demo district with their 2022 and 2023 results;
 /// Vĩnh Long's 2023 file is the seed's. Returns (unit ids by code, 2023 framework).
-async fn vinh_linh(w: &World) -> (HashMap<String, i64>, i64) {
+pub(crate) async fn vinh_linh(w: &World) -> (HashMap<String, i64>, i64) {
     let mut ids = HashMap::from([
         ("19744".to_string(), w.id("commune_a")),
         ("19745".to_string(), w.id("commune_b")),

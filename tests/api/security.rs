@@ -496,6 +496,8 @@ fn every_get(w: &World) -> Vec<String> {
                 ("id", "remediation-items") => "item",
                 ("id", "users") => "user_officer_a",
                 ("id", "evidence-files") => "evidence_a",
+                ("id", "publications") => "other_publication",
+                ("id", "unit-merges") => "merge",
                 other => panic!("the results walk does not know how to fill {other:?} of {path}"),
             };
             base = base.replace(&format!("{{{name}}}"), &w.id(fixture).to_string());
@@ -583,6 +585,40 @@ async fn unpublished_results_stay_hidden_on_every_get_route() {
         evidence.assert_status(201);
         w.ids
             .insert("evidence_a".into(), evidence.json["id"].as_i64().unwrap());
+        // Another district's published results, and a merge of two communes.
+        let other = w.published_framework(w.id("other_district")).await;
+        w.quick_file(other, w.id("commune_c"), "90.00", "0").await;
+        let published = w
+            .app
+            .post(
+                "/api/v1/publications",
+                w.admin(),
+                &json!({"parent_unit_id": w.id("other_district"), "year": 2023}),
+            )
+            .await;
+        published.assert_status(201);
+        w.ids.insert(
+            "other_publication".into(),
+            published.json["id"].as_i64().unwrap(),
+        );
+        let x = w
+            .unit("M-X", "Xã X", "commune", Some(w.id("district")))
+            .await;
+        let y = w
+            .unit("M-Y", "Xã Y", "commune", Some(w.id("district")))
+            .await;
+        let merge = w
+            .app
+            .post(
+                "/api/v1/unit-merges",
+                w.admin(),
+                &json!({"from_unit_ids": [x, y], "into_unit_id": x,
+                        "effective_on": "2025-07-01", "decision": "1687/NQ-UBTVQH15"}),
+            )
+            .await;
+        merge.assert_status(201);
+        w.ids
+            .insert("merge".into(), merge.json["id"].as_i64().unwrap());
 
         let markers = unpublished_markers();
         let urls = every_get(&w);

@@ -5,7 +5,8 @@
 //! - `admin`: everything;
 //! - `district_appraiser`: its unit's subtree (frameworks, appraisals, rankings, publication);
 //! - `unit_officer`: its own unit only (self-assessments, evidence, staff, remediation) and,
-//!   once published, its results and its parent's ranking;
+//!   once published, its results (with those of the old units merged into it, kept
+//!   inactive below it) and its parent's ranking;
 //! - `viewer`: read-only over its subtree; published results only.
 
 use super::{Principal, Role, UnitRef};
@@ -214,7 +215,8 @@ pub fn allows(principal: &Principal, action: Action, unit: &UnitRef) -> bool {
         ReadResults { published } => match role {
             DistrictAppraiser => within(principal, unit),
             Viewer => published && within(principal, unit),
-            UnitOfficer => published && own(principal, unit),
+            // Its own unit and the old units merged into it (kept below it).
+            UnitOfficer => published && within(principal, unit),
             Admin => true,
         },
         ReadRanking { published } => match role {
@@ -225,6 +227,21 @@ pub fn allows(principal: &Principal, action: Action, unit: &UnitRef) -> bool {
             Admin => true,
         },
     }
+}
+
+/// May `principal` read a published ranking of the units under `parent`? Whoever may read
+/// the ranking, or the published results of one unit it ranked: a commune that moved out
+/// of the district that announced its result (2025's reorganisation) still reads the
+/// ranking it was announced in.
+pub fn allows_published_ranking(
+    principal: &Principal,
+    parent: &UnitRef,
+    ranked: &[UnitRef],
+) -> bool {
+    allows(principal, Action::ReadRanking { published: true }, parent)
+        || ranked
+            .iter()
+            .any(|u| allows(principal, Action::ReadResults { published: true }, u))
 }
 
 /// `allows`, as a 403 problem saying what was refused.

@@ -6,9 +6,11 @@ pub mod auth;
 pub mod evidence;
 pub mod frameworks;
 pub mod health;
+pub mod publications;
 pub mod remediation;
 pub mod results;
 pub mod self_assessments;
+pub mod unit_merges;
 pub mod units;
 pub mod users;
 
@@ -28,10 +30,12 @@ fn api_v1(cfg: &mut ServiceConfig) {
     auth::configure(cfg);
     users::configure(cfg);
     units::configure(cfg);
+    unit_merges::configure(cfg);
     frameworks::configure(cfg);
     self_assessments::configure(cfg);
     appraisals::configure(cfg);
     results::configure(cfg);
+    publications::configure(cfg);
     remediation::configure(cfg);
     evidence::configure(cfg);
     audit::configure(cfg);

@@ -2,14 +2,13 @@
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{Json, Query};
+use crate::http::Query;
 use crate::services::results::{self, Depth, Ranking, ResultsReader};
 use crate::services::{remediation, reports};
 use crate::sheets;
 use crate::validation::Year;
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, post, web};
-use chrono::{DateTime, Utc};
+use actix_web::{HttpResponse, get, web};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -22,9 +21,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_ranking)
         .service(get_criteria_ranking)
         .service(export_ranking)
-        .service(get_ranking_chart)
-        .service(create_publication)
-        .service(list_publications);
+        .service(get_ranking_chart);
 }
 
 #[derive(Deserialize, Serialize, ToSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -134,6 +131,9 @@ pub struct UnitIndexResponse {
     pub fields: Vec<FieldSubtotal>,
     /// Criteria that lost points, by code.
     pub deductions: Vec<DeductionResponse>,
+    /// On a merged unit's index for the merge's year: the old units it came from, each
+    /// with its last published index, rank and how many units were ranked with it.
+    pub predecessors: Vec<PredecessorResponse>,
 }
 
 /// A unit's index for a year: totals, bonus, rank, last year and the changes, field
@@ -199,6 +199,25 @@ pub async fn get_unit_index(
                 comment: d.comment.clone(),
             })
             .collect(),
+        predecessors: x
+            .predecessors
+            .iter()
+            .map(|p| {
+                let last = p.last_published.as_ref();
+                PredecessorResponse {
+                    unit_id: p.unit_id,
+                    unit_code: p.code.clone(),
+                    unit_name: p.name.clone(),
+                    weight: p.weight,
+                    year: last.map(|l| l.year),
+                    publication_id: last.map(|l| l.publication_id),
+                    index: last.map(|l| l.index),
+                    rating_band: last.and_then(|l| l.rating_band.clone()),
+                    rank: last.map(|l| l.rank),
+                    ranked_units: last.map(|l| l.ranked_units),
+                }
+            })
+            .collect(),
     }))
 }
 
@@ -208,6 +227,48 @@ pub struct ComparisonQuery {
     pub year: Year,
     /// Defaults to `year − 1`.
     pub previous_year: Option<Year>,
+    /// `previous_year` (default): the unit against itself; `predecessors`: a merged unit's
+    /// first year against the old units it came from (their last published year).
+    pub against: Option<Against>,
+    /// With `against=predecessors`: `weighted` (default), the predecessors' mean weighted
+    /// by the weights given at the merge (equal when none), or `best`, the highest.
+    pub basis: Option<BasisParam>,
+}
+
+#[derive(Deserialize, Serialize, ToSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Against {
+    #[default]
+    PreviousYear,
+    Predecessors,
+}
+
+#[derive(Deserialize, Serialize, ToSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum BasisParam {
+    #[default]
+    Weighted,
+    Best,
+}
+
+/// An old unit merged into this one, with its last published result.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PredecessorResponse {
+    pub unit_id: i64,
+    pub unit_code: String,
+    pub unit_name: String,
+    /// Its weight in the weighted comparison (1 when none was given at the merge).
+    #[schema(value_type = crate::schema::Score)]
+    pub weight: Decimal,
+    /// The year of its last published result (null when it has none).
+    #[schema(value_type = Option<crate::validation::Year>)]
+    pub year: Option<i32>,
+    pub publication_id: Option<i64>,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub index: Option<Decimal>,
+    pub rating_band: Option<String>,
+    pub rank: Option<u32>,
+    pub ranked_units: Option<usize>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -235,8 +296,12 @@ pub struct ComparisonResponse {
     pub previous_year: i32,
     #[schema(value_type = crate::schema::Score)]
     pub index: Decimal,
+    /// The previous year's index, or the predecessors' combined.
     #[schema(value_type = crate::schema::Score)]
     pub previous_index: Decimal,
+    pub against: Against,
+    /// How the predecessors' scores were combined (null against the previous year).
+    pub basis: Option<BasisParam>,
     /// Criteria whose codes exist in both years' frameworks (parents as subtotals).
     pub criteria: Vec<CriterionComparison>,
 }
@@ -247,6 +312,13 @@ pub struct ComparisonResponse {
 /// before) and the change, with both indices; only criteria whose codes exist in both
 /// years' frameworks are compared (parents as subtotals). Same visibility as the unit's
 /// index.
+///
+/// `against=predecessors` compares a merged unit's first year (the year its merge took
+/// effect) with the old units it came from, each in its last published year: per
+/// criterion, `basis=weighted` takes their mean weighted by the weights given at the merge
+/// (equal weights when none were given), `basis=best` the highest of them; the
+/// predecessors' index is combined the same way. 404 when no predecessor has a published
+/// result.
 #[utoipa::path(
     tag = "results",
     security(("bearer_auth" = [])),
@@ -263,21 +335,40 @@ pub async fn get_unit_comparison(
     id: web::Path<i64>,
     query: Query<ComparisonQuery>,
 ) -> ApiResult<HttpResponse> {
-    let previous_year = query.previous_year.map_or(query.year.get() - 1, Year::get);
-    let (now, then, rows) = results::compare_years(
-        &reader,
-        &principal,
-        id.into_inner(),
-        query.year.get(),
-        previous_year,
-    )
-    .await?;
+    let unit_id = id.into_inner();
+    let year = query.year.get();
+    let against = query.against.unwrap_or_default();
+    let (now, previous_year, previous_index, basis, rows) = match against {
+        Against::PreviousYear => {
+            let previous_year = query.previous_year.map_or(year - 1, Year::get);
+            let (now, then, rows) =
+                results::compare_years(&reader, &principal, unit_id, year, previous_year).await?;
+            (now, previous_year, then.index, None, rows)
+        }
+        Against::Predecessors => {
+            let basis = query.basis.unwrap_or_default();
+            let (now, previous_index, previous_year, rows) = results::compare_with_predecessors(
+                &reader,
+                &principal,
+                unit_id,
+                year,
+                match basis {
+                    BasisParam::Weighted => results::Basis::Weighted,
+                    BasisParam::Best => results::Basis::Best,
+                },
+            )
+            .await?;
+            (now, previous_year, previous_index, Some(basis), rows)
+        }
+    };
     Ok(HttpResponse::Ok().json(ComparisonResponse {
         unit_id: now.unit_id,
         year: now.year,
         previous_year,
         index: now.index,
-        previous_index: then.index,
+        previous_index,
+        against,
+        basis,
         criteria: rows
             .into_iter()
             .map(|c| CriterionComparison {
@@ -438,6 +529,37 @@ pub struct RankingResponse {
     pub summary: RankingSummary,
 }
 
+/// A ranked unit's line, as rankings and publications show it.
+pub fn ranked_unit(x: &results::Ranked) -> RankedUnit {
+    RankedUnit {
+        unit_id: x.row.unit_id,
+        unit_name: x.row.unit_name.clone(),
+        unit_code: x.row.unit_code.clone(),
+        rank: x.rank,
+        index: x.index(),
+        self_total: crate::scoring::from_hundredths(x.row.self_total_x100.unwrap_or_default()),
+        appraised_total: crate::scoring::from_hundredths(
+            x.row.appraised_total_x100.unwrap_or_default(),
+        ),
+        bonus: crate::scoring::from_hundredths(x.row.bonus_x100.unwrap_or_default()),
+        rating_band: x.row.rating_band.clone(),
+        previous_rank: x.previous_rank,
+        previous_index: x.previous_index(),
+        rank_change: x.rank_change(),
+        index_change: x.index_change(),
+    }
+}
+
+/// An unranked unit's line.
+pub fn unranked_unit(u: &results::ResultRow) -> UnrankedUnit {
+    UnrankedUnit {
+        unit_id: u.unit_id,
+        unit_name: u.unit_name.clone(),
+        unit_code: u.unit_code.clone(),
+        status: u.standing(),
+    }
+}
+
 fn ranking_response(r: &Ranking) -> RankingResponse {
     RankingResponse {
         parent_unit_id: r.parent.as_ref().map(|p| p.id),
@@ -448,39 +570,8 @@ fn ranking_response(r: &Ranking) -> RankingResponse {
         },
         published: r.published,
         ranked_units: r.ranked.len(),
-        items: r
-            .ranked
-            .iter()
-            .map(|x| RankedUnit {
-                unit_id: x.row.unit_id,
-                unit_name: x.row.unit_name.clone(),
-                unit_code: x.row.unit_code.clone(),
-                rank: x.rank,
-                index: x.index(),
-                self_total: crate::scoring::from_hundredths(
-                    x.row.self_total_x100.unwrap_or_default(),
-                ),
-                appraised_total: crate::scoring::from_hundredths(
-                    x.row.appraised_total_x100.unwrap_or_default(),
-                ),
-                bonus: crate::scoring::from_hundredths(x.row.bonus_x100.unwrap_or_default()),
-                rating_band: x.row.rating_band.clone(),
-                previous_rank: x.previous_rank,
-                previous_index: x.previous_index(),
-                rank_change: x.rank_change(),
-                index_change: x.index_change(),
-            })
-            .collect(),
-        unranked: r
-            .unranked
-            .iter()
-            .map(|u| UnrankedUnit {
-                unit_id: u.unit_id,
-                unit_name: u.unit_name.clone(),
-                unit_code: u.unit_code.clone(),
-                status: u.standing(),
-            })
-            .collect(),
+        items: r.ranked.iter().map(ranked_unit).collect(),
+        unranked: r.unranked.iter().map(unranked_unit).collect(),
         summary: RankingSummary {
             count: r.ranked.len(),
             mean: r.summary.as_ref().map(|s| s.mean),
@@ -715,98 +806,4 @@ pub async fn get_ranking_chart(
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"))
         .body(svg))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(examples(crate::examples::publication_request))]
-pub struct PublicationRequest {
-    pub parent_unit_id: i64,
-    pub year: Year,
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct PublicationResponse {
-    pub id: i64,
-    pub parent_unit_id: i64,
-    #[schema(value_type = crate::validation::Year)]
-    pub year: i32,
-    pub published_by: Option<i64>,
-    pub published_at: DateTime<Utc>,
-}
-
-impl From<&entity::publication::Model> for PublicationResponse {
-    fn from(p: &entity::publication::Model) -> Self {
-        PublicationResponse {
-            id: p.id,
-            parent_unit_id: p.parent_unit_id,
-            year: p.year,
-            published_by: p.published_by,
-            published_at: p.published_at,
-        }
-    }
-}
-
-/// Publish a year's results of the units under a parent.
-///
-/// District appraisers of the parent (or admins): from then on the officers and viewers
-/// of those units can read their index, the ranking and the council's side of their
-/// appraisal. 409 `nothing_to_publish` when no unit has a finalized appraisal for the
-/// year, `already_published` the second time.
-#[utoipa::path(
-    tag = "results",
-    security(("bearer_auth" = [])),
-    request_body = PublicationRequest,
-    responses(
-        (status = 201, description = "Published", body = PublicationResponse),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-    )
-)]
-#[post("/publications")]
-pub async fn create_publication(
-    reader: web::Data<ResultsReader>,
-    principal: Principal,
-    body: Json<PublicationRequest>,
-) -> ApiResult<HttpResponse> {
-    let p = results::publish(&reader.db, &principal, body.parent_unit_id, body.year.get()).await?;
-    Ok(HttpResponse::Created().json(PublicationResponse::from(&p)))
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PublicationQuery {
-    pub parent_unit_id: Option<i64>,
-    pub year: Option<Year>,
-}
-
-/// List publications of results.
-///
-/// Which years are published for which parents, within the caller's reach; filter by
-/// parent and year. A front end uses it to tell a unit whether its results can be shown
-/// yet.
-#[utoipa::path(
-    tag = "results",
-    security(("bearer_auth" = [])),
-    params(PublicationQuery),
-    responses((status = 200, description = "Publications", body = Vec<PublicationResponse>))
-)]
-#[get("/publications")]
-pub async fn list_publications(
-    reader: web::Data<ResultsReader>,
-    principal: Principal,
-    query: Query<PublicationQuery>,
-) -> ApiResult<HttpResponse> {
-    let list = results::list_publications(
-        &reader.db,
-        &principal,
-        query.parent_unit_id,
-        query.year.map(Year::get),
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(
-        list.iter()
-            .map(PublicationResponse::from)
-            .collect::<Vec<_>>(),
-    ))
 }

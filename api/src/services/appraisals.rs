@@ -686,6 +686,8 @@ pub async fn reopen(
     changes.finalized_at = Set(None);
     changes.finalized_by = Set(None);
     sa_service::reopened(&txn, actor, &sa).await?;
+    // A published result stays as announced until the scope is published again.
+    crate::services::results::note_reopen(&txn, a.unit_id, a.year, &u.name, &reason).await?;
     let updated = transition(
         &txn,
         actor,

@@ -9,6 +9,7 @@ pub mod entries;
 pub mod evidence;
 pub mod framework_io;
 pub mod frameworks;
+pub mod merges;
 pub mod remediation;
 pub mod reports;
 pub mod results;

@@ -1,4 +1,5 @@
-//! The unit tree (province → district → commune/town/ward, any depth) and unit officers.
+//! The unit tree (province → district → commune/town/ward/special zone, any depth; since
+//! 2025 communes sit directly under their province) and unit officers.
 //!
 //! Each unit stores its materialised path of ids (`/1/5/23/`), so "is X within Y's
 //! subtree" is a prefix test, in Rust (the policy) and in SQL (`path LIKE '/1/5/%'`).
@@ -27,15 +28,18 @@ pub enum UnitKind {
     Commune,
     Town,
     Ward,
+    /// Đặc khu: an island special zone, at commune level since 2025.
+    SpecialZone,
 }
 
 impl UnitKind {
-    pub const ALL: [UnitKind; 5] = [
+    pub const ALL: [UnitKind; 6] = [
         UnitKind::Province,
         UnitKind::District,
         UnitKind::Commune,
         UnitKind::Town,
         UnitKind::Ward,
+        UnitKind::SpecialZone,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +49,7 @@ impl UnitKind {
             UnitKind::Commune => "commune",
             UnitKind::Town => "town",
             UnitKind::Ward => "ward",
+            UnitKind::SpecialZone => "special_zone",
         }
     }
 
@@ -57,10 +62,13 @@ impl UnitKind {
         match self {
             UnitKind::Province => 0,
             UnitKind::District => 1,
-            UnitKind::Commune | UnitKind::Town | UnitKind::Ward => 2,
+            UnitKind::Commune | UnitKind::Town | UnitKind::Ward | UnitKind::SpecialZone => 2,
         }
     }
 }
+
+/// The level of communes, wards, towns and special zones: the units assessed.
+pub const BASE_KIND_LEVEL: u8 = 2;
 
 pub fn unit_ref(u: &unit::Model) -> UnitRef {
     UnitRef {
@@ -69,7 +77,7 @@ pub fn unit_ref(u: &unit::Model) -> UnitRef {
     }
 }
 
-fn kind_of(u: &unit::Model) -> UnitKind {
+pub(crate) fn kind_of(u: &unit::Model) -> UnitKind {
     UnitKind::parse(&u.kind).unwrap_or(UnitKind::Commune)
 }
 
@@ -339,8 +347,10 @@ async fn check_kind_over_children<C: ConnectionTrait>(
     kind: UnitKind,
     v: &mut Violations,
 ) -> ApiResult<()> {
+    // Old units merged into this one stay below it, inactive: they do not bind its kind.
     let children = unit::Entity::find()
         .filter(unit::Column::ParentId.eq(current.id))
+        .filter(unit::Column::Active.eq(true))
         .all(conn)
         .await?;
     if let Some(child) = children.iter().find(|c| kind_of(c).level() <= kind.level()) {
@@ -361,7 +371,7 @@ async fn check_kind_over_children<C: ConnectionTrait>(
 
 /// Moves `current`'s descendants under its new path (they keep their suffix), and sets
 /// the unit's own path, depth and parent in `am`.
-async fn move_subtree<C: ConnectionTrait>(
+pub(crate) async fn move_subtree<C: ConnectionTrait>(
     conn: &C,
     current: &unit::Model,
     parent: &unit::Model,

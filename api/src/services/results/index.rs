@@ -64,6 +64,8 @@ pub struct UnitIndex {
     pub previous: Option<(i32, Decimal, Option<u32>)>,
     pub fields: Vec<FieldTotal>,
     pub deductions: Vec<Deduction>,
+    /// The old units merged into this one, on the index of the merge's year.
+    pub predecessors: Vec<super::lineage::Predecessor>,
     /// The finalized scores summed up the tree (`scoring::totals`), every criterion's
     /// subtotal by code: for fields, exports and comparisons.
     pub totals: Totals,
@@ -293,6 +295,7 @@ async fn lookup_index(reader: &ResultsReader, unit_id: i64, year: i32) -> ApiRes
         })
         .collect();
     let deductions = deductions_of(&framework, &entries);
+    let predecessors = super::lineage::predecessors(db, unit_id, year).await?;
     let previous = me
         .previous_index()
         .map(|idx| (year - 1, idx, me.previous_rank));
@@ -311,6 +314,7 @@ async fn lookup_index(reader: &ResultsReader, unit_id: i64, year: i32) -> ApiRes
         previous,
         fields,
         deductions,
+        predecessors,
         totals,
         framework,
         unit_id: row.unit_id,

@@ -9,9 +9,11 @@
 //! - `rows`: the one query of a scope's results, its cache, and ranking the rows;
 //! - `ranking`: a district's (or subtree's) ranking and the criteria losing most points;
 //! - `index`: a unit's index, its field subtotals and deductions, and year comparisons;
-//! - `publication`: making a year's results visible to the units.
+//! - `publication`: making a year's results visible to the units, frozen as announced;
+//! - `lineage`: a merged unit's predecessors and the comparison with them.
 
 mod index;
+mod lineage;
 mod publication;
 mod ranking;
 mod rows;
@@ -19,7 +21,11 @@ mod rows;
 pub use index::{
     Comparison, Deduction, FieldTotal, IndexLookup, UnitIndex, compare_years, unit_index,
 };
-pub use publication::{list_publications, publish};
+pub use lineage::{Basis, LastPublished, Predecessor, compare_with_predecessors};
+pub use publication::{
+    PublicationRecord, PublishRequest, freeze_unfrozen, get_publication, list_publications,
+    note_reopen, publish,
+};
 pub use ranking::{
     CriterionLoss, CriterionLossRow, Ranking, bands_of_year, criteria_losses, ranking,
 };

@@ -3,7 +3,7 @@
 use super::ResultsReader;
 use super::rows::{Depth, ParentRef, Ranked, ResultRow, Scope, cached_rows, rank_rows, under_path};
 use crate::auth::Principal;
-use crate::auth::policy::{Action, authorize};
+use crate::auth::policy::{Action, allows_published_ranking, authorize};
 use crate::error::{ApiError, ApiResult, text};
 use crate::scoring::framework::compare_codes;
 use crate::scoring::ranking::{Summary, summarize};
@@ -80,13 +80,22 @@ pub async fn ranking(
             id: p.id,
             path: p.path.clone(),
         };
-        authorize(
-            actor,
-            Action::ReadRanking {
-                published: p.published,
-            },
-            &unit,
-        )?;
+        let ranked: Vec<crate::auth::UnitRef> = rows
+            .iter()
+            .map(|r| crate::auth::UnitRef {
+                id: r.unit_id,
+                path: r.unit_path.clone(),
+            })
+            .collect();
+        if !(p.published && allows_published_ranking(actor, &unit, &ranked)) {
+            authorize(
+                actor,
+                Action::ReadRanking {
+                    published: p.published,
+                },
+                &unit,
+            )?;
+        }
     }
     let (ranked, unranked) = rank_rows(rows.as_ref().clone());
     let indices: Vec<Decimal> = ranked.iter().map(Ranked::index).collect();
@@ -149,8 +158,9 @@ pub async fn criteria_losses(
         Depth::Children => ("u.parent_id = $2", parent.id.into()),
         Depth::All => (
             &*format!(
-                "{} AND u.kind IN ('commune', 'town', 'ward')",
-                under_path(db.get_database_backend(), "u.path", "$2")
+                "{} AND {}",
+                under_path(db.get_database_backend(), "u.path", "$2"),
+                super::rows::BASE_KINDS_SQL
             ),
             parent.path.clone().into(),
         ),

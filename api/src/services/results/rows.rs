@@ -2,6 +2,7 @@
 //! the scope's publication), its cache, and the ranking of the rows.
 
 use super::ResultsReader;
+use super::publication;
 use crate::cache::ReadCache;
 use crate::error::ApiResult;
 use crate::scoring::from_hundredths;
@@ -24,7 +25,7 @@ pub enum Depth {
 }
 
 /// Kinds that are assessed at the lowest level, ranked with `depth=all`.
-pub const BASE_KINDS: [&str; 3] = ["commune", "town", "ward"];
+pub const BASE_KINDS: [&str; 4] = ["commune", "town", "ward", "special_zone"];
 
 /// One unit's row of a year's results, read in one query with the previous year's.
 #[derive(Clone, Debug, FromQueryResult)]
@@ -177,16 +178,38 @@ pub(super) fn under_path(backend: sea_orm::DbBackend, column: &str, prefix: &str
     format!("({column}{collate} >= {prefix} AND {column}{collate} < ({prefix} || '~'))")
 }
 
-/// The year's results (and the previous year's index) of the units in `scope`, with the
-/// scope unit's path, name and publication, in one query: the whole of a district's
-/// ranking is one round trip.
+/// The year's results of the units in `scope`: as announced when a publication froze
+/// them (a district's ranking, or the siblings a unit was announced with), otherwise as
+/// they stand.
 pub(super) async fn result_rows<C: ConnectionTrait>(
     conn: &C,
     scope: Scope,
     year: i32,
 ) -> ApiResult<Vec<ResultRow>> {
+    let frozen = match scope {
+        Scope::Children(id) => publication::current_of_scope(conn, id, year).await?,
+        Scope::SiblingsOf(id) => publication::current_of_unit(conn, id, year).await?,
+        Scope::Subtree(_) | Scope::Country => None,
+    };
+    match frozen {
+        Some(p) => publication::frozen_rows(conn, &p).await,
+        None => live_rows(conn, scope, year).await,
+    }
+}
+
+/// SQL of the kinds assessed at the lowest level.
+pub(super) const BASE_KINDS_SQL: &str = "u.kind IN ('commune', 'town', 'ward', 'special_zone')";
+
+/// The year's results (and the previous year's index) of the units in `scope` as they
+/// stand, with the scope unit's path, name and publication, in one query: the whole of a
+/// district's ranking is one round trip.
+pub(super) async fn live_rows<C: ConnectionTrait>(
+    conn: &C,
+    scope: Scope,
+    year: i32,
+) -> ApiResult<Vec<ResultRow>> {
     let mut values: Vec<Value> = vec![year.into(), (year - 1).into()];
-    let base = "u.kind IN ('commune', 'town', 'ward')";
+    let base = BASE_KINDS_SQL;
     let filter = match scope {
         Scope::Children(id) => {
             values.push(id.into());

@@ -40,7 +40,13 @@ enum Command {
     },
     /// Load the demo district (Huyện Vĩnh Linh: 18 communes and towns, 2022 and 2023,
     /// Xã Vĩnh Long reproducing the seed letter) into the configured database.
-    DemoData,
+    DemoData {
+        /// Then step 2, ILLUSTRATIVE: 2025's reorganisation (the district abolished on
+        /// 2025-07-01, its communes merged into 4 under the province, a 2025 cycle ranked
+        /// at province level). Made-up groupings and figures, labelled as such.
+        #[arg(long)]
+        reorganise: bool,
+    },
     /// Fill the database with generated data for load benchmarks: provinces → districts →
     /// communes, a framework per province and year, finalized files (batched inserts).
     Generate {
@@ -141,14 +147,14 @@ fn main() -> ExitCode {
                 run_async(evidence_gc(config, older_than_minutes, dry_run))
             }
         },
-        Command::DemoData => match Config::from_env() {
+        Command::DemoData { reorganise } => match Config::from_env() {
             Err(e) => {
                 eprintln!("{e}");
                 ExitCode::from(2)
             }
             Ok(config) => {
                 parindex_api::telemetry::init(config.log_format);
-                run_async(demo_data(config))
+                run_async(demo_data(config, reorganise))
             }
         },
         Command::CreateAdmin {
@@ -246,23 +252,36 @@ async fn generate(
     Ok(())
 }
 
-async fn demo_data(config: Config) -> anyhow::Result<()> {
+async fn demo_data(config: Config, reorganise: bool) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let state = parindex_api::startup::prepare(config).await?;
-    if !parindex_api::demo::load(&state).await? {
-        println!("the demo district is already loaded; nothing changed");
-        return Ok(());
+    if parindex_api::demo::load(&state).await? {
+        println!(
+            "step 1: loaded the demo district Huyện Vĩnh Linh (18 communes and towns, 2022 and 2023) in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        println!(
+            "demo accounts (password {:?}):",
+            parindex_api::demo::DEMO_PASSWORD
+        );
+        for (username, role, unit) in parindex_api::demo::DEMO_ACCOUNTS {
+            println!("  {username:<20} {:<20} {unit}", role.as_str());
+        }
+    } else {
+        println!("step 1: the demo district is already loaded; nothing changed");
     }
-    println!(
-        "loaded the demo district Huyện Vĩnh Linh (18 communes and towns, 2022 and 2023) in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    println!(
-        "demo accounts (password {:?}):",
-        parindex_api::demo::DEMO_PASSWORD
-    );
-    for (username, role, unit) in parindex_api::demo::DEMO_ACCOUNTS {
-        println!("  {username:<20} {:<20} {unit}", role.as_str());
+    if reorganise {
+        match parindex_api::demo::reorganise(&state).await? {
+            Some(r) => println!(
+                "step 2 ({}): 2025-07-01, the district abolished, its communes merged into {} communes \
+                 under the province (id {}), a 2025 cycle ranked and published there; \
+                 vinhlinh.thamdinh and vinhlinh.xem now belong to the province",
+                parindex_api::demo::ILLUSTRATIVE,
+                r.new_commune_ids.len(),
+                r.province_id
+            ),
+            None => println!("step 2: the reorganisation is already played out; nothing changed"),
+        }
     }
     Ok(())
 }

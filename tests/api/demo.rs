@@ -470,3 +470,111 @@ async fn generated_data_is_consistent_and_the_api_keeps_working_on_it() {
     })
     .await;
 }
+
+/// Step 2 (illustrative): the district abolished on 2025-07-01, its communes merged under
+/// the province, a 2025 cycle ranked there; Vĩnh Long's 2023 result reads as announced.
+#[tokio::test]
+async fn the_reorganisation_keeps_the_announced_record() {
+    on_each_backend(|app| async move {
+        assert!(parindex_api::demo::load(&app.state).await.unwrap());
+        let done = parindex_api::demo::reorganise(&app.state)
+            .await
+            .expect("step 2 runs")
+            .expect("step 2 made changes");
+        assert!(
+            parindex_api::demo::reorganise(&app.state)
+                .await
+                .unwrap()
+                .is_none(),
+            "idempotent"
+        );
+        let province = done.province_id;
+        let password = parindex_api::demo::DEMO_PASSWORD;
+        let officer = app.login("vinhlong.vanphong", password).await;
+        let vinh_long = app.get("/api/v1/auth/me", &officer).await.json["unit_id"]
+            .as_i64()
+            .unwrap();
+        let unit = app
+            .get(&format!("/api/v1/units/{vinh_long}"), &officer)
+            .await;
+        assert_eq!(unit.json["active"], false, "merged away, kept");
+        for token in [
+            officer.clone(),
+            app.login("vinhlinh.thamdinh", password).await,
+        ] {
+            let index = app
+                .get(
+                    &format!("/api/v1/units/{vinh_long}/index?year=2023"),
+                    &token,
+                )
+                .await;
+            index.assert_status(200);
+            assert_eq!(index.json["index"], "88.25");
+            assert_eq!(index.json["rank"], 11);
+            assert_eq!(index.json["ranked_units"], 18);
+            assert_eq!(index.json["unit_name"], "Xã Vĩnh Long");
+        }
+        let appraiser = app.login("vinhlinh.thamdinh", password).await;
+        assert_eq!(
+            app.get("/api/v1/auth/me", &appraiser).await.json["unit_id"],
+            province
+        );
+        let ranking = app
+            .get(
+                &format!("/api/v1/rankings?parent_unit_id={province}&year=2025"),
+                &appraiser,
+            )
+            .await;
+        ranking.assert_status(200);
+        assert_eq!(ranking.json["ranked_units"], 4);
+        assert_eq!(ranking.json["published"], true);
+        let kinds: Vec<String> = app
+            .get(
+                &format!("/api/v1/units?parent_id={province}&per_page=100"),
+                &appraiser,
+            )
+            .await
+            .json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["kind"].as_str().unwrap().to_string())
+            .collect();
+        assert!(kinds.contains(&"special_zone".to_string()), "{kinds:?}");
+        let merges = app
+            .get(
+                &format!("/api/v1/unit-merges?unit_id={vinh_long}"),
+                &appraiser,
+            )
+            .await;
+        let merged = merges.json[0]["into_unit_id"].as_i64().unwrap();
+        assert!(
+            merges.json[0]["decision"]
+                .as_str()
+                .unwrap()
+                .contains(parindex_api::demo::ILLUSTRATIVE)
+        );
+        let index = app
+            .get(
+                &format!("/api/v1/units/{merged}/index?year=2025"),
+                &appraiser,
+            )
+            .await;
+        index.assert_status(200);
+        let predecessors = index.json["predecessors"].as_array().unwrap();
+        assert!(predecessors.len() >= 4, "{predecessors:?}");
+        let vl = predecessors
+            .iter()
+            .find(|p| p["unit_id"] == vinh_long)
+            .unwrap();
+        assert_eq!(
+            (
+                vl["index"].as_str(),
+                vl["rank"].as_i64(),
+                vl["ranked_units"].as_i64()
+            ),
+            (Some("88.25"), Some(11), Some(18))
+        );
+    })
+    .await;
+}

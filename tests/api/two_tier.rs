@@ -482,3 +482,67 @@ async fn a_reopen_after_publication_makes_revision_two() {
     })
     .await;
 }
+
+/// A deployment upgraded with publications on record: migration 9 freezes them from the
+/// data as it stands, and they read as frozen from then on.
+#[tokio::test]
+async fn publications_made_before_the_upgrade_are_frozen_by_it() {
+    use crate::helpers::{TestApp, backends, fresh_database};
+    use migration::MigratorTrait;
+    use sea_orm::ConnectionTrait;
+    for backend in backends() {
+        let (url, database) = fresh_database(&backend).await;
+        let db = sea_orm::Database::connect(url.as_str()).await.unwrap();
+        migration::Migrator::up(&db, Some(8)).await.unwrap();
+        for (id, code, name, kind, parent, path, depth) in [
+            (1, "45", "Tỉnh Quảng Trị", "province", "NULL", "/1/", 0),
+            (2, "464", "Huyện Vĩnh Linh", "district", "1", "/1/2/", 1),
+            (3, "19744", "Xã Vĩnh Long", "commune", "2", "/1/2/3/", 2),
+            (4, "19745", "Xã Vĩnh Chấp", "commune", "2", "/1/2/4/", 2),
+        ] {
+            db.execute_unprepared(&format!(
+                "INSERT INTO units (id, code, name, name_search, kind, parent_id, path, depth, \
+                 active, version, created_at, updated_at) VALUES ({id}, '{code}', '{name}', \
+                 '{code}', '{kind}', {parent}, '{path}', {depth}, TRUE, 1, CURRENT_TIMESTAMP, \
+                 CURRENT_TIMESTAMP)"
+            ))
+            .await
+            .unwrap();
+        }
+        db.execute_unprepared(
+            "INSERT INTO publications (id, parent_unit_id, year, published_at) \
+             VALUES (7, 2, 2023, CURRENT_TIMESTAMP)",
+        )
+        .await
+        .unwrap();
+        if matches!(backend, crate::helpers::Backend::Postgres(_)) {
+            db.execute_unprepared("SELECT setval('units_id_seq', 10)")
+                .await
+                .unwrap();
+        }
+        db.close().await.unwrap();
+
+        let app = TestApp::spawn_on(backend, url, database, &[]).await;
+        let admin = app.admin_token().await;
+        let record = app.get("/api/v1/publications/7", &admin).await;
+        record.assert_status(200);
+        assert_eq!(record.json["revision"], 1);
+        assert_eq!(record.json["scope"]["name"], "Huyện Vĩnh Linh");
+        let names: Vec<&str> = record.json["unranked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["unit_name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["Xã Vĩnh Chấp", "Xã Vĩnh Long"]);
+        app.patch(
+            "/api/v1/units/3",
+            &admin,
+            &json!({"name": "Xã Vĩnh Long mới"}),
+        )
+        .await
+        .assert_status(200);
+        let again = app.get("/api/v1/publications/7", &admin).await;
+        assert_eq!(again.json, record.json, "frozen");
+    }
+}

@@ -9,6 +9,9 @@
 //! Everything goes through the same services as the API (same validation, same audit
 //! trail), as a command-line actor.
 
+mod reorganisation;
+pub use reorganisation::{ILLUSTRATIVE, Reorganised, reorganise};
+
 use crate::auth::{Principal, Role};
 use crate::scoring::{Inputs, Method};
 use crate::services::accounts::{self, NewUser};
@@ -33,10 +36,10 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::str::FromStr;
 
-const FRAMEWORK: &str = include_str!("../fixtures/commune_framework_2023.json");
-const SEED: &str = include_str!("../fixtures/seed_vinh_long_2023.json");
-const DISTRICT: &str = include_str!("../fixtures/demo_vinh_linh.json");
-const PLAN: &str = include_str!("../fixtures/seed_vinh_long_2024_plan.json");
+const FRAMEWORK: &str = include_str!("../../fixtures/commune_framework_2023.json");
+const SEED: &str = include_str!("../../fixtures/seed_vinh_long_2023.json");
+const DISTRICT: &str = include_str!("../../fixtures/demo_vinh_linh.json");
+const PLAN: &str = include_str!("../../fixtures/seed_vinh_long_2024_plan.json");
 
 /// One of Vĩnh Long's illustrative evidence files (made from the HTML beside them, see
 /// `fixtures/evidence/README.md`) and the entry that names it.
@@ -56,7 +59,7 @@ const VINH_LONG_EVIDENCE: [DemoEvidence; 3] = [
         number: "45/KH-UBND",
         issued_on: "2023-02-15",
         filename: "Kế hoạch 45-KH-UBND tuyên truyền CCHC 2023.pdf",
-        content: include_bytes!("../fixtures/evidence/ke-hoach-45-KH-UBND.pdf"),
+        content: include_bytes!("../../fixtures/evidence/ke-hoach-45-KH-UBND.pdf"),
     },
     DemoEvidence {
         code: "1.5.1",
@@ -64,7 +67,7 @@ const VINH_LONG_EVIDENCE: [DemoEvidence; 3] = [
         number: "103/BC-VP",
         issued_on: "2023-11-29",
         filename: "Báo cáo 103-BC-VP nhiệm vụ được giao.pdf",
-        content: include_bytes!("../fixtures/evidence/bao-cao-103-BC-VP.pdf"),
+        content: include_bytes!("../../fixtures/evidence/bao-cao-103-BC-VP.pdf"),
     },
     DemoEvidence {
         code: "1.7",
@@ -72,7 +75,7 @@ const VINH_LONG_EVIDENCE: [DemoEvidence; 3] = [
         number: "12/BB-UBND",
         issued_on: "2023-10-20",
         filename: "Biên bản đối thoại 12-BB-UBND.pdf",
-        content: include_bytes!("../fixtures/evidence/bien-ban-12-BB-UBND.pdf"),
+        content: include_bytes!("../../fixtures/evidence/bien-ban-12-BB-UBND.pdf"),
     },
 ];
 
@@ -171,6 +174,11 @@ impl SeedItem {
         }
         Ok(all)
     }
+}
+
+/// A service refusal, as the command's error.
+fn err(e: crate::error::ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
 }
 
 fn json(text: &str) -> Result<Value, anyhow::Error> {
@@ -451,7 +459,6 @@ pub async fn load(state: &AppState) -> Result<bool, anyhow::Error> {
         state,
         actor: actor.clone(),
     };
-    let err = |e: crate::error::ApiError| anyhow::anyhow!("{e}");
 
     let province = units::create_unit(
         db,

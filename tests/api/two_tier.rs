@@ -117,6 +117,25 @@ async fn a_publication_reads_as_announced_after_the_map_changes() {
         assert_eq!(after.2, before.2, "the ranking's CSV export");
         assert_eq!(after.3, before.3, "the ranking's chart");
         assert_eq!(after.0["unit_name"], "Xã Vĩnh Long", "named as announced");
+        // Its appraisal's figures stay visible to it, one by one and in lists.
+        let appraisal = after.0["appraisal_id"].as_i64().unwrap();
+        let one = w
+            .app
+            .get(&format!("/api/v1/appraisals/{appraisal}"), officer)
+            .await;
+        one.assert_status(200);
+        assert_eq!(one.json["results_visible"], true, "{}", one.text);
+        assert_eq!(one.json["index"], "88.25");
+        let listed = w.app.get("/api/v1/appraisals?year=2023", officer).await;
+        assert_eq!(listed.json["items"][0]["results_visible"], true);
+        let trail = w
+            .app
+            .get(
+                "/api/v1/audit-events?entity=appraisal&action=finalize",
+                officer,
+            )
+            .await;
+        assert_eq!(trail.json["total"], 1, "{}", trail.text);
         // And so do the province's appraiser and the admin.
         let (_, province_appraiser) = w
             .account("province.appraiser", "district_appraiser", Some(province))

@@ -306,6 +306,56 @@ mod tests {
     }
 
     #[test]
+    fn after_the_map_changes_a_commune_keeps_its_announced_ranking_and_history() {
+        // Commune 23 moved from district 5 to directly under province 1; commune 30 merged
+        // into commune 40 and is kept below it.
+        let district = unit(5, "/1/5/");
+        let moved = unit(23, "/1/23/");
+        let merged_away = unit(30, "/1/40/30/");
+        let merged_into = unit(40, "/1/40/");
+        let officer = who(Role::UnitOfficer, Some(moved.clone()));
+        assert!(!allows(
+            &officer,
+            ReadRanking { published: true },
+            &district
+        ));
+        assert!(allows_published_ranking(
+            &officer,
+            &district,
+            std::slice::from_ref(&moved)
+        ));
+        assert!(!allows_published_ranking(
+            &officer,
+            &district,
+            std::slice::from_ref(&merged_away)
+        ));
+        let new_officer = who(Role::UnitOfficer, Some(merged_into));
+        assert!(allows(
+            &new_officer,
+            ReadResults { published: true },
+            &merged_away
+        ));
+        assert!(!allows(
+            &new_officer,
+            ReadResults { published: false },
+            &merged_away
+        ));
+        assert!(!allows(&new_officer, EditSelfAssessment, &merged_away));
+        let province = who(Role::DistrictAppraiser, Some(unit(1, "/1/")));
+        assert!(allows(
+            &province,
+            ReadResults { published: false },
+            &merged_away
+        ));
+        let other = who(Role::Viewer, Some(unit(9, "/9/")));
+        assert!(!allows_published_ranking(
+            &other,
+            &district,
+            &[moved, merged_away]
+        ));
+    }
+
+    #[test]
     fn scopes_follow_the_unit_tree() {
         let province = unit(1, "/1/");
         let district = unit(5, "/1/5/");

@@ -214,7 +214,8 @@ pub async fn list(
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
-    let publications = visibility::Publications::of_years(db, items.iter().map(|a| a.year)).await?;
+    let publications =
+        visibility::Publications::of(db, items.iter().map(|a| (a.unit_id, a.year))).await?;
     let items = items
         .into_iter()
         .map(|a| {

@@ -14,7 +14,7 @@ use crate::auth::policy::{Action, allows};
 use crate::auth::{Principal, UnitRef};
 use crate::error::{ApiError, ApiResult, text};
 use entity::{publication, unit};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter};
 use std::collections::HashSet;
 
 /// The ids of a unit and its ancestors, from its path (`/1/5/23/` → 1, 5, 23).
@@ -22,22 +22,58 @@ pub fn lineage(path: &str) -> Vec<i64> {
     path.split('/').filter_map(|s| s.parse().ok()).collect()
 }
 
-/// True when a publication for `year` covers `unit` (made for it or an ancestor).
+/// True when a publication for `year` covers `unit`: made for it or an ancestor, or one
+/// that announced its result (it may have moved or merged since).
 pub async fn is_published<C: ConnectionTrait>(
     conn: &C,
     unit: &unit::Model,
     year: i32,
 ) -> ApiResult<bool> {
-    is_published_at(conn, &unit.path, year).await
-}
-
-async fn is_published_at<C: ConnectionTrait>(conn: &C, path: &str, year: i32) -> ApiResult<bool> {
-    Ok(publication::Entity::find()
+    if publication::Entity::find()
         .filter(publication::Column::Year.eq(year))
-        .filter(publication::Column::ParentUnitId.is_in(lineage(path)))
+        .filter(publication::Column::ParentUnitId.is_in(lineage(&unit.path)))
         .one(conn)
         .await?
-        .is_some())
+        .is_some()
+    {
+        return Ok(true);
+    }
+    Ok(!announced(conn, [unit.id], [year]).await?.is_empty())
+}
+
+/// Which of `unit_ids` a publication of one of `years` announced, as (unit, year).
+async fn announced<C: ConnectionTrait>(
+    conn: &C,
+    unit_ids: impl IntoIterator<Item = i64>,
+    years: impl IntoIterator<Item = i32>,
+) -> ApiResult<HashSet<(i64, i32)>> {
+    #[derive(FromQueryResult)]
+    struct Announced {
+        unit_id: i64,
+        year: i32,
+    }
+    let ids: Vec<i64> = unit_ids.into_iter().collect();
+    let years: Vec<i32> = years.into_iter().collect();
+    if ids.is_empty() || years.is_empty() {
+        return Ok(HashSet::new());
+    }
+    // Integers only: listed inline.
+    let list = |v: Vec<String>| v.join(", ");
+    let text = format!(
+        "SELECT pr.unit_id, p.year FROM publication_results pr \
+         JOIN publications p ON p.id = pr.publication_id \
+         WHERE pr.unit_id IN ({}) AND p.year IN ({})",
+        list(ids.iter().map(i64::to_string).collect()),
+        list(years.iter().map(i32::to_string).collect()),
+    );
+    Ok(
+        Announced::find_by_statement(super::sql(conn, &text, Vec::new()))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|a| (a.unit_id, a.year))
+            .collect(),
+    )
 }
 
 /// Whether the principal's role lets it see this unit's results at all, and whether that
@@ -94,37 +130,50 @@ pub fn not_visible() -> ApiError {
     ))
 }
 
-/// The publications of some years, to decide many rows (a list page) with one query.
-pub struct Publications(HashSet<(i64, i32)>);
+/// The publications of some years, to decide many rows (a list page) with two queries.
+pub struct Publications {
+    scopes: HashSet<(i64, i32)>,
+    announced: HashSet<(i64, i32)>,
+}
 
 impl Publications {
-    pub async fn of_years<C: ConnectionTrait>(
+    /// For rows of (unit id, year).
+    pub async fn of<C: ConnectionTrait>(
         conn: &C,
-        years: impl IntoIterator<Item = i32>,
+        rows: impl IntoIterator<Item = (i64, i32)>,
     ) -> ApiResult<Publications> {
-        let years: Vec<i32> = years
-            .into_iter()
+        let rows: Vec<(i64, i32)> = rows.into_iter().collect();
+        let years: Vec<i32> = rows
+            .iter()
+            .map(|(_, y)| *y)
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
         if years.is_empty() {
-            return Ok(Publications(HashSet::new()));
+            return Ok(Publications {
+                scopes: HashSet::new(),
+                announced: HashSet::new(),
+            });
         }
-        Ok(Publications(
-            publication::Entity::find()
-                .filter(publication::Column::Year.is_in(years))
-                .all(conn)
-                .await?
-                .into_iter()
-                .map(|p| (p.parent_unit_id, p.year))
-                .collect(),
-        ))
+        let scopes = publication::Entity::find()
+            .filter(publication::Column::Year.is_in(years.clone()))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|p| (p.parent_unit_id, p.year))
+            .collect();
+        let ids: HashSet<i64> = rows.iter().map(|(id, _)| *id).collect();
+        Ok(Publications {
+            scopes,
+            announced: announced(conn, ids, years).await?,
+        })
     }
 
-    fn covers(&self, path: &str, year: i32) -> bool {
-        lineage(path)
-            .into_iter()
-            .any(|id| self.0.contains(&(id, year)))
+    fn covers(&self, unit: &UnitRef, year: i32) -> bool {
+        self.announced.contains(&(unit.id, year))
+            || lineage(&unit.path)
+                .into_iter()
+                .any(|id| self.scopes.contains(&(id, year)))
     }
 
     /// `may_see_results` for one row of a list.
@@ -132,7 +181,7 @@ impl Publications {
         match need(actor, unit) {
             Need::Always => true,
             Need::Never => false,
-            Need::Publication => self.covers(&unit.path, year),
+            Need::Publication => self.covers(unit, year),
         }
     }
 }
@@ -154,7 +203,10 @@ pub fn audit_condition(actor: &Principal) -> Option<String> {
             "(audit_events.results_year IS NULL OR EXISTS (SELECT 1 FROM publications p \
              JOIN units u ON u.id = audit_events.unit_id \
              WHERE p.year = audit_events.results_year \
-             AND u.path LIKE '%/' || CAST(p.parent_unit_id AS TEXT) || '/%'))"
+             AND u.path LIKE '%/' || CAST(p.parent_unit_id AS TEXT) || '/%') \
+             OR EXISTS (SELECT 1 FROM publication_results pr \
+             JOIN publications pa ON pa.id = pr.publication_id \
+             WHERE pr.unit_id = audit_events.unit_id AND pa.year = audit_events.results_year))"
                 .to_string(),
         ),
     }

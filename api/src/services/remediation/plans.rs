@@ -265,7 +265,8 @@ pub(super) async fn visible_plan_ids<C: ConnectionTrait>(
         .map(|u| (u.id, u))
         .collect();
     let publications =
-        visibility::Publications::of_years(conn, plans.iter().map(|p| p.source_year)).await?;
+        visibility::Publications::of(conn, plans.iter().map(|p| (p.unit_id, p.source_year)))
+            .await?;
     Ok(plans
         .iter()
         .filter(|p| {

@@ -146,6 +146,18 @@ pub async fn merge(
             continue;
         };
         authorize(actor, Action::ManageUnits, &unit_ref(&u))?;
+        if u.id != into.id && into.path.starts_with(&u.path) {
+            v.add(
+                "into_unit_id",
+                "cycle",
+                text!(
+                    "{} lies below {}, which it would absorb",
+                    "{} nằm dưới {}, đơn vị sẽ được sáp nhập vào nó",
+                    into.name,
+                    u.name
+                ),
+            );
+        }
         if !u.active || !base_level(&u) {
             v.add(
                 "from_unit_ids",

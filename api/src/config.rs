@@ -42,6 +42,31 @@ pub struct Config {
     pub password_hashing: PasswordHashing,
     pub login_throttle: LoginThrottle,
     pub evidence: EvidenceSettings,
+    pub webhooks: WebhookSettings,
+}
+
+/// Webhook deliveries (`PARINDEX_WEBHOOK_*`).
+#[derive(Clone, Debug)]
+pub struct WebhookSettings {
+    /// `PARINDEX_WEBHOOK_ALLOW_PRIVATE=true` lets subscriptions use plain `http` and
+    /// addresses on loopback, private, link-local or metadata networks (tests, closed
+    /// government networks). Off by default.
+    pub allow_private: bool,
+    /// `PARINDEX_WEBHOOK_DISPATCHER=false` runs no dispatcher in this process (events are
+    /// still recorded; another replica, or this one restarted, delivers them).
+    pub dispatcher: bool,
+    /// Attempts per delivery before it is marked failed (8).
+    pub max_attempts: u32,
+    /// The first retry's delay (5 s); each next one is 4 times longer, up to 10 hours,
+    /// with ±20 % jitter.
+    pub retry_base: Duration,
+    /// How long a receiver may take to answer (10 s).
+    pub timeout: Duration,
+    /// How often the dispatcher looks for due deliveries and deadlines (250 ms); a write
+    /// on this replica wakes it at once.
+    pub poll: Duration,
+    /// `remediation.milestone_due_soon` fires this many days before a milestone (7).
+    pub due_soon_days: u32,
 }
 
 /// Evidence files: how large, which kinds, and where their bytes are kept.
@@ -388,6 +413,7 @@ impl Config {
         };
 
         let evidence = evidence_settings(&get)?;
+        let webhooks = webhook_settings(&get)?;
 
         Ok(Config {
             addr,
@@ -408,6 +434,7 @@ impl Config {
             password_hashing,
             login_throttle,
             evidence,
+            webhooks,
         })
     }
 
@@ -499,6 +526,43 @@ fn evidence_settings(
         max_bytes,
         allowed,
         storage,
+    })
+}
+
+fn parse_bool(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match get(var).as_deref() {
+        None => Ok(default),
+        Some("true" | "1" | "yes" | "on") => Ok(true),
+        Some("false" | "0" | "no" | "off") => Ok(false),
+        Some(other) => Err(invalid(var, format!("{other:?} is not true or false"))),
+    }
+}
+
+fn webhook_settings(get: &impl Fn(&str) -> Option<String>) -> Result<WebhookSettings, ConfigError> {
+    Ok(WebhookSettings {
+        allow_private: parse_bool(get, "PARINDEX_WEBHOOK_ALLOW_PRIVATE", false)?,
+        dispatcher: parse_bool(get, "PARINDEX_WEBHOOK_DISPATCHER", true)?,
+        max_attempts: parse_num(get, "PARINDEX_WEBHOOK_MAX_ATTEMPTS", 8, 1, 30)? as u32,
+        retry_base: Duration::from_millis(parse_num(
+            get,
+            "PARINDEX_WEBHOOK_RETRY_BASE_MS",
+            5000,
+            10,
+            3_600_000,
+        )?),
+        timeout: Duration::from_millis(parse_num(
+            get,
+            "PARINDEX_WEBHOOK_TIMEOUT_MS",
+            10_000,
+            100,
+            120_000,
+        )?),
+        poll: Duration::from_millis(parse_num(get, "PARINDEX_WEBHOOK_POLL_MS", 250, 10, 60_000)?),
+        due_soon_days: parse_num(get, "PARINDEX_WEBHOOK_DUE_SOON_DAYS", 7, 1, 365)? as u32,
     })
 }
 

@@ -267,6 +267,15 @@ pub fn publication_request() -> Value {
     })
 }
 
+pub fn webhook_request() -> Value {
+    json!({
+        "url": "https://hcc.quangtri.gov.vn/parindex-hook",
+        "events": ["self_assessment.returned", "results.published", "remediation.milestone_overdue"],
+        "unit_id": 13,
+        "description": "Hệ thống một cửa của UBND xã Vĩnh Long"
+    })
+}
+
 pub fn unit_merge_request() -> Value {
     json!({
         "from_unit_ids": [21, 22, 23],
@@ -587,6 +596,7 @@ mod tests {
             "PublicationRequest",
             publication_request(),
         );
+        parses::<crate::routes::webhooks::WebhookRequest>("WebhookRequest", webhook_request());
         parses::<crate::routes::unit_merges::UnitMergeRequest>(
             "UnitMergeRequest",
             unit_merge_request(),

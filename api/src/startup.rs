@@ -39,7 +39,16 @@ impl Application {
             );
         }
         let state = prepare(config).await?;
-        let server = serve(listener, state.clone())?;
+        // Webhooks: this replica's dispatcher, woken after each of its write requests.
+        let wake = crate::services::webhooks::Wake::default();
+        if state.config.webhooks.dispatcher {
+            let dispatcher = Arc::new(crate::services::webhooks::Dispatcher::new(
+                state.db.clone(),
+                state.config.webhooks.clone(),
+            )?);
+            tokio::spawn(dispatcher.run(wake.clone()));
+        }
+        let server = serve(listener, state.clone(), wake)?;
         Ok(Application {
             server,
             port,
@@ -131,7 +140,11 @@ fn cors(origins: &[String]) -> Cors {
         .max_age(3600)
 }
 
-fn serve(listener: TcpListener, state: AppState) -> Result<Server, anyhow::Error> {
+fn serve(
+    listener: TcpListener,
+    state: AppState,
+    wake: crate::services::webhooks::Wake,
+) -> Result<Server, anyhow::Error> {
     let config = state.config.clone();
     let spec = crate::openapi::spec()?;
     let routes = web::Data::new(RouteTable::from_openapi(&spec));
@@ -143,6 +156,7 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, anyhow::Error
         frameworks: Default::default(),
     });
     let state = web::Data::new(state);
+    let wake = web::Data::new(wake);
     let body_limit = config.max_body_bytes;
     let body_timeout = config.body_timeout;
     let origins = config.cors_allowed_origins.clone();
@@ -155,6 +169,7 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, anyhow::Error
             .app_data(state.clone())
             .app_data(accounts.clone())
             .app_data(results.clone())
+            .app_data(wake.clone())
             .app_data(routes.clone())
             .app_data(BodyLimit(body_limit))
             .app_data(BodyTimeout(body_timeout))

@@ -28,3 +28,7 @@ pub mod unit;
 pub mod unit_merge;
 pub mod unit_merge_source;
 pub mod user;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
+pub mod webhook_event;
+pub mod webhook_subscription;

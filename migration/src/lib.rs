@@ -12,6 +12,7 @@ mod m20261128_000006_audit_results_year;
 mod m20261128_000007_remediation_as_written;
 mod m20261128_000008_evidence_files;
 mod m20261129_000009_two_tier;
+mod m20261129_000010_webhooks;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000007_remediation_as_written::Migration),
             Box::new(m20261128_000008_evidence_files::Migration),
             Box::new(m20261129_000009_two_tier::Migration),
+            Box::new(m20261129_000010_webhooks::Migration),
         ]
     }
 }

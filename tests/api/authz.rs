@@ -61,6 +61,8 @@ const UNIT_A_STAFF_EDITORS: &[Persona] = &[Admin, Appraiser, OfficerA];
 const UNIT_A_EDITORS: &[Persona] = &[Admin, OfficerA];
 /// Who may make and comment on commune A's plan: its officers and the district.
 const PLAN_MAKERS: &[Persona] = &[Admin, Appraiser, OfficerA];
+/// Who manages commune A's webhooks: its officers, the district, admins.
+const WEBHOOK_A: &[Persona] = &[Admin, Appraiser, OfficerA];
 /// The other district's appraiser (and admins).
 const OTHER_DISTRICT: &[Persona] = &[Admin, OtherAppraiser];
 /// Who reads the district's subtree.
@@ -154,6 +156,16 @@ pub fn matrix() -> Vec<Row> {
         row(M::GET, "/api/v1/evidence-files/{evidence_a}/content", None, UNIT_A_READERS),
         row(M::DELETE, "/api/v1/evidence-files/{evidence_spare}", None, UNIT_A_EDITORS),
         row(M::GET, "/api/v1/self-assessments/{sa_a}/evidence.zip", None, UNIT_A_READERS),
+        // webhooks (commune A's subscription, made by its officer)
+        row(M::POST, "/api/v1/webhooks", Some(json!({"url": "https://203.113.131.1/hook", "events": ["results.published"], "unit_id": "{commune_a}"})), WEBHOOK_A),
+        row(M::GET, "/api/v1/webhooks", None, EVERYONE),
+        row(M::GET, "/api/v1/webhooks/{webhook_a}", None, WEBHOOK_A),
+        row(M::PATCH, "/api/v1/webhooks/{webhook_a}", Some(json!({"description": "Một cửa"})), WEBHOOK_A),
+        row(M::POST, "/api/v1/webhooks/{webhook_a}/rotate-secret", None, WEBHOOK_A),
+        row(M::POST, "/api/v1/webhooks/{webhook_a}/test", None, WEBHOOK_A),
+        row(M::GET, "/api/v1/webhooks/{webhook_a}/deliveries", None, WEBHOOK_A),
+        row(M::POST, "/api/v1/webhook-deliveries/{delivery_a}/redeliver", None, WEBHOOK_A),
+        row(M::DELETE, "/api/v1/webhooks/{webhook_spare}", None, WEBHOOK_A),
         // audit
         row(M::GET, "/api/v1/audit-events", None, EVERYONE),
     ]
@@ -189,6 +201,39 @@ async fn prepare(w: &mut World) {
     merged.assert_status(201);
     w.ids
         .insert("merge".into(), merged.json["id"].as_i64().unwrap());
+    // Commune A's webhooks, one with a delivery.
+    for name in ["webhook_a", "webhook_spare"] {
+        let created = w
+            .app
+            .post(
+                "/api/v1/webhooks",
+                w.token(OfficerA),
+                &json!({"url": "https://203.113.131.1/hook", "events": ["results.published"]}),
+            )
+            .await;
+        created.assert_status(201);
+        w.ids
+            .insert(name.into(), created.json["id"].as_i64().unwrap());
+    }
+    w.app
+        .post(
+            &format!("/api/v1/webhooks/{}/test", w.id("webhook_a")),
+            w.token(OfficerA),
+            &json!({}),
+        )
+        .await
+        .assert_status(202);
+    let deliveries = w
+        .app
+        .get(
+            &format!("/api/v1/webhooks/{}/deliveries", w.id("webhook_a")),
+            w.token(OfficerA),
+        )
+        .await;
+    w.ids.insert(
+        "delivery_a".into(),
+        deliveries.json["items"][0]["id"].as_i64().unwrap(),
+    );
     // The other district's 2023 results, published.
     let other_framework = w.published_framework(w.id("other_district")).await;
     w.quick_file(other_framework, w.id("commune_c"), "90.00", "0")

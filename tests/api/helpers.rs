@@ -79,12 +79,18 @@ where
 /// A fresh database, removed when dropped.
 pub enum Database {
     Sqlite(PathBuf),
-    Postgres { admin_url: String, schema: String },
+    Postgres {
+        admin_url: String,
+        schema: String,
+    },
+    /// Another app on the same database removes it (a second replica).
+    Shared,
 }
 
 impl Drop for Database {
     fn drop(&mut self) {
         match self {
+            Database::Shared => {}
             Database::Sqlite(path) => {
                 for suffix in ["", "-wal", "-shm"] {
                     let mut p = path.clone().into_os_string();

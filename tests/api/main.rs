@@ -22,4 +22,5 @@ mod results;
 mod security;
 mod two_tier;
 mod units;
+mod webhooks;
 mod workflow;

@@ -498,6 +498,7 @@ fn every_get(w: &World) -> Vec<String> {
                 ("id", "evidence-files") => "evidence_a",
                 ("id", "publications") => "other_publication",
                 ("id", "unit-merges") => "merge",
+                ("id", "webhooks") => "webhook_a",
                 other => panic!("the results walk does not know how to fill {other:?} of {path}"),
             };
             base = base.replace(&format!("{{{name}}}"), &w.id(fixture).to_string());
@@ -619,6 +620,18 @@ async fn unpublished_results_stay_hidden_on_every_get_route() {
         merge.assert_status(201);
         w.ids
             .insert("merge".into(), merge.json["id"].as_i64().unwrap());
+        let hook = w
+            .app
+            .post(
+                "/api/v1/webhooks",
+                &appraiser,
+                &json!({"url": "https://203.113.131.1/hook", "events": ["appraisal.finalized"],
+                        "unit_id": w.id("commune_a")}),
+            )
+            .await;
+        hook.assert_status(201);
+        w.ids
+            .insert("webhook_a".into(), hook.json["id"].as_i64().unwrap());
 
         let markers = unpublished_markers();
         let urls = every_get(&w);

@@ -54,6 +54,9 @@ pub enum Action {
     ReadEvidence,
     /// Upload and delete the unit's evidence files.
     ManageEvidence,
+    /// Subscribe to the events of the unit's subtree (webhooks), and manage those
+    /// subscriptions.
+    ManageWebhooks,
 }
 
 impl Action {
@@ -110,6 +113,10 @@ impl Action {
             Action::ReadEvidence => text!(
                 "read this unit's evidence files",
                 "xem tài liệu kiểm chứng của đơn vị này"
+            ),
+            Action::ManageWebhooks => text!(
+                "manage webhooks of this unit",
+                "quản lý webhook của đơn vị này"
             ),
             Action::ManageEvidence => text!(
                 "upload or delete this unit's evidence files",
@@ -211,6 +218,11 @@ pub fn allows(principal: &Principal, action: Action, unit: &UnitRef) -> bool {
             DistrictAppraiser => within(principal, unit),
             UnitOfficer => own(principal, unit),
             _ => false,
+        },
+        ManageWebhooks => match role {
+            DistrictAppraiser => within(principal, unit),
+            UnitOfficer => own(principal, unit),
+            Viewer | Admin => role == Admin,
         },
         ReadResults { published } => match role {
             DistrictAppraiser => within(principal, unit),

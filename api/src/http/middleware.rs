@@ -44,6 +44,8 @@ fn request_id_of(req: &ServiceRequest) -> String {
 struct ForgetCachedReads {
     results: Option<Data<crate::services::results::ResultsReader>>,
     accounts: Option<Data<crate::services::accounts::AccountCache>>,
+    /// A write may have recorded webhook events: the dispatcher looks at once.
+    webhooks: Option<Data<crate::services::webhooks::Wake>>,
 }
 
 impl ForgetCachedReads {
@@ -52,6 +54,7 @@ impl ForgetCachedReads {
         ForgetCachedReads {
             results: writes.then(|| req.app_data().cloned()).flatten(),
             accounts: writes.then(|| req.app_data().cloned()).flatten(),
+            webhooks: writes.then(|| req.app_data().cloned()).flatten(),
         }
     }
 }
@@ -63,6 +66,9 @@ impl Drop for ForgetCachedReads {
         }
         if let Some(accounts) = &self.accounts {
             accounts.invalidate();
+        }
+        if let Some(webhooks) = &self.webhooks {
+            webhooks.now();
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod self_assessments;
 pub mod unit_merges;
 pub mod units;
 pub mod users;
+pub mod webhooks;
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -38,6 +39,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
     publications::configure(cfg);
     remediation::configure(cfg);
     evidence::configure(cfg);
+    webhooks::configure(cfg);
     audit::configure(cfg);
 }
 

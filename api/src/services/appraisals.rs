@@ -512,6 +512,15 @@ pub async fn return_for_supplementation(
     )
     .await?;
     let v = view(&txn, updated).await?;
+    crate::services::webhooks::unit_event(
+        &txn,
+        crate::services::webhooks::EventType::SelfAssessmentReturned,
+        v.unit.id,
+        json!({"self_assessment_id": v.self_assessment.id, "appraisal_id": v.model.id,
+               "unit_id": v.unit.id, "year": v.model.year, "round": round,
+               "criteria": unique}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(v)
 }
@@ -657,6 +666,15 @@ pub async fn finalize(
     )
     .await?;
     let v = view(&txn, updated).await?;
+    // Thin: the figures are read with the receiver's own rights.
+    crate::services::webhooks::unit_event(
+        &txn,
+        crate::services::webhooks::EventType::AppraisalFinalized,
+        v.unit.id,
+        json!({"appraisal_id": v.model.id, "self_assessment_id": v.self_assessment.id,
+               "unit_id": v.unit.id, "year": v.model.year}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(v)
 }

@@ -630,6 +630,15 @@ pub async fn submit(
     let updated = transition(&txn, actor, &sa, FileEvent::Submit, precondition, changes).await?;
     super::appraisals::submitted(&txn, actor, &updated).await?;
     let v = view(&txn, updated).await?;
+    super::webhooks::unit_event(
+        &txn,
+        super::webhooks::EventType::SelfAssessmentSubmitted,
+        v.model.unit_id,
+        serde_json::json!({"self_assessment_id": v.model.id, "appraisal_id": v.appraisal_id,
+                           "unit_id": v.model.unit_id, "year": v.model.year,
+                           "round": v.model.round}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(v)
 }

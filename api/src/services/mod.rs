@@ -18,6 +18,7 @@ pub mod scoresheet;
 pub mod units;
 pub mod versioned;
 pub mod visibility;
+pub mod webhooks;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};

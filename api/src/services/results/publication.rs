@@ -144,6 +144,24 @@ pub async fn publish(
         },
     )
     .await?;
+    crate::services::webhooks::emit(
+        &txn,
+        crate::services::webhooks::Event {
+            kind: crate::services::webhooks::EventType::ResultsPublished,
+            unit_id: parent.id,
+            unit_path: parent.path.clone(),
+            data: json!({
+                "publication_id": created.id,
+                "parent_unit_id": parent.id,
+                "year": year,
+                "revision": revision,
+                "decision_number": decision_number,
+                "decided_on": request.decided_on,
+            }),
+            dedup_key: None,
+        },
+    )
+    .await?;
     txn.commit().await?;
     Ok(created)
 }

@@ -1,0 +1,369 @@
+//! Delivers the outbox after commit, in every replica, without ever slowing a request.
+//!
+//! A loop per process wakes on a write request of its own replica, or every
+//! `PARINDEX_WEBHOOK_POLL_MS` for the others' and for retries. It claims due deliveries
+//! with a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two replicas never claim the
+//! same row; SQLite has one writer) and sends each on its own task, at most `PARALLEL` at
+//! once, so a slow receiver holds only its own deliveries. A crash mid-send leaves the
+//! lease to expire and the delivery is sent again: at least once, with the same
+//! `webhook-id`. Every attempt is recorded; failures are retried with exponential backoff
+//! and jitter, then marked failed.
+//!
+//! The same loop notices remediation milestones coming due and overdue, and records each
+//! once (a unique `dedup_key` per milestone and date, however many replicas notice it).
+
+use super::outbox::{self, Event, EventType};
+use super::signing::signature_header;
+use super::ssrf::GuardedResolver;
+use crate::config::WebhookSettings;
+use crate::services::{now, sql};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{webhook_attempt, webhook_delivery, webhook_event, webhook_subscription};
+use parindex_domain::schedule::{self, Deadline};
+use rand::Rng;
+use sea_orm::{
+    ActiveModelTrait, DatabaseConnection, EntityTrait, FromQueryResult, Set, TransactionTrait,
+};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, Semaphore};
+
+/// Deliveries in flight per process.
+const PARALLEL: usize = 32;
+/// The longest wait between two attempts.
+const MAX_DELAY: Duration = Duration::from_secs(10 * 3600);
+/// How often deadlines are looked for.
+const DEADLINE_SCAN: Duration = Duration::from_secs(1);
+
+/// Wakes the dispatcher of this process (after each write request).
+#[derive(Clone, Default)]
+pub struct Wake(pub Arc<Notify>);
+
+impl Wake {
+    pub fn now(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// The delay before retry number `attempts` (1 after the first failure): `base × 4^(n−1)`,
+/// at most 10 hours, ±20 % jitter so that a receiver coming back is not hit all at once.
+pub fn backoff(base: Duration, attempts: u32, jitter: f64) -> Duration {
+    let factor = 4u64.saturating_pow(attempts.saturating_sub(1).min(20));
+    let ms = (base.as_millis() as u64).saturating_mul(factor);
+    let capped = Duration::from_millis(ms).min(MAX_DELAY);
+    capped.mul_f64(1.0 + jitter.clamp(-0.2, 0.2))
+}
+
+pub struct Dispatcher {
+    db: DatabaseConnection,
+    settings: WebhookSettings,
+    client: reqwest::Client,
+    slots: Arc<Semaphore>,
+}
+
+impl Dispatcher {
+    pub fn new(db: DatabaseConnection, settings: WebhookSettings) -> Result<Self, anyhow::Error> {
+        let client = reqwest::Client::builder()
+            .dns_resolver(Arc::new(GuardedResolver {
+                allow_private: settings.allow_private,
+            }))
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(settings.timeout)
+            .user_agent("parindex-webhooks/1")
+            .build()?;
+        Ok(Dispatcher {
+            db,
+            settings,
+            client,
+            slots: Arc::new(Semaphore::new(PARALLEL)),
+        })
+    }
+
+    /// Runs until the process ends.
+    pub async fn run(self: Arc<Self>, wake: Wake) {
+        let mut last_scan: Option<Instant> = None;
+        loop {
+            if last_scan.is_none_or(|t| t.elapsed() >= DEADLINE_SCAN) {
+                if let Err(e) = scan_deadlines(&self.db, self.settings.due_soon_days).await {
+                    tracing::warn!(error = %e, "webhook deadline scan failed");
+                }
+                last_scan = Some(Instant::now());
+            }
+            match self.claim().await {
+                Ok(ids) => {
+                    for (id, permit) in ids {
+                        let me = self.clone();
+                        tokio::spawn(async move {
+                            if let Err(e) = me.deliver(id).await {
+                                tracing::warn!(delivery = id, error = %e, "webhook delivery failed to record");
+                            }
+                            drop(permit);
+                        });
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "webhook claim failed"),
+            }
+            tokio::select! {
+                _ = wake.0.notified() => {}
+                _ = tokio::time::sleep(self.settings.poll) => {}
+            }
+        }
+    }
+
+    /// Claims as many due deliveries as there are free slots, each with a lease.
+    async fn claim(&self) -> Result<Vec<(i64, tokio::sync::OwnedSemaphorePermit)>, anyhow::Error> {
+        let free = self.slots.available_permits();
+        if free == 0 {
+            return Ok(Vec::new());
+        }
+        let at = now();
+        let lease =
+            at + chrono::Duration::from_std(self.settings.timeout + Duration::from_secs(30))?;
+        let lock = if self.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        #[derive(FromQueryResult)]
+        struct Claimed {
+            id: i64,
+        }
+        let text = format!(
+            "UPDATE webhook_deliveries SET claimed_until = $1 WHERE id IN (\
+               SELECT id FROM webhook_deliveries WHERE status = 'pending' \
+               AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until < $2) \
+               ORDER BY next_attempt_at, id LIMIT $3{lock}) RETURNING id"
+        );
+        let claimed = Claimed::find_by_statement(sql(
+            &self.db,
+            &text,
+            vec![lease.into(), at.into(), (free as i64).into()],
+        ))
+        .all(&self.db)
+        .await?;
+        let mut out = Vec::new();
+        for c in claimed {
+            let permit = self.slots.clone().acquire_owned().await?;
+            out.push((c.id, permit));
+        }
+        Ok(out)
+    }
+
+    /// One attempt of one claimed delivery, recorded.
+    async fn deliver(&self, id: i64) -> Result<(), anyhow::Error> {
+        let Some(delivery) = webhook_delivery::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(());
+        };
+        let event = webhook_event::Entity::find_by_id(delivery.event_id)
+            .one(&self.db)
+            .await?;
+        let subscription = webhook_subscription::Entity::find_by_id(delivery.subscription_id)
+            .one(&self.db)
+            .await?;
+        let (Some(event), Some(subscription)) = (event, subscription) else {
+            return Ok(());
+        };
+        let started = Instant::now();
+        let attempted_at = now();
+        let outcome = if subscription.active {
+            self.send(&event, &subscription).await
+        } else {
+            Err("the subscription is paused".to_string())
+        };
+        let duration_ms = started.elapsed().as_millis() as i64;
+        let (status_code, error) = match &outcome {
+            Ok(code) => (Some(*code as i32), None),
+            Err(e) => (None, Some(e.chars().take(500).collect::<String>())),
+        };
+        let success = outcome.as_ref().is_ok_and(|c| (200..300).contains(c));
+        let attempts = delivery.attempts + 1;
+        let txn = self.db.begin().await?;
+        webhook_attempt::ActiveModel {
+            delivery_id: Set(id),
+            attempted_at: Set(attempted_at),
+            status_code: Set(status_code),
+            error: Set(error.clone()),
+            duration_ms: Set(duration_ms),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        let mut am: webhook_delivery::ActiveModel = delivery.into();
+        am.attempts = Set(attempts);
+        am.claimed_until = Set(None);
+        am.last_status_code = Set(status_code);
+        am.last_error = Set(error.or_else(|| {
+            (!success).then(|| format!("the receiver answered {}", status_code.unwrap_or(0)))
+        }));
+        if success {
+            am.status = Set("delivered".to_string());
+            am.delivered_at = Set(Some(now()));
+            am.next_attempt_at = Set(None);
+        } else if attempts as u32 >= self.settings.max_attempts {
+            am.status = Set("failed".to_string());
+            am.next_attempt_at = Set(None);
+        } else {
+            let jitter = rand::rng().random_range(-0.2..=0.2);
+            let delay = backoff(self.settings.retry_base, attempts as u32, jitter);
+            am.next_attempt_at = Set(Some(now() + chrono::Duration::from_std(delay)?));
+        }
+        am.update(&txn).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Signs and posts; the receiver's status code, or why there was none.
+    async fn send(
+        &self,
+        event: &webhook_event::Model,
+        subscription: &webhook_subscription::Model,
+    ) -> Result<u16, String> {
+        let data: serde_json::Value =
+            serde_json::from_str(&event.payload).map_err(|e| e.to_string())?;
+        let body = json!({
+            "type": event.event_type,
+            "timestamp": event.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "data": data,
+        })
+        .to_string();
+        let timestamp = Utc::now().timestamp();
+        let mut secrets = vec![subscription.secret.as_str()];
+        if let (Some(previous), Some(until)) = (
+            &subscription.previous_secret,
+            subscription.previous_secret_until,
+        ) && until > Utc::now()
+        {
+            secrets.push(previous.as_str());
+        }
+        let signature = signature_header(&secrets, &event.webhook_id, timestamp, body.as_bytes());
+        let response = self
+            .client
+            .post(&subscription.url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &event.webhook_id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| describe(&e))?;
+        Ok(response.status().as_u16())
+    }
+}
+
+/// A transport error in a line, with its cause (the resolver's refusal, say).
+fn describe(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Records `remediation.milestone_due_soon` and `remediation.milestone_overdue` for the
+/// open items' milestones not met, once per milestone and date.
+pub async fn scan_deadlines(
+    db: &DatabaseConnection,
+    due_soon_days: u32,
+) -> Result<usize, anyhow::Error> {
+    let today = Utc::now().date_naive();
+    let horizon = today + chrono::Duration::days(due_soon_days.into());
+    #[derive(FromQueryResult)]
+    struct Row {
+        milestone_id: i64,
+        label: String,
+        due_on: NaiveDate,
+        item_id: i64,
+        plan_id: i64,
+        unit_id: i64,
+        unit_path: String,
+    }
+    let rows = Row::find_by_statement(sql(
+        db,
+        "SELECT m.id AS milestone_id, m.label, m.due_on, i.id AS item_id, i.plan_id, \
+                p.unit_id, u.path AS unit_path \
+         FROM remediation_milestones m \
+         JOIN remediation_items i ON i.id = m.item_id \
+         JOIN remediation_plans p ON p.id = i.plan_id \
+         JOIN units u ON u.id = p.unit_id \
+         WHERE m.status <> 'met' AND i.status NOT IN ('done', 'cancelled') AND m.due_on <= $1 \
+           AND EXISTS (SELECT 1 FROM webhook_subscriptions s WHERE s.events LIKE '%remediation.milestone_%')",
+        vec![horizon.into()],
+    ))
+    .all(db)
+    .await?;
+    let mut recorded = 0;
+    for r in rows {
+        let deadline = [Deadline {
+            due_on: r.due_on,
+            met: false,
+        }];
+        let kind = if schedule::is_overdue(&deadline, today) {
+            EventType::MilestoneOverdue
+        } else if schedule::is_due_within(&deadline, today, due_soon_days) {
+            EventType::MilestoneDueSoon
+        } else {
+            continue;
+        };
+        let txn = db.begin().await?;
+        let emitted = outbox::emit(
+            &txn,
+            Event {
+                kind,
+                unit_id: r.unit_id,
+                unit_path: r.unit_path.clone(),
+                data: json!({
+                    "milestone_id": r.milestone_id,
+                    "label": r.label,
+                    "due_on": r.due_on,
+                    "item_id": r.item_id,
+                    "plan_id": r.plan_id,
+                    "unit_id": r.unit_id,
+                }),
+                dedup_key: Some(format!("{}:{}:{}", kind.as_str(), r.milestone_id, r.due_on)),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        txn.commit().await?;
+        if emitted.is_some() {
+            recorded += 1;
+        }
+    }
+    Ok(recorded)
+}
+
+/// When a delivery's next attempt is due, for the API.
+pub fn next_attempt(d: &webhook_delivery::Model) -> Option<DateTime<Utc>> {
+    (d.status == "pending")
+        .then_some(d.next_attempt_at)
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_within_bounds() {
+        let base = Duration::from_secs(5);
+        assert_eq!(backoff(base, 1, 0.0), Duration::from_secs(5));
+        assert_eq!(backoff(base, 2, 0.0), Duration::from_secs(20));
+        assert_eq!(backoff(base, 3, 0.0), Duration::from_secs(80));
+        assert_eq!(backoff(base, 30, 0.0), MAX_DELAY);
+        assert_eq!(backoff(base, 1, 0.2), Duration::from_secs(6));
+        assert_eq!(
+            backoff(base, 1, 5.0),
+            Duration::from_secs(6),
+            "jitter is clamped"
+        );
+        assert!(backoff(base, 1, -0.2) >= Duration::from_secs(4));
+    }
+}

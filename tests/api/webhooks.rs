@@ -218,6 +218,15 @@ async fn deliveries_are_signed_scoped_and_retried_after_a_500() {
             .await
             .assert_problem(404, Some("not_found"));
 
+        // A refused change (rolled back) records no event.
+        w.app
+            .post(
+                "/api/v1/publications",
+                w.token(Persona::Appraiser),
+                &json!({"parent_unit_id": w.id("district"), "year": 2022}),
+            )
+            .await
+            .assert_problem(409, Some("nothing_to_publish"));
         // Commune A's year: submitted, finalized, published.
         let framework = w.published_framework(w.id("district")).await;
         w.seed_appraisal(framework).await;
@@ -265,6 +274,10 @@ async fn deliveries_are_signed_scoped_and_retried_after_a_500() {
         assert!(
             b.iter().all(|r| r.json()["type"] == "results.published"),
             "{b:?}"
+        );
+        assert!(
+            b.iter().all(|r| r.json()["data"]["year"] == 2023),
+            "the refused 2022 publication sent nothing: {b:?}"
         );
 
         // The deliveries list keeps every attempt.

@@ -88,8 +88,8 @@ pub struct WebhookResponse {
     pub created_by: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// The signing secret (`whsec_…`): only in the answers that create or rotate it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The signing secret (`whsec_…`): only in the answers that create or rotate it;
+    /// null everywhere else.
     pub secret: Option<String>,
 }
 

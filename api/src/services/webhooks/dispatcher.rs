@@ -22,7 +22,8 @@ use entity::{webhook_attempt, webhook_delivery, webhook_event, webhook_subscript
 use parindex_domain::schedule::{self, Deadline};
 use rand::Rng;
 use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, EntityTrait, FromQueryResult, Set, TransactionTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Set,
+    TransactionTrait,
 };
 use serde_json::json;
 use std::sync::Arc;
@@ -31,6 +32,9 @@ use tokio::sync::{Notify, Semaphore};
 
 /// Deliveries in flight per process.
 const PARALLEL: usize = 32;
+/// Deliveries in flight per subscription and process: a slow or dead receiver holds at
+/// most these slots, and the others' deliveries keep going.
+const PER_SUBSCRIPTION: usize = 4;
 /// The longest wait between two attempts.
 const MAX_DELAY: Duration = Duration::from_secs(10 * 3600);
 /// How often deadlines are looked for.
@@ -60,6 +64,8 @@ pub struct Dispatcher {
     settings: WebhookSettings,
     client: reqwest::Client,
     slots: Arc<Semaphore>,
+    /// In-flight deliveries per subscription, in this process.
+    busy: std::sync::Mutex<std::collections::HashMap<i64, usize>>,
 }
 
 impl Dispatcher {
@@ -77,6 +83,7 @@ impl Dispatcher {
             settings,
             client,
             slots: Arc::new(Semaphore::new(PARALLEL)),
+            busy: Default::default(),
         })
     }
 
@@ -92,13 +99,17 @@ impl Dispatcher {
             }
             match self.claim().await {
                 Ok(ids) => {
-                    for (id, permit) in ids {
+                    for (id, subscription, permit) in ids {
                         let me = self.clone();
+                        let wake = wake.clone();
                         tokio::spawn(async move {
                             if let Err(e) = me.deliver(id).await {
                                 tracing::warn!(delivery = id, error = %e, "webhook delivery failed to record");
                             }
+                            me.done(subscription);
                             drop(permit);
+                            // A slot is free: look for more at once.
+                            wake.now();
                         });
                     }
                 }
@@ -111,43 +122,93 @@ impl Dispatcher {
         }
     }
 
-    /// Claims as many due deliveries as there are free slots, each with a lease.
-    async fn claim(&self) -> Result<Vec<(i64, tokio::sync::OwnedSemaphorePermit)>, anyhow::Error> {
+    /// Claims as many due deliveries as there are free slots, each with a lease, at most
+    /// `PER_SUBSCRIPTION` in flight per subscription (the rest are released at once).
+    async fn claim(
+        &self,
+    ) -> Result<Vec<(i64, i64, tokio::sync::OwnedSemaphorePermit)>, anyhow::Error> {
         let free = self.slots.available_permits();
         if free == 0 {
             return Ok(Vec::new());
         }
         let at = now();
+        // Longer than a send may take (the timeout) plus recording it.
         let lease =
-            at + chrono::Duration::from_std(self.settings.timeout + Duration::from_secs(30))?;
+            at + chrono::Duration::from_std(self.settings.timeout + Duration::from_secs(5))?;
         let lock = if self.db.get_database_backend() == sea_orm::DbBackend::Postgres {
             " FOR UPDATE SKIP LOCKED"
         } else {
             ""
         };
+        // Integers only: listed inline.
+        let full: Vec<String> = self
+            .busy
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?
+            .iter()
+            .filter(|(_, n)| **n >= PER_SUBSCRIPTION)
+            .map(|(id, _)| id.to_string())
+            .collect();
+        let skip = if full.is_empty() {
+            String::new()
+        } else {
+            format!(" AND subscription_id NOT IN ({})", full.join(", "))
+        };
         #[derive(FromQueryResult)]
         struct Claimed {
             id: i64,
+            subscription_id: i64,
         }
         let text = format!(
             "UPDATE webhook_deliveries SET claimed_until = $1 WHERE id IN (\
                SELECT id FROM webhook_deliveries WHERE status = 'pending' \
-               AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until < $2) \
-               ORDER BY next_attempt_at, id LIMIT $3{lock}) RETURNING id"
+               AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until < $2){skip} \
+               ORDER BY next_attempt_at, id LIMIT $3{lock}) RETURNING id, subscription_id"
         );
-        let claimed = Claimed::find_by_statement(sql(
+        let mut claimed = Claimed::find_by_statement(sql(
             &self.db,
             &text,
             vec![lease.into(), at.into(), (free as i64).into()],
         ))
         .all(&self.db)
         .await?;
+        claimed.sort_by_key(|c| c.id);
         let mut out = Vec::new();
+        let mut release = Vec::new();
         for c in claimed {
-            let permit = self.slots.clone().acquire_owned().await?;
-            out.push((c.id, permit));
+            let taken = {
+                let mut busy = self.busy.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+                let n = busy.entry(c.subscription_id).or_default();
+                (*n < PER_SUBSCRIPTION).then(|| *n += 1).is_some()
+            };
+            if taken {
+                let permit = self.slots.clone().acquire_owned().await?;
+                out.push((c.id, c.subscription_id, permit));
+            } else {
+                release.push(c.id.to_string());
+            }
+        }
+        if !release.is_empty() {
+            self.db
+                .execute_unprepared(&format!(
+                    "UPDATE webhook_deliveries SET claimed_until = NULL WHERE id IN ({})",
+                    release.join(", ")
+                ))
+                .await?;
         }
         Ok(out)
+    }
+
+    /// A delivery of `subscription` is no longer in flight.
+    fn done(&self, subscription: i64) {
+        if let Ok(mut busy) = self.busy.lock()
+            && let Some(n) = busy.get_mut(&subscription)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                busy.remove(&subscription);
+            }
+        }
     }
 
     /// One attempt of one claimed delivery, recorded.

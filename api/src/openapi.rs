@@ -49,6 +49,11 @@ read (412 when it changed since).",
         crate::auth::Role,
         crate::services::units::UnitKind,
         crate::validation::Year,
+        crate::services::webhooks::payloads::FileEventData,
+        crate::services::webhooks::payloads::AppraisalEventData,
+        crate::services::webhooks::payloads::PublicationEventData,
+        crate::services::webhooks::payloads::MilestoneEventData,
+        crate::services::webhooks::payloads::TestEventData,
     )),
     modifiers(&SecuritySchemes),
     tags(
@@ -319,9 +324,10 @@ fn reachable(doc: &Value, roots: Vec<&Value>) -> BTreeSet<String> {
 fn operation_parts(doc: &Value) -> (Vec<&Value>, Vec<&Value>) {
     let mut requests = Vec::new();
     let mut responses = Vec::new();
-    for item in doc["paths"]
-        .as_object()
+    // The service's own operations, and the deliveries it sends (`webhooks`).
+    for item in ["paths", "webhooks"]
         .into_iter()
+        .flat_map(|section| doc[section].as_object())
         .flat_map(|m| m.values())
     {
         for op in item.as_object().into_iter().flat_map(|m| m.values()) {
@@ -455,7 +461,61 @@ fn document() -> Result<Value, serde_json::Error> {
     page_items_by_reference(&mut doc);
     require_what_responses_always_send(&mut doc);
     header_parameters_are_strings(&mut doc);
+    describe_webhooks(&mut doc);
     Ok(doc)
+}
+
+/// The deliveries the service sends, as OpenAPI 3.1 `webhooks`: one per event type, its
+/// body `{type, timestamp, data}` with the `data` schema the emitter serializes, and the
+/// Standard Webhooks headers.
+fn describe_webhooks(doc: &mut Value) {
+    let header = |name: &str, description: &str| {
+        serde_json::json!({
+            "name": name, "in": "header", "required": true,
+            "description": description, "schema": {"type": "string"}
+        })
+    };
+    let mut hooks = serde_json::Map::new();
+    for (kind, data, meaning) in crate::services::webhooks::payloads::EVENTS {
+        let id = format!("webhook_{}", kind.replace('.', "_"));
+        hooks.insert(
+            kind.to_string(),
+            serde_json::json!({"post": {
+                "operationId": id,
+                "tags": ["webhooks"],
+                "summary": format!("Event `{kind}`"),
+                "description": format!(
+                    "{meaning}\n\nPosted to each matching subscription's URL. Verify \
+                     `webhook-signature` (Standard Webhooks: `v1,` + base64 HMAC-SHA256 of \
+                     `webhook-id.webhook-timestamp.body` keyed with the secret's decoded \
+                     bytes) before trusting it, and drop a `webhook-id` already seen: \
+                     delivery is at least once."
+                ),
+                "security": [],
+                "parameters": [
+                    header("webhook-id", "The event's id (`msg_…`), the same on every retry."),
+                    header("webhook-timestamp", "Unix seconds when this attempt was signed."),
+                    header("webhook-signature", "`v1,<base64>` signatures, space-separated (two for a day after a rotation)."),
+                ],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                    "type": "object",
+                    "required": ["type", "timestamp", "data"],
+                    "properties": {
+                        "type": {"type": "string", "enum": [kind]},
+                        "timestamp": {"type": "string", "format": "date-time",
+                                      "description": "When the event was recorded (in the change's transaction)."},
+                        "data": {"$ref": format!("#/components/schemas/{data}")}
+                    }
+                }}}},
+                "responses": {
+                    "2XX": {"description": "Received: the delivery is done."},
+                    "4XX": {"description": "Refused: retried with backoff, then marked failed."},
+                    "5XX": {"description": "Receiver error (or no answer within PARINDEX_WEBHOOK_TIMEOUT_MS): retried with backoff, then marked failed."}
+                }
+            }}),
+        );
+    }
+    doc["webhooks"] = Value::Object(hooks);
 }
 
 /// The complete OpenAPI 3.1 document of the service. An error is a bug in the code that

@@ -516,9 +516,16 @@ pub async fn return_for_supplementation(
         &txn,
         crate::services::webhooks::EventType::SelfAssessmentReturned,
         v.unit.id,
-        json!({"self_assessment_id": v.self_assessment.id, "appraisal_id": v.model.id,
-               "unit_id": v.unit.id, "year": v.model.year, "round": round,
-               "criteria": unique}),
+        crate::services::webhooks::payloads::to_value(
+            &crate::services::webhooks::payloads::FileEventData {
+                self_assessment_id: v.self_assessment.id,
+                appraisal_id: Some(v.model.id),
+                unit_id: v.unit.id,
+                year: v.model.year,
+                round: v.self_assessment.round,
+                criteria: unique.clone(),
+            },
+        ),
     )
     .await?;
     txn.commit().await?;
@@ -671,8 +678,14 @@ pub async fn finalize(
         &txn,
         crate::services::webhooks::EventType::AppraisalFinalized,
         v.unit.id,
-        json!({"appraisal_id": v.model.id, "self_assessment_id": v.self_assessment.id,
-               "unit_id": v.unit.id, "year": v.model.year}),
+        crate::services::webhooks::payloads::to_value(
+            &crate::services::webhooks::payloads::AppraisalEventData {
+                appraisal_id: v.model.id,
+                self_assessment_id: v.self_assessment.id,
+                unit_id: v.unit.id,
+                year: v.model.year,
+            },
+        ),
     )
     .await?;
     txn.commit().await?;

@@ -634,9 +634,14 @@ pub async fn submit(
         &txn,
         super::webhooks::EventType::SelfAssessmentSubmitted,
         v.model.unit_id,
-        serde_json::json!({"self_assessment_id": v.model.id, "appraisal_id": v.appraisal_id,
-                           "unit_id": v.model.unit_id, "year": v.model.year,
-                           "round": v.model.round}),
+        super::webhooks::payloads::to_value(&super::webhooks::payloads::FileEventData {
+            self_assessment_id: v.model.id,
+            appraisal_id: v.appraisal_id,
+            unit_id: v.model.unit_id,
+            year: v.model.year,
+            round: v.model.round,
+            criteria: Vec::new(),
+        }),
     )
     .await?;
     txn.commit().await?;

@@ -150,14 +150,16 @@ pub async fn publish(
             kind: crate::services::webhooks::EventType::ResultsPublished,
             unit_id: parent.id,
             unit_path: parent.path.clone(),
-            data: json!({
-                "publication_id": created.id,
-                "parent_unit_id": parent.id,
-                "year": year,
-                "revision": revision,
-                "decision_number": decision_number,
-                "decided_on": request.decided_on,
-            }),
+            data: crate::services::webhooks::payloads::to_value(
+                &crate::services::webhooks::payloads::PublicationEventData {
+                    publication_id: created.id,
+                    parent_unit_id: parent.id,
+                    year,
+                    revision,
+                    decision_number: decision_number.clone(),
+                    decided_on: request.decided_on,
+                },
+            ),
             dedup_key: None,
         },
     )

@@ -11,6 +11,7 @@
 
 pub mod dispatcher;
 pub mod outbox;
+pub mod payloads;
 pub mod signing;
 pub mod ssrf;
 
@@ -373,7 +374,10 @@ pub async fn send_test(db: &DatabaseConnection, actor: &Principal, id: i64) -> A
     let event = outbox::emit_test(
         &txn,
         current.id,
-        json!({"subscription_id": current.id, "sent_by": actor.username}),
+        payloads::to_value(&payloads::TestEventData {
+            subscription_id: current.id,
+            sent_by: actor.username.clone(),
+        }),
     )
     .await?;
     let webhook_id = entity::webhook_event::Entity::find_by_id(event)

@@ -163,6 +163,30 @@ mod tests {
         }
     }
 
+    /// The check at connect time: a name that resolves to loopback (as a rebinding DNS
+    /// would answer after the check at save time) gets no address to connect to.
+    #[tokio::test]
+    async fn the_resolver_refuses_private_answers_at_connect_time() {
+        let name: Name = "localhost".parse().unwrap();
+        assert!(
+            GuardedResolver {
+                allow_private: false
+            }
+            .resolve(name)
+            .await
+            .is_err()
+        );
+        let name: Name = "localhost".parse().unwrap();
+        let found: Vec<SocketAddr> = GuardedResolver {
+            allow_private: true,
+        }
+        .resolve(name)
+        .await
+        .unwrap()
+        .collect();
+        assert!(found.iter().all(|a| a.ip().is_loopback()) && !found.is_empty());
+    }
+
     #[tokio::test]
     async fn urls_are_checked_before_saving() {
         assert!(check_url("http://example.vn/hook", false).await.is_err());

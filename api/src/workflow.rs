@@ -31,6 +31,8 @@ fn refused(code: &'static str, message: Text) -> WorkflowError {
 pub enum FileEvent {
     /// The unit changes entries (the status stays).
     Edit,
+    /// A leader of the unit signs it off (the status stays).
+    Approve,
     Submit,
     /// The unit takes a file the council has not started back.
     Withdraw,
@@ -43,8 +45,9 @@ pub enum FileEvent {
 }
 
 impl FileEvent {
-    pub const ALL: [FileEvent; 6] = [
+    pub const ALL: [FileEvent; 7] = [
         FileEvent::Edit,
+        FileEvent::Approve,
         FileEvent::Submit,
         FileEvent::Withdraw,
         FileEvent::Return,
@@ -61,7 +64,7 @@ pub fn self_assessment(
     use FileEvent as E;
     use SelfAssessmentStatus as S;
     match (from, event) {
-        (S::Draft | S::Returned, E::Edit) => Ok(from),
+        (S::Draft | S::Returned, E::Edit | E::Approve) => Ok(from),
         (S::Draft | S::Returned, E::Submit) => Ok(S::Submitted),
         (S::Submitted, E::Withdraw) => Ok(S::Draft),
         (S::Submitted, E::Return) => Ok(S::Returned),
@@ -75,6 +78,13 @@ pub fn self_assessment(
                     text!(
                         "the self-assessment is {from}: only a draft or a returned file can be edited",
                         "hồ sơ tự đánh giá đang ở trạng thái {vi}: chỉ sửa được bản nháp hoặc hồ sơ bị trả lại"
+                    ),
+                ),
+                E::Approve => refused(
+                    "not_approvable",
+                    text!(
+                        "the self-assessment is {from}: a leader approves a draft or a returned file before it is submitted",
+                        "hồ sơ tự đánh giá đang ở trạng thái {vi}: lãnh đạo phê duyệt bản nháp hoặc hồ sơ bị trả lại trước khi nộp"
                     ),
                 ),
                 E::Submit => refused(
@@ -245,6 +255,8 @@ mod tests {
         let allowed = [
             (S::Draft, E::Edit, S::Draft),
             (S::Returned, E::Edit, S::Returned),
+            (S::Draft, E::Approve, S::Draft),
+            (S::Returned, E::Approve, S::Returned),
             (S::Draft, E::Submit, S::Submitted),
             (S::Returned, E::Submit, S::Submitted),
             (S::Submitted, E::Withdraw, S::Draft),

@@ -21,6 +21,8 @@ pub struct Model {
     pub submission_deadline: Option<Date>,
     /// What each scored criterion must carry before submission.
     pub evidence_policy: EvidencePolicy,
+    /// A leader of the unit must approve its self-assessment before submission.
+    pub requires_leader_approval: bool,
     pub published_at: Option<DateTimeUtc>,
     pub created_by: Option<i64>,
     pub version: i32,

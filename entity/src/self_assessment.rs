@@ -16,6 +16,11 @@ pub struct Model {
     pub submitted_at: Option<DateTimeUtc>,
     /// While returned: JSON list of the codes the unit may edit.
     pub editable_codes: Option<String>,
+    /// The unit leader's sign-off (withdrawn by any later edit).
+    pub approved_at: Option<DateTimeUtc>,
+    pub approved_by: Option<i64>,
+    /// The leader's name as it was when approving, printed on the documents.
+    pub approved_by_name: Option<String>,
     pub created_by: Option<i64>,
     pub version: i32,
     pub created_at: DateTimeUtc,

@@ -13,6 +13,7 @@ mod m20261128_000007_remediation_as_written;
 mod m20261128_000008_evidence_files;
 mod m20261129_000009_two_tier;
 mod m20261129_000010_webhooks;
+mod m20261129_000011_leader_approval;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000008_evidence_files::Migration),
             Box::new(m20261129_000009_two_tier::Migration),
             Box::new(m20261129_000010_webhooks::Migration),
+            Box::new(m20261129_000011_leader_approval::Migration),
         ]
     }
 }

@@ -113,6 +113,7 @@ pub fn matrix() -> Vec<Row> {
         row(M::PUT, "/api/v1/self-assessments/{sa_a}/entries", Some(json!({"entries": [{"criterion_code": "1.1", "score": 2}]})), UNIT_A_EDITORS),
         row(M::POST, "/api/v1/self-assessments/{sa_a}/submit", None, UNIT_A_EDITORS),
         row(M::POST, "/api/v1/self-assessments/{sa_a}/withdraw", None, UNIT_A_EDITORS),
+        row(M::POST, "/api/v1/self-assessments/{sa_a}/approve", None, ADMIN),
         row(M::PUT, "/api/v1/self-assessments/{sa_a}/deadline-extension", Some(json!({"until": "2099-01-01"})), DISTRICT),
         // appraisals
         row(M::GET, "/api/v1/appraisals", None, EVERYONE),

@@ -617,3 +617,140 @@ async fn an_admin_reopens_a_finalized_appraisal_with_a_reason() {
     })
     .await;
 }
+
+/// A framework that requires it: a leader of the commune signs off the file before it can
+/// be submitted; the sign-off is recorded with the leader's name, audited, and withdrawn by
+/// any later edit.
+#[tokio::test]
+async fn a_leader_signs_off_before_submission_and_an_edit_withdraws_it() {
+    on_each_backend(|app| async move {
+        let w = world(app).await;
+        let mut spec = crate::fixtures::fixture_framework_json(&w.id("district").to_string());
+        spec["requires_leader_approval"] = json!(true);
+        let framework = w.app.post("/api/v1/frameworks", w.admin(), &spec).await;
+        framework.assert_status(201);
+        assert_eq!(framework.json["requires_leader_approval"], true);
+        let framework = framework.json["id"].as_i64().unwrap();
+        w.app
+            .post(
+                &format!("/api/v1/frameworks/{framework}/publish"),
+                w.admin(),
+                &json!({}),
+            )
+            .await
+            .assert_status(200);
+        w.app
+            .post(
+                "/api/v1/users",
+                w.admin(),
+                &json!({"username": "chutich.vinhlong", "password": "leader-password-123",
+                        "full_name": "Lê Văn Thành", "role": "unit_leader",
+                        "unit_id": w.id("commune_a")}),
+            )
+            .await
+            .assert_status(201);
+        let leader = w.app.login("chutich.vinhlong", "leader-password-123").await;
+        let officer = w.token(Persona::OfficerA).to_string();
+        let sa = w
+            .open_assessment(Persona::OfficerA, w.id("commune_a"), framework)
+            .await;
+        let path = format!("/api/v1/self-assessments/{sa}");
+        w.app
+            .put(
+                &format!("{path}/entries"),
+                &officer,
+                &json!({"entries": seed_self_entries()}),
+            )
+            .await
+            .assert_status(200);
+        w.app
+            .post(&format!("{path}/submit"), &officer, &json!({}))
+            .await
+            .assert_problem(422, Some("leader_approval_required"));
+        // Only a leader of the unit signs; a leader does not fill the file in.
+        w.app
+            .post(&format!("{path}/approve"), &officer, &json!({}))
+            .await
+            .assert_problem(403, Some("forbidden"));
+        w.app
+            .put(
+                &format!("{path}/entries"),
+                &leader,
+                &json!({"entries": seed_self_entries()}),
+            )
+            .await
+            .assert_problem(403, Some("forbidden"));
+        let approved = w
+            .app
+            .post(&format!("{path}/approve"), &leader, &json!({}))
+            .await;
+        approved.assert_status(200);
+        assert_eq!(
+            approved.json["approval"]["approved_by_name"],
+            "Lê Văn Thành"
+        );
+        assert_eq!(approved.json["requires_leader_approval"], true);
+        // An edit after the sign-off withdraws it.
+        let edited = w
+            .app
+            .put(
+                &format!("{path}/entries"),
+                &officer,
+                &json!({"entries": [seed_self_entries()[0].clone()]}),
+            )
+            .await;
+        edited.assert_status(200);
+        assert!(edited.json["approval"].is_null(), "{}", edited.text);
+        w.app
+            .post(&format!("{path}/submit"), &officer, &json!({}))
+            .await
+            .assert_problem(422, Some("leader_approval_required"));
+        w.app
+            .post(&format!("{path}/approve"), &leader, &json!({}))
+            .await
+            .assert_status(200);
+        let submitted = w
+            .app
+            .post(&format!("{path}/submit"), &officer, &json!({}))
+            .await;
+        submitted.assert_status(200);
+        assert_eq!(
+            submitted.json["approval"]["approved_by_name"],
+            "Lê Văn Thành"
+        );
+        // A submitted file is no longer signed off: it is the council's.
+        w.app
+            .post(&format!("{path}/approve"), &leader, &json!({}))
+            .await
+            .assert_problem(409, Some("not_approvable"));
+        // The leader reads its unit's file, and the trail has the story.
+        w.app.get(&path, &leader).await.assert_status(200);
+        let trail = w
+            .app
+            .get(
+                &format!("/api/v1/audit-events?entity=self_assessment&entity_id={sa}"),
+                w.admin(),
+            )
+            .await;
+        let actions: Vec<&str> = trail.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            actions.iter().filter(|a| **a == "approve").count(),
+            2,
+            "{actions:?}"
+        );
+        assert_eq!(
+            actions
+                .iter()
+                .filter(|a| **a == "withdraw_approval")
+                .count(),
+            1,
+            "{actions:?}"
+        );
+    })
+    .await;
+}

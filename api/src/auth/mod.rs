@@ -22,14 +22,18 @@ pub enum Role {
     UnitOfficer,
     /// Read-only over its unit's subtree.
     Viewer,
+    /// A leader of its unit (chủ tịch, phó chủ tịch): reads what the unit's officers read
+    /// and signs off its self-assessment.
+    UnitLeader,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [
+    pub const ALL: [Role; 5] = [
         Role::Admin,
         Role::DistrictAppraiser,
         Role::UnitOfficer,
         Role::Viewer,
+        Role::UnitLeader,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +42,7 @@ impl Role {
             Role::DistrictAppraiser => "district_appraiser",
             Role::UnitOfficer => "unit_officer",
             Role::Viewer => "viewer",
+            Role::UnitLeader => "unit_leader",
         }
     }
 

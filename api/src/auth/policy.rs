@@ -7,7 +7,9 @@
 //! - `unit_officer`: its own unit only (self-assessments, evidence, staff, remediation) and,
 //!   once published, its results (with those of the old units merged into it, kept
 //!   inactive below it) and its parent's ranking;
-//! - `viewer`: read-only over its subtree; published results only.
+//! - `viewer`: read-only over its subtree; published results only;
+//! - `unit_leader`: reads what its unit's officers read, and signs off the unit's
+//!   self-assessment (`ApproveSelfAssessment`); it does not fill it in.
 
 use super::{Principal, Role, UnitRef};
 use crate::error::{ApiError, ApiResult, Text, text};
@@ -30,6 +32,8 @@ pub enum Action {
     ReadAssessment,
     /// Open, fill, submit, withdraw the unit's own self-assessment.
     EditSelfAssessment,
+    /// Sign off the unit's self-assessment as its leader.
+    ApproveSelfAssessment,
     /// Enter appraisal scores, return, add bonus, finalize; extend deadlines.
     Appraise,
     /// Reopen a finalized appraisal.
@@ -82,6 +86,10 @@ impl Action {
             Action::EditSelfAssessment => text!(
                 "edit this unit's self-assessment",
                 "sửa hồ sơ tự đánh giá của đơn vị này"
+            ),
+            Action::ApproveSelfAssessment => text!(
+                "approve this unit's self-assessment",
+                "phê duyệt hồ sơ tự đánh giá của đơn vị này"
             ),
             Action::Appraise => text!("appraise this unit", "thẩm định đơn vị này"),
             Action::ReopenAppraisal => text!("reopen an appraisal", "mở lại kết quả thẩm định"),
@@ -145,8 +153,10 @@ pub fn read_scope(principal: &Principal) -> ReadScope {
     match (principal.role, &principal.unit) {
         (Role::Admin, _) => ReadScope::All,
         (Role::DistrictAppraiser | Role::Viewer, Some(own)) => ReadScope::Subtree(own.clone()),
-        (Role::UnitOfficer, Some(own)) => ReadScope::Own(own.clone()),
-        (Role::DistrictAppraiser | Role::Viewer | Role::UnitOfficer, None) => ReadScope::Nothing,
+        (Role::UnitOfficer | Role::UnitLeader, Some(own)) => ReadScope::Own(own.clone()),
+        (Role::DistrictAppraiser | Role::Viewer | Role::UnitOfficer | Role::UnitLeader, None) => {
+            ReadScope::Nothing
+        }
     }
 }
 
@@ -214,6 +224,7 @@ pub fn allows(principal: &Principal, action: Action, unit: &UnitRef) -> bool {
         EditSelfAssessment | ManageRemediation | ManageEvidence => {
             role == UnitOfficer && own(principal, unit)
         }
+        ApproveSelfAssessment => role == UnitLeader && own(principal, unit),
         CreateRemediation | CommentRemediation => match role {
             DistrictAppraiser => within(principal, unit),
             UnitOfficer => own(principal, unit),
@@ -222,18 +233,18 @@ pub fn allows(principal: &Principal, action: Action, unit: &UnitRef) -> bool {
         ManageWebhooks => match role {
             DistrictAppraiser => within(principal, unit),
             UnitOfficer => own(principal, unit),
-            Viewer | Admin => role == Admin,
+            Viewer | UnitLeader | Admin => role == Admin,
         },
         ReadResults { published } => match role {
             DistrictAppraiser => within(principal, unit),
             Viewer => published && within(principal, unit),
             // Its own unit and the old units merged into it (kept below it).
-            UnitOfficer => published && within(principal, unit),
+            UnitOfficer | UnitLeader => published && within(principal, unit),
             Admin => true,
         },
         ReadRanking { published } => match role {
             DistrictAppraiser => within(principal, unit),
-            Viewer | UnitOfficer => {
+            Viewer | UnitOfficer | UnitLeader => {
                 published && (within(principal, unit) || beneath(principal, unit))
             }
             Admin => true,
@@ -263,7 +274,10 @@ pub fn authorize(principal: &Principal, action: Action, unit: &UnitRef) -> ApiRe
     }
     let detail = match action {
         Action::ReadResults { published: false } | Action::ReadRanking { published: false }
-            if matches!(principal.role, Role::UnitOfficer | Role::Viewer) =>
+            if matches!(
+                principal.role,
+                Role::UnitOfficer | Role::UnitLeader | Role::Viewer
+            ) =>
         {
             text!(
                 "these results are not published yet",

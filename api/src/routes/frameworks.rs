@@ -68,6 +68,10 @@ pub struct FrameworkBody {
     /// What each criterion the unit scores must carry before submission (default `none`).
     #[serde(default)]
     pub evidence_policy: EvidencePolicy,
+    /// A leader of the unit (`unit_leader`) must approve its self-assessment before it
+    /// can be submitted (default false).
+    #[serde(default)]
+    pub requires_leader_approval: bool,
     /// The most bonus points an appraisal may add (0 to 20, default 0).
     #[serde(default)]
     #[schema(value_type = Option<crate::schema::DecimalInput>)]
@@ -90,6 +94,7 @@ impl From<FrameworkBody> for FrameworkSpec {
             unit_kinds: b.unit_kinds,
             na_policy: b.na_policy,
             evidence_policy: b.evidence_policy,
+            requires_leader_approval: b.requires_leader_approval,
             bonus_max: b.bonus_max,
             rating_bands: b.rating_bands,
             submission_deadline: b.submission_deadline,
@@ -107,6 +112,7 @@ impl From<FrameworkSpec> for FrameworkBody {
             unit_kinds: s.unit_kinds,
             na_policy: s.na_policy,
             evidence_policy: s.evidence_policy,
+            requires_leader_approval: s.requires_leader_approval,
             bonus_max: s.bonus_max,
             rating_bands: s.rating_bands,
             submission_deadline: s.submission_deadline,
@@ -130,6 +136,7 @@ pub struct FrameworkSummary {
     pub status: FrameworkStatus,
     pub na_policy: NotApplicablePolicy,
     pub evidence_policy: EvidencePolicy,
+    pub requires_leader_approval: bool,
     #[schema(value_type = crate::schema::Score)]
     pub bonus_max: Decimal,
     pub submission_deadline: Option<NaiveDate>,
@@ -153,6 +160,7 @@ impl From<&framework::Model> for FrameworkSummary {
             status: m.status,
             na_policy: NotApplicablePolicy::parse(&m.na_policy).unwrap_or_default(),
             evidence_policy: m.evidence_policy,
+            requires_leader_approval: m.requires_leader_approval,
             bonus_max: crate::scoring::from_hundredths(m.bonus_max_x100),
             submission_deadline: m.submission_deadline,
             published_at: m.published_at,
@@ -286,6 +294,7 @@ pub struct ImportQuery {
     pub unit_kinds: Option<String>,
     pub na_policy: Option<NotApplicablePolicy>,
     pub evidence_policy: Option<EvidencePolicy>,
+    pub requires_leader_approval: Option<bool>,
     pub bonus_max: Option<Decimal>,
     pub submission_deadline: Option<NaiveDate>,
 }
@@ -351,6 +360,7 @@ pub async fn import_framework(
         unit_kinds,
         na_policy: query.na_policy.unwrap_or_default(),
         evidence_policy: query.evidence_policy.unwrap_or_default(),
+        requires_leader_approval: query.requires_leader_approval.unwrap_or_default(),
         bonus_max: query.bonus_max.unwrap_or_default(),
         rating_bands: Vec::new(),
         submission_deadline: query.submission_deadline,

@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_self_assessments)
         .service(get_self_assessment)
         .service(upsert_self_assessment_entries)
+        .service(approve_self_assessment)
         .service(submit_self_assessment)
         .service(withdraw_self_assessment)
         .service(extend_self_assessment_deadline);
@@ -99,7 +100,22 @@ pub struct SelfAssessmentResponse {
     pub editable_codes: Option<Vec<String>>,
     /// Self-scored leaves without an entry: submission needs none left.
     pub missing_codes: Vec<String>,
+    /// Whether the framework requires a leader's approval before submission.
+    pub requires_leader_approval: bool,
+    /// The leader's sign-off of the file as it stands (null: none, or withdrawn by a
+    /// later edit).
+    pub approval: Option<LeaderApproval>,
     pub entries: Vec<SelfEntryResponse>,
+}
+
+/// A unit leader's sign-off.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct LeaderApproval {
+    pub approved_at: DateTime<Utc>,
+    /// The leader's account (null if it was deleted since).
+    pub approved_by: Option<i64>,
+    /// The leader's name as it was when approving, as the documents print it.
+    pub approved_by_name: Option<String>,
 }
 
 fn response(status: StatusCode, v: &AssessmentView) -> HttpResponse {
@@ -137,6 +153,12 @@ fn response(status: StatusCode, v: &AssessmentView) -> HttpResponse {
     }
     builder.json(SelfAssessmentResponse {
         summary: SelfAssessmentSummary::from(&v.model),
+        requires_leader_approval: v.framework.model.requires_leader_approval,
+        approval: v.model.approved_at.map(|approved_at| LeaderApproval {
+            approved_at,
+            approved_by: v.model.approved_by,
+            approved_by_name: v.model.approved_by_name.clone(),
+        }),
         appraisal_id: v.appraisal_id,
         deadline: v.deadline,
         editable_codes: v.editable_codes(),
@@ -355,10 +377,43 @@ pub async fn upsert_self_assessment_entries(
     Ok(response(StatusCode::OK, &v))
 }
 
+/// Approve the self-assessment as a leader of the unit.
+///
+/// A `unit_leader` of the unit (or an admin) signs off a draft or returned file as it
+/// stands; the time and the leader's name are recorded, audited, and printed on the
+/// documents. Any later edit of the entries withdraws the approval. When the framework
+/// `requires_leader_approval`, submission waits for it (422 `leader_approval_required`).
+#[utoipa::path(
+    tag = "self-assessments",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = i64, Path, description = "Self-assessment id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being approved"),
+    ),
+    responses(
+        (status = 200, description = "Approved", body = SelfAssessmentResponse, headers(("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
+#[post("/self-assessments/{id}/approve")]
+pub async fn approve_self_assessment(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    if_match: Precondition,
+) -> ApiResult<HttpResponse> {
+    let v = assessments::approve(&state.db, &principal, id.into_inner(), &if_match).await?;
+    Ok(response(StatusCode::OK, &v))
+}
+
 /// Submit the self-assessment to the district council.
 ///
 /// Refused with 422 (`incomplete`, listing the codes) while self-scored leaves have no
-/// entry, and with 409 (`deadline_passed`) after the deadline unless extended.
+/// entry, with 422 (`leader_approval_required`) when the framework requires a leader's
+/// approval of the file as it stands, and with 409 (`deadline_passed`) after the deadline
+/// unless extended.
 #[utoipa::path(
     tag = "self-assessments",
     security(("bearer_auth" = [])),

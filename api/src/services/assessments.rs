@@ -167,7 +167,8 @@ pub async fn get(db: &DatabaseConnection, actor: &Principal, id: i64) -> ApiResu
 
 fn sa_json(sa: &self_assessment::Model) -> serde_json::Value {
     json!({"status": sa.status, "round": sa.round, "self_total": crate::scoring::from_hundredths(sa.self_total_x100),
-           "editable_codes": sa.editable_codes})
+           "editable_codes": sa.editable_codes, "approved_at": sa.approved_at,
+           "approved_by": sa.approved_by, "approved_by_name": sa.approved_by_name})
 }
 
 crate::versioned!(
@@ -194,6 +195,7 @@ pub async fn transition<C: ConnectionTrait>(
     changes.status = Set(to);
     let action = match event {
         FileEvent::Edit => "edit",
+        FileEvent::Approve => "approve",
         FileEvent::Submit => "submit",
         FileEvent::Withdraw => "withdraw",
         FileEvent::Return => "return",
@@ -520,11 +522,20 @@ pub async fn upsert_entries(
         ..Default::default()
     };
     changes.self_total_x100 = Set(to_hundredths(total));
-    // The entries are audited one by one: the running total needs no event of its own.
-    let updated = Write::<self_assessment::Entity>::begin(&txn, actor, &sa, precondition)
-        .await?
-        .finish_unrecorded(&txn, changes)
-        .await?;
+    let write = Write::<self_assessment::Entity>::begin(&txn, actor, &sa, precondition).await?;
+    let updated = if sa.approved_at.is_some() {
+        // Any change after the leader's sign-off withdraws it: the leader approved
+        // what it read, not what came after.
+        changes.approved_at = Set(None);
+        changes.approved_by = Set(None);
+        changes.approved_by_name = Set(None);
+        write
+            .finish(&txn, changes, "withdraw_approval", None)
+            .await?
+    } else {
+        // The entries are audited one by one: the running total needs no event of its own.
+        write.finish_unrecorded(&txn, changes).await?
+    };
     let v = view(&txn, updated).await?;
     txn.commit().await?;
     Ok(v)
@@ -620,7 +631,9 @@ pub async fn submit(
     let txn = crate::db::begin_write(db).await?;
     let (sa, _u) = load_for_edit(&txn, actor, id, precondition).await?;
     workflow::self_assessment(sa.status, FileEvent::Submit)?;
-    check_submittable(&view(&txn, sa.clone()).await?)?;
+    let current = view(&txn, sa.clone()).await?;
+    check_leader_approval(&current)?;
+    check_submittable(&current)?;
     let mut changes = self_assessment::ActiveModel {
         ..Default::default()
     };
@@ -644,6 +657,49 @@ pub async fn submit(
         }),
     )
     .await?;
+    txn.commit().await?;
+    Ok(v)
+}
+
+/// A framework that requires it: a leader of the unit approved the file as it stands.
+fn check_leader_approval(current: &AssessmentView) -> ApiResult<()> {
+    if current.framework.model.requires_leader_approval && current.model.approved_at.is_none() {
+        return Err(ApiError::unprocessable(
+            "leader_approval_required",
+            text!(
+                "the framework requires a leader of the unit to approve the self-assessment before it is submitted (again after any change)",
+                "bộ chỉ số yêu cầu lãnh đạo đơn vị phê duyệt hồ sơ tự đánh giá trước khi nộp (phê duyệt lại sau mỗi lần sửa)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A leader of the unit signs off the file as it stands: recorded with the time and the
+/// leader's name, audited; any later edit withdraws it.
+pub async fn approve(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    id: i64,
+    precondition: &Precondition,
+) -> ApiResult<AssessmentView> {
+    let txn = crate::db::begin_write(db).await?;
+    let sa = find(&txn, id).await?;
+    let u = unit_of(&txn, &sa).await?;
+    authorize(actor, Action::ApproveSelfAssessment, &unit_ref(&u))?;
+    let name = entity::user::Entity::find_by_id(actor.user_id)
+        .one(&txn)
+        .await?
+        .map(|user| user.full_name)
+        .unwrap_or_else(|| actor.username.clone());
+    let mut changes = self_assessment::ActiveModel {
+        ..Default::default()
+    };
+    changes.approved_at = Set(Some(now()));
+    changes.approved_by = Set(Some(actor.user_id).filter(|id| *id > 0));
+    changes.approved_by_name = Set(Some(name));
+    let updated = transition(&txn, actor, &sa, FileEvent::Approve, precondition, changes).await?;
+    let v = view(&txn, updated).await?;
     txn.commit().await?;
     Ok(v)
 }

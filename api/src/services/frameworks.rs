@@ -35,6 +35,8 @@ pub struct FrameworkSpec {
     pub unit_kinds: Vec<UnitKind>,
     pub na_policy: NotApplicablePolicy,
     pub evidence_policy: EvidencePolicy,
+    /// A leader of the unit must approve its self-assessment before submission.
+    pub requires_leader_approval: bool,
     pub bonus_max: Decimal,
     pub rating_bands: Vec<RatingBand>,
     pub submission_deadline: Option<NaiveDate>,
@@ -69,6 +71,7 @@ impl LoadedFramework {
             unit_kinds: self.unit_kinds.clone(),
             na_policy: self.policy,
             evidence_policy: self.model.evidence_policy,
+            requires_leader_approval: self.model.requires_leader_approval,
             bonus_max: self.bonus_max(),
             rating_bands: self.bands.clone(),
             submission_deadline: self.model.submission_deadline,
@@ -263,6 +266,7 @@ fn framework_json(f: &LoadedFramework) -> serde_json::Value {
         "unit_kinds": f.model.unit_kinds,
         "na_policy": f.model.na_policy,
         "evidence_policy": f.model.evidence_policy,
+        "requires_leader_approval": f.model.requires_leader_approval,
         "bonus_max": from_hundredths(f.model.bonus_max_x100),
         "rating_bands": f.bands,
         "submission_deadline": f.model.submission_deadline,
@@ -421,6 +425,7 @@ pub async fn create_framework(
         rating_bands: Set(bands_text(&spec.rating_bands)),
         submission_deadline: Set(spec.submission_deadline),
         evidence_policy: Set(spec.evidence_policy),
+        requires_leader_approval: Set(spec.requires_leader_approval),
         published_at: Set(None),
         created_by: Set(Some(actor.user_id).filter(|id| *id > 0)),
         version: Set(1),
@@ -551,6 +556,7 @@ pub async fn update_framework(
     am.rating_bands = Set(bands_text(&spec.rating_bands));
     am.submission_deadline = Set(spec.submission_deadline);
     am.evidence_policy = Set(spec.evidence_policy);
+    am.requires_leader_approval = Set(spec.requires_leader_approval);
     write.finish(&txn, am, "update", None).await?;
     let updated = load(&txn, id).await?;
     txn.commit().await?;

@@ -388,6 +388,10 @@ impl Violations {
         self.0.is_empty()
     }
 
+    pub fn push(&mut self, error: FieldError) {
+        self.0.push(error);
+    }
+
     pub fn extend(&mut self, other: Violations) {
         self.0.extend(other.0);
     }

@@ -54,6 +54,7 @@ read (412 when it changed since).",
         crate::services::webhooks::payloads::PublicationEventData,
         crate::services::webhooks::payloads::MilestoneEventData,
         crate::services::webhooks::payloads::TestEventData,
+        crate::services::webhooks::payloads::AppealEventData,
     )),
     modifiers(&SecuritySchemes),
     tags(

@@ -23,6 +23,9 @@ pub struct Model {
     pub evidence_policy: EvidencePolicy,
     /// A leader of the unit must approve its self-assessment before submission.
     pub requires_leader_approval: bool,
+    /// Days after the preliminary results are released during which units may appeal;
+    /// `None`: no appeals.
+    pub appeal_days: Option<i32>,
     pub published_at: Option<DateTimeUtc>,
     pub created_by: Option<i64>,
     pub version: i32,

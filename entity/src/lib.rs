@@ -5,6 +5,7 @@
 //! The API converts them to and from `rust_decimal::Decimal` with two places.
 //! JSON-shaped values (criterion methods, inputs, evidence) are stored as JSON text.
 
+pub mod appeal;
 pub mod appraisal;
 pub mod appraisal_round;
 pub mod assessment_entry;
@@ -14,6 +15,7 @@ pub mod deadline_extension;
 pub mod evidence_file;
 pub mod framework;
 pub mod login_failure;
+pub mod preliminary_release;
 pub mod publication;
 pub mod publication_result;
 pub mod remediation_item;

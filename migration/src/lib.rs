@@ -14,6 +14,7 @@ mod m20261128_000008_evidence_files;
 mod m20261129_000009_two_tier;
 mod m20261129_000010_webhooks;
 mod m20261129_000011_leader_approval;
+mod m20261129_000012_appeals;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000009_two_tier::Migration),
             Box::new(m20261129_000010_webhooks::Migration),
             Box::new(m20261129_000011_leader_approval::Migration),
+            Box::new(m20261129_000012_appeals::Migration),
         ]
     }
 }

@@ -123,6 +123,12 @@ pub fn matrix() -> Vec<Row> {
         row(M::POST, "/api/v1/appraisals/{appraisal}/return", Some(json!({"note": "Bổ sung", "criteria": ["1.5.3"]})), DISTRICT),
         row(M::POST, "/api/v1/appraisals/{appraisal}/finalize", None, DISTRICT),
         row(M::POST, "/api/v1/appraisals/{appraisal}/reopen", Some(json!({"reason": "x"})), ADMIN),
+        // preliminary results and appeals (commune A's 2024 appraisal is in progress)
+        row(M::POST, "/api/v1/appraisals/{appraisal}/appeals", Some(json!({"criterion_code": "1.5.3", "reason": "Đã có kế hoạch"})), UNIT_A_EDITORS),
+        row(M::GET, "/api/v1/appeals", None, EVERYONE),
+        row(M::GET, "/api/v1/appeals/{appeal_a}", None, UNIT_A_READERS),
+        row(M::POST, "/api/v1/appeals/{appeal_a}/decision", Some(json!({"accepted": false, "response": "Chưa đủ căn cứ"})), DISTRICT),
+        row(M::POST, "/api/v1/preliminary-results", Some(json!({"parent_unit_id": "{district}", "year": 2030})), DISTRICT),
         // results (2022 is finalized for commune A but not yet published: rows before publication)
         row(M::GET, "/api/v1/units/{commune_a}/index?year=2022", None, DISTRICT),
         row(M::GET, "/api/v1/units/{commune_a}/comparison?year=2022&previous_year=2022", None, DISTRICT),
@@ -202,6 +208,60 @@ async fn prepare(w: &mut World) {
     merged.assert_status(201);
     w.ids
         .insert("merge".into(), merged.json["id"].as_i64().unwrap());
+    // An appeal of commune A on a 2025 framework that takes them, after the release.
+    let mut spec = fixture_framework_json(&w.id("district").to_string());
+    spec["year"] = json!(2025);
+    spec["appeal_days"] = json!(30);
+    let f2025 = w.app.post("/api/v1/frameworks", w.admin(), &spec).await;
+    f2025.assert_status(201);
+    let f2025 = f2025.json["id"].as_i64().unwrap();
+    w.app
+        .post(
+            &format!("/api/v1/frameworks/{f2025}/publish"),
+            w.admin(),
+            &json!({}),
+        )
+        .await
+        .assert_status(200);
+    let s2025 = w.open_assessment(OfficerA, w.id("commune_a"), f2025).await;
+    w.app
+        .put(
+            &format!("/api/v1/self-assessments/{s2025}/entries"),
+            w.token(OfficerA),
+            &json!({"entries": seed_self_entries()}),
+        )
+        .await
+        .assert_status(200);
+    let a2025 = w
+        .app
+        .post(
+            &format!("/api/v1/self-assessments/{s2025}/submit"),
+            w.token(OfficerA),
+            &json!({}),
+        )
+        .await
+        .json["appraisal_id"]
+        .as_i64()
+        .unwrap();
+    w.app
+        .post(
+            "/api/v1/preliminary-results",
+            w.admin(),
+            &json!({"parent_unit_id": w.id("district"), "year": 2025}),
+        )
+        .await
+        .assert_status(201);
+    let appeal = w
+        .app
+        .post(
+            &format!("/api/v1/appraisals/{a2025}/appeals"),
+            w.token(OfficerA),
+            &json!({"criterion_code": "1.4.1", "reason": "Đã có kế hoạch tuyên truyền"}),
+        )
+        .await;
+    appeal.assert_status(201);
+    w.ids
+        .insert("appeal_a".into(), appeal.json["id"].as_i64().unwrap());
     // Commune A's webhooks, one with a delivery.
     for name in ["webhook_a", "webhook_spare"] {
         let created = w

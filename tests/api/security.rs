@@ -499,6 +499,7 @@ fn every_get(w: &World) -> Vec<String> {
                 ("id", "publications") => "other_publication",
                 ("id", "unit-merges") => "merge",
                 ("id", "webhooks") => "webhook_a",
+                ("id", "appeals") => "appeal_none",
                 other => panic!("the results walk does not know how to fill {other:?} of {path}"),
             };
             base = base.replace(&format!("{{{name}}}"), &w.id(fixture).to_string());
@@ -632,6 +633,8 @@ async fn unpublished_results_stay_hidden_on_every_get_route() {
         hook.assert_status(201);
         w.ids
             .insert("webhook_a".into(), hook.json["id"].as_i64().unwrap());
+        // No appeal exists: the walk asks for one that does not.
+        w.ids.insert("appeal_none".into(), 999_999);
 
         let markers = unpublished_markers();
         let urls = every_get(&w);

@@ -34,6 +34,8 @@ pub enum Action {
     EditSelfAssessment,
     /// Sign off the unit's self-assessment as its leader.
     ApproveSelfAssessment,
+    /// Object (kiến nghị) to the council's preliminary score of one of the unit's criteria.
+    FileAppeal,
     /// Enter appraisal scores, return, add bonus, finalize; extend deadlines.
     Appraise,
     /// Reopen a finalized appraisal.
@@ -90,6 +92,10 @@ impl Action {
             Action::ApproveSelfAssessment => text!(
                 "approve this unit's self-assessment",
                 "phê duyệt hồ sơ tự đánh giá của đơn vị này"
+            ),
+            Action::FileAppeal => text!(
+                "appeal this unit's preliminary results",
+                "kiến nghị về kết quả thẩm định sơ bộ của đơn vị này"
             ),
             Action::Appraise => text!("appraise this unit", "thẩm định đơn vị này"),
             Action::ReopenAppraisal => text!("reopen an appraisal", "mở lại kết quả thẩm định"),
@@ -225,6 +231,7 @@ pub fn allows(principal: &Principal, action: Action, unit: &UnitRef) -> bool {
             role == UnitOfficer && own(principal, unit)
         }
         ApproveSelfAssessment => role == UnitLeader && own(principal, unit),
+        FileAppeal => matches!(role, UnitOfficer | UnitLeader) && own(principal, unit),
         CreateRemediation | CommentRemediation => match role {
             DistrictAppraiser => within(principal, unit),
             UnitOfficer => own(principal, unit),

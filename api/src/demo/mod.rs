@@ -233,6 +233,7 @@ fn spec(year: i32, owner: i64) -> Result<FrameworkSpec, anyhow::Error> {
         na_policy: crate::scoring::NotApplicablePolicy::FullScore,
         evidence_policy: entity::framework::EvidencePolicy::None,
         requires_leader_approval: false,
+        appeal_days: None,
         bonus_max: Decimal::from(3),
         rating_bands: serde_json::from_value(f["rating_bands"].clone())?,
         submission_deadline: None,

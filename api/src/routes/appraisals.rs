@@ -361,6 +361,28 @@ pub struct AppraisalEntryRequest {
     pub comment: Option<String>,
 }
 
+impl AppraisalEntryRequest {
+    /// The entry the services write (the same for a batch and an accepted appeal).
+    pub fn into_input(self) -> EntryInput {
+        let inputs = Inputs {
+            score: self.score,
+            numerator: self.numerator,
+            denominator: self.denominator,
+            count: self.count,
+            done: self.done,
+            value: self.value,
+            not_applicable: self.not_applicable,
+        };
+        EntryInput {
+            criterion_code: self.criterion_code,
+            inputs: (!inputs.is_empty()).then_some(inputs),
+            reset: self.reset,
+            text: self.comment,
+            evidence: Vec::new(),
+        }
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(examples(crate::examples::appraisal_entries_request))]
@@ -401,24 +423,7 @@ pub async fn upsert_appraisal_entries(
         .into_inner()
         .entries
         .into_iter()
-        .map(|e| {
-            let inputs = Inputs {
-                score: e.score,
-                numerator: e.numerator,
-                denominator: e.denominator,
-                count: e.count,
-                done: e.done,
-                value: e.value,
-                not_applicable: e.not_applicable,
-            };
-            EntryInput {
-                criterion_code: e.criterion_code,
-                inputs: (!inputs.is_empty()).then_some(inputs),
-                reset: e.reset,
-                text: e.comment,
-                evidence: Vec::new(),
-            }
-        })
+        .map(AppraisalEntryRequest::into_input)
         .collect();
     let v = appraisals::upsert_entries(&state.db, &principal, id.into_inner(), batch, &if_match)
         .await?;

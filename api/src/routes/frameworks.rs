@@ -72,6 +72,10 @@ pub struct FrameworkBody {
     /// can be submitted (default false).
     #[serde(default)]
     pub requires_leader_approval: bool,
+    /// Days after the council releases its preliminary results during which units may
+    /// appeal (0 to 60; omitted: no appeals).
+    #[schema(minimum = 0, maximum = 60)]
+    pub appeal_days: Option<i32>,
     /// The most bonus points an appraisal may add (0 to 20, default 0).
     #[serde(default)]
     #[schema(value_type = Option<crate::schema::DecimalInput>)]
@@ -95,6 +99,7 @@ impl From<FrameworkBody> for FrameworkSpec {
             na_policy: b.na_policy,
             evidence_policy: b.evidence_policy,
             requires_leader_approval: b.requires_leader_approval,
+            appeal_days: b.appeal_days,
             bonus_max: b.bonus_max,
             rating_bands: b.rating_bands,
             submission_deadline: b.submission_deadline,
@@ -113,6 +118,7 @@ impl From<FrameworkSpec> for FrameworkBody {
             na_policy: s.na_policy,
             evidence_policy: s.evidence_policy,
             requires_leader_approval: s.requires_leader_approval,
+            appeal_days: s.appeal_days,
             bonus_max: s.bonus_max,
             rating_bands: s.rating_bands,
             submission_deadline: s.submission_deadline,
@@ -137,6 +143,7 @@ pub struct FrameworkSummary {
     pub na_policy: NotApplicablePolicy,
     pub evidence_policy: EvidencePolicy,
     pub requires_leader_approval: bool,
+    pub appeal_days: Option<i32>,
     #[schema(value_type = crate::schema::Score)]
     pub bonus_max: Decimal,
     pub submission_deadline: Option<NaiveDate>,
@@ -161,6 +168,7 @@ impl From<&framework::Model> for FrameworkSummary {
             na_policy: NotApplicablePolicy::parse(&m.na_policy).unwrap_or_default(),
             evidence_policy: m.evidence_policy,
             requires_leader_approval: m.requires_leader_approval,
+            appeal_days: m.appeal_days,
             bonus_max: crate::scoring::from_hundredths(m.bonus_max_x100),
             submission_deadline: m.submission_deadline,
             published_at: m.published_at,
@@ -295,6 +303,7 @@ pub struct ImportQuery {
     pub na_policy: Option<NotApplicablePolicy>,
     pub evidence_policy: Option<EvidencePolicy>,
     pub requires_leader_approval: Option<bool>,
+    pub appeal_days: Option<i32>,
     pub bonus_max: Option<Decimal>,
     pub submission_deadline: Option<NaiveDate>,
 }
@@ -361,6 +370,7 @@ pub async fn import_framework(
         na_policy: query.na_policy.unwrap_or_default(),
         evidence_policy: query.evidence_policy.unwrap_or_default(),
         requires_leader_approval: query.requires_leader_approval.unwrap_or_default(),
+        appeal_days: query.appeal_days,
         bonus_max: query.bonus_max.unwrap_or_default(),
         rating_bands: Vec::new(),
         submission_deadline: query.submission_deadline,

@@ -1,5 +1,6 @@
 //! One module per resource: thin handlers and their request/response types.
 
+pub mod appeals;
 pub mod appraisals;
 pub mod audit;
 pub mod auth;
@@ -35,6 +36,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
     frameworks::configure(cfg);
     self_assessments::configure(cfg);
     appraisals::configure(cfg);
+    appeals::configure(cfg);
     results::configure(cfg);
     publications::configure(cfg);
     remediation::configure(cfg);

@@ -43,6 +43,10 @@ pub enum WebhookEventType {
     MilestoneDueSoon,
     #[serde(rename = "remediation.milestone_overdue")]
     MilestoneOverdue,
+    #[serde(rename = "appeal.filed")]
+    AppealFiled,
+    #[serde(rename = "appeal.decided")]
+    AppealDecided,
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -391,28 +391,40 @@ pub async fn upsert_entries(
     precondition: &Precondition,
 ) -> ApiResult<AppraisalView> {
     let txn = crate::db::begin_write(db).await?;
-    let (a, sa) = load_for_council(&txn, actor, id, precondition).await?;
-    let framework = frameworks::load(&txn, a.framework_id).await?;
-    let u = find_unit(&txn, a.unit_id).await?;
-    let best = scoresheet::bests(&txn, &framework, u.parent_id, sa.id).await?;
+    let v = write_council_entries(&txn, actor, id, batch, precondition).await?;
+    txn.commit().await?;
+    Ok(v)
+}
+
+/// The council's entries written on `conn` (the one path: `upsert_entries`, and an
+/// accepted appeal), each audited, with the running total.
+pub(crate) async fn write_council_entries<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    id: i64,
+    batch: Vec<EntryInput>,
+    precondition: &Precondition,
+) -> ApiResult<AppraisalView> {
+    let (a, sa) = load_for_council(conn, actor, id, precondition).await?;
+    let framework = frameworks::load(conn, a.framework_id).await?;
+    let u = find_unit(conn, a.unit_id).await?;
+    let best = scoresheet::bests(conn, &framework, u.parent_id, sa.id).await?;
     let scope = Scope {
         side: Side::Council,
         framework: &framework,
         best: &best,
         editable: None,
     };
-    entries::write_batch(&txn, actor, &sa, &scope, batch).await?;
-    let current = view(&txn, a.clone()).await?;
+    entries::write_batch(conn, actor, &sa, &scope, batch).await?;
+    let current = view(conn, a.clone()).await?;
     let mut changes = appraisal::ActiveModel {
         ..Default::default()
     };
     changes.appraised_total_x100 = Set(to_hundredths(current.totals.total));
     // The entries are audited one by one; the appraisal records only that work started.
     let action = (a.status == AppraisalStatus::Pending).then_some("start");
-    let updated = transition(&txn, actor, &a, AppraisalEvent::Work, changes, action, None).await?;
-    let v = view(&txn, updated).await?;
-    txn.commit().await?;
-    Ok(v)
+    let updated = transition(conn, actor, &a, AppraisalEvent::Work, changes, action, None).await?;
+    view(conn, updated).await
 }
 
 /// The criteria a return names, checked: leaves the unit scores, each once.
@@ -629,6 +641,7 @@ pub async fn finalize(
     let txn = crate::db::begin_write(db).await?;
     let (a, sa) = load_for_council(&txn, actor, id, precondition).await?;
     workflow::self_assessment(sa.status, FileEvent::Appraise)?;
+    crate::services::appeals::refuse_while_open(&txn, Some(a.id), None).await?;
     let current = view(&txn, a.clone()).await?;
     if !current.unscored.is_empty() {
         return Err(unscored_problem(&current.unscored));

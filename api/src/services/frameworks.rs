@@ -37,6 +37,8 @@ pub struct FrameworkSpec {
     pub evidence_policy: EvidencePolicy,
     /// A leader of the unit must approve its self-assessment before submission.
     pub requires_leader_approval: bool,
+    /// Days units may appeal after the preliminary results are released (`None`: none).
+    pub appeal_days: Option<i32>,
     pub bonus_max: Decimal,
     pub rating_bands: Vec<RatingBand>,
     pub submission_deadline: Option<NaiveDate>,
@@ -72,6 +74,7 @@ impl LoadedFramework {
             na_policy: self.policy,
             evidence_policy: self.model.evidence_policy,
             requires_leader_approval: self.model.requires_leader_approval,
+            appeal_days: self.model.appeal_days,
             bonus_max: self.bonus_max(),
             rating_bands: self.bands.clone(),
             submission_deadline: self.model.submission_deadline,
@@ -145,6 +148,13 @@ fn validate(
             "bonus_max",
             "too_many_decimals",
             text!("at most 2 decimal places", "tối đa 2 chữ số thập phân"),
+        );
+    }
+    if spec.appeal_days.is_some_and(|d| !(0..=60).contains(&d)) {
+        v.add(
+            "appeal_days",
+            "out_of_range",
+            text!("must be between 0 and 60", "phải từ 0 đến 60"),
         );
     }
     for e in check_bands(&spec.rating_bands, spec.bonus_max) {
@@ -267,6 +277,7 @@ fn framework_json(f: &LoadedFramework) -> serde_json::Value {
         "na_policy": f.model.na_policy,
         "evidence_policy": f.model.evidence_policy,
         "requires_leader_approval": f.model.requires_leader_approval,
+        "appeal_days": f.model.appeal_days,
         "bonus_max": from_hundredths(f.model.bonus_max_x100),
         "rating_bands": f.bands,
         "submission_deadline": f.model.submission_deadline,
@@ -426,6 +437,7 @@ pub async fn create_framework(
         submission_deadline: Set(spec.submission_deadline),
         evidence_policy: Set(spec.evidence_policy),
         requires_leader_approval: Set(spec.requires_leader_approval),
+        appeal_days: Set(spec.appeal_days),
         published_at: Set(None),
         created_by: Set(Some(actor.user_id).filter(|id| *id > 0)),
         version: Set(1),
@@ -557,6 +569,7 @@ pub async fn update_framework(
     am.submission_deadline = Set(spec.submission_deadline);
     am.evidence_policy = Set(spec.evidence_policy);
     am.requires_leader_approval = Set(spec.requires_leader_approval);
+    am.appeal_days = Set(spec.appeal_days);
     write.finish(&txn, am, "update", None).await?;
     let updated = load(&txn, id).await?;
     txn.commit().await?;

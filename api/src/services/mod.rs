@@ -2,6 +2,7 @@
 //! caller's `Principal` where access or auditing matters; handlers stay thin.
 
 pub mod accounts;
+pub mod appeals;
 pub mod appraisals;
 pub mod assessments;
 pub mod audit;

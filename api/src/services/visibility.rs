@@ -13,7 +13,7 @@ use super::units::unit_ref;
 use crate::auth::policy::{Action, allows};
 use crate::auth::{Principal, UnitRef};
 use crate::error::{ApiError, ApiResult, text};
-use entity::{publication, unit};
+use entity::{preliminary_release, publication, unit};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter};
 use std::collections::HashSet;
 
@@ -94,7 +94,24 @@ fn need(actor: &Principal, unit: &UnitRef) -> Need {
     }
 }
 
-/// May `actor` see the results of `unit` for `year`?
+/// True when the council released its preliminary results of `year` to the units under
+/// a unit on `unit`'s path: each may then see its own appraisal (not yet the ranking).
+pub async fn is_released<C: ConnectionTrait>(
+    conn: &C,
+    unit: &unit::Model,
+    year: i32,
+) -> ApiResult<bool> {
+    Ok(preliminary_release::Entity::find()
+        .filter(preliminary_release::Column::Year.eq(year))
+        .filter(preliminary_release::Column::ParentUnitId.is_in(lineage(&unit.path)))
+        .one(conn)
+        .await?
+        .is_some())
+}
+
+/// May `actor` see the results of `unit` for `year`: its appraisal's figures, its plan,
+/// the trail of its council's scores? (Its rank waits for the publication: `ranking` and
+/// `unit_index` ask `is_published`.)
 pub async fn may_see_results<C: ConnectionTrait>(
     conn: &C,
     actor: &Principal,
@@ -104,7 +121,9 @@ pub async fn may_see_results<C: ConnectionTrait>(
     match need(actor, &unit_ref(unit)) {
         Need::Always => Ok(true),
         Need::Never => Ok(false),
-        Need::Publication => is_published(conn, unit, year).await,
+        Need::Publication => {
+            Ok(is_published(conn, unit, year).await? || is_released(conn, unit, year).await?)
+        }
     }
 }
 
@@ -130,7 +149,8 @@ pub fn not_visible() -> ApiError {
     ))
 }
 
-/// The publications of some years, to decide many rows (a list page) with two queries.
+/// The publications (and preliminary releases) of some years, to decide many rows (a list
+/// page) with three queries.
 pub struct Publications {
     scopes: HashSet<(i64, i32)>,
     announced: HashSet<(i64, i32)>,
@@ -155,13 +175,22 @@ impl Publications {
                 announced: HashSet::new(),
             });
         }
-        let scopes = publication::Entity::find()
+        let mut scopes: HashSet<(i64, i32)> = publication::Entity::find()
             .filter(publication::Column::Year.is_in(years.clone()))
             .all(conn)
             .await?
             .into_iter()
             .map(|p| (p.parent_unit_id, p.year))
             .collect();
+        // Preliminary results show a unit its own figures too.
+        scopes.extend(
+            preliminary_release::Entity::find()
+                .filter(preliminary_release::Column::Year.is_in(years.clone()))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|r| (r.parent_unit_id, r.year)),
+        );
         let ids: HashSet<i64> = rows.iter().map(|(id, _)| *id).collect();
         Ok(Publications {
             scopes,
@@ -204,6 +233,10 @@ pub fn audit_condition(actor: &Principal) -> Option<String> {
              JOIN units u ON u.id = audit_events.unit_id \
              WHERE p.year = audit_events.results_year \
              AND u.path LIKE '%/' || CAST(p.parent_unit_id AS TEXT) || '/%') \
+             OR EXISTS (SELECT 1 FROM preliminary_releases rel \
+             JOIN units ur ON ur.id = audit_events.unit_id \
+             WHERE rel.year = audit_events.results_year \
+             AND ur.path LIKE '%/' || CAST(rel.parent_unit_id AS TEXT) || '/%') \
              OR EXISTS (SELECT 1 FROM publication_results pr \
              JOIN publications pa ON pa.id = pr.publication_id \
              WHERE pr.unit_id = audit_events.unit_id AND pa.year = audit_events.results_year))"

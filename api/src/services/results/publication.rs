@@ -52,6 +52,7 @@ pub async fn publish(
     let txn = crate::db::begin_write(db).await?;
     let parent = find_unit(&txn, request.parent_unit_id).await?;
     authorize(actor, Action::Publish, &unit_ref(&parent))?;
+    crate::services::appeals::refuse_while_open(&txn, None, Some((&parent, year))).await?;
     let current = current_of_scope(&txn, parent.id, year).await?;
     let rows = live_rows(&txn, Scope::Children(parent.id), year).await?;
     let (revision, reason) = match &current {

@@ -22,19 +22,23 @@ pub enum EventType {
     ResultsPublished,
     MilestoneDueSoon,
     MilestoneOverdue,
+    AppealFiled,
+    AppealDecided,
     /// `POST /webhooks/{id}/test`: to that subscription only.
     Test,
 }
 
 impl EventType {
     /// The types a subscription may list (`webhook.test` goes to whoever asks for it).
-    pub const SUBSCRIBABLE: [EventType; 6] = [
+    pub const SUBSCRIBABLE: [EventType; 8] = [
         EventType::SelfAssessmentSubmitted,
         EventType::SelfAssessmentReturned,
         EventType::AppraisalFinalized,
         EventType::ResultsPublished,
         EventType::MilestoneDueSoon,
         EventType::MilestoneOverdue,
+        EventType::AppealFiled,
+        EventType::AppealDecided,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +49,8 @@ impl EventType {
             EventType::ResultsPublished => "results.published",
             EventType::MilestoneDueSoon => "remediation.milestone_due_soon",
             EventType::MilestoneOverdue => "remediation.milestone_overdue",
+            EventType::AppealFiled => "appeal.filed",
+            EventType::AppealDecided => "appeal.decided",
             EventType::Test => "webhook.test",
         }
     }

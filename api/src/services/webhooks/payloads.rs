@@ -55,6 +55,32 @@ pub struct MilestoneEventData {
     pub unit_id: i64,
 }
 
+/// `appeal.filed` and `appeal.decided`.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AppealEventData {
+    pub appeal_id: i64,
+    pub appraisal_id: i64,
+    pub unit_id: i64,
+    #[schema(value_type = crate::validation::Year)]
+    pub year: i32,
+    pub criterion_code: String,
+    /// `open`, `accepted` or `rejected`.
+    pub status: String,
+}
+
+impl AppealEventData {
+    pub fn of(a: &entity::appeal::Model) -> Self {
+        AppealEventData {
+            appeal_id: a.id,
+            appraisal_id: a.appraisal_id,
+            unit_id: a.unit_id,
+            year: a.year,
+            criterion_code: a.criterion_code.clone(),
+            status: a.status.clone(),
+        }
+    }
+}
+
 /// `webhook.test`.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct TestEventData {
@@ -64,7 +90,7 @@ pub struct TestEventData {
 }
 
 /// The event types with their `data` schema and what they mean, for the document.
-pub const EVENTS: [(&str, &str, &str); 7] = [
+pub const EVENTS: [(&str, &str, &str); 9] = [
     (
         "self_assessment.submitted",
         "FileEventData",
@@ -94,6 +120,16 @@ pub const EVENTS: [(&str, &str, &str); 7] = [
         "remediation.milestone_overdue",
         "MilestoneEventData",
         "A milestone of an open remediation item passed its date unmet; once per milestone and date.",
+    ),
+    (
+        "appeal.filed",
+        "AppealEventData",
+        "A unit appealed the council's preliminary score of a criterion.",
+    ),
+    (
+        "appeal.decided",
+        "AppealEventData",
+        "The council answered an appeal (`accepted` changed its entry, or `rejected`).",
     ),
     (
         "webhook.test",

@@ -70,8 +70,39 @@ async fn the_demo_district_reproduces_the_seed_letter() {
         the_plan_holds_the_letters_tasks(items);
         overdue_and_the_appendix_follow_each_items_own_deadlines(&app, &officer, unit).await;
         the_seed_file_carries_real_pdfs(&app, &officer, unit).await;
+        the_seed_file_was_signed_off_and_appealed(&app, &officer, unit).await;
     })
     .await;
+}
+
+/// Vĩnh Long's chairman signed its 2023 file off; the commune appealed 1.5.3 after the
+/// preliminary results and the council said no, so the seed's figures stand.
+async fn the_seed_file_was_signed_off_and_appealed(app: &TestApp, officer: &str, unit: i64) {
+    let files = app
+        .get(
+            &format!("/api/v1/self-assessments?unit_id={unit}&year=2023"),
+            officer,
+        )
+        .await;
+    let sa = files.json["items"][0]["id"].as_i64().unwrap();
+    let file = app
+        .get(&format!("/api/v1/self-assessments/{sa}"), officer)
+        .await;
+    assert_eq!(
+        file.json["approval"]["approved_by_name"],
+        "vinhlong.chutich"
+    );
+    let appeals = app.get("/api/v1/appeals?year=2023", officer).await;
+    let list = appeals.json.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{}", appeals.text);
+    assert_eq!(list[0]["criterion_code"], "1.5.3");
+    assert_eq!(list[0]["status"], "rejected");
+    assert!(
+        list[0]["response"]
+            .as_str()
+            .unwrap()
+            .contains("giữ 0,5 điểm")
+    );
 }
 
 /// Vĩnh Long's 2023 entries 1.4.1, 1.5.1 and 1.7 carry stored PDFs, served byte-identical

@@ -15,6 +15,7 @@ pub use reorganisation::{ILLUSTRATIVE, Reorganised, reorganise};
 use crate::auth::{Principal, Role};
 use crate::scoring::{Inputs, Method};
 use crate::services::accounts::{self, NewUser};
+use crate::services::appeals;
 use crate::services::appraisals;
 use crate::services::assessments;
 use crate::services::entries::EntryInput;
@@ -82,13 +83,14 @@ const VINH_LONG_EVIDENCE: [DemoEvidence; 3] = [
 pub const DEMO_PASSWORD: &str = "demo-password-2023";
 
 /// The accounts the demo creates, for the README and the command's output.
-pub const DEMO_ACCOUNTS: [(&str, Role, &str); 3] = [
+pub const DEMO_ACCOUNTS: [(&str, Role, &str); 4] = [
     (
         "vinhlinh.thamdinh",
         Role::DistrictAppraiser,
         "Huyện Vĩnh Linh",
     ),
     ("vinhlong.vanphong", Role::UnitOfficer, "Xã Vĩnh Long"),
+    ("vinhlong.chutich", Role::UnitLeader, "Xã Vĩnh Long"),
     ("vinhlinh.xem", Role::Viewer, "Huyện Vĩnh Linh"),
 ];
 
@@ -233,7 +235,8 @@ fn spec(year: i32, owner: i64) -> Result<FrameworkSpec, anyhow::Error> {
         na_policy: crate::scoring::NotApplicablePolicy::FullScore,
         evidence_policy: entity::framework::EvidencePolicy::None,
         requires_leader_approval: false,
-        appeal_days: None,
+        // The demo's council takes appeals for ten days after its preliminary results.
+        appeal_days: Some(10),
         bonus_max: Decimal::from(3),
         rating_bands: serde_json::from_value(f["rating_bands"].clone())?,
         submission_deadline: None,
@@ -244,6 +247,18 @@ fn spec(year: i32, owner: i64) -> Result<FrameworkSpec, anyhow::Error> {
 struct Loader<'a> {
     state: &'a AppState,
     actor: Principal,
+    /// The seed file's paperwork, once its accounts exist.
+    paperwork: Option<Paperwork>,
+}
+
+/// Vĩnh Long's 2023 file as the process runs it: its chairman signs it off before
+/// submission; after the council's preliminary results the commune appeals 1.5.3, and the
+/// council answers (the seed letter keeps the council's 0.5, so the answer is no).
+struct Paperwork {
+    unit_id: i64,
+    year: i32,
+    leader: Principal,
+    officer: Principal,
 }
 
 impl Loader<'_> {
@@ -261,6 +276,13 @@ impl Loader<'_> {
         let any = Precondition::any();
         let sa = assessments::open(db, &self.actor, unit_id, framework.model.id).await?;
         assessments::upsert_entries(db, &self.actor, sa.model.id, self_entries, &any).await?;
+        let paperwork = self
+            .paperwork
+            .as_ref()
+            .filter(|p| p.unit_id == unit_id && p.year == framework.model.year);
+        if let Some(p) = paperwork {
+            assessments::approve(db, &p.leader, sa.model.id, &any).await?;
+        }
         let submitted = assessments::submit(db, &self.actor, sa.model.id, &any).await?;
         let appraisal = submitted
             .appraisal_id
@@ -279,8 +301,58 @@ impl Loader<'_> {
             )
             .await?;
         }
+        if let Some(p) = paperwork {
+            self.appeal(p, appraisal, framework.model.owner_unit_id)
+                .await?;
+        }
         appraisals::finalize(db, &self.actor, appraisal, &any).await?;
         Ok(appraisal)
+    }
+
+    /// The preliminary results released, the commune's appeal of 1.5.3 and the council's
+    /// answer, as the seed letter's comment on 1.5.3 gives it.
+    async fn appeal(
+        &self,
+        p: &Paperwork,
+        appraisal: i64,
+        district: i64,
+    ) -> Result<(), anyhow::Error> {
+        let db = &self.state.db;
+        appeals::release(db, &self.actor, district, p.year).await?;
+        let filed = appeals::file(
+            db,
+            &p.officer,
+            appraisal,
+            appeals::NewAppeal {
+                criterion_code: "1.5.3".to_string(),
+                reason: "Đơn vị đã có Báo cáo số 19/BC-UBND ngày 09/3/2023 về khắc phục tồn tại, \
+                         hạn chế năm 2022; đề nghị Hội đồng xem xét chấm đủ 01 điểm."
+                    .to_string(),
+                evidence: vec![Evidence {
+                    title: "Báo cáo khắc phục tồn tại, hạn chế năm 2022".to_string(),
+                    number: Some("19/BC-UBND".to_string()),
+                    issued_on: NaiveDate::from_ymd_opt(2023, 3, 9),
+                    url: None,
+                    file_id: None,
+                }],
+            },
+        )
+        .await?;
+        appeals::decide(
+            db,
+            &self.actor,
+            filed.id,
+            appeals::Decision {
+                accepted: false,
+                response: "Không chấp nhận: Báo cáo số 19/BC-UBND là kế hoạch khắc phục, chưa \
+                           báo cáo kết quả khắc phục; đơn vị có tài liệu kiểm chứng khắc phục \
+                           theo yêu cầu của huyện nên giữ 0,5 điểm."
+                    .to_string(),
+                entry: None,
+            },
+        )
+        .await?;
+        Ok(())
     }
 
     /// Every leaf at its max, the council taking `appraised` below 100 off manual leaves.
@@ -457,9 +529,10 @@ pub async fn load(state: &AppState) -> Result<bool, anyhow::Error> {
         return Ok(false);
     }
     let actor = Principal::system("cli:demo-data");
-    let loader = Loader {
+    let mut loader = Loader {
         state,
         actor: actor.clone(),
+        paperwork: None,
     };
 
     let province = units::create_unit(
@@ -535,7 +608,7 @@ pub async fn load(state: &AppState) -> Result<bool, anyhow::Error> {
                     .unwrap_or_else(|_| DEMO_PASSWORD.to_string()),
                 full_name: username.to_string(),
                 role,
-                unit_id: Some(if role == Role::UnitOfficer {
+                unit_id: Some(if matches!(role, Role::UnitOfficer | Role::UnitLeader) {
                     vinh_long.id
                 } else {
                     district.id
@@ -545,6 +618,31 @@ pub async fn load(state: &AppState) -> Result<bool, anyhow::Error> {
         .await
         .map_err(err)?;
     }
+    let as_user = |username: &str, role: Role| {
+        let username = username.to_string();
+        let unit = units::unit_ref(&vinh_long);
+        async move {
+            let id = entity::user::Entity::find()
+                .filter(entity::user::Column::Username.eq(username.clone()))
+                .one(db)
+                .await?
+                .map(|u| u.id)
+                .ok_or_else(|| anyhow::anyhow!("no demo account {username}"))?;
+            Ok::<_, anyhow::Error>(Principal {
+                user_id: id,
+                username,
+                role,
+                unit: Some(unit),
+                request_id: None,
+            })
+        }
+    };
+    loader.paperwork = Some(Paperwork {
+        unit_id: vinh_long.id,
+        year: 2023,
+        leader: as_user("vinhlong.chutich", Role::UnitLeader).await?,
+        officer: as_user("vinhlong.vanphong", Role::UnitOfficer).await?,
+    });
     let seed_plan = SeedPlan::load()?;
     let mut officers = HashMap::new();
     for o in &seed_plan.officers {

@@ -163,6 +163,7 @@ pub async fn reorganise(state: &AppState) -> Result<Option<Reorganised>, anyhow:
     let loader = Loader {
         state,
         actor: actor.clone(),
+        paperwork: None,
     };
     let f2025 = frameworks::create_framework(db, &actor, spec(2025, province.id)?)
         .await

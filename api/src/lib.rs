@@ -9,6 +9,7 @@ pub mod chart;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod documents;
 pub mod error;
 pub mod examples;
 pub mod generate;

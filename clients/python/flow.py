@@ -24,6 +24,7 @@ from parindex_client.api.remediation import get_remediation_item, list_remediati
 from parindex_client.api.results import export_unit_appendix, get_ranking, get_unit_index
 from parindex_client.api.units import list_units
 from parindex_client.models import (
+    AppendixFormat,
     EvidenceFileResponse,
     EvidenceUpload,
     ItemListResponse,
@@ -34,7 +35,6 @@ from parindex_client.models import (
     PageUnitResponse,
     PreviousYear,
     RankingResponse,
-    SheetFormat,
     TokenResponse,
     UnitIndexResponse,
     UserResponse,
@@ -114,7 +114,7 @@ def main() -> None:
         "1.4.1 is due 31/01/2024",
     )
 
-    for fmt in (SheetFormat.CSV, SheetFormat.XLSX):
+    for fmt in (AppendixFormat.CSV, AppendixFormat.XLSX):
         file = expect(
             export_unit_appendix.sync(vinh_long.id, client=api, year=2023, format_=fmt), File, f"appendix {fmt}"
         )

@@ -143,6 +143,10 @@ binary_file! {
     EvidenceBytes: "application/octet-stream",
         "The file's bytes exactly as uploaded; its real type is the response's Content-Type \
          (e.g. application/pdf).";
+    /// A DOCX document.
+    DocxFile: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "A DOCX document (Office Open XML), as bytes: A4, Times New Roman, laid out as \
+         Nghị định 30/2020/NĐ-CP prescribes for administrative documents.";
     /// A zip archive.
     ZipFile: "application/zip",
         "A zip archive (entries stored uncompressed), as bytes.";

@@ -792,3 +792,57 @@ async fn field_subtotals_add_up_to_the_totals_with_a_not_applicable_leaf() {
     })
     .await;
 }
+
+/// The printed appendix: a DOCX whose table has the appendix's 19 rows and the total
+/// −12,75, attached to the letter named, in Times New Roman on A4.
+#[tokio::test]
+async fn the_appendix_prints_as_docx() {
+    on_each_backend(|app| async move {
+        let w = world(app).await;
+        vinh_linh(&w).await;
+        let docx = w
+            .app
+            .get(
+                &format!(
+                    "/api/v1/units/{}/appendix?year=2023&format=docx&letter_number=45/UBND&letter_date=2024-01-15",
+                    w.id("commune_a")
+                ),
+                w.token(Persona::Appraiser),
+            )
+            .await;
+        docx.assert_status(200);
+        assert_eq!(
+            docx.header("content-type"),
+            Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+        );
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(docx.bytes.clone())).unwrap();
+        let mut xml = String::new();
+        std::io::Read::read_to_string(&mut archive.by_name("word/document.xml").unwrap(), &mut xml)
+            .unwrap();
+        assert_eq!(xml.matches("</w:tr>").count(), 1 + 19 + 1, "header, 19 rows, total");
+        for text in [
+            "PHỤ LỤC",
+            "Kèm theo Công văn số 45/UBND ngày 15/01/2024 của Xã Vĩnh Long",
+            "Tổng cộng",
+            "-12,75",
+            "3.12.2",
+            "Times New Roman",
+            "landscape",
+        ] {
+            assert!(xml.contains(text), "{text} missing from the document");
+        }
+        // A letter number is plain text, bounded.
+        w.app
+            .get(
+                &format!(
+                    "/api/v1/units/{}/appendix?year=2023&format=docx&letter_number={}",
+                    w.id("commune_a"),
+                    "9".repeat(101)
+                ),
+                w.token(Persona::Appraiser),
+            )
+            .await
+            .assert_problem(422, Some("validation_failed"));
+    })
+    .await;
+}

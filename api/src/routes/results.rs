@@ -412,21 +412,48 @@ pub fn sheet_response(
         .body(bytes))
 }
 
-/// The unit's appendix of lost points as XLSX or CSV.
+#[derive(Deserialize, Serialize, ToSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AppendixFormat {
+    #[default]
+    Xlsx,
+    Csv,
+    /// The printed appendix (Nghị định 30/2020 layout).
+    Docx,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AppendixQuery {
+    pub year: Year,
+    /// `xlsx` (default), `csv` or `docx`.
+    pub format: Option<AppendixFormat>,
+    /// With `docx`: the number and symbol of the letter the appendix is attached to, e.g.
+    /// `45/UBND` (printed "Kèm theo Công văn số 45/UBND …").
+    #[param(max_length = 100)]
+    pub letter_number: Option<String>,
+    /// With `docx` and `letter_number`: the letter's date.
+    pub letter_date: Option<chrono::NaiveDate>,
+}
+
+/// The unit's appendix of lost points as XLSX, CSV or DOCX.
 ///
 /// The seed letter's "Phụ lục": one row per criterion that lost points (number,
 /// criterion, maximum, self score, appraised score, points lost, the council's comment)
 /// with a total row, and, when the unit has a remediation plan, each item's responsible
-/// officers and actions with their deadlines. CSV is UTF-8 with a byte-order mark. Read
-/// the body as bytes. Same visibility as the unit's index.
+/// officers and actions with their deadlines. CSV is UTF-8 with a byte-order mark. DOCX is
+/// the printed appendix (A4 landscape, Times New Roman, decimals with a comma), with
+/// "Kèm theo Công văn số …" when `letter_number` is given. Read the body as bytes. Same
+/// visibility as the unit's index.
 #[utoipa::path(
     tag = "results",
     security(("bearer_auth" = [])),
-    params(("id" = i64, Path, description = "Unit id"), SheetQuery),
+    params(("id" = i64, Path, description = "Unit id"), AppendixQuery),
     responses(
         (status = 200, description = "The appendix", content(
             (crate::schema::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             (crate::schema::CsvFile = "text/csv"),
+            (crate::schema::DocxFile = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
         ), headers(("Content-Disposition" = String))),
         (status = 404, response = crate::openapi::NotFound),
     )
@@ -436,16 +463,42 @@ pub async fn export_unit_appendix(
     reader: web::Data<ResultsReader>,
     principal: Principal,
     id: web::Path<i64>,
-    query: Query<SheetQuery>,
+    query: Query<AppendixQuery>,
 ) -> ApiResult<HttpResponse> {
+    let mut v = crate::error::Violations::new();
+    let letter = query
+        .letter_number
+        .as_deref()
+        .and_then(|n| crate::validation::text(&mut v, "letter_number", n, 100, false))
+        .filter(|n| !n.is_empty());
+    v.into_result()?;
     let x = results::unit_index(&reader, &principal, id.into_inner(), query.year.get()).await?;
     let responsible = remediation::responsible_by_code(&reader.db, x.appraisal_id).await?;
     let table = reports::appendix_table(&x, &responsible);
-    sheet_response(
-        &table,
-        query.format.unwrap_or_default(),
-        &format!("Phụ lục {} {}", x.unit_name, x.year),
-    )
+    let stem = format!("Phụ lục {} {}", x.unit_name, x.year);
+    let format = match query.format.unwrap_or_default() {
+        AppendixFormat::Xlsx => SheetFormat::Xlsx,
+        AppendixFormat::Csv => SheetFormat::Csv,
+        AppendixFormat::Docx => {
+            let attached = letter.map(|n| {
+                let date = query
+                    .letter_date
+                    .map(|d| format!(" ngày {}", d.format("%d/%m/%Y")))
+                    .unwrap_or_default();
+                format!("Công văn số {n}{date} của {}", x.unit_name)
+            });
+            let bytes = crate::documents::appendix(&table, attached.as_deref())
+                .map_err(ApiError::internal)?;
+            return Ok(HttpResponse::Ok()
+                .insert_header((header::CONTENT_TYPE, crate::documents::DOCX_CONTENT_TYPE))
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    sheets::content_disposition(&format!("{stem}.docx")),
+                ))
+                .body(bytes));
+        }
+    };
+    sheet_response(&table, format, &stem)
 }
 
 #[derive(Deserialize, IntoParams)]

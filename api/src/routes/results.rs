@@ -466,11 +466,12 @@ pub async fn export_unit_appendix(
     query: Query<AppendixQuery>,
 ) -> ApiResult<HttpResponse> {
     let mut v = crate::error::Violations::new();
-    let letter = query
-        .letter_number
-        .as_deref()
-        .and_then(|n| crate::validation::text(&mut v, "letter_number", n, 100, false))
-        .filter(|n| !n.is_empty());
+    let letter = crate::validation::optional_text(
+        &mut v,
+        "letter_number",
+        query.letter_number.as_deref(),
+        100,
+    );
     v.into_result()?;
     let x = results::unit_index(&reader, &principal, id.into_inner(), query.year.get()).await?;
     let responsible = remediation::responsible_by_code(&reader.db, x.appraisal_id).await?;

@@ -42,11 +42,12 @@ pub async fn publish(
     request: PublishRequest,
 ) -> ApiResult<publication::Model> {
     let mut v = Violations::new();
-    let decision_number = request
-        .decision_number
-        .as_deref()
-        .and_then(|n| crate::validation::text(&mut v, "decision_number", n, 100, false))
-        .filter(|n| !n.is_empty());
+    let decision_number = crate::validation::optional_text(
+        &mut v,
+        "decision_number",
+        request.decision_number.as_deref(),
+        100,
+    );
     v.into_result()?;
     let year = request.year;
     let txn = crate::db::begin_write(db).await?;

@@ -456,6 +456,7 @@ pub struct AppendixQuery {
             (crate::schema::DocxFile = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
         ), headers(("Content-Disposition" = String))),
         (status = 404, response = crate::openapi::NotFound),
+        (status = 422, response = crate::openapi::ValidationFailed),
     )
 )]
 #[get("/units/{id}/appendix")]

@@ -43,6 +43,9 @@ pub struct Config {
     pub login_throttle: LoginThrottle,
     pub evidence: EvidenceSettings,
     pub webhooks: WebhookSettings,
+    /// `PARINDEX_SOFFICE`: LibreOffice's `soffice`, to print documents as PDF (unset: PDF
+    /// requests get 406, DOCX works without it).
+    pub soffice: Option<std::path::PathBuf>,
 }
 
 /// Webhook deliveries (`PARINDEX_WEBHOOK_*`).
@@ -414,6 +417,20 @@ impl Config {
 
         let evidence = evidence_settings(&get)?;
         let webhooks = webhook_settings(&get)?;
+        let soffice = match get("PARINDEX_SOFFICE") {
+            None => None,
+            Some(path) => {
+                let path = std::path::PathBuf::from(path);
+                // A bare name is looked up on PATH when it runs; a path must exist now.
+                if path.components().count() > 1 && !path.is_file() {
+                    return Err(invalid(
+                        "PARINDEX_SOFFICE",
+                        format!("{} is not a file", path.display()),
+                    ));
+                }
+                Some(path)
+            }
+        };
 
         Ok(Config {
             addr,
@@ -435,6 +452,7 @@ impl Config {
             login_throttle,
             evidence,
             webhooks,
+            soffice,
         })
     }
 

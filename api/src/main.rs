@@ -264,8 +264,8 @@ async fn demo_data(config: Config, reorganise: bool) -> anyhow::Result<()> {
             "demo accounts (password {:?}):",
             parindex_api::demo::DEMO_PASSWORD
         );
-        for (username, role, unit) in parindex_api::demo::DEMO_ACCOUNTS {
-            println!("  {username:<20} {:<20} {unit}", role.as_str());
+        for (username, role, unit, name) in parindex_api::demo::DEMO_ACCOUNTS {
+            println!("  {username:<20} {:<20} {unit} ({name})", role.as_str());
         }
     } else {
         println!("step 1: the demo district is already loaded; nothing changed");

@@ -42,6 +42,8 @@ read (412 when it changed since).",
         entity::status::FrameworkStatus,
         crate::routes::results::SheetFormat,
         crate::routes::results::AppendixFormat,
+        crate::routes::documents::PaperFormat,
+        crate::routes::documents::SignerPosition,
         crate::routes::results::DepthParam,
         crate::routes::remediation::ReportFormat,
         entity::status::RemediationItemStatus,
@@ -65,7 +67,7 @@ read (412 when it changed since).",
         (name = "frameworks", description = "The year's criteria framework: codes, maxima, scoring methods, rating bands; import and export as JSON, CSV or XLSX; publish, copy."),
         (name = "self-assessments", description = "A unit's self-assessment: raw figures, explanations and evidence per criterion; submit and withdraw."),
         (name = "appraisals", description = "The council's appraisal of a submitted file: its own inputs and comments, returns for supplementation, bonus points, finalize, reopen."),
-        (name = "results", description = "Indices, ranks and their change, rankings, criteria losing most points, comparisons, publications, XLSX/CSV exports and the SVG chart."),
+        (name = "results", description = "Indices, ranks and their change, rankings, criteria losing most points, comparisons, publications, XLSX/CSV exports, the printed papers (DOCX/PDF) and the SVG chart."),
         (name = "remediation", description = "The plan a unit makes from its lost points: items with officers and deadlines, recurring duties, tasks with targets, progress, overdue, the year-end report."),
         (name = "evidence-files", description = "The documents behind the scores (tài liệu kiểm chứng): upload, read, download (with Range), delete while unused; a self-assessment's files as one zip."),
         (name = "webhooks", description = "Signed deliveries (Standard Webhooks) of what happened: submissions, returns, finalizations, publications, milestones due soon and overdue; subscriptions, secrets, deliveries and their attempts."),
@@ -183,6 +185,10 @@ const SHARED_RESPONSES: &[(&str, &str)] = &[
         "The file's content (its first bytes, never its name or declared type) is none of the accepted kinds (PARINDEX_EVIDENCE_TYPES: PDF, DOCX, XLSX, DOC, XLS, ODT, ODS, JPEG, PNG by default; code `unsupported_media_type`).",
     ),
     (
+        "PdfUnavailable",
+        "`format=pdf` needs LibreOffice and the server is not configured with it (`PARINDEX_SOFFICE`; code `pdf_unavailable`): ask for `format=docx`.",
+    ),
+    (
         "RangeNotSatisfiable",
         "The `Range` starts at or past the end of the file; `Content-Range: bytes */<size>` gives its size.",
     ),
@@ -217,7 +223,8 @@ shared_response!(
     ServiceUnavailable,
     FileTooLarge,
     UnsupportedFileType,
-    RangeNotSatisfiable
+    RangeNotSatisfiable,
+    PdfUnavailable
 );
 
 fn problem_response(description: &str) -> Response {

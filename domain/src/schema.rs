@@ -147,6 +147,9 @@ binary_file! {
     DocxFile: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "A DOCX document (Office Open XML), as bytes: A4, Times New Roman, laid out as \
          Nghị định 30/2020/NĐ-CP prescribes for administrative documents.";
+    /// A PDF document.
+    PdfFile: "application/pdf",
+        "A PDF document, as bytes: the DOCX printed by LibreOffice.";
     /// A zip archive.
     ZipFile: "application/zip",
         "A zip archive (entries stored uncompressed), as bytes.";

@@ -140,6 +140,7 @@ pub fn matrix() -> Vec<Row> {
         row(M::POST, "/api/v1/publications", Some(json!({"parent_unit_id": "{district}", "year": 2022})), DISTRICT),
         row(M::GET, "/api/v1/publications", None, EVERYONE),
         row(M::GET, "/api/v1/publications/{other_publication}", None, OTHER_DISTRICT),
+        row(M::GET, "/api/v1/publications/{other_publication}/decision", None, OTHER_DISTRICT),
         // unit merges
         row(M::POST, "/api/v1/unit-merges", Some(json!({"from_unit_ids": ["{merge_a}", "{merge_b}"], "into_unit_id": "{merge_a}", "effective_on": "2025-07-01", "decision": "1687/NQ-UBTVQH15"})), DISTRICT),
         row(M::GET, "/api/v1/unit-merges", None, EVERYONE),
@@ -150,6 +151,7 @@ pub fn matrix() -> Vec<Row> {
         row(M::GET, "/api/v1/remediation-plans/{plan}", None, UNIT_A_READERS),
         row(M::POST, "/api/v1/remediation-plans/{plan}/items", Some(json!({"title": "Mỗi công chức đề xuất 01 sáng kiến"})), UNIT_A_EDITORS),
         row(M::GET, "/api/v1/remediation-plans/{plan}/report", None, UNIT_A_READERS),
+        row(M::GET, "/api/v1/remediation-plans/{plan}/letter", None, UNIT_A_READERS),
         row(M::GET, "/api/v1/remediation-items", None, EVERYONE),
         row(M::GET, "/api/v1/remediation-items/{item}", None, UNIT_A_READERS),
         row(M::PATCH, "/api/v1/remediation-items/{item}", Some(json!({"action": "Xây dựng kế hoạch"})), UNIT_A_EDITORS),
@@ -163,6 +165,7 @@ pub fn matrix() -> Vec<Row> {
         row(M::GET, "/api/v1/evidence-files/{evidence_a}/content", None, UNIT_A_READERS),
         row(M::DELETE, "/api/v1/evidence-files/{evidence_spare}", None, UNIT_A_EDITORS),
         row(M::GET, "/api/v1/self-assessments/{sa_a}/evidence.zip", None, UNIT_A_READERS),
+        row(M::GET, "/api/v1/self-assessments/{sa_a}/report", None, UNIT_A_READERS),
         // webhooks (commune A's subscription, made by its officer)
         row(M::POST, "/api/v1/webhooks", Some(json!({"url": "https://203.113.131.1/hook", "events": ["results.published"], "unit_id": "{commune_a}"})), WEBHOOK_A),
         row(M::GET, "/api/v1/webhooks", None, EVERYONE),

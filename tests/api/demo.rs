@@ -88,10 +88,7 @@ async fn the_seed_file_was_signed_off_and_appealed(app: &TestApp, officer: &str,
     let file = app
         .get(&format!("/api/v1/self-assessments/{sa}"), officer)
         .await;
-    assert_eq!(
-        file.json["approval"]["approved_by_name"],
-        "vinhlong.chutich"
-    );
+    assert_eq!(file.json["approval"]["approved_by_name"], "Trần Quốc Lương");
     let appeals = app.get("/api/v1/appeals?year=2023", officer).await;
     let list = appeals.json.as_array().unwrap();
     assert_eq!(list.len(), 1, "{}", appeals.text);

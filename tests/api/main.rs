@@ -11,6 +11,7 @@ mod auth;
 mod authz;
 mod demo;
 mod docs;
+mod documents;
 mod evidence;
 #[allow(dead_code)]
 mod fixtures;

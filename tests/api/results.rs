@@ -822,7 +822,7 @@ async fn the_appendix_prints_as_docx() {
         assert_eq!(xml.matches("</w:tr>").count(), 1 + 19 + 1, "header, 19 rows, total");
         for text in [
             "PHỤ LỤC",
-            "Kèm theo Công văn số 45/UBND ngày 15/01/2024 của Xã Vĩnh Long",
+            "Kèm theo Công văn số 45/UBND ngày 15/01/2024 của UBND xã Vĩnh Long",
             "Tổng cộng",
             "-12,75",
             "3.12.2",

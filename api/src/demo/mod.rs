@@ -82,16 +82,34 @@ const VINH_LONG_EVIDENCE: [DemoEvidence; 3] = [
 
 pub const DEMO_PASSWORD: &str = "demo-password-2023";
 
-/// The accounts the demo creates, for the README and the command's output.
-pub const DEMO_ACCOUNTS: [(&str, Role, &str); 4] = [
+/// The accounts the demo creates, for the README and the command's output: username,
+/// role, unit and the name papers print. The chairman is the seed letter's signer and the
+/// office is its CCHC officer; the district's accounts carry their usernames.
+pub const DEMO_ACCOUNTS: [(&str, Role, &str, &str); 4] = [
     (
         "vinhlinh.thamdinh",
         Role::DistrictAppraiser,
         "Huyện Vĩnh Linh",
+        "vinhlinh.thamdinh",
     ),
-    ("vinhlong.vanphong", Role::UnitOfficer, "Xã Vĩnh Long"),
-    ("vinhlong.chutich", Role::UnitLeader, "Xã Vĩnh Long"),
-    ("vinhlinh.xem", Role::Viewer, "Huyện Vĩnh Linh"),
+    (
+        "vinhlong.vanphong",
+        Role::UnitOfficer,
+        "Xã Vĩnh Long",
+        "Nguyễn Thị Liên",
+    ),
+    (
+        "vinhlong.chutich",
+        Role::UnitLeader,
+        "Xã Vĩnh Long",
+        "Trần Quốc Lương",
+    ),
+    (
+        "vinhlinh.xem",
+        Role::Viewer,
+        "Huyện Vĩnh Linh",
+        "vinhlinh.xem",
+    ),
 ];
 
 /// Vĩnh Long's 2024 remediation plan as the seed letter writes it (see its `about`).
@@ -598,7 +616,7 @@ pub async fn load(state: &AppState) -> Result<bool, anyhow::Error> {
         .map(|(_, c)| c.clone())
         .ok_or_else(|| anyhow::anyhow!("the demo has no seed commune"))?;
 
-    for (username, role, _) in DEMO_ACCOUNTS {
+    for (username, role, _, full_name) in DEMO_ACCOUNTS {
         accounts::create_user(
             state,
             &actor,
@@ -606,7 +624,7 @@ pub async fn load(state: &AppState) -> Result<bool, anyhow::Error> {
                 username: username.to_string(),
                 password: std::env::var("PARINDEX_DEMO_PASSWORD")
                     .unwrap_or_else(|_| DEMO_PASSWORD.to_string()),
-                full_name: username.to_string(),
+                full_name: full_name.to_string(),
                 role,
                 unit_id: Some(if matches!(role, Role::UnitOfficer | Role::UnitLeader) {
                     vinh_long.id

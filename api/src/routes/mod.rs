@@ -4,6 +4,7 @@ pub mod appeals;
 pub mod appraisals;
 pub mod audit;
 pub mod auth;
+pub mod documents;
 pub mod evidence;
 pub mod frameworks;
 pub mod health;

@@ -16,7 +16,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_publication)
         .service(list_publications)
-        .service(get_publication);
+        .service(get_publication)
+        .service(get_publication_decision);
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -205,4 +206,49 @@ pub async fn get_publication(
         items: record.ranked.iter().map(ranked_unit).collect(),
         unranked: record.unranked.iter().map(unranked_unit).collect(),
     }))
+}
+
+/// The results notice of a publication, with its ranking annex, as a paper.
+///
+/// Laid out as Nghị định 30/2020/NĐ-CP prescribes: the scope's committee and the national
+/// motto, the publication's `decision_number` and `decided_on` (or `number` and `date`),
+/// "THÔNG BÁO" with its summary (and "điều chỉnh" for a later revision, with its reason),
+/// the mean, highest and lowest index and the count per band, "Nơi nhận" and the
+/// signature block. The annex, on a landscape page, is the ranking as frozen: rank, unit,
+/// self, appraised, bonus, index, rank of the count, band, last year's rank and its
+/// change, with the means. Same visibility as the publication. DOCX, or PDF when the server
+/// has LibreOffice.
+#[utoipa::path(
+    tag = "results",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Publication id"), crate::routes::documents::PaperQuery),
+    responses(
+        (status = 200, description = "The notice", content(
+            (crate::schema::DocxFile = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (crate::schema::PdfFile = "application/pdf"),
+        ), headers(("Content-Disposition" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 406, response = crate::openapi::PdfUnavailable),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
+#[get("/publications/{id}/decision")]
+pub async fn get_publication_decision(
+    state: web::Data<crate::state::AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    query: Query<crate::routes::documents::PaperQuery>,
+) -> ApiResult<HttpResponse> {
+    let issue = query.issue()?;
+    let record = results::get_publication(&state.db, &principal, id.into_inner()).await?;
+    let ranking = results::Ranking::of_publication(&record);
+    let p = &record.publication;
+    let leader = crate::services::accounts::leader_name(&state.db, p.parent_unit_id).await?;
+    let paper = crate::documents::papers::results_notice(&ranking, p, leader, &issue);
+    let stem = format!(
+        "Thông báo kết quả CCHC {} {}",
+        p.scope_name.as_deref().unwrap_or_default(),
+        p.year
+    );
+    crate::routes::documents::print(&state.config, &paper, &query, &stem).await
 }

@@ -30,6 +30,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_remediation_plan)
         .service(add_remediation_item)
         .service(get_remediation_report)
+        .service(get_remediation_letter)
         .service(list_remediation_items)
         .service(get_remediation_item)
         .service(update_remediation_item)
@@ -671,6 +672,59 @@ pub async fn get_remediation_report(
         format,
         &file,
     )
+}
+
+/// The commune's remediation letter (công văn), as the seed writes it, with its appendix.
+///
+/// Laid out as Nghị định 30/2020/NĐ-CP prescribes: the committee and the national motto,
+/// number and symbol (`…/UBND-CCHC`, blank until `number` is given), place and date,
+/// subject, "Kính gửi" (the bodies the plan names and the unit's officers, or
+/// `recipients`), then the result it cites (the publication's number and date, the self,
+/// appraised and bonus points, the index, the rank and its change, the points lost), each
+/// officer's tasks with actions, targets and deadlines, "Nơi nhận" and the signature block
+/// (the unit's leader account, or `signer`). The appendix of lost points follows on a
+/// landscape page, "Kèm theo Công văn số …". Needs the source year's results to be
+/// readable by the caller (published, or the council's staff). DOCX, or PDF when the server
+/// has LibreOffice.
+#[utoipa::path(
+    tag = "remediation",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Plan id"), crate::routes::documents::PaperQuery),
+    responses(
+        (status = 200, description = "The letter", content(
+            (crate::schema::DocxFile = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (crate::schema::PdfFile = "application/pdf"),
+        ), headers(("Content-Disposition" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 406, response = crate::openapi::PdfUnavailable),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
+#[get("/remediation-plans/{id}/letter")]
+pub async fn get_remediation_letter(
+    state: web::Data<AppState>,
+    reader: web::Data<crate::services::results::ResultsReader>,
+    principal: Principal,
+    id: web::Path<i64>,
+    query: Query<crate::routes::documents::PaperQuery>,
+) -> ApiResult<HttpResponse> {
+    use crate::services::results;
+    let issue = query.issue()?;
+    let v = remediation::get_plan(&state.db, &principal, id.into_inner()).await?;
+    let index = results::unit_index(&reader, &principal, v.unit.id, v.plan.source_year).await?;
+    let notice = results::current_of_unit(&state.db, v.unit.id, v.plan.source_year).await?;
+    let leader = crate::services::accounts::leader_name(&state.db, v.unit.id).await?;
+    let appendix = crate::services::reports::appendix_table(&index, &v.responsible_by_code());
+    let paper = crate::documents::papers::remediation_letter(
+        &v,
+        &index,
+        notice.as_ref(),
+        appendix,
+        leader,
+        &issue,
+    );
+    let stem = format!("Công văn khắc phục CCHC {} {}", v.unit.name, v.plan.year);
+    crate::routes::documents::print(&state.config, &paper, &query, &stem).await
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -3,6 +3,7 @@
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Query;
+use crate::routes::documents::{PaperFormat, paper_response};
 use crate::services::results::{self, Depth, Ranking, ResultsReader};
 use crate::services::{remediation, reports};
 use crate::sheets;
@@ -420,31 +421,34 @@ pub enum AppendixFormat {
     Csv,
     /// The printed appendix (Nghị định 30/2020 layout).
     Docx,
+    /// The printed appendix as PDF (needs `PARINDEX_SOFFICE` on the server; 406 otherwise).
+    Pdf,
 }
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AppendixQuery {
     pub year: Year,
-    /// `xlsx` (default), `csv` or `docx`.
+    /// `xlsx` (default), `csv`, `docx` or `pdf`.
     pub format: Option<AppendixFormat>,
-    /// With `docx`: the number and symbol of the letter the appendix is attached to, e.g.
-    /// `45/UBND` (printed "Kèm theo Công văn số 45/UBND …").
+    /// With `docx` or `pdf`: the number and symbol of the letter the appendix is attached
+    /// to, e.g. `45/UBND-CCHC` (printed "Kèm theo Công văn số 45/UBND-CCHC …").
     #[param(max_length = 100)]
     pub letter_number: Option<String>,
-    /// With `docx` and `letter_number`: the letter's date.
+    /// With `docx` or `pdf` and `letter_number`: the letter's date.
     pub letter_date: Option<chrono::NaiveDate>,
 }
 
-/// The unit's appendix of lost points as XLSX, CSV or DOCX.
+/// The unit's appendix of lost points as XLSX, CSV, DOCX or PDF.
 ///
 /// The seed letter's "Phụ lục": one row per criterion that lost points (number,
 /// criterion, maximum, self score, appraised score, points lost, the council's comment)
 /// with a total row, and, when the unit has a remediation plan, each item's responsible
 /// officers and actions with their deadlines. CSV is UTF-8 with a byte-order mark. DOCX is
 /// the printed appendix (A4 landscape, Times New Roman, decimals with a comma), with
-/// "Kèm theo Công văn số …" when `letter_number` is given. Read the body as bytes. Same
-/// visibility as the unit's index.
+/// "Kèm theo Công văn số …" when `letter_number` is given; PDF is that DOCX printed by
+/// LibreOffice (406 when the server has no `PARINDEX_SOFFICE`). Read the body as bytes.
+/// Same visibility as the unit's index.
 #[utoipa::path(
     tag = "results",
     security(("bearer_auth" = [])),
@@ -454,14 +458,17 @@ pub struct AppendixQuery {
             (crate::schema::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             (crate::schema::CsvFile = "text/csv"),
             (crate::schema::DocxFile = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (crate::schema::PdfFile = "application/pdf"),
         ), headers(("Content-Disposition" = String))),
         (status = 404, response = crate::openapi::NotFound),
+        (status = 406, response = crate::openapi::PdfUnavailable),
         (status = 422, response = crate::openapi::ValidationFailed),
     )
 )]
 #[get("/units/{id}/appendix")]
 pub async fn export_unit_appendix(
     reader: web::Data<ResultsReader>,
+    state: web::Data<crate::state::AppState>,
     principal: Principal,
     id: web::Path<i64>,
     query: Query<AppendixQuery>,
@@ -479,28 +486,24 @@ pub async fn export_unit_appendix(
     let table = reports::appendix_table(&x, &responsible);
     let stem = format!("Phụ lục {} {}", x.unit_name, x.year);
     let format = match query.format.unwrap_or_default() {
-        AppendixFormat::Xlsx => SheetFormat::Xlsx,
-        AppendixFormat::Csv => SheetFormat::Csv,
-        AppendixFormat::Docx => {
-            let attached = letter.map(|n| {
-                let date = query
-                    .letter_date
-                    .map(|d| format!(" ngày {}", d.format("%d/%m/%Y")))
-                    .unwrap_or_default();
-                format!("Công văn số {n}{date} của {}", x.unit_name)
-            });
-            let bytes = crate::documents::appendix(&table, attached.as_deref())
-                .map_err(ApiError::internal)?;
-            return Ok(HttpResponse::Ok()
-                .insert_header((header::CONTENT_TYPE, crate::documents::DOCX_CONTENT_TYPE))
-                .insert_header((
-                    header::CONTENT_DISPOSITION,
-                    sheets::content_disposition(&format!("{stem}.docx")),
-                ))
-                .body(bytes));
-        }
+        AppendixFormat::Xlsx => return sheet_response(&table, SheetFormat::Xlsx, &stem),
+        AppendixFormat::Csv => return sheet_response(&table, SheetFormat::Csv, &stem),
+        AppendixFormat::Docx => PaperFormat::Docx,
+        AppendixFormat::Pdf => PaperFormat::Pdf,
     };
-    sheet_response(&table, format, &stem)
+    let attached = letter.map(|n| {
+        let date = query
+            .letter_date
+            .map(|d| format!(" ngày {}", d.format("%d/%m/%Y")))
+            .unwrap_or_default();
+        format!(
+            "Công văn số {n}{date} của {}",
+            crate::documents::papers::committee_of(&x.unit_name)
+        )
+    });
+    let docx =
+        crate::documents::appendix(&table, attached.as_deref()).map_err(ApiError::internal)?;
+    paper_response(&state.config, docx, format, &stem).await
 }
 
 #[derive(Deserialize, IntoParams)]

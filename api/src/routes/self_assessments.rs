@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(open_self_assessment)
         .service(list_self_assessments)
         .service(get_self_assessment)
+        .service(get_self_assessment_report)
         .service(upsert_self_assessment_entries)
         .service(approve_self_assessment)
         .service(submit_self_assessment)
@@ -284,6 +285,56 @@ pub async fn get_self_assessment(
 ) -> ApiResult<HttpResponse> {
     let v = assessments::get(&state.db, &principal, id.into_inner()).await?;
     Ok(response(StatusCode::OK, &v))
+}
+
+/// The unit's self-assessment report to the council, as a paper.
+///
+/// Laid out as Nghị định 30/2020/NĐ-CP prescribes: the committee and the national motto,
+/// `…/BC-UBND` (blank until `number` is given), place and date, "BÁO CÁO" with its
+/// summary, "Kính gửi" the council of the parent unit, the self total and each field's
+/// score with a total row, "Nơi nhận" and the signature block. Signed with the leader's
+/// recorded approval (name, time); marked "DỰ THẢO" while there is none. The annex, on a
+/// landscape page, lists every criterion with its maximum, self score (fields and groups
+/// summed), explanation and evidence. Same visibility as the file. DOCX, or PDF when the
+/// server has LibreOffice.
+#[utoipa::path(
+    tag = "self-assessments",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Self-assessment id"), crate::routes::documents::PaperQuery),
+    responses(
+        (status = 200, description = "The report", content(
+            (crate::schema::DocxFile = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (crate::schema::PdfFile = "application/pdf"),
+        ), headers(("Content-Disposition" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 406, response = crate::openapi::PdfUnavailable),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
+#[get("/self-assessments/{id}/report")]
+pub async fn get_self_assessment_report(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    query: Query<crate::routes::documents::PaperQuery>,
+) -> ApiResult<HttpResponse> {
+    let issue = query.issue()?;
+    let v = assessments::get(&state.db, &principal, id.into_inner()).await?;
+    let unit = crate::services::units::find_unit(&state.db, v.model.unit_id).await?;
+    let parent = match unit.parent_id {
+        Some(p) => Some(crate::services::units::find_unit(&state.db, p).await?),
+        None => None,
+    };
+    let totals = assessments::self_totals(&state.db, &v, unit.parent_id).await?;
+    let paper = crate::documents::papers::self_assessment_report(
+        &v,
+        &unit.name,
+        parent.as_ref().map(|p| p.name.as_str()),
+        &totals,
+        &issue,
+    );
+    let stem = format!("Báo cáo tự đánh giá CCHC {} {}", unit.name, v.model.year);
+    crate::routes::documents::print(&state.config, &paper, &query, &stem).await
 }
 
 /// One criterion's raw inputs, explanation and evidence. Send the inputs its method reads:

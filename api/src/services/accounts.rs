@@ -681,3 +681,16 @@ pub async fn change_own_password(
     txn.commit().await?;
     Ok(())
 }
+
+/// The name a unit's papers are signed with by default: its first active leader account
+/// (`unit_leader`), if it has one.
+pub async fn leader_name(db: &DatabaseConnection, unit_id: i64) -> ApiResult<Option<String>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::UnitId.eq(unit_id))
+        .filter(user::Column::Role.eq(Role::UnitLeader.as_str()))
+        .filter(user::Column::Active.eq(true))
+        .order_by_asc(user::Column::Id)
+        .one(db)
+        .await?
+        .map(|u| u.full_name))
+}

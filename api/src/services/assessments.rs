@@ -798,3 +798,17 @@ pub async fn unit_ref_of<C: ConnectionTrait>(
 ) -> ApiResult<UnitRef> {
     Ok(unit_ref(&unit_of(conn, sa).await?))
 }
+
+/// The unit's self totals of a file (each field and group, and the total out of 100), as
+/// submitting it would store them.
+pub async fn self_totals<C: ConnectionTrait>(
+    conn: &C,
+    v: &AssessmentView,
+    parent_id: Option<i64>,
+) -> ApiResult<crate::scoring::totals::Totals> {
+    let best = scoresheet::bests(conn, &v.framework, parent_id, v.model.id).await?;
+    scoresheet::total_of(
+        &v.framework,
+        &scoresheet::self_scores(&v.framework, &v.entries, &best),
+    )
+}

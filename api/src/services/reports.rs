@@ -52,7 +52,8 @@ pub fn appendix_table(index: &UnitIndex, responsible: &HashMap<String, String>) 
             ),
         ],
         headers: APPENDIX_HEADERS.iter().map(|h| h.to_string()).collect(),
-        widths: vec![8.0, 48.0, 10.0, 11.0, 11.0, 10.0, 48.0, 48.0],
+        // Wide enough for "1.4.1" and "-12,75" on a printed A4 page too.
+        widths: vec![10.0, 40.0, 14.0, 14.0, 14.0, 14.0, 42.0, 46.0],
         rows: index
             .deductions
             .iter()

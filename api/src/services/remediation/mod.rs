@@ -212,6 +212,14 @@ impl ItemView {
         if let Some(a) = &self.item.action {
             parts.push(a.trim_end_matches('.').to_string());
         }
+        if let Some(due) = self.deadlines_text() {
+            parts.push(due);
+        }
+        parts.join(". ")
+    }
+
+    /// Its deadlines in the letter's words: "Hạn: đợt 1 31/10/2024; ngày 25 hằng tháng".
+    pub fn deadlines_text(&self) -> Option<String> {
         let mut due: Vec<String> = self
             .milestones
             .iter()
@@ -221,10 +229,7 @@ impl ItemView {
         if let Some(r) = &self.recurrence {
             due.push(r.words());
         }
-        if !due.is_empty() {
-            parts.push(format!("Hạn: {}", due.join("; ")));
-        }
-        parts.join(". ")
+        (!due.is_empty()).then(|| format!("Hạn: {}", due.join("; ")))
     }
 }
 
@@ -237,6 +242,16 @@ pub struct PlanView {
     /// Per criterion code, the score of the unit's finalized appraisal of the plan's year,
     /// when there is one (to measure what was recovered).
     pub next_scores: Option<HashMap<String, Decimal>>,
+}
+
+impl PlanView {
+    /// The remediation text per criterion code (the appendix's last column).
+    pub fn responsible_by_code(&self) -> HashMap<String, String> {
+        self.items
+            .iter()
+            .filter_map(|i| Some((i.item.criterion_code.clone()?, i.responsible_text())))
+            .collect()
+    }
 }
 
 pub async fn find_plan<C: ConnectionTrait>(

@@ -290,10 +290,5 @@ pub async fn responsible_by_code(
     else {
         return Ok(HashMap::new());
     };
-    let view = plan_view(db, plan, false).await?;
-    Ok(view
-        .items
-        .iter()
-        .filter_map(|i| Some((i.item.criterion_code.clone()?, i.responsible_text())))
-        .collect())
+    Ok(plan_view(db, plan, false).await?.responsible_by_code())
 }

@@ -23,8 +23,8 @@ pub use index::{
 };
 pub use lineage::{Basis, LastPublished, Predecessor, compare_with_predecessors};
 pub use publication::{
-    PublicationRecord, PublishRequest, freeze_unfrozen, get_publication, list_publications,
-    note_reopen, publish,
+    PublicationRecord, PublishRequest, current_of_unit, freeze_unfrozen, get_publication,
+    list_publications, note_reopen, publish,
 };
 pub use ranking::{
     CriterionLoss, CriterionLossRow, Ranking, bands_of_year, criteria_losses, ranking,

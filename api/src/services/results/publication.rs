@@ -249,7 +249,7 @@ pub(super) async fn current_of_scope<C: ConnectionTrait>(
 
 /// The current publication that announced `unit_id`'s result for `year` (the first, if
 /// the unit moved and was announced twice).
-pub(super) async fn current_of_unit<C: ConnectionTrait>(
+pub async fn current_of_unit<C: ConnectionTrait>(
     conn: &C,
     unit_id: i64,
     year: i32,

@@ -98,26 +98,58 @@ pub async fn ranking(
         }
     }
     let (ranked, unranked) = rank_rows(rows.as_ref().clone());
-    let indices: Vec<Decimal> = ranked.iter().map(Ranked::index).collect();
-    let mut bands: Vec<(String, usize)> = Vec::new();
-    for r in &ranked {
-        if let Some(b) = &r.row.rating_band {
-            match bands.iter_mut().find(|(label, _)| label == b) {
-                Some((_, n)) => *n += 1,
-                None => bands.push((b.clone(), 1)),
+    Ok(Ranking::of(parent, year, depth, ranked, unranked))
+}
+
+impl Ranking {
+    /// A ranking from ranked rows: the published flag from the parent, the index summary
+    /// and the count per band.
+    pub fn of(
+        parent: Option<ParentRef>,
+        year: i32,
+        depth: Depth,
+        ranked: Vec<Ranked>,
+        unranked: Vec<ResultRow>,
+    ) -> Ranking {
+        let indices: Vec<Decimal> = ranked.iter().map(Ranked::index).collect();
+        let mut bands: Vec<(String, usize)> = Vec::new();
+        for r in &ranked {
+            if let Some(b) = &r.row.rating_band {
+                match bands.iter_mut().find(|(label, _)| label == b) {
+                    Some((_, n)) => *n += 1,
+                    None => bands.push((b.clone(), 1)),
+                }
             }
         }
+        Ranking {
+            published: parent.as_ref().is_some_and(|p| p.published),
+            parent,
+            year,
+            depth,
+            summary: summarize(&indices),
+            ranked,
+            unranked,
+            bands,
+        }
     }
-    Ok(Ranking {
-        published: parent.as_ref().is_some_and(|p| p.published),
-        parent,
-        year,
-        depth,
-        summary: summarize(&indices),
-        ranked,
-        unranked,
-        bands,
-    })
+
+    /// A publication's frozen ranking, as announced.
+    pub fn of_publication(record: &super::PublicationRecord) -> Ranking {
+        let p = &record.publication;
+        let parent = ParentRef {
+            id: p.parent_unit_id,
+            name: p.scope_name.clone().unwrap_or_default(),
+            path: p.scope_path.clone().unwrap_or_default(),
+            published: true,
+        };
+        Ranking::of(
+            Some(parent),
+            p.year,
+            Depth::Children,
+            record.ranked.clone(),
+            record.unranked.clone(),
+        )
+    }
 }
 
 /// A criterion across the units of a ranking.

@@ -24,6 +24,7 @@ pub mod storage;
 pub mod telemetry;
 pub mod uploads;
 pub mod validation;
+pub mod workbook;
 pub mod workflow;
 
 // The pure domain code lives in its own crate; these paths keep `crate::scoring::…` and

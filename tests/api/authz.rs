@@ -106,6 +106,8 @@ pub fn matrix() -> Vec<Row> {
         row(M::POST, "/api/v1/frameworks/{framework_to_publish}/publish", None, DISTRICT),
         row(M::POST, "/api/v1/frameworks/{framework}/copy", Some(json!({"year": 2030})), DISTRICT),
         row(M::GET, "/api/v1/frameworks/{framework}/export?format=csv", None, DISTRICT_READERS),
+        row(M::POST, "/api/v1/frameworks/{published}/survey-results", Some(json!({"results": [{"unit_code": "X", "criterion_code": "1.1", "value": 1}]})), DISTRICT),
+        row(M::GET, "/api/v1/frameworks/{published}/survey-results", None, DISTRICT_READERS),
         // self-assessments
         row(M::POST, "/api/v1/self-assessments", Some(json!({"unit_id": "{commune_a}", "framework_id": "{published}"})), UNIT_A_EDITORS),
         row(M::GET, "/api/v1/self-assessments", None, EVERYONE),
@@ -118,6 +120,8 @@ pub fn matrix() -> Vec<Row> {
         // appraisals
         row(M::GET, "/api/v1/appraisals", None, EVERYONE),
         row(M::GET, "/api/v1/appraisals/{appraisal}", None, UNIT_A_READERS),
+        // Commune A's 2024 appraisal is in progress: its figures are not released to the unit.
+        row(M::GET, "/api/v1/appraisals/{appraisal}/workbook", None, DISTRICT),
         row(M::PUT, "/api/v1/appraisals/{appraisal}/entries", Some(json!({"entries": [{"criterion_code": "1.4.1", "score": "0.8", "comment": "x"}]})), DISTRICT),
         row(M::PUT, "/api/v1/appraisals/{appraisal}/bonus", Some(json!({"points": 1, "reason": "Sáng kiến"})), DISTRICT),
         row(M::POST, "/api/v1/appraisals/{appraisal}/return", Some(json!({"note": "Bổ sung", "criteria": ["1.5.3"]})), DISTRICT),
@@ -166,6 +170,7 @@ pub fn matrix() -> Vec<Row> {
         row(M::DELETE, "/api/v1/evidence-files/{evidence_spare}", None, UNIT_A_EDITORS),
         row(M::GET, "/api/v1/self-assessments/{sa_a}/evidence.zip", None, UNIT_A_READERS),
         row(M::GET, "/api/v1/self-assessments/{sa_a}/report", None, UNIT_A_READERS),
+        row(M::GET, "/api/v1/self-assessments/{sa_a}/workbook", None, UNIT_A_READERS),
         // webhooks (commune A's subscription, made by its officer)
         row(M::POST, "/api/v1/webhooks", Some(json!({"url": "https://203.113.131.1/hook", "events": ["results.published"], "unit_id": "{commune_a}"})), WEBHOOK_A),
         row(M::GET, "/api/v1/webhooks", None, EVERYONE),

@@ -25,4 +25,5 @@ mod security;
 mod two_tier;
 mod units;
 mod webhooks;
+mod workbooks;
 mod workflow;

@@ -989,3 +989,68 @@ async fn swagger_ui_and_the_chart_carry_a_content_security_policy() {
     })
     .await;
 }
+
+/// The year's workbooks and the survey import go through the same bounded reader: a
+/// far-corner workbook and a zip bomb are refused with the limit they broke, before any
+/// row is looked at, and nothing is stored.
+#[tokio::test]
+async fn hostile_workbooks_are_refused_on_entries_and_survey_imports() {
+    on_each_backend(|app| async move {
+        let w = world(app).await;
+        let framework = w.published_framework(w.id("district")).await;
+        let sa = w
+            .open_assessment(Persona::OfficerA, w.id("commune_a"), framework)
+            .await;
+        let officer = w.token(Persona::OfficerA);
+        let before = w
+            .app
+            .get(&format!("/api/v1/self-assessments/{sa}"), officer)
+            .await;
+        let targets = [
+            (
+                Method::PUT,
+                format!("/api/v1/self-assessments/{sa}/entries"),
+                officer,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/frameworks/{framework}/survey-results"),
+                w.token(Persona::Appraiser),
+            ),
+        ];
+        for (method, path, token) in &targets {
+            for (name, body) in [
+                // Declaring its size honestly (huge), the bomb is refused by counting.
+                ("far corner", far_corner_xlsx()),
+                ("bomb", zip_bomb(64, u32::MAX)),
+            ] {
+                let r = Resp::read(
+                    w.app
+                        .request(method.clone(), path, Some(token))
+                        .header("content-type", XLSX)
+                        .body(body)
+                        .send()
+                        .await,
+                )
+                .await;
+                assert!(
+                    matches!(r.status.as_u16(), 413 | 422)
+                        && r.json["code"] == "upload_over_budget",
+                    "{name} on {path}: {} {}",
+                    r.status,
+                    r.text
+                );
+            }
+        }
+        let after = w
+            .app
+            .get(&format!("/api/v1/self-assessments/{sa}"), officer)
+            .await;
+        assert_eq!(
+            after.header("etag"),
+            before.header("etag"),
+            "nothing stored"
+        );
+    })
+    .await;
+}

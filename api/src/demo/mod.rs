@@ -18,7 +18,7 @@ use crate::services::accounts::{self, NewUser};
 use crate::services::appeals;
 use crate::services::appraisals;
 use crate::services::assessments;
-use crate::services::entries::EntryInput;
+use crate::services::entries::{Batch, EntryInput};
 use crate::services::evidence;
 use crate::services::frameworks::{self, FrameworkSpec};
 use crate::services::remediation::{self, Assignment, ItemPatch, Milestone, NewItem, OfficerRole};
@@ -293,7 +293,14 @@ impl Loader<'_> {
         let db = &self.state.db;
         let any = Precondition::any();
         let sa = assessments::open(db, &self.actor, unit_id, framework.model.id).await?;
-        assessments::upsert_entries(db, &self.actor, sa.model.id, self_entries, &any).await?;
+        assessments::upsert_entries(
+            db,
+            &self.actor,
+            sa.model.id,
+            Batch::Entries(self_entries),
+            &any,
+        )
+        .await?;
         let paperwork = self
             .paperwork
             .as_ref()
@@ -306,7 +313,8 @@ impl Loader<'_> {
             .appraisal_id
             .ok_or_else(|| anyhow::anyhow!("submission made no appraisal"))?;
         if !council.is_empty() {
-            appraisals::upsert_entries(db, &self.actor, appraisal, council, &any).await?;
+            appraisals::upsert_entries(db, &self.actor, appraisal, Batch::Entries(council), &any)
+                .await?;
         }
         if bonus > Decimal::ZERO {
             appraisals::set_bonus(

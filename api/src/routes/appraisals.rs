@@ -7,7 +7,7 @@ use crate::error::ApiResult;
 use crate::http::{Json, Query};
 use crate::scoring::{Inputs, Method, Scorer};
 use crate::services::appraisals::{self, AppraisalFilter, AppraisalView};
-use crate::services::entries::EntryInput;
+use crate::services::entries::{Batch, EntryInput};
 use crate::services::versioned::Precondition;
 use crate::services::versioned::etag_of;
 pub use entity::status::AppraisalStatus;
@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_appraisals)
         .service(get_appraisal)
         .service(upsert_appraisal_entries)
+        .service(get_appraisal_workbook)
         .service(return_appraisal)
         .service(set_appraisal_bonus)
         .service(finalize_appraisal)
@@ -390,12 +391,19 @@ pub struct AppraisalEntriesRequest {
     pub entries: Vec<AppraisalEntryRequest>,
 }
 
-/// Enter the council's inputs and comments in bulk (all or nothing).
+/// Enter the council's inputs and comments in bulk (all or nothing), as JSON or as the
+/// appraisal's workbook.
 ///
 /// District appraisers of the unit's district. Each entry names a criterion by code and
 /// carries the council's inputs (which replace the unit's for scoring), a comment, or
 /// `reset: true` to go back to the unit's inputs. One bad entry and nothing is stored
 /// (422 naming each). 409 once finalized. Send `If-Match` with the `ETag` read.
+///
+/// The body may also be the workbook of `GET /appraisals/{id}/workbook`, filled in: only
+/// criteria whose council inputs or comment differ from what is stored are written;
+/// emptied council inputs go back to the unit's; each problem names its cell
+/// (`Thẩm định!T14 (3.12.2, Hội đồng: Mẫu số): …`); a workbook of another appraisal or
+/// framework version is refused (422).
 #[utoipa::path(
     tag = "appraisals",
     security(("bearer_auth" = [])),
@@ -403,12 +411,16 @@ pub struct AppraisalEntriesRequest {
         ("id" = i64, Path, description = "Appraisal id"),
         ("If-Match" = Option<String>, Header, description = "ETag of the version being changed"),
     ),
-    request_body = AppraisalEntriesRequest,
+    request_body(content(
+        (AppraisalEntriesRequest = "application/json"),
+        (crate::schema::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )),
     responses(
         (status = 200, description = "Stored", body = AppraisalResponse, headers(("ETag" = String))),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
         (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
     )
 )]
 #[put("/appraisals/{id}/entries")]
@@ -417,17 +429,65 @@ pub async fn upsert_appraisal_entries(
     principal: Principal,
     id: web::Path<i64>,
     if_match: Precondition,
-    body: Json<AppraisalEntriesRequest>,
+    body: crate::http::json::RawBody,
 ) -> ApiResult<HttpResponse> {
-    let batch = body
-        .into_inner()
-        .entries
-        .into_iter()
-        .map(AppraisalEntryRequest::into_input)
-        .collect();
-    let v = appraisals::upsert_entries(&state.db, &principal, id.into_inner(), batch, &if_match)
-        .await?;
+    let id = id.into_inner();
+    let batch = if body.is_json() {
+        Batch::Entries(
+            body.json::<AppraisalEntriesRequest>()
+                .await?
+                .entries
+                .into_iter()
+                .map(AppraisalEntryRequest::into_input)
+                .collect(),
+        )
+    } else {
+        // Access first: nobody who may not appraise this file gets a workbook read.
+        appraisals::may_appraise(&state.db, &principal, id).await?;
+        let (identity, framework) = appraisals::workbook_identity(&state.db, id).await?;
+        Batch::Workbook(crate::uploads::read_workbook(body, &identity, &framework).await?)
+    };
+    let v = appraisals::upsert_entries(&state.db, &principal, id, batch, &if_match).await?;
     Ok(response(&v))
+}
+
+/// The appraisal as an Excel workbook for the council.
+///
+/// The same rows as the unit's workbook; the unit's inputs and score read-only, then the
+/// council's inputs (yellow, validated), its comment, the evidence, and the council's
+/// score as a formula (its own inputs where it entered any, else the unit's). Upload it
+/// with `PUT /appraisals/{id}/entries`. The council's staff read it at any time; the
+/// unit once the results are released to it (403 before).
+#[utoipa::path(
+    tag = "appraisals",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Appraisal id")),
+    responses(
+        (status = 200, description = "The workbook", content(
+            (crate::schema::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ), headers(("Content-Disposition" = String), ("ETag" = String))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/appraisals/{id}/workbook")]
+pub async fn get_appraisal_workbook(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let (v, bytes) = appraisals::workbook(&state.db, &principal, id.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, crate::sheets::XLSX_CONTENT_TYPE))
+        .insert_header((header::ETAG, etag_of::<entity::appraisal::Entity>(&v.model)))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            crate::sheets::content_disposition(&format!(
+                "Thẩm định CCHC {} {}.xlsx",
+                v.unit.name, v.self_assessment.year
+            )),
+        ))
+        .body(bytes))
 }
 
 #[derive(Deserialize, ToSchema)]

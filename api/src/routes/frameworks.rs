@@ -9,12 +9,13 @@ use crate::scoring::framework::{CriterionDef, CriterionNode, Scorer};
 use crate::scoring::{Method, NotApplicablePolicy, RatingBand};
 use crate::services::framework_io;
 use crate::services::frameworks::{self, FrameworkFilter, FrameworkSpec, LoadedFramework};
+use crate::services::survey;
 use crate::services::units::UnitKind;
 use crate::services::versioned::Precondition;
 use crate::services::versioned::etag_of;
 use crate::sheets;
 use crate::state::AppState;
-use crate::uploads::{self, SheetFormat};
+use crate::uploads;
 use crate::validation::PageParams;
 use crate::validation::Year;
 use actix_web::http::{StatusCode, header};
@@ -37,7 +38,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(replace_framework_criteria)
         .service(publish_framework)
         .service(copy_framework)
-        .service(export_framework);
+        .service(export_framework)
+        .service(import_survey_results)
+        .service(get_survey_results);
 }
 
 fn default_kinds() -> Vec<UnitKind> {
@@ -270,23 +273,8 @@ pub async fn create_framework(
 
 /// Criteria from an uploaded CSV or XLSX, read within the upload budget off the workers.
 async fn criteria_upload(body: RawBody) -> ApiResult<Vec<CriterionDef>> {
-    let Some(format) = SheetFormat::of(&body.content_type) else {
-        return Err(ApiError::unsupported_media_type(text!(
-            "expected application/json, text/csv or {}",
-            "cần application/json, text/csv hoặc {}",
-            sheets::XLSX_CONTENT_TYPE
-        )));
-    };
-    let bytes = body.bytes().await?.to_vec();
-    // A workbook is a workbook whatever its label: some generated clients send every file
-    // of a multi-type body as `text/csv`. Its zip signature cannot begin a CSV of codes.
-    let format = if bytes.starts_with(uploads::ZIP_SIGNATURE) {
-        SheetFormat::Xlsx
-    } else {
-        format
-    };
     // Column 0 holds codes: 1.10 typed as a number would read as 1.1.
-    let rows = uploads::read_rows(format, bytes, &[0]).await?;
+    let rows = uploads::read_sheet(body, &[0]).await?;
     framework_io::parse_rows(rows)
         .map(|(criteria, _)| criteria)
         .map_err(ApiError::validation)
@@ -745,4 +733,233 @@ pub async fn export_framework(
             sheets::content_disposition(&file),
         ))
         .body(bytes))
+}
+
+/// One unit's survey result for one criterion.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SurveyResultRequest {
+    #[schema(example = "19744", max_length = 50)]
+    pub unit_code: String,
+    #[schema(example = "7.1", max_length = 50)]
+    pub criterion_code: String,
+    /// The survey's figure: a percentage 0–100 (ratio, target_ratio, threshold), the
+    /// figure compared with the best (relative_to_best), a count (per_item,
+    /// penalty_per_item, step_table) or 1/0 (boolean).
+    #[schema(value_type = Option<crate::schema::FigureInput>, example = 86.5)]
+    pub value: Option<Decimal>,
+    /// The score itself, for a criterion scored by hand (manual).
+    #[schema(value_type = Option<crate::schema::DecimalInput>)]
+    pub score: Option<Decimal>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SurveyResultsRequest {
+    /// At most 5,000 rows.
+    pub results: Vec<SurveyResultRequest>,
+}
+
+/// A unit's survey-scored criterion as stored on its appraisal.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SurveyResultItem {
+    pub unit_id: i64,
+    pub unit_code: String,
+    pub unit_name: String,
+    pub appraisal_id: i64,
+    pub criterion_code: String,
+    /// The council's inputs the survey set; null until imported.
+    pub inputs: Option<crate::scoring::Inputs>,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub score: Option<Decimal>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SurveyResultsResponse {
+    pub items: Vec<SurveyResultItem>,
+}
+
+fn survey_response(results: Vec<crate::services::survey::SurveyResult>) -> HttpResponse {
+    HttpResponse::Ok().json(SurveyResultsResponse {
+        items: results
+            .into_iter()
+            .map(|r| SurveyResultItem {
+                unit_id: r.unit_id,
+                unit_code: r.unit_code,
+                unit_name: r.unit_name,
+                appraisal_id: r.appraisal_id,
+                criterion_code: r.criterion_code,
+                inputs: r.inputs,
+                score: r.score,
+            })
+            .collect(),
+    })
+}
+
+/// Survey rows from a CSV or XLSX upload: a header row naming `unit_code`,
+/// `criterion_code`, `value`, `score` (or Mã đơn vị, Mã tiêu chí, Giá trị, Điểm).
+fn survey_rows(rows: parindex_domain::spreadsheet::Rows) -> ApiResult<Vec<survey::SurveyRow>> {
+    let mut rows = rows.into_iter();
+    let Some((_, header)) = rows.next() else {
+        return Err(ApiError::validation(vec![crate::error::FieldError::new(
+            "file",
+            "empty",
+            text!("the file has no rows", "tệp không có dòng nào"),
+        )]));
+    };
+    let column = |names: &[&str]| {
+        header.iter().position(|h| {
+            let h = crate::validation::fold_for_search(h.trim());
+            names.iter().any(|n| h == *n)
+        })
+    };
+    let unit = column(&["unit_code", "ma don vi"]);
+    let criterion = column(&["criterion_code", "ma tieu chi"]);
+    let value = column(&["value", "gia tri"]);
+    let score = column(&["score", "diem"]);
+    let (Some(unit), Some(criterion)) = (unit, criterion) else {
+        return Err(ApiError::validation(vec![crate::error::FieldError::new(
+            "file",
+            "missing_column",
+            text!(
+                "the header row must name unit_code and criterion_code (and value or score)",
+                "dòng tiêu đề phải có cột Mã đơn vị và Mã tiêu chí (và Giá trị hoặc Điểm)"
+            ),
+        )]));
+    };
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    for (n, cells) in rows {
+        let cell = |i: Option<usize>| {
+            i.and_then(|i| cells.get(i))
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let mut number = |i: Option<usize>, field: &str| {
+            cell(i).and_then(|t| match Decimal::from_str_exact(&t.replace(',', ".")) {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    errors.push(crate::error::FieldError::new(
+                        format!("row {n}.{field}"),
+                        "not_a_number",
+                        text!("must be a number", "phải là số"),
+                    ));
+                    None
+                }
+            })
+        };
+        let row = survey::SurveyRow {
+            at: format!("row {n}"),
+            unit_code: cell(Some(unit)).unwrap_or_default(),
+            criterion_code: cell(Some(criterion)).unwrap_or_default(),
+            value: number(value, "value"),
+            score: number(score, "score"),
+        };
+        out.push(row);
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SurveyImportQuery {
+    /// `true`: check every row and answer as an import would, storing nothing.
+    pub dry_run: Option<bool>,
+}
+
+/// Import the survey results of the framework's units (JSON, CSV or XLSX), all or nothing.
+///
+/// One row per unit and `survey`-scored criterion: the unit's code, the criterion's code,
+/// and the survey's `value` (a percentage 0–100 for ratio, target-ratio and threshold
+/// criteria; the figure for relative-to-best; a count; 1/0 for yes/no) or the `score` of
+/// a hand-scored criterion. Each becomes the council's input on that unit's appraisal,
+/// through the same path as `PUT /appraisals/{id}/entries` (audited per entry, plus one
+/// `import_survey` event), so indices and rankings follow. All rows are checked first;
+/// each problem names its row (`results[3]` in JSON, `row 4` in a file): unknown units
+/// or criteria, criteria not scored by survey, duplicates, finalized appraisals, figures
+/// out of range. CSV and XLSX take a header row (`unit_code`, `criterion_code`, `value`,
+/// `score`, or Mã đơn vị, Mã tiêu chí, Giá trị, Điểm) and are read within the upload
+/// budget. `dry_run=true` checks a table without storing it. District appraisers of the
+/// framework's owner, and admins.
+#[utoipa::path(
+    tag = "frameworks",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Framework id"), SurveyImportQuery),
+    request_body(content(
+        (SurveyResultsRequest = "application/json"),
+        (crate::schema::CsvFile = "text/csv"),
+        (crate::schema::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )),
+    responses(
+        (status = 200, description = "Stored; every survey criterion of the units the caller reads", body = SurveyResultsResponse),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+#[post("/frameworks/{id}/survey-results")]
+pub async fn import_survey_results(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    query: Query<SurveyImportQuery>,
+    body: RawBody,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let rows = if body.is_json() {
+        body.json::<SurveyResultsRequest>()
+            .await?
+            .results
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| survey::SurveyRow {
+                at: format!("results[{i}]"),
+                unit_code: r.unit_code,
+                criterion_code: r.criterion_code,
+                value: r.value,
+                score: r.score,
+            })
+            .collect()
+    } else {
+        // Access first: nobody who may not appraise here gets a file of theirs read.
+        survey::may_import(&state.db, &principal, id).await?;
+        // Columns 0 and 1 hold codes.
+        survey_rows(uploads::read_sheet(body, &[0, 1]).await?)?
+    };
+    let dry_run = query.dry_run.unwrap_or(false);
+    let stored = survey::import(&state.db, &principal, id, rows, dry_run).await?;
+    Ok(survey_response(stored))
+}
+
+/// The survey-scored criteria of the framework's units, as stored.
+///
+/// One item per unit with a file on the framework (that the caller may read) and survey
+/// criterion: the council's inputs the survey set and the resulting score (null until
+/// imported).
+#[utoipa::path(
+    tag = "frameworks",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Framework id")),
+    responses(
+        (status = 200, description = "The stored survey results", body = SurveyResultsResponse),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/frameworks/{id}/survey-results")]
+pub async fn get_survey_results(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    frameworks::get_framework(&state.db, &principal, id).await?;
+    Ok(survey_response(
+        survey::results(&state.db, &principal, id).await?,
+    ))
 }

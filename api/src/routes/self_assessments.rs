@@ -7,7 +7,7 @@ use crate::error::ApiResult;
 use crate::http::{Json, Query};
 use crate::scoring::{Inputs, Method, Scorer};
 use crate::services::assessments::{self, AssessmentFilter, AssessmentView};
-use crate::services::entries::EntryInput;
+use crate::services::entries::{Batch, EntryInput};
 use crate::services::scoresheet::{Evidence, score_of};
 use crate::services::versioned::Precondition;
 use crate::services::versioned::etag_of;
@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_self_assessments)
         .service(get_self_assessment)
         .service(get_self_assessment_report)
+        .service(get_self_assessment_workbook)
         .service(upsert_self_assessment_entries)
         .service(approve_self_assessment)
         .service(submit_self_assessment)
@@ -337,6 +338,50 @@ pub async fn get_self_assessment_report(
     crate::routes::documents::print(&state.config, &paper, &query, &stem).await
 }
 
+/// The file as an Excel workbook to fill in and upload back.
+///
+/// One row per criterion in framework order: fields and groups bold with their maxima;
+/// leaves with code, title, maximum, the scoring rule in words, the input cells the
+/// leaf's method reads (yellow, validated: numbers ≥ 0, whole counts, Có/Không; the others
+/// grey and locked), the explanation, the evidence (read-only), and the score as a cell
+/// formula that gives the service's number while typing. Pre-filled with what is stored;
+/// the sheet is protected (no password) so that the structure stays. Upload it with
+/// `PUT /self-assessments/{id}/entries`. Same visibility as the file.
+#[utoipa::path(
+    tag = "self-assessments",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Self-assessment id")),
+    responses(
+        (status = 200, description = "The workbook", content(
+            (crate::schema::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ), headers(("Content-Disposition" = String), ("ETag" = String))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/self-assessments/{id}/workbook")]
+pub async fn get_self_assessment_workbook(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let (v, bytes) = assessments::workbook(&state.db, &principal, id.into_inner()).await?;
+    let unit = crate::services::units::find_unit(&state.db, v.model.unit_id).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, crate::sheets::XLSX_CONTENT_TYPE))
+        .insert_header((
+            header::ETAG,
+            etag_of::<entity::self_assessment::Entity>(&v.model),
+        ))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            crate::sheets::content_disposition(&format!(
+                "Tự đánh giá CCHC {} {}.xlsx",
+                unit.name, v.model.year
+            )),
+        ))
+        .body(bytes))
+}
+
 /// One criterion's raw inputs, explanation and evidence. Send the inputs its method reads:
 /// `score` (manual), `numerator` + `denominator` (ratio, target_ratio, threshold), `count`
 /// (per_item, penalty_per_item, step_table), `done` (boolean), `value` (relative_to_best),
@@ -375,10 +420,18 @@ pub struct SelfEntriesRequest {
     pub entries: Vec<SelfEntryRequest>,
 }
 
-/// Enter or change criteria in bulk (all or nothing).
+/// Enter or change criteria in bulk (all or nothing), as JSON or as the file's workbook.
 ///
 /// A draft accepts any self-scored leaf; a returned file only the returned criteria
 /// (409 otherwise). One bad entry and none is stored (422 naming each).
+///
+/// The body may also be the workbook of `GET /self-assessments/{id}/workbook`, filled in
+/// (`application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`): the same batch,
+/// read within the upload budget; only criteria that differ from what is stored are
+/// written (a workbook uploaded unchanged changes nothing), evidence is kept, score cells
+/// are ignored (the service scores the inputs). Each problem names its cell, e.g.
+/// `Tự đánh giá!F14 (3.12.2, Mẫu số): phải là số nguyên`; a workbook of another file,
+/// another framework or an older version of it is refused (422).
 #[utoipa::path(
     tag = "self-assessments",
     security(("bearer_auth" = [])),
@@ -386,13 +439,17 @@ pub struct SelfEntriesRequest {
         ("id" = i64, Path, description = "Self-assessment id"),
         ("If-Match" = Option<String>, Header, description = "ETag of the version being changed"),
     ),
-    request_body = SelfEntriesRequest,
+    request_body(content(
+        (SelfEntriesRequest = "application/json"),
+        (crate::schema::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )),
     responses(
         (status = 200, description = "Stored; the running self total is updated", body = SelfAssessmentResponse,
             headers(("ETag" = String))),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
         (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
     )
 )]
 #[put("/self-assessments/{id}/entries")]
@@ -401,10 +458,27 @@ pub async fn upsert_self_assessment_entries(
     principal: Principal,
     id: web::Path<i64>,
     if_match: Precondition,
-    body: Json<SelfEntriesRequest>,
+    body: crate::http::json::RawBody,
 ) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    if !body.is_json() {
+        // Access first: nobody who may not edit this file gets a workbook of theirs read.
+        assessments::may_edit(&state.db, &principal, id).await?;
+        let (identity, framework) = assessments::workbook_identity(&state.db, id).await?;
+        let leaves = crate::uploads::read_workbook(body, &identity, &framework).await?;
+        let v = assessments::upsert_entries(
+            &state.db,
+            &principal,
+            id,
+            Batch::Workbook(leaves),
+            &if_match,
+        )
+        .await?;
+        return Ok(response(StatusCode::OK, &v));
+    }
     let batch = body
-        .into_inner()
+        .json::<SelfEntriesRequest>()
+        .await?
         .entries
         .into_iter()
         .map(|e| EntryInput {
@@ -423,8 +497,9 @@ pub async fn upsert_self_assessment_entries(
             evidence: e.evidence,
         })
         .collect();
-    let v = assessments::upsert_entries(&state.db, &principal, id.into_inner(), batch, &if_match)
-        .await?;
+    let v =
+        assessments::upsert_entries(&state.db, &principal, id, Batch::Entries(batch), &if_match)
+            .await?;
     Ok(response(StatusCode::OK, &v))
 }
 

@@ -7,7 +7,7 @@
 
 use super::assessments::{self as sa_service};
 use super::audit::{self, Change};
-use super::entries::{self, EntryInput, Scope, Side};
+use super::entries::{self, Batch, EntryInput, Scope, Side};
 use super::frameworks::{self, LoadedFramework};
 use super::now;
 use super::scope::{Reach, scoped};
@@ -387,13 +387,94 @@ pub async fn upsert_entries(
     db: &DatabaseConnection,
     actor: &Principal,
     id: i64,
-    batch: Vec<EntryInput>,
+    batch: Batch,
     precondition: &Precondition,
 ) -> ApiResult<AppraisalView> {
     let txn = crate::db::begin_write(db).await?;
+    let batch = match batch {
+        Batch::Entries(entries) => entries,
+        workbook => {
+            let (a, sa) = load_for_council(&txn, actor, id, precondition).await?;
+            let framework = frameworks::load(&txn, a.framework_id).await?;
+            let existing = scoresheet::load_entries(&txn, sa.id).await?;
+            let entries = workbook.entries(Side::Council, &framework, &existing)?;
+            if entries.is_empty() {
+                // Nothing differs from what is stored: nothing is written, nothing audited.
+                return view(&txn, a).await;
+            }
+            entries
+        }
+    };
     let v = write_council_entries(&txn, actor, id, batch, precondition).await?;
     txn.commit().await?;
     Ok(v)
+}
+
+/// Checks that `actor` may enter the council's figures on appraisal `id` (before an
+/// upload is read at all).
+pub async fn may_appraise(db: &DatabaseConnection, actor: &Principal, id: i64) -> ApiResult<()> {
+    load_for_council(db, actor, id, &Precondition::any())
+        .await
+        .map(|_| ())
+}
+
+/// The identity of an appraisal's workbook.
+pub async fn workbook_identity(
+    db: &DatabaseConnection,
+    id: i64,
+) -> ApiResult<(crate::workbook::Identity, LoadedFramework)> {
+    let a = find(db, id).await?;
+    let framework = frameworks::load(db, a.framework_id).await?;
+    Ok((
+        crate::workbook::Identity::new(Side::Council, a.id, &framework),
+        framework,
+    ))
+}
+
+/// The council's workbook of an appraisal: the unit's inputs and scores read-only beside
+/// the council's inputs and comments.
+pub async fn workbook(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    id: i64,
+) -> ApiResult<(AppraisalView, Vec<u8>)> {
+    let v = get(db, actor, id).await?;
+    if !v.results_visible {
+        // The workbook is the council's figures and comments: nothing of it before they
+        // are released to the caller (the JSON hides the same fields).
+        return Err(ApiError::forbidden(text!(
+            "the council's figures of this appraisal are not released to you yet",
+            "kết quả thẩm định của hồ sơ này chưa được công bố cho tài khoản này"
+        )));
+    }
+    let best = scoresheet::bests(db, &v.framework, v.unit.parent_id, v.self_assessment.id).await?;
+    let (identity, _) = workbook_identity(db, id).await?;
+    let score = |m: &HashMap<String, LeafScore>| -> HashMap<String, Option<Decimal>> {
+        m.iter()
+            .map(|(code, s)| {
+                let d = match s {
+                    LeafScore::Scored(d) => Some(*d),
+                    LeafScore::NotApplicable => None,
+                };
+                (code.clone(), d)
+            })
+            .collect()
+    };
+    let source = crate::workbook::Source {
+        identity,
+        title: format!(
+            "THẨM ĐỊNH CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {}",
+            v.self_assessment.year
+        ),
+        unit_name: &v.unit.name,
+        framework: &v.framework,
+        entries: &v.entries,
+        best: &best,
+        scores: score(&v.scores),
+        unit_scores: score(&v.self_scores),
+    };
+    let bytes = crate::workbook::build(&source).map_err(ApiError::internal)?;
+    Ok((v, bytes))
 }
 
 /// The council's entries written on `conn` (the one path: `upsert_entries`, and an

@@ -5,7 +5,7 @@
 //! Workflow: `draft` → `submitted` → (`returned` → `submitted`)* → `appraised`.
 
 use super::audit::{self, Change};
-use super::entries::{self, EntryInput, Scope, Side};
+use super::entries::{self, Batch, Scope, Side};
 use super::frameworks::{self, LoadedFramework};
 use super::now;
 use super::scope::{Reach, scoped};
@@ -489,12 +489,19 @@ pub async fn upsert_entries(
     db: &DatabaseConnection,
     actor: &Principal,
     id: i64,
-    batch: Vec<EntryInput>,
+    batch: Batch,
     precondition: &Precondition,
 ) -> ApiResult<AssessmentView> {
     let txn = crate::db::begin_write(db).await?;
     let (sa, u) = load_for_edit(&txn, actor, id, precondition).await?;
     workflow::self_assessment(sa.status, FileEvent::Edit)?;
+    let framework = frameworks::load(&txn, sa.framework_id).await?;
+    let existing = scoresheet::load_entries(&txn, sa.id).await?;
+    let batch = batch.entries(Side::Unit, &framework, &existing)?;
+    if batch.is_empty() {
+        // Nothing differs from what is stored: nothing is written, nothing audited.
+        return view(&txn, sa).await;
+    }
     let editable: Option<HashSet<String>> = (sa.status == Status::Returned).then(|| {
         sa.editable_codes
             .as_deref()
@@ -503,7 +510,6 @@ pub async fn upsert_entries(
             .into_iter()
             .collect()
     });
-    let framework = frameworks::load(&txn, sa.framework_id).await?;
     let best = scoresheet::bests(&txn, &framework, u.parent_id, sa.id).await?;
     let scope = Scope {
         side: Side::Unit,
@@ -811,4 +817,55 @@ pub async fn self_totals<C: ConnectionTrait>(
         &v.framework,
         &scoresheet::self_scores(&v.framework, &v.entries, &best),
     )
+}
+
+/// Checks that `actor` may change file `id` (before an upload is read at all).
+pub async fn may_edit(db: &DatabaseConnection, actor: &Principal, id: i64) -> ApiResult<()> {
+    load_for_edit(db, actor, id, &Precondition::any())
+        .await
+        .map(|_| ())
+}
+
+/// The identity of a file's workbook: the file, its framework and the framework's version.
+pub async fn workbook_identity(
+    db: &DatabaseConnection,
+    id: i64,
+) -> ApiResult<(crate::workbook::Identity, LoadedFramework)> {
+    let sa = find(db, id).await?;
+    let framework = frameworks::load(db, sa.framework_id).await?;
+    Ok((
+        crate::workbook::Identity::new(Side::Unit, sa.id, &framework),
+        framework,
+    ))
+}
+
+/// The unit's workbook of a file: every criterion with what is stored, for Excel.
+pub async fn workbook(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    id: i64,
+) -> ApiResult<(AssessmentView, Vec<u8>)> {
+    let v = get(db, actor, id).await?;
+    let u = find_unit(db, v.model.unit_id).await?;
+    let best = scoresheet::bests(db, &v.framework, u.parent_id, v.model.id).await?;
+    let (identity, _) = workbook_identity(db, id).await?;
+    let source = crate::workbook::Source {
+        identity,
+        title: format!(
+            "TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {}",
+            v.model.year
+        ),
+        unit_name: &u.name,
+        framework: &v.framework,
+        entries: &v.entries,
+        best: &best,
+        scores: v
+            .entries
+            .iter()
+            .map(|(code, e)| (code.clone(), scoresheet::score_of(e.model.self_score_x100)))
+            .collect(),
+        unit_scores: HashMap::new(),
+    };
+    let bytes = crate::workbook::build(&source).map_err(ApiError::internal)?;
+    Ok((v, bytes))
 }

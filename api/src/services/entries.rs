@@ -43,6 +43,97 @@ pub struct EntryInput {
     pub evidence: Vec<Evidence>,
 }
 
+/// What a write sends: entries as given (JSON), or a workbook's leaves, of which only those
+/// that differ from what is stored are written (a workbook uploaded unchanged writes
+/// nothing).
+pub enum Batch {
+    Entries(Vec<EntryInput>),
+    Workbook(Vec<crate::workbook::ReadLeaf>),
+}
+
+impl Batch {
+    /// The entries to write: a workbook's leaves against the stored entries (`existing`).
+    /// A workbook keeps each entry's evidence (it shows it, read-only) and cannot delete
+    /// a unit's inputs; a council's emptied inputs go back to the unit's.
+    pub fn entries(
+        self,
+        side: Side,
+        framework: &LoadedFramework,
+        existing: &HashMap<String, scoresheet::Entry>,
+    ) -> ApiResult<Vec<EntryInput>> {
+        let leaves = match self {
+            Batch::Entries(entries) => return Ok(entries),
+            Batch::Workbook(leaves) => leaves,
+        };
+        let mut errors = Vec::new();
+        let mut out = Vec::new();
+        for leaf in leaves {
+            let e = existing.get(&leaf.code);
+            let self_scored = framework
+                .tree
+                .get(&leaf.code)
+                .is_some_and(|c| c.scorer == Scorer::SelfAssessed);
+            match side {
+                Side::Unit => {
+                    let stored = e.and_then(|e| e.self_inputs.clone());
+                    let text = e.and_then(|e| e.model.explanation.clone());
+                    match (&leaf.inputs, &stored) {
+                        (None, Some(_)) => errors.push(crate::workbook::cleared(side, &leaf)),
+                        (None, None) if leaf.text.is_some() => {
+                            errors.push(crate::workbook::text_without_inputs(side, &leaf))
+                        }
+                        (None, None) => {}
+                        (Some(_), _) if leaf.inputs == stored && leaf.text == text => {}
+                        (Some(_), _) => out.push(EntryInput {
+                            criterion_code: leaf.code,
+                            inputs: leaf.inputs,
+                            reset: false,
+                            text: leaf.text,
+                            evidence: e.map(|e| e.evidence.clone()).unwrap_or_default(),
+                        }),
+                    }
+                }
+                Side::Council => {
+                    if let Some(problem) = crate::workbook::unit_cells_changed(
+                        &leaf,
+                        e.and_then(|e| e.self_inputs.as_ref()),
+                    ) {
+                        errors.push(problem);
+                        continue;
+                    }
+                    let stored = e.and_then(|e| e.appraised_inputs.clone());
+                    let comment = e.and_then(|e| e.model.comment.clone());
+                    let (inputs, reset) = match (&leaf.inputs, &stored) {
+                        (a, b) if a == b => (None, false),
+                        (None, _) if self_scored => (None, true),
+                        (None, _) => {
+                            errors.push(crate::workbook::cleared(side, &leaf));
+                            continue;
+                        }
+                        (Some(_), _) => (leaf.inputs.clone(), false),
+                    };
+                    let text =
+                        (leaf.text != comment).then(|| leaf.text.clone().unwrap_or_default());
+                    if inputs.is_some() || reset || text.is_some() {
+                        out.push(EntryInput {
+                            criterion_code: leaf.code,
+                            inputs,
+                            reset,
+                            text,
+                            evidence: Vec::new(),
+                        });
+                    }
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(ApiError::validation(errors))
+        }
+    }
+}
+
 /// An entry that passed every check, scored.
 struct Prepared {
     code: String,

@@ -16,6 +16,7 @@ pub mod reports;
 pub mod results;
 pub mod scope;
 pub mod scoresheet;
+pub mod survey;
 pub mod units;
 pub mod versioned;
 pub mod visibility;

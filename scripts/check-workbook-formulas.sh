@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The workbooks' score formulas against the service, through real LibreOffice: a new
+# commune of the demo district fills its self-assessment workbook (every scoring method,
+# fractional results, a relative-to-best figure scored against its siblings' best), the
+# service stores and scores it, LibreOffice recalculates the same workbook, and every
+# score cell must equal the service's score; then the council's workbook the same way.
+# Leaves each workbook as PDF and PNG pages in target/workbooks to look at.
+#
+#   scripts/check-workbook-formulas.sh [OUT_DIR]
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+out="${1:-$ROOT/target/workbooks}"
+if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then
+  echo "installing LibreOffice and poppler (apt-get)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    libreoffice-calc-nogui poppler-utils fonts-liberation >/dev/null
+fi
+# openpyxl edits the workbook as a person would in Excel (cells typed, formulas kept).
+VENV="$ROOT/target/workbook-venv"
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q openpyxl==3.1.5
+fi
+
+build_server
+work="$(mktemp -d)"
+trap 'stop_server; rm -rf "$work"' EXIT
+common=(-u DATABASE_URL PARINDEX_ADMIN_PASSWORD=workbook-admin-password
+  PARINDEX_ARGON2_MEMORY_KIB=1024 PARINDEX_ARGON2_ITERATIONS=1 RUST_LOG=warn)
+(cd "$work" && env "${common[@]}" "$BIN" demo-data >/dev/null)
+start_server "$work" "${common[@]}"
+rm -rf "$out" && mkdir -p "$out"
+BASE="$BASE" OUT="$out" ADMIN_PASSWORD=workbook-admin-password WORK="$work" \
+  "$VENV/bin/python" "$ROOT/scripts/check_workbook_formulas.py"

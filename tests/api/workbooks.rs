@@ -355,6 +355,21 @@ async fn a_filled_workbook_lands_as_the_same_json_would() {
             vi["detail"],
             format!("Tự đánh giá!G{count_row} ({per_item}, Số lượng): phải là số nguyên")
         );
+        // A workbook made on another framework, or on an older version of this one (its
+        // hidden identity row says which), and a file that is no workbook of ours.
+        for (cell, code) in [("D4", "wrong_framework"), ("E4", "stale_framework")] {
+            let tampered = edit(&|s| {
+                let old: f64 = s.get_value(cell).parse().unwrap();
+                s.get_cell_mut(cell).set_value_number(old + 1.0);
+            });
+            let r = put_xlsx(&w, &entries_path, officer_a, tampered, None).await;
+            assert_eq!(only_error(&r), ("file".to_string(), code.to_string()));
+        }
+        let foreign = edit(&|s| {
+            s.get_cell_mut("A4").set_value("hello");
+        });
+        let r = put_xlsx(&w, &entries_path, officer_a, foreign, None).await;
+        assert_eq!(only_error(&r).1, "not_a_workbook");
         // Another file's workbook, and a stale ETag.
         let r = put_xlsx(
             &w,

@@ -653,6 +653,11 @@ async fn a_survey_import_sets_every_units_survey_criterion() {
         );
         let read = w.app.get(&path, appraiser).await;
         assert_eq!(read.json, r.json);
+        // The council's figures: nothing for the district's viewer before publication.
+        let viewer = w.token(Persona::Viewer);
+        let hidden = w.app.get(&path, viewer).await;
+        hidden.assert_status(200);
+        assert_eq!(hidden.json["items"], json!([]), "{}", hidden.text);
         for (_, _, appraisal) in &units {
             w.app
                 .post(
@@ -681,6 +686,16 @@ async fn a_survey_import_sets_every_units_survey_criterion() {
         let mut expected: Vec<String> = units.iter().map(|(c, _, _)| c.clone()).collect();
         expected.reverse();
         assert_eq!(order, expected, "the ranking follows the survey");
+        w.app
+            .post(
+                "/api/v1/publications",
+                appraiser,
+                &json!({"parent_unit_id": district, "year": 2026}),
+            )
+            .await
+            .assert_status(201);
+        let shown = w.app.get(&path, viewer).await;
+        assert_eq!(shown.json, read.json, "published: the viewer reads them");
     })
     .await;
 }

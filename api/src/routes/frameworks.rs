@@ -939,9 +939,10 @@ pub async fn import_survey_results(
 
 /// The survey-scored criteria of the framework's units, as stored.
 ///
-/// One item per unit with a file on the framework (that the caller may read) and survey
-/// criterion: the council's inputs the survey set and the resulting score (null until
-/// imported).
+/// One item per unit with a file on the framework and survey criterion: the council's
+/// inputs the survey set and the resulting score (null until imported). Like every
+/// result, a unit's rows show to its officers and to viewers only once its year is
+/// published (or released to it); the district's appraisers see them at once.
 #[utoipa::path(
     tag = "frameworks",
     security(("bearer_auth" = [])),

@@ -309,7 +309,7 @@ async fn with_units(
         .collect())
 }
 
-/// What is stored for the survey criteria of the units the caller may read.
+/// What is stored for the survey criteria of the units whose results the caller may see.
 pub async fn results(
     db: &DatabaseConnection,
     actor: &Principal,
@@ -334,6 +334,11 @@ pub async fn results(
     .await?;
     let mut out = Vec::new();
     for (a, u) in with_units(db, visible).await? {
+        // The survey's scores are the council's figures: the one results policy decides
+        // (units and viewers once the year is published or released to them).
+        if !super::visibility::may_see_results(db, actor, &u, a.year).await? {
+            continue;
+        }
         let entries: HashMap<String, assessment_entry::Model> = assessment_entry::Entity::find()
             .filter(assessment_entry::Column::SelfAssessmentId.eq(a.self_assessment_id))
             .filter(assessment_entry::Column::CriterionCode.is_in(survey.clone()))

@@ -68,10 +68,7 @@ fn kind_word(unit_name: &str) -> String {
 
 /// The people's committee of a unit in running text: "UBND xã Vĩnh Long".
 pub fn committee_of(unit_name: &str) -> String {
-    match split_kind(unit_name) {
-        (Some(k), rest) => format!("UBND {} {rest}", k.to_lowercase()),
-        (None, name) => format!("UBND {name}"),
-    }
+    format!("UBND {}", lower_first(unit_name))
 }
 
 /// Ô số 1 of a people's committee: "ỦY BAN NHÂN DÂN" over "XÃ VĨNH LONG".

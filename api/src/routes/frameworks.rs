@@ -796,74 +796,6 @@ fn survey_response(results: Vec<crate::services::survey::SurveyResult>) -> HttpR
     })
 }
 
-/// Survey rows from a CSV or XLSX upload: a header row naming `unit_code`,
-/// `criterion_code`, `value`, `score` (or Mã đơn vị, Mã tiêu chí, Giá trị, Điểm).
-fn survey_rows(rows: parindex_domain::spreadsheet::Rows) -> ApiResult<Vec<survey::SurveyRow>> {
-    let mut rows = rows.into_iter();
-    let Some((_, header)) = rows.next() else {
-        return Err(ApiError::validation(vec![crate::error::FieldError::new(
-            "file",
-            "empty",
-            text!("the file has no rows", "tệp không có dòng nào"),
-        )]));
-    };
-    let column = |names: &[&str]| {
-        header.iter().position(|h| {
-            let h = crate::validation::fold_for_search(h.trim());
-            names.iter().any(|n| h == *n)
-        })
-    };
-    let unit = column(&["unit_code", "ma don vi"]);
-    let criterion = column(&["criterion_code", "ma tieu chi"]);
-    let value = column(&["value", "gia tri"]);
-    let score = column(&["score", "diem"]);
-    let (Some(unit), Some(criterion)) = (unit, criterion) else {
-        return Err(ApiError::validation(vec![crate::error::FieldError::new(
-            "file",
-            "missing_column",
-            text!(
-                "the header row must name unit_code and criterion_code (and value or score)",
-                "dòng tiêu đề phải có cột Mã đơn vị và Mã tiêu chí (và Giá trị hoặc Điểm)"
-            ),
-        )]));
-    };
-    let mut errors = Vec::new();
-    let mut out = Vec::new();
-    for (n, cells) in rows {
-        let cell = |i: Option<usize>| {
-            i.and_then(|i| cells.get(i))
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-        };
-        let mut number = |i: Option<usize>, field: &str| {
-            cell(i).and_then(|t| match Decimal::from_str_exact(&t.replace(',', ".")) {
-                Ok(d) => Some(d),
-                Err(_) => {
-                    errors.push(crate::error::FieldError::new(
-                        format!("row {n}.{field}"),
-                        "not_a_number",
-                        text!("must be a number", "phải là số"),
-                    ));
-                    None
-                }
-            })
-        };
-        let row = survey::SurveyRow {
-            at: format!("row {n}"),
-            unit_code: cell(Some(unit)).unwrap_or_default(),
-            criterion_code: cell(Some(criterion)).unwrap_or_default(),
-            value: number(value, "value"),
-            score: number(score, "score"),
-        };
-        out.push(row);
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(ApiError::validation(errors))
-    }
-}
-
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SurveyImportQuery {
@@ -930,7 +862,7 @@ pub async fn import_survey_results(
         // Access first: nobody who may not appraise here gets a file of theirs read.
         survey::may_import(&state.db, &principal, id).await?;
         // Columns 0 and 1 hold codes.
-        survey_rows(uploads::read_sheet(body, &[0, 1]).await?)?
+        survey::rows_of_sheet(uploads::read_sheet(body, &[0, 1]).await?)?
     };
     let dry_run = query.dry_run.unwrap_or(false);
     let stored = survey::import(&state.db, &principal, id, rows, dry_run).await?;

@@ -133,6 +133,74 @@ fn inputs_of(
     Ok(inputs)
 }
 
+/// Survey rows from a CSV or XLSX upload: a header row naming `unit_code`,
+/// `criterion_code`, `value`, `score` (or Mã đơn vị, Mã tiêu chí, Giá trị, Điểm).
+pub fn rows_of_sheet(rows: parindex_domain::spreadsheet::Rows) -> ApiResult<Vec<SurveyRow>> {
+    let mut rows = rows.into_iter();
+    let Some((_, header)) = rows.next() else {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "file",
+            "empty",
+            text!("the file has no rows", "tệp không có dòng nào"),
+        )]));
+    };
+    let column = |names: &[&str]| {
+        header.iter().position(|h| {
+            let h = crate::validation::fold_for_search(h.trim());
+            names.iter().any(|n| h == *n)
+        })
+    };
+    let unit = column(&["unit_code", "ma don vi"]);
+    let criterion = column(&["criterion_code", "ma tieu chi"]);
+    let value = column(&["value", "gia tri"]);
+    let score = column(&["score", "diem"]);
+    let (Some(unit), Some(criterion)) = (unit, criterion) else {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "file",
+            "missing_column",
+            text!(
+                "the header row must name unit_code and criterion_code (and value or score)",
+                "dòng tiêu đề phải có cột Mã đơn vị và Mã tiêu chí (và Giá trị hoặc Điểm)"
+            ),
+        )]));
+    };
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    for (n, cells) in rows {
+        let cell = |i: Option<usize>| {
+            i.and_then(|i| cells.get(i))
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let mut number = |i: Option<usize>, field: &str| {
+            cell(i).and_then(|t| match Decimal::from_str_exact(&t.replace(',', ".")) {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    errors.push(FieldError::new(
+                        format!("row {n}.{field}"),
+                        "not_a_number",
+                        text!("must be a number", "phải là số"),
+                    ));
+                    None
+                }
+            })
+        };
+        let row = SurveyRow {
+            at: format!("row {n}"),
+            unit_code: cell(Some(unit)).unwrap_or_default(),
+            criterion_code: cell(Some(criterion)).unwrap_or_default(),
+            value: number(value, "value"),
+            score: number(score, "score"),
+        };
+        out.push(row);
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
 /// Checks that `actor` may enter survey results of the framework's units (before an upload
 /// is read at all), and loads the framework.
 pub async fn may_import(

@@ -4,12 +4,8 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-CHROMIUM="$(command -v chromium || command -v chromium-browser || true)"
-if [ -z "$CHROMIUM" ]; then
-  echo "installing Debian's chromium"
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
-  CHROMIUM="$(command -v chromium)"
-fi
+require_packages chromium
+CHROMIUM=/usr/bin/chromium
 
 build_server
 work="$(mktemp -d)"

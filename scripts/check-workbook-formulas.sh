@@ -7,15 +7,14 @@
 # Leaves each workbook as PDF and PNG pages in target/workbooks to look at.
 #
 #   scripts/check-workbook-formulas.sh [OUT_DIR]
+#
+# Needs LibreOffice Calc and poppler (Debian: libreoffice-calc-nogui poppler-utils
+# fonts-liberation); installs whichever of these packages is missing with apt-get.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 out="${1:-$ROOT/target/workbooks}"
-if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then
-  echo "installing LibreOffice and poppler (apt-get)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-    libreoffice-calc-nogui poppler-utils fonts-liberation >/dev/null
-fi
+require_packages libreoffice-calc-nogui poppler-utils fonts-liberation
 # openpyxl edits the workbook as a person would in Excel (cells typed, formulas kept).
 VENV="$ROOT/target/workbook-venv"
 if [ ! -x "$VENV/bin/python" ]; then

@@ -122,12 +122,20 @@ def recalculated_scores(path, score_col):
                 '<prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>'
                 '</oor:items>\n')
     env_arg = f"-env:UserInstallation=file://{profile}"
-    subprocess.run(["soffice", env_arg, "--headless", "--norestore", "--convert-to",
-                    "csv:Text - txt - csv (StarCalc):44,34,76,1", "--outdir", OUT, path],
-                   check=True, capture_output=True, timeout=180)
-    subprocess.run(["soffice", env_arg, "--headless", "--norestore", "--convert-to", "pdf",
-                    "--outdir", OUT, path], check=True, capture_output=True, timeout=180)
     stem = os.path.splitext(path)[0]
+    for target, written in (("csv:Text - txt - csv (StarCalc):44,34,76,1", stem + ".csv"),
+                            ("pdf", stem + ".pdf")):
+        if os.path.exists(written):
+            os.remove(written)
+        run = subprocess.run(["soffice", env_arg, "--headless", "--norestore", "--convert-to",
+                              target, "--outdir", OUT, path],
+                             check=True, capture_output=True, timeout=180)
+        # soffice exits 0 and writes nothing when the component that opens the file is
+        # missing: Calc for a workbook (Debian: libreoffice-calc-nogui).
+        if not os.path.exists(written):
+            sys.exit(f"LibreOffice wrote no {os.path.basename(written)} from {os.path.basename(path)}: "
+                     "is LibreOffice Calc installed (Debian package libreoffice-calc-nogui)?\n"
+                     + run.stderr.decode(errors="replace") + run.stdout.decode(errors="replace"))
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-l", "2", stem + ".pdf", stem], check=True)
     scores = {}
     with open(stem + ".csv", encoding="utf-8") as f:

@@ -3,6 +3,31 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
+# require_packages PKG...: installs the Debian packages of the list that are not installed.
+# Checked by package, never by a command: `soffice` exists as soon as any LibreOffice part
+# is installed, yet converting a workbook needs Calc and a letter needs Writer. The package
+# lists are refreshed once per clone before the first install (a new machine's may be old).
+require_packages() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$pkg")
+    fi
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing ${missing[*]} (apt-get)"
+  local stamp="$ROOT/target/.apt-lists-updated"
+  if [ ! -e "$stamp" ]; then
+    apt-get update -qq
+    mkdir -p "$ROOT/target" && touch "$stamp"
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  for pkg in "${missing[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
+      || { echo "FATAL: apt-get did not install $pkg" >&2; return 1; }
+  done
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }

@@ -6,17 +6,13 @@
 #
 #   scripts/render-documents.sh [OUT_DIR]     (default: target/documents)
 #
-# Needs LibreOffice and poppler (Debian: libreoffice-writer-nogui poppler-utils
-# fonts-liberation); installs them with apt-get when missing and allowed.
+# Needs LibreOffice Writer and poppler (Debian: libreoffice-writer-nogui poppler-utils
+# fonts-liberation); installs whichever of these packages is missing with apt-get.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 out="${1:-$ROOT/target/documents}"
-if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then
-  echo "installing LibreOffice and poppler (apt-get)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-    libreoffice-writer-nogui poppler-utils fonts-liberation >/dev/null
-fi
+require_packages libreoffice-writer-nogui poppler-utils fonts-liberation
 SOFFICE="$(command -v soffice)"
 
 build_server
@@ -27,5 +23,5 @@ common=(-u DATABASE_URL PARINDEX_ADMIN_PASSWORD=render-admin-password
 (cd "$work" && env "${common[@]}" "$BIN" demo-data >/dev/null)
 start_server "$work" "${common[@]}" PARINDEX_SOFFICE="$SOFFICE"
 rm -rf "$out" && mkdir -p "$out"
-BASE="$BASE" OUT="$out" python3 "$ROOT/scripts/render_documents.py"
+BASE="$BASE" OUT="$out" WORK="$work" python3 "$ROOT/scripts/render_documents.py"
 echo "PNG pages in $out"

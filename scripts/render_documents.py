@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
@@ -56,7 +57,13 @@ def render(name, path, token, expected):
         assert "word/document.xml" in z.namelist()
     with open(os.path.join(OUT, name + ".docx"), "wb") as f:
         f.write(docx)
-    pdf, headers = call(path + sep + "format=pdf", token, raw=True)
+    try:
+        pdf, headers = call(path + sep + "format=pdf", token, raw=True)
+    except urllib.error.HTTPError as e:
+        # The server's log names the cause (e.g. LibreOffice Writer missing): show it.
+        log = os.path.join(os.environ.get("WORK", ""), "server.log")
+        tail = open(log, encoding="utf-8", errors="replace").read()[-2000:] if os.path.exists(log) else ""
+        sys.exit(f"{name}: the PDF was refused ({e.code}): {e.read().decode(errors='replace')}\n{tail}")
     assert headers["Content-Type"] == "application/pdf", headers["Content-Type"]
     assert pdf.startswith(b"%PDF-"), f"{name}: not a PDF"
     pdf_path = os.path.join(OUT, name + ".pdf")

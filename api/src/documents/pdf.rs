@@ -77,6 +77,12 @@ pub async fn convert(soffice: Option<&Path>, docx: Vec<u8>) -> ApiResult<Vec<u8>
     let pdf = tokio::fs::read(scratch.0.join("document.pdf")).await;
     match pdf {
         Ok(bytes) if output.status.success() && bytes.starts_with(b"%PDF-") => Ok(bytes),
+        // soffice exits 0 and writes nothing when Writer, which opens a DOCX, is missing.
+        Err(_) if output.status.success() => Err(ApiError::internal(anyhow::anyhow!(
+            "LibreOffice ({}) exited 0 but wrote no PDF: is LibreOffice Writer installed \
+             (Debian package libreoffice-writer-nogui)?",
+            soffice.display()
+        ))),
         _ => Err(ApiError::internal(anyhow::anyhow!(
             "LibreOffice did not convert the document ({}): {}",
             output.status,

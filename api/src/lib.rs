@@ -1,32 +1,29 @@
-//! parindex: the yearly administrative-reform (PAR) index of Vietnamese communes.
+//! parindex: the yearly administrative-reform (PAR) index of Vietnamese communes, as a
+//! REST/JSON API.
 //!
-//! `startup` builds the HTTP server from a `Config`; `routes` holds thin handlers,
-//! `services` the business rules, `scoring` the pure scoring and ranking code.
+//! This crate is the HTTP side: `startup` builds the server from a `Config`, `routes` holds
+//! thin handlers, `http` the extractors and middleware, `openapi` the document. The rules
+//! live below it, in `parindex-service` (policy, workflow, services) and `parindex-domain`
+//! (pure scoring); the demo district and the data generator in `parindex-demo`. Their
+//! modules are re-exported here, so `crate::services::…` reads the same in every handler.
 
 pub mod auth;
-pub mod cache;
-pub mod chart;
-pub mod config;
-pub mod db;
-pub mod demo;
-pub mod documents;
 pub mod error;
 pub mod examples;
-pub mod generate;
 pub mod http;
 pub mod openapi;
 pub mod routes;
-pub mod services;
-pub mod sheets;
 pub mod startup;
-pub mod state;
-pub mod storage;
 pub mod telemetry;
 pub mod uploads;
-pub mod validation;
-pub mod workbook;
-pub mod workflow;
 
-// The pure domain code lives in its own crate; these paths keep `crate::scoring::…` and
-// `crate::schema::…` reading as before.
-pub use parindex_domain::{schema, scoring};
+pub use parindex_demo::generate;
+pub use parindex_service::{
+    cache, chart, config, db, documents, schema, scoring, services, sheets, state, storage,
+    validation, workbook, workflow,
+};
+
+/// The demo district (`parindex demo-data`).
+pub mod demo {
+    pub use parindex_demo::*;
+}

@@ -5,22 +5,38 @@
 //! - `spreadsheet`: the bounded readers of uploaded CSV and XLSX files, and the
 //!   formula neutralisation every CSV we write goes through;
 //! - `framework_sheet`: a framework's criteria as spreadsheet rows, both ways;
+//! - `password`: the password rules;
 //! - `schedule`: remediation deadlines (with status, recurring) and targets: what is
 //!   overdue, due soon, met;
 //! - `schema`: the OpenAPI schemas of the decimal wire formats;
-//! - `text`: messages in English and Vietnamese (`text!`), and `Accept-Language`.
+//! - `text`: messages in English and Vietnamese (`text!`), and `Accept-Language`;
+//! - `unit_ref`: a unit's id and path, and the prefix order of the unit tree;
+//! - `vietnam`: days and times in Vietnam (UTC+7), which deadlines and papers use.
 
 pub mod framework_sheet;
+pub mod password;
 pub mod schedule;
 pub mod schema;
 pub mod scoring;
 pub mod spreadsheet;
 pub mod text;
+pub mod unit_ref;
+pub mod vietnam;
 
 pub use text::{Lang, Text};
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+/// Whose figures: the unit's (its self-assessment) or the council's (its appraisal). A
+/// batch of entries, a workbook and an export are one side's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// The unit, on its self-assessment.
+    Unit,
+    /// The district council, on its appraisal.
+    Council,
+}
 
 /// One invalid field of a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -14,8 +14,7 @@ pub struct Model {
     pub reason: String,
     /// JSON array of evidence items.
     pub evidence: String,
-    /// `open`, `accepted` or `rejected`.
-    pub status: String,
+    pub status: crate::status::AppealStatus,
     pub filed_by: Option<i64>,
     pub filed_at: DateTimeUtc,
     pub response: Option<String>,

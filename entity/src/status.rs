@@ -145,6 +145,64 @@ pub enum FrameworkStatus {
     Published,
 }
 
+/// Where a unit's appeal (kiến nghị) stands.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::None)",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AppealStatus {
+    /// Waiting for the council's answer (at most one per criterion of an appraisal).
+    Open,
+    /// The council agreed and changed its entry.
+    Accepted,
+    /// The council kept its score.
+    Rejected,
+}
+
+/// Where one delivery of a webhook event to one subscription stands.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::None)",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting for its next attempt (or being attempted by a dispatcher's lease).
+    Pending,
+    /// A receiver answered 2xx.
+    Delivered,
+    /// Every attempt failed; a redelivery makes it pending again.
+    Failed,
+}
+
 /// The name stored and sent on the wire (`in_progress`), as a `&'static str`, and the
 /// words a Vietnamese message uses for it ("đang thực hiện").
 macro_rules! wire_names {
@@ -188,6 +246,16 @@ wire_names!(MilestoneStatus {
     Met => "met" / "đã đạt",
     Missed => "missed" / "không đạt",
 });
+wire_names!(AppealStatus {
+    Open => "open" / "đang chờ trả lời",
+    Accepted => "accepted" / "được chấp nhận",
+    Rejected => "rejected" / "không được chấp nhận",
+});
+wire_names!(DeliveryStatus {
+    Pending => "pending" / "đang chờ gửi",
+    Delivered => "delivered" / "đã gửi",
+    Failed => "failed" / "gửi không thành công",
+});
 wire_names!(FrameworkStatus {
     Draft => "draft" / "bản nháp",
     Published => "published" / "đã ban hành",
@@ -216,5 +284,7 @@ mod tests {
         agree(RemediationItemStatus::ALL, RemediationItemStatus::as_str);
         agree(FrameworkStatus::ALL, FrameworkStatus::as_str);
         agree(MilestoneStatus::ALL, MilestoneStatus::as_str);
+        agree(AppealStatus::ALL, AppealStatus::as_str);
+        agree(DeliveryStatus::ALL, DeliveryStatus::as_str);
     }
 }

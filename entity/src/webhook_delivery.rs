@@ -10,8 +10,7 @@ pub struct Model {
     pub id: i64,
     pub event_id: i64,
     pub subscription_id: i64,
-    /// `pending`, `delivered` or `failed`.
-    pub status: String,
+    pub status: crate::status::DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: Option<DateTimeUtc>,
     pub claimed_until: Option<DateTimeUtc>,

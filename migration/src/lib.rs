@@ -15,6 +15,7 @@ mod m20261129_000009_two_tier;
 mod m20261129_000010_webhooks;
 mod m20261129_000011_leader_approval;
 mod m20261129_000012_appeals;
+mod m20261206_000013_one_open_appeal;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000010_webhooks::Migration),
             Box::new(m20261129_000011_leader_approval::Migration),
             Box::new(m20261129_000012_appeals::Migration),
+            Box::new(m20261206_000013_one_open_appeal::Migration),
         ]
     }
 }

@@ -140,7 +140,8 @@ async fn an_accepted_appeal_changes_the_entry_the_index_and_the_rank() {
                 &appraiser,
             )
             .await;
-        assert_eq!(listed.json.as_array().unwrap().len(), 1);
+        assert_eq!(listed.json["items"].as_array().unwrap().len(), 1);
+        assert_eq!(listed.json["total"], 1);
 
         // Nothing is final while it waits.
         w.app

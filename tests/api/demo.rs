@@ -5,7 +5,7 @@ use parindex_api::demo::SeedPlan;
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 
-const SEED: &str = include_str!("../../api/fixtures/seed_vinh_long_2023.json");
+const SEED: &str = include_str!("../../demo/fixtures/seed_vinh_long_2023.json");
 
 #[tokio::test]
 async fn the_demo_district_reproduces_the_seed_letter() {
@@ -58,7 +58,7 @@ async fn the_demo_district_reproduces_the_seed_letter() {
                 &officer,
             )
             .await;
-        let plan = plans.json[0]["id"].as_i64().unwrap();
+        let plan = plans.json["items"][0]["id"].as_i64().unwrap();
         let plan = app
             .get(&format!("/api/v1/remediation-plans/{plan}"), &officer)
             .await;
@@ -90,7 +90,7 @@ async fn the_seed_file_was_signed_off_and_appealed(app: &TestApp, officer: &str,
         .await;
     assert_eq!(file.json["approval"]["approved_by_name"], "Trần Quốc Lương");
     let appeals = app.get("/api/v1/appeals?year=2023", officer).await;
-    let list = appeals.json.as_array().unwrap();
+    let list = appeals.json["items"].as_array().unwrap();
     assert_eq!(list.len(), 1, "{}", appeals.text);
     assert_eq!(list[0]["criterion_code"], "1.5.3");
     assert_eq!(list[0]["status"], "rejected");

@@ -142,7 +142,7 @@ async fn the_demo_papers_print_the_apis_figures() {
         let plan = app
             .get(&format!("/api/v1/remediation-plans?unit_id={unit}"), &officer)
             .await
-            .json[0]["id"]
+            .json["items"][0]["id"]
             .as_i64()
             .unwrap();
         let letter = demo_app_paper(

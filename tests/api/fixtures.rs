@@ -13,7 +13,7 @@ pub const PASSWORD: &str = "fixture-password-123";
 /// `{placeholder}`).
 pub fn fixture_framework_json(owner: &str) -> Value {
     let mut f: Value = serde_json::from_str(include_str!(
-        "../../api/fixtures/commune_framework_2023.json"
+        "../../demo/fixtures/commune_framework_2023.json"
     ))
     .unwrap();
     f["owner_unit_id"] = match owner.parse::<i64>() {
@@ -258,7 +258,7 @@ pub async fn world(app: TestApp) -> World {
 /// The seed letter's figures: Vĩnh Long's 2023 appendix, with self and council inputs
 /// that reproduce each score.
 pub fn seed_json() -> Value {
-    serde_json::from_str(include_str!("../../api/fixtures/seed_vinh_long_2023.json")).unwrap()
+    serde_json::from_str(include_str!("../../demo/fixtures/seed_vinh_long_2023.json")).unwrap()
 }
 
 /// Inputs that earn a leaf its max under its method.

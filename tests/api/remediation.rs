@@ -228,7 +228,7 @@ async fn plans_come_only_from_finalized_appraisals() {
             .post("/api/v1/remediation-plans", officer, &json!({"appraisal_id": appraisal, "milestones": [{"label": "", "due_on": "2024-13-01"}]}))
             .await
             .assert_problem(422, None);
-        assert_eq!(w.app.get("/api/v1/remediation-plans", officer).await.json.as_array().unwrap().len(), 0);
+        assert_eq!(w.app.get("/api/v1/remediation-plans", officer).await.json["total"], 0);
     })
     .await;
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 
 fn demo() -> Value {
-    serde_json::from_str(include_str!("../../api/fixtures/demo_vinh_linh.json")).unwrap()
+    serde_json::from_str(include_str!("../../demo/fixtures/demo_vinh_linh.json")).unwrap()
 }
 
 /// The 18 communes and towns of the demo district with their 2022 and 2023 results;

@@ -4,8 +4,8 @@
 //! argument is always the missing or bad token (401), never a body error that would tell
 //! an unauthenticated caller anything.
 
-use super::{Principal, Role, UnitRef};
-use crate::error::{ApiError, Text, text};
+use super::{Role, UnitRef};
+use crate::error::{ApiError, HttpError, Text, text};
 use crate::services::accounts::AccountCache;
 use crate::state::AppState;
 use actix_web::body::MessageBody;
@@ -13,12 +13,13 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use parindex_service::auth::Principal as Account;
 use std::future::{Ready, ready};
 
 /// What the middleware concluded about the request's token.
 #[derive(Clone)]
 enum Authentication {
-    Valid(Principal),
+    Valid(Account),
     Invalid(Text),
 }
 
@@ -78,7 +79,7 @@ async fn authenticate_token(
     // though its signature and expiry are fine.
     match account.as_ref() {
         Some(a) if a.active && a.token_version == claims.ver => match Role::parse(&a.role) {
-            Some(role) => Authentication::Valid(Principal {
+            Some(role) => Authentication::Valid(Account {
                 user_id: a.id,
                 username: a.username.clone(),
                 role,
@@ -130,18 +131,21 @@ pub async fn authenticate(
     next.call(req).await
 }
 
-impl FromRequest for Principal {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+impl FromRequest for super::Principal {
+    type Error = HttpError;
+    type Future = Ready<Result<Self, HttpError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         ready(match req.extensions().get::<Authentication>() {
-            Some(Authentication::Valid(p)) => Ok(p.clone()),
-            Some(Authentication::Invalid(reason)) => Err(ApiError::unauthorized(reason.clone())),
+            Some(Authentication::Valid(p)) => Ok(super::Principal(p.clone())),
+            Some(Authentication::Invalid(reason)) => {
+                Err(ApiError::unauthorized(reason.clone()).into())
+            }
             None => Err(ApiError::unauthorized(text!(
                 "a bearer token is required",
                 "cần mã xác thực (bearer token)"
-            ))),
+            ))
+            .into()),
         })
     }
 }

@@ -5,7 +5,7 @@
 //! mistyped field, unknown enum value) is a 422 naming the field path, e.g.
 //! `entries[2].count`. Wrong content types are 415 and bodies over the limit 413.
 
-use crate::error::{ApiError, FieldError, Text, text};
+use crate::error::{ApiError, FieldError, HttpError, Text, text};
 use actix_web::dev::Payload;
 use actix_web::web::BytesMut;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, http::header};
@@ -356,8 +356,8 @@ fn strip_position(message: &str) -> String {
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    type Error = HttpError;
+    type Future = LocalBoxFuture<'static, Result<Self, HttpError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
@@ -367,10 +367,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 return Err(ApiError::unsupported_media_type(text!(
                     "the request body must be sent with Content-Type: application/json",
                     "nội dung yêu cầu phải gửi với Content-Type: application/json"
-                )));
+                ))
+                .into());
             }
             let body = read_body(&req, &mut payload).await?;
-            parse_json(&body).map(Json)
+            Ok(parse_json(&body).map(Json)?)
         })
     }
 }
@@ -402,8 +403,8 @@ impl RawBody {
 }
 
 impl FromRequest for RawBody {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Error = HttpError;
+    type Future = Ready<Result<Self, HttpError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         ready(match req.mime_type() {
@@ -412,10 +413,10 @@ impl FromRequest for RawBody {
                 req: req.clone(),
                 payload: payload.take(),
             }),
-            _ => Err(ApiError::unsupported_media_type(text!(
+            _ => Err(HttpError::from(ApiError::unsupported_media_type(text!(
                 "the request body needs a Content-Type",
                 "nội dung yêu cầu cần có Content-Type"
-            ))),
+            )))),
         })
     }
 }

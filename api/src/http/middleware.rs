@@ -4,7 +4,7 @@
 //! guard that turns a panic anywhere below it into a logged 500 problem instead of a
 //! dropped connection.
 
-use crate::error::{ApiError, Lang, text};
+use crate::error::{ApiError, HttpError, Lang, text};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -95,8 +95,8 @@ fn in_language(response: ServiceResponse<BoxBody>, lang: Lang) -> ServiceRespons
     let rendered = response
         .response()
         .error()
-        .and_then(|e| e.as_error::<ApiError>())
-        .map(|problem| problem.render(lang));
+        .and_then(|e| e.as_error::<HttpError>())
+        .map(|problem| crate::error::render(problem, lang));
     match rendered {
         Some(rendered) => response.into_response(rendered),
         None => response,
@@ -105,10 +105,10 @@ fn in_language(response: ServiceResponse<BoxBody>, lang: Lang) -> ServiceRespons
 
 /// An error on its way to the dispatcher, answered in `lang` when it is one of ours.
 fn error_in_language(err: Error, lang: Lang) -> Error {
-    match err.as_error::<ApiError>() {
+    match err.as_error::<HttpError>() {
         Some(problem) if lang != Lang::En => {
             problem.log_cause();
-            let rendered = problem.render(lang);
+            let rendered = crate::error::render(problem, lang);
             actix_web::error::InternalError::from_response(problem.to_string(), rendered).into()
         }
         _ => err,
@@ -147,13 +147,13 @@ pub async fn observe(
             tracing::error!(%method, %path, panic = %message, "the handler panicked");
             // The request was consumed by the handler: the problem itself names the
             // request id, which the log line above carries too.
-            Err(ApiError::internal(anyhow::anyhow!(
+            Err(HttpError::from(ApiError::internal(anyhow::anyhow!(
                 "the handler panicked: {message}"
             ))
             .with_detail(text!(
                 "an internal error occurred; it has been logged under request id {request_id}",
                 "đã xảy ra lỗi nội bộ; lỗi đã được ghi nhận với mã yêu cầu {request_id}"
-            ))
+            )))
             .into())
         }
     };

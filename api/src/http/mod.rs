@@ -11,7 +11,7 @@ pub mod routes_table;
 pub use json::{BodyLimit, BodyTimeout, Json};
 pub use query::Query;
 
-use crate::error::{ApiError, Lang};
+use crate::error::{ApiError, HttpError, Lang};
 use actix_web::web;
 
 /// Path parameters that do not parse (e.g. `/units/abc`) are a 400 in plain words, never a
@@ -22,13 +22,13 @@ pub fn path_config() -> web::PathConfig {
             actix_web::error::PathError::Deserialize(e) => e.to_string(),
             other => other.to_string(),
         };
-        ApiError::bad_request(
+        HttpError::from(ApiError::bad_request(
             "invalid_path_parameter",
             json::plain_words(&raw).map(|words, lang| match lang {
                 Lang::En => format!("invalid path parameter: {words}"),
                 Lang::Vi => format!("tham số đường dẫn không hợp lệ: {words}"),
             }),
-        )
+        ))
         .into()
     })
 }

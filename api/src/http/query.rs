@@ -3,7 +3,7 @@
 //! whole number`), never a Rust type name.
 
 use super::json::field_error;
-use crate::error::{ApiError, Lang};
+use crate::error::{ApiError, HttpError, Lang};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
@@ -42,11 +42,15 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
 }
 
 impl<T: DeserializeOwned> FromRequest for Query<T> {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Error = HttpError;
+    type Future = Ready<Result<Self, HttpError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(parse_query(req.query_string()).map(Query))
+        ready(
+            parse_query(req.query_string())
+                .map(Query)
+                .map_err(HttpError::from),
+        )
     }
 }
 

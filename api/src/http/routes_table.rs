@@ -4,7 +4,7 @@
 //! The table of known paths is derived from the OpenAPI spec, which utoipa-actix-web builds
 //! from the very services the app registers, so the two cannot disagree.
 
-use crate::error::{ApiError, text};
+use crate::error::{ApiError, HttpError, text};
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::openapi::OpenApi;
 
@@ -77,8 +77,8 @@ impl RouteTable {
 pub async fn fallback(
     req: HttpRequest,
     table: web::Data<RouteTable>,
-) -> Result<HttpResponse, ApiError> {
-    Err(match table.allowed_methods(req.path()) {
+) -> Result<HttpResponse, HttpError> {
+    Err(HttpError(match table.allowed_methods(req.path()) {
         Some(methods) if !methods.is_empty() => {
             ApiError::method_not_allowed(req.method().as_str(), req.path(), methods.join(", "))
         }
@@ -89,7 +89,7 @@ pub async fn fallback(
                 "không có tài nguyên tại {path}"
             ))
         }
-    })
+    }))
 }
 
 #[cfg(test)]

@@ -4,7 +4,9 @@ use super::appraisals::AppraisalEntryRequest;
 use crate::auth::Principal;
 use crate::error::ApiResult;
 use crate::http::{Json, Query};
-use crate::services::appeals::{self, Decision, NewAppeal};
+use crate::services::appeals::{self, AppealFilter};
+use crate::services::lifecycle;
+use crate::services::lifecycle::appeal::{Decision, NewAppeal};
 use crate::services::scoresheet::Evidence;
 use crate::state::AppState;
 use crate::validation::Year;
@@ -61,7 +63,8 @@ pub async fn release_preliminary_results(
     principal: Principal,
     body: Json<PreliminaryReleaseRequest>,
 ) -> ApiResult<HttpResponse> {
-    let r = appeals::release(&state.db, &principal, body.parent_unit_id, body.year.get()).await?;
+    let r = lifecycle::appeal::release(&state.db, &principal, body.parent_unit_id, body.year.get())
+        .await?;
     Ok(HttpResponse::Created().json(PreliminaryReleaseResponse {
         id: r.id,
         parent_unit_id: r.parent_unit_id,
@@ -87,14 +90,7 @@ pub struct AppealRequest {
     pub evidence: Vec<Evidence>,
 }
 
-/// Where an appeal stands.
-#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum AppealStatus {
-    Open,
-    Accepted,
-    Rejected,
-}
+pub use entity::status::AppealStatus;
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct AppealResponse {
@@ -124,11 +120,7 @@ fn appeal_response(a: &appeal::Model) -> AppealResponse {
         criterion_code: a.criterion_code.clone(),
         reason: a.reason.clone(),
         evidence: serde_json::from_str(&a.evidence).unwrap_or_default(),
-        status: match a.status.as_str() {
-            appeals::ACCEPTED => AppealStatus::Accepted,
-            appeals::REJECTED => AppealStatus::Rejected,
-            _ => AppealStatus::Open,
-        },
+        status: a.status,
         filed_by: a.filed_by,
         filed_at: a.filed_at,
         response: a.response.clone(),
@@ -161,7 +153,7 @@ pub async fn file_appeal(
     body: Json<AppealRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    let a = appeals::file(
+    let a = lifecycle::appeal::file(
         &state.db,
         &principal,
         id.into_inner(),
@@ -178,10 +170,15 @@ pub async fn file_appeal(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AppealQuery {
+    #[param(minimum = 1, maximum = 1_000_000)]
+    pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u64>,
     /// The district or province whose units' appeals are listed.
     pub parent_unit_id: Option<i64>,
     pub appraisal_id: Option<i64>,
     pub year: Option<Year>,
+    pub status: Option<AppealStatus>,
 }
 
 /// List appeals within the caller's reach.
@@ -193,7 +190,7 @@ pub struct AppealQuery {
     security(("bearer_auth" = [])),
     params(AppealQuery),
     responses(
-        (status = 200, description = "Appeals", body = Vec<AppealResponse>),
+        (status = 200, description = "One page of appeals", body = super::Page<AppealResponse>),
         (status = 404, response = crate::openapi::NotFound),
     )
 )]
@@ -203,15 +200,25 @@ pub async fn list_appeals(
     principal: Principal,
     query: Query<AppealQuery>,
 ) -> ApiResult<HttpResponse> {
-    let list = appeals::list(
+    let q = query.into_inner();
+    let page = crate::validation::PageParams {
+        page: q.page,
+        per_page: q.per_page,
+    }
+    .resolve()?;
+    let found = appeals::list(
         &state.db,
         &principal,
-        query.parent_unit_id,
-        query.appraisal_id,
-        query.year.map(Year::get),
+        AppealFilter {
+            parent_unit_id: q.parent_unit_id,
+            appraisal_id: q.appraisal_id,
+            year: q.year.map(Year::get),
+            status: q.status,
+        },
+        page,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(list.iter().map(appeal_response).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(super::Page::of(&found, appeal_response)))
 }
 
 /// One appeal, with the council's answer once given.
@@ -272,7 +279,7 @@ pub async fn decide_appeal(
     body: Json<AppealDecisionRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    let a = appeals::decide(
+    let a = lifecycle::appeal::decide(
         &state.db,
         &principal,
         id.into_inner(),

@@ -4,12 +4,14 @@
 use super::Page;
 use crate::auth::Principal;
 use crate::error::ApiResult;
+use crate::http::etag::Precondition;
 use crate::http::{Json, Query};
 use crate::scoring::{Inputs, Method, Scorer};
 use crate::services::appraisals::{self, AppraisalFilter, AppraisalView};
 use crate::services::entries::{Batch, EntryInput};
-use crate::services::versioned::Precondition;
+use crate::services::lifecycle;
 use crate::services::versioned::etag_of;
+use crate::services::visibility::{Shown, Visible};
 pub use entity::status::AppraisalStatus;
 
 use crate::services::scoresheet::{Evidence, score_of};
@@ -166,8 +168,18 @@ pub struct AppraisalResponse {
 }
 
 // Long by nature: both sides of every criterion, each field of the response in turn.
-fn response(v: &AppraisalView) -> HttpResponse {
-    let visible = v.results_visible;
+/// The council's answer to its own work: the appraisal with its results.
+fn council_response(v: Visible<AppraisalView>) -> HttpResponse {
+    response(v.get(), true)
+}
+
+/// An appraisal as its reader may see it.
+fn shown_response(v: Shown<AppraisalView>) -> HttpResponse {
+    let (v, visible) = v.into_parts();
+    response(&v, visible)
+}
+
+fn response(v: &AppraisalView, visible: bool) -> HttpResponse {
     let shown = |value| visible.then_some(value);
     let entries = v
         .framework
@@ -280,12 +292,12 @@ pub async fn list_appraisals(
     query: Query<AppraisalListQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
-    let (page, per_page) = PageParams {
+    let page = PageParams {
         page: q.page,
         per_page: q.per_page,
     }
     .resolve()?;
-    let (items, total) = appraisals::list(
+    let found = appraisals::list(
         &state.db,
         &principal,
         AppraisalFilter {
@@ -295,18 +307,11 @@ pub async fn list_appraisals(
             status: q.status,
         },
         page,
-        per_page,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(Page {
-        items: items
-            .iter()
-            .map(|(a, visible)| AppraisalSummary::of(a, *visible))
-            .collect::<Vec<_>>(),
-        page,
-        per_page,
-        total,
-    }))
+    Ok(HttpResponse::Ok().json(Page::of(&found, |a| {
+        AppraisalSummary::of(a.get(), a.has_results())
+    })))
 }
 
 /// Read an appraisal: both sides of every criterion, totals, rounds.
@@ -331,7 +336,7 @@ pub async fn get_appraisal(
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     let v = appraisals::get(&state.db, &principal, id.into_inner()).await?;
-    Ok(response(&v))
+    Ok(shown_response(v))
 }
 
 /// The council's inputs and/or comment on one criterion. Inputs as for self-assessment
@@ -443,12 +448,12 @@ pub async fn upsert_appraisal_entries(
         )
     } else {
         // Access first: nobody who may not appraise this file gets a workbook read.
-        appraisals::may_appraise(&state.db, &principal, id).await?;
+        lifecycle::council::may_appraise(&state.db, &principal, id).await?;
         let (identity, framework) = appraisals::workbook_identity(&state.db, id).await?;
         Batch::Workbook(crate::uploads::read_workbook(body, &identity, &framework).await?)
     };
-    let v = appraisals::upsert_entries(&state.db, &principal, id, batch, &if_match).await?;
-    Ok(response(&v))
+    let v = lifecycle::council::upsert_entries(&state.db, &principal, id, batch, &if_match).await?;
+    Ok(council_response(v))
 }
 
 /// The appraisal as an Excel workbook for the council.
@@ -531,7 +536,7 @@ pub async fn return_appraisal(
     body: Json<ReturnRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    let v = appraisals::return_for_supplementation(
+    let v = lifecycle::council::return_for_supplementation(
         &state.db,
         &principal,
         id.into_inner(),
@@ -540,7 +545,7 @@ pub async fn return_appraisal(
         &if_match,
     )
     .await?;
-    Ok(response(&v))
+    Ok(council_response(v))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -584,7 +589,7 @@ pub async fn set_appraisal_bonus(
     body: Json<BonusRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    let v = appraisals::set_bonus(
+    let v = lifecycle::council::set_bonus(
         &state.db,
         &principal,
         id.into_inner(),
@@ -593,7 +598,7 @@ pub async fn set_appraisal_bonus(
         &if_match,
     )
     .await?;
-    Ok(response(&v))
+    Ok(council_response(v))
 }
 
 /// Finalize an appraisal: store its totals, index, band and deductions.
@@ -625,8 +630,8 @@ pub async fn finalize_appraisal(
     id: web::Path<i64>,
     if_match: Precondition,
 ) -> ApiResult<HttpResponse> {
-    let v = appraisals::finalize(&state.db, &principal, id.into_inner(), &if_match).await?;
-    Ok(response(&v))
+    let v = lifecycle::council::finalize(&state.db, &principal, id.into_inner(), &if_match).await?;
+    Ok(council_response(v))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -666,7 +671,7 @@ pub async fn reopen_appraisal(
     if_match: Precondition,
     body: Json<ReopenRequest>,
 ) -> ApiResult<HttpResponse> {
-    let v = appraisals::reopen(
+    let v = lifecycle::council::reopen(
         &state.db,
         &principal,
         id.into_inner(),
@@ -674,5 +679,5 @@ pub async fn reopen_appraisal(
         &if_match,
     )
     .await?;
-    Ok(response(&v))
+    Ok(council_response(v))
 }

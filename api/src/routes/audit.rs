@@ -96,12 +96,12 @@ pub async fn list_audit_events(
     query: Query<AuditQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
-    let (page, per_page) = PageParams {
+    let page = PageParams {
         page: q.page,
         per_page: q.per_page,
     }
     .resolve()?;
-    let (items, total) = audit::list(
+    let found = audit::list(
         &state.db,
         &principal,
         AuditFilter {
@@ -114,16 +114,7 @@ pub async fn list_audit_events(
             until: q.until,
         },
         page,
-        per_page,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(Page {
-        items: items
-            .iter()
-            .map(AuditEventResponse::from)
-            .collect::<Vec<_>>(),
-        page,
-        per_page,
-        total,
-    }))
+    Ok(HttpResponse::Ok().json(Page::of(&found, |r| AuditEventResponse::from(r))))
 }

@@ -89,7 +89,7 @@ pub async fn login(
 )]
 #[get("/auth/me")]
 pub async fn get_me(state: web::Data<AppState>, principal: Principal) -> ApiResult<HttpResponse> {
-    let user = crate::services::accounts::get_user(&state.db, principal.user_id).await?;
+    let user = crate::services::accounts::own_account(&state.db, &principal).await?;
     Ok(super::users::user_response(&user))
 }
 

@@ -2,7 +2,7 @@
 //! self-assessment's files as one zip.
 
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult, FieldError, text};
+use crate::error::{ApiError, ApiResult, FieldError, HttpError, text};
 use crate::http::Query;
 use crate::http::range::{RangeAnswer, resolve};
 use crate::routes::Page;
@@ -124,7 +124,8 @@ async fn small_field(
                 "too_long",
                 "must be a whole number",
                 "phải là số nguyên",
-            ));
+            )
+            .into());
         }
         bytes.extend_from_slice(&chunk);
     }
@@ -139,6 +140,7 @@ async fn small_field(
                 "must be a whole number above 0",
                 "phải là số nguyên lớn hơn 0",
             )
+            .into()
         })
 }
 
@@ -231,7 +233,8 @@ async fn receive(
                 "too_many_parts",
                 "send only unit_id, year and file",
                 "chỉ gửi unit_id, year và file",
-            ));
+            )
+            .into());
         }
         match field.name().unwrap_or_default() {
             "unit_id" if unit.is_none() => {
@@ -264,7 +267,8 @@ async fn receive(
                         "required",
                         "the file part needs a filename",
                         "phần file cần có tên tệp",
-                    ));
+                    )
+                    .into());
                 }
                 let spooled = spool(
                     state.blobs.spool_dir(),
@@ -282,20 +286,16 @@ async fn receive(
                     "unexpected_part",
                     "not a part of this upload (unit_id, year, file), or sent twice",
                     "không thuộc nội dung tải lên (unit_id, year, file) hoặc bị gửi hai lần",
-                ));
+                )
+                .into());
             }
         }
     }
     let Some(unit) = unit else {
-        return Err(upload_problem(
-            "unit_id",
-            "required",
-            "required",
-            "bắt buộc",
-        ));
+        return Err(upload_problem("unit_id", "required", "required", "bắt buộc").into());
     };
     let Some((filename, spooled)) = file else {
-        return Err(upload_problem("file", "required", "required", "bắt buộc"));
+        return Err(upload_problem("file", "required", "required", "bắt buộc").into());
     };
     Ok(Received {
         unit,
@@ -342,10 +342,10 @@ pub async fn upload_evidence_file(
         .content_type()
         .eq_ignore_ascii_case("multipart/form-data")
     {
-        return Err(ApiError::unsupported_media_type(text!(
+        return Err(HttpError::from(ApiError::unsupported_media_type(text!(
             "send the file as multipart/form-data (fields unit_id and file)",
             "hãy gửi tệp dạng multipart/form-data (trường unit_id và file)"
-        )));
+        ))));
     }
     let limit = state.config.evidence.max_bytes;
     if let Some(len) = req
@@ -355,13 +355,13 @@ pub async fn upload_evidence_file(
         .and_then(|v| v.parse::<u64>().ok())
         && len > limit + MULTIPART_OVERHEAD
     {
-        return Err(spool_error(SpoolError::TooLarge(limit)));
+        return Err(spool_error(SpoolError::TooLarge(limit)).into());
     }
     let parts = Multipart::new(req.headers(), payload);
     let received = tokio::time::timeout(UPLOAD_TIMEOUT, receive(&state, &principal, parts))
         .await
         .map_err(|_| {
-            ApiError::new(
+            HttpError::from(ApiError::new(
                 StatusCode::REQUEST_TIMEOUT,
                 "body_timeout",
                 text!(
@@ -369,11 +369,11 @@ pub async fn upload_evidence_file(
                     "tệp tải lên không đến kịp trong {} phút",
                     UPLOAD_TIMEOUT.as_secs() / 60
                 ),
-            )
+            ))
         })??;
     let year = received
         .year
-        .unwrap_or_else(|| crate::services::assessments::today_in_vietnam().year());
+        .unwrap_or_else(|| parindex_domain::vietnam::today().year());
     let created = evidence::store(
         &state,
         &principal,
@@ -421,12 +421,12 @@ pub async fn list_evidence_files(
     query: Query<EvidenceListQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
-    let (page, per_page) = PageParams {
+    let page = PageParams {
         page: q.page,
         per_page: q.per_page,
     }
     .resolve()?;
-    let (items, total) = evidence::list(
+    let found = evidence::list(
         &state.db,
         &principal,
         EvidenceFilter {
@@ -434,18 +434,9 @@ pub async fn list_evidence_files(
             year: q.year.map(Year::get),
         },
         page,
-        per_page,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(Page {
-        items: items
-            .iter()
-            .map(EvidenceFileResponse::from)
-            .collect::<Vec<_>>(),
-        page,
-        per_page,
-        total,
-    }))
+    Ok(HttpResponse::Ok().json(Page::of(&found, |r| EvidenceFileResponse::from(r))))
 }
 
 /// Read an evidence file's metadata.
@@ -546,15 +537,17 @@ pub async fn download_evidence_file(
     );
     let (mut response, range, length) = match answer {
         RangeAnswer::Unsatisfiable => {
-            return Err(ApiError::new(
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                "range_not_satisfiable",
-                text!(
-                    "the file has {size} bytes; the range asked starts past its end",
-                    "tệp có {size} byte; khoảng yêu cầu bắt đầu sau cuối tệp"
-                ),
-            )
-            .with_content_range(format!("bytes */{size}")));
+            return Err(HttpError::from(
+                ApiError::new(
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    "range_not_satisfiable",
+                    text!(
+                        "the file has {size} bytes; the range asked starts past its end",
+                        "tệp có {size} byte; khoảng yêu cầu bắt đầu sau cuối tệp"
+                    ),
+                )
+                .with_content_range(format!("bytes */{size}")),
+            ));
         }
         RangeAnswer::Full => (HttpResponse::Ok(), None, size),
         RangeAnswer::Partial { start, end } => {

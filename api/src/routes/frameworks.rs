@@ -3,6 +3,7 @@
 use super::Page;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, text};
+use crate::http::etag::Precondition;
 use crate::http::json::RawBody;
 use crate::http::{Json, Query};
 use crate::scoring::framework::{CriterionDef, CriterionNode, Scorer};
@@ -11,7 +12,6 @@ use crate::services::framework_io;
 use crate::services::frameworks::{self, FrameworkFilter, FrameworkSpec, LoadedFramework};
 use crate::services::survey;
 use crate::services::units::UnitKind;
-use crate::services::versioned::Precondition;
 use crate::services::versioned::etag_of;
 use crate::sheets;
 use crate::state::AppState;
@@ -277,7 +277,7 @@ async fn criteria_upload(body: RawBody) -> ApiResult<Vec<CriterionDef>> {
     let rows = uploads::read_sheet(body, &[0]).await?;
     framework_io::parse_rows(rows)
         .map(|(criteria, _)| criteria)
-        .map_err(ApiError::validation)
+        .map_err(|e| ApiError::validation(e).into())
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -348,7 +348,7 @@ pub async fn import_framework(
                     )
                 })
             })
-            .collect::<ApiResult<Vec<_>>>()?,
+            .collect::<Result<Vec<_>, ApiError>>()?,
     };
     let spec = FrameworkSpec {
         year: query.year.get(),
@@ -397,12 +397,12 @@ pub async fn list_frameworks(
     query: Query<FrameworkListQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    let (page, per_page) = PageParams {
+    let page = PageParams {
         page: query.page,
         per_page: query.per_page,
     }
     .resolve()?;
-    let (items, total) = frameworks::list_frameworks(
+    let found = frameworks::list_frameworks(
         &state.db,
         &principal,
         FrameworkFilter {
@@ -411,15 +411,9 @@ pub async fn list_frameworks(
             status: query.status,
         },
         page,
-        per_page,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(Page {
-        items: items.iter().map(FrameworkSummary::from).collect::<Vec<_>>(),
-        page,
-        per_page,
-        total,
-    }))
+    Ok(HttpResponse::Ok().json(Page::of(&found, |r| FrameworkSummary::from(r))))
 }
 
 /// Read a framework with its whole criteria tree.
@@ -865,7 +859,9 @@ pub async fn import_survey_results(
         survey::rows_of_sheet(uploads::read_sheet(body, &[0, 1]).await?)?
     };
     let dry_run = query.dry_run.unwrap_or(false);
-    let stored = survey::import(&state.db, &principal, id, rows, dry_run).await?;
+    let stored = survey::import(&state.db, &principal, id, rows, dry_run)
+        .await?
+        .into_inner();
     Ok(survey_response(stored))
 }
 
@@ -893,6 +889,8 @@ pub async fn get_survey_results(
     let id = id.into_inner();
     frameworks::get_framework(&state.db, &principal, id).await?;
     Ok(survey_response(
-        survey::results(&state.db, &principal, id).await?,
+        survey::results(&state.db, &principal, id)
+            .await?
+            .into_inner(),
     ))
 }

@@ -56,3 +56,15 @@ pub struct Page<T> {
     /// How many items all pages hold together.
     pub total: u64,
 }
+
+impl<T> Page<T> {
+    /// The response of a service's page, each row shown by `show`.
+    pub fn of<R>(found: &crate::services::scope::Page<R>, show: impl FnMut(&R) -> T) -> Page<T> {
+        Page {
+            items: found.items().iter().map(show).collect(),
+            page: found.page(),
+            per_page: found.per_page(),
+            total: found.total(),
+        }
+    }
+}

@@ -1,19 +1,20 @@
 //! Remediation plans and items: created from an appraisal's deductions, assigned,
 //! scheduled in phases, reported on, and exported as the year-end report.
 
+use super::Page;
 use super::results::{SheetFormat, sheet_response};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult, text};
+use crate::error::{ApiError, ApiResult, HttpError, text};
+use crate::http::etag::Precondition;
 use crate::http::{Json, Query};
 use crate::services::remediation::{
     self, Assignment, ItemFilter, ItemPatch, ItemStatus, ItemView, Milestone, MilestoneUpdate,
     NewItem, OfficerRole, PlanView, ProgressReport,
 };
 use crate::services::scoresheet::Evidence;
-use crate::services::versioned::Precondition;
 use crate::services::versioned::etag_of;
 use crate::state::AppState;
-use crate::validation::Year;
+use crate::validation::{PageParams, Year};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -219,10 +220,7 @@ fn item_http(status: StatusCode, v: &ItemView) -> HttpResponse {
             header::ETAG,
             etag_of::<entity::remediation_item::Entity>(&v.item),
         ))
-        .json(item_response(
-            v,
-            crate::services::assessments::today_in_vietnam(),
-        ))
+        .json(item_response(v, parindex_domain::vietnam::today()))
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -352,15 +350,16 @@ pub async fn create_remediation_plan(
             header::LOCATION,
             format!("/api/v1/remediation-plans/{}", v.plan.id),
         ))
-        .json(plan_response(
-            &v,
-            crate::services::assessments::today_in_vietnam(),
-        )))
+        .json(plan_response(&v, parindex_domain::vietnam::today())))
 }
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PlanListQuery {
+    #[param(minimum = 1, maximum = 1_000_000)]
+    pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u64>,
     pub unit_id: Option<i64>,
     /// The year the plans run in.
     pub year: Option<Year>,
@@ -385,7 +384,7 @@ pub struct PlanListItem {
     tag = "remediation",
     security(("bearer_auth" = [])),
     params(PlanListQuery),
-    responses((status = 200, description = "Plans", body = Vec<PlanListItem>))
+    responses((status = 200, description = "One page of plans", body = Page<PlanListItem>))
 )]
 #[get("/remediation-plans")]
 pub async fn list_remediation_plans(
@@ -393,25 +392,26 @@ pub async fn list_remediation_plans(
     principal: Principal,
     query: Query<PlanListQuery>,
 ) -> ApiResult<HttpResponse> {
-    let plans = remediation::list_plans(
+    let page = PageParams {
+        page: query.page,
+        per_page: query.per_page,
+    }
+    .resolve()?;
+    let found = remediation::list_plans(
         &state.db,
         &principal,
         query.unit_id,
         query.year.map(Year::get),
+        page,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(
-        plans
-            .iter()
-            .map(|p| PlanListItem {
-                id: p.id,
-                appraisal_id: p.appraisal_id,
-                unit_id: p.unit_id,
-                source_year: p.source_year,
-                year: p.year,
-            })
-            .collect::<Vec<_>>(),
-    ))
+    Ok(HttpResponse::Ok().json(Page::of(&found, |p| PlanListItem {
+        id: p.id,
+        appraisal_id: p.appraisal_id,
+        unit_id: p.unit_id,
+        source_year: p.source_year,
+        year: p.year,
+    })))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -443,9 +443,7 @@ pub async fn get_remediation_plan(
     query: Query<AsOfQuery>,
 ) -> ApiResult<HttpResponse> {
     let v = remediation::get_plan(&state.db, &principal, id.into_inner()).await?;
-    let as_of = query
-        .as_of
-        .unwrap_or_else(crate::services::assessments::today_in_vietnam);
+    let as_of = query.as_of.unwrap_or_else(parindex_domain::vietnam::today);
     Ok(HttpResponse::Ok().json(plan_response(&v, as_of)))
 }
 
@@ -657,9 +655,7 @@ pub async fn get_remediation_report(
     query: Query<ReportQuery>,
 ) -> ApiResult<HttpResponse> {
     let v = remediation::get_plan(&state.db, &principal, id.into_inner()).await?;
-    let as_of = query
-        .as_of
-        .unwrap_or_else(crate::services::assessments::today_in_vietnam);
+    let as_of = query.as_of.unwrap_or_else(parindex_domain::vietnam::today);
     let r = report(&v, as_of);
     let file = format!("Báo cáo khắc phục {} {}", r.unit_name, r.year);
     let format = match query.format.unwrap_or_default() {
@@ -711,7 +707,9 @@ pub async fn get_remediation_letter(
     use crate::services::results;
     let issue = query.issue()?;
     let v = remediation::get_plan(&state.db, &principal, id.into_inner()).await?;
-    let index = results::unit_index(&reader, &principal, v.unit.id, v.plan.source_year).await?;
+    let index = results::unit_index(&reader, &principal, v.unit.id, v.plan.source_year)
+        .await?
+        .into_inner();
     let notice = results::current_of_unit(&state.db, v.unit.id, v.plan.source_year).await?;
     let leader = crate::services::accounts::leader_name(&state.db, v.unit.id).await?;
     let appendix = crate::services::reports::appendix_table(&index, &v.responsible_by_code());
@@ -730,6 +728,10 @@ pub async fn get_remediation_letter(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ItemListQuery {
+    #[param(minimum = 1, maximum = 1_000_000)]
+    pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u64>,
     pub unit_id: Option<i64>,
     /// Every unit below this one (e.g. a district).
     pub parent_unit_id: Option<i64>,
@@ -745,10 +747,16 @@ pub struct ItemListQuery {
     pub as_of: Option<NaiveDate>,
 }
 
+/// One page of items, and the day they were judged on.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct ItemListResponse {
     pub as_of: NaiveDate,
     pub items: Vec<ItemResponse>,
+    /// The page number, from 1.
+    pub page: u64,
+    pub per_page: u64,
+    /// How many items all pages hold together.
+    pub total: u64,
 }
 
 /// List remediation items across a unit or a district.
@@ -774,15 +782,20 @@ pub async fn list_remediation_items(
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     if q.due_within_days.is_some_and(|d| d > 3660) {
-        return Err(ApiError::bad_request(
+        return Err(HttpError::from(ApiError::bad_request(
             "invalid_query",
             text!(
                 "due_within_days must be at most 3660",
                 "due_within_days không được quá 3660"
             ),
-        ));
+        )));
     }
-    let (as_of, items) = remediation::list_items(
+    let page = PageParams {
+        page: q.page,
+        per_page: q.per_page,
+    }
+    .resolve()?;
+    let (as_of, found) = remediation::list_items(
         &state.db,
         &principal,
         ItemFilter {
@@ -795,11 +808,16 @@ pub async fn list_remediation_items(
             due_within_days: q.due_within_days,
             as_of: q.as_of,
         },
+        page,
     )
     .await?;
+    let page = Page::of(&found, |i| item_response(i, as_of));
     Ok(HttpResponse::Ok().json(ItemListResponse {
         as_of,
-        items: items.iter().map(|i| item_response(i, as_of)).collect(),
+        items: page.items,
+        page: page.page,
+        per_page: page.per_page,
+        total: page.total,
     }))
 }
 

@@ -157,7 +157,9 @@ pub async fn get_unit_index(
     id: web::Path<i64>,
     query: Query<YearQuery>,
 ) -> ApiResult<HttpResponse> {
-    let x = results::unit_index(&reader, &principal, id.into_inner(), query.year.get()).await?;
+    let x = results::unit_index(&reader, &principal, id.into_inner(), query.year.get())
+        .await?
+        .into_inner();
     Ok(HttpResponse::Ok().json(UnitIndexResponse {
         unit_id: x.unit_id,
         unit_name: x.unit_name.clone(),
@@ -343,7 +345,9 @@ pub async fn get_unit_comparison(
         Against::PreviousYear => {
             let previous_year = query.previous_year.map_or(year - 1, Year::get);
             let (now, then, rows) =
-                results::compare_years(&reader, &principal, unit_id, year, previous_year).await?;
+                results::compare_years(&reader, &principal, unit_id, year, previous_year)
+                    .await?
+                    .into_inner();
             (now, previous_year, then.index, None, rows)
         }
         Against::Predecessors => {
@@ -358,7 +362,8 @@ pub async fn get_unit_comparison(
                     BasisParam::Best => results::Basis::Best,
                 },
             )
-            .await?;
+            .await?
+            .into_inner();
             (now, previous_year, previous_index, Some(basis), rows)
         }
     };
@@ -481,7 +486,9 @@ pub async fn export_unit_appendix(
         100,
     );
     v.into_result()?;
-    let x = results::unit_index(&reader, &principal, id.into_inner(), query.year.get()).await?;
+    let x = results::unit_index(&reader, &principal, id.into_inner(), query.year.get())
+        .await?
+        .into_inner();
     let responsible = remediation::responsible_by_code(&reader.db, x.appraisal_id).await?;
     let table = reports::appendix_table(&x, &responsible);
     let stem = format!("Phụ lục {} {}", x.unit_name, x.year);
@@ -674,7 +681,8 @@ pub async fn get_ranking(
         query.year.get(),
         query.depth.unwrap_or_default().into(),
     )
-    .await?;
+    .await?
+    .into_inner();
     Ok(HttpResponse::Ok().json(ranking_response(&r)))
 }
 
@@ -739,7 +747,8 @@ pub async fn get_criteria_ranking(
         query.year.get(),
         query.depth.unwrap_or_default().into(),
     )
-    .await?;
+    .await?
+    .into_inner();
     Ok(HttpResponse::Ok().json(CriteriaRankingResponse {
         parent_unit_id: parent.id,
         year: query.year.get(),
@@ -799,7 +808,8 @@ pub async fn export_ranking(
         query.year.get(),
         query.depth.unwrap_or_default().into(),
     )
-    .await?;
+    .await?
+    .into_inner();
     let name = r
         .parent
         .as_ref()
@@ -838,7 +848,8 @@ pub async fn get_ranking_chart(
         query.year.get(),
         query.depth.unwrap_or_default().into(),
     )
-    .await?;
+    .await?
+    .into_inner();
     let (bands, bonus_max) = results::bands_of_year(&reader.db, &r).await?;
     let bars: Vec<crate::chart::Bar> = r
         .ranked

@@ -4,12 +4,13 @@
 use super::Page;
 use crate::auth::Principal;
 use crate::error::ApiResult;
+use crate::http::etag::Precondition;
 use crate::http::{Json, Query};
 use crate::scoring::{Inputs, Method, Scorer};
 use crate::services::assessments::{self, AssessmentFilter, AssessmentView};
 use crate::services::entries::{Batch, EntryInput};
+use crate::services::lifecycle;
 use crate::services::scoresheet::{Evidence, score_of};
-use crate::services::versioned::Precondition;
 use crate::services::versioned::etag_of;
 use crate::state::AppState;
 use crate::validation::PageParams;
@@ -200,7 +201,7 @@ pub async fn open_self_assessment(
     principal: Principal,
     body: Json<OpenSelfAssessmentRequest>,
 ) -> ApiResult<HttpResponse> {
-    let v = assessments::open(&state.db, &principal, body.unit_id, body.framework_id).await?;
+    let v = lifecycle::file::open(&state.db, &principal, body.unit_id, body.framework_id).await?;
     Ok(response(StatusCode::CREATED, &v))
 }
 
@@ -235,12 +236,12 @@ pub async fn list_self_assessments(
     query: Query<SelfAssessmentListQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
-    let (page, per_page) = PageParams {
+    let page = PageParams {
         page: q.page,
         per_page: q.per_page,
     }
     .resolve()?;
-    let (items, total) = assessments::list(
+    let found = assessments::list(
         &state.db,
         &principal,
         AssessmentFilter {
@@ -250,18 +251,9 @@ pub async fn list_self_assessments(
             status: q.status,
         },
         page,
-        per_page,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(Page {
-        items: items
-            .iter()
-            .map(SelfAssessmentSummary::from)
-            .collect::<Vec<_>>(),
-        page,
-        per_page,
-        total,
-    }))
+    Ok(HttpResponse::Ok().json(Page::of(&found, |r| SelfAssessmentSummary::from(r))))
 }
 
 /// Read a self-assessment with every self-scored criterion.
@@ -463,10 +455,10 @@ pub async fn upsert_self_assessment_entries(
     let id = id.into_inner();
     if !body.is_json() {
         // Access first: nobody who may not edit this file gets a workbook of theirs read.
-        assessments::may_edit(&state.db, &principal, id).await?;
+        lifecycle::file::may_edit(&state.db, &principal, id).await?;
         let (identity, framework) = assessments::workbook_identity(&state.db, id).await?;
         let leaves = crate::uploads::read_workbook(body, &identity, &framework).await?;
-        let v = assessments::upsert_entries(
+        let v = lifecycle::file::upsert_entries(
             &state.db,
             &principal,
             id,
@@ -497,9 +489,14 @@ pub async fn upsert_self_assessment_entries(
             evidence: e.evidence,
         })
         .collect();
-    let v =
-        assessments::upsert_entries(&state.db, &principal, id, Batch::Entries(batch), &if_match)
-            .await?;
+    let v = lifecycle::file::upsert_entries(
+        &state.db,
+        &principal,
+        id,
+        Batch::Entries(batch),
+        &if_match,
+    )
+    .await?;
     Ok(response(StatusCode::OK, &v))
 }
 
@@ -530,7 +527,7 @@ pub async fn approve_self_assessment(
     id: web::Path<i64>,
     if_match: Precondition,
 ) -> ApiResult<HttpResponse> {
-    let v = assessments::approve(&state.db, &principal, id.into_inner(), &if_match).await?;
+    let v = lifecycle::file::approve(&state.db, &principal, id.into_inner(), &if_match).await?;
     Ok(response(StatusCode::OK, &v))
 }
 
@@ -563,7 +560,7 @@ pub async fn submit_self_assessment(
     id: web::Path<i64>,
     if_match: Precondition,
 ) -> ApiResult<HttpResponse> {
-    let v = assessments::submit(&state.db, &principal, id.into_inner(), &if_match).await?;
+    let v = lifecycle::file::submit(&state.db, &principal, id.into_inner(), &if_match).await?;
     Ok(response(StatusCode::OK, &v))
 }
 
@@ -593,7 +590,7 @@ pub async fn withdraw_self_assessment(
     id: web::Path<i64>,
     if_match: Precondition,
 ) -> ApiResult<HttpResponse> {
-    let v = assessments::withdraw(&state.db, &principal, id.into_inner(), &if_match).await?;
+    let v = lifecycle::file::withdraw(&state.db, &principal, id.into_inner(), &if_match).await?;
     Ok(response(StatusCode::OK, &v))
 }
 
@@ -629,7 +626,7 @@ pub async fn extend_self_assessment_deadline(
     body: Json<DeadlineExtensionRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    let v = assessments::extend_deadline(
+    let v = lifecycle::file::extend_deadline(
         &state.db,
         &principal,
         id.into_inner(),

@@ -3,11 +3,11 @@
 use super::Page;
 use crate::auth::Principal;
 use crate::error::ApiResult;
+use crate::http::etag::Precondition;
 use crate::http::{Json, Query};
 use crate::services::units::{
     self, NewStaff, NewUnit, StaffPatch, UnitFilter, UnitKind, UnitPatch,
 };
-use crate::services::versioned::Precondition;
 use crate::services::versioned::etag_of;
 use crate::state::AppState;
 use crate::validation::PageParams;
@@ -162,12 +162,12 @@ pub async fn list_units(
     query: Query<UnitListQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    let (page, per_page) = PageParams {
+    let page = PageParams {
         page: query.page,
         per_page: query.per_page,
     }
     .resolve()?;
-    let (items, total) = units::list_units(
+    let found = units::list_units(
         &state.db,
         &principal,
         UnitFilter {
@@ -177,15 +177,9 @@ pub async fn list_units(
             active: query.active,
         },
         page,
-        per_page,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(Page {
-        items: items.iter().map(UnitResponse::from).collect::<Vec<_>>(),
-        page,
-        per_page,
-        total,
-    }))
+    Ok(HttpResponse::Ok().json(Page::of(&found, |r| UnitResponse::from(r))))
 }
 
 /// Read a unit.

@@ -4,9 +4,9 @@ use super::Page;
 use crate::auth::policy::require_admin;
 use crate::auth::{Principal, Role};
 use crate::error::ApiResult;
+use crate::http::etag::Precondition;
 use crate::http::{Json, Query};
 use crate::services::accounts::{self, NewUser, UserFilter, UserPatch};
-use crate::services::versioned::Precondition;
 use crate::services::versioned::etag_of;
 use crate::state::AppState;
 use crate::validation::PageParams;
@@ -155,13 +155,14 @@ pub async fn list_users(
 ) -> ApiResult<HttpResponse> {
     require_admin(&principal)?;
     let query = query.into_inner();
-    let (page, per_page) = PageParams {
+    let page = PageParams {
         page: query.page,
         per_page: query.per_page,
     }
     .resolve()?;
-    let (items, total) = accounts::list_users(
+    let found = accounts::list_users(
         &state.db,
+        &principal,
         UserFilter {
             role: query.role,
             unit_id: query.unit_id,
@@ -169,15 +170,9 @@ pub async fn list_users(
             q: query.q,
         },
         page,
-        per_page,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(Page {
-        items: items.iter().map(UserResponse::from).collect::<Vec<_>>(),
-        page,
-        per_page,
-        total,
-    }))
+    Ok(HttpResponse::Ok().json(Page::of(&found, |r| UserResponse::from(r))))
 }
 
 /// Read an account.
@@ -199,7 +194,7 @@ pub async fn get_user(
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     require_admin(&principal)?;
-    let user = accounts::get_user(&state.db, id.into_inner()).await?;
+    let user = accounts::get_user(&state.db, &principal, id.into_inner()).await?;
     Ok(user_response(&user))
 }
 

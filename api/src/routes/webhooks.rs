@@ -3,8 +3,9 @@
 use super::Page;
 use crate::auth::Principal;
 use crate::error::ApiResult;
+use crate::http::etag::Precondition;
 use crate::http::{Json, Query};
-use crate::services::versioned::{Precondition, etag_of};
+use crate::services::versioned::etag_of;
 use crate::services::webhooks::{self, DeliveryView, NewWebhook, WebhookPatch};
 use crate::state::AppState;
 use crate::validation::PageParams;
@@ -178,15 +179,17 @@ pub async fn create_webhook(
 #[utoipa::path(
     tag = "webhooks",
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "Subscriptions", body = Vec<WebhookResponse>))
+    params(PageParams),
+    responses((status = 200, description = "One page of subscriptions", body = Page<WebhookResponse>))
 )]
 #[get("/webhooks")]
 pub async fn list_webhooks(
     state: web::Data<AppState>,
     principal: Principal,
+    page: Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
-    let list = webhooks::list(&state.db, &principal).await?;
-    Ok(HttpResponse::Ok().json(list.iter().map(|m| response(m, false)).collect::<Vec<_>>()))
+    let found = webhooks::list(&state.db, &principal, page.resolve()?).await?;
+    Ok(HttpResponse::Ok().json(Page::of(&found, |m| response(m, false))))
 }
 
 /// One webhook subscription (without its secret).
@@ -415,15 +418,9 @@ pub async fn list_deliveries(
     id: web::Path<i64>,
     page: Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
-    let (page, per_page) = page.resolve()?;
-    let (items, total) =
-        webhooks::deliveries(&state.db, &principal, id.into_inner(), page, per_page).await?;
-    Ok(HttpResponse::Ok().json(Page {
-        items: items.iter().map(delivery_response).collect(),
-        page,
-        per_page,
-        total,
-    }))
+    let page = page.resolve()?;
+    let found = webhooks::deliveries(&state.db, &principal, id.into_inner(), page).await?;
+    Ok(HttpResponse::Ok().json(Page::of(&found, delivery_response)))
 }
 
 /// Deliver again, whatever the last status.

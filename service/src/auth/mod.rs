@@ -1,0 +1,143 @@
+//! Authentication (passwords, JWTs, the `Principal` extractor) and authorization (the
+//! access policy every handler calls).
+
+pub mod jwt;
+pub mod password;
+pub mod policy;
+
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// What an account may do; see `policy` for the exact rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, everywhere.
+    Admin,
+    /// Its district's subtree: frameworks, appraisals, rankings, publication.
+    DistrictAppraiser,
+    /// Its own unit: self-assessments, evidence, remediation; reads its published results.
+    UnitOfficer,
+    /// Read-only over its unit's subtree.
+    Viewer,
+    /// A leader of its unit (chủ tịch, phó chủ tịch): reads what the unit's officers read
+    /// and signs off its self-assessment.
+    UnitLeader,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::DistrictAppraiser,
+        Role::UnitOfficer,
+        Role::Viewer,
+        Role::UnitLeader,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::DistrictAppraiser => "district_appraiser",
+            Role::UnitOfficer => "unit_officer",
+            Role::Viewer => "viewer",
+            Role::UnitLeader => "unit_leader",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+pub use parindex_domain::unit_ref::{UnitRef, lineage};
+
+/// A stored unit as the policy sees it.
+pub fn unit_ref(u: &entity::unit::Model) -> UnitRef {
+    UnitRef {
+        id: u.id,
+        path: u.path.clone(),
+    }
+}
+
+/// The authenticated caller of a request.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub user_id: i64,
+    pub username: String,
+    pub role: Role,
+    /// The unit the account belongs to; `None` only for admins without a unit.
+    pub unit: Option<UnitRef>,
+    /// The id of the request being served, recorded in audit events.
+    pub request_id: Option<String>,
+}
+
+impl Principal {
+    /// The actor of changes made outside HTTP (CLI commands), as recorded in the audit trail.
+    pub fn system(name: &str) -> Principal {
+        Principal {
+            user_id: 0,
+            username: name.to_string(),
+            role: Role::Admin,
+            unit: None,
+            request_id: None,
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// `bytes` random bytes from the OS-seeded CSPRNG, hex-encoded.
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_through_their_names() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+            assert_eq!(
+                serde_json::to_value(role).ok(),
+                Some(serde_json::Value::String(role.as_str().to_string()))
+            );
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn subtrees_are_path_prefixes() {
+        let district = UnitRef {
+            id: 5,
+            path: "/1/5/".into(),
+        };
+        let commune = UnitRef {
+            id: 23,
+            path: "/1/5/23/".into(),
+        };
+        let other = UnitRef {
+            id: 51,
+            path: "/1/51/".into(),
+        };
+        assert!(commune.is_within(&district));
+        assert!(district.is_within(&district));
+        assert!(!district.is_within(&commune));
+        // "/1/51/" starts with "/1/5" but not with "/1/5/": paths end with a slash.
+        assert!(!other.is_within(&district));
+    }
+
+    #[test]
+    fn random_tokens_are_hex_and_distinct() {
+        let a = random_token(16);
+        assert_eq!(a.len(), 32);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, random_token(16));
+    }
+}

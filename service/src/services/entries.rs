@@ -1,0 +1,456 @@
+//! A batch of entries, from the unit (its self-assessment) or from the council (its
+//! appraisal), through one pipeline: every entry is checked against the framework and
+//! scored first, and only when none is wrong are they written, each with its audit event,
+//! in the caller's transaction. One bad entry and none is stored.
+//!
+//! The two sides differ only in what they may touch: the unit its self-scored leaves
+//! (while returned, only the returned ones), its inputs, explanation and evidence; the
+//! council any leaf, its own inputs (or a reset back to the unit's) and its comment.
+
+use super::audit::{self, Change};
+use super::frameworks::LoadedFramework;
+use super::now;
+use super::scoresheet::{self, Evidence};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, FieldError, Violations, text};
+use crate::scoring::{CriterionDef, Inputs, LeafScore, Scorer, from_hundredths};
+use entity::{assessment_entry, self_assessment};
+use rust_decimal::Decimal;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
+
+pub use parindex_domain::Side;
+
+/// One entry of a batch.
+#[derive(Clone, Debug, Default)]
+pub struct EntryInput {
+    pub criterion_code: String,
+    /// The raw figures. The council may send none to keep what the criterion has.
+    pub inputs: Option<Inputs>,
+    /// Council only: drop its inputs, so that the unit's apply again.
+    pub reset: bool,
+    /// The unit's explanation or the council's comment (`Some("")` clears a comment).
+    pub text: Option<String>,
+    /// Unit only: its evidence references.
+    pub evidence: Vec<Evidence>,
+}
+
+/// What a write sends: entries as given (JSON), or a workbook's leaves, of which only those
+/// that differ from what is stored are written (a workbook uploaded unchanged writes
+/// nothing).
+pub enum Batch {
+    Entries(Vec<EntryInput>),
+    Workbook(Vec<crate::workbook::ReadLeaf>),
+}
+
+impl Batch {
+    /// The entries to write: a workbook's leaves against the stored entries (`existing`).
+    /// A workbook keeps each entry's evidence (it shows it, read-only) and cannot delete
+    /// a unit's inputs; a council's emptied inputs go back to the unit's.
+    pub fn entries(
+        self,
+        side: Side,
+        framework: &LoadedFramework,
+        existing: &HashMap<String, scoresheet::Entry>,
+    ) -> ApiResult<Vec<EntryInput>> {
+        let leaves = match self {
+            Batch::Entries(entries) => return Ok(entries),
+            Batch::Workbook(leaves) => leaves,
+        };
+        let mut errors = Vec::new();
+        let mut out = Vec::new();
+        for leaf in leaves {
+            let e = existing.get(&leaf.code);
+            let self_scored = framework
+                .tree
+                .get(&leaf.code)
+                .is_some_and(|c| c.scorer == Scorer::SelfAssessed);
+            match side {
+                Side::Unit => {
+                    let stored = e.and_then(|e| e.self_inputs.clone());
+                    let text = e.and_then(|e| e.model.explanation.clone());
+                    match (&leaf.inputs, &stored) {
+                        (None, Some(_)) => errors.push(crate::workbook::cleared(side, &leaf)),
+                        (None, None) if leaf.text.is_some() => {
+                            errors.push(crate::workbook::text_without_inputs(side, &leaf))
+                        }
+                        (None, None) => {}
+                        (Some(_), _) if leaf.inputs == stored && leaf.text == text => {}
+                        (Some(_), _) => out.push(EntryInput {
+                            criterion_code: leaf.code,
+                            inputs: leaf.inputs,
+                            reset: false,
+                            text: leaf.text,
+                            evidence: e.map(|e| e.evidence.clone()).unwrap_or_default(),
+                        }),
+                    }
+                }
+                Side::Council => {
+                    if let Some(problem) = crate::workbook::unit_cells_changed(
+                        &leaf,
+                        e.and_then(|e| e.self_inputs.as_ref()),
+                    ) {
+                        errors.push(problem);
+                        continue;
+                    }
+                    let stored = e.and_then(|e| e.appraised_inputs.clone());
+                    let comment = e.and_then(|e| e.model.comment.clone());
+                    let (inputs, reset) = match (&leaf.inputs, &stored) {
+                        (a, b) if a == b => (None, false),
+                        (None, _) if self_scored => (None, true),
+                        (None, _) => {
+                            errors.push(crate::workbook::cleared(side, &leaf));
+                            continue;
+                        }
+                        (Some(_), _) => (leaf.inputs.clone(), false),
+                    };
+                    let text =
+                        (leaf.text != comment).then(|| leaf.text.clone().unwrap_or_default());
+                    if inputs.is_some() || reset || text.is_some() {
+                        out.push(EntryInput {
+                            criterion_code: leaf.code,
+                            inputs,
+                            reset,
+                            text,
+                            evidence: Vec::new(),
+                        });
+                    }
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(ApiError::validation(errors))
+        }
+    }
+}
+
+/// An entry that passed every check, scored.
+struct Prepared {
+    code: String,
+    inputs: Option<Inputs>,
+    score: Option<LeafScore>,
+    reset: bool,
+    text: Option<String>,
+    evidence: Vec<Evidence>,
+}
+
+/// What the batch may touch.
+pub struct Scope<'a> {
+    pub side: Side,
+    pub framework: &'a LoadedFramework,
+    /// The best accepted relative-to-best values of the siblings (`scoresheet::bests`).
+    pub best: &'a HashMap<String, Decimal>,
+    /// While a file is returned: the only criteria the unit may change.
+    pub editable: Option<&'a HashSet<String>>,
+}
+
+/// The leaf a batch entry names, or the field error saying why it cannot be scored here.
+fn leaf<'f>(scope: &Scope<'f>, field: &str, code: &str) -> Result<&'f CriterionDef, FieldError> {
+    let tree = &scope.framework.tree;
+    let Some(def) = tree.get(code).filter(|_| tree.is_leaf(code)) else {
+        let why = if tree.get(code).is_some() {
+            text!(
+                "{code} is not a leaf: score its sub-criteria",
+                "{code} không phải tiêu chí lá: hãy chấm các tiêu chí con"
+            )
+        } else {
+            text!(
+                "{code} is not a criterion of this framework",
+                "{code} không phải tiêu chí của bộ tiêu chí này"
+            )
+        };
+        return Err(FieldError::new(
+            format!("{field}.criterion_code"),
+            "unknown_criterion",
+            why,
+        ));
+    };
+    if scope.side == Side::Unit && def.scorer != Scorer::SelfAssessed {
+        let (by, by_vi) = if def.scorer == Scorer::Survey {
+            ("survey", "kết quả điều tra")
+        } else {
+            ("council", "hội đồng thẩm định")
+        };
+        return Err(FieldError::new(
+            format!("{field}.criterion_code"),
+            "not_self_scored",
+            text!(
+                "{code} is scored by the {by}: it is entered at appraisal",
+                "{code} do {by_vi} chấm: được nhập khi thẩm định"
+            ),
+        ));
+    }
+    Ok(def)
+}
+
+/// Checks and scores one entry (its leaf already found).
+fn prepare_one(
+    scope: &Scope<'_>,
+    field: &str,
+    def: &CriterionDef,
+    item: EntryInput,
+) -> Result<Prepared, Vec<FieldError>> {
+    let code = def.code.clone();
+    if item.reset {
+        let problem = match scope.side {
+            Side::Unit => Some((
+                "unexpected_input",
+                text!(
+                    "only the council resets its inputs",
+                    "chỉ hội đồng mới đặt lại số liệu của mình"
+                ),
+            )),
+            Side::Council if item.inputs.is_some() => Some((
+                "conflicting_input",
+                text!(
+                    "send either inputs or reset",
+                    "chỉ gửi inputs hoặc reset, không gửi cả hai"
+                ),
+            )),
+            Side::Council if def.scorer != Scorer::SelfAssessed => Some((
+                "not_self_scored",
+                text!(
+                    "{code} has no unit inputs to fall back on",
+                    "{code} không có số liệu của đơn vị để dùng lại"
+                ),
+            )),
+            Side::Council => None,
+        };
+        if let Some((c, message)) = problem {
+            return Err(vec![FieldError::new(format!("{field}.reset"), c, message)]);
+        }
+    }
+    let score = match &item.inputs {
+        Some(inputs) => Some(
+            scoresheet::score_input(def, inputs, scope.best.get(&code).copied(), field)
+                .map_err(|e| vec![e])?,
+        ),
+        None if scope.side == Side::Unit => {
+            // The unit always enters something: what its method needs.
+            let empty = Inputs::default();
+            Some(scoresheet::score_input(def, &empty, None, field).map_err(|e| vec![e])?)
+        }
+        None => None,
+    };
+    let mut v = Violations::new();
+    let text = match scope.side {
+        Side::Unit => crate::validation::optional_text(
+            &mut v,
+            &format!("{field}.explanation"),
+            item.text.as_deref(),
+            5000,
+        ),
+        // `Some("")` clears the comment: keep it empty rather than absent.
+        Side::Council => item.text.as_deref().map(|c| {
+            crate::validation::text(&mut v, &format!("{field}.comment"), c, 5000, false)
+                .unwrap_or_default()
+        }),
+    };
+    let mut errors = v.into_vec();
+    let evidence =
+        scoresheet::check_evidence(&format!("{field}.evidence"), &item.evidence, &mut errors);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Prepared {
+        code,
+        inputs: item.inputs,
+        score,
+        reset: item.reset,
+        text,
+        evidence,
+    })
+}
+
+/// Checks and scores a whole batch: every problem at once (422), or the criteria of a
+/// returned file that were not returned (409).
+fn prepare(scope: &Scope<'_>, batch: Vec<EntryInput>) -> ApiResult<Vec<Prepared>> {
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    let mut not_returned = Vec::new();
+    let mut prepared = Vec::new();
+    for (i, mut item) in batch.into_iter().enumerate() {
+        let field = format!("entries[{i}]");
+        let code = item.criterion_code.trim().to_string();
+        if !seen.insert(code.clone()) {
+            errors.push(FieldError::new(
+                format!("{field}.criterion_code"),
+                "duplicate",
+                text!(
+                    "{code} appears twice in the batch",
+                    "{code} xuất hiện hai lần trong lô"
+                ),
+            ));
+            continue;
+        }
+        let def = match leaf(scope, &field, &code) {
+            Ok(def) => def,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        if let Some(editable) = scope.editable
+            && !editable.contains(&code)
+        {
+            not_returned.push(code);
+            continue;
+        }
+        item.criterion_code = code;
+        match prepare_one(scope, &field, def, item) {
+            Ok(p) => prepared.push(p),
+            Err(e) => errors.extend(e),
+        }
+    }
+    if !not_returned.is_empty() {
+        return Err(ApiError::conflict(
+            "criteria_not_returned",
+            text!(
+                "the file was returned for supplementation of other criteria; these cannot change: {}",
+                "hồ sơ bị trả lại để bổ sung các tiêu chí khác; không được sửa các tiêu chí: {}",
+                not_returned.join(", ")
+            ),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    Ok(prepared)
+}
+
+/// What the trail records of one side of an entry.
+fn describe(side: Side, e: &assessment_entry::Model) -> Value {
+    let parse = |t: &Option<String>| {
+        t.as_ref()
+            .and_then(|t| serde_json::from_str::<Value>(t).ok())
+    };
+    match side {
+        Side::Unit => json!({
+            "inputs": parse(&e.self_inputs),
+            "score": e.self_score_x100.map(from_hundredths),
+            "text": e.explanation,
+            "evidence": serde_json::from_str::<Value>(&e.evidence).unwrap_or_default(),
+        }),
+        Side::Council => json!({
+            "inputs": parse(&e.appraised_inputs),
+            "score": e.appraised_score_x100.map(from_hundredths),
+            "not_applicable": e.appraised_not_applicable,
+            "comment": e.comment,
+        }),
+    }
+}
+
+/// Applies one prepared entry to its row (new or existing).
+fn apply(side: Side, p: &Prepared, am: &mut assessment_entry::ActiveModel) -> ApiResult<()> {
+    let inputs_text = p
+        .inputs
+        .as_ref()
+        .map(|i| serde_json::to_string(i).map_err(ApiError::internal))
+        .transpose()?;
+    let score = p.score.and_then(scoresheet::stored);
+    let not_applicable = matches!(p.score, Some(LeafScore::NotApplicable));
+    match side {
+        Side::Unit => {
+            am.self_inputs = Set(inputs_text);
+            am.self_score_x100 = Set(score);
+            am.self_not_applicable = Set(not_applicable);
+            am.explanation = Set(p.text.clone());
+            am.evidence = Set(serde_json::to_string(&p.evidence).map_err(ApiError::internal)?);
+        }
+        Side::Council => {
+            if p.reset {
+                am.appraised_inputs = Set(None);
+                am.appraised_score_x100 = Set(None);
+                am.appraised_not_applicable = Set(false);
+            } else if inputs_text.is_some() {
+                am.appraised_inputs = Set(inputs_text);
+                am.appraised_score_x100 = Set(score);
+                am.appraised_not_applicable = Set(not_applicable);
+            }
+            if let Some(c) = &p.text {
+                am.comment = Set(Some(c.clone()).filter(|c| !c.is_empty()));
+            }
+        }
+    }
+    am.updated_at = Set(now());
+    Ok(())
+}
+
+/// A row for a criterion nobody has entered yet.
+fn blank(sa: &self_assessment::Model, code: &str) -> assessment_entry::ActiveModel {
+    assessment_entry::ActiveModel {
+        self_assessment_id: Set(sa.id),
+        criterion_code: Set(code.to_string()),
+        self_inputs: Set(None),
+        self_score_x100: Set(None),
+        self_not_applicable: Set(false),
+        explanation: Set(None),
+        evidence: Set("[]".to_string()),
+        appraised_inputs: Set(None),
+        appraised_score_x100: Set(None),
+        appraised_not_applicable: Set(false),
+        comment: Set(None),
+        final_score_x100: Set(None),
+        deduction_x100: Set(None),
+        updated_at: Set(now()),
+        ..Default::default()
+    }
+}
+
+/// Checks the whole batch, then writes every entry of the file `sa` with its audit event.
+pub async fn write_batch<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    sa: &self_assessment::Model,
+    scope: &Scope<'_>,
+    batch: Vec<EntryInput>,
+) -> ApiResult<()> {
+    let named: Vec<(String, i64)> = batch
+        .iter()
+        .enumerate()
+        .flat_map(|(i, e)| {
+            super::evidence::named_files(&format!("entries[{i}].evidence"), &e.evidence)
+        })
+        .collect();
+    let prepared = prepare(scope, batch)?;
+    super::evidence::check_file_ids(conn, sa.unit_id, &named).await?;
+    let existing = scoresheet::load_entries(conn, sa.id).await?;
+    let (action, results_year) = match scope.side {
+        Side::Unit => ("self_assess", None),
+        Side::Council => ("appraise", Some(sa.year)),
+    };
+    for p in prepared {
+        let (written, old) = match existing.get(&p.code) {
+            Some(e) => {
+                let mut am: assessment_entry::ActiveModel = e.model.clone().into();
+                apply(scope.side, &p, &mut am)?;
+                (am.update(conn).await?, Some(describe(scope.side, &e.model)))
+            }
+            None => {
+                let mut am = blank(sa, &p.code);
+                apply(scope.side, &p, &mut am)?;
+                (am.insert(conn).await?, None)
+            }
+        };
+        let mut new = describe(scope.side, &written);
+        new["criterion_code"] = json!(p.code);
+        audit::record(
+            conn,
+            actor,
+            Change {
+                entity: "assessment_entry",
+                entity_id: written.id,
+                action: if p.reset { "appraise_reset" } else { action },
+                unit_id: Some(sa.unit_id),
+                results_year,
+                old,
+                new: Some(new),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,370 @@
+//! A unit's index for a year: its totals, rank among its siblings and last year's, the
+//! field subtotals and deductions (from `scoring::totals`, the one computation of them),
+//! and comparisons across years.
+
+use super::ResultsReader;
+use super::rows::{Scope, rank_rows, result_rows};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, Text, text};
+use crate::scoring::framework::compare_codes;
+use crate::scoring::ranking::rank_change;
+use crate::scoring::totals::Totals;
+use crate::scoring::{LeafScore, from_hundredths, round2, totals};
+use crate::services::frameworks::LoadedFramework;
+use crate::services::units::{find_unit, unit_ref};
+use crate::services::visibility::{self, Visible, is_published};
+use entity::assessment_entry;
+use rust_decimal::Decimal;
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A criterion's subtotal for a unit.
+#[derive(Clone, Debug)]
+pub struct FieldTotal {
+    pub code: String,
+    pub title: String,
+    pub max: Decimal,
+    pub self_score: Decimal,
+    pub appraised: Decimal,
+}
+
+/// A criterion that lost points.
+#[derive(Clone, Debug)]
+pub struct Deduction {
+    pub code: String,
+    pub title: String,
+    pub max: Decimal,
+    pub self_score: Option<Decimal>,
+    pub appraised: Decimal,
+    pub deduction: Decimal,
+    pub comment: Option<String>,
+}
+
+/// A unit's index for a year, with its rank and last year's.
+#[derive(Clone, Debug)]
+pub struct UnitIndex {
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub unit_path: String,
+    /// Whether the year's results are published for the unit.
+    pub published: bool,
+    pub year: i32,
+    pub appraisal_id: i64,
+    pub framework: Arc<LoadedFramework>,
+    pub self_total: Decimal,
+    pub appraised_total: Decimal,
+    pub bonus: Decimal,
+    pub index: Decimal,
+    pub rating_band: Option<String>,
+    pub deduction_total: Decimal,
+    pub rank: u32,
+    pub ranked_units: usize,
+    pub previous: Option<(i32, Decimal, Option<u32>)>,
+    pub fields: Vec<FieldTotal>,
+    pub deductions: Vec<Deduction>,
+    /// The old units merged into this one, on the index of the merge's year.
+    pub predecessors: Vec<super::lineage::Predecessor>,
+    /// The finalized scores summed up the tree (`scoring::totals`), every criterion's
+    /// subtotal by code: for fields, exports and comparisons.
+    pub totals: Totals,
+}
+
+impl UnitIndex {
+    pub fn index_change(&self) -> Option<Decimal> {
+        self.previous.as_ref().map(|(_, idx, _)| self.index - idx)
+    }
+
+    pub fn rank_change(&self) -> Option<i64> {
+        self.previous
+            .as_ref()
+            .and_then(|(_, _, rank)| rank_change(*rank, Some(self.rank)))
+    }
+}
+
+/// What a unit's index request finds, before access is checked (so it can be cached).
+#[derive(Clone, Debug)]
+pub enum IndexLookup {
+    Found(Arc<UnitIndex>),
+    /// The unit exists but has no rank for the year; `reason` says why.
+    NotRanked {
+        unit: crate::auth::UnitRef,
+        published: bool,
+        reason: Text,
+    },
+}
+
+/// A unit's finalized results for a year (through the cache); 404 when there are none.
+pub async fn unit_index(
+    reader: &ResultsReader,
+    actor: &Principal,
+    unit_id: i64,
+    year: i32,
+) -> ApiResult<Visible<Arc<UnitIndex>>> {
+    let lookup = reader
+        .cache
+        .indices
+        .get_or_load((unit_id, year), lookup_index(reader, unit_id, year))
+        .await?;
+    match lookup.as_ref() {
+        IndexLookup::Found(index) => {
+            let unit = crate::auth::UnitRef {
+                id: index.unit_id,
+                path: index.unit_path.clone(),
+            };
+            visibility::published_results(actor, &unit, index.published, index.clone())
+        }
+        IndexLookup::NotRanked {
+            unit,
+            published,
+            reason,
+        } => {
+            visibility::published_results(actor, unit, *published, ())?;
+            Err(ApiError::not_found(reason.clone()))
+        }
+    }
+}
+
+/// The scores and the comment of a finalized entry: inputs, explanations and evidence are
+/// the bulk of an entry and an index does not show them.
+#[derive(FromQueryResult)]
+struct EntryScores {
+    criterion_code: String,
+    self_score_x100: Option<i64>,
+    self_not_applicable: bool,
+    final_score_x100: Option<i64>,
+    deduction_x100: Option<i64>,
+    comment: Option<String>,
+}
+
+async fn entry_scores(
+    db: &sea_orm::DatabaseConnection,
+    self_assessment_id: i64,
+) -> ApiResult<HashMap<String, EntryScores>> {
+    use assessment_entry::Column as E;
+    Ok(assessment_entry::Entity::find()
+        .select_only()
+        .columns([
+            E::CriterionCode,
+            E::SelfScoreX100,
+            E::SelfNotApplicable,
+            E::FinalScoreX100,
+            E::DeductionX100,
+            E::Comment,
+        ])
+        .filter(E::SelfAssessmentId.eq(self_assessment_id))
+        .into_model::<EntryScores>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| (e.criterion_code.clone(), e))
+        .collect())
+}
+
+/// The unit's self scores and the finalized scores summed up the tree by the one totals
+/// computation: a not-applicable leaf counts on both sides as the framework's policy says.
+fn index_totals(
+    framework: &LoadedFramework,
+    entries: &HashMap<String, EntryScores>,
+) -> ApiResult<(Totals, Totals)> {
+    let mut self_leaves = HashMap::new();
+    let mut final_leaves = HashMap::new();
+    for leaf in framework.tree.leaves() {
+        let Some(e) = entries.get(&leaf.code) else {
+            continue;
+        };
+        if e.self_not_applicable {
+            self_leaves.insert(leaf.code.clone(), LeafScore::NotApplicable);
+        } else if let Some(s) = e.self_score_x100 {
+            self_leaves.insert(leaf.code.clone(), LeafScore::Scored(from_hundredths(s)));
+        }
+        // The final score already counts a not-applicable leaf as the policy says.
+        if let Some(s) = e.final_score_x100 {
+            final_leaves.insert(leaf.code.clone(), LeafScore::Scored(from_hundredths(s)));
+        }
+    }
+    let sum =
+        |leaves| totals(&framework.tree, leaves, framework.policy).map_err(ApiError::internal);
+    Ok((sum(&self_leaves)?, sum(&final_leaves)?))
+}
+
+/// The leaves that lost points, in code order.
+fn deductions_of(
+    framework: &LoadedFramework,
+    entries: &HashMap<String, EntryScores>,
+) -> Vec<Deduction> {
+    let mut deductions: Vec<Deduction> = framework
+        .tree
+        .leaves()
+        .filter_map(|leaf| {
+            let e = entries.get(&leaf.code)?;
+            let deduction = from_hundredths(e.deduction_x100?);
+            (deduction > Decimal::ZERO).then(|| Deduction {
+                code: leaf.code.clone(),
+                title: leaf.title.clone(),
+                max: leaf.max_score,
+                self_score: e.self_score_x100.map(from_hundredths),
+                appraised: e.final_score_x100.map(from_hundredths).unwrap_or_default(),
+                deduction,
+                comment: e.comment.clone(),
+            })
+        })
+        .collect();
+    deductions.sort_by(|a, b| compare_codes(&a.code, &b.code));
+    deductions
+}
+
+/// Reads a unit's results: its row and its siblings' in one query, then its entries.
+// Long by nature: the index is assembled from its one query's parts, field by field.
+async fn lookup_index(reader: &ResultsReader, unit_id: i64, year: i32) -> ApiResult<IndexLookup> {
+    let db = &reader.db;
+    let rows = result_rows(db, Scope::SiblingsOf(unit_id), year).await?;
+    let Some(me) = rows.iter().find(|r| r.unit_id == unit_id).cloned() else {
+        // Not among active units with a parent (404 when it does not exist at all).
+        let u = find_unit(db, unit_id).await?;
+        return Ok(IndexLookup::NotRanked {
+            published: is_published(db, &u, year).await?,
+            reason: text!(
+                "{} is not ranked among siblings (inactive, or no parent unit)",
+                "{} không được xếp hạng cùng các đơn vị cùng cấp (ngừng hoạt động hoặc không có đơn vị cấp trên)",
+                u.name
+            ),
+            unit: unit_ref(&u),
+        });
+    };
+    // Results are published for the units under the unit a publication names.
+    let published = me.scope_published.unwrap_or(false);
+    let unit_path = me.unit_path.clone();
+    let (ranked, _) = rank_rows(rows);
+    let Some(me) = ranked.iter().find(|r| r.row.unit_id == unit_id).cloned() else {
+        return Ok(IndexLookup::NotRanked {
+            unit: crate::auth::UnitRef {
+                id: me.unit_id,
+                path: me.unit_path.clone(),
+            },
+            published,
+            reason: text!(
+                "{} has no finalized appraisal for {year}",
+                "{} chưa có kết quả thẩm định đã chốt năm {year}",
+                me.unit_name
+            ),
+        });
+    };
+    // A framework with a finalized appraisal is in use, so immutable: built once.
+    let framework = reader
+        .frameworks
+        .in_use(db, me.row.framework_id.unwrap_or_default())
+        .await?;
+    let entries = entry_scores(db, me.row.self_assessment_id.unwrap_or_default()).await?;
+    let (self_totals, totals) = index_totals(&framework, &entries)?;
+    let fields = framework
+        .tree
+        .fields()
+        .map(|f| FieldTotal {
+            code: f.code.clone(),
+            title: f.title.clone(),
+            max: f.max_score,
+            self_score: round2(
+                self_totals
+                    .by_code
+                    .get(&f.code)
+                    .map(|t| t.score)
+                    .unwrap_or_default(),
+            ),
+            appraised: round2(
+                totals
+                    .by_code
+                    .get(&f.code)
+                    .map(|t| t.score)
+                    .unwrap_or_default(),
+            ),
+        })
+        .collect();
+    let deductions = deductions_of(&framework, &entries);
+    let predecessors = super::lineage::predecessors(db, unit_id, year).await?;
+    let previous = me
+        .previous_index()
+        .map(|idx| (year - 1, idx, me.previous_rank));
+    let row = &me.row;
+    Ok(IndexLookup::Found(Arc::new(UnitIndex {
+        year,
+        appraisal_id: row.appraisal_id.unwrap_or_default(),
+        self_total: from_hundredths(row.self_total_x100.unwrap_or_default()),
+        appraised_total: from_hundredths(row.appraised_total_x100.unwrap_or_default()),
+        bonus: from_hundredths(row.bonus_x100.unwrap_or_default()),
+        index: me.index(),
+        rating_band: row.rating_band.clone(),
+        deduction_total: from_hundredths(row.deduction_total_x100.unwrap_or_default()),
+        rank: me.rank,
+        ranked_units: ranked.len(),
+        previous,
+        fields,
+        deductions,
+        predecessors,
+        totals,
+        framework,
+        unit_id: row.unit_id,
+        unit_name: row.unit_name.clone(),
+        unit_path,
+        published,
+    })))
+}
+
+/// One criterion's score in two years.
+#[derive(Clone, Debug)]
+pub struct Comparison {
+    pub code: String,
+    pub title: String,
+    pub max_then: Decimal,
+    pub max_now: Decimal,
+    pub then: Decimal,
+    pub now: Decimal,
+}
+
+/// The unit's scores per criterion in `year` against `previous_year`, for the criteria
+/// whose codes exist in both frameworks (subtotals for parents).
+pub async fn compare_years(
+    reader: &ResultsReader,
+    actor: &Principal,
+    unit_id: i64,
+    year: i32,
+    previous_year: i32,
+) -> ApiResult<Visible<YearsCompared>> {
+    // Both years as the caller may see each: the comparison is made of them.
+    let both = unit_index(reader, actor, unit_id, year)
+        .await?
+        .and(unit_index(reader, actor, unit_id, previous_year).await?);
+    Ok(both.map(compare))
+}
+
+/// Two years of a unit, and their subtotals criterion by criterion.
+pub type YearsCompared = (Arc<UnitIndex>, Arc<UnitIndex>, Vec<Comparison>);
+
+fn compare((now, then): (Arc<UnitIndex>, Arc<UnitIndex>)) -> YearsCompared {
+    let subtotal = |index: &UnitIndex, code: &str| -> Decimal {
+        index
+            .totals
+            .by_code
+            .get(code)
+            .map(|t| t.score)
+            .unwrap_or_default()
+    };
+    let comparisons = now
+        .framework
+        .tree
+        .criteria()
+        .iter()
+        .filter_map(|c| {
+            let old = then.framework.tree.get(&c.code)?;
+            Some(Comparison {
+                code: c.code.clone(),
+                title: c.title.clone(),
+                max_then: old.max_score,
+                max_now: c.max_score,
+                then: round2(subtotal(&then, &c.code)),
+                now: round2(subtotal(&now, &c.code)),
+            })
+        })
+        .collect();
+    (now, then, comparisons)
+}

@@ -1,0 +1,303 @@
+//! A district's (or any subtree's) ranking, and the criteria that lose most points.
+
+use super::ResultsReader;
+use super::rows::{Depth, ParentRef, Ranked, ResultRow, Scope, cached_rows, rank_rows, under_path};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, text};
+use crate::scoring::framework::compare_codes;
+use crate::scoring::ranking::{Summary, summarize};
+use crate::scoring::{from_hundredths, round2};
+use crate::services::frameworks;
+use crate::services::sql;
+use crate::services::units::{find_unit, unit_ref};
+use crate::services::visibility::is_published;
+use crate::services::visibility::{self, Visible};
+use entity::status::AppraisalStatus;
+use entity::unit;
+use rust_decimal::Decimal;
+use sea_orm::{DatabaseConnection, FromQueryResult, Value};
+use std::collections::HashMap;
+
+#[derive(Clone, Debug)]
+pub struct Ranking {
+    pub parent: Option<ParentRef>,
+    pub year: i32,
+    pub depth: Depth,
+    pub published: bool,
+    pub ranked: Vec<Ranked>,
+    pub unranked: Vec<ResultRow>,
+    pub summary: Option<Summary>,
+    /// (band, count) in the order the bands were met, highest index first.
+    pub bands: Vec<(String, usize)>,
+}
+
+/// The ranking of the units under `parent` (all communes of the country when `None`:
+/// admins only). One query in the usual case: the rows carry the parent's path, name and
+/// publication.
+pub async fn ranking(
+    reader: &ResultsReader,
+    actor: &Principal,
+    parent_id: Option<i64>,
+    year: i32,
+    depth: Depth,
+) -> ApiResult<Visible<Ranking>> {
+    let db = &reader.db;
+    let scope = match (parent_id, depth) {
+        (Some(id), Depth::Children) => Scope::Children(id),
+        (Some(id), Depth::All) => Scope::Subtree(id),
+        (None, _) => {
+            crate::auth::policy::require_admin(actor).map_err(|_| {
+                ApiError::forbidden(text!(
+                    "only an admin may rank the whole country; name a parent_unit_id",
+                    "chỉ quản trị viên được xếp hạng toàn quốc; hãy nêu parent_unit_id"
+                ))
+            })?;
+            Scope::Country
+        }
+    };
+    let rows = cached_rows(reader, scope, year).await?;
+    let parent = match (parent_id, rows.first()) {
+        (None, _) => None,
+        (Some(id), Some(row)) => Some(ParentRef {
+            id,
+            name: row.scope_name.clone().unwrap_or_default(),
+            path: row.scope_path.clone().unwrap_or_default(),
+            published: row.scope_published.unwrap_or(false),
+        }),
+        // No units under it: read the parent itself (404 when it does not exist).
+        (Some(id), None) => {
+            let u = find_unit(db, id).await?;
+            let published = is_published(db, &u, year).await?;
+            Some(ParentRef {
+                id,
+                name: u.name,
+                path: u.path,
+                published,
+            })
+        }
+    };
+    let refs: Vec<crate::auth::UnitRef> = rows
+        .iter()
+        .map(|r| crate::auth::UnitRef {
+            id: r.unit_id,
+            path: r.unit_path.clone(),
+        })
+        .collect();
+    let (ranked, unranked) = rank_rows(rows.as_ref().clone());
+    let ranking = Ranking::of(parent, year, depth, ranked, unranked);
+    match &ranking.parent {
+        Some(p) => {
+            let unit = crate::auth::UnitRef {
+                id: p.id,
+                path: p.path.clone(),
+            };
+            let published = p.published;
+            visibility::ranking_results(actor, &unit, &refs, published, ranking)
+        }
+        // The whole country: the admin check above.
+        None => visibility::admin_only(actor, ranking),
+    }
+}
+
+impl Ranking {
+    /// A ranking from ranked rows: the published flag from the parent, the index summary
+    /// and the count per band.
+    pub fn of(
+        parent: Option<ParentRef>,
+        year: i32,
+        depth: Depth,
+        ranked: Vec<Ranked>,
+        unranked: Vec<ResultRow>,
+    ) -> Ranking {
+        let indices: Vec<Decimal> = ranked.iter().map(Ranked::index).collect();
+        let mut bands: Vec<(String, usize)> = Vec::new();
+        for r in &ranked {
+            if let Some(b) = &r.row.rating_band {
+                match bands.iter_mut().find(|(label, _)| label == b) {
+                    Some((_, n)) => *n += 1,
+                    None => bands.push((b.clone(), 1)),
+                }
+            }
+        }
+        Ranking {
+            published: parent.as_ref().is_some_and(|p| p.published),
+            parent,
+            year,
+            depth,
+            summary: summarize(&indices),
+            ranked,
+            unranked,
+            bands,
+        }
+    }
+
+    /// A publication's frozen ranking, as announced.
+    pub fn of_publication(record: &super::PublicationRecord) -> Ranking {
+        let p = &record.publication;
+        let parent = ParentRef {
+            id: p.parent_unit_id,
+            name: p.scope_name.clone().unwrap_or_default(),
+            path: p.scope_path.clone().unwrap_or_default(),
+            published: true,
+        };
+        Ranking::of(
+            Some(parent),
+            p.year,
+            Depth::Children,
+            record.ranked.clone(),
+            record.unranked.clone(),
+        )
+    }
+}
+
+/// A criterion across the units of a ranking.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct CriterionLossRow {
+    pub criterion_code: String,
+    pub units_appraised: i64,
+    pub units_losing: i64,
+    pub total_deduction_x100: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct CriterionLoss {
+    pub code: String,
+    pub title: String,
+    pub max: Option<Decimal>,
+    pub units_appraised: i64,
+    pub units_losing: i64,
+    pub total_deduction: Decimal,
+    pub mean_deduction: Decimal,
+}
+
+/// Per criterion, across the finalized units under `parent`: how many lost points, and
+/// the total and mean deduction; most points lost first.
+// Long by nature: two aggregate queries and the titles that name their rows.
+pub async fn criteria_losses(
+    reader: &ResultsReader,
+    actor: &Principal,
+    parent_id: i64,
+    year: i32,
+    depth: Depth,
+) -> ApiResult<Visible<(unit::Model, Vec<CriterionLoss>)>> {
+    let db = &reader.db;
+    let parent = find_unit(db, parent_id).await?;
+    let published = is_published(db, &parent, year).await?;
+    // Asked before the figures are read; they leave through the same rule below.
+    visibility::ranking_results(actor, &unit_ref(&parent), &[], published, ())?;
+    let (scope, value): (&str, Value) = match depth {
+        Depth::Children => ("u.parent_id = $2", parent.id.into()),
+        Depth::All => (
+            &*format!(
+                "{} AND {}",
+                under_path(db.get_database_backend(), "u.path", "$2"),
+                super::rows::BASE_KINDS_SQL
+            ),
+            parent.path.clone().into(),
+        ),
+    };
+    let text = format!(
+        "SELECT e.criterion_code, COUNT(*) AS units_appraised, \
+                CAST(SUM(CASE WHEN e.deduction_x100 > 0 THEN 1 ELSE 0 END) AS BIGINT) AS units_losing, \
+                CAST(SUM(e.deduction_x100) AS BIGINT) AS total_deduction_x100 \
+         FROM appraisals a \
+         JOIN units u ON u.id = a.unit_id \
+         JOIN assessment_entries e ON e.self_assessment_id = a.self_assessment_id \
+         WHERE a.year = $1 AND a.status = $3 AND e.deduction_x100 IS NOT NULL AND {scope} \
+         GROUP BY e.criterion_code"
+    );
+    let rows = CriterionLossRow::find_by_statement(sql(
+        db,
+        &text,
+        vec![year.into(), value, AppraisalStatus::Finalized.into()],
+    ))
+    .all(db)
+    .await?;
+    // Titles and maxima from the frameworks used that year under the parent.
+    let framework_ids: Vec<i64> = {
+        #[derive(FromQueryResult)]
+        struct Id {
+            framework_id: i64,
+        }
+        let text = format!(
+            "SELECT DISTINCT a.framework_id FROM appraisals a JOIN units u ON u.id = a.unit_id \
+             WHERE a.year = $1 AND a.status = 'finalized' AND {scope}"
+        );
+        Id::find_by_statement(sql(
+            db,
+            &text,
+            vec![
+                year.into(),
+                match depth {
+                    Depth::Children => parent.id.into(),
+                    Depth::All => parent.path.clone().into(),
+                },
+            ],
+        ))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.framework_id)
+        .collect()
+    };
+    let mut titles: HashMap<String, (String, Decimal)> = HashMap::new();
+    for id in framework_ids {
+        // In use by finalized appraisals, so unchangeable: built once per process.
+        let f = reader.frameworks.in_use(db, id).await?;
+        for c in f.tree.criteria() {
+            titles
+                .entry(c.code.clone())
+                .or_insert_with(|| (c.title.clone(), c.max_score));
+        }
+    }
+    let mut losses: Vec<CriterionLoss> = rows
+        .into_iter()
+        .map(|r| {
+            let total = from_hundredths(r.total_deduction_x100);
+            let (title, max) = titles
+                .get(&r.criterion_code)
+                .map(|(t, m)| (t.clone(), Some(*m)))
+                .unwrap_or_default();
+            CriterionLoss {
+                mean_deduction: if r.units_appraised > 0 {
+                    round2(total / Decimal::from(r.units_appraised))
+                } else {
+                    Decimal::ZERO
+                },
+                code: r.criterion_code,
+                title,
+                max,
+                units_appraised: r.units_appraised,
+                units_losing: r.units_losing,
+                total_deduction: total,
+            }
+        })
+        .filter(|l| l.units_losing > 0)
+        .collect();
+    losses.sort_by(|a, b| {
+        b.total_deduction
+            .cmp(&a.total_deduction)
+            .then_with(|| compare_codes(&a.code, &b.code))
+    });
+    visibility::ranking_results(
+        actor,
+        &unit_ref(&parent),
+        &[],
+        published,
+        (parent.clone(), losses),
+    )
+}
+
+/// The rating bands and bonus maximum of the framework the ranked units were scored on.
+pub async fn bands_of_year(
+    db: &DatabaseConnection,
+    ranking: &Ranking,
+) -> ApiResult<(Vec<crate::scoring::RatingBand>, Decimal)> {
+    match ranking.ranked.iter().find_map(|r| r.row.framework_id) {
+        Some(id) => {
+            let f = frameworks::load(db, id).await?;
+            Ok((f.bands.clone(), f.bonus_max()))
+        }
+        None => Ok((Vec::new(), Decimal::ZERO)),
+    }
+}

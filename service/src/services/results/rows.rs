@@ -1,0 +1,320 @@
+//! One query for a scope's results (every unit's row of a year, with last year's index and
+//! the scope's publication), its cache, and the ranking of the rows.
+
+use super::ResultsReader;
+use super::publication;
+use crate::cache::ReadCache;
+use crate::error::ApiResult;
+use crate::scoring::from_hundredths;
+use crate::scoring::ranking::{rank_by_index, rank_change};
+use crate::services::sql;
+use entity::status::{AppraisalStatus, SelfAssessmentStatus};
+use rust_decimal::Decimal;
+use sea_orm::{ConnectionTrait, FromQueryResult, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Which units a ranking covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Depth {
+    /// The parent's direct children (a district's communes and towns).
+    #[default]
+    Children,
+    /// Every commune, town and ward below the parent (a province, or the country).
+    All,
+}
+
+/// Kinds that are assessed at the lowest level, ranked with `depth=all`.
+pub const BASE_KINDS: [&str; 4] = ["commune", "town", "ward", "special_zone"];
+
+/// One unit's row of a year's results, read in one query with the previous year's.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct ResultRow {
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub unit_code: String,
+    pub unit_kind: String,
+    pub unit_path: String,
+    pub parent_id: Option<i64>,
+    pub self_assessment_id: Option<i64>,
+    pub appraisal_id: Option<i64>,
+    pub framework_id: Option<i64>,
+    pub appraisal_status: Option<String>,
+    pub self_assessment_status: Option<String>,
+    pub index_x100: Option<i64>,
+    pub self_total_x100: Option<i64>,
+    pub appraised_total_x100: Option<i64>,
+    pub bonus_x100: Option<i64>,
+    pub deduction_total_x100: Option<i64>,
+    pub rating_band: Option<String>,
+    pub previous_index_x100: Option<i64>,
+    /// The scope unit (the ranking's parent), repeated on each row: its path, name, and
+    /// whether the year's results are published for it.
+    pub scope_path: Option<String>,
+    pub scope_name: Option<String>,
+    pub scope_published: Option<bool>,
+}
+impl ResultRow {
+    pub fn is_ranked(&self) -> bool {
+        self.appraisal_status.as_deref() == Some(AppraisalStatus::Finalized.as_str())
+            && self.index_x100.is_some()
+    }
+
+    /// Where an unranked unit stands in the year's workflow.
+    pub fn standing(&self) -> Standing {
+        let file = self.self_assessment_status.as_deref();
+        let appraisal = self.appraisal_status.as_deref();
+        if file == Some(SelfAssessmentStatus::Returned.as_str()) {
+            return Standing::Returned;
+        }
+        match (appraisal, file) {
+            (Some(a), _) if a == AppraisalStatus::Pending.as_str() => Standing::Pending,
+            (Some(_), _) => Standing::InProgress,
+            (None, Some(f)) if f == SelfAssessmentStatus::Draft.as_str() => Standing::Draft,
+            (None, Some(_)) => Standing::Submitted,
+            (None, None) => Standing::NotStarted,
+        }
+    }
+}
+
+/// Where a unit without a finalized appraisal stands.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// No self-assessment opened.
+    NotStarted,
+    /// The unit is filling in its self-assessment.
+    Draft,
+    /// Submitted; no appraisal yet.
+    Submitted,
+    /// Returned to the unit for supplementation.
+    Returned,
+    /// Submitted; the council has not started.
+    Pending,
+    /// The council is appraising.
+    InProgress,
+}
+
+impl Standing {
+    /// The words the Vietnamese sheets print.
+    pub fn words_vi(self) -> &'static str {
+        match self {
+            Standing::NotStarted => "chưa tự đánh giá",
+            Standing::Draft => "đang tự đánh giá",
+            Standing::Submitted => "đã nộp",
+            Standing::Returned => "bị trả lại để bổ sung",
+            Standing::Pending => "chờ thẩm định",
+            Standing::InProgress => "đang thẩm định",
+        }
+    }
+}
+
+/// A ranked unit.
+#[derive(Clone, Debug)]
+pub struct Ranked {
+    pub rank: u32,
+    pub row: ResultRow,
+    pub previous_rank: Option<u32>,
+}
+
+impl Ranked {
+    pub fn index(&self) -> Decimal {
+        from_hundredths(self.row.index_x100.unwrap_or_default())
+    }
+
+    pub fn previous_index(&self) -> Option<Decimal> {
+        self.row.previous_index_x100.map(from_hundredths)
+    }
+
+    pub fn rank_change(&self) -> Option<i64> {
+        rank_change(self.previous_rank, Some(self.rank))
+    }
+
+    pub fn index_change(&self) -> Option<Decimal> {
+        self.previous_index().map(|p| self.index() - p)
+    }
+}
+
+/// The unit a ranking is made under.
+#[derive(Clone, Debug)]
+pub struct ParentRef {
+    pub id: i64,
+    pub name: String,
+    pub path: String,
+    pub published: bool,
+}
+
+/// Which units a query of results covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) enum Scope {
+    /// The children of a unit (a district's communes).
+    Children(i64),
+    /// Every commune, town and ward below a unit.
+    Subtree(i64),
+    /// Every commune, town and ward of the country.
+    Country,
+    /// A unit and its siblings under the same parent.
+    SiblingsOf(i64),
+}
+
+pub(super) use crate::services::scope::path_under_sql as under_path;
+
+/// The year's results of the units in `scope`: as announced when a publication froze
+/// them (a district's ranking, or the siblings a unit was announced with), otherwise as
+/// they stand.
+pub(super) async fn result_rows<C: ConnectionTrait>(
+    conn: &C,
+    scope: Scope,
+    year: i32,
+) -> ApiResult<Vec<ResultRow>> {
+    let frozen = match scope {
+        Scope::Children(id) => publication::current_of_scope(conn, id, year).await?,
+        Scope::SiblingsOf(id) => publication::current_of_unit(conn, id, year).await?,
+        Scope::Subtree(_) | Scope::Country => None,
+    };
+    match frozen {
+        Some(p) => publication::frozen_rows(conn, &p).await,
+        None => live_rows(conn, scope, year).await,
+    }
+}
+
+/// SQL of the kinds assessed at the lowest level.
+pub(super) const BASE_KINDS_SQL: &str = "u.kind IN ('commune', 'town', 'ward', 'special_zone')";
+
+/// The year's results (and the previous year's index) of the units in `scope` as they
+/// stand, with the scope unit's path, name and publication, in one query: the whole of a
+/// district's ranking is one round trip.
+pub(super) async fn live_rows<C: ConnectionTrait>(
+    conn: &C,
+    scope: Scope,
+    year: i32,
+) -> ApiResult<Vec<ResultRow>> {
+    let mut values: Vec<Value> = vec![year.into(), (year - 1).into()];
+    let base = BASE_KINDS_SQL;
+    let filter = match scope {
+        Scope::Children(id) => {
+            values.push(id.into());
+            "u.parent_id = $3".to_string()
+        }
+        Scope::Subtree(id) => {
+            values.push(id.into());
+            let under = under_path(
+                conn.get_database_backend(),
+                "u.path",
+                "(SELECT path FROM units WHERE id = $3)",
+            );
+            format!("{under} AND u.id <> $3 AND {base}")
+        }
+        Scope::Country => base.to_string(),
+        Scope::SiblingsOf(id) => {
+            values.push(id.into());
+            "u.parent_id = (SELECT parent_id FROM units WHERE id = $3)".to_string()
+        }
+    };
+    // The scope unit: the ranking's parent, or the parent of the unit whose index it is.
+    let scope_unit = match scope {
+        Scope::Children(_) | Scope::Subtree(_) => Some("$3"),
+        Scope::SiblingsOf(_) => Some("(SELECT parent_id FROM units WHERE id = $3)"),
+        Scope::Country => None,
+    };
+    let scope_columns = match scope_unit {
+        Some(id) => format!(
+            "(SELECT path FROM units WHERE id = {id}) AS scope_path, \
+             (SELECT name FROM units WHERE id = {id}) AS scope_name, \
+             {} AS scope_published",
+            crate::services::visibility::published_sql(id, "$1")
+        ),
+        None => "NULL AS scope_path, NULL AS scope_name, NULL AS scope_published".to_string(),
+    };
+    let active = if conn.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        "1"
+    } else {
+        "TRUE"
+    };
+    values.push(AppraisalStatus::Finalized.into());
+    let finalized = format!("${}", values.len());
+    // A unit has at most one self-assessment (so one appraisal) per year.
+    let text = format!(
+        "SELECT u.id AS unit_id, u.name AS unit_name, u.code AS unit_code, u.kind AS unit_kind, \
+                u.path AS unit_path, u.parent_id AS parent_id, \
+                s.id AS self_assessment_id, a.id AS appraisal_id, a.framework_id AS framework_id, \
+                a.status AS appraisal_status, s.status AS self_assessment_status, \
+                a.index_x100, a.self_total_x100, a.appraised_total_x100, a.bonus_x100, \
+                a.deduction_total_x100, a.rating_band, \
+                p.index_x100 AS previous_index_x100, {scope_columns} \
+         FROM units u \
+         LEFT JOIN self_assessments s ON s.unit_id = u.id AND s.year = $1 \
+         LEFT JOIN appraisals a ON a.self_assessment_id = s.id \
+         LEFT JOIN appraisals p ON p.unit_id = u.id AND p.year = $2 AND p.status = {finalized} \
+         WHERE u.active = {active} AND {filter} \
+         ORDER BY u.name, u.id"
+    );
+    Ok(ResultRow::find_by_statement(sql(conn, &text, values))
+        .all(conn)
+        .await?)
+}
+
+/// Rankings and unit indices read recently: they are read far more often than they
+/// change. Every write request clears them when it ends; another replica's writes show
+/// here within `PARINDEX_RESULTS_CACHE_MS` (1 s by default; 0 turns the cache off).
+/// Access is checked on every request, after the lookup, never cached.
+pub struct ResultsCache {
+    rows: ReadCache<(Scope, i32), Vec<ResultRow>>,
+    pub(super) indices: ReadCache<(i64, i32), super::IndexLookup>,
+}
+
+impl ResultsCache {
+    pub fn new(ttl: std::time::Duration) -> Self {
+        ResultsCache {
+            rows: ReadCache::new(ttl),
+            indices: ReadCache::new(ttl),
+        }
+    }
+
+    /// Forgets everything read so far (after every write request).
+    pub fn invalidate(&self) {
+        self.rows.invalidate();
+        self.indices.invalidate();
+    }
+}
+
+/// `result_rows`, through the cache.
+pub(super) async fn cached_rows(
+    reader: &ResultsReader,
+    scope: Scope,
+    year: i32,
+) -> ApiResult<Arc<Vec<ResultRow>>> {
+    reader
+        .cache
+        .rows
+        .get_or_load((scope, year), result_rows(&reader.db, scope, year))
+        .await
+}
+
+/// Ranks finalized units by index (ties share a rank: 1, 2, 2, 4) and gives each its
+/// rank last year among the same units.
+pub fn rank_rows(rows: Vec<ResultRow>) -> (Vec<Ranked>, Vec<ResultRow>) {
+    let previous: HashMap<i64, u32> = rank_by_index(
+        rows.iter()
+            .filter(|r| r.previous_index_x100.is_some())
+            .map(|r| (r.unit_id, r.previous_index_x100.unwrap_or_default()))
+            .collect(),
+        |(_, idx)| Decimal::from(*idx),
+    )
+    .into_iter()
+    .map(|(rank, (id, _))| (id, rank))
+    .collect();
+    let (ranked, unranked): (Vec<ResultRow>, Vec<ResultRow>) =
+        rows.into_iter().partition(ResultRow::is_ranked);
+    let ranked = rank_by_index(ranked, |r| Decimal::from(r.index_x100.unwrap_or_default()))
+        .into_iter()
+        .map(|(rank, row)| Ranked {
+            rank,
+            previous_rank: previous.get(&row.unit_id).copied(),
+            row,
+        })
+        .collect();
+    (ranked, unranked)
+}

@@ -1,0 +1,143 @@
+//! What each event's `data` holds: the types the emitters serialize, and the schemas the
+//! OpenAPI document's `webhooks` section shows, so the two cannot drift apart. Thin by
+//! design: ids, statuses, units and years, never scores.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// `self_assessment.submitted` and `self_assessment.returned`.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct FileEventData {
+    pub self_assessment_id: i64,
+    /// The council's appraisal of the file (null before one exists).
+    pub appraisal_id: Option<i64>,
+    pub unit_id: i64,
+    #[schema(value_type = crate::validation::Year)]
+    pub year: i32,
+    /// The submission round (1 for the first submission).
+    pub round: i32,
+    /// On a return: the criteria the council asks to supplement (empty: the whole file).
+    pub criteria: Vec<String>,
+}
+
+/// `appraisal.finalized`: read its figures with `GET /appraisals/{id}` (a unit sees them
+/// once published).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AppraisalEventData {
+    pub appraisal_id: i64,
+    pub self_assessment_id: i64,
+    pub unit_id: i64,
+    #[schema(value_type = crate::validation::Year)]
+    pub year: i32,
+}
+
+/// `results.published`: read the ranking with `GET /publications/{id}`.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PublicationEventData {
+    pub publication_id: i64,
+    pub parent_unit_id: i64,
+    #[schema(value_type = crate::validation::Year)]
+    pub year: i32,
+    pub revision: i32,
+    pub decision_number: Option<String>,
+    pub decided_on: Option<NaiveDate>,
+}
+
+/// `remediation.milestone_due_soon` and `remediation.milestone_overdue`.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct MilestoneEventData {
+    pub milestone_id: i64,
+    pub label: String,
+    pub due_on: NaiveDate,
+    pub item_id: i64,
+    pub plan_id: i64,
+    pub unit_id: i64,
+}
+
+/// `appeal.filed` and `appeal.decided`.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AppealEventData {
+    pub appeal_id: i64,
+    pub appraisal_id: i64,
+    pub unit_id: i64,
+    #[schema(value_type = crate::validation::Year)]
+    pub year: i32,
+    pub criterion_code: String,
+    pub status: entity::status::AppealStatus,
+}
+
+impl AppealEventData {
+    pub fn of(a: &entity::appeal::Model) -> Self {
+        AppealEventData {
+            appeal_id: a.id,
+            appraisal_id: a.appraisal_id,
+            unit_id: a.unit_id,
+            year: a.year,
+            criterion_code: a.criterion_code.clone(),
+            status: a.status,
+        }
+    }
+}
+
+/// `webhook.test`.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct TestEventData {
+    pub subscription_id: i64,
+    /// The account that asked for the test.
+    pub sent_by: String,
+}
+
+/// The event types with their `data` schema and what they mean, for the document.
+pub const EVENTS: [(&str, &str, &str); 9] = [
+    (
+        "self_assessment.submitted",
+        "FileEventData",
+        "A unit submitted its self-assessment (or resubmitted it after a return).",
+    ),
+    (
+        "self_assessment.returned",
+        "FileEventData",
+        "The council returned a self-assessment for supplementation.",
+    ),
+    (
+        "appraisal.finalized",
+        "AppraisalEventData",
+        "The council finalized an appraisal; its figures are visible to the unit once published.",
+    ),
+    (
+        "results.published",
+        "PublicationEventData",
+        "A district's or province's results were published (or a new revision of them); sent to the subscriptions of that unit, above it and below it.",
+    ),
+    (
+        "remediation.milestone_due_soon",
+        "MilestoneEventData",
+        "A milestone of an open remediation item falls due within PARINDEX_WEBHOOK_DUE_SOON_DAYS (7); once per milestone and date.",
+    ),
+    (
+        "remediation.milestone_overdue",
+        "MilestoneEventData",
+        "A milestone of an open remediation item passed its date unmet; once per milestone and date.",
+    ),
+    (
+        "appeal.filed",
+        "AppealEventData",
+        "A unit appealed the council's preliminary score of a criterion.",
+    ),
+    (
+        "appeal.decided",
+        "AppealEventData",
+        "The council answered an appeal (`accepted` changed its entry, or `rejected`).",
+    ),
+    (
+        "webhook.test",
+        "TestEventData",
+        "Sent by `POST /webhooks/{id}/test` to that subscription only.",
+    ),
+];
+
+/// Serializes a payload (these types cannot fail to serialize).
+pub fn to_value<T: Serialize>(data: &T) -> serde_json::Value {
+    serde_json::to_value(data).unwrap_or(serde_json::Value::Null)
+}

@@ -19,6 +19,7 @@ mod frameworks;
 mod health;
 mod hostile;
 mod http_errors;
+mod races;
 mod remediation;
 mod results;
 mod security;

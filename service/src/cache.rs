@@ -1,11 +1,11 @@
 //! A small in-process read cache, used where the same rows are read far more often than
 //! they change (accounts behind every request, rankings, unit indices).
 //!
-//! Entries live at most `ttl`. Every write request served by this process calls
-//! `invalidate` when it ends (see `http::middleware`), which moves the generation on: an
-//! entry read before that write can no longer be served, even if its read finished after
-//! the write. Another replica's writes are seen here within `ttl`. A `ttl` of zero turns
-//! the cache off.
+//! Entries live at most `ttl`. Every write transaction committed by this process moves
+//! the process's write generation on (`note_write`, called by `db::WriteTxn::commit`): an
+//! entry read before that commit can no longer be served, even if its read finished after
+//! it. Another replica's writes are seen here within `ttl`. A `ttl` of zero turns the
+//! cache off.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -16,9 +16,20 @@ use std::time::{Duration, Instant};
 /// At most this many entries: a crawl over every unit cannot grow the cache unbounded.
 const MAX_ENTRIES: usize = 20_000;
 
+/// The process's write generation: how many write transactions committed so far.
+static WRITES: AtomicU64 = AtomicU64::new(0);
+
+/// A write committed: every cache entry read before it is stale.
+pub fn note_write() {
+    WRITES.fetch_add(1, Ordering::SeqCst);
+}
+
+fn writes() -> u64 {
+    WRITES.load(Ordering::SeqCst)
+}
+
 pub struct ReadCache<K, V> {
     ttl: Duration,
-    generation: AtomicU64,
     entries: Mutex<HashMap<K, Entry<V>>>,
 }
 
@@ -32,7 +43,6 @@ impl<K: Hash + Eq, V> ReadCache<K, V> {
     pub fn new(ttl: Duration) -> Self {
         ReadCache {
             ttl,
-            generation: AtomicU64::new(0),
             entries: Mutex::new(HashMap::new()),
         }
     }
@@ -50,7 +60,7 @@ impl<K: Hash + Eq, V> ReadCache<K, V> {
             return Ok(value);
         }
         // Read the generation before loading: a write during the load makes it stale.
-        let generation = self.generation.load(Ordering::SeqCst);
+        let generation = writes();
         let value = Arc::new(load.await?);
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= MAX_ENTRIES {
@@ -71,14 +81,14 @@ impl<K: Hash + Eq, V> ReadCache<K, V> {
     fn fresh(&self, key: &K) -> Option<Arc<V>> {
         let entries = self.entries.lock().ok()?;
         let entry = entries.get(key)?;
-        (entry.generation == self.generation.load(Ordering::SeqCst)
-            && entry.stored.elapsed() < self.ttl)
+        (entry.generation == writes() && entry.stored.elapsed() < self.ttl)
             .then(|| entry.value.clone())
     }
 
-    /// Forgets everything read so far.
+    /// Forgets everything read so far (and, as any write does, makes every other cache's
+    /// entries stale).
     pub fn invalidate(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        note_write();
         if let Ok(mut entries) = self.entries.lock() {
             entries.clear();
         }

@@ -38,35 +38,24 @@ fn request_id_of(req: &ServiceRequest) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
 }
 
-/// A write may change accounts, results or anything read through a cache: when the
-/// request ends, whether answered, failed or dropped mid-way by a vanished client, every
-/// cache forgets what it holds. Dropping (not an explicit call) covers the dropped case.
-struct ForgetCachedReads {
-    results: Option<Data<crate::services::results::ResultsReader>>,
-    accounts: Option<Data<crate::services::accounts::AccountCache>>,
-    /// A write may have recorded webhook events: the dispatcher looks at once.
+/// A write request may have recorded webhook events: when it ends, whether answered,
+/// failed or dropped mid-way by a vanished client, the dispatcher looks at once. (The read
+/// caches learn of writes from the commits themselves: `db::WriteTxn`.)
+struct WakeDispatcher {
     webhooks: Option<Data<crate::services::webhooks::Wake>>,
 }
 
-impl ForgetCachedReads {
+impl WakeDispatcher {
     fn after_writes(req: &ServiceRequest) -> Self {
         let writes = !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
-        ForgetCachedReads {
-            results: writes.then(|| req.app_data().cloned()).flatten(),
-            accounts: writes.then(|| req.app_data().cloned()).flatten(),
+        WakeDispatcher {
             webhooks: writes.then(|| req.app_data().cloned()).flatten(),
         }
     }
 }
 
-impl Drop for ForgetCachedReads {
+impl Drop for WakeDispatcher {
     fn drop(&mut self) {
-        if let Some(results) = &self.results {
-            results.cache.invalidate();
-        }
-        if let Some(accounts) = &self.accounts {
-            accounts.invalidate();
-        }
         if let Some(webhooks) = &self.webhooks {
             webhooks.now();
         }
@@ -129,7 +118,7 @@ pub async fn observe(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().to_string();
     let path = req.path().to_string();
-    let _forget = ForgetCachedReads::after_writes(&req);
+    let _forget = WakeDispatcher::after_writes(&req);
     let span = tracing::info_span!("request", request_id = %request_id);
 
     let result = match AssertUnwindSafe(next.call(req).instrument(span.clone()))

@@ -340,14 +340,7 @@ pub struct WebhookAttemptResponse {
     pub duration_ms: i64,
 }
 
-/// Where a delivery stands.
-#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    Pending,
-    Delivered,
-    Failed,
-}
+pub use entity::status::DeliveryStatus;
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct WebhookDeliveryResponse {
@@ -375,11 +368,7 @@ fn delivery_response(v: &DeliveryView) -> WebhookDeliveryResponse {
         subscription_id: d.subscription_id,
         webhook_id: v.event.webhook_id.clone(),
         event_type: v.event.event_type.clone(),
-        status: match d.status.as_str() {
-            "delivered" => DeliveryStatus::Delivered,
-            "failed" => DeliveryStatus::Failed,
-            _ => DeliveryStatus::Pending,
-        },
+        status: d.status,
         attempts: d.attempts,
         next_attempt_at: webhooks::dispatcher::next_attempt(d),
         last_status_code: d.last_status_code,

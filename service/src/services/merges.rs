@@ -146,7 +146,7 @@ pub async fn merge(
             continue;
         };
         authorize(actor, Action::ManageUnits, &unit_ref(&u))?;
-        if u.id != into.id && into.path.starts_with(&u.path) {
+        if u.id != into.id && unit_ref(&into).is_within(&unit_ref(&u)) {
             v.add(
                 "into_unit_id",
                 "cycle",

@@ -10,6 +10,8 @@ pub mod entries;
 pub mod evidence;
 pub mod framework_io;
 pub mod frameworks;
+#[cfg(test)]
+mod layers;
 pub mod lifecycle;
 pub mod merges;
 pub mod remediation;

@@ -11,6 +11,7 @@ use crate::scoring::totals::Totals;
 use crate::scoring::{CriterionDef, Inputs, Method, Scorer, from_hundredths, score_leaf, totals};
 use chrono::NaiveDate;
 use entity::assessment_entry;
+use entity::status::AppraisalStatus;
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter};
 use serde::{Deserialize, Serialize};
@@ -232,7 +233,9 @@ pub async fn bests<C: ConnectionTrait>(
         let appraised: Option<Inputs> = parse(&row.appraised_inputs)?;
         let accepted = match appraised {
             Some(council) => Some(council),
-            None if row.appraisal_status == "finalized" => parse(&row.self_inputs)?,
+            None if row.appraisal_status == AppraisalStatus::Finalized.as_str() => {
+                parse(&row.self_inputs)?
+            }
             None => None,
         };
         if let Some(value) = accepted.and_then(|i| i.value) {

@@ -318,7 +318,7 @@ async fn patched_parent<C: ConnectionTrait>(
     };
     if moving {
         authorize(actor, Action::ManageUnits, &unit_ref(&parent))?;
-        if parent.path.starts_with(&current.path) {
+        if unit_ref(&parent).is_within(&unit_ref(current)) {
             v.add(
                 "parent_id",
                 "cycle",
@@ -373,13 +373,16 @@ pub(crate) async fn move_subtree<C: ConnectionTrait>(
     let depth_delta = parent.depth + 1 - current.depth;
     conn.execute_raw(sql(
         conn,
-        "UPDATE units SET path = $1 || substr(path, CAST($2 AS INTEGER)), depth = depth + $3 \
-         WHERE path LIKE $4 AND id <> $5",
+        &format!(
+            "UPDATE units SET path = $1 || substr(path, CAST($2 AS INTEGER)), depth = depth + $3 \
+             WHERE {} AND id <> $5",
+            super::scope::path_within_sql("path", "$4")
+        ),
         vec![
             new_path.clone().into(),
             (current.path.chars().count() as i64 + 1).into(),
             depth_delta.into(),
-            format!("{}%", current.path).into(),
+            current.path.clone().into(),
             current.id.into(),
         ],
     ))

@@ -3,7 +3,8 @@
 //! and comparisons across years.
 
 use super::ResultsReader;
-use super::rows::{Scope, rank_rows, result_rows};
+use super::current::result_rows;
+use super::rows::{Scope, rank_rows};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Text, text};
 use crate::scoring::framework::compare_codes;
@@ -308,63 +309,4 @@ async fn lookup_index(reader: &ResultsReader, unit_id: i64, year: i32) -> ApiRes
         unit_path,
         published,
     })))
-}
-
-/// One criterion's score in two years.
-#[derive(Clone, Debug)]
-pub struct Comparison {
-    pub code: String,
-    pub title: String,
-    pub max_then: Decimal,
-    pub max_now: Decimal,
-    pub then: Decimal,
-    pub now: Decimal,
-}
-
-/// The unit's scores per criterion in `year` against `previous_year`, for the criteria
-/// whose codes exist in both frameworks (subtotals for parents).
-pub async fn compare_years(
-    reader: &ResultsReader,
-    actor: &Principal,
-    unit_id: i64,
-    year: i32,
-    previous_year: i32,
-) -> ApiResult<Visible<YearsCompared>> {
-    // Both years as the caller may see each: the comparison is made of them.
-    let both = unit_index(reader, actor, unit_id, year)
-        .await?
-        .and(unit_index(reader, actor, unit_id, previous_year).await?);
-    Ok(both.map(compare))
-}
-
-/// Two years of a unit, and their subtotals criterion by criterion.
-pub type YearsCompared = (Arc<UnitIndex>, Arc<UnitIndex>, Vec<Comparison>);
-
-fn compare((now, then): (Arc<UnitIndex>, Arc<UnitIndex>)) -> YearsCompared {
-    let subtotal = |index: &UnitIndex, code: &str| -> Decimal {
-        index
-            .totals
-            .by_code
-            .get(code)
-            .map(|t| t.score)
-            .unwrap_or_default()
-    };
-    let comparisons = now
-        .framework
-        .tree
-        .criteria()
-        .iter()
-        .filter_map(|c| {
-            let old = then.framework.tree.get(&c.code)?;
-            Some(Comparison {
-                code: c.code.clone(),
-                title: c.title.clone(),
-                max_then: old.max_score,
-                max_now: c.max_score,
-                then: round2(subtotal(&then, &c.code)),
-                now: round2(subtotal(&now, &c.code)),
-            })
-        })
-        .collect();
-    (now, then, comparisons)
 }

@@ -12,16 +12,20 @@
 //! - `publication`: making a year's results visible to the units, frozen as announced;
 //! - `lineage`: a merged unit's predecessors and the comparison with them.
 
+mod compare;
+mod current;
 mod index;
 mod lineage;
 mod publication;
 mod ranking;
 mod rows;
 
-pub use index::{
-    Comparison, Deduction, FieldTotal, IndexLookup, UnitIndex, compare_years, unit_index,
+pub use compare::{
+    Basis, Comparison, PredecessorsCompared, YearsCompared, compare_with_predecessors,
+    compare_years,
 };
-pub use lineage::{Basis, LastPublished, Predecessor, compare_with_predecessors};
+pub use index::{Deduction, FieldTotal, IndexLookup, UnitIndex, unit_index};
+pub use lineage::{LastPublished, Predecessor};
 pub use publication::{
     PublicationRecord, PublishRequest, current_of_unit, freeze_unfrozen, get_publication,
     list_publications, lock_scopes_of, note_reopen, publish,

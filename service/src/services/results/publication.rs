@@ -464,7 +464,8 @@ pub async fn freeze_unfrozen<C: ConnectionTrait>(conn: &C) -> ApiResult<()> {
          WHERE scope_path IS NULL",
     )
     .await?;
-    conn.execute_unprepared(
+    conn.execute_raw(sql(
+        conn,
         "INSERT INTO publication_results (publication_id, unit_id, unit_code, unit_name, \
             unit_kind, unit_path, parent_id, self_assessment_id, appraisal_id, framework_id, \
             appraisal_status, self_assessment_status, index_x100, self_total_x100, \
@@ -479,9 +480,10 @@ pub async fn freeze_unfrozen<C: ConnectionTrait>(conn: &C) -> ApiResult<()> {
          LEFT JOIN self_assessments s ON s.unit_id = u.id AND s.year = pub.year \
          LEFT JOIN appraisals a ON a.self_assessment_id = s.id \
          LEFT JOIN appraisals prev ON prev.unit_id = u.id AND prev.year = pub.year - 1 \
-            AND prev.status = 'finalized' \
+            AND prev.status = $1 \
          WHERE NOT EXISTS (SELECT 1 FROM publication_results x WHERE x.publication_id = pub.id)",
-    )
+        vec![entity::status::AppraisalStatus::Finalized.into()],
+    ))
     .await?;
     Ok(())
 }

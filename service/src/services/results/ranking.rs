@@ -1,7 +1,8 @@
 //! A district's (or any subtree's) ranking, and the criteria that lose most points.
 
 use super::ResultsReader;
-use super::rows::{Depth, ParentRef, Ranked, ResultRow, Scope, cached_rows, rank_rows, under_path};
+use super::current::cached_rows;
+use super::rows::{Depth, ParentRef, Ranked, ResultRow, Scope, rank_rows, under_path};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, text};
 use crate::scoring::framework::compare_codes;
@@ -221,7 +222,7 @@ pub async fn criteria_losses(
         }
         let text = format!(
             "SELECT DISTINCT a.framework_id FROM appraisals a JOIN units u ON u.id = a.unit_id \
-             WHERE a.year = $1 AND a.status = 'finalized' AND {scope}"
+             WHERE a.year = $1 AND a.status = $3 AND {scope}"
         );
         Id::find_by_statement(sql(
             db,
@@ -232,6 +233,7 @@ pub async fn criteria_losses(
                     Depth::Children => parent.id.into(),
                     Depth::All => parent.path.clone().into(),
                 },
+                AppraisalStatus::Finalized.into(),
             ],
         ))
         .all(db)

@@ -1,8 +1,6 @@
 //! One query for a scope's results (every unit's row of a year, with last year's index and
 //! the scope's publication), its cache, and the ranking of the rows.
 
-use super::ResultsReader;
-use super::publication;
 use crate::cache::ReadCache;
 use crate::error::ApiResult;
 use crate::scoring::from_hundredths;
@@ -12,7 +10,6 @@ use entity::status::{AppraisalStatus, SelfAssessmentStatus};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 /// Which units a ranking covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -161,25 +158,6 @@ pub(super) enum Scope {
 
 pub(super) use crate::services::scope::path_under_sql as under_path;
 
-/// The year's results of the units in `scope`: as announced when a publication froze
-/// them (a district's ranking, or the siblings a unit was announced with), otherwise as
-/// they stand.
-pub(super) async fn result_rows<C: ConnectionTrait>(
-    conn: &C,
-    scope: Scope,
-    year: i32,
-) -> ApiResult<Vec<ResultRow>> {
-    let frozen = match scope {
-        Scope::Children(id) => publication::current_of_scope(conn, id, year).await?,
-        Scope::SiblingsOf(id) => publication::current_of_unit(conn, id, year).await?,
-        Scope::Subtree(_) | Scope::Country => None,
-    };
-    match frozen {
-        Some(p) => publication::frozen_rows(conn, &p).await,
-        None => live_rows(conn, scope, year).await,
-    }
-}
-
 /// SQL of the kinds assessed at the lowest level.
 pub(super) const BASE_KINDS_SQL: &str = "u.kind IN ('commune', 'town', 'ward', 'special_zone')";
 
@@ -261,7 +239,7 @@ pub(super) async fn live_rows<C: ConnectionTrait>(
 /// here within `PARINDEX_RESULTS_CACHE_MS` (1 s by default; 0 turns the cache off).
 /// Access is checked on every request, after the lookup, never cached.
 pub struct ResultsCache {
-    rows: ReadCache<(Scope, i32), Vec<ResultRow>>,
+    pub(super) rows: ReadCache<(Scope, i32), Vec<ResultRow>>,
     pub(super) indices: ReadCache<(i64, i32), super::IndexLookup>,
 }
 
@@ -278,19 +256,6 @@ impl ResultsCache {
         self.rows.invalidate();
         self.indices.invalidate();
     }
-}
-
-/// `result_rows`, through the cache.
-pub(super) async fn cached_rows(
-    reader: &ResultsReader,
-    scope: Scope,
-    year: i32,
-) -> ApiResult<Arc<Vec<ResultRow>>> {
-    reader
-        .cache
-        .rows
-        .get_or_load((scope, year), result_rows(&reader.db, scope, year))
-        .await
 }
 
 /// Ranks finalized units by index (ties share a rank: 1, 2, 2, 4) and gives each its

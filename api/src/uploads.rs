@@ -46,5 +46,6 @@ pub async fn read_workbook(
     let bytes = body.bytes().await?.to_vec();
     // Column 0 holds codes: 1.10 typed as a number would read as 1.1.
     let rows = read_rows(SheetFormat::Xlsx, bytes, &[0]).await?;
-    crate::workbook::read(&rows, identity, framework).map_err(|e| ApiError::validation(e).into())
+    crate::workbook::read(&rows, identity, &framework.tree)
+        .map_err(|e| ApiError::validation(e).into())
 }

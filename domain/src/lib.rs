@@ -4,6 +4,7 @@
 //! - `scoring`: methods, framework trees, totals, bands, ranking (`rust_decimal` only);
 //! - `spreadsheet`: the bounded readers of uploaded CSV and XLSX files, and the
 //!   formula neutralisation every CSV we write goes through;
+//! - `file_kind`: what a file is, from its bytes (evidence kinds, their media types);
 //! - `framework_sheet`: a framework's criteria as spreadsheet rows, both ways;
 //! - `password`: the password rules;
 //! - `schedule`: remediation deadlines (with status, recurring) and targets: what is
@@ -13,6 +14,7 @@
 //! - `unit_ref`: a unit's id and path, and the prefix order of the unit tree;
 //! - `vietnam`: days and times in Vietnam (UTC+7), which deadlines and papers use.
 
+pub mod file_kind;
 pub mod framework_sheet;
 pub mod password;
 pub mod schedule;

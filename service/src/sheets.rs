@@ -7,8 +7,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, Workbook};
 
-pub const XLSX_CONTENT_TYPE: &str =
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub use parindex_domain::file_kind::XLSX_CONTENT_TYPE;
 pub const CSV_CONTENT_TYPE: &str = "text/csv; charset=utf-8";
 
 #[derive(Clone, Debug, PartialEq)]

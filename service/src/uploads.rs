@@ -20,8 +20,7 @@ const PARALLEL_READS: usize = 2;
 
 static READ_SLOTS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(PARALLEL_READS));
 
-/// The first bytes of every XLSX file (a zip archive's local file header).
-pub const ZIP_SIGNATURE: &[u8] = b"PK\x03\x04";
+pub use parindex_domain::file_kind::ZIP_SIGNATURE;
 
 /// The spreadsheet formats an upload may have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -13,10 +13,9 @@
 //! is never trusted, and the service scores the inputs itself.
 
 use crate::error::{FieldError, text};
+use crate::scoring::CriteriaTree;
 use crate::scoring::method::check_inputs;
 use crate::scoring::{CriterionDef, Inputs, Method, Scorer};
-use crate::services::frameworks::LoadedFramework;
-use crate::services::scoresheet::Entry;
 use parindex_domain::Side;
 use parindex_domain::spreadsheet::{Rows, cell_name};
 use rust_decimal::Decimal;
@@ -46,13 +45,14 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// The identity of `side`'s workbook of file `file_id`, made on `framework` as it is now.
-    pub fn new(side: Side, file_id: i64, framework: &LoadedFramework) -> Identity {
+    /// The identity of `side`'s workbook of file `file_id`, made on version
+    /// `framework_version` of framework `framework_id`.
+    pub fn new(side: Side, file_id: i64, framework_id: i64, framework_version: i32) -> Identity {
         Identity {
             side,
             file_id,
-            framework_id: framework.model.id,
-            framework_version: framework.model.version,
+            framework_id,
+            framework_version,
         }
     }
 
@@ -299,13 +299,25 @@ fn guarded(formula: String, first: u16, row: u32) -> String {
     format!("=IF(COUNTA({range})=0,\"\",IF({na}=\"Có\",\"KPS\",{formula}))")
 }
 
-/// What a workbook is made from.
+/// What is stored of one leaf, as the workbook shows it.
+#[derive(Clone, Debug, Default)]
+pub struct Leaf {
+    pub self_inputs: Option<Inputs>,
+    pub appraised_inputs: Option<Inputs>,
+    pub explanation: Option<String>,
+    pub comment: Option<String>,
+    /// The evidence, one line each ("number: title").
+    pub evidence: Vec<String>,
+}
+
+/// What a workbook is made from: plain data, so that its layout is a pure function of it.
 pub struct Source<'a> {
     pub identity: Identity,
     pub title: String,
     pub unit_name: &'a str,
-    pub framework: &'a LoadedFramework,
-    pub entries: &'a HashMap<String, Entry>,
+    pub framework_name: &'a str,
+    pub tree: &'a CriteriaTree,
+    pub entries: &'a HashMap<String, Leaf>,
     pub best: &'a HashMap<String, Decimal>,
     /// Leaf scores as stored: the cached results of the score formulas.
     pub scores: HashMap<String, Option<Decimal>>,
@@ -448,11 +460,7 @@ pub fn build(src: &Source<'_>) -> Result<Vec<u8>, XlsxError> {
     let sheet = workbook.add_worksheet();
     sheet.set_name(src.identity.sheet_name())?;
     sheet.write_string_with_format(0, 0, &src.title, &f.bold)?;
-    sheet.write_string(
-        1,
-        0,
-        format!("{} — {}", src.unit_name, src.framework.model.name),
-    )?;
+    sheet.write_string(1, 0, format!("{} — {}", src.unit_name, src.framework_name))?;
     sheet.write_string(
         2,
         0,
@@ -505,7 +513,7 @@ pub fn build(src: &Source<'_>) -> Result<Vec<u8>, XlsxError> {
     sheet.set_row_height(HEADER_ROW, 45)?;
     sheet.set_freeze_panes(FIRST_ROW, 2)?;
 
-    let tree = &src.framework.tree;
+    let tree = src.tree;
     let mut row = FIRST_ROW;
     for c in tree.criteria() {
         let leaf = tree.is_leaf(&c.code);
@@ -553,9 +561,7 @@ pub fn build(src: &Source<'_>) -> Result<Vec<u8>, XlsxError> {
                     self_scored,
                     &f,
                 )?;
-                let text = entry
-                    .and_then(|e| e.model.explanation.as_deref())
-                    .unwrap_or("");
+                let text = entry.and_then(|e| e.explanation.as_deref()).unwrap_or("");
                 let fmt = if self_scored {
                     &f.input_text
                 } else {
@@ -576,21 +582,11 @@ pub fn build(src: &Source<'_>) -> Result<Vec<u8>, XlsxError> {
                 };
                 let council = entry.and_then(|e| e.appraised_inputs.as_ref());
                 write_inputs(sheet, row, layout.inputs(), &method, council, true, &f)?;
-                let text = entry.and_then(|e| e.model.comment.as_deref()).unwrap_or("");
+                let text = entry.and_then(|e| e.comment.as_deref()).unwrap_or("");
                 sheet.write_string_with_format(row, layout.text(), text, &f.input_text)?;
             }
         }
-        let evidence: Vec<String> = entry
-            .map(|e| {
-                e.evidence
-                    .iter()
-                    .map(|ev| match &ev.number {
-                        Some(n) => format!("{n}: {}", ev.title),
-                        None => ev.title.clone(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let evidence: Vec<String> = entry.map(|e| e.evidence.clone()).unwrap_or_default();
         sheet.write_string_with_format(row, layout.evidence(), evidence.join("\n"), &f.readonly)?;
         // Wrapped text gets the height it needs (spreadsheet programs do not all grow rows
         // on opening a file).
@@ -600,8 +596,8 @@ pub fn build(src: &Source<'_>) -> Result<Vec<u8>, XlsxError> {
                 .max(1.0)
         };
         let explanation = match layout.side {
-            Side::Unit => entry.and_then(|e| e.model.explanation.clone()),
-            Side::Council => entry.and_then(|e| e.model.comment.clone()),
+            Side::Unit => entry.and_then(|e| e.explanation.clone()),
+            Side::Council => entry.and_then(|e| e.comment.clone()),
         }
         .unwrap_or_default();
         let needed = [
@@ -715,7 +711,7 @@ fn whole_file(code: &'static str, message: crate::error::Text) -> Vec<FieldError
 pub fn read(
     rows: &Rows,
     expected: &Identity,
-    framework: &LoadedFramework,
+    tree: &CriteriaTree,
 ) -> Result<Vec<ReadLeaf>, Vec<FieldError>> {
     let layout = Layout {
         side: expected.side,
@@ -787,7 +783,7 @@ pub fn read(
     }
     let mut errors = Vec::new();
     let mut leaves = Vec::new();
-    let criteria = framework.tree.criteria();
+    let criteria = tree.criteria();
     for (i, c) in criteria.iter().enumerate() {
         let row = FIRST_ROW as usize + 1 + i;
         let found = get(row, CODE);
@@ -807,7 +803,7 @@ pub fn read(
             ));
             return Err(errors);
         }
-        if !framework.tree.is_leaf(&c.code) {
+        if !tree.is_leaf(&c.code) {
             continue;
         }
         if let Some(leaf) = read_leaf(&get, sheet, row, c, &layout, &mut errors) {

@@ -2,8 +2,14 @@
 //! migrated database of its own.
 //!
 //! Each test runs on SQLite (a temporary file) and, when `TEST_DATABASE_URL` names a
-//! PostgreSQL database, again on PostgreSQL in a schema created for that test and dropped
-//! afterwards. A set but unreachable `TEST_DATABASE_URL` fails the test: nothing skips.
+//! PostgreSQL database, again on PostgreSQL in a database created for that test and
+//! dropped afterwards (`WITH (FORCE)`: a server still running in the test's runtime cannot
+//! hold the drop up). A set but unreachable `TEST_DATABASE_URL` fails the test: nothing
+//! skips.
+//!
+//! The migrations run once per test process, into a template (a SQLite file; a
+//! PostgreSQL database), which each test's database copies (`migrated_database`); tests of
+//! the migrations themselves start from an empty database (`fresh_database`).
 
 use parindex_api::config::Config;
 use parindex_api::startup::Application;
@@ -81,7 +87,7 @@ pub enum Database {
     Sqlite(PathBuf),
     Postgres {
         admin_url: String,
-        schema: String,
+        name: String,
     },
     /// Another app on the same database removes it (a second replica).
     Shared,
@@ -98,9 +104,9 @@ impl Drop for Database {
                     let _ = std::fs::remove_file(p);
                 }
             }
-            Database::Postgres { admin_url, schema } => {
+            Database::Postgres { admin_url, name } => {
                 let admin_url = admin_url.clone();
-                let sql = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
+                let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
                 // Drop may run inside the test's runtime: use a thread with its own.
                 let _ = std::thread::spawn(move || {
                     let rt = tokio::runtime::Builder::new_current_thread()
@@ -121,39 +127,161 @@ impl Drop for Database {
     }
 }
 
+/// An empty database (for tests of the migrations themselves).
 pub async fn fresh_database(backend: &Backend) -> (String, Database) {
     let id = uuid::Uuid::new_v4().simple().to_string();
     match backend {
         Backend::Sqlite => {
-            let dir = std::env::temp_dir().join("parindex-tests");
-            std::fs::create_dir_all(&dir).expect("temp dir");
-            let path = dir.join(format!("{id}.db"));
+            let path = sqlite_dir().join(format!("{id}.db"));
+            let url = format!("sqlite://{}?mode=rwc", path.display());
+            (url, Database::Sqlite(path))
+        }
+        Backend::Postgres(admin_url) => create_pg_database(admin_url, &id[..16], None).await,
+    }
+}
+
+/// A database with every migration applied: a copy of the test process's template.
+pub async fn migrated_database(backend: &Backend) -> (String, Database) {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    match backend {
+        Backend::Sqlite => {
+            let template = SQLITE_TEMPLATE
+                .get_or_init(|| async {
+                    let path =
+                        sqlite_dir().join(format!("template-{}-{id}.db", std::process::id()));
+                    migrate(&format!("sqlite://{}?mode=rwc", path.display())).await;
+                    path
+                })
+                .await;
+            let path = sqlite_dir().join(format!("{id}.db"));
+            std::fs::copy(template, &path).expect("copy the template database");
             let url = format!("sqlite://{}?mode=rwc", path.display());
             (url, Database::Sqlite(path))
         }
         Backend::Postgres(admin_url) => {
-            let schema = format!("t_{id}");
-            use sea_orm::ConnectionTrait;
-            let db = sea_orm::Database::connect(admin_url.as_str())
-                .await
-                .unwrap_or_else(|e| {
-                    panic!("TEST_DATABASE_URL is set but PostgreSQL is not reachable: {e}")
-                });
-            db.execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
-                .await
-                .expect("create test schema");
-            let _ = db.close().await;
-            let sep = if admin_url.contains('?') { '&' } else { '?' };
-            let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
-            (
-                url,
-                Database::Postgres {
-                    admin_url: admin_url.clone(),
-                    schema,
-                },
-            )
+            let template = PG_TEMPLATE
+                .get_or_init(|| async {
+                    let name = format!("{}_tpl{}", database_name(admin_url), std::process::id());
+                    let admin = connect(admin_url).await;
+                    drop_stale_templates(&admin, &database_name(admin_url)).await;
+                    use sea_orm::ConnectionTrait;
+                    admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await
+                        .expect("drop an old template");
+                    admin
+                        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                        .await
+                        .expect("create the template database");
+                    let _ = admin.close().await;
+                    // Migrated, then closed: a template must have no connection when it
+                    // is copied.
+                    migrate(&with_database(admin_url, &name)).await;
+                    name
+                })
+                .await;
+            create_pg_database(admin_url, &id[..16], Some(template)).await
         }
     }
+}
+
+/// Templates left by test processes that ended (`<base>_tpl<pid>` of a pid that is gone).
+async fn drop_stale_templates(admin: &sea_orm::DatabaseConnection, base: &str) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let rows = admin
+        .query_all_raw(Statement::from_sql_and_values(
+            admin.get_database_backend(),
+            "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
+            vec![format!("{base}_tpl").into()],
+        ))
+        .await
+        .unwrap_or_default();
+    for row in rows {
+        let Ok(name) = row.try_get_by_index::<String>(0) else {
+            continue;
+        };
+        let pid = name.trim_start_matches(&format!("{base}_tpl"));
+        if pid.parse::<u32>().is_ok() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await;
+        }
+    }
+}
+
+static SQLITE_TEMPLATE: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
+static PG_TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+fn sqlite_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join("parindex-tests");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+async fn connect(url: &str) -> sea_orm::DatabaseConnection {
+    sea_orm::Database::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL is not reachable: {e}"))
+}
+
+async fn migrate(url: &str) {
+    use sea_orm_migration::MigratorTrait;
+    let db = sea_orm::Database::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot open the template database {url}: {e}"));
+    migration::Migrator::up(&db, None)
+        .await
+        .expect("migrate the template database");
+    db.close().await.expect("close the template database");
+}
+
+/// The name of the database a PostgreSQL URL names (`postgres://h/name?…` → `name`).
+fn database_name(url: &str) -> String {
+    let path = url.split('?').next().unwrap_or(url);
+    path.rsplit('/').next().unwrap_or("parindex").to_string()
+}
+
+/// `url` naming database `name` instead.
+fn with_database(url: &str, name: &str) -> String {
+    let (path, query) = match url.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (url, None),
+    };
+    let base = path.rsplit_once('/').map_or(path, |(b, _)| b);
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// A database for one test, named after the test database (`<it>_t<id>`), empty or a copy
+/// of `template`.
+async fn create_pg_database(
+    admin_url: &str,
+    id: &str,
+    template: Option<&String>,
+) -> (String, Database) {
+    use sea_orm::ConnectionTrait;
+    let name = format!("{}_t{id}", database_name(admin_url));
+    let admin = connect(admin_url).await;
+    let sql = match template {
+        Some(t) => format!("CREATE DATABASE \"{name}\" TEMPLATE \"{t}\""),
+        None => format!("CREATE DATABASE \"{name}\""),
+    };
+    admin
+        .execute_unprepared(&sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let _ = admin.close().await;
+    (
+        with_database(admin_url, &name),
+        Database::Postgres {
+            admin_url: admin_url.to_string(),
+            name,
+        },
+    )
 }
 
 /// The environment every test server starts with; `extra` overrides or adds variables.
@@ -239,7 +367,7 @@ impl TestApp {
 
     /// Spawns with extra environment variables (e.g. a short token lifetime).
     pub async fn spawn_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
-        let (database_url, database) = fresh_database(&backend).await;
+        let (database_url, database) = migrated_database(&backend).await;
         Self::spawn_on(backend, database_url, database, extra).await
     }
 

@@ -4,9 +4,9 @@
 //! self-assessments, units' appendix).
 
 use crate::config::Config;
-use crate::documents::papers::Issue;
 use crate::documents::{DOCX_CONTENT_TYPE, PDF_CONTENT_TYPE, pdf};
 use crate::error::{ApiResult, Violations};
+use crate::services::papers::Issue;
 use crate::sheets;
 use actix_web::HttpResponse;
 use actix_web::http::header;

@@ -244,7 +244,7 @@ pub async fn get_publication_decision(
     let ranking = results::Ranking::of_publication(&record);
     let p = &record.publication;
     let leader = crate::services::accounts::leader_name(&state.db, p.parent_unit_id).await?;
-    let paper = crate::documents::papers::results_notice(&ranking, p, leader, &issue);
+    let paper = crate::services::papers::results_notice(&ranking, p, leader, &issue);
     let stem = format!(
         "Thông báo kết quả CCHC {} {}",
         p.scope_name.as_deref().unwrap_or_default(),

@@ -713,7 +713,7 @@ pub async fn get_remediation_letter(
     let notice = results::current_of_unit(&state.db, v.unit.id, v.plan.source_year).await?;
     let leader = crate::services::accounts::leader_name(&state.db, v.unit.id).await?;
     let appendix = crate::services::reports::appendix_table(&index, &v.responsible_by_code());
-    let paper = crate::documents::papers::remediation_letter(
+    let paper = crate::services::papers::remediation_letter(
         &v,
         &index,
         notice.as_ref(),

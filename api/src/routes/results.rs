@@ -505,7 +505,7 @@ pub async fn export_unit_appendix(
             .unwrap_or_default();
         format!(
             "Công văn số {n}{date} của {}",
-            crate::documents::papers::committee_of(&x.unit_name)
+            crate::services::papers::committee_of(&x.unit_name)
         )
     });
     let docx =

@@ -319,7 +319,7 @@ pub async fn get_self_assessment_report(
         None => None,
     };
     let totals = assessments::self_totals(&state.db, &v, unit.parent_id).await?;
-    let paper = crate::documents::papers::self_assessment_report(
+    let paper = crate::services::papers::self_assessment_report(
         &v,
         &unit.name,
         parent.as_ref().map(|p| p.name.as_str()),

@@ -5,11 +5,10 @@
 //! and summary of the document, "Kính gửi", the body, then "Nơi nhận" beside the signature
 //! block. An annex (phụ lục) follows on its own page and says which document it belongs to.
 //!
-//! [`Paper`] is that frame, filled by [`papers`] from stored data; [`render`] writes it.
+//! [`Paper`] is that frame, filled from stored data by `services::papers`; [`render`] writes it.
 //! Tables are the same `sheets::Table`s the XLSX and CSV exports print, so every format
 //! shows the same rows. [`pdf`] turns a DOCX into PDF with LibreOffice when configured.
 
-pub mod papers;
 pub mod pdf;
 
 use crate::sheets::{Cell, Table};

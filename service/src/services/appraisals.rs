@@ -308,7 +308,12 @@ pub async fn workbook_identity(
     let a = find(db, id).await?;
     let framework = frameworks::load(db, a.framework_id).await?;
     Ok((
-        crate::workbook::Identity::new(Side::Council, a.id, &framework),
+        crate::workbook::Identity::new(
+            Side::Council,
+            a.id,
+            framework.model.id,
+            framework.model.version,
+        ),
         framework,
     ))
 }
@@ -349,8 +354,9 @@ pub async fn workbook(
             v.self_assessment.year
         ),
         unit_name: &v.unit.name,
-        framework: &v.framework,
-        entries: &v.entries,
+        framework_name: &v.framework.model.name,
+        tree: &v.framework.tree,
+        entries: &scoresheet::workbook_leaves(&v.entries),
         best: &best,
         scores: score(&v.scores),
         unit_scores: score(&v.self_scores),

@@ -253,7 +253,12 @@ pub async fn workbook_identity(
     let sa = find(db, id).await?;
     let framework = frameworks::load(db, sa.framework_id).await?;
     Ok((
-        crate::workbook::Identity::new(Side::Unit, sa.id, &framework),
+        crate::workbook::Identity::new(
+            Side::Unit,
+            sa.id,
+            framework.model.id,
+            framework.model.version,
+        ),
         framework,
     ))
 }
@@ -275,8 +280,9 @@ pub async fn workbook(
             v.model.year
         ),
         unit_name: &u.name,
-        framework: &v.framework,
-        entries: &v.entries,
+        framework_name: &v.framework.model.name,
+        tree: &v.framework.tree,
+        entries: &scoresheet::workbook_leaves(&v.entries),
         best: &best,
         scores: v
             .entries

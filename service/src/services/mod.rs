@@ -14,6 +14,7 @@ pub mod frameworks;
 mod layers;
 pub mod lifecycle;
 pub mod merges;
+pub mod papers;
 pub mod remediation;
 pub mod reports;
 pub mod results;

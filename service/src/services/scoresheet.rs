@@ -108,6 +108,30 @@ pub struct Entry {
     pub evidence: Vec<Evidence>,
 }
 
+/// What a workbook shows of each leaf's entry.
+pub fn workbook_leaves(entries: &HashMap<String, Entry>) -> HashMap<String, crate::workbook::Leaf> {
+    entries
+        .iter()
+        .map(|(code, e)| {
+            let leaf = crate::workbook::Leaf {
+                self_inputs: e.self_inputs.clone(),
+                appraised_inputs: e.appraised_inputs.clone(),
+                explanation: e.model.explanation.clone(),
+                comment: e.model.comment.clone(),
+                evidence: e
+                    .evidence
+                    .iter()
+                    .map(|ev| match &ev.number {
+                        Some(n) => format!("{n}: {}", ev.title),
+                        None => ev.title.clone(),
+                    })
+                    .collect(),
+            };
+            (code.clone(), leaf)
+        })
+        .collect()
+}
+
 impl Entry {
     /// The inputs the council scores with: its own, else the unit's.
     pub fn effective_inputs(&self) -> Option<&Inputs> {

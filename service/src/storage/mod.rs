@@ -13,7 +13,7 @@
 
 pub mod file;
 pub mod s3;
-pub mod sniff;
+pub use parindex_domain::file_kind as sniff;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -23,7 +23,7 @@ use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 use tokio::io::AsyncWriteExt;
 
-pub use sniff::FileKind;
+pub use parindex_domain::file_kind::FileKind;
 
 /// A stream of a blob's bytes (or a range of them).
 pub type BlobStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;

@@ -3,7 +3,7 @@
 //! self-assessment report with its leader's approval. Pure functions: the handlers load the
 //! data (through the services, so through the one visibility policy) and render the result.
 
-use super::{Annex, Block, Issuer, Paper, PaperDate, Signature, vi_decimal};
+use crate::documents::{Annex, Block, Issuer, Paper, PaperDate, Signature, vi_decimal};
 use crate::scoring::Scorer;
 use crate::scoring::totals::Totals;
 use crate::services::assessments::AssessmentView;

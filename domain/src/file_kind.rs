@@ -7,6 +7,13 @@
 
 use std::io::{Read, Seek, SeekFrom};
 
+/// The media type of an XLSX workbook.
+pub const XLSX_CONTENT_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The first bytes of every zip archive (XLSX, DOCX, ODS, ODT): a local file header.
+pub const ZIP_SIGNATURE: &[u8] = b"PK\x03\x04";
+
 /// The kinds of evidence file the service knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FileKind {
@@ -64,7 +71,7 @@ impl FileKind {
             FileKind::Docx => {
                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
             }
-            FileKind::Xlsx => crate::sheets::XLSX_CONTENT_TYPE,
+            FileKind::Xlsx => XLSX_CONTENT_TYPE,
             FileKind::Doc => "application/msword",
             FileKind::Xls => "application/vnd.ms-excel",
             FileKind::Odt => "application/vnd.oasis.opendocument.text",
@@ -91,7 +98,7 @@ pub fn sniff<F: Read + Seek>(mut f: F) -> Option<FileKind> {
         return Some(FileKind::Png);
     }
     f.seek(SeekFrom::Start(0)).ok()?;
-    if head.starts_with(crate::uploads::ZIP_SIGNATURE) {
+    if head.starts_with(ZIP_SIGNATURE) {
         return sniff_zip(f);
     }
     if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {

@@ -147,6 +147,7 @@ pub async fn migrated_database(backend: &Backend) -> (String, Database) {
         Backend::Sqlite => {
             let template = SQLITE_TEMPLATE
                 .get_or_init(|| async {
+                    drop_stale_sqlite_templates();
                     let path =
                         sqlite_dir().join(format!("template-{}-{id}.db", std::process::id()));
                     migrate(&format!("sqlite://{}?mode=rwc", path.display())).await;
@@ -213,6 +214,25 @@ async fn drop_stale_templates(admin: &sea_orm::DatabaseConnection, base: &str) {
 
 static SQLITE_TEMPLATE: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
 static PG_TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+/// Template files left by test processes that ended (`template-<pid>-…` of a pid gone).
+fn drop_stale_sqlite_templates() {
+    let Ok(entries) = std::fs::read_dir(sqlite_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let Some(pid) = name
+            .strip_prefix("template-")
+            .and_then(|rest| rest.split('-').next())
+        else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
 
 fn sqlite_dir() -> PathBuf {
     let dir = std::env::temp_dir().join("parindex-tests");

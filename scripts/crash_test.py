@@ -155,7 +155,7 @@ class ProgressWriter(threading.Thread):
     """Reports progress on the items of one remediation plan, one request at a time, each
     with a unique note and a new status. Remembers every acknowledged report."""
 
-    # What may follow each status (the service's state machine, api/src/workflow.rs).
+    # What may follow each status (the service's state machine, service/src/workflow.rs).
     NEXT = {
         "not_started": ["in_progress", "done", "cancelled"],
         "in_progress": ["in_progress", "done", "cancelled"],

@@ -575,9 +575,9 @@ async fn the_reorganisation_keeps_the_announced_record() {
                 &appraiser,
             )
             .await;
-        let merged = merges.json[0]["into_unit_id"].as_i64().unwrap();
+        let merged = merges.json["items"][0]["into_unit_id"].as_i64().unwrap();
         assert!(
-            merges.json[0]["decision"]
+            merges.json["items"][0]["decision"]
                 .as_str()
                 .unwrap()
                 .contains(parindex_api::demo::ILLUSTRATIVE)

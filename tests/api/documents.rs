@@ -232,7 +232,7 @@ async fn the_demo_papers_print_the_apis_figures() {
         ]);
 
         // 2. The results notice: the annex is the publication, row by row.
-        let publication = app.get("/api/v1/publications?year=2023", &appraiser).await.json[0]["id"]
+        let publication = app.get("/api/v1/publications?year=2023", &appraiser).await.json["items"][0]["id"]
             .as_i64()
             .unwrap();
         let detail = app

@@ -253,7 +253,7 @@ async fn a_merge_of_three_communes_lists_their_predecessors() {
             .app
             .get(&format!("/api/v1/unit-merges?unit_id={vinh_long}"), admin)
             .await;
-        assert_eq!(listed.json.as_array().unwrap().len(), 1);
+        assert_eq!(listed.json["items"].as_array().unwrap().len(), 1);
 
         // Officer A now belongs to the merged commune and still reads its old unit's
         // published history.
@@ -492,7 +492,7 @@ async fn a_reopen_after_publication_makes_revision_two() {
                 admin,
             )
             .await;
-        assert_eq!(all.json.as_array().unwrap().len(), 2);
+        assert_eq!(all.json["items"].as_array().unwrap().len(), 2);
         let trail = w
             .app
             .get("/api/v1/audit-events?entity=publication", admin)

@@ -202,7 +202,8 @@ async fn officers_belong_to_their_unit() {
             .await
             .assert_problem(422, None);
         let list = w.app.get(&path, officer).await;
-        assert_eq!(list.json.as_array().unwrap().len(), 1);
+        assert_eq!(list.json["items"].as_array().unwrap().len(), 1);
+        assert_eq!(list.json["total"], 1);
         // Officer B can neither read nor add A's officers; officer ids are scoped by unit.
         w.app
             .get(&path, w.token(Persona::OfficerB))
@@ -228,7 +229,7 @@ async fn officers_belong_to_their_unit() {
         assert_eq!(left.json["active"], false);
         assert_eq!(left.json["user_id"], serde_json::Value::Null);
         let active = w.app.get(&format!("{path}?active=true"), officer).await;
-        assert_eq!(active.json.as_array().unwrap().len(), 0);
+        assert_eq!(active.json["total"], 0);
     })
     .await;
 }

@@ -145,6 +145,10 @@ pub async fn create_publication(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PublicationQuery {
+    #[param(minimum = 1, maximum = 1_000_000)]
+    pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u64>,
     pub parent_unit_id: Option<i64>,
     pub year: Option<Year>,
 }
@@ -158,7 +162,7 @@ pub struct PublicationQuery {
     tag = "results",
     security(("bearer_auth" = [])),
     params(PublicationQuery),
-    responses((status = 200, description = "Publications", body = Vec<PublicationResponse>))
+    responses((status = 200, description = "One page of publications", body = super::Page<PublicationResponse>))
 )]
 #[get("/publications")]
 pub async fn list_publications(
@@ -166,18 +170,20 @@ pub async fn list_publications(
     principal: Principal,
     query: Query<PublicationQuery>,
 ) -> ApiResult<HttpResponse> {
-    let list = results::list_publications(
+    let page = crate::validation::PageParams {
+        page: query.page,
+        per_page: query.per_page,
+    }
+    .resolve()?;
+    let found = results::list_publications(
         &reader.db,
         &principal,
         query.parent_unit_id,
         query.year.map(Year::get),
+        page,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(
-        list.iter()
-            .map(PublicationResponse::from)
-            .collect::<Vec<_>>(),
-    ))
+    Ok(HttpResponse::Ok().json(super::Page::of(&found, |p| PublicationResponse::from(p))))
 }
 
 /// One publication with its ranking, exactly as announced.

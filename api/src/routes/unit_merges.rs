@@ -131,6 +131,10 @@ pub async fn create_merge(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct MergeQuery {
+    #[param(minimum = 1, maximum = 1_000_000)]
+    pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u64>,
     /// Merges that made this unit or merged it away.
     pub unit_id: Option<i64>,
 }
@@ -145,7 +149,7 @@ pub struct MergeQuery {
     security(("bearer_auth" = [])),
     params(MergeQuery),
     responses(
-        (status = 200, description = "Merges", body = Vec<UnitMergeResponse>),
+        (status = 200, description = "One page of merges", body = super::Page<UnitMergeResponse>),
         (status = 404, response = crate::openapi::NotFound),
     )
 )]
@@ -155,8 +159,13 @@ pub async fn list_merges(
     principal: Principal,
     query: Query<MergeQuery>,
 ) -> ApiResult<HttpResponse> {
-    let list = merges::list_merges(&state.db, &principal, query.unit_id).await?;
-    Ok(HttpResponse::Ok().json(list.iter().map(UnitMergeResponse::from).collect::<Vec<_>>()))
+    let page = crate::validation::PageParams {
+        page: query.page,
+        per_page: query.per_page,
+    }
+    .resolve()?;
+    let found = merges::list_merges(&state.db, &principal, query.unit_id, page).await?;
+    Ok(HttpResponse::Ok().json(super::Page::of(&found, |m| UnitMergeResponse::from(m))))
 }
 
 /// One unit merge.

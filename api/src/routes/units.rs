@@ -390,6 +390,10 @@ pub async fn create_staff(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StaffListQuery {
+    #[param(minimum = 1, maximum = 1_000_000)]
+    pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u64>,
     pub active: Option<bool>,
 }
 
@@ -403,7 +407,7 @@ pub struct StaffListQuery {
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Unit id"), StaffListQuery),
     responses(
-        (status = 200, description = "The officers", body = Vec<StaffResponse>),
+        (status = 200, description = "One page of the officers", body = Page<StaffResponse>),
         (status = 404, response = crate::openapi::NotFound),
     )
 )]
@@ -414,8 +418,14 @@ pub async fn list_staff(
     id: web::Path<i64>,
     query: Query<StaffListQuery>,
 ) -> ApiResult<HttpResponse> {
-    let list = units::list_staff(&state.db, &principal, id.into_inner(), query.active).await?;
-    Ok(HttpResponse::Ok().json(list.iter().map(StaffResponse::from).collect::<Vec<_>>()))
+    let page = PageParams {
+        page: query.page,
+        per_page: query.per_page,
+    }
+    .resolve()?;
+    let found =
+        units::list_staff(&state.db, &principal, id.into_inner(), query.active, page).await?;
+    Ok(HttpResponse::Ok().json(Page::of(&found, |s| StaffResponse::from(s))))
 }
 
 /// Read one officer.

@@ -12,6 +12,7 @@
 //! divided, and nothing in the seed says how.
 
 use super::audit::{self, Change};
+use super::scope::{Page, PageRequest, Reach, scoped};
 use super::units::{BASE_KIND_LEVEL, find_unit, kind_of, move_subtree, unit_ref};
 use super::versioned::{Precondition, Write};
 use super::{now, sql};
@@ -318,8 +319,17 @@ pub async fn list_merges(
     db: &DatabaseConnection,
     actor: &Principal,
     unit_id: Option<i64>,
-) -> ApiResult<Vec<MergeView>> {
-    let mut query = unit_merge::Entity::find().order_by_asc(unit_merge::Column::Id);
+    page: PageRequest,
+) -> ApiResult<Page<MergeView>> {
+    // Whoever may read the unit merged into (its subtree, or one of the reader's
+    // ancestors: `ReadUnit`).
+    let mut query = scoped(
+        unit_merge::Entity::find(),
+        actor,
+        unit_merge::Column::IntoUnitId,
+        Reach::OwnedAbove,
+    )
+    .order_by_asc(unit_merge::Column::Id);
     if let Some(id) = unit_id {
         let u = find_unit(db, id).await?;
         authorize(actor, Action::ReadUnit, &unit_ref(&u))?;
@@ -335,14 +345,17 @@ pub async fn list_merges(
                 )),
         );
     }
-    let mut out = Vec::new();
-    for m in query.all(db).await? {
-        let into = find_unit(db, m.into_unit_id).await?;
-        if crate::auth::policy::allows(actor, Action::ReadUnit, &unit_ref(&into)) {
-            out.push(view_of(db, m).await?);
-        }
-    }
-    Ok(out)
+    query
+        .page(db, page)
+        .await?
+        .try_map_all(async |merges| {
+            let mut out = Vec::new();
+            for m in merges {
+                out.push(view_of(db, m).await?);
+            }
+            Ok(out)
+        })
+        .await
 }
 
 /// An old unit merged into `unit_id`, with its weight.

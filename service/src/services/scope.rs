@@ -11,6 +11,7 @@ use crate::auth::{Principal, UnitRef};
 use crate::error::ApiResult;
 pub use crate::validation::PageRequest;
 use entity::unit;
+use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -25,9 +26,13 @@ pub enum Reach {
     Records,
     /// Units themselves (`column` holds their id): the scope's subtree.
     Units,
-    /// Records owned by a unit that may sit above the reader (frameworks): the scope's
-    /// subtree and the reader's ancestors.
+    /// Records owned by a unit that may sit above the reader (frameworks, merges): the
+    /// scope's subtree and the reader's ancestors.
     OwnedAbove,
+    /// Publications (`column` holds the scope unit): those made for a unit in reach as
+    /// for `OwnedAbove`, and those that announced a result of a unit in the reader's
+    /// subtree (a commune that moved keeps the ranking it was announced in).
+    Announced,
 }
 
 /// `column` (a unit id) names `unit` or a unit below it: the one SQL form of the subtree.
@@ -92,6 +97,27 @@ where
                 .add(column.is_in(own.lineage()))
                 .add(within(column, &own)),
         ),
+        (Reach::Announced, _) => {
+            use entity::{publication, publication_result};
+            let announced = Query::select()
+                .expr(Expr::val(1))
+                .from(publication_result::Entity)
+                .and_where(
+                    Expr::col((
+                        publication_result::Entity,
+                        publication_result::Column::PublicationId,
+                    ))
+                    .equals((publication::Entity, publication::Column::Id)),
+                )
+                .and_where(within(publication_result::Column::UnitId, &own))
+                .to_owned();
+            query.filter(
+                sea_orm::Condition::any()
+                    .add(column.is_in(own.lineage()))
+                    .add(within(column, &own))
+                    .add(Expr::exists(announced)),
+            )
+        }
     })
 }
 
@@ -110,18 +136,18 @@ impl<M> Found<M> {
 }
 
 /// `model`, when the policy lets `actor` do `action` on its unit (a record of no unit:
-/// admins only).
+/// admins only); its 403 otherwise.
 pub fn found<M>(
     actor: &Principal,
     action: crate::auth::policy::Action,
     unit: Option<&UnitRef>,
     model: M,
-) -> Option<Found<M>> {
-    let allowed = match unit {
-        Some(u) => crate::auth::policy::allows(actor, action, u),
-        None => actor.is_admin(),
-    };
-    allowed.then_some(Found(model))
+) -> ApiResult<Found<M>> {
+    match unit {
+        Some(u) => crate::auth::policy::authorize(actor, action, u)?,
+        None => crate::auth::policy::require_admin(actor)?,
+    }
+    Ok(Found(model))
 }
 
 /// The rows of a record the caller reached (`found`): that check is their scope.

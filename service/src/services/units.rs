@@ -15,7 +15,7 @@ use crate::validation::{fold_for_search, text};
 use entity::{staff, unit, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr,
+    FromQueryResult, PaginatorTrait, QueryFilter, Set, SqlErr,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -637,15 +637,19 @@ pub async fn list_staff(
     actor: &Principal,
     unit_id: i64,
     active: Option<bool>,
-) -> ApiResult<Vec<staff::Model>> {
-    get_unit(db, actor, unit_id).await?;
-    let mut query = staff::Entity::find()
-        .filter(staff::Column::UnitId.eq(unit_id))
-        .order_by_asc(staff::Column::Id);
+    page: PageRequest,
+) -> ApiResult<Page<staff::Model>> {
+    let unit = find_unit(db, unit_id).await?;
+    let reader = super::scope::found(actor, Action::ReadUnit, Some(&unit_ref(&unit)), unit)?;
+    let mut query = super::scope::rows_of(
+        staff::Entity::find().filter(staff::Column::UnitId.eq(unit_id)),
+        &reader,
+    )
+    .order_by_asc(staff::Column::Id);
     if let Some(active) = active {
         query = query.filter(staff::Column::Active.eq(active));
     }
-    Ok(query.all(db).await?)
+    query.page(db, page).await
 }
 
 pub async fn find_staff<C: ConnectionTrait>(

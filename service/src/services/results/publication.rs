@@ -9,10 +9,11 @@
 //! and revision n stays readable as it was.
 
 use super::rows::{ResultRow, Scope, live_rows, rank_rows};
-use crate::auth::policy::{Action, allows, allows_published_ranking, authorize};
+use crate::auth::policy::{Action, allows_published_ranking, authorize};
 use crate::auth::{Principal, UnitRef};
 use crate::error::{ApiError, ApiResult, Violations, text};
 use crate::services::audit::{self, Change};
+use crate::services::scope::{Page, PageRequest, Reach, scoped};
 use crate::services::units::{find_unit, unit_ref};
 use crate::services::{now, sql};
 use chrono::NaiveDate;
@@ -426,30 +427,26 @@ pub async fn list_publications(
     actor: &Principal,
     parent_unit_id: Option<i64>,
     year: Option<i32>,
-) -> ApiResult<Vec<publication::Model>> {
-    let mut query = publication::Entity::find()
-        .order_by_asc(publication::Column::Year)
-        .order_by_asc(publication::Column::ParentUnitId)
-        .order_by_asc(publication::Column::Revision);
+    page: PageRequest,
+) -> ApiResult<Page<publication::Model>> {
+    // Publications are public to anyone who may read the unit they concern, or one unit
+    // they announced (`Reach::Announced`, the SQL form of `may_read`).
+    let mut query = scoped(
+        publication::Entity::find(),
+        actor,
+        publication::Column::ParentUnitId,
+        Reach::Announced,
+    )
+    .order_by_asc(publication::Column::Year)
+    .order_by_asc(publication::Column::ParentUnitId)
+    .order_by_asc(publication::Column::Revision);
     if let Some(p) = parent_unit_id {
         query = query.filter(publication::Column::ParentUnitId.eq(p));
     }
     if let Some(y) = year {
         query = query.filter(publication::Column::Year.eq(y));
     }
-    let all = query.all(db).await?;
-    // Publications are public to anyone who may read the unit they concern, or one unit
-    // they announced.
-    let mut visible = Vec::new();
-    for p in all {
-        let scope = scope_ref(db, &p).await?;
-        if allows(actor, Action::ReadUnit, &scope)
-            || may_read(actor, &scope, &frozen_rows(db, &p).await?)
-        {
-            visible.push(p);
-        }
-    }
-    Ok(visible)
+    query.page(db, page).await
 }
 
 /// Freezes publications that carry no rows yet (written in bulk by the benchmark data

@@ -160,7 +160,7 @@ async fn found<C: ConnectionTrait>(
         .await?
         .ok_or_else(|| not_found(id))?;
     let unit = unit_of(conn, &m).await?.map(|u| unit_ref(&u));
-    scope::found(actor, Action::ManageWebhooks, unit.as_ref(), m).ok_or_else(|| not_found(id))
+    scope::found(actor, Action::ManageWebhooks, unit.as_ref(), m).map_err(|_| not_found(id))
 }
 
 fn not_found(id: i64) -> ApiError {

@@ -23,7 +23,7 @@ import urllib.request
 from decimal import Decimal
 
 ADMIN_PASSWORD = "crash-test-admin-password"
-FRAMEWORK = os.path.join(os.path.dirname(__file__), "..", "api", "fixtures", "commune_framework_2023.json")
+FRAMEWORK = os.path.join(os.path.dirname(__file__), "..", "demo", "fixtures", "commune_framework_2023.json")
 COMMUNES = 6
 
 

@@ -11,7 +11,7 @@ use actix_web::{HttpResponse, ResponseError};
 use std::fmt;
 
 pub use parindex_service::error::{
-    ApiError, FieldError, Lang, PROBLEM_CONTENT_TYPE, Problem, Text, Violations, text,
+    ApiError, FieldError, Lang, PROBLEM_CONTENT_TYPE, Problem, Text, Violations, text, unavailable,
 };
 
 /// An `ApiError` on its way to the client.

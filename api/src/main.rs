@@ -299,8 +299,8 @@ async fn create_admin(
     } else {
         (parindex_api::auth::random_token(12), true)
     };
+    parindex_api::db::migrate(&config).await?;
     let db = parindex_api::db::connect(&config).await?;
-    parindex_api::db::migrate(&db).await?;
     let hasher = PasswordHasher::new(config.password_hashing)?;
     let created =
         parindex_api::services::accounts::create_or_reset_admin(&db, &hasher, &username, &password)

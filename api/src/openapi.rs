@@ -158,7 +158,15 @@ const SHARED_RESPONSES: &[(&str, &str)] = &[
     ),
     (
         "ServiceUnavailable",
-        "The server is busy reading other uploads; retry in a few seconds.",
+        "The database cannot serve the request now: unreachable, stalled by another transaction, or its disk is full (nothing was changed; `Retry-After` says when to retry), or the server is busy reading other uploads.",
+    ),
+    (
+        "InsufficientStorage",
+        "No room for the file: the evidence store's disk is full (code `insufficient_storage`), or the unit has used its quota for the year (code `quota_exceeded`, naming the quota and the use: PARINDEX_EVIDENCE_QUOTA_BYTES, PARINDEX_EVIDENCE_QUOTA_FILES). Nothing was kept.",
+    ),
+    (
+        "UriTooLong",
+        "The request line (path and query) is longer than the server reads (32 KiB): send long texts in a body, or fewer of them (code `uri_too_long`).",
     ),
     (
         "UnsupportedMediaType",
@@ -221,6 +229,8 @@ shared_response!(
     UnsupportedMediaType,
     BadRequest,
     ServiceUnavailable,
+    InsufficientStorage,
+    UriTooLong,
     FileTooLarge,
     UnsupportedFileType,
     RangeNotSatisfiable,
@@ -256,8 +266,14 @@ fn add_shared_responses(openapi: &mut OpenApi) {
             .responses
             .insert((*name).to_string(), RefOr::T(problem_response(description)));
     }
-    for item in openapi.paths.paths.values_mut() {
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        // Liveness reads nothing; everything else may meet a database that cannot serve.
+        let reads_database = path != "/health/live";
         for op in operations_mut(item) {
+            add_response(op, "414", "UriTooLong");
+            if reads_database {
+                add_response(op, "503", "ServiceUnavailable");
+            }
             let secured = op.security.as_ref().is_some_and(|reqs| !reqs.is_empty());
             if secured {
                 add_response(op, "401", "Unauthorized");

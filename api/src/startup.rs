@@ -48,6 +48,11 @@ impl Application {
             )?);
             tokio::spawn(dispatcher.run(wake.clone()));
         }
+        // Evidence: blobs no file names any more (deleted, or abandoned mid-upload) are
+        // removed once an hour old, without anyone running `parindex evidence gc`.
+        if let Some(every) = state.config.evidence.gc_every {
+            tokio::spawn(collect_evidence_garbage(state.clone(), every));
+        }
         let server = serve(listener, state.clone(), wake)?;
         Ok(Application {
             server,
@@ -79,10 +84,8 @@ impl Application {
 /// empty database, and builds the shared state: what the server and the CLI commands
 /// that write data all start with.
 pub async fn prepare(config: Config) -> Result<AppState, anyhow::Error> {
+    crate::db::migrate(&config).await?;
     let db = crate::db::connect(&config).await?;
-    crate::db::migrate(&db)
-        .await
-        .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
     let hasher = PasswordHasher::new(config.password_hashing)?;
     crate::services::accounts::ensure_first_admin(&db, &hasher, config.admin_password.as_ref())
         .await?;
@@ -95,6 +98,26 @@ pub async fn prepare(config: Config) -> Result<AppState, anyhow::Error> {
         hasher,
         blobs,
     })
+}
+
+/// The periodic evidence collection (`PARINDEX_EVIDENCE_GC_SECONDS`). Replicas may run it
+/// at once: a blob two of them remove is gone either way.
+async fn collect_evidence_garbage(state: AppState, every: std::time::Duration) {
+    let grace = state.config.evidence.gc_grace;
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        match crate::services::evidence::collect_garbage(&state, grace, false).await {
+            Ok(report) if !report.removed.is_empty() => tracing::info!(
+                removed = report.removed.len(),
+                "evidence blobs no file names were removed"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "evidence collection failed; will retry"),
+        }
+    }
 }
 
 /// The configured secret, or a random one (tokens then die with the process and cannot be

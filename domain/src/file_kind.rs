@@ -65,6 +65,43 @@ impl FileKind {
         FileKind::ALL.into_iter().find(|k| k.name() == name)
     }
 
+    /// The file name extensions of the kind, the usual one first.
+    pub fn extensions(self) -> &'static [&'static str] {
+        match self {
+            FileKind::Pdf => &["pdf"],
+            FileKind::Docx => &["docx"],
+            FileKind::Xlsx => &["xlsx"],
+            FileKind::Doc => &["doc"],
+            FileKind::Xls => &["xls"],
+            FileKind::Odt => &["odt"],
+            FileKind::Ods => &["ods"],
+            FileKind::Jpeg => &["jpg", "jpeg"],
+            FileKind::Png => &["png"],
+        }
+    }
+
+    /// `name` with an extension of this kind: kept when it has one, else the usual one is
+    /// added (`Bao cao.bat` holding a PDF → `Bao cao.bat.pdf`). A name cannot lie about
+    /// what opening the file runs: the extension a desktop trusts is the content's.
+    pub fn file_name(self, name: &str) -> String {
+        let ext = name
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        if self.extensions().contains(&ext.as_str()) {
+            name.to_string()
+        } else {
+            format!("{name}.{}", self.extensions()[0])
+        }
+    }
+
+    /// The kind whose media type is `media_type` (as stored with a file).
+    pub fn of_media_type(media_type: &str) -> Option<FileKind> {
+        FileKind::ALL
+            .into_iter()
+            .find(|k| k.media_type() == media_type)
+    }
+
     pub fn media_type(self) -> &'static str {
         match self {
             FileKind::Pdf => "application/pdf",
@@ -160,6 +197,20 @@ fn sniff_ole<F: Read + Seek>(f: F) -> Option<FileKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_takes_the_extension_of_the_content() {
+        assert_eq!(FileKind::Pdf.file_name("Bao cao.bat"), "Bao cao.bat.pdf");
+        assert_eq!(FileKind::Pdf.file_name("Bao cao.PDF"), "Bao cao.PDF");
+        assert_eq!(FileKind::Pdf.file_name("x.hta"), "x.hta.pdf");
+        assert_eq!(FileKind::Jpeg.file_name("anh.jpg"), "anh.jpg");
+        assert_eq!(FileKind::Jpeg.file_name("anh.html"), "anh.html.jpg");
+        assert_eq!(FileKind::Docx.file_name("ke-hoach"), "ke-hoach.docx");
+        assert_eq!(
+            FileKind::of_media_type("application/pdf"),
+            Some(FileKind::Pdf)
+        );
+    }
     use std::io::{Cursor, Write};
 
     fn zip_with(parts: &[(&str, &[u8])]) -> Vec<u8> {

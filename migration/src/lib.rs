@@ -16,6 +16,7 @@ mod m20261129_000010_webhooks;
 mod m20261129_000011_leader_approval;
 mod m20261129_000012_appeals;
 mod m20261206_000013_one_open_appeal;
+mod m20261207_000014_health_probe;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000011_leader_approval::Migration),
             Box::new(m20261129_000012_appeals::Migration),
             Box::new(m20261206_000013_one_open_appeal::Migration),
+            Box::new(m20261207_000014_health_probe::Migration),
         ]
     }
 }

@@ -30,6 +30,17 @@ pub struct Config {
     pub admin_password: Option<Secret>,
     pub max_body_bytes: usize,
     pub db_max_connections: u32,
+    /// How long a request waits for a database connection before answering 503
+    /// (`PARINDEX_DB_ACQUIRE_TIMEOUT_MS`, 3 s).
+    pub db_acquire_timeout: Duration,
+    /// How long one statement may run (`PARINDEX_DB_STATEMENT_TIMEOUT_MS`, 30 s; 0: no
+    /// limit). PostgreSQL only; SQLite statements are in-process.
+    pub db_statement_timeout: Duration,
+    /// How long a statement waits for a lock another transaction holds
+    /// (`PARINDEX_DB_LOCK_TIMEOUT_MS`, 5 s): PostgreSQL's `lock_timeout`, SQLite's busy
+    /// timeout. One stalled transaction then holds only the requests that need what it
+    /// locked, and those answer 503 within this time.
+    pub db_lock_timeout: Duration,
     pub workers: Option<usize>,
     pub shutdown_timeout: Duration,
     /// How long a client may take to send its request head before the connection is closed.
@@ -80,6 +91,22 @@ pub struct EvidenceSettings {
     /// `PARINDEX_EVIDENCE_TYPES`: the kinds accepted, decided from the bytes.
     pub allowed: Vec<crate::storage::FileKind>,
     pub storage: EvidenceStorage,
+    /// `PARINDEX_EVIDENCE_QUOTA_BYTES` (2 GiB by default): what one unit may store for one
+    /// year; an upload past it is a 507 `quota_exceeded` naming the quota and the use.
+    pub quota_bytes: u64,
+    /// `PARINDEX_EVIDENCE_QUOTA_FILES` (2,000 by default): how many files one unit may
+    /// store for one year.
+    pub quota_files: u64,
+    /// `PARINDEX_EVIDENCE_ZIP_MAX_BYTES` (2 GiB by default): a self-assessment's
+    /// `evidence.zip` larger than this is refused (413); its files are downloaded one by
+    /// one instead.
+    pub zip_max_bytes: u64,
+    /// `PARINDEX_EVIDENCE_GC_SECONDS` (3600 by default; 0: off): how often the server
+    /// removes the blobs no file names any more (deleted files, abandoned uploads)...
+    pub gc_every: Option<Duration>,
+    /// ... once untouched for `PARINDEX_EVIDENCE_GC_GRACE_SECONDS` (3600 by default: an
+    /// upload of the same content under way keeps its blob).
+    pub gc_grace: Duration,
 }
 
 pub const DEFAULT_EVIDENCE_DIR: &str = "./data/evidence";
@@ -311,6 +338,27 @@ impl Config {
         )? as usize;
         let db_max_connections =
             parse_num(&get, "PARINDEX_DB_MAX_CONNECTIONS", 10, 1, 1000)? as u32;
+        let db_acquire_timeout = Duration::from_millis(parse_num(
+            &get,
+            "PARINDEX_DB_ACQUIRE_TIMEOUT_MS",
+            3000,
+            100,
+            60_000,
+        )?);
+        let db_statement_timeout = Duration::from_millis(parse_num(
+            &get,
+            "PARINDEX_DB_STATEMENT_TIMEOUT_MS",
+            30_000,
+            0,
+            3_600_000,
+        )?);
+        let db_lock_timeout = Duration::from_millis(parse_num(
+            &get,
+            "PARINDEX_DB_LOCK_TIMEOUT_MS",
+            5000,
+            100,
+            600_000,
+        )?);
         let workers = match get("PARINDEX_WORKERS") {
             None => None,
             Some(_) => Some(parse_num(&get, "PARINDEX_WORKERS", 1, 1, 256)? as usize),
@@ -442,6 +490,9 @@ impl Config {
             admin_password,
             max_body_bytes,
             db_max_connections,
+            db_acquire_timeout,
+            db_statement_timeout,
+            db_lock_timeout,
             workers,
             shutdown_timeout,
             client_request_timeout,
@@ -540,10 +591,38 @@ fn evidence_settings(
             ));
         }
     };
+    let quota_bytes = parse_num(
+        get,
+        "PARINDEX_EVIDENCE_QUOTA_BYTES",
+        2 * 1024 * 1024 * 1024,
+        1024,
+        u64::MAX / 2,
+    )?;
+    let quota_files = parse_num(get, "PARINDEX_EVIDENCE_QUOTA_FILES", 2000, 1, 10_000_000)?;
+    let zip_max_bytes = parse_num(
+        get,
+        "PARINDEX_EVIDENCE_ZIP_MAX_BYTES",
+        2 * 1024 * 1024 * 1024,
+        1024,
+        u64::MAX / 2,
+    )?;
+    let gc_seconds = parse_num(get, "PARINDEX_EVIDENCE_GC_SECONDS", 3600, 0, 7 * 24 * 3600)?;
+    let gc_grace = parse_num(
+        get,
+        "PARINDEX_EVIDENCE_GC_GRACE_SECONDS",
+        3600,
+        0,
+        7 * 24 * 3600,
+    )?;
     Ok(EvidenceSettings {
         max_bytes,
         allowed,
         storage,
+        quota_bytes,
+        quota_files,
+        zip_max_bytes,
+        gc_every: (gc_seconds > 0).then(|| Duration::from_secs(gc_seconds)),
+        gc_grace: Duration::from_secs(gc_grace),
     })
 }
 

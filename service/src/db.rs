@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::Connection as _;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
@@ -11,31 +12,73 @@ use sea_orm::{
 use std::path::Path;
 use std::time::Duration;
 
-/// How long a SQLite writer waits for another writer before giving up.
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long opening a new connection may take before the request that needed it gets a
+/// 503: a database that is down answers fast, one that is unreachable does not.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Opens the pool. For SQLite: creates the file's directory, turns on WAL (readers never
-/// block the writer), foreign keys, and `synchronous=FULL` so that a commit that was
-/// answered 2xx survives a power cut as well as a process crash.
+/// A transaction left open (a client that vanished mid-way, a bug) is ended by
+/// PostgreSQL after this long, releasing what it locked.
+const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Opens the pool for serving requests. For SQLite: creates the file's directory, turns
+/// on WAL (readers never block the writer), foreign keys, and `synchronous=FULL` so that a
+/// commit that was answered 2xx survives a power cut as well as a process crash.
+///
+/// Faults are bounded: a request waits at most `db_acquire_timeout` for a connection, a
+/// lock at most `db_lock_timeout`, a PostgreSQL statement at most `db_statement_timeout`;
+/// each then fails as a 503 (`error::unavailable`). And a connection is never reused while
+/// it is still inside a transaction (a COMMIT that failed, on a full disk, can leave it so:
+/// the next request would then "commit" into a savepoint of a transaction that never
+/// ends): the pool closes it instead (`after_release`, `before_acquire`).
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, anyhow::Error> {
+    open(config, true).await
+}
+
+async fn open(config: &Config, serving: bool) -> Result<DatabaseConnection, anyhow::Error> {
     let url = config.database_url.clone();
     if config.is_sqlite() {
         ensure_sqlite_directory(&url)?;
     }
+    let lock_timeout = config.db_lock_timeout;
+    let statement_timeout = config.db_statement_timeout;
     let mut options = ConnectOptions::new(url);
     options
-        .max_connections(config.db_max_connections)
-        .min_connections(1)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
+        .max_connections(if serving {
+            config.db_max_connections
+        } else {
+            1
+        })
+        .min_connections(if serving { 1 } else { 0 })
+        .connect_timeout(CONNECT_TIMEOUT)
+        .acquire_timeout(config.db_acquire_timeout)
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|o| {
+        .map_sqlx_sqlite_opts(move |o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .foreign_keys(true)
                 .synchronous(SqliteSynchronous::Full)
-                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .busy_timeout(lock_timeout)
                 .create_if_missing(true)
+        })
+        .map_sqlx_sqlite_pool_opts(|o| {
+            o.after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
+                .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
+        })
+        .map_sqlx_postgres_pool_opts(|o| {
+            o.after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
+                .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
         });
+    if serving {
+        options.map_sqlx_postgres_opts(move |o| {
+            o.options([
+                ("lock_timeout", millis(lock_timeout)),
+                ("statement_timeout", millis(statement_timeout)),
+                (
+                    "idle_in_transaction_session_timeout",
+                    millis(IDLE_IN_TRANSACTION_TIMEOUT),
+                ),
+            ])
+        });
+    }
     let db = Database::connect(options).await.map_err(|e| {
         anyhow::anyhow!(
             "cannot open the database {}: {e}",
@@ -43,6 +86,11 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, anyhow::Erro
         )
     })?;
     Ok(db)
+}
+
+/// A PostgreSQL setting in milliseconds (`0`: no limit).
+fn millis(d: Duration) -> String {
+    format!("{}ms", d.as_millis())
 }
 
 /// `sqlite://./data/parindex.db?mode=rwc` → creates `./data` if it is missing.
@@ -70,9 +118,14 @@ fn ensure_sqlite_directory(url: &str) -> Result<(), anyhow::Error> {
     Ok(())
 }
 
-/// Applies every pending migration; safe to run on every start.
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+/// Applies every pending migration; safe to run on every start. Migrations run on a
+/// connection of their own, without the serving pool's statement timeout: rewriting a big
+/// table may take longer than any request should.
+pub async fn migrate(config: &Config) -> Result<(), anyhow::Error> {
+    let db = open(config, false).await?;
+    let result = Migrator::up(&db, None).await;
+    let _ = db.close().await;
+    result.map_err(|e| anyhow::anyhow!("database migration failed: {e}"))
 }
 
 /// Starts a transaction that will write. On SQLite it takes the write lock up front
@@ -101,11 +154,20 @@ pub struct WriteTxn {
 }
 
 impl WriteTxn {
-    /// Commits, then tells the read caches.
+    /// Commits, then tells the read caches. A commit that failed is remembered for the
+    /// readiness check (`write_health`): whether a write can commit is what readiness
+    /// means.
     pub async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await?;
-        crate::cache::note_write();
-        Ok(())
+        match self.txn.commit().await {
+            Ok(()) => {
+                crate::cache::note_write();
+                Ok(())
+            }
+            Err(e) => {
+                note_failed_write(&e);
+                Err(e)
+            }
+        }
     }
 
     /// Rolls back (dropping the transaction does the same).
@@ -121,11 +183,17 @@ impl ConnectionTrait for WriteTxn {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.txn.execute_raw(stmt).await
+        self.txn
+            .execute_raw(stmt)
+            .await
+            .inspect_err(note_failed_write)
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.txn.execute_unprepared(sql).await
+        self.txn
+            .execute_unprepared(sql)
+            .await
+            .inspect_err(note_failed_write)
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
@@ -141,9 +209,38 @@ impl ConnectionTrait for WriteTxn {
     }
 }
 
-/// One trivial round trip, for `/health/ready`.
+/// The last write that failed for want of the database (a full disk, an outage), and
+/// why: readiness stays 503 until a write commits again.
+static FAILED_WRITE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+fn note_failed_write(e: &DbErr) {
+    if crate::error::unavailable(e).is_some()
+        && let Ok(mut failed) = FAILED_WRITE.lock()
+    {
+        *failed = Some(e.to_string());
+    }
+}
+
+/// One trivial round trip, for `/health/ready`; and, after a write failed for want of the
+/// database, a write that must commit (`health_probe`), so that a full disk keeps the
+/// replica out of rotation until writes work again.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
-    db.execute_unprepared("SELECT 1").await.map(|_| ())
+    db.execute_unprepared("SELECT 1").await.map(|_| ())?;
+    let failed = FAILED_WRITE.lock().map(|f| f.clone()).unwrap_or(None);
+    if failed.is_some() {
+        let txn = begin_write(db).await?;
+        txn.execute_raw(Statement::from_sql_and_values(
+            txn.get_database_backend(),
+            "UPDATE health_probe SET at = $1 WHERE id = 1",
+            vec![chrono::Utc::now().into()],
+        ))
+        .await?;
+        txn.txn.commit().await?;
+        if let Ok(mut f) = FAILED_WRITE.lock() {
+            *f = None;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -36,10 +36,17 @@ pub struct Problem {
     pub detail: String,
     /// Stable machine-readable code (snake_case).
     pub code: String,
-    /// Per-field problems (validation errors only).
+    /// Per-field problems (validation errors only), the first 100 of them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// How many field problems there are in all, when more than `errors` lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors_total: Option<u64>,
 }
+
+/// A problem lists at most this many field errors (a file of 75,000 bad rows must not
+/// answer with 75,000 of them); `errors_total` says how many there were.
+pub const MAX_LISTED_ERRORS: usize = 100;
 
 pub use parindex_domain::{FieldError, Lang, Text, text};
 
@@ -190,6 +197,17 @@ impl ApiError {
         )
     }
 
+    /// 507: there is no room for what was sent (a full evidence store, a unit's quota).
+    pub fn insufficient_storage(code: &'static str, detail: Text) -> Self {
+        Self::new(StatusCode::INSUFFICIENT_STORAGE, code, detail)
+    }
+
+    /// The same problem, asking the client to retry after `secs`.
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs.max(1));
+        self
+    }
+
     /// A failure that is our fault: logged with its cause chain, hidden from the client.
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {
         ApiError {
@@ -238,7 +256,14 @@ impl ApiError {
             status: self.status.as_u16(),
             detail: self.detail.get(lang).to_string(),
             code: self.code.to_string(),
-            errors: self.errors.iter().map(|e| e.localized(lang)).collect(),
+            errors: self
+                .errors
+                .iter()
+                .take(MAX_LISTED_ERRORS)
+                .map(|e| e.localized(lang))
+                .collect(),
+            errors_total: (self.errors.len() > MAX_LISTED_ERRORS)
+                .then_some(self.errors.len() as u64),
         }
     }
 
@@ -283,6 +308,8 @@ pub fn title_of(status: StatusCode, lang: Lang) -> String {
         429 => "Quá nhiều yêu cầu",
         500 => "Lỗi máy chủ",
         503 => "Dịch vụ tạm thời không sẵn sàng",
+        507 => "Không đủ dung lượng lưu trữ",
+        414 => "Địa chỉ yêu cầu quá dài",
         _ => english,
     }
     .to_string()
@@ -312,8 +339,106 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// Why the database cannot serve a request now, when that is the cause of an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unavailable {
+    /// No connection within the pool's wait, or none can be opened: down, restarting,
+    /// unreachable, out of connections.
+    Unreachable,
+    /// A lock or a statement took longer than its timeout (a stalled transaction holds
+    /// what this request needs).
+    Stalled,
+    /// The database's disk is full.
+    DiskFull,
+}
+
+impl Unavailable {
+    /// How a client should hear it, and how soon to retry.
+    fn problem(self) -> ApiError {
+        let (detail, retry) = match self {
+            Unavailable::Unreachable => (
+                text!(
+                    "the database cannot be reached right now; retry in a few seconds",
+                    "hiện không kết nối được cơ sở dữ liệu; hãy thử lại sau vài giây"
+                ),
+                2,
+            ),
+            Unavailable::Stalled => (
+                text!(
+                    "the database is busy with another change of the same records; retry in a few seconds",
+                    "cơ sở dữ liệu đang bận với một thay đổi khác trên cùng dữ liệu; hãy thử lại sau vài giây"
+                ),
+                2,
+            ),
+            Unavailable::DiskFull => (
+                text!(
+                    "the database's disk is full: nothing was saved; retry once space is freed",
+                    "ổ đĩa của cơ sở dữ liệu đã đầy: chưa lưu được gì; hãy thử lại khi đã giải phóng dung lượng"
+                ),
+                30,
+            ),
+        };
+        ApiError {
+            retry_after_secs: Some(retry),
+            ..ApiError::service_unavailable(detail)
+        }
+    }
+}
+
+/// Whether `err` says the database cannot serve now (rather than that the request is
+/// wrong or the code is): connections, timeouts, a full disk, on SQLite and PostgreSQL.
+pub fn unavailable(err: &DbErr) -> Option<Unavailable> {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) => return Some(Unavailable::Unreachable),
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e.as_ref(),
+        DbErr::Conn(_) => return Some(Unavailable::Unreachable),
+        _ => return None,
+    };
+    match sqlx {
+        Sqlx::Io(_)
+        | Sqlx::Tls(_)
+        | Sqlx::PoolTimedOut
+        | Sqlx::PoolClosed
+        | Sqlx::WorkerCrashed
+        | Sqlx::Protocol(_) => Some(Unavailable::Unreachable),
+        Sqlx::Database(e) => {
+            let code = e.code().map(|c| c.to_string()).unwrap_or_default();
+            match code.as_str() {
+                // PostgreSQL: statement_timeout, lock_timeout, deadlock.
+                "57014" | "55P03" | "40P01" => Some(Unavailable::Stalled),
+                // PostgreSQL: disk full; out of memory or connections; shutting down,
+                // starting up; connection exceptions.
+                "53100" => Some(Unavailable::DiskFull),
+                c if c.starts_with("08") || c.starts_with("57P") || c.starts_with("53") => {
+                    Some(Unavailable::Unreachable)
+                }
+                // SQLite's extended result codes: the primary code is the low byte.
+                c => match c.parse::<i32>().map(|n| n & 0xff) {
+                    // SQLITE_BUSY, SQLITE_LOCKED: busy_timeout ran out.
+                    Ok(5) | Ok(6) => Some(Unavailable::Stalled),
+                    // SQLITE_FULL.
+                    Ok(13) => Some(Unavailable::DiskFull),
+                    // SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_READONLY (a volume gone
+                    // read-only), SQLITE_PROTOCOL.
+                    Ok(10) | Ok(14) | Ok(8) | Ok(15) => Some(Unavailable::Unreachable),
+                    _ => None,
+                },
+            }
+        }
+        _ => None,
+    }
+}
+
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
+        if let Some(why) = unavailable(&err) {
+            tracing::warn!(error = %err, reason = ?why, "the database cannot serve this request");
+            return why.problem();
+        }
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(
                 "conflict",

@@ -42,8 +42,8 @@ pub fn text(
             field,
             "invalid_characters",
             text!(
-                "must not contain control characters or bidirectional overrides",
-                "không được chứa ký tự điều khiển hoặc ký tự đảo chiều văn bản"
+                "must not contain control characters, non-characters (U+FFFE, U+FFFF) or bidirectional overrides",
+                "không được chứa ký tự điều khiển, ký tự không hợp lệ (U+FFFE, U+FFFF) hoặc ký tự đảo chiều văn bản"
             ),
         );
         return None;
@@ -51,13 +51,21 @@ pub fn text(
     Some(normalised)
 }
 
-/// Control characters (but newline and tab), and the bidirectional embeddings, overrides
-/// and isolates (U+202A–U+202E, U+2066–U+2069) that make a name display as something it is
-/// not ("Trojan Source").
+/// Control characters (but newline and tab), characters XML 1.0 forbids (U+FFFE and
+/// U+FFFF: the papers are XML), and the bidirectional embeddings, overrides and isolates
+/// (U+202A–U+202E, U+2066–U+2069) that make a name display as something it is not
+/// ("Trojan Source").
 pub fn is_refused_char(c: char) -> bool {
     (c.is_control() && c != '\n' && c != '\t')
+        || !is_xml_char(c)
         || ('\u{202A}'..='\u{202E}').contains(&c)
         || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// A character XML 1.0 allows (`Char`): tab, newline, carriage return, U+0020–U+D7FF,
+/// U+E000–U+FFFD and the supplementary planes (Rust strings hold no surrogates).
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 /// Like `text` for optional fields: `None` stays `None`, blank becomes `None`.

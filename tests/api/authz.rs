@@ -54,6 +54,9 @@ fn csv_row(method: Method, path: &'static str, csv: String, allowed: &'static [P
 
 const EVERYONE: &[Persona] = &Persona::ALL;
 const ADMIN: &[Persona] = &[Admin];
+/// Only the unit's leader, who is none of the personas: nobody signs in a leader's place,
+/// not an admin either.
+const LEADER_ONLY: &[Persona] = &[];
 const DISTRICT: &[Persona] = &[Admin, Appraiser];
 const UNIT_A_READERS: &[Persona] = &[Admin, Appraiser, OfficerA, Viewer];
 const UNIT_A_STAFF_EDITORS: &[Persona] = &[Admin, Appraiser, OfficerA];
@@ -115,7 +118,7 @@ pub fn matrix() -> Vec<Row> {
         row(M::PUT, "/api/v1/self-assessments/{sa_a}/entries", Some(json!({"entries": [{"criterion_code": "1.1", "score": 2}]})), UNIT_A_EDITORS),
         row(M::POST, "/api/v1/self-assessments/{sa_a}/submit", None, UNIT_A_EDITORS),
         row(M::POST, "/api/v1/self-assessments/{sa_a}/withdraw", None, UNIT_A_EDITORS),
-        row(M::POST, "/api/v1/self-assessments/{sa_a}/approve", None, ADMIN),
+        row(M::POST, "/api/v1/self-assessments/{sa_a}/approve", None, LEADER_ONLY),
         row(M::PUT, "/api/v1/self-assessments/{sa_a}/deadline-extension", Some(json!({"until": "2099-01-01"})), DISTRICT),
         // appraisals
         row(M::GET, "/api/v1/appraisals", None, EVERYONE),

@@ -13,6 +13,7 @@ mod demo;
 mod docs;
 mod documents;
 mod evidence;
+mod faults;
 #[allow(dead_code)]
 mod fixtures;
 mod frameworks;

@@ -21,6 +21,9 @@ use std::future::{Ready, ready};
 enum Authentication {
     Valid(Account),
     Invalid(Text),
+    /// The account could not be read: the database is down or stalled. Not the token's
+    /// fault, so not a 401 (a client would drop a good token): a 503 to retry.
+    Unavailable(Text),
 }
 
 fn bearer_token(req: &ServiceRequest) -> Option<Result<String, Text>> {
@@ -68,10 +71,10 @@ async fn authenticate_token(
     let account = match account.await {
         Ok(account) => account,
         Err(e) => {
-            tracing::error!(error = %e, "cannot load the account of a token");
-            return Authentication::Invalid(text!(
-                "the account could not be checked; try again",
-                "chưa kiểm tra được tài khoản; hãy thử lại"
+            tracing::warn!(error = %e, "cannot load the account of a token");
+            return Authentication::Unavailable(text!(
+                "the account could not be checked: the database is not available; retry in a few seconds",
+                "chưa kiểm tra được tài khoản: cơ sở dữ liệu đang không sẵn sàng; hãy thử lại sau vài giây"
             ));
         }
     };
@@ -140,6 +143,11 @@ impl FromRequest for super::Principal {
             Some(Authentication::Valid(p)) => Ok(super::Principal(p.clone())),
             Some(Authentication::Invalid(reason)) => {
                 Err(ApiError::unauthorized(reason.clone()).into())
+            }
+            Some(Authentication::Unavailable(reason)) => {
+                Err(ApiError::service_unavailable(reason.clone())
+                    .with_retry_after(2)
+                    .into())
             }
             None => Err(ApiError::unauthorized(text!(
                 "a bearer token is required",

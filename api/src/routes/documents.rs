@@ -38,7 +38,7 @@ pub enum SignerPosition {
 
 /// At most this many recipients, each at most `MAX_RECIPIENT_CHARS`.
 pub const MAX_RECIPIENTS: usize = 20;
-pub const MAX_RECIPIENT_CHARS: usize = 300;
+pub const MAX_RECIPIENT_CHARS: usize = 120;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -53,8 +53,8 @@ pub struct PaperQuery {
     /// The date of issue. Omitted, the day and month are left blank for the clerk.
     pub date: Option<NaiveDate>,
     /// Whom the paper addresses ("Kính gửi"; for a results notice, "Nơi nhận"), separated by
-    /// `;`, at most 20 of at most 300 characters. Omitted, they come from the data.
-    #[param(max_length = 6000)]
+    /// `;`, at most 20 of at most 120 characters (a query line is read up to 32 KiB). Omitted, they come from the data.
+    #[param(max_length = 2420)]
     pub recipients: Option<String>,
     /// The signer's name. Omitted: the approving leader (report) or the issuing unit's first
     /// active `unit_leader` account; blank if there is none.

@@ -50,7 +50,9 @@ pub struct EvidenceFileResponse {
     /// The assessment year it was uploaded for.
     #[schema(value_type = crate::validation::Year)]
     pub year: i32,
-    /// The original file name (NFC; a path sent by the client is cut to its last part).
+    /// The original file name (NFC; a path sent by the client is cut to its last part),
+    /// with an extension of the kind its content is: a PDF sent as `Báo cáo.bat` is
+    /// `Báo cáo.bat.pdf`.
     #[schema(example = "Quyết định 19-QĐ-UBND kế hoạch CCHC 2024.pdf")]
     pub filename: String,
     /// Decided from the content, e.g. `application/pdf`.
@@ -71,7 +73,7 @@ impl From<&evidence_file::Model> for EvidenceFileResponse {
             id: f.id,
             unit_id: f.unit_id,
             year: f.year,
-            filename: f.filename.clone(),
+            filename: evidence::served_name(f),
             content_type: f.content_type.clone(),
             size: f.size,
             sha256: f.sha256.clone(),
@@ -174,6 +176,7 @@ fn spool_error(e: SpoolError) -> ApiError {
             text!("the file could not be read: {e}", "không đọc được tệp: {e}"),
         ),
         SpoolError::Stalled(idle) => stalled(idle),
+        SpoolError::Io(e) if crate::storage::is_storage_full(&e) => crate::storage::store_full(),
         SpoolError::Io(e) => ApiError::internal(e),
     }
 }
@@ -329,6 +332,7 @@ async fn receive(
         (status = 415, response = crate::openapi::UnsupportedFileType),
         (status = 422, response = crate::openapi::ValidationFailed),
         (status = 503, response = crate::openapi::ServiceUnavailable),
+        (status = 507, response = crate::openapi::InsufficientStorage),
     )
 )]
 #[post("/evidence-files")]
@@ -564,7 +568,7 @@ pub async fn download_evidence_file(
         .content_type(f.content_type.as_str())
         .insert_header((
             header::CONTENT_DISPOSITION,
-            crate::sheets::content_disposition(&f.filename),
+            crate::sheets::content_disposition(&evidence::served_name(&f)),
         ))
         .insert_header((header::ETAG, etag))
         .insert_header((header::ACCEPT_RANGES, "bytes"))
@@ -654,6 +658,8 @@ fn entry_name(code: &str, filename: &str, taken: &mut std::collections::HashSet<
         (status = 200, description = "The zip", content_type = "application/zip",
             body = crate::schema::ZipFile, headers(("Content-Disposition" = String))),
         (status = 404, response = crate::openapi::NotFound),
+        (status = 413, description = "The files add up to more than one zip may hold (PARINDEX_EVIDENCE_ZIP_MAX_BYTES, 2 GiB by default; code `zip_too_large`): download them one by one",
+            body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/self-assessments/{id}/evidence.zip")]
@@ -662,7 +668,13 @@ pub async fn self_assessment_evidence_zip(
     principal: Principal,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    let (sa, files) = evidence::files_of_assessment(&state.db, &principal, id.into_inner()).await?;
+    let (sa, files) = evidence::files_of_assessment(
+        &state.db,
+        &principal,
+        id.into_inner(),
+        state.config.evidence.zip_max_bytes,
+    )
+    .await?;
     let unit = crate::services::units::find_unit(&state.db, sa.unit_id).await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
     let blobs = state.blobs.clone();
@@ -675,8 +687,11 @@ pub async fn self_assessment_evidence_zip(
                 let options = zip::write::SimpleFileOptions::default()
                     .compression_method(zip::CompressionMethod::Stored)
                     .large_file(f.size >= u32::MAX as i64);
-                zip.start_file(entry_name(code, &f.filename, &mut taken), options)
-                    .map_err(std::io::Error::other)?;
+                zip.start_file(
+                    entry_name(code, &evidence::served_name(f), &mut taken),
+                    options,
+                )
+                .map_err(std::io::Error::other)?;
                 let mut bytes = blobs.read(&f.sha256, None).await?;
                 while let Some(chunk) = bytes.try_next().await? {
                     zip.write_all(&chunk)?;

@@ -26,26 +26,44 @@ pub async fn health_live() -> HttpResponse {
     HttpResponse::Ok().json(HealthStatus { status: "ok" })
 }
 
-/// Readiness: the database answers a trivial query.
+/// How long readiness waits for the database.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Readiness: the database answers, and takes writes.
 ///
-/// For a load balancer or readiness probe: 200 when one trivial database query succeeds,
-/// 503 otherwise. No token needed.
+/// For a load balancer or readiness probe: 200 when one trivial database query succeeds
+/// within 2 s (and, after a write failed for want of the database, such as on a full disk,
+/// when a probe write commits again); 503 with `Retry-After` and the reason otherwise. No
+/// token needed.
 #[utoipa::path(
     tag = "health",
     responses(
-        (status = 200, description = "The database is reachable", body = HealthStatus),
-        (status = 503, description = "The database is not reachable", body = crate::error::Problem,
-            content_type = "application/problem+json"),
+        (status = 200, description = "The database is reachable and takes writes", body = HealthStatus),
+        (status = 503, description = "The database is not reachable, too slow, or cannot commit a write", body = crate::error::Problem,
+            content_type = "application/problem+json", headers(("Retry-After" = String))),
     )
 )]
 #[get("/health/ready")]
 pub async fn health_ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    crate::db::ping(&state.db).await.map_err(|e| {
-        tracing::warn!(error = %e, "readiness check failed");
-        ApiError::service_unavailable(text!(
-            "the database is not reachable",
-            "không kết nối được cơ sở dữ liệu"
+    match tokio::time::timeout(READY_WITHIN, crate::db::ping(&state.db)).await {
+        Ok(Ok(())) => Ok(HttpResponse::Ok().json(HealthStatus { status: "ok" })),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            Err(match crate::error::unavailable(&e) {
+                Some(_) => ApiError::from(e),
+                None => ApiError::service_unavailable(text!(
+                    "the database cannot be used",
+                    "không sử dụng được cơ sở dữ liệu"
+                ))
+                .with_retry_after(5),
+            }
+            .into())
+        }
+        Err(_) => Err(ApiError::service_unavailable(text!(
+            "the database did not answer within 2 s",
+            "cơ sở dữ liệu không trả lời trong vòng 2 giây"
         ))
-    })?;
-    Ok(HttpResponse::Ok().json(HealthStatus { status: "ok" }))
+        .with_retry_after(2)
+        .into()),
+    }
 }

@@ -66,8 +66,15 @@ fn font() -> RunFonts {
         .east_asia("Times New Roman")
 }
 
+/// Every text of a paper goes through here: a character XML 1.0 forbids (U+FFFE, U+FFFF,
+/// control characters but tab and newline) would make the DOCX unreadable, so none is
+/// written, whatever was stored before the validator refused them.
 fn run(text: &str, size: usize) -> Run {
-    Run::new().add_text(text).size(size).fonts(font())
+    let safe: String = text
+        .chars()
+        .filter(|c| crate::validation::is_xml_char(*c))
+        .collect();
+    Run::new().add_text(safe).size(size).fonts(font())
 }
 
 fn centered(r: Run) -> Paragraph {

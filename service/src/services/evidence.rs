@@ -19,7 +19,7 @@ use entity::status::SelfAssessmentStatus;
 use entity::{evidence_file, unit};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, QueryFilter, Set, Statement,
+    FromQueryResult, QueryFilter, QuerySelect, Set, Statement,
 };
 use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
@@ -114,19 +114,33 @@ pub async fn store(
                 ),
             )])
         })?;
+    // The unit's quota, before a byte is kept (and again under the unit's lock below).
+    check_quota(&state.db, &state.config.evidence, u, year, spooled.size).await?;
     state.blobs.commit(&spooled).await.map_err(|e| {
         tracing::error!(error = %e, "evidence store refused a blob");
+        if crate::storage::is_storage_full(&e) {
+            return crate::storage::store_full();
+        }
         ApiError::service_unavailable(text!(
             "the evidence store is not available; retry later",
             "kho lưu tài liệu đang không sẵn sàng; hãy thử lại sau"
         ))
+        .with_retry_after(10)
     })?;
     let size = i64::try_from(spooled.size).map_err(ApiError::internal)?;
     let txn = crate::db::begin_write(&state.db).await?;
+    // Two uploads of one unit at once count each other: its row is locked while the
+    // second counts (SQLite: the write transaction is the lock).
+    unit::Entity::find_by_id(u.id)
+        .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
+        .one(&txn)
+        .await?;
+    check_quota(&txn, &state.config.evidence, u, year, spooled.size).await?;
     let created = evidence_file::ActiveModel {
         unit_id: Set(u.id),
         year: Set(year),
-        filename: Set(filename.to_string()),
+        // The name's extension follows the content (a PDF named `….bat` is `….bat.pdf`).
+        filename: Set(kind.file_name(filename)),
         content_type: Set(kind.media_type().to_string()),
         size: Set(size),
         sha256: Set(spooled.sha256.clone()),
@@ -152,6 +166,52 @@ pub async fn store(
     .await?;
     txn.commit().await?;
     Ok(created)
+}
+
+/// What a unit stores for a year, against its quota: a 507 `quota_exceeded` naming both
+/// when `adding` bytes (one more file) would pass it.
+async fn check_quota<C: ConnectionTrait>(
+    conn: &C,
+    settings: &crate::config::EvidenceSettings,
+    u: &unit::Model,
+    year: i32,
+    adding: u64,
+) -> ApiResult<()> {
+    #[derive(FromQueryResult)]
+    struct Use {
+        files: i64,
+        bytes: i64,
+    }
+    let used = Use::find_by_statement(crate::services::sql(
+        conn,
+        "SELECT COUNT(*) AS files, CAST(COALESCE(SUM(size), 0) AS BIGINT) AS bytes \
+         FROM evidence_files WHERE unit_id = $1 AND year = $2",
+        vec![u.id.into(), year.into()],
+    ))
+    .one(conn)
+    .await?
+    .unwrap_or(Use { files: 0, bytes: 0 });
+    let (files, bytes) = (used.files.max(0) as u64, used.bytes.max(0) as u64);
+    let (max_files, max_bytes) = (settings.quota_files, settings.quota_bytes);
+    if files.saturating_add(1) > max_files || bytes.saturating_add(adding) > max_bytes {
+        let name = &u.name;
+        return Err(ApiError::insufficient_storage(
+            "quota_exceeded",
+            text!(
+                "{name} has stored {files} files, {bytes} bytes for {year}; its quota is {max_files} files, {max_bytes} bytes, and this file ({adding} bytes) would pass it",
+                "{name} đã lưu {files} tệp, {bytes} byte cho năm {year}; hạn mức là {max_files} tệp, {max_bytes} byte, và tệp này ({adding} byte) sẽ vượt hạn mức"
+            ),
+        )
+        .with_errors(vec![FieldError::new(
+            "file",
+            "quota_exceeded",
+            text!(
+                "at most {max_files} files and {max_bytes} bytes per unit and year",
+                "tối đa {max_files} tệp và {max_bytes} byte cho mỗi đơn vị mỗi năm"
+            ),
+        )]));
+    }
+    Ok(())
 }
 
 fn describe(f: &evidence_file::Model) -> serde_json::Value {
@@ -419,10 +479,22 @@ pub fn named_files(field: &str, evidence: &[Evidence]) -> Vec<(String, i64)> {
 
 /// The files of a self-assessment for its zip: (criterion code, file) in code order, each
 /// file once per criterion that names it.
+/// The name a file is served under: the stored name, with an extension of the kind its
+/// content is (files stored before the name followed the content get it here).
+pub fn served_name(f: &evidence_file::Model) -> String {
+    match crate::storage::FileKind::of_media_type(&f.content_type) {
+        Some(kind) => kind.file_name(&f.filename),
+        None => f.filename.clone(),
+    }
+}
+
+/// The files a self-assessment names, by criterion, for its `evidence.zip`: 413 when they
+/// add up to more than `max_bytes` (each file can still be downloaded on its own).
 pub async fn files_of_assessment(
     db: &DatabaseConnection,
     actor: &Principal,
     self_assessment_id: i64,
+    max_bytes: u64,
 ) -> ApiResult<(
     entity::self_assessment::Model,
     Vec<(String, evidence_file::Model)>,
@@ -455,6 +527,17 @@ pub async fn files_of_assessment(
     out.sort_by(|a, b| {
         crate::scoring::framework::compare_codes(&a.0, &b.0).then(a.1.id.cmp(&b.1.id))
     });
+    let total: u64 = out.iter().map(|(_, f)| f.size.max(0) as u64).sum();
+    if total > max_bytes {
+        return Err(ApiError::new(
+            http::StatusCode::PAYLOAD_TOO_LARGE,
+            "zip_too_large",
+            text!(
+                "the files of this self-assessment add up to {total} bytes, more than one zip may hold ({max_bytes}); download them one by one",
+                "các tệp của hồ sơ này tổng cộng {total} byte, vượt giới hạn một tệp nén ({max_bytes}); hãy tải từng tệp"
+            ),
+        ));
+    }
     Ok((sa, out))
 }
 

@@ -64,6 +64,26 @@ pub enum SpoolError {
     Io(std::io::Error),
 }
 
+/// Whether an I/O error says the disk (or the volume's quota) is full.
+pub fn is_storage_full(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    ) || matches!(e.raw_os_error(), Some(28) | Some(122)) // ENOSPC, EDQUOT
+}
+
+/// The 507 of an evidence store (or its spool) with no room left: nothing was kept.
+pub fn store_full() -> crate::error::ApiError {
+    crate::error::ApiError::insufficient_storage(
+        "insufficient_storage",
+        crate::error::text!(
+            "the evidence store is full: the file was not kept; retry once space is freed",
+            "kho lưu tài liệu kiểm chứng đã đầy: tệp chưa được lưu; hãy thử lại khi đã giải phóng dung lượng"
+        ),
+    )
+    .with_retry_after(60)
+}
+
 impl From<std::io::Error> for SpoolError {
     fn from(e: std::io::Error) -> Self {
         SpoolError::Io(e)

@@ -77,6 +77,8 @@ impl Dispatcher {
                 allow_private: settings.allow_private,
             }))
             .redirect(reqwest::redirect::Policy::none())
+            // HTTP(S)_PROXY would make the proxy resolve and connect: no SSRF check there.
+            .no_proxy()
             .timeout(settings.timeout)
             .user_agent("parindex-webhooks/1")
             .build()?;
@@ -315,6 +317,7 @@ impl Dispatcher {
         event: &webhook_event::Model,
         subscription: &webhook_subscription::Model,
     ) -> Result<u16, String> {
+        super::ssrf::check_at_delivery(&subscription.url, self.settings.allow_private)?;
         let data: serde_json::Value =
             serde_json::from_str(&event.payload).map_err(|e| e.to_string())?;
         let body = json!({

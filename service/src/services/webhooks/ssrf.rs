@@ -1,9 +1,13 @@
-//! Where deliveries may go. Only `https`, and never to loopback, private, link-local,
-//! shared (CGNAT), multicast or unspecified addresses, nor cloud metadata endpoints,
+//! Where deliveries may go. Only `https`, and only to global unicast addresses: never to
+//! loopback, private, link-local, shared (CGNAT), multicast, reserved or unspecified
+//! addresses, nor cloud metadata endpoints, nor an IPv6 address that embeds one of those
+//! IPv4 addresses (mapped, compatible, translated, 6to4) or hides one (Teredo, NAT64);
 //! unless `PARINDEX_WEBHOOK_ALLOW_PRIVATE=true`. Checked when a subscription is saved and
-//! again at every delivery, on the addresses the connection actually uses (the HTTP
-//! client resolves through `GuardedResolver`), so a name re-pointed after the check (DNS
-//! rebinding) is refused too.
+//! again at every delivery: the URL itself (`check_at_delivery`: a subscription saved
+//! while private addresses were allowed stops when they no longer are), and the addresses
+//! the connection actually uses (the HTTP client resolves through `GuardedResolver`, and
+//! ignores proxy variables, which would resolve names themselves), so a name re-pointed
+//! after the check (DNS rebinding) is refused too.
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -12,24 +16,71 @@ use std::time::Duration;
 /// How long saving a subscription waits for its host to resolve.
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Whether deliveries may reach `ip`.
+/// Whether deliveries may not reach `ip`: anything but a global unicast address.
 pub fn is_forbidden(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => forbidden_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return forbidden_v4(v4);
-            }
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
-                || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
-                || (first & 0xffc0) == 0xfec0 // site-local (deprecated) fec0::/10
-                || v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254) // AWS metadata (IPv6)
-                || (v6.segments()[0] == 0x64 && v6.segments()[1] == 0xff9b) // NAT64 64:ff9b::/96
-        }
+        IpAddr::V6(v6) => forbidden_v6(v6),
+    }
+}
+
+fn forbidden_v6(v6: Ipv6Addr) -> bool {
+    let s = v6.segments();
+    // IPv4 inside: mapped (::ffff:a.b.c.d), compatible (::a.b.c.d, deprecated),
+    // translated (::ffff:0:a.b.c.d), 6to4 (2002:AABB:CCDD::/48): the IPv4 address decides.
+    let embedded =
+        |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return forbidden_v4(v4);
+    }
+    if s[..6] == [0, 0, 0, 0, 0, 0] {
+        // ::a.b.c.d, and :: and ::1 themselves.
+        return true;
+    }
+    if s[..6] == [0, 0, 0, 0, 0xffff, 0] {
+        return forbidden_v4(embedded(s[6], s[7]));
+    }
+    if s[0] == 0x2002 {
+        return forbidden_v4(embedded(s[1], s[2]));
+    }
+    // Only the global unicast range 2000::/3, less what in it is not the open Internet:
+    // Teredo 2001::/32 (an IPv4 address hidden inside), documentation 2001:db8::/32,
+    // benchmarking 2001:2::/48, ORCHID 2001:10::/28 and 2001:20::/28, and NAT64
+    // 64:ff9b::/96 (outside 2000::/3 anyway).
+    let global = (s[0] & 0xe000) == 0x2000;
+    let special = (s[0] == 0x2001 && s[1] == 0)
+        || (s[0] == 0x2001 && s[1] == 0x0db8)
+        || (s[0] == 0x2001 && s[1] == 0x0002 && s[2] == 0)
+        || (s[0] == 0x2001 && (s[1] & 0xfff0) == 0x0010)
+        || (s[0] == 0x2001 && (s[1] & 0xfff0) == 0x0020);
+    !global || special
+}
+
+/// The URL of a subscription, checked again before each delivery with the settings in
+/// force now: the scheme (`https`, unless private addresses are allowed) and, for an IP
+/// address written in it, that address (names are checked where they resolve,
+/// `GuardedResolver`).
+pub fn check_at_delivery(url: &str, allow_private: bool) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
+    if allow_private {
+        return Ok(());
+    }
+    if parsed.scheme() != "https" {
+        return Err(format!(
+            "{}:// is not allowed (only https://, with PARINDEX_WEBHOOK_ALLOW_PRIVATE off)",
+            parsed.scheme()
+        ));
+    }
+    let ip = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+        _ => None,
+    };
+    match ip {
+        Some(ip) if is_forbidden(ip) => Err(format!(
+            "{ip} is a loopback, private, link-local, reserved or metadata address"
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -98,6 +149,7 @@ pub async fn check_url(url: &str, allow_private: bool) -> Result<reqwest::Url, S
     if allow_private {
         return Ok(parsed);
     }
+    check_at_delivery(url, allow_private)?;
     let port = parsed.port_or_known_default().unwrap_or(443);
     let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
         Ok(ip) => vec![SocketAddr::new(ip, port)],
@@ -150,6 +202,17 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:169.254.169.254",
             "fd00:ec2::254",
+            // IPv4 embedded in IPv6, as reported: compatible, translated, 6to4.
+            "::127.0.0.1",
+            "::ffff:0:7f00:1",
+            "2002:7f00:1::",
+            "::ffff:0:a9fe:a9fe",
+            "2002:a9fe:a9fe::1",
+            "2002:0a00:0001::",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2", // Teredo
+            "64:ff9b::7f00:1",                      // NAT64
+            "2001:db8::1",
+            "100::1",
         ] {
             assert!(is_forbidden(ip.parse().unwrap()), "{ip}");
         }
@@ -158,6 +221,8 @@ mod tests {
             "8.8.8.8",
             "2001:4860:4860::8888",
             "14.225.0.1",
+            "2002:cb71:8301::1", // 6to4 of 203.113.131.1
+            "2402:800:6314::1",
         ] {
             assert!(!is_forbidden(ip.parse().unwrap()), "{ip}");
         }
@@ -206,5 +271,24 @@ mod tests {
         assert!(check_url("ftp://203.113.131.1/", false).await.is_err());
         assert!(check_url("https://203.113.131.1/hook", false).await.is_ok());
         assert!(check_url("http://127.0.0.1:9000/hook", true).await.is_ok());
+        for url in [
+            "https://[::127.0.0.1]/",
+            "https://[::ffff:0:7f00:1]/",
+            "https://[2002:7f00:1::]/",
+            "https://[::ffff:0:a9fe:a9fe]/",
+        ] {
+            assert!(check_url(url, false).await.is_err(), "{url}");
+        }
+    }
+
+    #[test]
+    fn every_delivery_checks_the_url_with_the_settings_of_now() {
+        // Saved while private addresses were allowed; delivered after they no longer are.
+        assert!(check_at_delivery("http://127.0.0.1:9000/hook", true).is_ok());
+        assert!(check_at_delivery("http://127.0.0.1:9000/hook", false).is_err());
+        assert!(check_at_delivery("https://10.0.0.8/hook", false).is_err());
+        assert!(check_at_delivery("https://[::ffff:0:7f00:1]/", false).is_err());
+        assert!(check_at_delivery("https://203.113.131.1/hook", false).is_ok());
+        assert!(check_at_delivery("https://hooks.example.vn/x", false).is_ok());
     }
 }

@@ -39,6 +39,11 @@ ENV = {
 }
 
 
+def lower(headers):
+    """Header names in lower case (HTTP/1.1 names are case-insensitive; actix sends them so)."""
+    return {k.lower(): v for k, v in headers.items()}
+
+
 def call(base, method, path, token=None, body=None, timeout=20):
     """(status, body, headers, seconds): never raises for an HTTP status."""
     import json
@@ -54,14 +59,14 @@ def call(base, method, path, token=None, body=None, timeout=20):
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             raw = r.read()
-            return r.status, json.loads(raw or b"null"), dict(r.headers), time.monotonic() - started
+            return r.status, json.loads(raw or b"null"), lower(r.headers), time.monotonic() - started
     except urllib.error.HTTPError as e:
         raw = e.read()
         try:
             parsed = json.loads(raw or b"null")
         except ValueError:
             parsed = raw.decode(errors="replace")
-        return e.code, parsed, dict(e.headers), time.monotonic() - started
+        return e.code, parsed, lower(e.headers), time.monotonic() - started
     except Exception as e:  # noqa: BLE001 (a refused connection is a failure to report)
         return None, str(e), {}, time.monotonic() - started
 
@@ -76,6 +81,9 @@ class Load(threading.Thread):
         self.token = ct.login(base, f["username"], "officer-password-1")
         self.log = []  # (time, kind, status, code)
         self.acked = {}
+        # Writes answered with anything but 200 after the last acknowledged one: a commit
+        # whose answer was lost may or may not have landed, so either value is honest.
+        self.unsure = {}
         self.rnd = random.Random(f["unit"])
 
     def run(self):
@@ -83,16 +91,19 @@ class Load(threading.Thread):
         n = 0
         while not self.stop.is_set():
             s, body, headers, _ = call(self.base, "GET", path, self.token)
-            self.log.append((time.monotonic(), "read", s, code_of(body), headers.get("Retry-After")))
+            self.log.append((time.monotonic(), "read", s, code_of(body), headers.get("retry-after")))
             c = self.rnd.choice(self.manual)
             cents = self.rnd.randint(0, int(Decimal(c["max_score"]) * 100))
             score = f"{cents // 100}.{cents % 100:02d}"
             s, body, headers, _ = call(self.base, "PUT", path + "/entries", self.token,
                                        {"entries": [{"criterion_code": c["code"], "score": score,
                                                      "explanation": f"ghi lần {n}"}]})
-            self.log.append((time.monotonic(), "write", s, code_of(body), headers.get("Retry-After")))
+            self.log.append((time.monotonic(), "write", s, code_of(body), headers.get("retry-after")))
             if s == 200:
                 self.acked[c["code"]] = score
+                self.unsure[c["code"]] = set()
+            else:
+                self.unsure.setdefault(c["code"], set()).add(Decimal(score))
             n += 1
             time.sleep(0.02)
 
@@ -122,10 +133,11 @@ def check_acked(base, loads):
     for load in loads:
         s, body, _, _ = call(base, "GET", f"/api/v1/self-assessments/{load.f['sa']}", admin)
         assert s == 200, (s, body)
-        stored = {e["criterion_code"]: (e.get("self_inputs") or {}).get("score") for e in body["entries"]}
+        stored = {e["criterion_code"]: e.get("self_score") for e in body["entries"]}
         for code, score in load.acked.items():
             checked += 1
-            if stored.get(code) is None or Decimal(stored[code]) != Decimal(score):
+            allowed = {Decimal(score)} | load.unsure.get(code, set())
+            if stored.get(code) is None or Decimal(stored[code]) not in allowed:
                 problems.append(f"{load.f['sa']} {code}: acknowledged {score}, stored {stored.get(code)}")
     return problems, checked
 
@@ -188,10 +200,10 @@ def postgres_outage(binary, workdir):
         ]:
             s, answer, headers, seconds = call(server.base, method, path, token, body)
             took = time.monotonic() - stopped
-            if s != 503 or "Retry-After" not in headers or took > 3.5:
+            if s != 503 or "retry-after" not in headers or took > 3.0:
                 raise SystemExit(f"FAIL: {what} with PostgreSQL down answered {s} {answer} "
                                  f"after {seconds:.1f} s ({took:.1f} s since the stop)")
-            print(f"  {what}: 503 {code_of(answer)} in {seconds:.2f} s, Retry-After {headers['Retry-After']}")
+            print(f"  {what}: 503 {code_of(answer)} in {seconds:.2f} s, Retry-After {headers['retry-after']}")
         time.sleep(3)
         outage = summarize(loads, stopped + 0.5, time.monotonic())
         bad = {k: v for k, v in outage.items() if k[1] not in (503,)}

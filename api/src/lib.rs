@@ -19,7 +19,7 @@ pub mod uploads;
 
 pub use parindex_demo::generate;
 pub use parindex_service::{
-    cache, chart, config, db, documents, schema, scoring, services, sheets, state, storage,
+    cache, chart, config, db, documents, outage, schema, scoring, services, sheets, state, storage,
     validation, workbook, workflow,
 };
 

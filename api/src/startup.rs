@@ -53,6 +53,11 @@ impl Application {
         if let Some(every) = state.config.evidence.gc_every {
             tokio::spawn(collect_evidence_garbage(state.clone(), every));
         }
+        // PostgreSQL: a server that is down is found once and answered 503 at once,
+        // instead of every request waiting out the pool.
+        if let Some(address) = crate::outage::Address::of(&state.config.database_url) {
+            tokio::spawn(crate::outage::watch(address));
+        }
         let server = serve(listener, state.clone(), wake)?;
         Ok(Application {
             server,

@@ -437,6 +437,9 @@ impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
         if let Some(why) = unavailable(&err) {
             tracing::warn!(error = %err, reason = ?why, "the database cannot serve this request");
+            if why == Unavailable::Unreachable {
+                crate::outage::suspect();
+            }
             return why.problem();
         }
         match err.sql_err() {

@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod documents;
 pub mod error;
+pub mod outage;
 pub mod services;
 pub mod sheets;
 pub mod state;

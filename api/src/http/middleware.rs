@@ -104,6 +104,12 @@ fn error_in_language(err: Error, lang: Lang) -> Error {
     }
 }
 
+/// Whether answering `path` needs the database: the API and readiness do; liveness, the
+/// OpenAPI document and Swagger UI do not, and keep working during an outage.
+fn needs_database(path: &str) -> bool {
+    path.starts_with("/api/") || path == "/health/ready"
+}
+
 /// The longest request line (path and query) read: the longest a client needs is far
 /// shorter; anything longer is a mistake or an attack.
 pub const MAX_REQUEST_TARGET: usize = 32 * 1024;
@@ -128,7 +134,20 @@ pub async fn observe(
     // A request line longer than anything the API takes: 414 before any work. (Past
     // 64 KiB the HTTP parser refuses it itself, before this runs.)
     let target = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
-    let result = if target > MAX_REQUEST_TARGET {
+    let outage = needs_database(&path).then(crate::outage::current).flatten();
+    let result = if let Some((down_for, _)) = outage {
+        // The database server is known to be down: answered at once, rather than after
+        // waiting out the pool (`outage`).
+        let seconds = down_for.as_secs();
+        Err(HttpError::from(
+            ApiError::service_unavailable(text!(
+                "the database server does not accept connections (for {seconds} s now); retry in a few seconds",
+                "máy chủ cơ sở dữ liệu không nhận kết nối (đã {seconds} giây); hãy thử lại sau vài giây"
+            ))
+            .with_retry_after(2),
+        )
+        .into())
+    } else if target > MAX_REQUEST_TARGET {
         Err(HttpError::from(
             ApiError::new(
                 actix_web::http::StatusCode::URI_TOO_LONG,

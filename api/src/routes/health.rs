@@ -45,6 +45,20 @@ const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
 )]
 #[get("/health/ready")]
 pub async fn health_ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    // PostgreSQL: whether the server accepts connections at all, asked directly, so that
+    // a server that is down is told in a second (the pool would retry for its whole wait).
+    if let Some(address) = crate::outage::Address::of(&state.config.database_url)
+        && let Err(why) = address.accepts().await
+    {
+        tracing::warn!(reason = %why, "readiness: the database server does not accept connections");
+        crate::outage::suspect();
+        return Err(ApiError::service_unavailable(text!(
+            "the database server does not accept connections",
+            "máy chủ cơ sở dữ liệu không nhận kết nối"
+        ))
+        .with_retry_after(2)
+        .into());
+    }
     match tokio::time::timeout(READY_WITHIN, crate::db::ping(&state.db)).await {
         Ok(Ok(())) => Ok(HttpResponse::Ok().json(HealthStatus { status: "ok" })),
         Ok(Err(e)) => {
@@ -59,11 +73,14 @@ pub async fn health_ready(state: web::Data<AppState>) -> ApiResult<HttpResponse>
             }
             .into())
         }
-        Err(_) => Err(ApiError::service_unavailable(text!(
-            "the database did not answer within 2 s",
-            "cơ sở dữ liệu không trả lời trong vòng 2 giây"
-        ))
-        .with_retry_after(2)
+        Err(_) => Err({
+            crate::outage::suspect();
+            ApiError::service_unavailable(text!(
+                "the database did not answer within 2 s",
+                "cơ sở dữ liệu không trả lời trong vòng 2 giây"
+            ))
+            .with_retry_after(2)
+        }
         .into()),
     }
 }

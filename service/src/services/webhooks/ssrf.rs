@@ -48,11 +48,12 @@ fn forbidden_v6(v6: Ipv6Addr) -> bool {
     // benchmarking 2001:2::/48, ORCHID 2001:10::/28 and 2001:20::/28, and NAT64
     // 64:ff9b::/96 (outside 2000::/3 anyway).
     let global = (s[0] & 0xe000) == 0x2000;
-    let special = (s[0] == 0x2001 && s[1] == 0)
-        || (s[0] == 0x2001 && s[1] == 0x0db8)
-        || (s[0] == 0x2001 && s[1] == 0x0002 && s[2] == 0)
-        || (s[0] == 0x2001 && (s[1] & 0xfff0) == 0x0010)
-        || (s[0] == 0x2001 && (s[1] & 0xfff0) == 0x0020);
+    let special = s[0] == 0x2001
+        && (s[1] == 0
+            || s[1] == 0x0db8
+            || (s[1] == 0x0002 && s[2] == 0)
+            || (s[1] & 0xfff0) == 0x0010
+            || (s[1] & 0xfff0) == 0x0020);
     !global || special
 }
 

@@ -366,7 +366,7 @@ fn operation_parts(doc: &Value) -> (Vec<&Value>, Vec<&Value>) {
 }
 
 /// Response types whose empty fields are left out (`skip_serializing_if`), not sent as null.
-const LEAVES_OUT_ABSENT: &[&str] = &["Inputs"];
+const LEAVES_OUT_ABSENT: &[&str] = &["Inputs", "Problem"];
 
 fn is_nullable(schema: &Value) -> bool {
     match schema.get("type") {
@@ -383,7 +383,8 @@ fn is_nullable(schema: &Value) -> bool {
 /// `T | null | undefined`. Schemas requests use too keep such properties optional (a
 /// client may leave them out). Responses are checked against this by schemathesis in CI.
 /// Types in `LEAVES_OUT_ABSENT` serialise without their empty fields (`Inputs` is also
-/// stored as JSON that way): theirs stay optional.
+/// stored as JSON that way; a `Problem` names `errors_total` only when it cut `errors`):
+/// theirs stay optional.
 fn require_what_responses_always_send(doc: &mut Value) {
     let (requests, responses) = operation_parts(doc);
     let read_by_clients = reachable(doc, responses);
@@ -572,6 +573,30 @@ mod tests {
             assert!(
                 empty.get(key).is_some(),
                 "Inputs.{key} is required in the document but left out when empty"
+            );
+        }
+    }
+
+    /// Every problem response is checked against this schema (schemathesis in CI): a
+    /// problem without field errors must carry every property the schema requires.
+    #[test]
+    fn a_plain_problem_has_every_required_property() {
+        let doc = super::document().expect("document");
+        let plain = crate::error::ApiError::unauthorized(crate::error::text!(
+            "a bearer token is required",
+            "cần bearer token"
+        ));
+        let body = serde_json::to_value(plain.to_problem()).expect("json");
+        let required = doc
+            .pointer("/components/schemas/Problem/required")
+            .and_then(serde_json::Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for key in required {
+            let key = key.as_str().unwrap_or_default();
+            assert!(
+                body.get(key).is_some(),
+                "Problem.{key} is required but not sent: {body}"
             );
         }
     }

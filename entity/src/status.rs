@@ -6,201 +6,110 @@ use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Where a unit's self-assessment stands.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    Serialize,
-    Deserialize,
-    ToSchema,
-)]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::None)",
-    rename_all = "snake_case"
-)]
-#[serde(rename_all = "snake_case")]
-pub enum SelfAssessmentStatus {
-    /// Being filled by the unit.
-    Draft,
-    /// With the council; read-only to the unit.
-    Submitted,
-    /// Sent back for supplementation of some criteria.
-    Returned,
-    /// The council's appraisal is finalized.
-    Appraised,
+/// A status as stored (snake_case text), sent (the same names) and described once in
+/// the OpenAPI document: every status enum has the same derives, kept here.
+macro_rules! stored_status {
+    ($(#[$meta:meta])* pub enum $name:ident { $($body:tt)* }) => {
+        #[derive(
+            Clone,
+            Copy,
+            Debug,
+            PartialEq,
+            Eq,
+            Hash,
+            EnumIter,
+            DeriveActiveEnum,
+            Serialize,
+            Deserialize,
+            ToSchema,
+        )]
+        #[sea_orm(
+            rs_type = "String",
+            db_type = "String(StringLen::None)",
+            rename_all = "snake_case"
+        )]
+        #[serde(rename_all = "snake_case")]
+        $(#[$meta])*
+        pub enum $name { $($body)* }
+    };
 }
 
-/// Where the council's appraisal of a file stands.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    Serialize,
-    Deserialize,
-    ToSchema,
-)]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::None)",
-    rename_all = "snake_case"
-)]
-#[serde(rename_all = "snake_case")]
-pub enum AppraisalStatus {
-    /// Submitted; the council has not started (the unit may still withdraw).
-    Pending,
-    InProgress,
-    Finalized,
+stored_status! {
+    /// Where a unit's self-assessment stands.
+    pub enum SelfAssessmentStatus {
+        /// Being filled by the unit.
+        Draft,
+        /// With the council; read-only to the unit.
+        Submitted,
+        /// Sent back for supplementation of some criteria.
+        Returned,
+        /// The council's appraisal is finalized.
+        Appraised,
+    }
 }
 
-/// Where one item of a remediation plan stands.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    Serialize,
-    Deserialize,
-    ToSchema,
-)]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::None)",
-    rename_all = "snake_case"
-)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = ItemStatus)]
-pub enum RemediationItemStatus {
-    NotStarted,
-    InProgress,
-    Done,
-    /// Given up, with a reason.
-    Cancelled,
+stored_status! {
+    /// Where the council's appraisal of a file stands.
+    pub enum AppraisalStatus {
+        /// Submitted; the council has not started (the unit may still withdraw).
+        Pending,
+        InProgress,
+        Finalized,
+    }
 }
 
-/// Where one milestone of a remediation item stands.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    Serialize,
-    Deserialize,
-    ToSchema,
-)]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::None)",
-    rename_all = "snake_case"
-)]
-#[serde(rename_all = "snake_case")]
-pub enum MilestoneStatus {
-    Pending,
-    Met,
-    /// Its date passed without it being met, and someone said so.
-    Missed,
+stored_status! {
+    /// Where one item of a remediation plan stands.
+    #[schema(as = ItemStatus)]
+    pub enum RemediationItemStatus {
+        NotStarted,
+        InProgress,
+        Done,
+        /// Given up, with a reason.
+        Cancelled,
+    }
 }
 
-/// Whether a framework can be assessed against yet.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    Serialize,
-    Deserialize,
-    ToSchema,
-)]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::None)",
-    rename_all = "snake_case"
-)]
-#[serde(rename_all = "snake_case")]
-pub enum FrameworkStatus {
-    Draft,
-    Published,
+stored_status! {
+    /// Where one milestone of a remediation item stands.
+    pub enum MilestoneStatus {
+        Pending,
+        Met,
+        /// Its date passed without it being met, and someone said so.
+        Missed,
+    }
 }
 
-/// Where a unit's appeal (kiến nghị) stands.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    Serialize,
-    Deserialize,
-    ToSchema,
-)]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::None)",
-    rename_all = "snake_case"
-)]
-#[serde(rename_all = "snake_case")]
-pub enum AppealStatus {
-    /// Waiting for the council's answer (at most one per criterion of an appraisal).
-    Open,
-    /// The council agreed and changed its entry.
-    Accepted,
-    /// The council kept its score.
-    Rejected,
+stored_status! {
+    /// Whether a framework can be assessed against yet.
+    pub enum FrameworkStatus {
+        Draft,
+        Published,
+    }
 }
 
-/// Where one delivery of a webhook event to one subscription stands.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    Serialize,
-    Deserialize,
-    ToSchema,
-)]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::None)",
-    rename_all = "snake_case"
-)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    /// Waiting for its next attempt (or being attempted by a dispatcher's lease).
-    Pending,
-    /// A receiver answered 2xx.
-    Delivered,
-    /// Every attempt failed; a redelivery makes it pending again.
-    Failed,
+stored_status! {
+    /// Where a unit's appeal (kiến nghị) stands.
+    pub enum AppealStatus {
+        /// Waiting for the council's answer (at most one per criterion of an appraisal).
+        Open,
+        /// The council agreed and changed its entry.
+        Accepted,
+        /// The council kept its score.
+        Rejected,
+    }
+}
+
+stored_status! {
+    /// Where one delivery of a webhook event to one subscription stands.
+    pub enum DeliveryStatus {
+        /// Waiting for its next attempt (or being attempted by a dispatcher's lease).
+        Pending,
+        /// A receiver answered 2xx.
+        Delivered,
+        /// Every attempt failed; a redelivery makes it pending again.
+        Failed,
+    }
 }
 
 /// The name stored and sent on the wire (`in_progress`), as a `&'static str`, and the

@@ -22,5 +22,5 @@ ENV PARINDEX_ADDR=0.0.0.0:8080 \
 EXPOSE 8080
 # The binary probes itself: no curl needed in the image.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["parindex", "healthcheck", "--url", "http://127.0.0.1:8080/health/ready"]
+  CMD ["parindex", "healthcheck"]
 CMD ["parindex", "serve"]

@@ -25,6 +25,13 @@ if [ -z "${DATABASE_URL:-}" ]; then
   test -f "$work/data/parindex.db" || { echo "the SQLite file was not created" >&2; exit 1; }
 fi
 curl -fsS "$BASE/swagger-ui/" | grep -q swagger-ui
+# The container's health check: `parindex healthcheck` finds the server at PARINDEX_ADDR
+# (0.0.0.0 probed on loopback), and fails where no server listens.
+PARINDEX_ADDR="0.0.0.0:$PORT" "$BIN" healthcheck
+if PARINDEX_ADDR="127.0.0.1:1" "$BIN" healthcheck 2>/dev/null; then
+  echo "healthcheck answered ready where no server listens" >&2
+  exit 1
+fi
 curl -fsS "$BASE/api-docs/openapi.json" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["openapi"]=="3.1.0"'
 if curl -fsS "$BASE/api-docs/openapi.json" | python3 -c 'import json,sys; sys.exit(0 if "/api/v1/auth/login" in json.load(sys.stdin)["paths"] else 1)'; then
   code=$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' \

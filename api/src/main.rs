@@ -75,8 +75,10 @@ enum Command {
     },
     /// Probe a running server's readiness (for container health checks); exit 0 when ready.
     Healthcheck {
-        #[arg(long, default_value = "http://127.0.0.1:8080/health/ready")]
-        url: String,
+        /// Default: `/health/ready` at PARINDEX_ADDR (on loopback when it listens on all
+        /// addresses), as the server itself would listen.
+        #[arg(long)]
+        url: Option<String>,
     },
 }
 
@@ -103,7 +105,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Openapi { output } => write_openapi(output),
-        Command::Healthcheck { url } => healthcheck(&url),
+        Command::Healthcheck { url } => healthcheck(&url.unwrap_or_else(|| {
+            parindex_api::config::readiness_url(std::env::var("PARINDEX_ADDR").ok().as_deref())
+        })),
         Command::Generate {
             communes,
             years,

@@ -71,6 +71,7 @@ read (412 when it changed since).",
         (name = "remediation", description = "The plan a unit makes from its lost points: items with officers and deadlines, recurring duties, tasks with targets, progress, overdue, the year-end report."),
         (name = "evidence-files", description = "The documents behind the scores (tài liệu kiểm chứng): upload, read, download (with Range), delete while unused; a self-assessment's files as one zip."),
         (name = "webhooks", description = "Signed deliveries (Standard Webhooks) of what happened: submissions, returns, finalizations, publications, milestones due soon and overdue; subscriptions, secrets, deliveries and their attempts."),
+        (name = "webhook-events", description = "The deliveries the service posts to each subscription (OpenAPI `webhooks`), one per event type: the body, its `data` and the signature headers."),
         (name = "audit", description = "Every change, who made it and when, within the caller's units."),
         (name = "health", description = "Liveness and readiness probes."),
     )
@@ -191,6 +192,10 @@ const SHARED_RESPONSES: &[(&str, &str)] = &[
     (
         "UnsupportedFileType",
         "The file's content (its first bytes, never its name or declared type) is none of the accepted kinds (PARINDEX_EVIDENCE_TYPES: PDF, DOCX, XLSX, DOC, XLS, ODT, ODS, JPEG, PNG by default; code `unsupported_media_type`).",
+    ),
+    (
+        "PdfFailed",
+        "LibreOffice could not print the paper (it failed, timed out or wrote nothing; code `internal_error`): the server's log says why, under the request's `X-Request-Id`. The DOCX path serves the same paper.",
     ),
     (
         "PdfUnavailable",
@@ -396,27 +401,406 @@ fn require_what_responses_always_send(doc: &mut Value) {
         let Some(schema) = doc.pointer_mut(&format!("/components/schemas/{name}")) else {
             continue;
         };
-        let nullable: Vec<String> = schema["properties"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(_, p)| is_nullable(p))
-            .map(|(k, _)| k.clone())
-            .collect();
-        if nullable.is_empty() {
-            continue;
+        require_nullable_properties(schema);
+        // A flattened struct is an `allOf` of its parts: the inline ones are its own.
+        if let Some(Value::Array(parts)) = schema.get_mut("allOf") {
+            parts.iter_mut().for_each(require_nullable_properties);
         }
-        let required = schema
-            .as_object_mut()
-            .map(|o| o.entry("required").or_insert_with(|| json!([])));
-        if let Some(Value::Array(required)) = required {
-            for key in nullable {
-                if !required.contains(&json!(key)) {
-                    required.push(json!(key));
+    }
+}
+
+fn require_nullable_properties(schema: &mut Value) {
+    let nullable: Vec<String> = schema["properties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, p)| is_nullable(p))
+        .map(|(k, _)| k.clone())
+        .collect();
+    if nullable.is_empty() {
+        return;
+    }
+    let required = schema
+        .as_object_mut()
+        .map(|o| o.entry("required").or_insert_with(|| json!([])));
+    if let Some(Value::Array(required)) = required {
+        for key in nullable {
+            if !required.contains(&json!(key)) {
+                required.push(json!(key));
+            }
+        }
+    }
+}
+
+/// An example problem for each shared problem response, by component name: status, code,
+/// detail. Swagger UI shows a response's own example; without these every error status
+/// showed the schema's single 422.
+const PROBLEM_EXAMPLES: &[(&str, u16, &str, &str)] = &[
+    (
+        "BadRequest",
+        400,
+        "invalid_query",
+        "query parameter `year`: invalid digit found in string",
+    ),
+    (
+        "Unauthorized",
+        401,
+        "unauthorized",
+        "a bearer token is required",
+    ),
+    (
+        "Forbidden",
+        403,
+        "forbidden",
+        "this operation needs the role district_appraiser",
+    ),
+    ("NotFound", 404, "not_found", "no such unit"),
+    (
+        "PdfUnavailable",
+        406,
+        "pdf_unavailable",
+        "PDF needs LibreOffice, which this server is not configured with: ask for format=docx",
+    ),
+    (
+        "RequestTimeout",
+        408,
+        "body_timeout",
+        "the body did not arrive within 60 s",
+    ),
+    (
+        "Conflict",
+        409,
+        "already_exists",
+        "a framework for 2024 already exists",
+    ),
+    (
+        "PreconditionFailed",
+        412,
+        "precondition_failed",
+        "the resource changed since it was read (If-Match names version 3, it is at 4)",
+    ),
+    (
+        "PayloadTooLarge",
+        413,
+        "payload_too_large",
+        "the body is larger than 2097152 bytes",
+    ),
+    (
+        "FileTooLarge",
+        413,
+        "payload_too_large",
+        "the file is larger than 20971520 bytes",
+    ),
+    (
+        "UriTooLong",
+        414,
+        "uri_too_long",
+        "the request line is longer than 32768 bytes",
+    ),
+    (
+        "UnsupportedMediaType",
+        415,
+        "unsupported_media_type",
+        "send the body as application/json",
+    ),
+    (
+        "UnsupportedFileType",
+        415,
+        "unsupported_media_type",
+        "the file is none of the accepted kinds (PDF, DOCX, XLSX, DOC, XLS, ODT, ODS, JPEG, PNG)",
+    ),
+    (
+        "RangeNotSatisfiable",
+        416,
+        "range_not_satisfiable",
+        "the range starts past the end of the file (48213 bytes)",
+    ),
+    (
+        "ValidationFailed",
+        422,
+        "validation_failed",
+        "1 field is invalid",
+    ),
+    (
+        "ServiceUnavailable",
+        503,
+        "service_unavailable",
+        "the database cannot be reached; nothing was changed, retry later",
+    ),
+    (
+        "InsufficientStorage",
+        507,
+        "quota_exceeded",
+        "the unit has used its evidence quota for 2024 (1073741824 bytes)",
+    ),
+    (
+        "PdfFailed",
+        500,
+        "internal_error",
+        "an internal error occurred; it has been logged",
+    ),
+];
+
+/// Inline problem responses (a handler's own 409, 429…) by status and a word of their
+/// description: code and detail.
+const INLINE_PROBLEM_EXAMPLES: &[(u16, &str, &str, &str)] = &[
+    (401, "", "unauthorized", "wrong username or password"),
+    (409, "username", "username_taken", "the username is taken"),
+    (
+        409,
+        "last active admin",
+        "last_admin",
+        "it is the last active admin",
+    ),
+    (
+        413,
+        "zip",
+        "zip_too_large",
+        "the files add up to more than one zip may hold",
+    ),
+    (
+        429,
+        "",
+        "too_many_requests",
+        "too many failed attempts: retry after Retry-After seconds",
+    ),
+    (
+        503,
+        "",
+        "service_unavailable",
+        "the database cannot be reached",
+    ),
+];
+
+fn problem_example(status: u16, code: &str, detail: &str) -> Value {
+    let status_code = actix_web::http::StatusCode::from_u16(status)
+        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let title = parindex_service::error::title_of(status_code, crate::error::Lang::En);
+    let mut example = json!({
+        "type": format!("urn:parindex:problem:{code}"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    });
+    if code == "validation_failed" {
+        example["errors"] = json!([{"field": "max_score", "code": "too_many_decimals",
+                                    "message": "at most 2 decimal places"}]);
+    }
+    example
+}
+
+/// Gives every problem response its own example (see `PROBLEM_EXAMPLES`).
+fn problem_examples(doc: &mut Value) {
+    let problem = crate::error::PROBLEM_CONTENT_TYPE;
+    if let Some(Value::Object(responses)) = doc.pointer_mut("/components/responses") {
+        for (name, response) in responses.iter_mut() {
+            let Some(media) = response.pointer_mut(&format!("/content/{}", escape(problem))) else {
+                continue;
+            };
+            if let Some((_, status, code, detail)) =
+                PROBLEM_EXAMPLES.iter().find(|(n, ..)| n == name)
+            {
+                media["example"] = problem_example(*status, code, detail);
+            }
+        }
+    }
+    let Some(Value::Object(paths)) = doc.get_mut("paths") else {
+        return;
+    };
+    for item in paths.values_mut().filter_map(Value::as_object_mut) {
+        for op in item.values_mut() {
+            let Some(Value::Object(responses)) = op.get_mut("responses") else {
+                continue;
+            };
+            for (status, response) in responses.iter_mut() {
+                if response
+                    .pointer(&format!("/content/{}", escape(problem)))
+                    .is_none()
+                {
+                    continue;
+                }
+                let status: u16 = status.parse().unwrap_or(500);
+                let description = response["description"].as_str().unwrap_or_default();
+                let example = INLINE_PROBLEM_EXAMPLES
+                    .iter()
+                    .find(|(s, word, ..)| *s == status && description.contains(word));
+                if let Some((_, _, code, detail)) = example {
+                    response["content"][problem]["example"] = problem_example(status, code, detail);
                 }
             }
         }
     }
+}
+
+/// The headers every operation reads and every response carries, declared once as
+/// components: `Accept-Language` chooses the language of problems (`Content-Language`
+/// says which it got); `X-Request-Id` is the client's (when short and plain) or a new one,
+/// sent back on every response and written to the server's log.
+fn language_and_request_id_headers(doc: &mut Value) {
+    doc["components"]["parameters"] = json!({
+        "AcceptLanguage": {
+            "name": "Accept-Language", "in": "header", "required": false,
+            "description": "The language of problem titles, details and field messages: Vietnamese when `vi` is preferred, English otherwise.",
+            "schema": {"type": "string"}, "example": "vi-VN,vi;q=0.9,en;q=0.5"
+        },
+        "RequestId": {
+            "name": "X-Request-Id", "in": "header", "required": false,
+            "description": "The caller's id for this request (at most 64 letters, digits, `-_.:`), echoed in the response and the server's log; another is made when absent or unfit.",
+            "schema": {"type": "string", "maxLength": 64, "pattern": "^[A-Za-z0-9._:-]+$"}
+        }
+    });
+    doc["components"]["headers"] = json!({
+        "RequestId": {
+            "description": "The request's id (the caller's `X-Request-Id` or a new one), as logged by the server.",
+            "schema": {"type": "string"}
+        },
+        "ContentLanguage": {
+            "description": "The language of the problem's texts: `vi` or `en`.",
+            "schema": {"type": "string", "enum": ["vi", "en"]}
+        }
+    });
+    let problem = escape(crate::error::PROBLEM_CONTENT_TYPE);
+    let add_headers = |response: &mut Value| {
+        let is_problem = response.pointer(&format!("/content/{problem}")).is_some();
+        let headers = response
+            .as_object_mut()
+            .map(|r| r.entry("headers").or_insert_with(|| json!({})));
+        if let Some(Value::Object(headers)) = headers {
+            headers.insert(
+                "X-Request-Id".into(),
+                json!({"$ref": "#/components/headers/RequestId"}),
+            );
+            if is_problem {
+                headers.insert(
+                    "Content-Language".into(),
+                    json!({"$ref": "#/components/headers/ContentLanguage"}),
+                );
+            }
+        }
+    };
+    if let Some(Value::Object(responses)) = doc.pointer_mut("/components/responses") {
+        responses.values_mut().for_each(add_headers);
+    }
+    let Some(Value::Object(paths)) = doc.get_mut("paths") else {
+        return;
+    };
+    for op in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        let params = op
+            .as_object_mut()
+            .map(|o| o.entry("parameters").or_insert_with(|| json!([])));
+        if let Some(Value::Array(params)) = params {
+            params.push(json!({"$ref": "#/components/parameters/AcceptLanguage"}));
+            params.push(json!({"$ref": "#/components/parameters/RequestId"}));
+        }
+        if let Some(Value::Object(responses)) = op.get_mut("responses") {
+            responses
+                .values_mut()
+                .filter(|r| r.get("$ref").is_none())
+                .for_each(add_headers);
+        }
+    }
+}
+
+/// One media type per operation (see `crate::http::format_paths`): each operation of
+/// `FORMAT_PATHS` is copied to `{path}.{ext}` with that format's media type alone, and the
+/// path without a suffix keeps its default type. `format` leaves the document (the
+/// suffix says it); the server still reads it on the old paths.
+fn one_media_type_per_operation(doc: &mut Value) {
+    use crate::http::format_paths::{FORMAT_PATHS, PDF, Told};
+    // The schemas of the `format` parameters left out: dropped when nothing else names them.
+    let mut format_schemas = BTreeSet::new();
+    for fp in FORMAT_PATHS {
+        let pointer = format!("/paths/{}/{}", escape(fp.path), fp.method);
+        let Some(op) = doc.pointer(&pointer).cloned() else {
+            panic!(
+                "FORMAT_PATHS names {} {}, which the document lacks",
+                fp.method, fp.path
+            );
+        };
+        let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+        let summary = op["summary"].as_str().unwrap_or_default().to_owned();
+        for param in op["parameters"].as_array().into_iter().flatten() {
+            if param["name"] == "format"
+                && let Some(r) = param["schema"]["$ref"].as_str()
+            {
+                format_schemas.insert(r.to_owned());
+            }
+        }
+        let restrict = |media: &str| {
+            let mut op = op.clone();
+            match fp.told {
+                Told::ByFormatQuery => {
+                    if let Some(Value::Array(params)) = op.get_mut("parameters") {
+                        params.retain(|p| p["name"] != "format");
+                    }
+                    if let Some(Value::Object(content)) = op.pointer_mut("/responses/200/content") {
+                        content.retain(|m, _| m == media);
+                    }
+                }
+                Told::ByContentType => {
+                    if let Some(Value::Object(content)) = op.pointer_mut("/requestBody/content") {
+                        content.retain(|m, _| m == media);
+                    }
+                }
+            }
+            if let Some(Value::Object(responses)) = op.get_mut("responses") {
+                if media == PDF {
+                    // Printing is the one step a correct request can see fail.
+                    responses.insert(
+                        "500".into(),
+                        json!({"$ref": "#/components/responses/PdfFailed"}),
+                    );
+                } else {
+                    responses.remove("406");
+                }
+            }
+            op
+        };
+        let others: Vec<String> = fp
+            .formats
+            .iter()
+            .map(|(ext, _)| format!("`{}.{ext}`", fp.path))
+            .collect();
+        for (i, (ext, media)) in fp.formats.iter().enumerate() {
+            let mut variant = restrict(media);
+            if i == 0 {
+                let mut original = variant.clone();
+                let told = match fp.told {
+                    Told::ByFormatQuery => "its `format` parameter still works here",
+                    Told::ByContentType => "other body types are still read here",
+                };
+                let description = original["description"].as_str().unwrap_or_default();
+                original["description"] = json!(format!(
+                    "{description}\n\nOne media type per path: {} ({told}, for older clients).",
+                    others.join(", ")
+                ));
+                if let Some(o) = doc.pointer_mut(&pointer) {
+                    *o = original;
+                }
+            }
+            variant["operationId"] = json!(format!("{id}_{ext}"));
+            variant["summary"] = json!(format!("{summary} ({})", ext.to_uppercase()));
+            doc["paths"][format!("{}.{ext}", fp.path)][fp.method] = variant;
+        }
+    }
+    for reference in format_schemas {
+        let named = format!("\"{reference}\"");
+        if !doc.to_string().contains(&named)
+            && let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas")
+        {
+            schemas.remove(reference.trim_start_matches("#/components/schemas/"));
+        }
+    }
+}
+
+/// A JSON pointer token: `/` and `~` escaped.
+fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
 }
 
 /// utoipa inlines the item type of a generic `Page<T>` (juhaku/utoipa#1586): point
@@ -484,9 +868,12 @@ fn document() -> Result<Value, serde_json::Error> {
     add_shared_responses(&mut openapi);
     mark_public_operations(&mut openapi);
     let mut doc = serde_json::to_value(&openapi)?;
+    one_media_type_per_operation(&mut doc);
     page_items_by_reference(&mut doc);
     require_what_responses_always_send(&mut doc);
     header_parameters_are_strings(&mut doc);
+    problem_examples(&mut doc);
+    language_and_request_id_headers(&mut doc);
     describe_webhooks(&mut doc);
     Ok(doc)
 }
@@ -508,7 +895,9 @@ fn describe_webhooks(doc: &mut Value) {
             kind.to_string(),
             serde_json::json!({"post": {
                 "operationId": id,
-                "tags": ["webhooks"],
+                // Not `webhooks`: generators that make one class per tag (openapi-generator)
+                // would write `WebhooksApi` twice, the events' over the subscriptions'.
+                "tags": ["webhook-events"],
                 "summary": format!("Event `{kind}`"),
                 "description": format!(
                     "{meaning}\n\nPosted to each matching subscription's URL. Verify \
@@ -745,6 +1134,62 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Swagger UI shows each error status with its own example, of that status.
+    #[test]
+    fn every_problem_response_has_an_example_of_its_status() {
+        let doc = document().expect("the document builds");
+        let mut seen = 0;
+        for item in doc["paths"].as_object().unwrap().values() {
+            for op in item.as_object().unwrap().values() {
+                for (status, response) in op["responses"].as_object().unwrap() {
+                    let response = match response["$ref"].as_str() {
+                        Some(r) => doc.pointer(r.trim_start_matches('#')).unwrap(),
+                        None => response,
+                    };
+                    let Some(media) = response["content"].get(crate::error::PROBLEM_CONTENT_TYPE)
+                    else {
+                        continue;
+                    };
+                    seen += 1;
+                    let example = &media["example"];
+                    assert_eq!(
+                        example["status"].as_u64().map(|s| s.to_string()).as_deref(),
+                        Some(status.as_str()),
+                        "{status} {response}"
+                    );
+                    let code = example["code"].as_str().unwrap_or_default();
+                    assert_eq!(example["type"], format!("urn:parindex:problem:{code}"));
+                }
+            }
+        }
+        assert!(seen > 500, "{seen} problem responses");
+    }
+
+    /// Generators that make one class per tag (openapi-generator's `WebhooksApi`) keep only
+    /// one of two same-named classes: the events' tags are not the operations' tags.
+    #[test]
+    fn webhook_events_share_no_tag_with_operations() {
+        let doc = document().expect("the document builds");
+        let tags_of = |part: &str| -> BTreeSet<String> {
+            doc[part]
+                .as_object()
+                .into_iter()
+                .flat_map(|items| items.values())
+                .filter_map(Value::as_object)
+                .flat_map(|item| item.values())
+                .flat_map(|op| op["tags"].as_array().cloned().unwrap_or_default())
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect()
+        };
+        let (operations, events) = (tags_of("paths"), tags_of("webhooks"));
+        assert!(!events.is_empty());
+        let shared: Vec<_> = operations.intersection(&events).collect();
+        assert!(
+            shared.is_empty(),
+            "tags on operations and events: {shared:?}"
+        );
     }
 
     #[test]

@@ -191,6 +191,7 @@ fn serve(
 
     let mut server = HttpServer::new(move || {
         let (app, _) = App::new()
+            .wrap(from_fn(crate::http::format_paths::rewrite))
             .wrap(from_fn(crate::auth::extractor::authenticate))
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
             .wrap(from_fn(observe))

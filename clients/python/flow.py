@@ -1,10 +1,12 @@
 """The main flow of a front end, written against the generated Python client only.
 
 The same steps as clients/ts/flow.ts: log in, find Vĩnh Long, read the district ranking and
-its index, its overdue remediation items, and download its appendix as CSV and XLSX; then
-read Vĩnh Long's evidence files, and as its officer upload one (multipart) and read it back. Run by
-scripts/check-clients.sh against the demo district (the generated package `parindex_client`
-on PYTHONPATH); exits non-zero on the first surprise. Type-checked with mypy --strict.
+its index, its overdue remediation items, download its appendix as CSV and XLSX and the
+ranking as CSV, read a merged commune's index with its predecessors, upload a workbook (a
+framework exported as XLSX, imported again); then read Vĩnh Long's evidence files, and as its
+officer upload one (multipart) and read it back. Run by scripts/check-clients.sh against the
+demo district after its 2025 reorganisation (the generated package `parindex_client` on
+PYTHONPATH); exits non-zero on the first surprise. Type-checked with mypy --strict.
 """
 
 from __future__ import annotations
@@ -21,22 +23,31 @@ from parindex_client import AuthenticatedClient, Client
 from parindex_client.api.auth import get_me, login
 from parindex_client.api.evidence_files import download_evidence_file, list_evidence_files, upload_evidence_file
 from parindex_client.api.remediation import get_remediation_item, list_remediation_items
-from parindex_client.api.results import export_unit_appendix, get_ranking, get_unit_index
+from parindex_client.api.frameworks import export_framework_xlsx, import_framework_xlsx, list_frameworks
+from parindex_client.api.results import (
+    export_ranking_csv,
+    export_unit_appendix_csv,
+    export_unit_appendix_xlsx,
+    get_ranking,
+    get_unit_index,
+)
 from parindex_client.api.units import list_units
 from parindex_client.models import (
-    AppendixFormat,
     EvidenceFileResponse,
+    FrameworkResponse,
     EvidenceUpload,
     ItemListResponse,
     ItemResponse,
     LoginRequest,
     OfficerRole,
     PageEvidenceFileResponse,
+    PageFrameworkSummary,
     PageUnitResponse,
     PreviousYear,
     RankingResponse,
     TokenResponse,
     UnitIndexResponse,
+    UnitKind,
     UserResponse,
 )
 from parindex_client.types import File
@@ -80,9 +91,14 @@ def main() -> None:
     api = AuthenticatedClient(base_url=BASE_URL, token=token.access_token, raise_on_unexpected_status=True)
 
     me = expect(get_me.sync(client=api), UserResponse, "me")
-    district = expect(me.unit_id, int, "the appraiser belongs to a unit")
+    province = expect(me.unit_id, int, "the appraiser belongs to a unit")
 
-    units = expect(list_units.sync(client=api, q="Vĩnh Long", parent_id=district), PageUnitResponse, "units")
+    # The district was abolished in 2025: kept, inactive, with its history.
+    districts = expect(list_units.sync(client=api, q="Vĩnh Linh", kind=UnitKind.DISTRICT), PageUnitResponse, "districts")
+    district = present(
+        next((u.id for u in districts.items if u.name.startswith("Huyện Vĩnh Linh")), None), "Huyện Vĩnh Linh"
+    )
+    units = expect(list_units.sync(client=api, q="Vĩnh Long"), PageUnitResponse, "units")
     vinh_long = present(next((u for u in units.items if u.name == "Xã Vĩnh Long"), None), "Xã Vĩnh Long is listed")
 
     ranking = expect(
@@ -114,11 +130,39 @@ def main() -> None:
         "1.4.1 is due 31/01/2024",
     )
 
-    for fmt in (AppendixFormat.CSV, AppendixFormat.XLSX):
-        file = expect(
-            export_unit_appendix.sync(vinh_long.id, client=api, year=2023, format_=fmt), File, f"appendix {fmt}"
-        )
-        (OUT_DIR / f"appendix.{fmt}").write_bytes(file.payload.read())
+    # One path per media type: the appendix as CSV and as XLSX, the ranking as CSV.
+    csv = expect(export_unit_appendix_csv.sync(vinh_long.id, client=api, year=2023), File, "appendix.csv")
+    (OUT_DIR / "appendix.csv").write_bytes(csv.payload.read())
+    xlsx = expect(export_unit_appendix_xlsx.sync(vinh_long.id, client=api, year=2023), File, "appendix.xlsx")
+    (OUT_DIR / "appendix.xlsx").write_bytes(xlsx.payload.read())
+    ranking_csv = expect(
+        export_ranking_csv.sync(client=api, parent_unit_id=district, year=2023), File, "rankings/export.csv"
+    )
+    (OUT_DIR / "ranking.csv").write_bytes(ranking_csv.payload.read())
+
+    # A commune merged in 2025: its index lists the old communes with their weights.
+    communes = expect(list_units.sync(client=api, q="Vĩnh Linh", kind=UnitKind.COMMUNE), PageUnitResponse, "communes")
+    vinh_linh = present(next((u for u in communes.items if u.name == "Xã Vĩnh Linh"), None), "Xã Vĩnh Linh")
+    merged = expect(get_unit_index.sync(vinh_linh.id, client=api, year=2025), UnitIndexResponse, "merged index")
+    check(len(merged.predecessors) == 5, f"5 predecessors, got {len(merged.predecessors)}")
+    check(all(p.weight == "1.00" for p in merged.predecessors), "equal weights, as scores")
+
+    # A workbook upload: the 2023 framework as XLSX, imported as a new draft.
+    frameworks = expect(list_frameworks.sync(client=api, year=2023), PageFrameworkSummary, "frameworks")
+    framework = present(next(iter(frameworks.items), None), "the 2023 framework")
+    workbook = expect(export_framework_xlsx.sync(framework.id, client=api), File, "export.xlsx")
+    imported = expect(
+        import_framework_xlsx.sync(
+            client=api,
+            body=File(payload=io.BytesIO(workbook.payload.read()), file_name="bo-tieu-chi.xlsx"),
+            year=2032,
+            name="Bộ tiêu chí (Python)",
+            owner_unit_id=province,
+        ),
+        FrameworkResponse,
+        "import.xlsx",
+    )
+    check(len(imported.criteria) > 0, "the imported framework has criteria")
 
     evidence = expect(
         list_evidence_files.sync(client=api, unit_id=vinh_long.id, year=2023),
@@ -154,7 +198,8 @@ def main() -> None:
 
     print(
         f"Python client: {vinh_long.name} index {seed.index}, rank {row.rank}/{seed.ranked_units}; "
-        f"{len(overdue.items)} items overdue on 2024-02-15; appendix downloaded; "
+        f"{len(overdue.items)} items overdue on 2024-02-15; appendix and ranking downloaded; "
+        f"{vinh_linh.name} merged from {len(merged.predecessors)}; a workbook imported as framework {imported.id}; "
         f"{len(evidence.items)} evidence files read, one uploaded and read back"
     )
 

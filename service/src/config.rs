@@ -684,6 +684,24 @@ fn parse_num(
     }
 }
 
+/// Where `parindex healthcheck` probes the server that `PARINDEX_ADDR` (or the default)
+/// makes listen: an unspecified address (`0.0.0.0`, `[::]`) is probed on loopback.
+pub fn readiness_url(addr: Option<&str>) -> String {
+    let addr = addr.unwrap_or(DEFAULT_ADDR);
+    let probed = match addr.parse::<std::net::SocketAddr>() {
+        Ok(mut a) if a.ip().is_unspecified() => {
+            a.set_ip(match a {
+                std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+            a.to_string()
+        }
+        Ok(a) => a.to_string(),
+        Err(_) => DEFAULT_ADDR.to_string(),
+    };
+    format!("http://{probed}/health/ready")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -718,6 +736,19 @@ mod tests {
 
     #[test]
     fn a_bad_address_names_the_variable() {
+        assert_eq!(
+            readiness_url(Some("0.0.0.0:9090")),
+            "http://127.0.0.1:9090/health/ready"
+        );
+        assert_eq!(
+            readiness_url(Some("[::]:81")),
+            "http://[::1]:81/health/ready"
+        );
+        assert_eq!(
+            readiness_url(Some("10.0.0.5:8080")),
+            "http://10.0.0.5:8080/health/ready"
+        );
+        assert_eq!(readiness_url(None), "http://127.0.0.1:8080/health/ready");
         let e = parse(&[("PARINDEX_ADDR", "localhost")]).unwrap_err();
         assert_eq!(e.var, "PARINDEX_ADDR");
         assert!(

@@ -16,6 +16,9 @@ pub enum Cell {
     /// A score or other decimal, shown with 2 decimals.
     Decimal(Decimal),
     Int(i64),
+    /// A change (of rank): a number, shown with its sign in XLSX (`+1`, `-3`); in a CSV a
+    /// plain number (`1`, `-3`), never a text the formula guard would quote.
+    Change(i64),
     Empty,
 }
 
@@ -50,7 +53,7 @@ impl Cell {
         match self {
             Cell::Text(s) => parindex_domain::spreadsheet::neutralize_formula(s).into_owned(),
             Cell::Decimal(d) => d.to_string(),
-            Cell::Int(i) => i.to_string(),
+            Cell::Int(i) | Cell::Change(i) => i.to_string(),
             Cell::Empty => String::new(),
         }
     }
@@ -91,6 +94,7 @@ pub fn to_xlsx(table: &Table) -> Result<Vec<u8>, anyhow::Error> {
     let number = Format::new().set_num_format("0.00");
     let bold_number = Format::new().set_bold().set_num_format("0.00");
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    let signed = Format::new().set_num_format("+0;-0;0");
 
     let mut row: u32 = 0;
     for line in &table.title {
@@ -133,6 +137,9 @@ pub fn to_xlsx(table: &Table) -> Result<Vec<u8>, anyhow::Error> {
                 }
                 Cell::Int(i) => {
                     sheet.write_number(row, col, *i as f64)?;
+                }
+                Cell::Change(i) => {
+                    sheet.write_number_with_format(row, col, *i as f64, &signed)?;
                 }
                 Cell::Empty => {}
             }
@@ -225,6 +232,20 @@ mod tests {
             ],
             total: Some(vec![Cell::Empty, "Tổng cộng".into(), dec!(89.03).into()]),
         }
+    }
+
+    /// Numbers stay numbers: only text cells get the formula guard's quote.
+    #[test]
+    fn a_negative_change_is_a_number_in_csv() {
+        let mut t = table();
+        t.headers.extend(["Thay đổi".into(), "Ghi chú".into()]);
+        t.rows[0].extend([Cell::Change(-3), "".into()]);
+        t.rows[1].extend([Cell::Change(1), "=HYPERLINK(1)".into()]);
+        t.total = None;
+        let csv = String::from_utf8(to_csv(&t).unwrap()).unwrap();
+        assert!(csv.contains(",-3,"), "{csv}");
+        assert!(csv.contains(",1,'=HYPERLINK(1)"), "{csv}");
+        assert!(!csv.contains("'-3") && !csv.contains("'+1"), "{csv}");
     }
 
     #[test]

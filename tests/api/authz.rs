@@ -13,6 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+#[derive(Clone)]
 pub enum Body {
     Json(Value),
     Csv(String),
@@ -76,114 +77,538 @@ const DISTRICT_READERS: &[Persona] = &[Admin, Appraiser, OfficerA, OfficerB, Vie
 /// One line per protected endpoint.
 #[rustfmt::skip]
 pub fn matrix() -> Vec<Row> {
+    // Each row's variants right after it: later rows change the world (a publication makes
+    // results readable), and the variants must meet it as their row did.
+    rows()
+        .into_iter()
+        .flat_map(|row| {
+            let variants = format_variants(&row);
+            std::iter::once(row).chain(variants)
+        })
+        .collect()
+}
+
+/// The same rule at each path per media type (`{path}.{ext}`, see
+/// `parindex_api::http::format_paths`): a row for every format of the row's operation.
+fn format_variants(r: &Row) -> Vec<Row> {
+    use parindex_api::http::format_paths::FORMAT_PATHS;
+    let (base, query) = r.path.split_once('?').unwrap_or((r.path, ""));
+    let Some(fp) = FORMAT_PATHS.iter().find(|fp| {
+        fp.method.eq_ignore_ascii_case(r.method.as_str()) && shape(fp.path) == shape(base)
+    }) else {
+        return Vec::new();
+    };
+    let query: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("format="))
+        .collect();
+    fp.formats
+        .iter()
+        .map(|(ext, _)| {
+            let mut path = format!("{base}.{ext}");
+            if !query.is_empty() {
+                path = format!("{path}?{}", query.join("&"));
+            }
+            Row {
+                method: r.method.clone(),
+                // Leaked: rows name their paths for the whole test, as the literal ones do.
+                path: Box::leak(path.into_boxed_str()),
+                body: r.body.clone(),
+                allowed: r.allowed,
+            }
+        })
+        .collect()
+}
+
+fn rows() -> Vec<Row> {
     use Method as M;
     vec![
         // auth
         row(M::GET, "/api/v1/auth/me", None, EVERYONE),
-        row(M::POST, "/api/v1/auth/password", Some(json!({"current_password": "not-the-password", "new_password": "whatever-long-password"})), EVERYONE),
+        row(
+            M::POST,
+            "/api/v1/auth/password",
+            Some(
+                json!({"current_password": "not-the-password", "new_password": "whatever-long-password"}),
+            ),
+            EVERYONE,
+        ),
         // users
-        row(M::POST, "/api/v1/users", Some(json!({"username": "matrix.user", "password": "matrix-password-123", "full_name": "M", "role": "viewer", "unit_id": "{district}"})), ADMIN),
+        row(
+            M::POST,
+            "/api/v1/users",
+            Some(
+                json!({"username": "matrix.user", "password": "matrix-password-123", "full_name": "M", "role": "viewer", "unit_id": "{district}"}),
+            ),
+            ADMIN,
+        ),
         row(M::GET, "/api/v1/users", None, ADMIN),
         row(M::GET, "/api/v1/users/{user_viewer}", None, ADMIN),
-        row(M::PATCH, "/api/v1/users/{user_viewer}", Some(json!({"full_name": "Viewer"})), ADMIN),
+        row(
+            M::PATCH,
+            "/api/v1/users/{user_viewer}",
+            Some(json!({"full_name": "Viewer"})),
+            ADMIN,
+        ),
         row(M::DELETE, "/api/v1/users/{victim}", None, ADMIN),
         // units
-        row(M::POST, "/api/v1/units", Some(json!({"code": "M-1", "name": "Xã Mới", "kind": "commune", "parent_id": "{district}"})), DISTRICT),
+        row(
+            M::POST,
+            "/api/v1/units",
+            Some(
+                json!({"code": "M-1", "name": "Xã Mới", "kind": "commune", "parent_id": "{district}"}),
+            ),
+            DISTRICT,
+        ),
         row(M::GET, "/api/v1/units", None, EVERYONE),
         row(M::GET, "/api/v1/units/{commune_a}", None, UNIT_A_READERS),
-        row(M::PATCH, "/api/v1/units/{commune_a}", Some(json!({"name": "Xã Vĩnh Long"})), DISTRICT),
+        row(
+            M::PATCH,
+            "/api/v1/units/{commune_a}",
+            Some(json!({"name": "Xã Vĩnh Long"})),
+            DISTRICT,
+        ),
         row(M::DELETE, "/api/v1/units/{spare_commune}", None, DISTRICT),
-        row(M::POST, "/api/v1/units/{commune_a}/staff", Some(json!({"full_name": "Lê Văn Đệ", "title": "Công chức Địa chính – Xây dựng"})), UNIT_A_STAFF_EDITORS),
-        row(M::GET, "/api/v1/units/{commune_a}/staff", None, UNIT_A_READERS),
-        row(M::GET, "/api/v1/units/{commune_a}/staff/{staff_a}", None, UNIT_A_READERS),
-        row(M::PATCH, "/api/v1/units/{commune_a}/staff/{staff_a}", Some(json!({"title": "Công chức Văn phòng - Thống kê"})), UNIT_A_STAFF_EDITORS),
+        row(
+            M::POST,
+            "/api/v1/units/{commune_a}/staff",
+            Some(json!({"full_name": "Lê Văn Đệ", "title": "Công chức Địa chính – Xây dựng"})),
+            UNIT_A_STAFF_EDITORS,
+        ),
+        row(
+            M::GET,
+            "/api/v1/units/{commune_a}/staff",
+            None,
+            UNIT_A_READERS,
+        ),
+        row(
+            M::GET,
+            "/api/v1/units/{commune_a}/staff/{staff_a}",
+            None,
+            UNIT_A_READERS,
+        ),
+        row(
+            M::PATCH,
+            "/api/v1/units/{commune_a}/staff/{staff_a}",
+            Some(json!({"title": "Công chức Văn phòng - Thống kê"})),
+            UNIT_A_STAFF_EDITORS,
+        ),
         // frameworks
-        row(M::POST, "/api/v1/frameworks", Some(fixture_framework_json("{district}")), DISTRICT),
-        csv_row(M::POST, "/api/v1/frameworks/import?year=2023&name=Imported&owner_unit_id={district}", fixture_framework_csv(), DISTRICT),
+        row(
+            M::POST,
+            "/api/v1/frameworks",
+            Some(fixture_framework_json("{district}")),
+            DISTRICT,
+        ),
+        csv_row(
+            M::POST,
+            "/api/v1/frameworks/import?year=2023&name=Imported&owner_unit_id={district}",
+            fixture_framework_csv(),
+            DISTRICT,
+        ),
         row(M::GET, "/api/v1/frameworks", None, EVERYONE),
-        row(M::GET, "/api/v1/frameworks/{framework}", None, DISTRICT_READERS),
-        row(M::PUT, "/api/v1/frameworks/{framework}", Some(fixture_framework_json("{district}")), DISTRICT),
-        row(M::DELETE, "/api/v1/frameworks/{framework_spare}", None, DISTRICT),
-        row(M::GET, "/api/v1/frameworks/{framework}/criteria", None, DISTRICT_READERS),
-        row(M::PUT, "/api/v1/frameworks/{framework}/criteria", Some(json!({"criteria": fixture_framework_json("{district}")["criteria"]})), DISTRICT),
-        row(M::POST, "/api/v1/frameworks/{framework_to_publish}/publish", None, DISTRICT),
-        row(M::POST, "/api/v1/frameworks/{framework}/copy", Some(json!({"year": 2030})), DISTRICT),
-        row(M::GET, "/api/v1/frameworks/{framework}/export?format=csv", None, DISTRICT_READERS),
-        row(M::POST, "/api/v1/frameworks/{published}/survey-results", Some(json!({"results": [{"unit_code": "X", "criterion_code": "1.1", "value": 1}]})), DISTRICT),
-        row(M::GET, "/api/v1/frameworks/{published}/survey-results", None, DISTRICT_READERS),
+        row(
+            M::GET,
+            "/api/v1/frameworks/{framework}",
+            None,
+            DISTRICT_READERS,
+        ),
+        row(
+            M::PUT,
+            "/api/v1/frameworks/{framework}",
+            Some(fixture_framework_json("{district}")),
+            DISTRICT,
+        ),
+        row(
+            M::DELETE,
+            "/api/v1/frameworks/{framework_spare}",
+            None,
+            DISTRICT,
+        ),
+        row(
+            M::GET,
+            "/api/v1/frameworks/{framework}/criteria",
+            None,
+            DISTRICT_READERS,
+        ),
+        row(
+            M::PUT,
+            "/api/v1/frameworks/{framework}/criteria",
+            Some(json!({"criteria": fixture_framework_json("{district}")["criteria"]})),
+            DISTRICT,
+        ),
+        row(
+            M::POST,
+            "/api/v1/frameworks/{framework_to_publish}/publish",
+            None,
+            DISTRICT,
+        ),
+        row(
+            M::POST,
+            "/api/v1/frameworks/{framework}/copy",
+            Some(json!({"year": 2030})),
+            DISTRICT,
+        ),
+        row(
+            M::GET,
+            "/api/v1/frameworks/{framework}/export?format=csv",
+            None,
+            DISTRICT_READERS,
+        ),
+        row(
+            M::POST,
+            "/api/v1/frameworks/{published}/survey-results",
+            Some(json!({"results": [{"unit_code": "X", "criterion_code": "1.1", "value": 1}]})),
+            DISTRICT,
+        ),
+        row(
+            M::GET,
+            "/api/v1/frameworks/{published}/survey-results",
+            None,
+            DISTRICT_READERS,
+        ),
         // self-assessments
-        row(M::POST, "/api/v1/self-assessments", Some(json!({"unit_id": "{commune_a}", "framework_id": "{published}"})), UNIT_A_EDITORS),
+        row(
+            M::POST,
+            "/api/v1/self-assessments",
+            Some(json!({"unit_id": "{commune_a}", "framework_id": "{published}"})),
+            UNIT_A_EDITORS,
+        ),
         row(M::GET, "/api/v1/self-assessments", None, EVERYONE),
-        row(M::GET, "/api/v1/self-assessments/{sa_a}", None, UNIT_A_READERS),
-        row(M::PUT, "/api/v1/self-assessments/{sa_a}/entries", Some(json!({"entries": [{"criterion_code": "1.1", "score": 2}]})), UNIT_A_EDITORS),
-        row(M::POST, "/api/v1/self-assessments/{sa_a}/submit", None, UNIT_A_EDITORS),
-        row(M::POST, "/api/v1/self-assessments/{sa_a}/withdraw", None, UNIT_A_EDITORS),
-        row(M::POST, "/api/v1/self-assessments/{sa_a}/approve", None, LEADER_ONLY),
-        row(M::PUT, "/api/v1/self-assessments/{sa_a}/deadline-extension", Some(json!({"until": "2099-01-01"})), DISTRICT),
+        row(
+            M::GET,
+            "/api/v1/self-assessments/{sa_a}",
+            None,
+            UNIT_A_READERS,
+        ),
+        row(
+            M::PUT,
+            "/api/v1/self-assessments/{sa_a}/entries",
+            Some(json!({"entries": [{"criterion_code": "1.1", "score": 2}]})),
+            UNIT_A_EDITORS,
+        ),
+        row(
+            M::POST,
+            "/api/v1/self-assessments/{sa_a}/submit",
+            None,
+            UNIT_A_EDITORS,
+        ),
+        row(
+            M::POST,
+            "/api/v1/self-assessments/{sa_a}/withdraw",
+            None,
+            UNIT_A_EDITORS,
+        ),
+        row(
+            M::POST,
+            "/api/v1/self-assessments/{sa_a}/approve",
+            None,
+            LEADER_ONLY,
+        ),
+        row(
+            M::PUT,
+            "/api/v1/self-assessments/{sa_a}/deadline-extension",
+            Some(json!({"until": "2099-01-01"})),
+            DISTRICT,
+        ),
         // appraisals
         row(M::GET, "/api/v1/appraisals", None, EVERYONE),
-        row(M::GET, "/api/v1/appraisals/{appraisal}", None, UNIT_A_READERS),
+        row(
+            M::GET,
+            "/api/v1/appraisals/{appraisal}",
+            None,
+            UNIT_A_READERS,
+        ),
         // Commune A's 2024 appraisal is in progress: its figures are not released to the unit.
-        row(M::GET, "/api/v1/appraisals/{appraisal}/workbook", None, DISTRICT),
-        row(M::PUT, "/api/v1/appraisals/{appraisal}/entries", Some(json!({"entries": [{"criterion_code": "1.4.1", "score": "0.8", "comment": "x"}]})), DISTRICT),
-        row(M::PUT, "/api/v1/appraisals/{appraisal}/bonus", Some(json!({"points": 1, "reason": "Sáng kiến"})), DISTRICT),
-        row(M::POST, "/api/v1/appraisals/{appraisal}/return", Some(json!({"note": "Bổ sung", "criteria": ["1.5.3"]})), DISTRICT),
-        row(M::POST, "/api/v1/appraisals/{appraisal}/finalize", None, DISTRICT),
-        row(M::POST, "/api/v1/appraisals/{appraisal}/reopen", Some(json!({"reason": "x"})), ADMIN),
+        row(
+            M::GET,
+            "/api/v1/appraisals/{appraisal}/workbook",
+            None,
+            DISTRICT,
+        ),
+        row(
+            M::PUT,
+            "/api/v1/appraisals/{appraisal}/entries",
+            Some(json!({"entries": [{"criterion_code": "1.4.1", "score": "0.8", "comment": "x"}]})),
+            DISTRICT,
+        ),
+        row(
+            M::PUT,
+            "/api/v1/appraisals/{appraisal}/bonus",
+            Some(json!({"points": 1, "reason": "Sáng kiến"})),
+            DISTRICT,
+        ),
+        row(
+            M::POST,
+            "/api/v1/appraisals/{appraisal}/return",
+            Some(json!({"note": "Bổ sung", "criteria": ["1.5.3"]})),
+            DISTRICT,
+        ),
+        row(
+            M::POST,
+            "/api/v1/appraisals/{appraisal}/finalize",
+            None,
+            DISTRICT,
+        ),
+        row(
+            M::POST,
+            "/api/v1/appraisals/{appraisal}/reopen",
+            Some(json!({"reason": "x"})),
+            ADMIN,
+        ),
         // preliminary results and appeals (commune A's 2024 appraisal is in progress)
-        row(M::POST, "/api/v1/appraisals/{appraisal}/appeals", Some(json!({"criterion_code": "1.5.3", "reason": "Đã có kế hoạch"})), UNIT_A_EDITORS),
+        row(
+            M::POST,
+            "/api/v1/appraisals/{appraisal}/appeals",
+            Some(json!({"criterion_code": "1.5.3", "reason": "Đã có kế hoạch"})),
+            UNIT_A_EDITORS,
+        ),
         row(M::GET, "/api/v1/appeals", None, EVERYONE),
         row(M::GET, "/api/v1/appeals/{appeal_a}", None, UNIT_A_READERS),
-        row(M::POST, "/api/v1/appeals/{appeal_a}/decision", Some(json!({"accepted": false, "response": "Chưa đủ căn cứ"})), DISTRICT),
-        row(M::POST, "/api/v1/preliminary-results", Some(json!({"parent_unit_id": "{district}", "year": 2030})), DISTRICT),
+        row(
+            M::POST,
+            "/api/v1/appeals/{appeal_a}/decision",
+            Some(json!({"accepted": false, "response": "Chưa đủ căn cứ"})),
+            DISTRICT,
+        ),
+        row(
+            M::POST,
+            "/api/v1/preliminary-results",
+            Some(json!({"parent_unit_id": "{district}", "year": 2030})),
+            DISTRICT,
+        ),
         // results (2022 is finalized for commune A but not yet published: rows before publication)
-        row(M::GET, "/api/v1/units/{commune_a}/index?year=2022", None, DISTRICT),
-        row(M::GET, "/api/v1/units/{commune_a}/comparison?year=2022&previous_year=2022", None, DISTRICT),
-        row(M::GET, "/api/v1/units/{commune_a}/appendix?year=2022&format=csv", None, DISTRICT),
-        row(M::GET, "/api/v1/rankings?parent_unit_id={district}&year=2022", None, DISTRICT),
-        row(M::GET, "/api/v1/rankings/criteria?parent_unit_id={district}&year=2022", None, DISTRICT),
-        row(M::GET, "/api/v1/rankings/export?parent_unit_id={district}&year=2022&format=csv", None, DISTRICT),
-        row(M::GET, "/api/v1/rankings/chart?parent_unit_id={district}&year=2022", None, DISTRICT),
-        row(M::POST, "/api/v1/publications", Some(json!({"parent_unit_id": "{district}", "year": 2022})), DISTRICT),
+        row(
+            M::GET,
+            "/api/v1/units/{commune_a}/index?year=2022",
+            None,
+            DISTRICT,
+        ),
+        row(
+            M::GET,
+            "/api/v1/units/{commune_a}/comparison?year=2022&previous_year=2022",
+            None,
+            DISTRICT,
+        ),
+        row(
+            M::GET,
+            "/api/v1/units/{commune_a}/appendix?year=2022&format=csv",
+            None,
+            DISTRICT,
+        ),
+        row(
+            M::GET,
+            "/api/v1/rankings?parent_unit_id={district}&year=2022",
+            None,
+            DISTRICT,
+        ),
+        row(
+            M::GET,
+            "/api/v1/rankings/criteria?parent_unit_id={district}&year=2022",
+            None,
+            DISTRICT,
+        ),
+        row(
+            M::GET,
+            "/api/v1/rankings/export?parent_unit_id={district}&year=2022&format=csv",
+            None,
+            DISTRICT,
+        ),
+        row(
+            M::GET,
+            "/api/v1/rankings/chart?parent_unit_id={district}&year=2022",
+            None,
+            DISTRICT,
+        ),
+        row(
+            M::POST,
+            "/api/v1/publications",
+            Some(json!({"parent_unit_id": "{district}", "year": 2022})),
+            DISTRICT,
+        ),
         row(M::GET, "/api/v1/publications", None, EVERYONE),
-        row(M::GET, "/api/v1/publications/{other_publication}", None, OTHER_DISTRICT),
-        row(M::GET, "/api/v1/publications/{other_publication}/decision", None, OTHER_DISTRICT),
+        row(
+            M::GET,
+            "/api/v1/publications/{other_publication}",
+            None,
+            OTHER_DISTRICT,
+        ),
+        row(
+            M::GET,
+            "/api/v1/publications/{other_publication}/decision",
+            None,
+            OTHER_DISTRICT,
+        ),
         // unit merges
-        row(M::POST, "/api/v1/unit-merges", Some(json!({"from_unit_ids": ["{merge_a}", "{merge_b}"], "into_unit_id": "{merge_a}", "effective_on": "2025-07-01", "decision": "1687/NQ-UBTVQH15"})), DISTRICT),
+        row(
+            M::POST,
+            "/api/v1/unit-merges",
+            Some(
+                json!({"from_unit_ids": ["{merge_a}", "{merge_b}"], "into_unit_id": "{merge_a}", "effective_on": "2025-07-01", "decision": "1687/NQ-UBTVQH15"}),
+            ),
+            DISTRICT,
+        ),
         row(M::GET, "/api/v1/unit-merges", None, EVERYONE),
-        row(M::GET, "/api/v1/unit-merges/{merge}", None, DISTRICT_VIEWERS),
+        row(
+            M::GET,
+            "/api/v1/unit-merges/{merge}",
+            None,
+            DISTRICT_VIEWERS,
+        ),
         // remediation
-        row(M::POST, "/api/v1/remediation-plans", Some(json!({"appraisal_id": "{final_appraisal}"})), PLAN_MAKERS),
+        row(
+            M::POST,
+            "/api/v1/remediation-plans",
+            Some(json!({"appraisal_id": "{final_appraisal}"})),
+            PLAN_MAKERS,
+        ),
         row(M::GET, "/api/v1/remediation-plans", None, EVERYONE),
-        row(M::GET, "/api/v1/remediation-plans/{plan}", None, UNIT_A_READERS),
-        row(M::POST, "/api/v1/remediation-plans/{plan}/items", Some(json!({"title": "Mỗi công chức đề xuất 01 sáng kiến"})), UNIT_A_EDITORS),
-        row(M::GET, "/api/v1/remediation-plans/{plan}/report", None, UNIT_A_READERS),
-        row(M::GET, "/api/v1/remediation-plans/{plan}/letter", None, UNIT_A_READERS),
+        row(
+            M::GET,
+            "/api/v1/remediation-plans/{plan}",
+            None,
+            UNIT_A_READERS,
+        ),
+        row(
+            M::POST,
+            "/api/v1/remediation-plans/{plan}/items",
+            Some(json!({"title": "Mỗi công chức đề xuất 01 sáng kiến"})),
+            UNIT_A_EDITORS,
+        ),
+        row(
+            M::GET,
+            "/api/v1/remediation-plans/{plan}/report",
+            None,
+            UNIT_A_READERS,
+        ),
+        row(
+            M::GET,
+            "/api/v1/remediation-plans/{plan}/letter",
+            None,
+            UNIT_A_READERS,
+        ),
         row(M::GET, "/api/v1/remediation-items", None, EVERYONE),
-        row(M::GET, "/api/v1/remediation-items/{item}", None, UNIT_A_READERS),
-        row(M::PATCH, "/api/v1/remediation-items/{item}", Some(json!({"action": "Xây dựng kế hoạch"})), UNIT_A_EDITORS),
-        row(M::POST, "/api/v1/remediation-items/{item}/progress", Some(json!({"note": "Đang thực hiện", "status": "in_progress"})), UNIT_A_EDITORS),
-        row(M::POST, "/api/v1/remediation-items/{item}/comments", Some(json!({"note": "Đề nghị đẩy nhanh"})), PLAN_MAKERS),
-        row(M::PATCH, "/api/v1/remediation-items/{item}/milestones/{milestone}", Some(json!({"status": "pending"})), UNIT_A_EDITORS),
+        row(
+            M::GET,
+            "/api/v1/remediation-items/{item}",
+            None,
+            UNIT_A_READERS,
+        ),
+        row(
+            M::PATCH,
+            "/api/v1/remediation-items/{item}",
+            Some(json!({"action": "Xây dựng kế hoạch"})),
+            UNIT_A_EDITORS,
+        ),
+        row(
+            M::POST,
+            "/api/v1/remediation-items/{item}/progress",
+            Some(json!({"note": "Đang thực hiện", "status": "in_progress"})),
+            UNIT_A_EDITORS,
+        ),
+        row(
+            M::POST,
+            "/api/v1/remediation-items/{item}/comments",
+            Some(json!({"note": "Đề nghị đẩy nhanh"})),
+            PLAN_MAKERS,
+        ),
+        row(
+            M::PATCH,
+            "/api/v1/remediation-items/{item}/milestones/{milestone}",
+            Some(json!({"status": "pending"})),
+            UNIT_A_EDITORS,
+        ),
         // evidence files
-        Row { method: M::POST, path: "/api/v1/evidence-files", body: Some(Body::Upload), allowed: UNIT_A_EDITORS },
+        Row {
+            method: M::POST,
+            path: "/api/v1/evidence-files",
+            body: Some(Body::Upload),
+            allowed: UNIT_A_EDITORS,
+        },
         row(M::GET, "/api/v1/evidence-files", None, EVERYONE),
-        row(M::GET, "/api/v1/evidence-files/{evidence_a}", None, UNIT_A_READERS),
-        row(M::GET, "/api/v1/evidence-files/{evidence_a}/content", None, UNIT_A_READERS),
-        row(M::DELETE, "/api/v1/evidence-files/{evidence_spare}", None, UNIT_A_EDITORS),
-        row(M::GET, "/api/v1/self-assessments/{sa_a}/evidence.zip", None, UNIT_A_READERS),
-        row(M::GET, "/api/v1/self-assessments/{sa_a}/report", None, UNIT_A_READERS),
-        row(M::GET, "/api/v1/self-assessments/{sa_a}/workbook", None, UNIT_A_READERS),
+        row(
+            M::GET,
+            "/api/v1/evidence-files/{evidence_a}",
+            None,
+            UNIT_A_READERS,
+        ),
+        row(
+            M::GET,
+            "/api/v1/evidence-files/{evidence_a}/content",
+            None,
+            UNIT_A_READERS,
+        ),
+        row(
+            M::DELETE,
+            "/api/v1/evidence-files/{evidence_spare}",
+            None,
+            UNIT_A_EDITORS,
+        ),
+        row(
+            M::GET,
+            "/api/v1/self-assessments/{sa_a}/evidence.zip",
+            None,
+            UNIT_A_READERS,
+        ),
+        row(
+            M::GET,
+            "/api/v1/self-assessments/{sa_a}/report",
+            None,
+            UNIT_A_READERS,
+        ),
+        row(
+            M::GET,
+            "/api/v1/self-assessments/{sa_a}/workbook",
+            None,
+            UNIT_A_READERS,
+        ),
         // webhooks (commune A's subscription, made by its officer)
-        row(M::POST, "/api/v1/webhooks", Some(json!({"url": "https://203.113.131.1/hook", "events": ["results.published"], "unit_id": "{commune_a}"})), WEBHOOK_A),
+        row(
+            M::POST,
+            "/api/v1/webhooks",
+            Some(
+                json!({"url": "https://203.113.131.1/hook", "events": ["results.published"], "unit_id": "{commune_a}"}),
+            ),
+            WEBHOOK_A,
+        ),
         row(M::GET, "/api/v1/webhooks", None, EVERYONE),
         row(M::GET, "/api/v1/webhooks/{webhook_a}", None, WEBHOOK_A),
-        row(M::PATCH, "/api/v1/webhooks/{webhook_a}", Some(json!({"description": "Một cửa"})), WEBHOOK_A),
-        row(M::POST, "/api/v1/webhooks/{webhook_a}/rotate-secret", None, WEBHOOK_A),
-        row(M::POST, "/api/v1/webhooks/{webhook_a}/test", None, WEBHOOK_A),
-        row(M::GET, "/api/v1/webhooks/{webhook_a}/deliveries", None, WEBHOOK_A),
-        row(M::POST, "/api/v1/webhook-deliveries/{delivery_a}/redeliver", None, WEBHOOK_A),
-        row(M::DELETE, "/api/v1/webhooks/{webhook_spare}", None, WEBHOOK_A),
+        row(
+            M::PATCH,
+            "/api/v1/webhooks/{webhook_a}",
+            Some(json!({"description": "Một cửa"})),
+            WEBHOOK_A,
+        ),
+        row(
+            M::POST,
+            "/api/v1/webhooks/{webhook_a}/rotate-secret",
+            None,
+            WEBHOOK_A,
+        ),
+        row(
+            M::POST,
+            "/api/v1/webhooks/{webhook_a}/test",
+            None,
+            WEBHOOK_A,
+        ),
+        row(
+            M::GET,
+            "/api/v1/webhooks/{webhook_a}/deliveries",
+            None,
+            WEBHOOK_A,
+        ),
+        row(
+            M::POST,
+            "/api/v1/webhook-deliveries/{delivery_a}/redeliver",
+            None,
+            WEBHOOK_A,
+        ),
+        row(
+            M::DELETE,
+            "/api/v1/webhooks/{webhook_spare}",
+            None,
+            WEBHOOK_A,
+        ),
         // audit
         row(M::GET, "/api/v1/audit-events", None, EVERYONE),
     ]

@@ -71,8 +71,108 @@ async fn the_demo_district_reproduces_the_seed_letter() {
         overdue_and_the_appendix_follow_each_items_own_deadlines(&app, &officer, unit).await;
         the_seed_file_carries_real_pdfs(&app, &officer, unit).await;
         the_seed_file_was_signed_off_and_appealed(&app, &officer, unit).await;
+        let appraiser = app
+            .login("vinhlinh.thamdinh", parindex_api::demo::DEMO_PASSWORD)
+            .await;
+        the_ranking_exports_rank_changes_as_numbers(&app, &appraiser).await;
     })
     .await;
+}
+
+/// `/rankings/export.csv` is the CSV alone (one media type per path) and the same bytes as
+/// the old `?format=csv`; a rank change is a number (`-3`), not a quoted text (`'-3`).
+async fn the_ranking_exports_rank_changes_as_numbers(app: &TestApp, appraiser: &str) {
+    let districts = app
+        .get("/api/v1/units?kind=district&per_page=200", appraiser)
+        .await;
+    let district = districts.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| {
+            u["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("Huyện Vĩnh Linh"))
+        })
+        .and_then(|u| u["id"].as_i64())
+        .unwrap_or_else(|| panic!("{}", districts.text));
+    let query = format!("parent_unit_id={district}&year=2023");
+    let csv = app
+        .get(&format!("/api/v1/rankings/export.csv?{query}"), appraiser)
+        .await;
+    csv.assert_status(200);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    let old = app
+        .get(
+            &format!("/api/v1/rankings/export?{query}&format=csv"),
+            appraiser,
+        )
+        .await;
+    assert_eq!(csv.bytes, old.bytes);
+    let text = String::from_utf8_lossy(&csv.bytes);
+    let row = text
+        .lines()
+        .find(|l| l.contains("Xã Vĩnh Long"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(row.ends_with(",8,-3"), "{row}");
+    assert!(!text.contains("'-") && !text.contains("'+"), "{text}");
+    let xlsx = app
+        .get(&format!("/api/v1/rankings/export.xlsx?{query}"), appraiser)
+        .await;
+    assert!(xlsx.bytes.starts_with(b"PK"), "{}", xlsx.text);
+    let twice = app
+        .get(
+            &format!("/api/v1/rankings/export.csv?{query}&format=xlsx"),
+            appraiser,
+        )
+        .await;
+    twice.assert_problem(400, None);
+}
+
+/// Lists are pages of the same shape, and `page` and `per_page` are honoured on each.
+async fn every_list_pages_the_same_way(app: &TestApp, appraiser: &str, unit: i64) {
+    for (list, at_least) in [
+        (format!("/api/v1/remediation-items?unit_id={unit}"), 2),
+        (format!("/api/v1/units/{unit}/staff"), 2),
+        ("/api/v1/publications".to_string(), 2),
+        ("/api/v1/unit-merges".to_string(), 2),
+        ("/api/v1/appeals".to_string(), 1),
+        ("/api/v1/remediation-plans".to_string(), 1),
+    ] {
+        let join = if list.contains('?') { '&' } else { '?' };
+        let all = app
+            .get(&format!("{list}{join}per_page=100"), appraiser)
+            .await;
+        all.assert_status(200);
+        let total = all.json["total"].as_u64().unwrap();
+        assert!(total >= at_least, "{list}: {}", all.text);
+        if total < 2 {
+            let beyond = app
+                .get(&format!("{list}{join}per_page=1&page=2"), appraiser)
+                .await;
+            assert_eq!(beyond.json["items"], json!([]), "{list}");
+            assert_eq!(beyond.json["total"].as_u64(), Some(total), "{list}");
+            continue;
+        }
+        let first = app
+            .get(&format!("{list}{join}per_page=1&page=1"), appraiser)
+            .await;
+        let second = app
+            .get(&format!("{list}{join}per_page=1&page=2"), appraiser)
+            .await;
+        for page in [&first, &second] {
+            assert_eq!(
+                page.json["items"].as_array().unwrap().len(),
+                1,
+                "{list}: {}",
+                page.text
+            );
+            assert_eq!(page.json["total"].as_u64(), Some(total), "{list}");
+            assert_eq!(page.json["per_page"], 1, "{list}");
+        }
+        assert_ne!(first.json["items"][0], second.json["items"][0], "{list}");
+        assert_eq!(second.json["page"], 2, "{list}");
+    }
 }
 
 /// Vĩnh Long's chairman signed its 2023 file off; the commune appealed 1.5.3 after the
@@ -547,6 +647,24 @@ async fn the_reorganisation_keeps_the_announced_record() {
             app.get("/api/v1/auth/me", &appraiser).await.json["unit_id"],
             province
         );
+        every_list_pages_the_same_way(&app, &appraiser, vinh_long).await;
+        // Weights are scores (two decimals) even when none was given at the merge.
+        let merges = app.get("/api/v1/unit-merges", &appraiser).await;
+        let merged = merges.json["items"][0]["into_unit_id"].as_i64().unwrap();
+        for source in merges.json["items"][0]["sources"].as_array().unwrap() {
+            assert_eq!(source["weight"], "1.00", "{}", merges.text);
+        }
+        let index = app
+            .get(
+                &format!("/api/v1/units/{merged}/index?year=2025"),
+                &appraiser,
+            )
+            .await;
+        let predecessors = index.json["predecessors"].as_array().unwrap();
+        assert!(!predecessors.is_empty(), "{}", index.text);
+        for p in predecessors {
+            assert_eq!(p["weight"], "1.00", "{}", index.text);
+        }
         let ranking = app
             .get(
                 &format!("/api/v1/rankings?parent_unit_id={province}&year=2025"),

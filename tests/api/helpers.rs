@@ -523,7 +523,14 @@ impl Resp {
         let response = result.expect("request failed");
         let status = response.status();
         let headers = response.headers().clone();
+        let url = response.url().clone();
         let bytes = response.bytes().await.expect("body").to_vec();
+        let content_type = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        if let Err(drift) = crate::contract::check(&url, status.as_u16(), content_type, &bytes) {
+            panic!("{drift}");
+        }
         let text = String::from_utf8_lossy(&bytes).to_string();
         let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Resp {

@@ -9,6 +9,7 @@ mod helpers;
 mod appeals;
 mod auth;
 mod authz;
+mod contract;
 mod demo;
 mod docs;
 mod documents;

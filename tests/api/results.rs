@@ -506,6 +506,10 @@ async fn exports_read_back_cell_by_cell() {
         );
         assert!(chart.text.contains("1. Xã Vĩnh Long"));
         assert!(chart.text.contains("Tốt ≥ 90"));
+        // Saved as a file by Swagger UI, not shown as XML text.
+        let disposition = chart.header("content-disposition").unwrap_or_default();
+        assert!(disposition.starts_with("attachment;"), "{disposition}");
+        assert!(disposition.contains(".svg"), "{disposition}");
         let _ = appraisal;
     })
     .await;

@@ -2,6 +2,7 @@
 //! problem documents, the 404/405 fallback, and the per-request middleware.
 
 pub mod etag;
+pub mod format_paths;
 pub mod json;
 pub mod middleware;
 pub mod query;

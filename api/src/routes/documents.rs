@@ -50,8 +50,10 @@ pub struct PaperQuery {
     /// blank before the symbol ("Số:      /UBND-CCHC"), as on a paper not yet issued.
     #[param(max_length = 100)]
     pub number: Option<String>,
-    /// The date of issue. Omitted, the day and month are left blank for the clerk.
-    pub date: Option<NaiveDate>,
+    /// The date of issue. Omitted, the day and month are left blank for the clerk. (Also
+    /// read as `date`, its former name: generators reserve that word.)
+    #[serde(alias = "date")]
+    pub issued_on: Option<NaiveDate>,
     /// Whom the paper addresses ("Kính gửi"; for a results notice, "Nơi nhận"), separated by
     /// `;`, at most 20 of at most 120 characters (a query line is read up to 32 KiB). Omitted, they come from the data.
     #[param(max_length = 2420)]
@@ -100,7 +102,7 @@ impl PaperQuery {
         v.into_result()?;
         Ok(Issue {
             number,
-            date: self.date,
+            date: self.issued_on,
             recipients: recipients.filter(|r| !r.is_empty()),
             signer,
             deputy: self.signer_position == Some(SignerPosition::ViceChairman),

@@ -90,8 +90,9 @@ impl From<&evidence_file::Model> for EvidenceFileResponse {
 pub struct EvidenceUpload {
     /// The unit the file belongs to.
     unit_id: i64,
-    /// The assessment year it is for (default: the current year).
-    #[schema(value_type = Option<crate::validation::Year>)]
+    /// The assessment year it is for (default: the current year). A form field is sent
+    /// or left out, never null.
+    #[schema(value_type = crate::validation::Year, required = false)]
     year: Option<i32>,
     /// The document: PDF, DOCX, XLSX, DOC, XLS, ODT, ODS, JPEG or PNG.
     #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]

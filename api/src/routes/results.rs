@@ -831,7 +831,7 @@ pub async fn export_ranking(
     security(("bearer_auth" = [])),
     params(RankingQuery),
     responses(
-        (status = 200, description = "An SVG image", content_type = "image/svg+xml", body = crate::schema::SvgImage),
+        (status = 200, description = "An SVG image (sent as an attachment named after the ranking)", content_type = "image/svg+xml", body = crate::schema::SvgImage, headers(("Content-Disposition" = String))),
         (status = 404, response = crate::openapi::NotFound),
     )
 )]
@@ -872,7 +872,13 @@ pub async fn get_ranking_chart(
         &bands,
         Decimal::from(100) + bonus_max,
     );
+    // An attachment: Swagger UI shows any `+xml` body as text, but offers an attachment as
+    // a file to save (an `<img src>` shows it either way).
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            sheets::content_disposition(&format!("Biểu đồ xếp hạng {name} {}.svg", r.year)),
+        ))
         .body(svg))
 }

@@ -3,7 +3,6 @@
 use crate::auth::Principal;
 use crate::error::ApiResult;
 use crate::http::{Json, Query};
-use crate::scoring::from_hundredths;
 use crate::services::merges::{self, MergeRequest, MergeView};
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, post, web};
@@ -77,7 +76,7 @@ impl From<&MergeView> for UnitMergeResponse {
                 .iter()
                 .map(|s| MergeSource {
                     unit_id: s.from_unit_id,
-                    weight: s.weight_x100.map_or(Decimal::ONE, from_hundredths),
+                    weight: merges::weight_of(s.weight_x100),
                 })
                 .collect(),
             accounts_moved: m.accounts_moved,

@@ -61,7 +61,9 @@ pub struct WebhookRequest {
         example = "https://hcc.quangtri.gov.vn/parindex-hook"
     )]
     pub url: String,
-    /// The event types to receive (1 to 20).
+    /// The event types to receive (1 to 20). Read as strings so that an unknown one is
+    /// a field error naming it, not a body that fails to parse.
+    #[schema(value_type = Vec<WebhookEventType>, min_items = 1, max_items = 20)]
     pub events: Vec<String>,
     /// The subtree whose events are received: for an admin, none means everything; for
     /// anyone else it defaults to the caller's own unit.
@@ -75,6 +77,7 @@ pub struct WebhookRequest {
 pub struct WebhookPatchRequest {
     #[schema(max_length = 2000)]
     pub url: Option<String>,
+    #[schema(value_type = Option<Vec<WebhookEventType>>, min_items = 1, max_items = 20)]
     pub events: Option<Vec<String>>,
     #[schema(max_length = 500)]
     pub description: Option<String>,

@@ -48,6 +48,17 @@ impl Role {
     pub fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
+
+    /// The role in a Vietnamese sentence.
+    pub fn words_vi(self) -> &'static str {
+        match self {
+            Role::Admin => "quản trị viên",
+            Role::DistrictAppraiser => "cán bộ thẩm định",
+            Role::UnitOfficer => "cán bộ đơn vị",
+            Role::Viewer => "người xem",
+            Role::UnitLeader => "lãnh đạo đơn vị",
+        }
+    }
 }
 
 pub use parindex_domain::unit_ref::{UnitRef, lineage};

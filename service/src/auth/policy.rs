@@ -298,11 +298,12 @@ pub fn authorize(principal: &Principal, action: Action, unit: &UnitRef) -> ApiRe
         }
         _ => {
             let role = principal.role.as_str().replace('_', " ");
+            let role_vi = principal.role.words_vi();
             let action = action.describe();
             let (what, what_vi) = (action.en, action.vi);
             text!(
                 "this account ({role}) may not {what}",
-                "tài khoản này ({role}) không được {what_vi}"
+                "tài khoản này ({role_vi}) không được {what_vi}"
             )
         }
     };

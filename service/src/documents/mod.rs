@@ -213,6 +213,8 @@ fn cell_text(c: &Cell) -> String {
         Cell::Text(t) => t.clone(),
         Cell::Decimal(d) => vi_decimal(*d),
         Cell::Int(i) => i.to_string(),
+        Cell::Change(i) if *i > 0 => format!("+{i}"),
+        Cell::Change(i) => i.to_string(),
         Cell::Empty => String::new(),
     }
 }

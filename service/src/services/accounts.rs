@@ -388,15 +388,13 @@ async fn check_role_unit<C: ConnectionTrait>(
     unit_id: Option<i64>,
 ) -> Result<(), DbErr> {
     match unit_id {
-        None if role != Role::Admin => v.add(
-            "unit_id",
-            "required",
+        None if role != Role::Admin => v.add("unit_id", "required", {
+            let (role, role_vi) = (role.as_str(), role.words_vi());
             text!(
-                "a {} must belong to a unit",
-                "tài khoản {} phải thuộc một đơn vị",
-                role.as_str()
-            ),
-        ),
+                "a {role} must belong to a unit",
+                "tài khoản {role_vi} phải thuộc một đơn vị"
+            )
+        }),
         None => {}
         Some(id) => match unit::Entity::find_by_id(id).one(conn).await? {
             None => v.add(

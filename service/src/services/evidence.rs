@@ -396,7 +396,12 @@ pub async fn references<C: ConnectionTrait>(
                     ),
                     format!(
                         "tiêu chí {} của hồ sơ tự đánh giá năm {} ({})",
-                        row.label, row.year, row.status
+                        row.label,
+                        row.year,
+                        SelfAssessmentStatus::ALL
+                            .iter()
+                            .find(|s| s.as_str() == row.status)
+                            .map_or(row.status.as_str(), |s| s.words_vi())
                     ),
                     frozen,
                 )

@@ -126,12 +126,14 @@ fn validate(
             v.add(
                 "unit_kinds",
                 "invalid_hierarchy",
-                text!(
-                    "a framework owned by a {} scores the units below it, not a {}",
-                    "bộ tiêu chí của cấp {} chấm các đơn vị cấp dưới, không chấm cấp {}",
-                    owner_kind.as_str(),
-                    k.as_str()
-                ),
+                {
+                    let (owner, kind) = (owner_kind.as_str(), k.as_str());
+                    let (owner_vi, kind_vi) = (owner_kind.words_vi(), k.words_vi());
+                    text!(
+                        "a framework owned by a {owner} scores the units below it, not a {kind}",
+                        "bộ tiêu chí của cấp {owner_vi} chấm các đơn vị cấp dưới, không chấm cấp {kind_vi}"
+                    )
+                },
             );
         }
     }

@@ -369,8 +369,14 @@ pub struct Source {
 impl Source {
     /// Its weight in a weighted comparison: 1 when none was given.
     pub fn weight(&self) -> Decimal {
-        self.weight_x100.map_or(Decimal::ONE, from_hundredths)
+        weight_of(self.weight_x100)
     }
+}
+
+/// A stored weight: 1.00 when none was given at the merge (not 1: a weight is sent as a
+/// score, with two decimals, either way).
+pub fn weight_of(weight_x100: Option<i64>) -> Decimal {
+    from_hundredths(weight_x100.unwrap_or(100))
 }
 
 /// The units merged into `unit_id` by merges effective in `year` (its first year as the

@@ -95,13 +95,7 @@ pub fn ranking_table(ranking: &Ranking) -> Table {
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let change = r.rank_change().map_or(Cell::Empty, |c| {
-                Cell::Text(if c > 0 {
-                    format!("+{c}")
-                } else {
-                    c.to_string()
-                })
-            });
+            let change = r.rank_change().map_or(Cell::Empty, Cell::Change);
             vec![
                 Cell::Int(i as i64 + 1),
                 Cell::Text(r.row.unit_name.clone()),

@@ -58,6 +58,18 @@ impl UnitKind {
         UnitKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// The kind in a Vietnamese sentence.
+    pub fn words_vi(self) -> &'static str {
+        match self {
+            UnitKind::Province => "tỉnh",
+            UnitKind::District => "huyện",
+            UnitKind::Commune => "xã",
+            UnitKind::Town => "thị trấn",
+            UnitKind::Ward => "phường",
+            UnitKind::SpecialZone => "đặc khu",
+        }
+    }
+
     /// Administrative level: a unit's children must be of a strictly lower level.
     pub fn level(self) -> u8 {
         match self {
@@ -151,17 +163,14 @@ fn check_kind_under(v: &mut Violations, kind: UnitKind, parent: Option<&unit::Mo
     if let Some(parent) = parent {
         let pk = kind_of(parent);
         if kind.level() <= pk.level() {
-            v.add(
-                "kind",
-                "invalid_hierarchy",
+            v.add("kind", "invalid_hierarchy", {
+                let (child, above, name) = (kind.as_str(), pk.as_str(), &parent.name);
+                let (child_vi, above_vi) = (kind.words_vi(), pk.words_vi());
                 text!(
-                    "a {} cannot be placed under a {} ({})",
-                    "không thể đặt đơn vị cấp {} dưới đơn vị cấp {} ({})",
-                    kind.as_str(),
-                    pk.as_str(),
-                    parent.name
-                ),
-            );
+                    "a {child} cannot be placed under a {above} ({name})",
+                    "không thể đặt đơn vị cấp {child_vi} dưới đơn vị cấp {above_vi} ({name})"
+                )
+            });
         }
     }
 }
@@ -346,17 +355,14 @@ async fn check_kind_over_children<C: ConnectionTrait>(
         .all(conn)
         .await?;
     if let Some(child) = children.iter().find(|c| kind_of(c).level() <= kind.level()) {
-        v.add(
-            "kind",
-            "invalid_hierarchy",
+        v.add("kind", "invalid_hierarchy", {
+            let (above, name, below) = (kind.as_str(), &child.name, &child.kind);
+            let (above_vi, below_vi) = (kind.words_vi(), kind_of(child).words_vi());
             text!(
-                "a {} cannot be above its child {} ({})",
-                "đơn vị cấp {} không thể đứng trên đơn vị con {} ({})",
-                kind.as_str(),
-                child.name,
-                child.kind
-            ),
-        );
+                "a {above} cannot be above its child {name} ({below})",
+                "đơn vị cấp {above_vi} không thể đứng trên đơn vị con {name} ({below_vi})"
+            )
+        });
     }
     Ok(())
 }

@@ -110,17 +110,14 @@ async fn check_openable<C: ConnectionTrait>(
         || !unit_ref(u).is_within(&unit_ref(&owner))
         || u.id == owner.id
     {
-        errors.push(FieldError::new(
-            "framework_id",
-            "not_applicable",
+        errors.push(FieldError::new("framework_id", "not_applicable", {
+            let (id, name, kind) = (framework.model.id, &u.name, &u.kind);
+            let kind_vi = crate::services::units::kind_of(u).words_vi();
             text!(
-                "framework {} does not cover {} ({})",
-                "bộ tiêu chí {} không áp dụng cho {} ({})",
-                framework.model.id,
-                u.name,
-                u.kind
-            ),
-        ));
+                "framework {id} does not cover {name} ({kind})",
+                "bộ tiêu chí {id} không áp dụng cho {name} ({kind_vi})"
+            )
+        }));
     }
     if !u.active {
         errors.push(FieldError::new(

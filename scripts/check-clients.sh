@@ -10,8 +10,14 @@
 #   5. a Python client by openapi-python-client (target/clients-python), no warning and no
 #      skipped operation allowed, one function per operation, mypy --strict on it and on
 #      clients/python/flow.py;
-#   6. both flows against a live server with the demo district, and the appendix files they
-#      download compared byte for byte with what curl downloads.
+#   5b. openapi-generator's Python and typescript-fetch clients (target/clients-oag-*), no
+#      warning but its own, every operation and webhook present, the package importing and
+#      the TypeScript compiling under tsc --strict;
+#   5c. @hey-api/openapi-ts's SDK (clients/generated/hey-api), no warning, one function per
+#      operation, and tsc on it with clients/hey/flow.ts;
+#   6. four flows against a live server with the demo district after its 2025 reorganisation
+#      (each reads a merged commune's index and uploads a workbook), and the files they
+#      download (appendix, ranking) compared byte for byte with what curl downloads.
 # Every step runs even when an earlier one failed (as far as it can); the script fails when
 # any did, and lists them at the end. Logs are kept in target/check-clients/.
 set -euo pipefail
@@ -212,6 +218,91 @@ if [ -d "$PYCLIENT/parindex_client/api" ]; then
   fi
 fi
 
+# 5b. ------------------------------------------------------------------------------------
+step "openapi-generator: Python (target/clients-oag-python) and TypeScript (typescript-fetch)"
+# The generator is a Java program (the JAR comes in the pinned openapi-generator-cli wheel).
+require_packages openjdk-17-jre-headless
+echo "$("$VENV/bin/openapi-generator-cli" version 2>/dev/null | tail -n 1) on $(java -version 2>&1 | head -n 1)"
+# Its only warnings on a clean document: "OpenAPI 3.1 support is still in beta", and
+# "Failed to get the schema name: null", which it prints a varying number of times (3 to 5)
+# for the same document while writing the same files: its own noise, not the document's.
+generator_noise='OpenAPI 3.1 support is still in beta|Failed to get the schema name: null'
+oag_ops=0
+oag_py_built=0
+oag_ts_built=0
+for lang in python typescript-fetch; do
+  out="$ROOT/target/clients-oag-$lang"
+  rm -rf "$out"
+  extra_args=()
+  if [ "$lang" = python ]; then extra_args=(--package-name parindex_oag); fi
+  set +e
+  "$VENV/bin/openapi-generator-cli" generate -g "$lang" -i "$SPEC" -o "$out" "${extra_args[@]}" \
+    >"$LOGS/openapi-generator-$lang.log" 2>&1
+  rc=$?
+  set -e
+  warnings=$(grep -E '\b(WARN|ERROR)\b' "$LOGS/openapi-generator-$lang.log" | grep -Ev "$generator_noise" || true)
+  if [ "$rc" != 0 ] || [ -n "$warnings" ]; then
+    echo "$warnings" >&2
+    fail "openapi-generator $lang printed warnings or failed (exit $rc)"
+    continue
+  fi
+  if [ "$lang" = python ]; then
+    oag_ops=$(grep -h -c '    def [a-z0-9_]*_with_http_info(' "$out"/parindex_oag/api/*.py | awk '{s+=$1} END {print s+0}')
+  else
+    oag_ops=$(grep -h -c 'async [A-Za-z0-9]*Raw(' "$out"/apis/*.ts | awk '{s+=$1} END {print s+0}')
+  fi
+  echo "openapi-generator $lang: $oag_ops operations"
+  if [ "$oag_ops" != "$((operations + webhook_operations))" ]; then
+    fail "openapi-generator $lang generated $oag_ops of $operations operations and $webhook_operations webhooks"
+  fi
+  if [ "$lang" = python ]; then
+    if (cd "$out" && "$VENV/bin/python" -c 'import parindex_oag, parindex_oag.api, parindex_oag.models') \
+      >"$LOGS/oag-python-import.log" 2>&1; then
+      oag_py_built=1
+      echo "parindex_oag imports"
+    else
+      cat "$LOGS/oag-python-import.log" >&2
+      fail "the openapi-generator Python package does not import"
+    fi
+  elif "$NODE_BIN/tsc" --strict --noEmit --target ES2022 --module ES2022 --moduleResolution bundler \
+    --lib ES2022,DOM "$out/index.ts" >"$LOGS/oag-typescript-tsc.log" 2>&1; then
+    oag_ts_built=1
+    echo "tsc --strict: the typescript-fetch client compiles"
+  else
+    head -n 40 "$LOGS/oag-typescript-tsc.log" >&2
+    fail "tsc on the openapi-generator typescript-fetch client"
+  fi
+done
+
+# 5c. ------------------------------------------------------------------------------------
+step "@hey-api/openapi-ts → clients/generated/hey-api, tsc"
+rm -rf "$CLIENTS/generated/hey-api" "$CLIENTS/hey/dist"
+hey_ops=0
+hey_built=0
+if (cd "$CLIENTS" && "$NODE_BIN/openapi-ts" -f hey/openapi-ts.config.mjs --no-log-file) \
+  >"$LOGS/hey-api.log" 2>&1; then
+  # Its lines when all is well: the version, "Generating…", the input, the files written.
+  extra=$(sed 's/\x1b\[[0-9;]*m//g' "$LOGS/hey-api.log" |
+    unexpected_lines /dev/stdin '^(@hey-api/openapi-ts v[0-9.]+|\[Job 1\] (~ Generating\.\.\.|  \[1\] .*openapi\.json|✓ .* · [0-9]+ files · [0-9.]+m?s))$')
+  if [ -n "$extra" ]; then
+    echo "$extra" >&2
+    fail "@hey-api/openapi-ts printed warnings"
+  fi
+  hey_ops=$(grep -c '^export const [A-Za-z0-9]* = <ThrowOnError' "$CLIENTS/generated/hey-api/sdk.gen.ts" || true)
+  echo "@hey-api/openapi-ts: $hey_ops SDK functions"
+  if [ "$hey_ops" != "$operations" ]; then fail "@hey-api/openapi-ts generated $hey_ops of $operations operations"; fi
+  if (cd "$ROOT" && "$NODE_BIN/tsc" -p clients/hey) >"$LOGS/hey-tsc.log" 2>&1; then
+    hey_built=1
+    echo "tsc: clients/hey/flow.ts and the generated SDK compile"
+  else
+    head -n 40 "$LOGS/hey-tsc.log" >&2
+    fail "tsc -p clients/hey"
+  fi
+else
+  cat "$LOGS/hey-api.log" >&2
+  fail "@hey-api/openapi-ts"
+fi
+
 # 6. -------------------------------------------------------------------------------------
 step "both flows against the demo district, downloads compared with curl's"
 build_server
@@ -225,7 +316,7 @@ common=(-u DATABASE_URL PARINDEX_ADMIN_PASSWORD=clients-admin-password
 (cd "$work" && env "${common[@]}" "$BIN" demo-data --reorganise >/dev/null)
 start_server "$work" "${common[@]}"
 password="${PARINDEX_DEMO_PASSWORD:-demo-password-2023}"
-mkdir -p "$work/ts" "$work/py" "$work/curl"
+mkdir -p "$work/ts" "$work/py" "$work/oag-py" "$work/hey" "$work/curl"
 
 flows=()
 if [ "$ts_built" = 1 ]; then
@@ -241,6 +332,21 @@ if [ "$py_built" = 1 ]; then
     flows+=(py)
   else
     fail "Python flow"
+  fi
+fi
+if [ "$oag_py_built" = 1 ]; then
+  if PYTHONPATH="$ROOT/target/clients-oag-python" PARINDEX_URL="$BASE" DOWNLOADS_DIR="$work/oag-py" \
+    "$VENV/bin/python" "$CLIENTS/python/oag_flow.py"; then
+    flows+=(oag-py)
+  else
+    fail "openapi-generator Python flow"
+  fi
+fi
+if [ "$hey_built" = 1 ]; then
+  if PARINDEX_URL="$BASE" DOWNLOADS_DIR="$work/hey" node "$CLIENTS/hey/dist/hey/flow.js"; then
+    flows+=(hey)
+  else
+    fail "hey-api flow"
   fi
 fi
 
@@ -266,13 +372,12 @@ curl -fsS "${auth[@]}" -o "$work/curl/ranking.csv" \
 compared=0
 expected=0
 for flow in "${flows[@]}"; do
-  for file in appendix.csv appendix.xlsx ranking.csv; do
+  # Every flow downloads the ranking; the first two also read Vĩnh Long's appendix.
+  files="ranking.csv"
+  case "$flow" in ts | py) files="appendix.csv appendix.xlsx ranking.csv" ;; esac
+  for file in $files; do
     ours="$work/curl/$file"
     theirs="$work/$flow/$file"
-    # Each flow downloads the ranking; the appendix only the flows that read Vĩnh Long.
-    if [ "$file" != ranking.csv ] && [ ! -e "$theirs" ] && [ "${flow#oag}" != "$flow" -o "$flow" = hey ]; then
-      continue
-    fi
     expected=$((expected + 1))
     if cmp -s "$ours" "$theirs"; then
       compared=$((compared + 1))
@@ -297,8 +402,9 @@ fi
 step "summary"
 echo "$redocly_summary"
 echo "$spectral_summary"
-echo "operations: $operations in openapi.json, $ts_ops typed by openapi-typescript, $py_ops generated by openapi-python-client"
-echo "flows green: ${flows[*]:-none} (of ts py); ${appendix_summary:-appendix: not compared}"
+echo "operations: $operations in openapi.json, $ts_ops typed by openapi-typescript, $py_ops generated by openapi-python-client,"
+echo "  $hey_ops by @hey-api/openapi-ts, $oag_ops (with the $webhook_operations webhooks) by openapi-generator (python, typescript-fetch: $oag_py_built $oag_ts_built built)"
+echo "flows green: ${flows[*]:-none} (of ts py oag-py hey); ${appendix_summary:-appendix: not compared}"
 echo "logs: target/check-clients/ ($((SECONDS - started)) s)"
 if [ "${#failures[@]}" != 0 ]; then
   echo "check-clients: ${#failures[@]} failed:" >&2

@@ -44,10 +44,10 @@ async function main(): Promise<void> {
   check(district !== undefined, "Huyện Vĩnh Linh is listed");
   const ranking = await exportRankingCsv({
     query: { parent_unit_id: district, year: 2023 },
-    parseAs: "arrayBuffer",
+    parseAs: "blob",
   });
   check(ranking.data !== undefined, "rankings/export.csv");
-  writeFileSync(join(outDir, "ranking.csv"), new Uint8Array(ranking.data));
+  writeFileSync(join(outDir, "ranking.csv"), new Uint8Array(await ranking.data.arrayBuffer()));
 
   const communes = await listUnits({ query: { q: "Vĩnh Linh", kind: "commune" } });
   const vinhLinh = communes.data?.items.find((u) => u.name === "Xã Vĩnh Linh");

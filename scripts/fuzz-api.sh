@@ -44,7 +44,9 @@ for who in "vinhlong.vanphong demo-password-2023" "admin fuzz-admin-password"; d
   echo "-- schemathesis as $1"
   set +e
   # Run from target/fuzz: schemathesis keeps a cache directory where it runs.
-  (cd "$out" && "$VENV/bin/st" run "$BASE/api-docs/openapi.json" \
+  # The spreadsheet bodies (CSV, XLSX uploads) come from scripts/fuzz_hooks.py.
+  (cd "$out" && PYTHONPATH="$ROOT/scripts" SCHEMATHESIS_HOOKS=fuzz_hooks \
+    "$VENV/bin/st" run "$BASE/api-docs/openapi.json" \
     --checks "$checks" \
     --header "Authorization: Bearer $tok" \
     --max-examples "${FUZZ_EXAMPLES:-20}" \

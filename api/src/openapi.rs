@@ -948,45 +948,38 @@ pub fn spec_json() -> Result<String, serde_json::Error> {
 
 #[cfg(test)]
 mod tests {
+    /// The types of `LEAVES_OUT_ABSENT` (checked against responses by schemathesis in CI
+    /// and by the suite's contract check): their sparsest value, as sent, carries every
+    /// property the document requires.
     #[test]
     fn what_is_left_out_when_empty_is_not_required() {
-        let doc = super::document().expect("document");
-        let empty = serde_json::to_value(crate::scoring::Inputs::default()).expect("json");
-        let required = doc
-            .pointer("/components/schemas/Inputs/required")
-            .and_then(serde_json::Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for key in required {
-            let key = key.as_str().unwrap_or_default();
-            assert!(
-                empty.get(key).is_some(),
-                "Inputs.{key} is required in the document but left out when empty"
-            );
-        }
-    }
-
-    /// Every problem response is checked against this schema (schemathesis in CI): a
-    /// problem without field errors must carry every property the schema requires.
-    #[test]
-    fn a_plain_problem_has_every_required_property() {
         let doc = super::document().expect("document");
         let plain = crate::error::ApiError::unauthorized(crate::error::text!(
             "a bearer token is required",
             "cần bearer token"
         ));
-        let body = serde_json::to_value(plain.to_problem()).expect("json");
-        let required = doc
-            .pointer("/components/schemas/Problem/required")
-            .and_then(serde_json::Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for key in required {
-            let key = key.as_str().unwrap_or_default();
-            assert!(
-                body.get(key).is_some(),
-                "Problem.{key} is required but not sent: {body}"
-            );
+        let sparsest = [
+            (
+                "Inputs",
+                serde_json::to_value(crate::scoring::Inputs::default()),
+            ),
+            ("Problem", serde_json::to_value(plain.to_problem())),
+        ];
+        assert_eq!(sparsest.len(), super::LEAVES_OUT_ABSENT.len());
+        for (name, value) in sparsest {
+            let value = value.expect("json");
+            let required = doc
+                .pointer(&format!("/components/schemas/{name}/required"))
+                .and_then(serde_json::Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for key in required {
+                let key = key.as_str().unwrap_or_default();
+                assert!(
+                    value.get(key).is_some(),
+                    "{name}.{key} is required in the document but left out: {value}"
+                );
+            }
         }
     }
 

@@ -126,6 +126,22 @@ def code_of(body):
     return body.get("code") if isinstance(body, dict) else None
 
 
+def restart_and_check(server, loads, stop_load, binary, workdir, env):
+    """Stops the load and the server, starts it again, and fails unless every acknowledged
+    write is there; returns the new (stopped) server and how many writes were checked."""
+    stop_load.set()
+    for load in loads:
+        load.join(timeout=30)
+    server.stop()
+    server = ct.Server(binary, workdir, env)
+    server.start()
+    problems, checked = check_acked(server.base, loads)
+    server.stop()
+    if problems:
+        raise SystemExit("FAIL: acknowledged writes lost:\n  " + "\n  ".join(problems[:20]))
+    return server, checked
+
+
 def check_acked(base, loads):
     """Every acknowledged write is there (its last acknowledged score per criterion)."""
     admin = ct.login(base, "admin", ct.ADMIN_PASSWORD)
@@ -218,16 +234,7 @@ def postgres_outage(binary, workdir):
         wait_for("a write after PostgreSQL restarted",
                  lambda: any(s == 200 and t > restarted for load in loads for t, k, s, _, _ in load.log if k == "write"), 20)
         print(f"  recovered {back - restarted:.1f} s after PostgreSQL restarted, without restarting the server")
-        stop_load.set()
-        for load in loads:
-            load.join(timeout=30)
-        server.stop()
-        server = ct.Server(binary, workdir, env)
-        server.start()
-        problems, checked = check_acked(server.base, loads)
-        server.stop()
-        if problems:
-            raise SystemExit("FAIL: acknowledged writes lost:\n  " + "\n  ".join(problems[:20]))
+        server, checked = restart_and_check(server, loads, stop_load, binary, workdir, env)
         total = sum(len(load.acked) for load in loads)
         print(f"PostgreSQL outage: 503 within 3 s, recovery without restart, {checked} acknowledged writes present ({total} criteria)")
     finally:
@@ -284,16 +291,7 @@ def disk_full(binary, workdir):
         wait_for("a write after the disk was freed",
                  lambda: any(s == 200 and t > freed for load in loads for t, k, s, _, _ in load.log if k == "write"), 20)
         print(f"  freed: writes back {time.monotonic() - freed:.1f} s later, without restarting the server")
-        stop_load.set()
-        for load in loads:
-            load.join(timeout=30)
-        server.stop()
-        server = ct.Server(binary, workdir, env)
-        server.start()
-        problems, checked = check_acked(server.base, loads)
-        server.stop()
-        if problems:
-            raise SystemExit("FAIL: acknowledged writes lost:\n  " + "\n  ".join(problems[:20]))
+        server, checked = restart_and_check(server, loads, stop_load, binary, workdir, env)
         print(f"SQLite disk full: 503 while full, recovery without restart, {checked} acknowledged writes present after a restart")
     finally:
         subprocess.run(["umount", "-l", small], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

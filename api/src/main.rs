@@ -80,6 +80,10 @@ enum Command {
         #[arg(long)]
         url: Option<String>,
     },
+    /// Print a backtrace of this call: checks that the binary (and the debug file shipped
+    /// beside it) can name source files and lines (`scripts/release.sh` runs it).
+    #[command(hide = true)]
+    BacktraceCheck,
 }
 
 #[derive(Subcommand)]
@@ -105,6 +109,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Openapi { output } => write_openapi(output),
+        Command::BacktraceCheck => {
+            println!("{}", std::backtrace::Backtrace::force_capture());
+            ExitCode::SUCCESS
+        }
         Command::Healthcheck { url } => healthcheck(&url.unwrap_or_else(|| {
             parindex_api::config::readiness_url(std::env::var("PARINDEX_ADDR").ok().as_deref())
         })),

@@ -48,6 +48,16 @@ impl Application {
             )?);
             tokio::spawn(dispatcher.run(wake.clone()));
         }
+        // PostgreSQL: the other replicas' commits make this one's caches stale and wake its
+        // dispatcher as they happen (`changes`), instead of after a cache's time limit or a
+        // poll.
+        if !state.config.is_sqlite() {
+            let wake = wake.clone();
+            tokio::spawn(crate::changes::listen(
+                state.config.database_url.clone(),
+                move || wake.now(),
+            ));
+        }
         // Evidence: blobs no file names any more (deleted, or abandoned mid-upload) are
         // removed once an hour old, without anyone running `parindex evidence gc`.
         if let Some(every) = state.config.evidence.gc_every {

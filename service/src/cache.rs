@@ -4,8 +4,9 @@
 //! Entries live at most `ttl`. Every write transaction committed by this process moves
 //! the process's write generation on (`note_write`, called by `db::WriteTxn::commit`): an
 //! entry read before that commit can no longer be served, even if its read finished after
-//! it. Another replica's writes are seen here within `ttl`. A `ttl` of zero turns the
-//! cache off.
+//! it. Another replica's commits do the same when their notice arrives (`changes`,
+//! PostgreSQL's LISTEN/NOTIFY); `ttl` bounds an entry's life when notices cannot be heard.
+//! A `ttl` of zero turns the cache off.
 
 use std::collections::HashMap;
 use std::hash::Hash;

@@ -76,8 +76,8 @@ pub struct WebhookSettings {
     pub retry_base: Duration,
     /// How long a receiver may take to answer (10 s).
     pub timeout: Duration,
-    /// How often the dispatcher looks for due deliveries and deadlines (250 ms); a write
-    /// on this replica wakes it at once.
+    /// How often the dispatcher looks for due deliveries while it cannot hear the other
+    /// replicas' commits (250 ms); otherwise a commit wakes it (`changes`).
     pub poll: Duration,
     /// `remediation.milestone_due_soon` fires this many days before a milestone (7).
     pub due_soon_days: u32,

@@ -20,6 +20,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// PostgreSQL after this long, releasing what it locked.
 const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// A pooled connection idle at least this long is pinged before it is handed out.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(30);
+
 /// Opens the pool for serving requests. For SQLite: creates the file's directory, turns
 /// on WAL (readers never block the writer), foreign keys, and `synchronous=FULL` so that a
 /// commit that was answered 2xx survives a power cut as well as a process crash.
@@ -59,13 +62,33 @@ async fn open(config: &Config, serving: bool) -> Result<DatabaseConnection, anyh
                 .busy_timeout(lock_timeout)
                 .create_if_missing(true)
         })
+        // A connection is pinged before use only after it has been idle a while (when a
+        // server, proxy or firewall may have dropped it): a ping on every acquire doubled
+        // the round trips of every read.
+        .test_before_acquire(false)
         .map_sqlx_sqlite_pool_opts(|o| {
-            o.after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
-                .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
+            o.test_before_acquire(false)
+                .after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                            conn.ping().await?;
+                        }
+                        Ok(!conn.is_in_transaction())
+                    })
+                })
         })
         .map_sqlx_postgres_pool_opts(|o| {
-            o.after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
-                .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
+            o.test_before_acquire(false)
+                .after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                            conn.ping().await?;
+                        }
+                        Ok(!conn.is_in_transaction())
+                    })
+                })
         });
     if serving {
         options.map_sqlx_postgres_opts(move |o| {
@@ -158,6 +181,9 @@ impl WriteTxn {
     /// readiness check (`write_health`): whether a write can commit is what readiness
     /// means.
     pub async fn commit(self) -> Result<(), DbErr> {
+        crate::changes::announce(&self.txn)
+            .await
+            .inspect_err(note_failed_write)?;
         match self.txn.commit().await {
             Ok(()) => {
                 crate::cache::note_write();

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod cache;
+pub mod changes;
 pub mod chart;
 pub mod config;
 pub mod db;

@@ -23,6 +23,7 @@ mod hostile;
 mod http_errors;
 mod races;
 mod remediation;
+mod replicas;
 mod results;
 mod security;
 mod two_tier;

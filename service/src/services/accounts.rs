@@ -42,9 +42,10 @@ pub async fn load_principal(db: &DatabaseConnection, id: i64) -> Result<Option<A
 }
 
 /// Accounts as the authentication middleware last read them: every request of a busy
-/// client would otherwise re-read its account. Any write request (deactivation, password,
-/// role, unit moves) clears it when it ends; another replica's changes take effect here
-/// within `PARINDEX_AUTH_CACHE_MS` (1 s by default; 0 turns the cache off).
+/// client would otherwise re-read its account. Any committed write (deactivation, password,
+/// role, unit moves) makes it stale, this replica's at once and another's as soon as its
+/// notice arrives (`changes`); `PARINDEX_AUTH_CACHE_MS` bounds an entry's life when
+/// notices cannot be heard (1 s by default; 0 turns the cache off).
 pub type AccountCache = crate::cache::ReadCache<i64, Option<AccountRow>>;
 
 /// Usernames are case-insensitive: stored and compared in lower case.

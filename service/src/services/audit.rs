@@ -2,10 +2,11 @@
 //! the same transaction as the change it records, so one never exists without the other.
 
 use crate::auth::Principal;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set};
 use serde_json::Value;
 
 /// One change to record; `old`/`new` are `None` when the record did not exist before/after.
+#[derive(Clone)]
 pub struct Change<'a> {
     pub entity: &'a str,
     pub entity_id: i64,
@@ -23,6 +24,27 @@ pub async fn record<C: ConnectionTrait>(
     actor: &Principal,
     change: Change<'_>,
 ) -> Result<(), DbErr> {
+    event(actor, change).insert(conn).await?;
+    Ok(())
+}
+
+/// Records many changes by one actor in one statement (a batch of entries).
+pub async fn record_all<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    changes: Vec<Change<'_>>,
+) -> Result<(), DbErr> {
+    // SQLite binds at most 32,766 values; 11 a row.
+    for chunk in changes.chunks(1_000) {
+        let events: Vec<_> = chunk.iter().map(|c| event(actor, c.clone())).collect();
+        entity::audit_event::Entity::insert_many(events)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+fn event(actor: &Principal, change: Change<'_>) -> entity::audit_event::ActiveModel {
     entity::audit_event::ActiveModel {
         at: Set(super::now()),
         // CLI actions have no account: user id 0 is recorded as none.
@@ -38,9 +60,6 @@ pub async fn record<C: ConnectionTrait>(
         request_id: Set(actor.request_id.clone()),
         ..Default::default()
     }
-    .insert(conn)
-    .await?;
-    Ok(())
 }
 
 pub struct AuditFilter {

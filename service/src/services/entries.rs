@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult, FieldError, Violations, text};
 use crate::scoring::{CriterionDef, Inputs, LeafScore, Scorer, from_hundredths};
 use entity::{assessment_entry, self_assessment};
 use rust_decimal::Decimal;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 
@@ -422,35 +422,99 @@ pub async fn write_batch<C: ConnectionTrait>(
         Side::Unit => ("self_assess", None),
         Side::Council => ("appraise", Some(sa.year)),
     };
-    for p in prepared {
-        let (written, old) = match existing.get(&p.code) {
+    // Every entry as its whole new row (the stored one, or a blank, with the batch applied),
+    // written in one statement; then every audit event in one more.
+    let mut rows = Vec::with_capacity(prepared.len());
+    let mut olds = HashMap::with_capacity(prepared.len());
+    for p in &prepared {
+        let mut am = match existing.get(&p.code) {
             Some(e) => {
-                let mut am: assessment_entry::ActiveModel = e.model.clone().into();
-                apply(scope.side, &p, &mut am)?;
-                (am.update(conn).await?, Some(describe(scope.side, &e.model)))
+                olds.insert(p.code.clone(), describe(scope.side, &e.model));
+                e.model.clone().into()
             }
-            None => {
-                let mut am = blank(sa, &p.code);
-                apply(scope.side, &p, &mut am)?;
-                (am.insert(conn).await?, None)
-            }
+            None => blank(sa, &p.code),
         };
-        let mut new = describe(scope.side, &written);
-        new["criterion_code"] = json!(p.code);
-        audit::record(
-            conn,
-            actor,
-            Change {
-                entity: "assessment_entry",
-                entity_id: written.id,
-                action: if p.reset { "appraise_reset" } else { action },
-                unit_id: Some(sa.unit_id),
-                results_year,
-                old,
-                new: Some(new),
-            },
-        )
-        .await?;
+        apply(scope.side, p, &mut am)?;
+        rows.push(am);
     }
+    let written: HashMap<String, assessment_entry::Model> = store_rows(conn, rows, WRITABLE)
+        .await?
+        .into_iter()
+        .map(|m| (m.criterion_code.clone(), m))
+        .collect();
+    let mut changes = Vec::with_capacity(prepared.len());
+    for p in &prepared {
+        let written = written.get(&p.code).ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("entry {} was not written", p.code))
+        })?;
+        let mut new = describe(scope.side, written);
+        new["criterion_code"] = json!(p.code);
+        changes.push(Change {
+            entity: "assessment_entry",
+            entity_id: written.id,
+            action: if p.reset { "appraise_reset" } else { action },
+            unit_id: Some(sa.unit_id),
+            results_year,
+            old: olds.remove(&p.code),
+            new: Some(new),
+        });
+    }
+    audit::record_all(conn, actor, changes).await?;
     Ok(())
+}
+
+/// The columns a batch of entries may change (all but the row's identity).
+const WRITABLE: &[assessment_entry::Column] = {
+    use assessment_entry::Column as C;
+    &[
+        C::SelfInputs,
+        C::SelfScoreX100,
+        C::SelfNotApplicable,
+        C::Explanation,
+        C::Evidence,
+        C::AppraisedInputs,
+        C::AppraisedScoreX100,
+        C::AppraisedNotApplicable,
+        C::Comment,
+        C::FinalScoreX100,
+        C::DeductionX100,
+        C::UpdatedAt,
+    ]
+};
+
+/// Rows per statement: SQLite binds at most 32,766 values, 15 a row.
+const ROWS_PER_STATEMENT: usize = 1_000;
+
+/// Writes whole entry rows of one file at once: each is inserted, or, when its criterion
+/// already has a row, that row's `columns` are set from it (`ON CONFLICT` on the unique
+/// file and criterion). One statement for a whole framework's leaves; the rows as stored.
+pub async fn store_rows<C: ConnectionTrait>(
+    conn: &C,
+    rows: Vec<assessment_entry::ActiveModel>,
+    columns: &[assessment_entry::Column],
+) -> ApiResult<Vec<assessment_entry::Model>> {
+    use sea_orm::sea_query::OnConflict;
+    let mut rows = rows;
+    for row in &mut rows {
+        // The file and criterion identify the row; an id would conflict first.
+        row.id = sea_orm::ActiveValue::NotSet;
+    }
+    let mut stored = Vec::with_capacity(rows.len());
+    let mut rest = rows.into_iter().peekable();
+    while rest.peek().is_some() {
+        let chunk: Vec<_> = rest.by_ref().take(ROWS_PER_STATEMENT).collect();
+        let written = assessment_entry::Entity::insert_many(chunk)
+            .on_conflict(
+                OnConflict::columns([
+                    assessment_entry::Column::SelfAssessmentId,
+                    assessment_entry::Column::CriterionCode,
+                ])
+                .update_columns(columns.iter().copied())
+                .to_owned(),
+            )
+            .exec_with_returning(conn)
+            .await?;
+        stored.extend(written);
+    }
+    Ok(stored)
 }

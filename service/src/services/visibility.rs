@@ -189,6 +189,39 @@ async fn standing<C: ConnectionTrait>(conn: &C, unit_id: i64, year: i32) -> ApiR
     )
 }
 
+/// A unit and whether its results of `year` are published, in one statement; 404 when it
+/// does not exist.
+pub async fn unit_with_publication<C: ConnectionTrait>(
+    conn: &C,
+    id: i64,
+    year: i32,
+) -> ApiResult<(unit::Model, bool)> {
+    struct Row(unit::Model, bool);
+    impl FromQueryResult for Row {
+        fn from_query_result(
+            res: &sea_orm::QueryResult,
+            pre: &str,
+        ) -> Result<Self, sea_orm::DbErr> {
+            Ok(Row(
+                unit::Model::from_query_result(res, pre)?,
+                res.try_get(pre, "published")?,
+            ))
+        }
+    }
+    let text = format!(
+        "SELECT units.*, {} AS published FROM units WHERE units.id = $1",
+        published_sql("units.id", "$2")
+    );
+    let Row(unit, published) =
+        Row::find_by_statement(sql(conn, &text, vec![id.into(), year.into()]))
+            .one(conn)
+            .await?
+            .ok_or_else(|| {
+                ApiError::not_found(text!("unit {id} does not exist", "không có đơn vị {id}"))
+            })?;
+    Ok((unit, published))
+}
+
 /// True when the year's results of `unit` are published.
 pub async fn is_published<C: ConnectionTrait>(
     conn: &C,

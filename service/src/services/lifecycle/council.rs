@@ -354,6 +354,7 @@ pub async fn finalize(
         current.bonus(),
     )
     .map_err(ApiError::internal)?;
+    let mut rows = Vec::with_capacity(settled.leaves.len());
     for (code, leaf) in &settled.leaves {
         let e = current.entries.get(code).ok_or_else(|| {
             ApiError::internal(anyhow::anyhow!("scored leaf {code} has no entry"))
@@ -361,8 +362,18 @@ pub async fn finalize(
         let mut am: assessment_entry::ActiveModel = e.model.clone().into();
         am.final_score_x100 = Set(Some(to_hundredths(leaf.final_score)));
         am.deduction_x100 = Set(Some(to_hundredths(leaf.deduction)));
-        am.update(&txn).await?;
+        rows.push(am);
     }
+    // Every leaf's final score and deduction in one statement.
+    crate::services::entries::store_rows(
+        &txn,
+        rows,
+        &[
+            assessment_entry::Column::FinalScoreX100,
+            assessment_entry::Column::DeductionX100,
+        ],
+    )
+    .await?;
     let mut changes = appraisal::ActiveModel {
         ..Default::default()
     };

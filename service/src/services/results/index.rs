@@ -3,8 +3,8 @@
 //! and comparisons across years.
 
 use super::ResultsReader;
-use super::current::result_rows;
-use super::rows::{Scope, rank_rows};
+use super::current::index_rows;
+use super::rows::rank_rows;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Text, text};
 use crate::scoring::framework::compare_codes;
@@ -12,11 +12,9 @@ use crate::scoring::ranking::rank_change;
 use crate::scoring::totals::Totals;
 use crate::scoring::{LeafScore, from_hundredths, round2, totals};
 use crate::services::frameworks::LoadedFramework;
-use crate::services::units::{find_unit, unit_ref};
-use crate::services::visibility::{self, Visible, is_published};
-use entity::assessment_entry;
+use crate::services::units::unit_ref;
+use crate::services::visibility::{self, Visible};
 use rust_decimal::Decimal;
-use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -128,9 +126,7 @@ pub async fn unit_index(
 
 /// The scores and the comment of a finalized entry: inputs, explanations and evidence are
 /// the bulk of an entry and an index does not show them.
-#[derive(FromQueryResult)]
 struct EntryScores {
-    criterion_code: String,
     self_score_x100: Option<i64>,
     self_not_applicable: bool,
     final_score_x100: Option<i64>,
@@ -138,28 +134,32 @@ struct EntryScores {
     comment: Option<String>,
 }
 
-async fn entry_scores(
-    db: &sea_orm::DatabaseConnection,
-    self_assessment_id: i64,
-) -> ApiResult<HashMap<String, EntryScores>> {
-    use assessment_entry::Column as E;
-    Ok(assessment_entry::Entity::find()
-        .select_only()
-        .columns([
-            E::CriterionCode,
-            E::SelfScoreX100,
-            E::SelfNotApplicable,
-            E::FinalScoreX100,
-            E::DeductionX100,
-            E::Comment,
-        ])
-        .filter(E::SelfAssessmentId.eq(self_assessment_id))
-        .into_model::<EntryScores>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|e| (e.criterion_code.clone(), e))
-        .collect())
+/// The entries' scores as the index query reads them (`current::index_rows`): a JSON array
+/// of `[code, self, not_applicable, final, deduction, comment]` (`not_applicable` is a
+/// boolean on PostgreSQL, 0 or 1 on SQLite); no entries at all is `null` or `[]`.
+fn entry_scores(json: Option<&str>) -> ApiResult<HashMap<String, EntryScores>> {
+    let Some(json) = json else {
+        return Ok(HashMap::new());
+    };
+    let rows: Vec<serde_json::Value> = serde_json::from_str(json).map_err(ApiError::internal)?;
+    let int = |v: &serde_json::Value| v.as_i64();
+    rows.iter()
+        .map(|row| {
+            let code = row[0].as_str().ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!("an entry without a criterion code"))
+            })?;
+            Ok((
+                code.to_string(),
+                EntryScores {
+                    self_score_x100: int(&row[1]),
+                    self_not_applicable: row[2].as_bool().unwrap_or(row[2].as_i64() == Some(1)),
+                    final_score_x100: int(&row[3]),
+                    deduction_x100: int(&row[4]),
+                    comment: row[5].as_str().map(str::to_string),
+                },
+            ))
+        })
+        .collect()
 }
 
 /// The unit's self scores and the finalized scores summed up the tree by the one totals
@@ -219,12 +219,18 @@ fn deductions_of(
 // Long by nature: the index is assembled from its one query's parts, field by field.
 async fn lookup_index(reader: &ResultsReader, unit_id: i64, year: i32) -> ApiResult<IndexLookup> {
     let db = &reader.db;
-    let rows = result_rows(db, Scope::SiblingsOf(unit_id), year).await?;
+    let rows = index_rows(db, unit_id, year).await?;
+    let merged = rows.iter().any(|r| r.merged);
+    let entries_json = rows
+        .iter()
+        .find(|r| r.row.unit_id == unit_id)
+        .and_then(|r| r.entries.clone());
+    let rows: Vec<_> = rows.into_iter().map(|r| r.row).collect();
     let Some(me) = rows.iter().find(|r| r.unit_id == unit_id).cloned() else {
         // Not among active units with a parent (404 when it does not exist at all).
-        let u = find_unit(db, unit_id).await?;
+        let (u, published) = visibility::unit_with_publication(db, unit_id, year).await?;
         return Ok(IndexLookup::NotRanked {
-            published: is_published(db, &u, year).await?,
+            published,
             reason: text!(
                 "{} is not ranked among siblings (inactive, or no parent unit)",
                 "{} không được xếp hạng cùng các đơn vị cùng cấp (ngừng hoạt động hoặc không có đơn vị cấp trên)",
@@ -256,7 +262,7 @@ async fn lookup_index(reader: &ResultsReader, unit_id: i64, year: i32) -> ApiRes
         .frameworks
         .in_use(db, me.row.framework_id.unwrap_or_default())
         .await?;
-    let entries = entry_scores(db, me.row.self_assessment_id.unwrap_or_default()).await?;
+    let entries = entry_scores(entries_json.as_deref())?;
     let (self_totals, totals) = index_totals(&framework, &entries)?;
     let fields = framework
         .tree
@@ -282,7 +288,11 @@ async fn lookup_index(reader: &ResultsReader, unit_id: i64, year: i32) -> ApiRes
         })
         .collect();
     let deductions = deductions_of(&framework, &entries);
-    let predecessors = super::lineage::predecessors(db, unit_id, year).await?;
+    let predecessors = if merged {
+        super::lineage::predecessors(db, unit_id, year).await?
+    } else {
+        Vec::new()
+    };
     let previous = me
         .previous_index()
         .map(|idx| (year - 1, idx, me.previous_rank));
@@ -309,4 +319,36 @@ async fn lookup_index(reader: &ResultsReader, unit_id: i64, year: i32) -> ApiRes
         unit_path,
         published,
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::entry_scores;
+
+    #[test]
+    fn entry_scores_read_both_databases_json() {
+        // PostgreSQL's json_agg: booleans; SQLite's json_group_array: 0 and 1.
+        let pg = r#"[["1.1", 100, false, 75, 25, "thiếu"], ["1.2", null, true, 50, 0, null]]"#;
+        let lite = r#"[["1.1",100,0,75,25,"thiếu"],["1.2",null,1,50,0,null]]"#;
+        for json in [pg, lite] {
+            let e = entry_scores(Some(json)).unwrap();
+            assert_eq!(e.len(), 2);
+            let a = &e["1.1"];
+            assert_eq!(
+                (a.self_score_x100, a.self_not_applicable, a.final_score_x100),
+                (Some(100), false, Some(75))
+            );
+            assert_eq!(a.deduction_x100, Some(25));
+            assert_eq!(a.comment.as_deref(), Some("thiếu"));
+            let b = &e["1.2"];
+            assert_eq!((b.self_score_x100, b.self_not_applicable), (None, true));
+            assert_eq!(b.comment, None);
+        }
+        // No entries: PostgreSQL's NULL, SQLite's empty array.
+        assert!(entry_scores(None).unwrap().is_empty());
+        assert!(entry_scores(Some("[]")).unwrap().is_empty());
+        // Not what the query writes: an error, never a panic.
+        assert!(entry_scores(Some("[[1]]")).is_err());
+        assert!(entry_scores(Some("{")).is_err());
+    }
 }

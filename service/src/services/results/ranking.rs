@@ -10,8 +10,7 @@ use crate::scoring::ranking::{Summary, summarize};
 use crate::scoring::{from_hundredths, round2};
 use crate::services::frameworks;
 use crate::services::sql;
-use crate::services::units::{find_unit, unit_ref};
-use crate::services::visibility::is_published;
+use crate::services::units::unit_ref;
 use crate::services::visibility::{self, Visible};
 use entity::status::AppraisalStatus;
 use entity::unit;
@@ -67,8 +66,7 @@ pub async fn ranking(
         }),
         // No units under it: read the parent itself (404 when it does not exist).
         (Some(id), None) => {
-            let u = find_unit(db, id).await?;
-            let published = is_published(db, &u, year).await?;
+            let (u, published) = visibility::unit_with_publication(db, id, year).await?;
             Some(ParentRef {
                 id,
                 name: u.name,
@@ -151,9 +149,10 @@ impl Ranking {
     }
 }
 
-/// A criterion across the units of a ranking.
+/// A criterion across the units of a ranking scored on one framework.
 #[derive(Clone, Debug, FromQueryResult)]
 pub struct CriterionLossRow {
+    pub framework_id: i64,
     pub criterion_code: String,
     pub units_appraised: i64,
     pub units_losing: i64,
@@ -172,8 +171,8 @@ pub struct CriterionLoss {
 }
 
 /// Per criterion, across the finalized units under `parent`: how many lost points, and
-/// the total and mean deduction; most points lost first.
-// Long by nature: two aggregate queries and the titles that name their rows.
+/// the total and mean deduction; most points lost first. Two statements: the parent with
+/// its publication, then one aggregate over the deductions stored at finalization.
 pub async fn criteria_losses(
     reader: &ResultsReader,
     actor: &Principal,
@@ -182,8 +181,7 @@ pub async fn criteria_losses(
     depth: Depth,
 ) -> ApiResult<Visible<(unit::Model, Vec<CriterionLoss>)>> {
     let db = &reader.db;
-    let parent = find_unit(db, parent_id).await?;
-    let published = is_published(db, &parent, year).await?;
+    let (parent, published) = visibility::unit_with_publication(db, parent_id, year).await?;
     // Asked before the figures are read; they leave through the same rule below.
     visibility::ranking_results(actor, &unit_ref(&parent), &[], published, ())?;
     let (scope, value): (&str, Value) = match depth {
@@ -197,15 +195,17 @@ pub async fn criteria_losses(
             parent.path.clone().into(),
         ),
     };
+    // Per framework too: the titles and maxima are the framework's.
     let text = format!(
-        "SELECT e.criterion_code, COUNT(*) AS units_appraised, \
+        "SELECT a.framework_id, e.criterion_code, COUNT(*) AS units_appraised, \
                 CAST(SUM(CASE WHEN e.deduction_x100 > 0 THEN 1 ELSE 0 END) AS BIGINT) AS units_losing, \
                 CAST(SUM(e.deduction_x100) AS BIGINT) AS total_deduction_x100 \
          FROM appraisals a \
          JOIN units u ON u.id = a.unit_id \
          JOIN assessment_entries e ON e.self_assessment_id = a.self_assessment_id \
          WHERE a.year = $1 AND a.status = $3 AND e.deduction_x100 IS NOT NULL AND {scope} \
-         GROUP BY e.criterion_code"
+         GROUP BY a.framework_id, e.criterion_code \
+         ORDER BY a.framework_id"
     );
     let rows = CriterionLossRow::find_by_statement(sql(
         db,
@@ -214,63 +214,50 @@ pub async fn criteria_losses(
     ))
     .all(db)
     .await?;
-    // Titles and maxima from the frameworks used that year under the parent.
-    let framework_ids: Vec<i64> = {
-        #[derive(FromQueryResult)]
-        struct Id {
-            framework_id: i64,
-        }
-        let text = format!(
-            "SELECT DISTINCT a.framework_id FROM appraisals a JOIN units u ON u.id = a.unit_id \
-             WHERE a.year = $1 AND a.status = $3 AND {scope}"
-        );
-        Id::find_by_statement(sql(
-            db,
-            &text,
-            vec![
-                year.into(),
-                match depth {
-                    Depth::Children => parent.id.into(),
-                    Depth::All => parent.path.clone().into(),
-                },
-                AppraisalStatus::Finalized.into(),
-            ],
-        ))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| r.framework_id)
-        .collect()
-    };
+    // Titles and maxima from the frameworks used that year under the parent (the first
+    // that has the code), and the counts summed across them by code.
     let mut titles: HashMap<String, (String, Decimal)> = HashMap::new();
-    for id in framework_ids {
-        // In use by finalized appraisals, so unchangeable: built once per process.
-        let f = reader.frameworks.in_use(db, id).await?;
-        for c in f.tree.criteria() {
-            titles
-                .entry(c.code.clone())
-                .or_insert_with(|| (c.title.clone(), c.max_score));
+    let mut by_code: HashMap<String, (i64, i64, i64)> = HashMap::new();
+    let mut loaded = None;
+    for r in rows {
+        if loaded != Some(r.framework_id) {
+            // In use by finalized appraisals, so unchangeable: built once per process.
+            let f = reader.frameworks.in_use(db, r.framework_id).await?;
+            for c in f.tree.criteria() {
+                titles
+                    .entry(c.code.clone())
+                    .or_insert_with(|| (c.title.clone(), c.max_score));
+            }
+            loaded = Some(r.framework_id);
         }
+        let sums = by_code.entry(r.criterion_code).or_default();
+        let overflow = || ApiError::internal(anyhow::anyhow!("criteria losses overflow"));
+        sums.0 = sums.0.checked_add(r.units_appraised).ok_or_else(overflow)?;
+        sums.1 = sums.1.checked_add(r.units_losing).ok_or_else(overflow)?;
+        sums.2 = sums
+            .2
+            .checked_add(r.total_deduction_x100)
+            .ok_or_else(overflow)?;
     }
-    let mut losses: Vec<CriterionLoss> = rows
+    let mut losses: Vec<CriterionLoss> = by_code
         .into_iter()
-        .map(|r| {
-            let total = from_hundredths(r.total_deduction_x100);
+        .map(|(code, (units_appraised, units_losing, total_x100))| {
+            let total = from_hundredths(total_x100);
             let (title, max) = titles
-                .get(&r.criterion_code)
+                .get(&code)
                 .map(|(t, m)| (t.clone(), Some(*m)))
                 .unwrap_or_default();
             CriterionLoss {
-                mean_deduction: if r.units_appraised > 0 {
-                    round2(total / Decimal::from(r.units_appraised))
+                mean_deduction: if units_appraised > 0 {
+                    round2(total / Decimal::from(units_appraised))
                 } else {
                     Decimal::ZERO
                 },
-                code: r.criterion_code,
+                code,
                 title,
                 max,
-                units_appraised: r.units_appraised,
-                units_losing: r.units_losing,
+                units_appraised,
+                units_losing,
                 total_deduction: total,
             }
         })

@@ -8,7 +8,7 @@ use crate::scoring::ranking::{rank_by_index, rank_change};
 use crate::services::sql;
 use entity::status::{AppraisalStatus, SelfAssessmentStatus};
 use rust_decimal::Decimal;
-use sea_orm::{ConnectionTrait, FromQueryResult, Value};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Value};
 use std::collections::HashMap;
 
 /// Which units a ranking covers.
@@ -169,6 +169,22 @@ pub(super) async fn live_rows<C: ConnectionTrait>(
     scope: Scope,
     year: i32,
 ) -> ApiResult<Vec<ResultRow>> {
+    let LiveSelect { text, values } = live_select(conn.get_database_backend(), scope, year, "");
+    let text = format!("{text} ORDER BY u.name, u.id");
+    Ok(ResultRow::find_by_statement(sql(conn, &text, values))
+        .all(conn)
+        .await?)
+}
+
+/// The SELECT of `live_rows` without its order, for composing (`current::result_rows`):
+/// `$1` is the year, `$2` the year before, `$3` the scope's unit (but for the country);
+/// `extra` adds columns (starting with a comma).
+pub(super) struct LiveSelect {
+    pub text: String,
+    pub values: Vec<Value>,
+}
+
+pub(super) fn live_select(backend: DbBackend, scope: Scope, year: i32, extra: &str) -> LiveSelect {
     let mut values: Vec<Value> = vec![year.into(), (year - 1).into()];
     let base = BASE_KINDS_SQL;
     let filter = match scope {
@@ -178,11 +194,7 @@ pub(super) async fn live_rows<C: ConnectionTrait>(
         }
         Scope::Subtree(id) => {
             values.push(id.into());
-            let under = under_path(
-                conn.get_database_backend(),
-                "u.path",
-                "(SELECT path FROM units WHERE id = $3)",
-            );
+            let under = under_path(backend, "u.path", "(SELECT path FROM units WHERE id = $3)");
             format!("{under} AND u.id <> $3 AND {base}")
         }
         Scope::Country => base.to_string(),
@@ -206,7 +218,7 @@ pub(super) async fn live_rows<C: ConnectionTrait>(
         ),
         None => "NULL AS scope_path, NULL AS scope_name, NULL AS scope_published".to_string(),
     };
-    let active = if conn.get_database_backend() == sea_orm::DbBackend::Sqlite {
+    let active = if backend == DbBackend::Sqlite {
         "1"
     } else {
         "TRUE"
@@ -221,22 +233,20 @@ pub(super) async fn live_rows<C: ConnectionTrait>(
                 a.status AS appraisal_status, s.status AS self_assessment_status, \
                 a.index_x100, a.self_total_x100, a.appraised_total_x100, a.bonus_x100, \
                 a.deduction_total_x100, a.rating_band, \
-                p.index_x100 AS previous_index_x100, {scope_columns} \
+                p.index_x100 AS previous_index_x100, {scope_columns}{extra} \
          FROM units u \
          LEFT JOIN self_assessments s ON s.unit_id = u.id AND s.year = $1 \
          LEFT JOIN appraisals a ON a.self_assessment_id = s.id \
          LEFT JOIN appraisals p ON p.unit_id = u.id AND p.year = $2 AND p.status = {finalized} \
-         WHERE u.active = {active} AND {filter} \
-         ORDER BY u.name, u.id"
+         WHERE u.active = {active} AND {filter}"
     );
-    Ok(ResultRow::find_by_statement(sql(conn, &text, values))
-        .all(conn)
-        .await?)
+    LiveSelect { text, values }
 }
 
 /// Rankings and unit indices read recently: they are read far more often than they
-/// change. Every write request clears them when it ends; another replica's writes show
-/// here within `PARINDEX_RESULTS_CACHE_MS` (1 s by default; 0 turns the cache off).
+/// change. Every committed write makes them stale, another replica's as soon as its notice
+/// arrives (`changes`); `PARINDEX_RESULTS_CACHE_MS` bounds an entry's life when notices
+/// cannot be heard (1 s by default; 0 turns the cache off).
 /// Access is checked on every request, after the lookup, never cached.
 pub struct ResultsCache {
     pub(super) rows: ReadCache<(Scope, i32), Vec<ResultRow>>,

@@ -39,8 +39,15 @@ const PARALLEL: usize = 32;
 const PER_SUBSCRIPTION: usize = 4;
 /// The longest wait between two attempts.
 const MAX_DELAY: Duration = Duration::from_secs(10 * 3600);
-/// How often deadlines are looked for.
+/// Deadlines are looked for at most this often after a change (a write may have added or
+/// moved a milestone)...
 const DEADLINE_SCAN: Duration = Duration::from_secs(1);
+/// ...and this often when nothing changes (a date passing makes a milestone due).
+const IDLE_DEADLINE_SCAN: Duration = Duration::from_secs(60);
+/// The poll when this replica hears the other replicas' commits (`changes::listening`, or
+/// SQLite's one process): only a safety net, so an idle replica stays idle. Otherwise
+/// `PARINDEX_WEBHOOK_POLL_MS`.
+const IDLE_POLL: Duration = Duration::from_secs(5);
 
 /// Wakes the dispatcher of this process (after each write request).
 #[derive(Clone, Default)]
@@ -91,17 +98,42 @@ impl Dispatcher {
         })
     }
 
-    /// Runs until the process ends.
+    /// Runs until the process ends. It works when woken (a commit of this replica or, through
+    /// `changes`, of another; a delivery done) and when the next retry or lease falls due;
+    /// otherwise it polls slowly, so an idle replica stays idle.
     pub async fn run(self: Arc<Self>, wake: Wake) {
         let mut last_scan: Option<Instant> = None;
+        let mut woken = true;
         loop {
-            if last_scan.is_none_or(|t| t.elapsed() >= DEADLINE_SCAN) {
+            let scan = match last_scan {
+                None => true,
+                Some(t) => {
+                    t.elapsed() >= IDLE_DEADLINE_SCAN || (woken && t.elapsed() >= DEADLINE_SCAN)
+                }
+            };
+            if scan {
                 if let Err(e) = scan_deadlines(&self.db, self.settings.due_soon_days).await {
                     tracing::warn!(error = %e, "webhook deadline scan failed");
                 }
                 last_scan = Some(Instant::now());
             }
+            let mut sleep = if self.hears_others() {
+                IDLE_POLL
+            } else {
+                self.settings.poll
+            };
             match self.claim().await {
+                Ok(ids) if ids.is_empty() => match self.next_due().await {
+                    // Sleep until the next retry (or lease) falls due, if before the poll.
+                    Ok(Some(due)) => {
+                        let wait = (due - now()).to_std().unwrap_or_default();
+                        if !wait.is_zero() {
+                            sleep = sleep.min(wait + Duration::from_millis(5));
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "webhook retry lookup failed"),
+                },
                 Ok(ids) => {
                     for (id, subscription, permit) in ids {
                         let me = self.clone();
@@ -119,11 +151,36 @@ impl Dispatcher {
                 }
                 Err(e) => tracing::warn!(error = %e, "webhook claim failed"),
             }
-            tokio::select! {
-                _ = wake.0.notified() => {}
-                _ = tokio::time::sleep(self.settings.poll) => {}
-            }
+            woken = tokio::select! {
+                _ = wake.0.notified() => true,
+                _ = tokio::time::sleep(sleep) => false,
+            };
         }
+    }
+
+    /// Whether every commit that may add deliveries wakes this dispatcher: SQLite is one
+    /// process; PostgreSQL replicas hear each other while `changes` listens.
+    fn hears_others(&self) -> bool {
+        self.db.get_database_backend() == sea_orm::DbBackend::Sqlite || crate::changes::listening()
+    }
+
+    /// When the next pending delivery falls due: its next attempt, or the end of the lease
+    /// it is held under (a dispatcher that died mid-send).
+    async fn next_due(&self) -> Result<Option<DateTime<Utc>>, anyhow::Error> {
+        #[derive(FromQueryResult)]
+        struct Due {
+            due: Option<DateTime<Utc>>,
+        }
+        let row = Due::find_by_statement(sql(
+            &self.db,
+            "SELECT MIN(CASE WHEN claimed_until IS NOT NULL AND claimed_until > next_attempt_at \
+                        THEN claimed_until ELSE next_attempt_at END) AS due \
+             FROM webhook_deliveries WHERE status = $1",
+            vec![DeliveryStatus::Pending.into()],
+        ))
+        .one(&self.db)
+        .await?;
+        Ok(row.and_then(|r| r.due))
     }
 
     /// Claims as many due deliveries as there are free slots, each with a lease, at most

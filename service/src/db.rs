@@ -69,26 +69,12 @@ async fn open(config: &Config, serving: bool) -> Result<DatabaseConnection, anyh
         .map_sqlx_sqlite_pool_opts(|o| {
             o.test_before_acquire(false)
                 .after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
-                .before_acquire(|conn, meta| {
-                    Box::pin(async move {
-                        if meta.idle_for >= PING_WHEN_IDLE_FOR {
-                            conn.ping().await?;
-                        }
-                        Ok(!conn.is_in_transaction())
-                    })
-                })
+                .before_acquire(usable)
         })
         .map_sqlx_postgres_pool_opts(|o| {
             o.test_before_acquire(false)
                 .after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
-                .before_acquire(|conn, meta| {
-                    Box::pin(async move {
-                        if meta.idle_for >= PING_WHEN_IDLE_FOR {
-                            conn.ping().await?;
-                        }
-                        Ok(!conn.is_in_transaction())
-                    })
-                })
+                .before_acquire(usable)
         });
     if serving {
         options.map_sqlx_postgres_opts(move |o| {
@@ -109,6 +95,20 @@ async fn open(config: &Config, serving: bool) -> Result<DatabaseConnection, anyh
         )
     })?;
     Ok(db)
+}
+
+/// Whether a pooled connection may be handed out: not left inside a transaction, and
+/// answering a ping if it has been idle a while.
+fn usable<C: sea_orm::sqlx::Connection>(
+    conn: &mut C,
+    meta: sea_orm::sqlx::pool::PoolConnectionMetadata,
+) -> std::pin::Pin<Box<dyn Future<Output = Result<bool, sea_orm::sqlx::Error>> + Send + '_>> {
+    Box::pin(async move {
+        if meta.idle_for >= PING_WHEN_IDLE_FOR {
+            conn.ping().await?;
+        }
+        Ok(!conn.is_in_transaction())
+    })
 }
 
 /// A PostgreSQL setting in milliseconds (`0`: no limit).

@@ -6,7 +6,6 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set};
 use serde_json::Value;
 
 /// One change to record; `old`/`new` are `None` when the record did not exist before/after.
-#[derive(Clone)]
 pub struct Change<'a> {
     pub entity: &'a str,
     pub entity_id: i64,
@@ -34,10 +33,9 @@ pub async fn record_all<C: ConnectionTrait>(
     actor: &Principal,
     changes: Vec<Change<'_>>,
 ) -> Result<(), DbErr> {
-    // SQLite binds at most 32,766 values; 11 a row.
-    for chunk in changes.chunks(1_000) {
-        let events: Vec<_> = chunk.iter().map(|c| event(actor, c.clone())).collect();
-        entity::audit_event::Entity::insert_many(events)
+    let events = changes.into_iter().map(|c| event(actor, c)).collect();
+    for batch in super::statement_batches(events, event_bytes) {
+        entity::audit_event::Entity::insert_many(batch)
             .exec_without_returning(conn)
             .await?;
     }
@@ -118,4 +116,14 @@ pub async fn list(
         query = query.filter(Column::At.lt(v));
     }
     query.page(db, page).await
+}
+
+/// Roughly what an event weighs in a statement: its values before and after, and the rest.
+fn event_bytes(e: &entity::audit_event::ActiveModel) -> usize {
+    let len = |v: &sea_orm::ActiveValue<Option<String>>| {
+        v.try_as_ref()
+            .and_then(Option::as_ref)
+            .map_or(0, String::len)
+    };
+    256 + len(&e.old_value) + len(&e.new_value)
 }

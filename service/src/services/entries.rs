@@ -482,9 +482,6 @@ const WRITABLE: &[assessment_entry::Column] = {
     ]
 };
 
-/// Rows per statement: SQLite binds at most 32,766 values, 15 a row.
-const ROWS_PER_STATEMENT: usize = 1_000;
-
 /// Writes whole entry rows of one file at once: each is inserted, or, when its criterion
 /// already has a row, that row's `columns` are set from it (`ON CONFLICT` on the unique
 /// file and criterion). One statement for a whole framework's leaves; the rows as stored.
@@ -500,9 +497,7 @@ pub async fn store_rows<C: ConnectionTrait>(
         row.id = sea_orm::ActiveValue::NotSet;
     }
     let mut stored = Vec::with_capacity(rows.len());
-    let mut rest = rows.into_iter().peekable();
-    while rest.peek().is_some() {
-        let chunk: Vec<_> = rest.by_ref().take(ROWS_PER_STATEMENT).collect();
+    for chunk in super::statement_batches(rows, row_bytes) {
         let written = assessment_entry::Entity::insert_many(chunk)
             .on_conflict(
                 OnConflict::columns([
@@ -517,4 +512,20 @@ pub async fn store_rows<C: ConnectionTrait>(
         stored.extend(written);
     }
     Ok(stored)
+}
+
+/// Roughly what an entry row weighs in a statement: its texts, and the rest.
+fn row_bytes(row: &assessment_entry::ActiveModel) -> usize {
+    let text = |v: &sea_orm::ActiveValue<String>| v.try_as_ref().map_or(0, String::len);
+    let optional = |v: &sea_orm::ActiveValue<Option<String>>| {
+        v.try_as_ref()
+            .and_then(Option::as_ref)
+            .map_or(0, String::len)
+    };
+    128 + text(&row.criterion_code)
+        + text(&row.evidence)
+        + optional(&row.self_inputs)
+        + optional(&row.explanation)
+        + optional(&row.appraised_inputs)
+        + optional(&row.comment)
 }

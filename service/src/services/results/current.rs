@@ -83,14 +83,17 @@ enum Extra {
     Index,
 }
 
-/// SQL: a district's latest publication of `$1` (the district is `$3`).
-const LATEST_OF_DISTRICT: &str = "SELECT p.id, p.parent_unit_id, p.scope_name, p.scope_path \
+/// SQL: a district's latest publication of `$1` (the district is `$3`), with the path of
+/// its scope unit now (or as published, when the unit no longer exists).
+const LATEST_OF_DISTRICT: &str = "SELECT p.id, p.scope_name, \
+       COALESCE((SELECT su.path FROM units su WHERE su.id = p.parent_unit_id), p.scope_path) AS scope_path \
      FROM publications p WHERE p.parent_unit_id = $3 AND p.year = $1 \
      ORDER BY p.revision DESC LIMIT 1";
 
 /// SQL: the current publication of `$1` that announced the unit `$3` (the first, if the
-/// unit moved and was announced twice).
-const ANNOUNCED_THE_UNIT: &str = "SELECT p.id, p.parent_unit_id, p.scope_name, p.scope_path \
+/// unit moved and was announced twice), with its scope's path as above.
+const ANNOUNCED_THE_UNIT: &str = "SELECT p.id, p.scope_name, \
+       COALESCE((SELECT su.path FROM units su WHERE su.id = p.parent_unit_id), p.scope_path) AS scope_path \
      FROM publications p WHERE p.year = $1 AND p.superseded_by IS NULL AND EXISTS \
        (SELECT 1 FROM publication_results x WHERE x.publication_id = p.id AND x.unit_id = $3) \
      ORDER BY p.id LIMIT 1";
@@ -144,9 +147,7 @@ fn composed(
                 pr.self_assessment_status, pr.index_x100, pr.self_total_x100, \
                 pr.appraised_total_x100, pr.bonus_x100, pr.deduction_total_x100, \
                 pr.rating_band, pr.previous_index_x100, \
-                COALESCE((SELECT su.path FROM units su WHERE su.id = cur.parent_unit_id), \
-                         cur.scope_path) AS scope_path, \
-                cur.scope_name AS scope_name, {yes} AS scope_published{frozen_extra} \
+                cur.scope_path AS scope_path, cur.scope_name AS scope_name, {yes} AS scope_published{frozen_extra} \
          FROM cur JOIN publication_results pr ON pr.publication_id = cur.id \
          LEFT JOIN units u ON u.id = pr.unit_id \
          UNION ALL \

@@ -7,7 +7,7 @@ COPY . .
 # a backtrace still gives source files and lines. The script fails if any .debug_* section is
 # left in the binary, or if a backtrace from it names no source line.
 RUN scripts/release.sh --locked \
- && cp target/release/parindex target/release/parindex.debug /usr/local/bin/
+ && cp target/dist/parindex target/dist/parindex.debug /usr/local/bin/
 
 FROM debian:bookworm-slim
 RUN useradd --system --uid 10001 --home-dir /var/lib/parindex --create-home parindex

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the release binary to ship: target/release/parindex without its debug sections,
-# and target/release/parindex.debug beside it holding them (line tables and symbols). The
+# Builds the release binary to ship: target/dist/parindex without its debug sections, and
+# target/dist/parindex.debug beside it holding them (line tables and symbols); cargo's own
+# target/release/parindex is left as built. The
 # binary names its debug file (.gnu_debuglink), so a panic's backtrace in production still
 # gives file and line when the .debug file is shipped next to it (the Docker image does).
 # Prints both sizes, and checks that a backtrace taken by the stripped binary names a
@@ -11,10 +12,15 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 require_packages binutils
 
 cargo build --release -q -p parindex-api --manifest-path "$ROOT/Cargo.toml" "$@"
-BIN="$ROOT/target/release/parindex"
-before=$(stat -c %s "$BIN")
-objcopy --only-keep-debug --compress-debug-sections=zlib "$BIN" "$BIN.debug"
-objcopy --strip-debug --remove-section=.gnu_debuglink --add-gnu-debuglink="$BIN.debug" "$BIN"
+BUILT="$ROOT/target/release/parindex"
+mkdir -p "$ROOT/target/dist"
+BIN="$ROOT/target/dist/parindex"
+rm -f "$BIN" "$BIN.debug"
+before=$(stat -c %s "$BUILT")
+objcopy --only-keep-debug --compress-debug-sections=zlib "$BUILT" "$BIN.debug"
+# The debug link names the file only: it is looked for beside the binary.
+(cd "$ROOT/target/dist" && objcopy --strip-debug --remove-section=.debug_gdb_scripts \
+  --add-gnu-debuglink=parindex.debug "$BUILT" parindex)
 after=$(stat -c %s "$BIN")
 debug=$(stat -c %s "$BIN.debug")
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }

@@ -78,6 +78,13 @@ pub fn statement_batches<T>(rows: Vec<T>, size: impl Fn(&T) -> usize) -> Vec<Vec
     batches
 }
 
+/// A raw SQL statement with `$1, $2…` placeholders, which both PostgreSQL and SQLite
+/// (through sqlx) bind by number.
+pub fn sql(db: &impl ConnectionTrait, text: &str, values: Vec<Value>) -> Statement {
+    let backend: DbBackend = db.get_database_backend();
+    Statement::from_sql_and_values(backend, text, values)
+}
+
 #[cfg(test)]
 mod tests {
     use super::statement_batches;
@@ -97,11 +104,4 @@ mod tests {
             [1_000, 1_000, 500]
         );
     }
-}
-
-/// A raw SQL statement with `$1, $2…` placeholders, which both PostgreSQL and SQLite
-/// (through sqlx) bind by number.
-pub fn sql(db: &impl ConnectionTrait, text: &str, values: Vec<Value>) -> Statement {
-    let backend: DbBackend = db.get_database_backend();
-    Statement::from_sql_and_values(backend, text, values)
 }

@@ -80,6 +80,7 @@ def main():
     p.add_argument("--rounds", type=int, default=20)
     p.add_argument("--max-idle-rate", type=float, help="fail when an idle replica issues more statements a second")
     args = p.parse_args()
+    args.binary = os.path.abspath(args.binary)  # the servers run in a temporary directory
     if not os.access(args.pg_log, os.R_OK):
         sys.exit(f"cannot read PostgreSQL's log {args.pg_log} (--pg-log)")
     name = f"parindex_replicas_{int(time.time())}"

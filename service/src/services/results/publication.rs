@@ -33,9 +33,6 @@ pub struct PublishRequest {
     pub decided_on: Option<NaiveDate>,
 }
 
-/// SQLite's bind limit is 32,766; 19 columns a row.
-const INSERT_CHUNK: usize = 500;
-
 /// Publishes a year's results of the units under `parent_unit_id` and freezes them: their
 /// officers and viewers may then read their indices and the ranking, as announced.
 pub async fn publish(
@@ -230,8 +227,17 @@ async fn freeze<C: ConnectionTrait>(
     publication_id: i64,
     rows: &[ResultRow],
 ) -> ApiResult<()> {
-    for chunk in rows.chunks(INSERT_CHUNK) {
-        let models = chunk.iter().map(|r| publication_result::ActiveModel {
+    // In statements of at most 12 KiB (`statement_batches`): a bigger one waits for a
+    // delayed ACK.
+    let batches = crate::services::statement_batches(rows.iter().collect(), |r: &&ResultRow| {
+        160 + r.unit_code.len()
+            + r.unit_name.len()
+            + r.unit_kind.len()
+            + r.unit_path.len()
+            + r.rating_band.as_ref().map_or(0, String::len)
+    });
+    for chunk in batches {
+        let models = chunk.into_iter().map(|r| publication_result::ActiveModel {
             publication_id: Set(publication_id),
             unit_id: Set(r.unit_id),
             unit_code: Set(r.unit_code.clone()),

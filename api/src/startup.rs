@@ -101,6 +101,10 @@ impl Application {
 pub async fn prepare(config: Config) -> Result<AppState, anyhow::Error> {
     crate::db::migrate(&config).await?;
     let db = crate::db::connect(&config).await?;
+    // Stored results documents are stale after any write this process cannot vouch for:
+    // another that died between a commit and its bump, or a change made outside the
+    // service (`changes::bump_generation`).
+    parindex_service::changes::bump_generation(&db).await?;
     let hasher = PasswordHasher::new(config.password_hashing)?;
     crate::services::accounts::ensure_first_admin(&db, &hasher, config.admin_password.as_ref())
         .await?;
@@ -192,6 +196,7 @@ fn serve(
         db: state.db.clone(),
         cache: Arc::new(ResultsCache::new(config.results_cache_ttl)),
         frameworks: Default::default(),
+        documents: config.result_documents,
     });
     let state = web::Data::new(state);
     let wake = web::Data::new(wake);

@@ -17,6 +17,7 @@ mod m20261129_000011_leader_approval;
 mod m20261129_000012_appeals;
 mod m20261206_000013_one_open_appeal;
 mod m20261207_000014_health_probe;
+mod m20261207_000015_result_documents;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000012_appeals::Migration),
             Box::new(m20261206_000013_one_open_appeal::Migration),
             Box::new(m20261207_000014_health_probe::Migration),
+            Box::new(m20261207_000015_result_documents::Migration),
         ]
     }
 }

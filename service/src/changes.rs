@@ -35,11 +35,43 @@ fn replica() -> &'static str {
 
 /// Announces the transaction's commit to the other replicas (PostgreSQL; SQLite has one
 /// process). Sent inside the transaction: delivered at its commit, never without it.
+/// On SQLite it moves the results generation on inside the transaction (see
+/// `bump_generation`).
 pub(crate) async fn announce<C: ConnectionTrait>(txn: &C) -> Result<(), DbErr> {
-    if txn.get_database_backend() == DbBackend::Postgres {
-        // The payload is a random hex name: nothing to quote.
-        txn.execute_unprepared(&format!("NOTIFY {CHANNEL}, '{}'", replica()))
-            .await?;
+    match txn.get_database_backend() {
+        DbBackend::Postgres => {
+            // The payload is a random hex name: nothing to quote.
+            txn.execute_unprepared(&format!("NOTIFY {CHANNEL}, '{}'", replica()))
+                .await?;
+        }
+        _ => {
+            txn.execute_unprepared(SQLITE_BUMP).await?;
+        }
+    }
+    Ok(())
+}
+
+const SQLITE_BUMP: &str = "UPDATE results_generation SET value = value + 1 WHERE id = 1";
+
+/// Moves the results generation on: every stored results document built before is stale
+/// (`services::results::documents`).
+///
+/// On PostgreSQL it is called after every commit (`db::WriteTxn::commit`) and before the
+/// write is acknowledged: a sequence, so writers never wait for each other. A document
+/// is built after reading the generation, so a write committed after its data was read is
+/// always followed by a bump past the generation it was stamped with. (A process that
+/// dies between its commit and its bump leaves such a document valid until the next
+/// write of any replica, or the next start of any, which bumps too.) On SQLite the bump is
+/// part of the write transaction itself (`announce`); calling this outside one bumps too.
+pub async fn bump_generation<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
+    match conn.get_database_backend() {
+        DbBackend::Postgres => {
+            conn.execute_unprepared("SELECT nextval('parindex_results_generation')")
+                .await?;
+        }
+        _ => {
+            conn.execute_unprepared(SQLITE_BUMP).await?;
+        }
     }
     Ok(())
 }

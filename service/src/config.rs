@@ -27,6 +27,9 @@ pub struct Config {
     pub auth_cache_ttl: Duration,
     /// How long rankings and indices may be reused (0: never).
     pub results_cache_ttl: Duration,
+    /// Whether rankings, criteria losses and indices are stored as documents in the
+    /// database for the next reader (`PARINDEX_RESULT_DOCUMENTS`, on).
+    pub result_documents: bool,
     pub admin_password: Option<Secret>,
     pub max_body_bytes: usize,
     pub db_max_connections: u32,
@@ -323,6 +326,7 @@ impl Config {
             0,
             60_000,
         )?);
+        let result_documents = parse_bool(&get, "PARINDEX_RESULT_DOCUMENTS", true)?;
         let admin_password = get("PARINDEX_ADMIN_PASSWORD").map(Secret::new);
         if let Some(p) = &admin_password
             && let Err(reason) = parindex_domain::password::check_policy(p.expose())
@@ -487,6 +491,7 @@ impl Config {
             jwt_ttl,
             auth_cache_ttl,
             results_cache_ttl,
+            result_documents,
             admin_password,
             max_body_bytes,
             db_max_connections,

@@ -165,7 +165,10 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
         }
         _ => db.begin().await?,
     };
-    Ok(WriteTxn { txn })
+    Ok(WriteTxn {
+        txn,
+        db: db.clone(),
+    })
 }
 
 /// A write transaction. Its commit is where a change becomes true, so it is where the
@@ -174,6 +177,8 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
 /// nothing else does (a login's bookkeeping, written outside it, does not).
 pub struct WriteTxn {
     txn: DatabaseTransaction,
+    /// For what follows the commit (PostgreSQL's results generation).
+    db: DatabaseConnection,
 }
 
 impl WriteTxn {
@@ -187,6 +192,9 @@ impl WriteTxn {
         match self.txn.commit().await {
             Ok(()) => {
                 crate::cache::note_write();
+                if self.db.get_database_backend() == DbBackend::Postgres {
+                    after_commit(&self.db).await;
+                }
                 Ok(())
             }
             Err(e) => {
@@ -233,6 +241,39 @@ impl ConnectionTrait for WriteTxn {
     fn support_returning(&self) -> bool {
         self.txn.support_returning()
     }
+}
+
+/// PostgreSQL: the results generation moves on after the commit, before the write is
+/// acknowledged (`changes::bump_generation`). The commit stands whatever happens here;
+/// while the bump fails it is retried, and documents are not read from this process
+/// meanwhile (`generation_doubtful`).
+async fn after_commit(db: &DatabaseConnection) {
+    if crate::changes::bump_generation(db).await.is_ok() {
+        return;
+    }
+    GENERATION_DOUBTFUL.store(true, std::sync::atomic::Ordering::SeqCst);
+    let db = db.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            match crate::changes::bump_generation(&db).await {
+                Ok(()) => {
+                    GENERATION_DOUBTFUL.store(false, std::sync::atomic::Ordering::SeqCst);
+                    return;
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot move the results generation on yet"),
+            }
+        }
+    });
+}
+
+static GENERATION_DOUBTFUL: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Whether a commit of this process has not yet moved the results generation on: stored
+/// documents may be stale until it has.
+pub fn generation_doubtful() -> bool {
+    GENERATION_DOUBTFUL.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 /// The last write that failed for want of the database (a full disk, an outage), and

@@ -24,6 +24,7 @@ mod http_errors;
 mod races;
 mod remediation;
 mod replicas;
+mod result_documents;
 mod results;
 mod security;
 mod two_tier;

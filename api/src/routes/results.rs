@@ -157,10 +157,21 @@ pub async fn get_unit_index(
     id: web::Path<i64>,
     query: Query<YearQuery>,
 ) -> ApiResult<HttpResponse> {
-    let x = results::unit_index(&reader, &principal, id.into_inner(), query.year.get())
-        .await?
-        .into_inner();
-    Ok(HttpResponse::Ok().json(UnitIndexResponse {
+    let body = results::unit_index_body(
+        &reader,
+        &principal,
+        id.into_inner(),
+        query.year.get(),
+        |x| json_bytes(&unit_index_response(x)),
+    )
+    .await?
+    .into_inner();
+    Ok(json_body(body))
+}
+
+/// A unit's index as `GET /units/{id}/index` shows it.
+fn unit_index_response(x: &results::UnitIndex) -> UnitIndexResponse {
+    UnitIndexResponse {
         unit_id: x.unit_id,
         unit_name: x.unit_name.clone(),
         year: x.year,
@@ -221,7 +232,19 @@ pub async fn get_unit_index(
                 }
             })
             .collect(),
-    }))
+    }
+}
+
+/// A response body in JSON (what a results document stores).
+pub(crate) fn json_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(value).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))
+}
+
+/// A stored or rendered JSON body, sent as `HttpResponse::json` would.
+fn json_body(body: results::Body) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(body)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -674,16 +697,17 @@ pub async fn get_ranking(
     principal: Principal,
     query: Query<RankingQuery>,
 ) -> ApiResult<HttpResponse> {
-    let r = results::ranking(
+    let body = results::ranking_body(
         &reader,
         &principal,
         query.parent_unit_id,
         query.year.get(),
         query.depth.unwrap_or_default().into(),
+        |r| json_bytes(&ranking_response(r)),
     )
     .await?
     .into_inner();
-    Ok(HttpResponse::Ok().json(ranking_response(&r)))
+    Ok(json_body(body))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -740,31 +764,35 @@ pub async fn get_criteria_ranking(
     principal: Principal,
     query: Query<CriteriaRankingQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (parent, losses) = results::criteria_losses(
+    let year = query.year.get();
+    let body = results::criteria_losses_body(
         &reader,
         &principal,
         query.parent_unit_id,
-        query.year.get(),
+        year,
         query.depth.unwrap_or_default().into(),
+        |parent, losses| {
+            json_bytes(&CriteriaRankingResponse {
+                parent_unit_id: parent.id,
+                year,
+                items: losses
+                    .iter()
+                    .map(|l| CriterionLossResponse {
+                        criterion_code: l.code.clone(),
+                        title: l.title.clone(),
+                        max_score: l.max,
+                        units_appraised: l.units_appraised,
+                        units_losing: l.units_losing,
+                        total_deduction: l.total_deduction,
+                        mean_deduction: l.mean_deduction,
+                    })
+                    .collect(),
+            })
+        },
     )
     .await?
     .into_inner();
-    Ok(HttpResponse::Ok().json(CriteriaRankingResponse {
-        parent_unit_id: parent.id,
-        year: query.year.get(),
-        items: losses
-            .into_iter()
-            .map(|l| CriterionLossResponse {
-                criterion_code: l.code,
-                title: l.title,
-                max_score: l.max,
-                units_appraised: l.units_appraised,
-                units_losing: l.units_losing,
-                total_deduction: l.total_deduction,
-                mean_deduction: l.mean_deduction,
-            })
-            .collect(),
-    }))
+    Ok(json_body(body))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -351,6 +351,38 @@ pub fn ranking_results<T>(
     }
 }
 
+/// What the access to a read of results depends on, as read with its figures: a stored
+/// results document keeps it beside its body, so that every caller is checked by the same
+/// rules as the live read (`check`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// The whole country: admins only.
+    Country,
+    /// A ranking (or criteria losses) of the units under `parent`; `members` are the
+    /// units it ranks (a commune announced in it may read it after moving away).
+    Ranking {
+        parent: UnitRef,
+        members: Vec<UnitRef>,
+        published: bool,
+    },
+    /// One unit's results.
+    Unit { unit: UnitRef, published: bool },
+}
+
+/// `value`, if `access` lets `actor` see it: the rules of `admin_only`, `ranking_results`
+/// and `published_results`.
+pub fn check<T>(actor: &Principal, access: &Access, value: T) -> ApiResult<Visible<T>> {
+    match access {
+        Access::Country => admin_only(actor, value),
+        Access::Ranking {
+            parent,
+            members,
+            published,
+        } => ranking_results(actor, parent, members, *published, value),
+        Access::Unit { unit, published } => published_results(actor, unit, *published, value),
+    }
+}
+
 /// Results of the whole country (no parent unit): admins only.
 pub fn admin_only<T>(actor: &Principal, value: T) -> ApiResult<Visible<T>> {
     crate::auth::policy::require_admin(actor)?;

@@ -217,7 +217,11 @@ fn deductions_of(
 
 /// Reads a unit's results: its row and its siblings' in one query, then its entries.
 // Long by nature: the index is assembled from its one query's parts, field by field.
-async fn lookup_index(reader: &ResultsReader, unit_id: i64, year: i32) -> ApiResult<IndexLookup> {
+pub(super) async fn lookup_index(
+    reader: &ResultsReader,
+    unit_id: i64,
+    year: i32,
+) -> ApiResult<IndexLookup> {
     let db = &reader.db;
     let rows = index_rows(db, unit_id, year).await?;
     let merged = rows.iter().any(|r| r.merged);

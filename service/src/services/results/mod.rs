@@ -14,6 +14,7 @@
 
 mod compare;
 mod current;
+mod documents;
 mod index;
 mod lineage;
 mod publication;
@@ -23,6 +24,9 @@ mod rows;
 pub use compare::{
     Basis, Comparison, PredecessorsCompared, YearsCompared, compare_with_predecessors,
     compare_years,
+};
+pub use documents::{
+    Body, DocumentKey, DocumentKind, criteria_losses_body, ranking_body, unit_index_body,
 };
 pub use index::{Deduction, FieldTotal, IndexLookup, UnitIndex, unit_index};
 pub use lineage::{LastPublished, Predecessor};
@@ -48,4 +52,6 @@ pub struct ResultsReader {
     pub db: DatabaseConnection,
     pub cache: Arc<ResultsCache>,
     pub frameworks: FrameworkCache,
+    /// Whether results documents are stored in the database (`documents`).
+    pub documents: bool,
 }

@@ -1,7 +1,7 @@
 //! A district's (or any subtree's) ranking, and the criteria that lose most points.
 
 use super::ResultsReader;
-use super::current::cached_rows;
+use super::current::{cached_rows, result_rows};
 use super::rows::{Depth, ParentRef, Ranked, ResultRow, Scope, rank_rows, under_path};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, text};
@@ -11,6 +11,7 @@ use crate::scoring::{from_hundredths, round2};
 use crate::services::frameworks;
 use crate::services::sql;
 use crate::services::units::unit_ref;
+use crate::services::visibility::Access;
 use crate::services::visibility::{self, Visible};
 use entity::status::AppraisalStatus;
 use entity::unit;
@@ -41,8 +42,31 @@ pub async fn ranking(
     year: i32,
     depth: Depth,
 ) -> ApiResult<Visible<Ranking>> {
-    let db = &reader.db;
-    let scope = match (parent_id, depth) {
+    let scope = scope_of(actor, parent_id, depth)?;
+    let rows = cached_rows(reader, scope, year).await?;
+    let (access, ranking) =
+        assemble(&reader.db, parent_id, year, depth, rows.as_ref().clone()).await?;
+    visibility::check(actor, &access, ranking)
+}
+
+/// The ranking as the database holds it now (no cache), with what access to it depends
+/// on, not yet checked: what a stored document is built from (`documents`).
+pub(super) async fn ranking_unchecked(
+    reader: &ResultsReader,
+    actor: &Principal,
+    parent_id: Option<i64>,
+    year: i32,
+    depth: Depth,
+) -> ApiResult<(Access, Ranking)> {
+    let scope = scope_of(actor, parent_id, depth)?;
+    let rows = result_rows(&reader.db, scope, year).await?;
+    assemble(&reader.db, parent_id, year, depth, rows).await
+}
+
+/// Which units a ranking reads; the whole country is refused before anything is read
+/// unless the caller is an admin.
+fn scope_of(actor: &Principal, parent_id: Option<i64>, depth: Depth) -> ApiResult<Scope> {
+    Ok(match (parent_id, depth) {
         (Some(id), Depth::Children) => Scope::Children(id),
         (Some(id), Depth::All) => Scope::Subtree(id),
         (None, _) => {
@@ -54,8 +78,17 @@ pub async fn ranking(
             })?;
             Scope::Country
         }
-    };
-    let rows = cached_rows(reader, scope, year).await?;
+    })
+}
+
+/// A ranking from its scope's rows, and what access to it depends on.
+async fn assemble(
+    db: &DatabaseConnection,
+    parent_id: Option<i64>,
+    year: i32,
+    depth: Depth,
+    rows: Vec<ResultRow>,
+) -> ApiResult<(Access, Ranking)> {
     let parent = match (parent_id, rows.first()) {
         (None, _) => None,
         (Some(id), Some(row)) => Some(ParentRef {
@@ -75,27 +108,26 @@ pub async fn ranking(
             })
         }
     };
-    let refs: Vec<crate::auth::UnitRef> = rows
-        .iter()
-        .map(|r| crate::auth::UnitRef {
-            id: r.unit_id,
-            path: r.unit_path.clone(),
-        })
-        .collect();
-    let (ranked, unranked) = rank_rows(rows.as_ref().clone());
-    let ranking = Ranking::of(parent, year, depth, ranked, unranked);
-    match &ranking.parent {
-        Some(p) => {
-            let unit = crate::auth::UnitRef {
+    let access = match &parent {
+        Some(p) => Access::Ranking {
+            parent: crate::auth::UnitRef {
                 id: p.id,
                 path: p.path.clone(),
-            };
-            let published = p.published;
-            visibility::ranking_results(actor, &unit, &refs, published, ranking)
-        }
-        // The whole country: the admin check above.
-        None => visibility::admin_only(actor, ranking),
-    }
+            },
+            members: rows
+                .iter()
+                .map(|r| crate::auth::UnitRef {
+                    id: r.unit_id,
+                    path: r.unit_path.clone(),
+                })
+                .collect(),
+            published: p.published,
+        },
+        // The whole country: the admin check of `scope_of`.
+        None => Access::Country,
+    };
+    let (ranked, unranked) = rank_rows(rows);
+    Ok((access, Ranking::of(parent, year, depth, ranked, unranked)))
 }
 
 impl Ranking {
@@ -180,10 +212,28 @@ pub async fn criteria_losses(
     year: i32,
     depth: Depth,
 ) -> ApiResult<Visible<(unit::Model, Vec<CriterionLoss>)>> {
+    let (access, losses) = losses_unchecked(reader, actor, parent_id, year, depth).await?;
+    visibility::check(actor, &access, losses)
+}
+
+/// `criteria_losses` with what access to them depends on, not yet checked (for a stored
+/// document); a caller who may not read them is refused before the aggregate is read.
+pub(super) async fn losses_unchecked(
+    reader: &ResultsReader,
+    actor: &Principal,
+    parent_id: i64,
+    year: i32,
+    depth: Depth,
+) -> ApiResult<(Access, (unit::Model, Vec<CriterionLoss>))> {
     let db = &reader.db;
     let (parent, published) = visibility::unit_with_publication(db, parent_id, year).await?;
-    // Asked before the figures are read; they leave through the same rule below.
-    visibility::ranking_results(actor, &unit_ref(&parent), &[], published, ())?;
+    let access = Access::Ranking {
+        parent: unit_ref(&parent),
+        members: Vec::new(),
+        published,
+    };
+    // Asked before the figures are read; they leave through the same rule.
+    visibility::check(actor, &access, ())?;
     let (scope, value): (&str, Value) = match depth {
         Depth::Children => ("u.parent_id = $2", parent.id.into()),
         Depth::All => (
@@ -268,13 +318,7 @@ pub async fn criteria_losses(
             .cmp(&a.total_deduction)
             .then_with(|| compare_codes(&a.code, &b.code))
     });
-    visibility::ranking_results(
-        actor,
-        &unit_ref(&parent),
-        &[],
-        published,
-        (parent.clone(), losses),
-    )
+    Ok((access, (parent, losses)))
 }
 
 /// The rating bands and bonus maximum of the framework the ranked units were scored on.

@@ -12,7 +12,7 @@ use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Value};
 use std::collections::HashMap;
 
 /// Which units a ranking covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Depth {
     /// The parent's direct children (a district's communes and towns).
     #[default]
@@ -251,6 +251,8 @@ pub(super) fn live_select(backend: DbBackend, scope: Scope, year: i32, extra: &s
 pub struct ResultsCache {
     pub(super) rows: ReadCache<(Scope, i32), Vec<ResultRow>>,
     pub(super) indices: ReadCache<(i64, i32), super::IndexLookup>,
+    /// Response bodies (`documents`), read or built.
+    pub(super) documents: ReadCache<super::DocumentKey, super::documents::Document>,
 }
 
 impl ResultsCache {
@@ -258,6 +260,7 @@ impl ResultsCache {
         ResultsCache {
             rows: ReadCache::new(ttl),
             indices: ReadCache::new(ttl),
+            documents: ReadCache::new(ttl),
         }
     }
 
@@ -265,6 +268,7 @@ impl ResultsCache {
     pub fn invalidate(&self) {
         self.rows.invalidate();
         self.indices.invalidate();
+        self.documents.invalidate();
     }
 }
 

@@ -47,10 +47,13 @@ def call(base, method, path, token=None, body=None):
 
 
 CACHE_MS = None  # --no-cache sets "0": every request reads the database
+DOCUMENTS = None  # --no-documents sets "false": every read is built live (the first read after a change)
 
 
 def env_for(database_url):
     extra = {"PARINDEX_AUTH_CACHE_MS": CACHE_MS, "PARINDEX_RESULTS_CACHE_MS": CACHE_MS} if CACHE_MS else {}
+    if DOCUMENTS:
+        extra["PARINDEX_RESULT_DOCUMENTS"] = DOCUMENTS
     return dict(
         os.environ,
         **extra,
@@ -222,6 +225,8 @@ def run_full(args, binary, oha_bin, database_url, workdir):
     for name, r in rows:
         print(f"{name:42} {r['rps']:9.1f} {r['p50']:8.2f} {r['p99']:8.2f} {r['errors']:7d} {r['rps'] / base_rps:6.2f} {r['rss']:12.0f}")
     caches = "caches off (--no-cache)" if CACHE_MS else "default caches (1 s)"
+    if DOCUMENTS:
+        caches += ", no stored documents (--no-documents)"
     print(f"\nserver peak RSS: {rss:.0f} MB; {args.communes} communes, concurrency {c}, {d} s per endpoint, {caches}")
 
 
@@ -254,11 +259,14 @@ def main():
     p.add_argument("--pending", type=int, default=200)
     p.add_argument("--growth", help="comma-separated commune counts, e.g. 100,1000,10000")
     p.add_argument("--no-cache", action="store_true", help="run the server with its read caches off")
+    p.add_argument("--no-documents", action="store_true",
+                   help="store no results documents: every read is built live, as the first read after a change is")
     p.add_argument("--binary", default=os.path.join(ROOT, "target", "release", "parindex"))
     p.add_argument("--oha", default=os.path.join(HERE, ".tools", "bin", "oha"))
     args = p.parse_args()
-    global CACHE_MS
+    global CACHE_MS, DOCUMENTS
     CACHE_MS = "0" if args.no_cache else None
+    DOCUMENTS = "false" if args.no_documents else None
     workdir = tempfile.mkdtemp(prefix="parindex-bench-")
     created = []
 

@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::http::routes_table::{RouteTable, fallback};
 use crate::http::{BodyLimit, BodyTimeout, middleware::observe, path_config};
 use crate::services::accounts::AccountCache;
-use crate::services::results::{ResultsCache, ResultsReader};
+use crate::services::results::{Documents, ResultsCache, ResultsReader};
 use crate::state::AppState;
 use actix_cors::Cors;
 use actix_web::dev::Server;
@@ -196,7 +196,10 @@ fn serve(
         db: state.db.clone(),
         cache: Arc::new(ResultsCache::new(config.results_cache_ttl)),
         frameworks: Default::default(),
-        documents: config.result_documents,
+        documents: Arc::new(Documents::new(
+            config.result_documents,
+            config.results_cache_ttl,
+        )),
     });
     let state = web::Data::new(state);
     let wake = web::Data::new(wake);

@@ -67,13 +67,11 @@ async fn open(config: &Config, serving: bool) -> Result<DatabaseConnection, anyh
         // the round trips of every read.
         .test_before_acquire(false)
         .map_sqlx_sqlite_pool_opts(|o| {
-            o.test_before_acquire(false)
-                .after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
+            o.after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
                 .before_acquire(usable)
         })
         .map_sqlx_postgres_pool_opts(|o| {
-            o.test_before_acquire(false)
-                .after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
+            o.after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
                 .before_acquire(usable)
         });
     if serving {

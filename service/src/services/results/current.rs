@@ -141,12 +141,7 @@ fn composed(
     // the publication's (where its unit is now, or was when it no longer exists).
     let text = format!(
         "WITH cur AS ({current}) \
-         SELECT pr.unit_id, pr.unit_name, pr.unit_code, pr.unit_kind, \
-                COALESCE(u.path, pr.unit_path) AS unit_path, pr.parent_id, \
-                pr.self_assessment_id, pr.appraisal_id, pr.framework_id, pr.appraisal_status, \
-                pr.self_assessment_status, pr.index_x100, pr.self_total_x100, \
-                pr.appraised_total_x100, pr.bonus_x100, pr.deduction_total_x100, \
-                pr.rating_band, pr.previous_index_x100, \
+         SELECT {FROZEN_COLUMNS}, \
                 cur.scope_path AS scope_path, cur.scope_name AS scope_name, {yes} AS scope_published{frozen_extra} \
          FROM cur JOIN publication_results pr ON pr.publication_id = cur.id \
          LEFT JOIN units u ON u.id = pr.unit_id \
@@ -161,6 +156,16 @@ fn composed(
     );
     LiveSelect { text, values }
 }
+
+/// SQL: a frozen row's columns of `ResultRow` but the scope's, from `publication_results pr`
+/// left-joined to `units u`: names, codes and figures as announced, `unit_path` where the
+/// unit is now (access follows today's tree).
+pub(super) const FROZEN_COLUMNS: &str = "pr.unit_id, pr.unit_name, pr.unit_code, pr.unit_kind, \
+     COALESCE(u.path, pr.unit_path) AS unit_path, pr.parent_id, \
+     pr.self_assessment_id, pr.appraisal_id, pr.framework_id, pr.appraisal_status, \
+     pr.self_assessment_status, pr.index_x100, pr.self_total_x100, \
+     pr.appraised_total_x100, pr.bonus_x100, pr.deduction_total_x100, \
+     pr.rating_band, pr.previous_index_x100";
 
 /// SQL: the scores and comment of every entry of the self-assessment `id`, as a JSON array
 /// of `[code, self, not_applicable, final, deduction, comment]` (`index::EntryScores`).

@@ -20,6 +20,7 @@ use super::index::{IndexLookup, UnitIndex, lookup_index};
 use super::ranking::{CriterionLoss, Ranking, losses_unchecked, ranking_unchecked};
 use super::rows::Depth;
 use crate::auth::{Principal, UnitRef};
+use crate::cache::ReadCache;
 use crate::error::{ApiError, ApiResult};
 use crate::services::sql;
 use crate::services::visibility::{self, Access, Visible};
@@ -54,6 +55,24 @@ pub struct DocumentKey {
     pub scope_id: i64,
     pub year: i32,
     pub depth: Depth,
+}
+
+/// The results documents of one server: whether they are stored in the database, and
+/// the ones this process read recently (`PARINDEX_RESULTS_CACHE_MS`, stale after any
+/// write like every read cache).
+pub struct Documents {
+    stored: bool,
+    cache: ReadCache<DocumentKey, Document>,
+}
+
+impl Documents {
+    /// `stored`: `PARINDEX_RESULT_DOCUMENTS`; `ttl`: `PARINDEX_RESULTS_CACHE_MS`.
+    pub fn new(stored: bool, ttl: std::time::Duration) -> Self {
+        Documents {
+            stored,
+            cache: ReadCache::new(ttl),
+        }
+    }
 }
 
 /// A response body with what access to it depends on.
@@ -170,10 +189,10 @@ async fn through_documents(
         visibility::check(actor, &Access::Country, ())?;
     }
     let document = reader
-        .cache
         .documents
+        .cache
         .get_or_load(key, async {
-            if !reader.documents || crate::db::generation_doubtful() {
+            if !reader.documents.stored || crate::db::generation_doubtful() {
                 return build.await;
             }
             match fetch(&reader.db, &key).await? {

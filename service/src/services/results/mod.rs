@@ -26,7 +26,7 @@ pub use compare::{
     compare_years,
 };
 pub use documents::{
-    Body, DocumentKey, DocumentKind, criteria_losses_body, ranking_body, unit_index_body,
+    Body, DocumentKey, DocumentKind, Documents, criteria_losses_body, ranking_body, unit_index_body,
 };
 pub use index::{Deduction, FieldTotal, IndexLookup, UnitIndex, unit_index};
 pub use lineage::{LastPublished, Predecessor};
@@ -52,6 +52,6 @@ pub struct ResultsReader {
     pub db: DatabaseConnection,
     pub cache: Arc<ResultsCache>,
     pub frameworks: FrameworkCache,
-    /// Whether results documents are stored in the database (`documents`).
-    pub documents: bool,
+    /// The stored results documents and the process's cache of them.
+    pub documents: Arc<Documents>,
 }

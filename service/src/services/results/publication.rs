@@ -307,21 +307,15 @@ pub(super) async fn frozen_rows<C: ConnectionTrait>(
     p: &publication::Model,
 ) -> ApiResult<Vec<ResultRow>> {
     let scope_path = scope_ref(conn, p).await?.path;
-    let mut rows = ResultRow::find_by_statement(sql(
-        conn,
-        "SELECT pr.unit_id, pr.unit_name, pr.unit_code, pr.unit_kind, \
-                COALESCE(u.path, pr.unit_path) AS unit_path, pr.parent_id, \
-                pr.self_assessment_id, pr.appraisal_id, pr.framework_id, pr.appraisal_status, \
-                pr.self_assessment_status, pr.index_x100, pr.self_total_x100, \
-                pr.appraised_total_x100, pr.bonus_x100, pr.deduction_total_x100, \
-                pr.rating_band, pr.previous_index_x100, \
-                NULL AS scope_path, NULL AS scope_name, NULL AS scope_published \
+    let text = format!(
+        "SELECT {}, NULL AS scope_path, NULL AS scope_name, NULL AS scope_published \
          FROM publication_results pr LEFT JOIN units u ON u.id = pr.unit_id \
          WHERE pr.publication_id = $1 ORDER BY pr.unit_name, pr.unit_id",
-        vec![p.id.into()],
-    ))
-    .all(conn)
-    .await?;
+        super::current::FROZEN_COLUMNS
+    );
+    let mut rows = ResultRow::find_by_statement(sql(conn, &text, vec![p.id.into()]))
+        .all(conn)
+        .await?;
     for r in &mut rows {
         r.scope_path = Some(scope_path.clone());
         r.scope_name = p.scope_name.clone();

@@ -251,8 +251,6 @@ pub(super) fn live_select(backend: DbBackend, scope: Scope, year: i32, extra: &s
 pub struct ResultsCache {
     pub(super) rows: ReadCache<(Scope, i32), Vec<ResultRow>>,
     pub(super) indices: ReadCache<(i64, i32), super::IndexLookup>,
-    /// Response bodies (`documents`), read or built.
-    pub(super) documents: ReadCache<super::DocumentKey, super::documents::Document>,
 }
 
 impl ResultsCache {
@@ -260,7 +258,6 @@ impl ResultsCache {
         ResultsCache {
             rows: ReadCache::new(ttl),
             indices: ReadCache::new(ttl),
-            documents: ReadCache::new(ttl),
         }
     }
 
@@ -268,7 +265,6 @@ impl ResultsCache {
     pub fn invalidate(&self) {
         self.rows.invalidate();
         self.indices.invalidate();
-        self.documents.invalidate();
     }
 }
 

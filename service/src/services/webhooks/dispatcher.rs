@@ -123,6 +123,8 @@ impl Dispatcher {
                 self.settings.poll
             };
             match self.claim().await {
+                // Every slot busy: a finished delivery wakes it, no lookup needed.
+                Ok(ids) if ids.is_empty() && self.slots.available_permits() == 0 => {}
                 Ok(ids) if ids.is_empty() => match self.next_due().await {
                     // Sleep until the next retry (or lease) falls due, if before the poll.
                     Ok(Some(due)) => {

@@ -452,7 +452,7 @@ const PROBLEM_EXAMPLES: &[(&str, u16, &str, &str)] = &[
         "Forbidden",
         403,
         "forbidden",
-        "this operation needs the role district_appraiser",
+        "this operation needs the role appraiser",
     ),
     ("NotFound", 404, "not_found", "no such unit"),
     (

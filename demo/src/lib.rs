@@ -89,7 +89,7 @@ pub const DEMO_PASSWORD: &str = "demo-password-2023";
 pub const DEMO_ACCOUNTS: [(&str, Role, &str, &str); 4] = [
     (
         "vinhlinh.thamdinh",
-        Role::DistrictAppraiser,
+        Role::Appraiser,
         "Huyện Vĩnh Linh",
         "vinhlinh.thamdinh",
     ),

@@ -18,6 +18,7 @@ mod m20261129_000012_appeals;
 mod m20261206_000013_one_open_appeal;
 mod m20261207_000014_health_probe;
 mod m20261207_000015_result_documents;
+mod m20261207_000016_appraiser_role;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_one_open_appeal::Migration),
             Box::new(m20261207_000014_health_probe::Migration),
             Box::new(m20261207_000015_result_documents::Migration),
+            Box::new(m20261207_000016_appraiser_role::Migration),
         ]
     }
 }

@@ -254,6 +254,8 @@ async fn the_demo_papers_print_the_apis_figures() {
             "Có 18 đơn vị được xếp hạng",
             "KẾT QUẢ CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2023",
             "(Kèm theo Thông báo số 4006/TB-HĐTĐ ngày 29/12/2023 của UBND huyện Vĩnh Linh)",
+            // Addressed to the kinds it ranks: the district's communes and towns.
+            "UBND các xã, thị trấn thuộc",
         ]);
         let ranking = notice.annex();
         let listed = detail["items"].as_array().unwrap();

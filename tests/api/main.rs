@@ -27,6 +27,7 @@ mod replicas;
 mod result_documents;
 mod results;
 mod security;
+mod since_2025;
 mod two_tier;
 mod units;
 mod webhooks;

@@ -43,8 +43,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_survey_results);
 }
 
-fn default_kinds() -> Vec<UnitKind> {
-    vec![UnitKind::Commune, UnitKind::Town, UnitKind::Ward]
+/// The kinds a framework of `year` scores when it names none: since the 2025
+/// reorganisation (1 July) communes, wards and special zones (no more towns); before it,
+/// communes, towns and wards.
+fn default_kinds(year: i32) -> Vec<UnitKind> {
+    if year >= 2025 {
+        vec![UnitKind::Commune, UnitKind::Ward, UnitKind::SpecialZone]
+    } else {
+        vec![UnitKind::Commune, UnitKind::Town, UnitKind::Ward]
+    }
 }
 
 /// A framework as clients define it; also what the JSON export returns.
@@ -62,9 +69,11 @@ pub struct FrameworkBody {
     pub name: String,
     /// The district (or province) whose units it scores.
     pub owner_unit_id: i64,
-    /// Kinds of unit it applies to (default: commune, town, ward).
-    #[serde(default = "default_kinds")]
-    pub unit_kinds: Vec<UnitKind>,
+    /// Kinds of unit it applies to. Default: for 2025 on, `commune`, `ward`,
+    /// `special_zone` (the kinds since the reorganisation); before 2025, `commune`, `town`,
+    /// `ward`.
+    #[serde(default)]
+    pub unit_kinds: Option<Vec<UnitKind>>,
     /// What a not-applicable criterion scores (default `full_score`).
     #[serde(default)]
     pub na_policy: NotApplicablePolicy,
@@ -98,7 +107,7 @@ impl From<FrameworkBody> for FrameworkSpec {
             year: b.year,
             name: b.name,
             owner_unit_id: b.owner_unit_id,
-            unit_kinds: b.unit_kinds,
+            unit_kinds: b.unit_kinds.unwrap_or_else(|| default_kinds(b.year)),
             na_policy: b.na_policy,
             evidence_policy: b.evidence_policy,
             requires_leader_approval: b.requires_leader_approval,
@@ -117,7 +126,7 @@ impl From<FrameworkSpec> for FrameworkBody {
             year: s.year,
             name: s.name,
             owner_unit_id: s.owner_unit_id,
-            unit_kinds: s.unit_kinds,
+            unit_kinds: Some(s.unit_kinds),
             na_policy: s.na_policy,
             evidence_policy: s.evidence_policy,
             requires_leader_approval: s.requires_leader_approval,
@@ -286,7 +295,8 @@ pub struct ImportQuery {
     pub year: Year,
     pub name: String,
     pub owner_unit_id: i64,
-    /// Comma-separated kinds (default `commune,town,ward`).
+    /// Comma-separated kinds (default: `commune,ward,special_zone` for 2025 on,
+    /// `commune,town,ward` before).
     pub unit_kinds: Option<String>,
     pub na_policy: Option<NotApplicablePolicy>,
     pub evidence_policy: Option<EvidencePolicy>,
@@ -337,7 +347,7 @@ pub async fn import_framework(
     frameworks::may_create_for(&state.db, &principal, query.owner_unit_id).await?;
     let criteria = criteria_upload(body).await?;
     let unit_kinds = match query.unit_kinds {
-        None => default_kinds(),
+        None => default_kinds(query.year.get()),
         Some(list) => list
             .split(',')
             .map(|k| {

@@ -9,14 +9,19 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// What an account may do; see `policy` for the exact rules.
+/// What an account may do; see `policy` for the exact rules. `district_appraiser`, the
+/// name of `appraiser` before 2025, is still accepted on input and means `appraiser`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Everything, everywhere.
     Admin,
-    /// Its district's subtree: frameworks, appraisals, rankings, publication.
-    DistrictAppraiser,
+    /// Appraises the units of its unit's subtree (a district's, or since 2025 a
+    /// province's): frameworks, appraisals, rankings, publication. Named
+    /// `district_appraiser` until 2025; that name is still accepted on input (requests,
+    /// query filters) and means the same role.
+    #[serde(alias = "district_appraiser")]
+    Appraiser,
     /// Its own unit: self-assessments, evidence, remediation; reads its published results.
     UnitOfficer,
     /// Read-only over its unit's subtree.
@@ -26,10 +31,13 @@ pub enum Role {
     UnitLeader,
 }
 
+/// The appraiser role's name before 2025, accepted wherever a role is read.
+pub const LEGACY_APPRAISER: &str = "district_appraiser";
+
 impl Role {
     pub const ALL: [Role; 5] = [
         Role::Admin,
-        Role::DistrictAppraiser,
+        Role::Appraiser,
         Role::UnitOfficer,
         Role::Viewer,
         Role::UnitLeader,
@@ -38,14 +46,18 @@ impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
-            Role::DistrictAppraiser => "district_appraiser",
+            Role::Appraiser => "appraiser",
             Role::UnitOfficer => "unit_officer",
             Role::Viewer => "viewer",
             Role::UnitLeader => "unit_leader",
         }
     }
 
+    /// A role by its name, or by the former name of the appraiser role.
     pub fn parse(s: &str) -> Option<Role> {
+        if s == LEGACY_APPRAISER {
+            return Some(Role::Appraiser);
+        }
         Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
 
@@ -53,7 +65,7 @@ impl Role {
     pub fn words_vi(self) -> &'static str {
         match self {
             Role::Admin => "quản trị viên",
-            Role::DistrictAppraiser => "cán bộ thẩm định",
+            Role::Appraiser => "cán bộ thẩm định",
             Role::UnitOfficer => "cán bộ đơn vị",
             Role::Viewer => "người xem",
             Role::UnitLeader => "lãnh đạo đơn vị",

@@ -3,7 +3,7 @@
 //! Handlers call `authorize(principal, action, unit)` with the unit the resource belongs
 //! to; nothing else in the code base decides access. Scopes are unit subtrees:
 //! - `admin`: everything;
-//! - `district_appraiser`: its unit's subtree (frameworks, appraisals, rankings, publication);
+//! - `appraiser` (formerly `district_appraiser`): its unit's subtree (frameworks, appraisals, rankings, publication);
 //! - `unit_officer`: its own unit only (self-assessments, evidence, staff, remediation) and,
 //!   once published, its results (with those of the old units merged into it, kept
 //!   inactive below it) and its parent's ranking;
@@ -158,9 +158,9 @@ pub enum ReadScope {
 pub fn read_scope(principal: &Principal) -> ReadScope {
     match (principal.role, &principal.unit) {
         (Role::Admin, _) => ReadScope::All,
-        (Role::DistrictAppraiser | Role::Viewer, Some(own)) => ReadScope::Subtree(own.clone()),
+        (Role::Appraiser | Role::Viewer, Some(own)) => ReadScope::Subtree(own.clone()),
         (Role::UnitOfficer | Role::UnitLeader, Some(own)) => ReadScope::Own(own.clone()),
-        (Role::DistrictAppraiser | Role::Viewer | Role::UnitOfficer | Role::UnitLeader, None) => {
+        (Role::Appraiser | Role::Viewer | Role::UnitOfficer | Role::UnitLeader, None) => {
             ReadScope::Nothing
         }
     }
@@ -222,10 +222,10 @@ pub fn allows(principal: &Principal, action: Action, unit: &UnitRef) -> bool {
         ManageUsers | ReopenAppraisal => false,
         ReadUnit | ReadFramework => within(principal, unit) || beneath(principal, unit),
         ManageUnits | ManageFrameworks | Appraise | Publish => {
-            role == DistrictAppraiser && within(principal, unit)
+            role == Appraiser && within(principal, unit)
         }
         ManageStaff => match role {
-            DistrictAppraiser => within(principal, unit),
+            Appraiser => within(principal, unit),
             UnitOfficer => own(principal, unit),
             _ => false,
         },
@@ -238,24 +238,24 @@ pub fn allows(principal: &Principal, action: Action, unit: &UnitRef) -> bool {
         ApproveSelfAssessment => role == UnitLeader && own(principal, unit),
         FileAppeal => matches!(role, UnitOfficer | UnitLeader) && own(principal, unit),
         CreateRemediation | CommentRemediation => match role {
-            DistrictAppraiser => within(principal, unit),
+            Appraiser => within(principal, unit),
             UnitOfficer => own(principal, unit),
             _ => false,
         },
         ManageWebhooks => match role {
-            DistrictAppraiser => within(principal, unit),
+            Appraiser => within(principal, unit),
             UnitOfficer => own(principal, unit),
             Viewer | UnitLeader | Admin => role == Admin,
         },
         ReadResults { published } => match role {
-            DistrictAppraiser => within(principal, unit),
+            Appraiser => within(principal, unit),
             Viewer => published && within(principal, unit),
             // Its own unit and the old units merged into it (kept below it).
             UnitOfficer | UnitLeader => published && within(principal, unit),
             Admin => true,
         },
         ReadRanking { published } => match role {
-            DistrictAppraiser => within(principal, unit),
+            Appraiser => within(principal, unit),
             Viewer | UnitOfficer | UnitLeader => {
                 published && (within(principal, unit) || beneath(principal, unit))
             }
@@ -380,7 +380,7 @@ mod tests {
             &merged_away
         ));
         assert!(!allows(&new_officer, EditSelfAssessment, &merged_away));
-        let province = who(Role::DistrictAppraiser, Some(unit(1, "/1/")));
+        let province = who(Role::Appraiser, Some(unit(1, "/1/")));
         assert!(allows(
             &province,
             ReadResults { published: false },
@@ -402,7 +402,7 @@ mod tests {
         let commune_b = unit(24, "/1/5/24/");
         let other_district = unit(6, "/1/6/");
 
-        let appraiser = who(Role::DistrictAppraiser, Some(district.clone()));
+        let appraiser = who(Role::Appraiser, Some(district.clone()));
         assert!(allows(&appraiser, Appraise, &commune_a));
         assert!(allows(&appraiser, Publish, &district));
         assert!(!allows(&appraiser, Appraise, &other_district));
@@ -462,11 +462,11 @@ mod tests {
         let commune = unit(23, "/1/5/23/");
         let other = unit(24, "/1/5/24/");
         assert_eq!(read_scope(&who(Role::Admin, None)), ReadScope::All);
-        let appraiser = read_scope(&who(Role::DistrictAppraiser, Some(district.clone())));
+        let appraiser = read_scope(&who(Role::Appraiser, Some(district.clone())));
         assert!(appraiser.covers(&commune) && appraiser.covers(&other));
         let officer = read_scope(&who(Role::UnitOfficer, Some(commune.clone())));
         assert!(officer.covers(&commune) && !officer.covers(&other) && !officer.covers(&district));
-        for role in [Role::DistrictAppraiser, Role::UnitOfficer, Role::Viewer] {
+        for role in [Role::Appraiser, Role::UnitOfficer, Role::Viewer] {
             assert_eq!(read_scope(&who(role, None)), ReadScope::Nothing, "{role:?}");
         }
     }

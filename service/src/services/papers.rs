@@ -271,6 +271,36 @@ pub fn remediation_letter(
     paper
 }
 
+/// The kinds of the units a ranking lists, as a notice addresses them ("xã, phường, đặc
+/// khu" since 2025, "xã, thị trấn" before): communes, wards, towns, special zones, in that
+/// order, each once; "đơn vị" when it lists none.
+fn ranked_kinds_vi(ranking: &Ranking) -> String {
+    use crate::services::units::UnitKind;
+    let listed: Vec<&str> = ranking
+        .ranked
+        .iter()
+        .map(|r| r.row.unit_kind.as_str())
+        .chain(ranking.unranked.iter().map(|r| r.unit_kind.as_str()))
+        .collect();
+    let order = [
+        UnitKind::Commune,
+        UnitKind::Ward,
+        UnitKind::Town,
+        UnitKind::SpecialZone,
+        UnitKind::District,
+    ];
+    let words: Vec<&str> = order
+        .into_iter()
+        .filter(|k| listed.contains(&k.as_str()))
+        .map(UnitKind::words_vi)
+        .collect();
+    if words.is_empty() {
+        "đơn vị".to_string()
+    } else {
+        words.join(", ")
+    }
+}
+
 /// The results notice of a scope with its ranking annex (rank, unit, self, appraised,
 /// bonus, index, band), from the publication as frozen.
 pub fn results_notice(
@@ -344,7 +374,11 @@ pub fn results_notice(
     )));
     let mut recipients = issue.recipients.clone().unwrap_or_else(|| {
         vec![
-            format!("UBND các xã, thị trấn thuộc {}", place_of(&scope)),
+            format!(
+                "UBND các {} thuộc {}",
+                ranked_kinds_vi(ranking),
+                place_of(&scope)
+            ),
             "Thành viên Hội đồng thẩm định".to_string(),
         ]
     });
@@ -603,6 +637,62 @@ fn lower_first(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(id: i64, kind: &str, index_x100: Option<i64>) -> crate::services::results::ResultRow {
+        crate::services::results::ResultRow {
+            unit_id: id,
+            unit_name: format!("Đơn vị {id}"),
+            unit_code: id.to_string(),
+            unit_kind: kind.to_string(),
+            unit_path: format!("/1/{id}/"),
+            parent_id: Some(1),
+            self_assessment_id: None,
+            appraisal_id: None,
+            framework_id: None,
+            appraisal_status: index_x100.map(|_| "finalized".to_string()),
+            self_assessment_status: None,
+            index_x100,
+            self_total_x100: None,
+            appraised_total_x100: None,
+            bonus_x100: None,
+            deduction_total_x100: None,
+            rating_band: None,
+            previous_index_x100: None,
+            scope_path: None,
+            scope_name: None,
+            scope_published: None,
+        }
+    }
+
+    fn ranking_of(rows: Vec<crate::services::results::ResultRow>) -> Ranking {
+        let (ranked, unranked) = crate::services::results::rank_rows(rows);
+        Ranking::of(
+            None,
+            2025,
+            crate::services::results::Depth::Children,
+            ranked,
+            unranked,
+        )
+    }
+
+    #[test]
+    fn a_notice_addresses_the_kinds_it_ranks() {
+        // Since 2025: communes, wards and special zones; an unranked unit counts too.
+        let now = ranking_of(vec![
+            row(2, "special_zone", Some(8000)),
+            row(3, "ward", Some(9000)),
+            row(4, "commune", None),
+            row(5, "ward", Some(8500)),
+        ]);
+        assert_eq!(ranked_kinds_vi(&now), "xã, phường, đặc khu");
+        // Before: a district's communes and towns, as the seed's notice says.
+        let before = ranking_of(vec![
+            row(2, "town", Some(8000)),
+            row(3, "commune", Some(9000)),
+        ]);
+        assert_eq!(ranked_kinds_vi(&before), "xã, thị trấn");
+        assert_eq!(ranked_kinds_vi(&ranking_of(Vec::new())), "đơn vị");
+    }
 
     #[test]
     fn unit_names_read_as_running_text() {

@@ -261,13 +261,14 @@ def disk_full(binary, workdir):
         time.sleep(2)
         # The disk fills to the last byte while the writes stream in.
         filler = os.path.join(small, "filler")
-        with open(filler, "wb") as out:
-            try:
+        # Unbuffered, and the whole of it under the handler: a buffered file's close()
+        # flushes what the last write left and fails again on the full disk.
+        try:
+            with open(filler, "wb", buffering=0) as out:
                 while True:
                     out.write(b"\0" * 65536)
-                    out.flush()
-            except OSError:
-                pass
+        except OSError:
+            pass
         full = time.monotonic()
         ready = wait_for("readiness 503 on a full disk", lambda: call(server.base, "GET", "/health/ready")[0] == 503, 20)
         time.sleep(3)

@@ -389,6 +389,7 @@ pub async fn generate(
                         .as_ref()
                         .map(|m| serde_json::to_string(m).unwrap_or_default())),
                     scorer: Set(c.scorer.as_str().to_string()),
+                    appraised_by_unit_id: Set(None),
                 });
                 criterion_id += 1;
             }
@@ -497,6 +498,11 @@ pub async fn generate(
                         comment: Set((e.deduction > 0).then(|| "Chưa đạt yêu cầu".to_string())),
                         final_score_x100: Set((!pending).then_some(e.final_score)),
                         deduction_x100: Set((!pending).then_some(e.deduction)),
+                        review_state: Set(entity::status::ReviewState::Confirmed),
+                        reviewed_by: Set(None),
+                        reviewed_at: Set(Some(now)),
+                        overridden_score_x100: Set(None),
+                        override_reason: Set(None),
                         updated_at: Set(now),
                     });
                     entry_id += 1;

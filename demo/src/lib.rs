@@ -660,6 +660,7 @@ pub async fn load(state: &AppState) -> Result<bool, anyhow::Error> {
                 username,
                 role,
                 unit: Some(unit),
+                agency: false,
                 request_id: None,
             })
         }

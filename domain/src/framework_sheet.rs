@@ -15,14 +15,18 @@ use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::str::FromStr;
 
-pub const COLUMNS: [&str; 6] = [
+pub const COLUMNS: [&str; 7] = [
     "code",
     "title",
     "max_score",
     "method",
     "parameters",
     "scorer",
+    "appraised_by_unit_id",
 ];
+
+/// Columns a sheet may leave out (their cells are then empty).
+const OPTIONAL_COLUMNS: [&str; 3] = ["scorer", "parameters", "appraised_by_unit_id"];
 
 fn decimal_text(d: Decimal) -> String {
     d.normalize().to_string()
@@ -159,7 +163,7 @@ pub fn parse_rows(rows: Rows) -> Result<(Vec<CriterionDef>, Vec<usize>), Vec<Fie
             Some(i) => {
                 columns.insert(name, i);
             }
-            None if name == "scorer" || name == "parameters" => {}
+            None if OPTIONAL_COLUMNS.contains(&name) => {}
             None => errors.push(FieldError::new(
                 format!("rows[{header_row}]"),
                 "missing_column",
@@ -226,6 +230,25 @@ pub fn parse_rows(rows: Rows) -> Result<(Vec<CriterionDef>, Vec<usize>), Vec<Fie
                 }
             }
         };
+        let agency_text = cell("appraised_by_unit_id");
+        let appraised_by_unit_id = if agency_text.is_empty() {
+            None
+        } else {
+            match agency_text.parse::<i64>() {
+                Ok(id) if id > 0 => Some(id),
+                _ => {
+                    errors.push(FieldError::new(
+                        field("appraised_by_unit_id"),
+                        "invalid_number",
+                        text!(
+                            "{agency_text:?} is not a unit id (a whole number)",
+                            "{agency_text:?} không phải mã số đơn vị (số nguyên)"
+                        ),
+                    ));
+                    None
+                }
+            }
+        };
         let title = cell("title");
         if title.is_empty() {
             errors.push(FieldError::new(
@@ -242,6 +265,7 @@ pub fn parse_rows(rows: Rows) -> Result<(Vec<CriterionDef>, Vec<usize>), Vec<Fie
                 max_score,
                 method,
                 scorer,
+                appraised_by_unit_id,
             });
         }
     }

@@ -19,6 +19,17 @@ impl UnitRef {
     pub fn lineage(&self) -> Vec<i64> {
         lineage(&self.path)
     }
+
+    /// The unit directly above, from the path (`None` for a root).
+    pub fn parent(&self) -> Option<UnitRef> {
+        let trimmed = self.path.strip_suffix('/')?;
+        let (above, _) = trimmed.rsplit_once('/')?;
+        let id = lineage(above).last().copied()?;
+        Some(UnitRef {
+            id,
+            path: format!("{above}/"),
+        })
+    }
 }
 
 /// The ids of a unit and its ancestors, from its path (`/1/5/23/` → 1, 5, 23).
@@ -48,5 +59,11 @@ mod tests {
         };
         assert!(commune.is_within(&district) && commune.is_within(&commune));
         assert!(!district.is_within(&commune) && !commune.is_within(&other));
+        assert_eq!(commune.parent(), Some(district.clone()));
+        assert_eq!(
+            district.parent().map(|p| (p.id, p.path)),
+            Some((1, "/1/".to_string()))
+        );
+        assert_eq!(district.parent().and_then(|p| p.parent()), None);
     }
 }

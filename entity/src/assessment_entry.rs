@@ -21,6 +21,15 @@ pub struct Model {
     pub comment: Option<String>,
     pub final_score_x100: Option<i64>,
     pub deduction_x100: Option<i64>,
+    /// The council's review of the leaf: `pending`, `scored` (by its agency) or
+    /// `confirmed` (by the consolidating appraisers).
+    pub review_state: crate::status::ReviewState,
+    /// Who last reviewed it, and when.
+    pub reviewed_by: Option<i64>,
+    pub reviewed_at: Option<DateTimeUtc>,
+    /// The agency's score the consolidator replaced, and why (both values kept).
+    pub overridden_score_x100: Option<i64>,
+    pub override_reason: Option<String>,
     pub updated_at: DateTimeUtc,
 }
 

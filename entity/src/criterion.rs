@@ -18,6 +18,8 @@ pub struct Model {
     pub method: Option<String>,
     /// `self`, `appraiser` or `survey`.
     pub scorer: String,
+    /// The agency that appraises the criterion (its leaves inherit it), if any.
+    pub appraised_by_unit_id: Option<i64>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -49,6 +49,18 @@ stored_status! {
 }
 
 stored_status! {
+    /// Where the council's review of one leaf of a file stands.
+    pub enum ReviewState {
+        /// Nobody of the council has decided on it yet.
+        Pending,
+        /// Its agency's appraisers entered their figures (or agreed with the unit's).
+        Scored,
+        /// The consolidating appraisers decided on it (confirmed, overrode or entered it).
+        Confirmed,
+    }
+}
+
+stored_status! {
     /// Where the council's appraisal of a file stands.
     pub enum AppraisalStatus {
         /// Submitted; the council has not started (the unit may still withdraw).

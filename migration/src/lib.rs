@@ -19,6 +19,7 @@ mod m20261206_000013_one_open_appeal;
 mod m20261207_000014_health_probe;
 mod m20261207_000015_result_documents;
 mod m20261207_000016_appraiser_role;
+mod m20261208_000017_agency_appraisal;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000014_health_probe::Migration),
             Box::new(m20261207_000015_result_documents::Migration),
             Box::new(m20261207_000016_appraiser_role::Migration),
+            Box::new(m20261208_000017_agency_appraisal::Migration),
         ]
     }
 }

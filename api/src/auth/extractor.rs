@@ -93,6 +93,7 @@ async fn authenticate_token(
                     }),
                     _ => None,
                 },
+                agency: a.unit_kind.as_deref() == Some("agency"),
                 request_id,
             }),
             None => invalid(),

@@ -126,6 +126,27 @@ pub struct AppraisalEntryResponse {
     pub deduction: Option<Decimal>,
     /// The council's comment (ý kiến hội đồng thẩm định); null when not visible.
     pub comment: Option<String>,
+    /// The agency that appraises the criterion (the framework's assignment; null: the
+    /// consolidating appraisers).
+    pub appraised_by_unit_id: Option<i64>,
+    /// The council's review of the criterion; null when not visible.
+    pub review: Option<ReviewResponse>,
+}
+
+/// Where the council's review of one criterion stands, and who decided.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ReviewResponse {
+    /// `pending` (nobody of the council decided), `scored` (by its agency) or `confirmed`
+    /// (by the consolidating appraisers).
+    pub state: entity::status::ReviewState,
+    /// The account that last decided (null while pending).
+    pub reviewed_by: Option<i64>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    /// The agency's score that the consolidating appraisers replaced, if they did.
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub overridden_score: Option<Decimal>,
+    /// Why they replaced it.
+    pub override_reason: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -222,6 +243,14 @@ fn response(v: &AppraisalView, visible: bool) -> HttpResponse {
                     .is_some_and(|i| i.not_applicable),
                 deduction: shown(v.deduction(&c.code)),
                 comment: e.and_then(|e| e.model.comment.clone()).filter(|_| visible),
+                appraised_by_unit_id: v.framework.tree.appraiser_of(&c.code),
+                review: visible.then(|| ReviewResponse {
+                    state: v.review_state(&c.code),
+                    reviewed_by: e.and_then(|e| e.model.reviewed_by),
+                    reviewed_at: e.and_then(|e| e.model.reviewed_at),
+                    overridden_score: e.and_then(|e| score_of(e.model.overridden_score_x100)),
+                    override_reason: e.and_then(|e| e.model.override_reason.clone()),
+                }),
             }
         })
         .collect();
@@ -365,6 +394,15 @@ pub struct AppraisalEntryRequest {
     pub reset: bool,
     #[schema(max_length = 5000)]
     pub comment: Option<String>,
+    /// Record the review of the criterion as it stands, without changing its figures: an
+    /// agency's appraiser agrees with the unit's figures (the criterion becomes `scored`),
+    /// the consolidating appraisers confirm their agency's (`confirmed`).
+    #[serde(default)]
+    pub confirm: bool,
+    /// Required when the consolidating appraisers replace the figures an agency scored:
+    /// why. The agency's score and the reason are kept (`review` and the audit trail).
+    #[schema(max_length = 2000)]
+    pub override_reason: Option<String>,
 }
 
 impl AppraisalEntryRequest {
@@ -385,6 +423,8 @@ impl AppraisalEntryRequest {
             reset: self.reset,
             text: self.comment,
             evidence: Vec::new(),
+            confirm: self.confirm,
+            override_reason: self.override_reason,
         }
     }
 }

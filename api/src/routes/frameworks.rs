@@ -204,6 +204,9 @@ pub struct CriterionResponse {
     pub method: Option<Method>,
     /// Leaves only.
     pub scorer: Option<Scorer>,
+    /// The agency that appraises the criterion, as set on it (leaves inherit their
+    /// group's: see `tree`); null: none set here.
+    pub appraised_by_unit_id: Option<i64>,
 }
 
 /// A framework with its criteria, flat and as a tree.
@@ -231,6 +234,7 @@ fn criteria_response(f: &LoadedFramework) -> Vec<CriterionResponse> {
                 is_leaf: leaf,
                 method: c.method.clone(),
                 scorer: leaf.then_some(c.scorer),
+                appraised_by_unit_id: c.appraised_by_unit_id,
             }
         })
         .collect()

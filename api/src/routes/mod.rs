@@ -1,6 +1,7 @@
 //! One module per resource: thin handlers and their request/response types.
 
 pub mod appeals;
+pub mod appraisal_tasks;
 pub mod appraisals;
 pub mod audit;
 pub mod auth;
@@ -37,6 +38,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
     frameworks::configure(cfg);
     self_assessments::configure(cfg);
     appraisals::configure(cfg);
+    appraisal_tasks::configure(cfg);
     appeals::configure(cfg);
     results::configure(cfg);
     publications::configure(cfg);

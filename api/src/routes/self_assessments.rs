@@ -487,6 +487,7 @@ pub async fn upsert_self_assessment_entries(
             reset: false,
             text: e.explanation,
             evidence: e.evidence,
+            ..Default::default()
         })
         .collect();
     let v = lifecycle::file::upsert_entries(

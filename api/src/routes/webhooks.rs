@@ -38,6 +38,10 @@ pub enum WebhookEventType {
     SelfAssessmentReturned,
     #[serde(rename = "appraisal.finalized")]
     AppraisalFinalized,
+    #[serde(rename = "appraisal.agency_done")]
+    AppraisalAgencyDone,
+    #[serde(rename = "appraisal.agencies_done")]
+    AppraisalAgenciesDone,
     #[serde(rename = "results.published")]
     ResultsPublished,
     #[serde(rename = "remediation.milestone_due_soon")]

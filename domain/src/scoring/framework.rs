@@ -60,6 +60,12 @@ pub struct CriterionDef {
     /// Who scores a leaf (default `self`).
     #[serde(default)]
     pub scorer: Scorer,
+    /// The agency (a unit of kind `agency` directly under the framework's owner) whose
+    /// appraisers appraise this criterion; set on a field or group, it passes to every
+    /// leaf below that does not name its own. Null: the consolidating appraisers do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = 7)]
+    pub appraised_by_unit_id: Option<i64>,
 }
 
 /// A problem with one criterion: `field` names it, e.g. `criteria[3.12.2].max_score`.
@@ -373,6 +379,7 @@ impl CriteriaTree {
                 max_score: c.max_score,
                 method: c.method.clone(),
                 scorer: tree.is_leaf(&c.code).then_some(c.scorer),
+                appraised_by_unit_id: tree.appraiser_of(&c.code),
                 children: tree
                     .children(&c.code)
                     .iter()
@@ -382,6 +389,24 @@ impl CriteriaTree {
             }
         }
         self.fields().map(|f| node(self, f)).collect()
+    }
+
+    /// The agency that appraises `code`: its own, else the nearest ancestor's.
+    pub fn appraiser_of(&self, code: &str) -> Option<i64> {
+        let mut at = Some(code);
+        while let Some(c) = at {
+            if let Some(agency) = self.get(c).and_then(|d| d.appraised_by_unit_id) {
+                return Some(agency);
+            }
+            at = parent_code(c);
+        }
+        None
+    }
+
+    /// Every leaf with the agency that appraises it (leaves of no agency are left out).
+    pub fn assigned_leaves(&self) -> impl Iterator<Item = (&CriterionDef, i64)> {
+        self.leaves()
+            .filter_map(|c| self.appraiser_of(&c.code).map(|agency| (c, agency)))
     }
 
     /// Max score per code (for subtotals), in code order.
@@ -404,6 +429,9 @@ pub struct CriterionNode {
     pub method: Option<Method>,
     /// Leaves only (null on fields and groups).
     pub scorer: Option<Scorer>,
+    /// The agency that appraises the criterion (its own or inherited from a group above);
+    /// null: the consolidating appraisers.
+    pub appraised_by_unit_id: Option<i64>,
     #[schema(no_recursion)]
     pub children: Vec<CriterionNode>,
 }
@@ -420,6 +448,7 @@ mod tests {
             max_score: max,
             method: Some(Method::Manual {}),
             scorer: Scorer::SelfAssessed,
+            appraised_by_unit_id: None,
         }
     }
 

@@ -88,6 +88,7 @@ mod tests {
             max_score: max,
             method: Some(Method::Manual {}),
             scorer: Scorer::SelfAssessed,
+            appraised_by_unit_id: None,
         }
     }
 

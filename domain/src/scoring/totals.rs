@@ -235,6 +235,7 @@ mod tests {
             max_score: max,
             method: leaf.then_some(Method::Manual {}),
             scorer: Scorer::SelfAssessed,
+            appraised_by_unit_id: None,
         }
     }
 

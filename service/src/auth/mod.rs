@@ -91,6 +91,9 @@ pub struct Principal {
     pub role: Role,
     /// The unit the account belongs to; `None` only for admins without a unit.
     pub unit: Option<UnitRef>,
+    /// The account's unit is a provincial agency (sở, ban, ngành): its appraisers are
+    /// field appraisers of the province (`policy`).
+    pub agency: bool,
     /// The id of the request being served, recorded in audit events.
     pub request_id: Option<String>,
 }
@@ -103,6 +106,7 @@ impl Principal {
             username: name.to_string(),
             role: Role::Admin,
             unit: None,
+            agency: false,
             request_id: None,
         }
     }

@@ -3,7 +3,12 @@
 //! Handlers call `authorize(principal, action, unit)` with the unit the resource belongs
 //! to; nothing else in the code base decides access. Scopes are unit subtrees:
 //! - `admin`: everything;
-//! - `appraiser` (formerly `district_appraiser`): its unit's subtree (frameworks, appraisals, rankings, publication);
+//! - `appraiser` (formerly `district_appraiser`): its unit's subtree (frameworks, appraisals,
+//!   rankings, publication). The appraiser of a provincial agency (sở, ban, ngành) is a
+//!   *field appraiser*: it reads the files of its province's units and enters the council's
+//!   figures there, for the criteria assigned to its agency only (`entries`, by the
+//!   framework); bonus, finalization, releases, appeals and publication stay with the
+//!   *consolidating* appraisers (the province's, or Sở Nội vụ's);
 //! - `unit_officer`: its own unit only (self-assessments, evidence, staff, remediation) and,
 //!   once published, its results (with those of the old units merged into it, kept
 //!   inactive below it) and its parent's ranking;
@@ -36,8 +41,11 @@ pub enum Action {
     ApproveSelfAssessment,
     /// Object (kiến nghị) to the council's preliminary score of one of the unit's criteria.
     FileAppeal,
-    /// Enter appraisal scores, return, add bonus, finalize; extend deadlines.
+    /// Enter the council's inputs and comments, return criteria for supplementation.
     Appraise,
+    /// Settle a file as the consolidating appraisers do: bonus, finalize, answer appeals,
+    /// extend deadlines, import survey results.
+    Consolidate,
     /// Reopen a finalized appraisal.
     ReopenAppraisal,
     /// Publish a year's results of the units under the target.
@@ -98,6 +106,10 @@ impl Action {
                 "kiến nghị về kết quả thẩm định sơ bộ của đơn vị này"
             ),
             Action::Appraise => text!("appraise this unit", "thẩm định đơn vị này"),
+            Action::Consolidate => text!(
+                "consolidate this unit's appraisal (bonus, finalization, appeals, deadlines)",
+                "tổng hợp kết quả thẩm định của đơn vị này (điểm thưởng, chốt kết quả, kiến nghị, gia hạn)"
+            ),
             Action::ReopenAppraisal => text!("reopen an appraisal", "mở lại kết quả thẩm định"),
             Action::Publish => text!("publish results here", "công bố kết quả ở đây"),
             Action::ReadResults { .. } => {
@@ -158,6 +170,10 @@ pub enum ReadScope {
 pub fn read_scope(principal: &Principal) -> ReadScope {
     match (principal.role, &principal.unit) {
         (Role::Admin, _) => ReadScope::All,
+        (Role::Appraiser, Some(_)) if field_appraiser(principal) => match reach(principal) {
+            Some(province) => ReadScope::Subtree(province),
+            None => ReadScope::Nothing,
+        },
         (Role::Appraiser | Role::Viewer, Some(own)) => ReadScope::Subtree(own.clone()),
         (Role::UnitOfficer | Role::UnitLeader, Some(own)) => ReadScope::Own(own.clone()),
         (Role::Appraiser | Role::Viewer | Role::UnitOfficer | Role::UnitLeader, None) => {
@@ -184,6 +200,27 @@ impl ReadScope {
             ReadScope::All | ReadScope::Nothing => None,
         }
     }
+}
+
+/// An appraiser of a provincial agency: appraises its agency's criteria over the province.
+pub fn field_appraiser(principal: &Principal) -> bool {
+    principal.role == Role::Appraiser && principal.agency
+}
+
+/// The unit whose subtree the principal works on: its own, or for a field appraiser the
+/// province its agency serves.
+fn reach(principal: &Principal) -> Option<UnitRef> {
+    let own = principal.unit.as_ref()?;
+    if field_appraiser(principal) {
+        own.parent()
+    } else {
+        Some(own.clone())
+    }
+}
+
+/// `unit` is within the principal's reach (`reach`).
+fn reached(principal: &Principal, unit: &UnitRef) -> bool {
+    reach(principal).is_some_and(|r| unit.is_within(&r))
 }
 
 fn within(principal: &Principal, unit: &UnitRef) -> bool {
@@ -218,10 +255,23 @@ pub fn allows(principal: &Principal, action: Action, unit: &UnitRef) -> bool {
         return true;
     }
     let role = principal.role;
+    if field_appraiser(principal) {
+        return match action {
+            ReadUnit | ReadFramework => {
+                reached(principal, unit) || beneath(principal, unit) || within(principal, unit)
+            }
+            ReadAssessment | ReadAudit | ReadEvidence | Appraise | ReadResults { .. } => {
+                reached(principal, unit)
+            }
+            ReadRanking { published } => published && reached(principal, unit),
+            ReadRemediation => reached(principal, unit),
+            _ => false,
+        };
+    }
     match action {
         ManageUsers | ReopenAppraisal => false,
         ReadUnit | ReadFramework => within(principal, unit) || beneath(principal, unit),
-        ManageUnits | ManageFrameworks | Appraise | Publish => {
+        ManageUnits | ManageFrameworks | Appraise | Consolidate | Publish => {
             role == Appraiser && within(principal, unit)
         }
         ManageStaff => match role {
@@ -340,6 +390,7 @@ mod tests {
             username: "u".into(),
             role,
             unit: own,
+            agency: false,
             request_id: None,
         }
     }
@@ -454,6 +505,42 @@ mod tests {
         let admin = who(Role::Admin, None);
         assert!(allows(&admin, ReopenAppraisal, &commune_b));
         assert!(allows(&admin, ManageUsers, &province));
+    }
+
+    #[test]
+    fn an_agency_appraiser_appraises_over_its_province_and_consolidates_nothing() {
+        let province = unit(1, "/1/");
+        let agency = unit(7, "/1/7/");
+        let commune = unit(23, "/1/23/");
+        let elsewhere = unit(90, "/90/91/");
+        let field = Principal {
+            agency: true,
+            ..who(Role::Appraiser, Some(agency.clone()))
+        };
+        assert!(field_appraiser(&field));
+        assert!(allows(&field, Appraise, &commune));
+        assert!(allows(&field, ReadAssessment, &commune));
+        assert!(allows(&field, ReadEvidence, &commune));
+        assert!(allows(&field, ReadFramework, &province));
+        assert!(!allows(&field, Appraise, &elsewhere));
+        assert!(!allows(&field, ReadAssessment, &elsewhere));
+        for refused in [Consolidate, Publish, ManageFrameworks, ManageUnits, ManageStaff] {
+            assert!(!allows(&field, refused, &commune), "{refused:?}");
+            assert!(!allows(&field, refused, &province), "{refused:?}");
+        }
+        assert!(!allows(&field, ReadRanking { published: false }, &province));
+        assert_eq!(read_scope(&field), ReadScope::Subtree(province.clone()));
+        // The province's own appraiser consolidates.
+        let consolidator = who(Role::Appraiser, Some(province));
+        assert!(allows(&consolidator, Consolidate, &commune));
+        assert!(!field_appraiser(&consolidator));
+        // An agency's officer is not an appraiser: it works on its own unit only.
+        let officer = Principal {
+            agency: true,
+            ..who(Role::UnitOfficer, Some(agency.clone()))
+        };
+        assert!(!allows(&officer, Appraise, &commune));
+        assert!(allows(&officer, EditSelfAssessment, &agency));
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub struct AccountRow {
     pub role: String,
     pub unit_id: Option<i64>,
     pub unit_path: Option<String>,
+    pub unit_kind: Option<String>,
     pub active: bool,
     pub token_version: i32,
 }
@@ -33,7 +34,7 @@ pub struct AccountRow {
 pub async fn load_principal(db: &DatabaseConnection, id: i64) -> Result<Option<AccountRow>, DbErr> {
     AccountRow::find_by_statement(sql(
         db,
-        "SELECT u.id, u.username, u.role, u.unit_id, n.path AS unit_path, u.active, u.token_version \
+        "SELECT u.id, u.username, u.role, u.unit_id, n.path AS unit_path, n.kind AS unit_kind, u.active, u.token_version \
          FROM users u LEFT JOIN units n ON n.id = u.unit_id WHERE u.id = $1",
         vec![id.into()],
     ))

@@ -18,7 +18,7 @@ use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, ApiResult, text};
 use crate::scoring::{LeafScore, band_for, from_hundredths};
 use crate::workflow::{self, AppraisalEvent, WorkflowError};
-use entity::status::AppraisalStatus;
+use entity::status::{AppraisalStatus, ReviewState};
 use entity::{appraisal, appraisal_round, self_assessment, unit};
 use parindex_domain::Side;
 use rust_decimal::Decimal;
@@ -96,6 +96,16 @@ impl AppraisalView {
         }
     }
 
+    /// The council's review of leaf `code` (pending while it has no row).
+    pub fn review_state(&self, code: &str) -> ReviewState {
+        review_state(&self.entries, code)
+    }
+
+    /// The agencies with assigned leaves still `pending`: finalization waits for them.
+    pub fn agencies_pending(&self) -> Vec<(i64, Vec<String>)> {
+        agencies_pending(&self.framework, &self.entries)
+    }
+
     pub fn deduction_total(&self) -> Decimal {
         match self.model.deduction_total_x100 {
             Some(d) if self.is_finalized() => from_hundredths(d),
@@ -107,6 +117,32 @@ impl AppraisalView {
                 .sum(),
         }
     }
+}
+
+/// The council's review of leaf `code` of a file's `entries` (pending while it has no row).
+pub fn review_state(entries: &HashMap<String, Entry>, code: &str) -> ReviewState {
+    entries
+        .get(code)
+        .map_or(ReviewState::Pending, |e| e.model.review_state)
+}
+
+/// The agencies with assigned leaves of a file still `pending`, each with those leaves, in
+/// criterion order.
+pub fn agencies_pending(
+    framework: &LoadedFramework,
+    entries: &HashMap<String, Entry>,
+) -> Vec<(i64, Vec<String>)> {
+    let mut waiting: Vec<(i64, Vec<String>)> = Vec::new();
+    for (leaf, agency) in framework.tree.assigned_leaves() {
+        if review_state(entries, &leaf.code) != ReviewState::Pending {
+            continue;
+        }
+        match waiting.iter_mut().find(|(a, _)| *a == agency) {
+            Some((_, codes)) => codes.push(leaf.code.clone()),
+            None => waiting.push((agency, vec![leaf.code.clone()])),
+        }
+    }
+    waiting
 }
 
 /// The 404 of an appraisal that does not exist (or must not be known to exist).
@@ -207,6 +243,11 @@ impl Withhold for entity::assessment_entry::Model {
         self.comment = None;
         self.final_score_x100 = None;
         self.deduction_x100 = None;
+        self.review_state = ReviewState::Pending;
+        self.reviewed_by = None;
+        self.reviewed_at = None;
+        self.overridden_score_x100 = None;
+        self.override_reason = None;
         self
     }
 }

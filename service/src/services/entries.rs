@@ -14,6 +14,7 @@ use super::scoresheet::{self, Evidence};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, FieldError, Violations, text};
 use crate::scoring::{CriterionDef, Inputs, LeafScore, Scorer, from_hundredths};
+use entity::status::ReviewState;
 use entity::{assessment_entry, self_assessment};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, EntityTrait, Set};
@@ -34,6 +35,11 @@ pub struct EntryInput {
     pub text: Option<String>,
     /// Unit only: its evidence references.
     pub evidence: Vec<Evidence>,
+    /// Council only: record the review of the leaf as it stands (an agency agrees with the
+    /// figures; the consolidator confirms its agency's).
+    pub confirm: bool,
+    /// Council only: why the consolidator replaces a score its agency entered.
+    pub override_reason: Option<String>,
 }
 
 /// What a write sends: entries as given (JSON), or a workbook's leaves, of which only those
@@ -83,6 +89,7 @@ impl Batch {
                             reset: false,
                             text: leaf.text,
                             evidence: e.map(|e| e.evidence.clone()).unwrap_or_default(),
+                            ..Default::default()
                         }),
                     }
                 }
@@ -114,6 +121,7 @@ impl Batch {
                             reset,
                             text,
                             evidence: Vec::new(),
+                            ..Default::default()
                         });
                     }
                 }
@@ -135,6 +143,25 @@ struct Prepared {
     reset: bool,
     text: Option<String>,
     evidence: Vec<Evidence>,
+    confirm: bool,
+    override_reason: Option<String>,
+}
+
+impl Prepared {
+    /// A decision on the leaf's figures (not a comment alone): it records the review.
+    fn decides(&self) -> bool {
+        self.inputs.is_some() || self.reset || self.confirm
+    }
+}
+
+/// Who enters the council's figures: the review state each leaf gets follows from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reviewer {
+    /// A field appraiser of this agency: its criteria only; they become `scored`.
+    Agency(i64),
+    /// The consolidating appraisers: any criterion; it becomes `confirmed`, and replacing
+    /// the figures an agency scored needs a reason.
+    Consolidator,
 }
 
 /// What the batch may touch.
@@ -145,6 +172,8 @@ pub struct Scope<'a> {
     pub best: &'a HashMap<String, Decimal>,
     /// While a file is returned: the only criteria the unit may change.
     pub editable: Option<&'a HashSet<String>>,
+    /// The council's side: who writes (the unit's side: `None`).
+    pub reviewer: Option<Reviewer>,
 }
 
 /// The leaf a batch entry names, or the field error saying why it cannot be scored here.
@@ -236,6 +265,22 @@ fn prepare_one(
         None => None,
     };
     let mut v = Violations::new();
+    if scope.side == Side::Unit && (item.confirm || item.override_reason.is_some()) {
+        v.add(
+            format!("{field}.confirm"),
+            "unexpected_input",
+            text!(
+                "only the council confirms or overrides a criterion",
+                "chỉ hội đồng mới xác nhận hoặc thay đổi điểm của tiêu chí"
+            ),
+        );
+    }
+    let override_reason = crate::validation::optional_text(
+        &mut v,
+        &format!("{field}.override_reason"),
+        item.override_reason.as_deref(),
+        2000,
+    );
     let text = match scope.side {
         Side::Unit => crate::validation::optional_text(
             &mut v,
@@ -262,6 +307,8 @@ fn prepare_one(
         reset: item.reset,
         text,
         evidence,
+        confirm: item.confirm,
+        override_reason,
     })
 }
 
@@ -271,6 +318,7 @@ fn prepare(scope: &Scope<'_>, batch: Vec<EntryInput>) -> ApiResult<Vec<Prepared>
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
     let mut not_returned = Vec::new();
+    let mut not_assigned = Vec::new();
     let mut prepared = Vec::new();
     for (i, mut item) in batch.into_iter().enumerate() {
         let field = format!("entries[{i}]");
@@ -299,11 +347,24 @@ fn prepare(scope: &Scope<'_>, batch: Vec<EntryInput>) -> ApiResult<Vec<Prepared>
             not_returned.push(code);
             continue;
         }
+        if let Some(Reviewer::Agency(agency)) = scope.reviewer
+            && scope.framework.tree.appraiser_of(&code) != Some(agency)
+        {
+            not_assigned.push(code);
+            continue;
+        }
         item.criterion_code = code;
         match prepare_one(scope, &field, def, item) {
             Ok(p) => prepared.push(p),
             Err(e) => errors.extend(e),
         }
+    }
+    if !not_assigned.is_empty() {
+        return Err(ApiError::forbidden(text!(
+            "this account appraises only the criteria assigned to its agency; not: {}",
+            "tài khoản này chỉ thẩm định các tiêu chí giao cho cơ quan của mình; không được: {}",
+            not_assigned.join(", ")
+        )));
     }
     if !not_returned.is_empty() {
         return Err(ApiError::conflict(
@@ -339,6 +400,10 @@ fn describe(side: Side, e: &assessment_entry::Model) -> Value {
             "score": e.appraised_score_x100.map(from_hundredths),
             "not_applicable": e.appraised_not_applicable,
             "comment": e.comment,
+            "review_state": e.review_state,
+            "reviewed_by": e.reviewed_by,
+            "overridden_score": e.overridden_score_x100.map(from_hundredths),
+            "override_reason": e.override_reason,
         }),
     }
 }
@@ -379,6 +444,105 @@ fn apply(side: Side, p: &Prepared, am: &mut assessment_entry::ActiveModel) -> Ap
     Ok(())
 }
 
+/// What a council decision records of the leaf's review.
+struct Review {
+    state: ReviewState,
+    /// The agency's score the consolidator replaced (stored hundredths), and why.
+    overridden: Option<(Option<i64>, String)>,
+}
+
+impl Review {
+    fn apply(&self, actor: &Principal, am: &mut assessment_entry::ActiveModel) {
+        am.review_state = Set(self.state);
+        am.reviewed_by = Set(Some(actor.user_id).filter(|id| *id > 0));
+        am.reviewed_at = Set(Some(now()));
+        if let Some((score, reason)) = &self.overridden {
+            am.overridden_score_x100 = Set(*score);
+            am.override_reason = Set(Some(reason.clone()));
+        }
+    }
+}
+
+/// The review each decision of the batch records, checked against the leaves as stored:
+/// an agency cannot change what the consolidator confirmed (409), and the consolidator
+/// replaces the figures an agency scored only with a reason (422), both values kept.
+fn reviews(
+    framework: &LoadedFramework,
+    reviewer: Reviewer,
+    prepared: &[Prepared],
+    existing: &HashMap<String, scoresheet::Entry>,
+) -> ApiResult<HashMap<String, Review>> {
+    let mut out = HashMap::new();
+    let mut confirmed = Vec::new();
+    let mut errors = Vec::new();
+    for (i, p) in prepared.iter().enumerate() {
+        if !p.decides() {
+            continue;
+        }
+        let stored = existing.get(&p.code).map(|e| &e.model);
+        let state = stored.map_or(ReviewState::Pending, |m| m.review_state);
+        let review = match reviewer {
+            Reviewer::Agency(_) if state == ReviewState::Confirmed => {
+                confirmed.push(p.code.clone());
+                continue;
+            }
+            Reviewer::Agency(_) => Review {
+                state: ReviewState::Scored,
+                overridden: None,
+            },
+            Reviewer::Consolidator => {
+                let changes_figures = p.inputs.is_some() || p.reset;
+                let agency_scored = state == ReviewState::Scored
+                    && framework.tree.appraiser_of(&p.code).is_some();
+                let overridden = match (changes_figures && agency_scored, &p.override_reason) {
+                    (true, Some(reason)) => {
+                        let score = stored.and_then(|m| {
+                            if m.appraised_inputs.is_some() {
+                                m.appraised_score_x100
+                            } else {
+                                m.self_score_x100
+                            }
+                        });
+                        Some((score, reason.clone()))
+                    }
+                    (true, None) => {
+                        let code = &p.code;
+                        errors.push(FieldError::new(
+                            format!("entries[{i}].override_reason"),
+                            "required",
+                            text!(
+                                "{code} was scored by its agency: replacing its figures needs a reason",
+                                "{code} đã được cơ quan chủ trì chấm: thay đổi điểm cần nêu lý do"
+                            ),
+                        ));
+                        continue;
+                    }
+                    (false, _) => None,
+                };
+                Review {
+                    state: ReviewState::Confirmed,
+                    overridden,
+                }
+            }
+        };
+        out.insert(p.code.clone(), review);
+    }
+    if !confirmed.is_empty() {
+        return Err(ApiError::conflict(
+            "review_confirmed",
+            text!(
+                "the consolidating appraisers already confirmed: {}",
+                "bộ phận tổng hợp đã xác nhận các tiêu chí: {}",
+                confirmed.join(", ")
+            ),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    Ok(out)
+}
+
 /// A row for a criterion nobody has entered yet.
 fn blank(sa: &self_assessment::Model, code: &str) -> assessment_entry::ActiveModel {
     assessment_entry::ActiveModel {
@@ -395,6 +559,11 @@ fn blank(sa: &self_assessment::Model, code: &str) -> assessment_entry::ActiveMod
         comment: Set(None),
         final_score_x100: Set(None),
         deduction_x100: Set(None),
+        review_state: Set(ReviewState::Pending),
+        reviewed_by: Set(None),
+        reviewed_at: Set(None),
+        overridden_score_x100: Set(None),
+        override_reason: Set(None),
         updated_at: Set(now()),
         ..Default::default()
     }
@@ -424,6 +593,10 @@ pub async fn write_batch<C: ConnectionTrait>(
     };
     // Every entry as its whole new row (the stored one, or a blank, with the batch applied),
     // written in one statement; then every audit event in one more.
+    let reviews = match scope.reviewer {
+        Some(reviewer) => reviews(scope.framework, reviewer, &prepared, &existing)?,
+        None => HashMap::new(),
+    };
     let mut rows = Vec::with_capacity(prepared.len());
     let mut olds = HashMap::with_capacity(prepared.len());
     for p in &prepared {
@@ -435,6 +608,9 @@ pub async fn write_batch<C: ConnectionTrait>(
             None => blank(sa, &p.code),
         };
         apply(scope.side, p, &mut am)?;
+        if let Some(review) = reviews.get(&p.code) {
+            review.apply(actor, &mut am);
+        }
         rows.push(am);
     }
     let written: HashMap<String, assessment_entry::Model> = store_rows(conn, rows, WRITABLE)
@@ -452,7 +628,14 @@ pub async fn write_batch<C: ConnectionTrait>(
         changes.push(Change {
             entity: "assessment_entry",
             entity_id: written.id,
-            action: if p.reset { "appraise_reset" } else { action },
+            action: match reviews.get(&p.code) {
+                Some(Review {
+                    overridden: Some(_),
+                    ..
+                }) => "appraise_override",
+                _ if p.reset => "appraise_reset",
+                _ => action,
+            },
             unit_id: Some(sa.unit_id),
             results_year,
             old: olds.remove(&p.code),
@@ -478,6 +661,11 @@ const WRITABLE: &[assessment_entry::Column] = {
         C::Comment,
         C::FinalScoreX100,
         C::DeductionX100,
+        C::ReviewState,
+        C::ReviewedBy,
+        C::ReviewedAt,
+        C::OverriddenScoreX100,
+        C::OverrideReason,
         C::UpdatedAt,
     ]
 };

@@ -218,6 +218,68 @@ fn validate(
     ))
 }
 
+/// Each criterion's appraising agency must be an active agency directly under the
+/// framework's owner (its field appraisers work over the owner's units).
+async fn check_assignments<C: ConnectionTrait>(
+    conn: &C,
+    owner: &unit::Model,
+    criteria: &[CriterionDef],
+) -> ApiResult<()> {
+    let mut ids: Vec<i64> = criteria
+        .iter()
+        .filter_map(|c| c.appraised_by_unit_id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let units: std::collections::HashMap<i64, unit::Model> = unit::Entity::find()
+        .filter(unit::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let mut errors = Vec::new();
+    for (i, c) in criteria.iter().enumerate() {
+        let Some(id) = c.appraised_by_unit_id else {
+            continue;
+        };
+        let owner_name = &owner.name;
+        let problem = match units.get(&id) {
+            None => Some(text!("unit {id} does not exist", "không có đơn vị {id}")),
+            Some(u) if crate::services::units::kind_of(u) != UnitKind::Agency => {
+                let name = &u.name;
+                Some(text!(
+                    "{name} is not an agency (sở, ban, ngành)",
+                    "{name} không phải sở, ban, ngành"
+                ))
+            }
+            Some(u) if u.parent_id != Some(owner.id) || !u.active => {
+                let name = &u.name;
+                Some(text!(
+                    "{name} is not an active agency of {owner_name}",
+                    "{name} không phải sở, ban, ngành đang hoạt động của {owner_name}"
+                ))
+            }
+            Some(_) => None,
+        };
+        if let Some(message) = problem {
+            errors.push(FieldError::new(
+                format!("criteria[{i}].appraised_by_unit_id"),
+                "invalid_agency",
+                message,
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
 fn kinds_text(kinds: &[UnitKind]) -> String {
     kinds
         .iter()
@@ -247,6 +309,7 @@ fn criterion_rows(framework_id: i64, tree: &CriteriaTree) -> Vec<criterion::Acti
                 .as_ref()
                 .map(|m| serde_json::to_string(m).unwrap_or_default())),
             scorer: Set(c.scorer.as_str().to_string()),
+            appraised_by_unit_id: Set(c.appraised_by_unit_id),
             ..Default::default()
         })
         .collect()
@@ -326,6 +389,7 @@ pub async fn load<C: ConnectionTrait>(conn: &C, id: i64) -> ApiResult<LoadedFram
                 max_score: from_hundredths(r.max_score_x100),
                 method,
                 scorer: Scorer::parse(&r.scorer).unwrap_or_default(),
+                appraised_by_unit_id: r.appraised_by_unit_id,
             })
         })
         .collect::<ApiResult<Vec<_>>>()?;
@@ -427,6 +491,7 @@ pub async fn create_framework(
     let owner = may_create_for(db, actor, spec.owner_unit_id).await?;
     let (spec, tree) = validate(spec, Some(&owner))?;
     let txn = crate::db::begin_write(db).await?;
+    check_assignments(&txn, &owner, &spec.criteria).await?;
     let t = now();
     let created = framework::ActiveModel {
         owner_unit_id: Set(owner.id),
@@ -553,6 +618,7 @@ pub async fn update_framework(
         )]));
     }
     let (spec, tree) = validate(spec, Some(&owner))?;
+    check_assignments(&txn, &owner, &spec.criteria).await?;
     let write = Write::<framework::Entity>::begin(&txn, actor, &current.model, if_match).await?;
     replace_criterion_rows(&txn, id, &tree).await?;
     let mut am = framework::ActiveModel {

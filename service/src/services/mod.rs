@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod appeals;
+pub mod appraisal_tasks;
 pub mod appraisals;
 pub mod assessments;
 pub mod audit;

@@ -288,6 +288,7 @@ fn ranked_kinds_vi(ranking: &Ranking) -> String {
         UnitKind::Town,
         UnitKind::SpecialZone,
         UnitKind::District,
+        UnitKind::Agency,
     ];
     let words: Vec<&str> = order
         .into_iter()

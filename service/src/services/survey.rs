@@ -210,7 +210,7 @@ pub async fn may_import(
 ) -> ApiResult<LoadedFramework> {
     let framework = frameworks::load(db, framework_id).await?;
     let owner = find_unit(db, framework.model.owner_unit_id).await?;
-    authorize(actor, Action::Appraise, &unit_ref(&owner))?;
+    authorize(actor, Action::Consolidate, &unit_ref(&owner))?;
     Ok(framework)
 }
 
@@ -308,6 +308,7 @@ pub async fn import(
             reset: false,
             text: None,
             evidence: Vec::new(),
+            ..Default::default()
         });
     }
     if !errors.is_empty() {

@@ -31,16 +31,22 @@ pub enum UnitKind {
     Ward,
     /// Đặc khu: an island special zone, at commune level since 2025.
     SpecialZone,
+    /// A provincial agency (sở, ban, ngành, e.g. "Sở Tư pháp"): directly under its province,
+    /// with no units under it. Its appraisers appraise the criteria of its field; it is
+    /// assessed itself when a framework's kinds include it, and ranked apart from the
+    /// communes, wards and special zones.
+    Agency,
 }
 
 impl UnitKind {
-    pub const ALL: [UnitKind; 6] = [
+    pub const ALL: [UnitKind; 7] = [
         UnitKind::Province,
         UnitKind::District,
         UnitKind::Commune,
         UnitKind::Town,
         UnitKind::Ward,
         UnitKind::SpecialZone,
+        UnitKind::Agency,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +57,7 @@ impl UnitKind {
             UnitKind::Town => "town",
             UnitKind::Ward => "ward",
             UnitKind::SpecialZone => "special_zone",
+            UnitKind::Agency => "agency",
         }
     }
 
@@ -67,6 +74,7 @@ impl UnitKind {
             UnitKind::Town => "thị trấn",
             UnitKind::Ward => "phường",
             UnitKind::SpecialZone => "đặc khu",
+            UnitKind::Agency => "sở, ban, ngành",
         }
     }
 
@@ -74,7 +82,7 @@ impl UnitKind {
     pub fn level(self) -> u8 {
         match self {
             UnitKind::Province => 0,
-            UnitKind::District => 1,
+            UnitKind::District | UnitKind::Agency => 1,
             UnitKind::Commune | UnitKind::Town | UnitKind::Ward | UnitKind::SpecialZone => 2,
         }
     }
@@ -108,6 +116,20 @@ pub async fn find_unit<C: ConnectionTrait>(conn: &C, id: i64) -> ApiResult<unit:
         .ok_or_else(|| {
             ApiError::not_found(text!("unit {id} does not exist", "không có đơn vị {id}"))
         })
+}
+
+/// The names of units `ids` (those that exist), by id.
+pub async fn names_of<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[i64],
+) -> ApiResult<std::collections::HashMap<i64, String>> {
+    Ok(unit::Entity::find()
+        .filter(unit::Column::Id.is_in(ids.to_vec()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect())
 }
 
 /// Reads a unit the caller may see.
@@ -158,11 +180,34 @@ fn map_unique(code: &str) -> impl FnOnce(sea_orm::DbErr) -> ApiError + '_ {
     }
 }
 
-/// A child of `parent` may be of kind `kind` only below the parent's level.
+/// A child of `parent` may be of kind `kind` only below the parent's level; an agency
+/// only directly under a province, and nothing under an agency.
 fn check_kind_under(v: &mut Violations, kind: UnitKind, parent: Option<&unit::Model>) {
+    let parent_kind = parent.map(kind_of);
+    if kind == UnitKind::Agency && parent_kind != Some(UnitKind::Province) {
+        v.add(
+            "kind",
+            "invalid_hierarchy",
+            text!(
+                "an agency sits directly under a province",
+                "sở, ban, ngành phải trực thuộc tỉnh"
+            ),
+        );
+        return;
+    }
     if let Some(parent) = parent {
         let pk = kind_of(parent);
-        if kind.level() <= pk.level() {
+        if pk == UnitKind::Agency {
+            let name = &parent.name;
+            v.add(
+                "parent_id",
+                "invalid_hierarchy",
+                text!(
+                    "an agency ({name}) has no units under it",
+                    "không đặt đơn vị nào dưới sở, ban, ngành ({name})"
+                ),
+            );
+        } else if kind.level() <= pk.level() {
             v.add("kind", "invalid_hierarchy", {
                 let (child, above, name) = (kind.as_str(), pk.as_str(), &parent.name);
                 let (child_vi, above_vi) = (kind.words_vi(), pk.words_vi());
@@ -354,7 +399,10 @@ async fn check_kind_over_children<C: ConnectionTrait>(
         .filter(unit::Column::Active.eq(true))
         .all(conn)
         .await?;
-    if let Some(child) = children.iter().find(|c| kind_of(c).level() <= kind.level()) {
+    if let Some(child) = children
+        .iter()
+        .find(|c| kind == UnitKind::Agency || kind_of(c).level() <= kind.level())
+    {
         v.add("kind", "invalid_hierarchy", {
             let (above, name, below) = (kind.as_str(), &child.name, &child.kind);
             let (above_vi, below_vi) = (kind.words_vi(), kind_of(child).words_vi());

@@ -253,7 +253,7 @@ pub async fn decide(
     if !allows(actor, Action::ReadAssessment, &unit_ref(&u)) {
         return Err(not_found(id));
     }
-    authorize(actor, Action::Appraise, &unit_ref(&u))?;
+    authorize(actor, Action::Consolidate, &unit_ref(&u))?;
     let mut v = Violations::new();
     let response = crate::validation::text(&mut v, "response", &decision.response, 5000, true)
         .unwrap_or_default();

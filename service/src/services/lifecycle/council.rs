@@ -8,13 +8,13 @@
 
 use super::{FileLock, status};
 use crate::auth::Principal;
-use crate::auth::policy::{Action, authorize};
+use crate::auth::policy::{Action, authorize, field_appraiser};
 use crate::error::{ApiError, ApiResult, FieldError, text};
 use crate::scoring::decimal::has_more_places_than;
 use crate::scoring::settle::settle;
 use crate::scoring::{Scorer, to_hundredths};
 use crate::services::appraisals::{AppraisalView, view};
-use crate::services::entries::{self, Batch, EntryInput, Scope, Side};
+use crate::services::entries::{self, Batch, EntryInput, Reviewer, Scope, Side};
 use crate::services::frameworks::{self, LoadedFramework};
 use crate::services::now;
 use crate::services::scoresheet;
@@ -39,17 +39,20 @@ fn council_sees(actor: &Principal, v: AppraisalView) -> ApiResult<Visible<Apprai
     visibility::published_results(actor, &unit, false, v)
 }
 
-/// Locks the file for a council action, then checks access, the caller's precondition,
-/// and that the state machine lets the council work on it (not finalized).
+/// Locks the file for a council action (`Appraise`: entries and returns, which field
+/// appraisers may make on their criteria; `Consolidate`: the rest), then checks access,
+/// the caller's precondition, and that the state machine lets the council work on it
+/// (not finalized).
 async fn load_for_council<C: ConnectionTrait>(
     conn: &C,
     actor: &Principal,
+    action: Action,
     id: i64,
     precondition: &Precondition,
 ) -> ApiResult<(appraisal::Model, self_assessment::Model)> {
     let (a, sa) = FileLock::of_appraisal(conn, id).await?;
     let u = find_unit(conn, a.unit_id).await?;
-    authorize(actor, Action::Appraise, &unit_ref(&u))?;
+    authorize(actor, action, &unit_ref(&u))?;
     precondition.check(appraisal::Entity::KIND, a.id, a.version)?;
     workflow::appraisal(a.status, AppraisalEvent::Work)?;
     Ok((a, sa))
@@ -68,7 +71,7 @@ pub async fn upsert_entries(
     let batch = match batch {
         Batch::Entries(entries) => entries,
         workbook => {
-            let (a, sa) = load_for_council(&txn, actor, id, precondition).await?;
+            let (a, sa) = load_for_council(&txn, actor, Action::Appraise, id, precondition).await?;
             let framework = frameworks::load(&txn, a.framework_id).await?;
             let existing = scoresheet::load_entries(&txn, sa.id).await?;
             let entries = workbook.entries(Side::Council, &framework, &existing)?;
@@ -94,6 +97,18 @@ pub async fn may_appraise(db: &DatabaseConnection, actor: &Principal, id: i64) -
     Ok(())
 }
 
+/// Who the actor is on the council: its agency's field appraiser, or a consolidator.
+fn reviewer(actor: &Principal) -> ApiResult<Reviewer> {
+    if !field_appraiser(actor) {
+        return Ok(Reviewer::Consolidator);
+    }
+    actor
+        .unit
+        .as_ref()
+        .map(|u| Reviewer::Agency(u.id))
+        .ok_or_else(|| ApiError::forbidden(Action::Appraise.describe()))
+}
+
 /// The council's entries written on `conn` (the one path: `upsert_entries`, and an
 /// accepted appeal), each audited, with the running total.
 pub(crate) async fn write_council_entries<C: ConnectionTrait>(
@@ -103,7 +118,7 @@ pub(crate) async fn write_council_entries<C: ConnectionTrait>(
     batch: Vec<EntryInput>,
     precondition: &Precondition,
 ) -> ApiResult<AppraisalView> {
-    let (a, sa) = load_for_council(conn, actor, id, precondition).await?;
+    let (a, sa) = load_for_council(conn, actor, Action::Appraise, id, precondition).await?;
     let framework = frameworks::load(conn, a.framework_id).await?;
     let u = find_unit(conn, a.unit_id).await?;
     let best = scoresheet::bests(conn, &framework, u.parent_id, sa.id).await?;
@@ -112,9 +127,20 @@ pub(crate) async fn write_council_entries<C: ConnectionTrait>(
         framework: &framework,
         best: &best,
         editable: None,
+        reviewer: Some(reviewer(actor)?),
+    };
+    let assigned = framework.tree.assigned_leaves().next().is_some();
+    let waiting_before = if assigned {
+        let stored = scoresheet::load_entries(conn, sa.id).await?;
+        crate::services::appraisals::agencies_pending(&framework, &stored)
+    } else {
+        Vec::new()
     };
     entries::write_batch(conn, actor, &sa, &scope, batch).await?;
     let current = view(conn, a.clone()).await?;
+    if assigned {
+        announce_agencies_done(conn, &current, &waiting_before).await?;
+    }
     let mut changes = appraisal::ActiveModel {
         ..Default::default()
     };
@@ -128,6 +154,46 @@ pub(crate) async fn write_council_entries<C: ConnectionTrait>(
         status::appraisal_transition(conn, actor, &a, AppraisalEvent::Work, changes, record)
             .await?;
     view(conn, updated).await
+}
+
+/// The webhook events of agencies that have just decided on all their criteria of the
+/// file (`appraisal.agency_done`), and of the last one (`appraisal.agencies_done`).
+async fn announce_agencies_done<C: ConnectionTrait>(
+    conn: &C,
+    current: &AppraisalView,
+    waiting_before: &[(i64, Vec<String>)],
+) -> ApiResult<()> {
+    let waiting_now = current.agencies_pending();
+    let data = |agency_unit_id| {
+        payloads::to_value(&payloads::AgencyReviewEventData {
+            appraisal_id: current.model.id,
+            self_assessment_id: current.self_assessment.id,
+            unit_id: current.unit.id,
+            year: current.model.year,
+            agency_unit_id,
+        })
+    };
+    for (agency, _) in waiting_before {
+        if !waiting_now.iter().any(|(a, _)| a == agency) {
+            webhooks::unit_event(
+                conn,
+                EventType::AppraisalAgencyDone,
+                current.unit.id,
+                data(Some(*agency)),
+            )
+            .await?;
+        }
+    }
+    if !waiting_before.is_empty() && waiting_now.is_empty() {
+        webhooks::unit_event(
+            conn,
+            EventType::AppraisalAgenciesDone,
+            current.unit.id,
+            data(None),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// The criteria a return names, checked: leaves the unit scores, each once.
@@ -187,12 +253,26 @@ pub async fn return_for_supplementation(
     precondition: &Precondition,
 ) -> ApiResult<Visible<AppraisalView>> {
     let txn = crate::db::begin_write(db).await?;
-    let (a, sa) = load_for_council(&txn, actor, id, precondition).await?;
+    let (a, sa) = load_for_council(&txn, actor, Action::Appraise, id, precondition).await?;
     let framework = frameworks::load(&txn, a.framework_id).await?;
     let mut v = crate::error::Violations::new();
     let note = crate::validation::text(&mut v, "note", &note, 5000, true).unwrap_or_default();
     let unique = returnable_codes(&framework, codes, &mut v);
     v.into_result()?;
+    if let Reviewer::Agency(agency) = reviewer(actor)? {
+        let others: Vec<&str> = unique
+            .iter()
+            .filter(|c| framework.tree.appraiser_of(c) != Some(agency))
+            .map(String::as_str)
+            .collect();
+        if !others.is_empty() {
+            return Err(ApiError::forbidden(text!(
+                "this account returns only the criteria assigned to its agency; not: {}",
+                "tài khoản này chỉ trả lại các tiêu chí giao cho cơ quan của mình; không được: {}",
+                others.join(", ")
+            )));
+        }
+    }
     workflow::self_assessment(sa.status, FileEvent::Return)?;
     let round = appraisal_round::Entity::find()
         .filter(appraisal_round::Column::AppraisalId.eq(a.id))
@@ -254,7 +334,7 @@ pub async fn set_bonus(
     precondition: &Precondition,
 ) -> ApiResult<Visible<AppraisalView>> {
     let txn = crate::db::begin_write(db).await?;
-    let (a, _sa) = load_for_council(&txn, actor, id, precondition).await?;
+    let (a, _sa) = load_for_council(&txn, actor, Action::Consolidate, id, precondition).await?;
     let framework = frameworks::load(&txn, a.framework_id).await?;
     let mut v = crate::error::Violations::new();
     let max = framework.bonus_max();
@@ -302,6 +382,30 @@ pub async fn set_bonus(
     council_sees(actor, v)
 }
 
+/// The 409 of a finalization while agencies have criteria still pending, naming them.
+async fn agencies_pending_problem<C: ConnectionTrait>(
+    conn: &C,
+    waiting: &[(i64, Vec<String>)],
+) -> ApiResult<ApiError> {
+    let ids: Vec<i64> = waiting.iter().map(|(id, _)| *id).collect();
+    let names = crate::services::units::names_of(conn, &ids).await?;
+    let listed: Vec<String> = waiting
+        .iter()
+        .map(|(id, codes)| {
+            let name = names.get(id).cloned().unwrap_or_else(|| format!("#{id}"));
+            format!("{name} ({})", codes.join(", "))
+        })
+        .collect();
+    let listed = listed.join("; ");
+    Ok(ApiError::conflict(
+        "agencies_pending",
+        text!(
+            "agencies have not scored their criteria yet: {listed}",
+            "các cơ quan chưa chấm xong tiêu chí được giao: {listed}"
+        ),
+    ))
+}
+
 /// The problem of a finalization with leaves nobody scored.
 fn unscored_problem(unscored: &[String]) -> ApiError {
     ApiError::unprocessable(
@@ -338,10 +442,14 @@ pub async fn finalize(
     precondition: &Precondition,
 ) -> ApiResult<Visible<AppraisalView>> {
     let txn = crate::db::begin_write(db).await?;
-    let (a, sa) = load_for_council(&txn, actor, id, precondition).await?;
+    let (a, sa) = load_for_council(&txn, actor, Action::Consolidate, id, precondition).await?;
     workflow::self_assessment(sa.status, FileEvent::Appraise)?;
     crate::services::appeals::refuse_while_open(&txn, Some(a.id), None).await?;
     let current = view(&txn, a.clone()).await?;
+    let waiting = current.agencies_pending();
+    if !waiting.is_empty() {
+        return Err(agencies_pending_problem(&txn, &waiting).await?);
+    }
     if !current.unscored.is_empty() {
         return Err(unscored_problem(&current.unscored));
     }

@@ -236,6 +236,7 @@ pub async fn upsert_entries(
         framework: &framework,
         best: &best,
         editable: editable.as_ref(),
+        reviewer: None,
     };
     entries::write_batch(&txn, actor, &sa, &scope, batch).await?;
     let entries = scoresheet::load_entries(&txn, sa.id).await?;
@@ -468,7 +469,7 @@ pub async fn extend_deadline(
     let txn = crate::db::begin_write(db).await?;
     let sa = FileLock::of_file(&txn, id).await?.self_assessment;
     let u = unit_of(&txn, &sa).await?;
-    authorize(actor, Action::Appraise, &unit_ref(&u))?;
+    authorize(actor, Action::Consolidate, &unit_ref(&u))?;
     let mut v = crate::error::Violations::new();
     let reason = crate::validation::optional_text(&mut v, "reason", reason.as_deref(), 2000);
     v.into_result()?;

@@ -21,6 +21,10 @@ pub enum EventType {
     SelfAssessmentSubmitted,
     SelfAssessmentReturned,
     AppraisalFinalized,
+    /// An agency decided on all its criteria of a file.
+    AppraisalAgencyDone,
+    /// Every agency decided on its criteria of a file.
+    AppraisalAgenciesDone,
     ResultsPublished,
     MilestoneDueSoon,
     MilestoneOverdue,
@@ -32,10 +36,12 @@ pub enum EventType {
 
 impl EventType {
     /// The types a subscription may list (`webhook.test` goes to whoever asks for it).
-    pub const SUBSCRIBABLE: [EventType; 8] = [
+    pub const SUBSCRIBABLE: [EventType; 10] = [
         EventType::SelfAssessmentSubmitted,
         EventType::SelfAssessmentReturned,
         EventType::AppraisalFinalized,
+        EventType::AppraisalAgencyDone,
+        EventType::AppraisalAgenciesDone,
         EventType::ResultsPublished,
         EventType::MilestoneDueSoon,
         EventType::MilestoneOverdue,
@@ -48,6 +54,8 @@ impl EventType {
             EventType::SelfAssessmentSubmitted => "self_assessment.submitted",
             EventType::SelfAssessmentReturned => "self_assessment.returned",
             EventType::AppraisalFinalized => "appraisal.finalized",
+            EventType::AppraisalAgencyDone => "appraisal.agency_done",
+            EventType::AppraisalAgenciesDone => "appraisal.agencies_done",
             EventType::ResultsPublished => "results.published",
             EventType::MilestoneDueSoon => "remediation.milestone_due_soon",
             EventType::MilestoneOverdue => "remediation.milestone_overdue",

@@ -32,6 +32,18 @@ pub struct AppraisalEventData {
     pub year: i32,
 }
 
+/// `appraisal.agency_done` (`agency_unit_id` the agency) and `appraisal.agencies_done`
+/// (`agency_unit_id` null): read the review of each criterion with `GET /appraisals/{id}`.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AgencyReviewEventData {
+    pub appraisal_id: i64,
+    pub self_assessment_id: i64,
+    pub unit_id: i64,
+    #[schema(value_type = crate::validation::Year)]
+    pub year: i32,
+    pub agency_unit_id: Option<i64>,
+}
+
 /// `results.published`: read the ranking with `GET /publications/{id}`.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct PublicationEventData {
@@ -89,7 +101,7 @@ pub struct TestEventData {
 }
 
 /// The event types with their `data` schema and what they mean, for the document.
-pub const EVENTS: [(&str, &str, &str); 9] = [
+pub const EVENTS: [(&str, &str, &str); 11] = [
     (
         "self_assessment.submitted",
         "FileEventData",
@@ -119,6 +131,16 @@ pub const EVENTS: [(&str, &str, &str); 9] = [
         "remediation.milestone_overdue",
         "MilestoneEventData",
         "A milestone of an open remediation item passed its date unmet; once per milestone and date.",
+    ),
+    (
+        "appraisal.agency_done",
+        "AgencyReviewEventData",
+        "An agency's appraisers decided on every criterion assigned to their agency in one file (none is pending).",
+    ),
+    (
+        "appraisal.agencies_done",
+        "AgencyReviewEventData",
+        "Every agency decided on its criteria of one file: the consolidating appraisers can finalize it.",
     ),
     (
         "appeal.filed",

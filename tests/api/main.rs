@@ -6,6 +6,7 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod agencies;
 mod appeals;
 mod auth;
 mod authz;

@@ -524,7 +524,13 @@ mod tests {
         assert!(allows(&field, ReadFramework, &province));
         assert!(!allows(&field, Appraise, &elsewhere));
         assert!(!allows(&field, ReadAssessment, &elsewhere));
-        for refused in [Consolidate, Publish, ManageFrameworks, ManageUnits, ManageStaff] {
+        for refused in [
+            Consolidate,
+            Publish,
+            ManageFrameworks,
+            ManageUnits,
+            ManageStaff,
+        ] {
             assert!(!allows(&field, refused, &commune), "{refused:?}");
             assert!(!allows(&field, refused, &province), "{refused:?}");
         }

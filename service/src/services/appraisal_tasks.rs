@@ -94,7 +94,8 @@ async fn agency_of(db: &DatabaseConnection, actor: &Principal, who: Assignee) ->
                     ),
                 ));
             }
-            let own_agency = field_appraiser(actor) && actor.unit.as_ref().map(|u| u.id) == Some(id);
+            let own_agency =
+                field_appraiser(actor) && actor.unit.as_ref().map(|u| u.id) == Some(id);
             if !own_agency {
                 let province = match agency.parent_id {
                     Some(p) => find_unit(db, p).await?,
@@ -190,8 +191,9 @@ pub async fn list(
             .map(|f| (f.model.id, f))
             .collect();
     let mut query = scoped(
-        appraisal::Entity::find()
-            .filter(appraisal::Column::FrameworkId.is_in(frameworks.keys().copied().collect::<Vec<_>>())),
+        appraisal::Entity::find().filter(
+            appraisal::Column::FrameworkId.is_in(frameworks.keys().copied().collect::<Vec<_>>()),
+        ),
         actor,
         appraisal::Column::UnitId,
         Reach::Records,

@@ -492,8 +492,8 @@ fn reviews(
             },
             Reviewer::Consolidator => {
                 let changes_figures = p.inputs.is_some() || p.reset;
-                let agency_scored = state == ReviewState::Scored
-                    && framework.tree.appraiser_of(&p.code).is_some();
+                let agency_scored =
+                    state == ReviewState::Scored && framework.tree.appraiser_of(&p.code).is_some();
                 let overridden = match (changes_figures && agency_scored, &p.override_reason) {
                     (true, Some(reason)) => {
                         let score = stored.and_then(|m| {

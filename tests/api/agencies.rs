@@ -1,0 +1,671 @@
+//! The province's appraisal since 2025: provincial agencies (sở, ban, ngành) appraise the
+//! criteria of their field, the consolidating appraisers (the province's, or Sở Nội vụ's)
+//! settle, override with a reason and finalize once every agency is done.
+
+use crate::fixtures::{
+    World, fixture_framework_json, seed_council_entries, seed_self_entries, world,
+};
+use crate::helpers::{TestApp, backends};
+use serde_json::{Value, json};
+
+/// Field 1's leaves in the fixture framework: what Sở Tư pháp appraises below.
+const FIELD_1_LEAVES: [&str; 11] = [
+    "1.1", "1.2", "1.3", "1.4.1", "1.4.2", "1.5.1", "1.5.2", "1.5.3", "1.5.4", "1.6", "1.7",
+];
+
+struct Province {
+    w: World,
+    province: i64,
+    justice: i64,
+    finance: i64,
+    framework: i64,
+    /// The province's consolidating appraiser, and each agency's appraiser.
+    consolidator: String,
+    justice_appraiser: String,
+    finance_appraiser: String,
+    /// Two communes directly under the province, with an officer each.
+    communes: [(i64, String); 2],
+}
+
+async fn province(app: TestApp) -> Province {
+    let w = world(app).await;
+    let province = w.id("province");
+    let justice = w
+        .unit("STP-45", "Sở Tư pháp", "agency", Some(province))
+        .await;
+    let finance = w
+        .unit("STC-45", "Sở Tài chính", "agency", Some(province))
+        .await;
+    let (_, consolidator) = w.account("snv.tonghop", "appraiser", Some(province)).await;
+    let (_, justice_appraiser) = w.account("stp.thamdinh", "appraiser", Some(justice)).await;
+    // The old name of the role still makes an appraiser, of an agency too.
+    let (_, finance_appraiser) = w
+        .account("stc.thamdinh", "district_appraiser", Some(finance))
+        .await;
+    let mut communes = Vec::new();
+    for (code, name, officer) in [
+        ("P-19744", "Xã Vĩnh Linh", "vinhlinh.canbo"),
+        ("P-19745", "Xã Cửa Tùng", "cuatung.canbo"),
+    ] {
+        let id = w.unit(code, name, "commune", Some(province)).await;
+        let (_, token) = w.account(officer, "unit_officer", Some(id)).await;
+        communes.push((id, token));
+    }
+    let mut spec = fixture_framework_json(&province.to_string());
+    spec["year"] = json!(2025);
+    spec["unit_kinds"] = json!(["commune"]);
+    for c in spec["criteria"].as_array_mut().unwrap() {
+        match c["code"].as_str().unwrap() {
+            "1" => c["appraised_by_unit_id"] = json!(justice),
+            "7.2.1" => c["appraised_by_unit_id"] = json!(finance),
+            _ => {}
+        }
+    }
+    let created = w.app.post("/api/v1/frameworks", w.admin(), &spec).await;
+    created.assert_status(201);
+    let framework = created.json["id"].as_i64().unwrap();
+    w.app
+        .post(
+            &format!("/api/v1/frameworks/{framework}/publish"),
+            w.admin(),
+            &json!({}),
+        )
+        .await
+        .assert_status(200);
+    let communes: [(i64, String); 2] = communes.try_into().unwrap();
+    Province {
+        w,
+        province,
+        justice,
+        finance,
+        framework,
+        consolidator,
+        justice_appraiser,
+        finance_appraiser,
+        communes,
+    }
+}
+
+impl Province {
+    /// Opens, fills with the seed's figures and submits a commune's file; the appraisal id.
+    async fn submitted(&self, which: usize) -> i64 {
+        let (unit, officer) = &self.communes[which];
+        let sa = self
+            .w
+            .app
+            .post(
+                "/api/v1/self-assessments",
+                officer,
+                &json!({"unit_id": unit, "framework_id": self.framework}),
+            )
+            .await;
+        sa.assert_status(201);
+        let sa = sa.json["id"].as_i64().unwrap();
+        self.w
+            .app
+            .put(
+                &format!("/api/v1/self-assessments/{sa}/entries"),
+                officer,
+                &json!({"entries": seed_self_entries()}),
+            )
+            .await
+            .assert_status(200);
+        let submitted = self
+            .w
+            .app
+            .post(
+                &format!("/api/v1/self-assessments/{sa}/submit"),
+                officer,
+                &json!({}),
+            )
+            .await;
+        submitted.assert_status(200);
+        submitted.json["appraisal_id"].as_i64().unwrap()
+    }
+
+    async fn entries(
+        &self,
+        token: &str,
+        appraisal: i64,
+        entries: &[Value],
+    ) -> crate::helpers::Resp {
+        self.w
+            .app
+            .put(
+                &format!("/api/v1/appraisals/{appraisal}/entries"),
+                token,
+                &json!({"entries": entries}),
+            )
+            .await
+    }
+}
+
+fn code_of(e: &Value) -> &str {
+    e["criterion_code"].as_str().unwrap()
+}
+
+/// Sở Tư pháp's decisions on field 1: the seed council's inputs where it changed the
+/// unit's, and agreement (`confirm`) with the unit's figures elsewhere.
+fn justice_entries() -> Vec<Value> {
+    let council = seed_council_entries();
+    FIELD_1_LEAVES
+        .iter()
+        .map(|code| {
+            let mut e = council
+                .iter()
+                .find(|e| code_of(e) == *code)
+                .cloned()
+                .unwrap_or_else(|| json!({"criterion_code": code}));
+            e["confirm"] = json!(true);
+            e
+        })
+        .collect()
+}
+
+/// The seed council's entries outside the agencies' criteria: the consolidator's own.
+fn consolidator_entries() -> Vec<Value> {
+    seed_council_entries()
+        .into_iter()
+        .filter(|e| !FIELD_1_LEAVES.contains(&code_of(e)) && code_of(e) != "7.2.1")
+        .collect()
+}
+
+fn review<'a>(appraisal: &'a Value, code: &str) -> &'a Value {
+    &appraisal["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["criterion_code"] == code)
+        .unwrap()["review"]
+}
+
+#[tokio::test]
+async fn agencies_appraise_their_fields_and_the_consolidator_finalizes() {
+    for backend in backends() {
+        let p = province(TestApp::spawn(backend.clone()).await).await;
+        let app = &p.w.app;
+        let x = p.submitted(0).await;
+
+        // The framework's read names each criterion's agency; leaves inherit their field's.
+        let f = app
+            .get(
+                &format!("/api/v1/frameworks/{}", p.framework),
+                &p.justice_appraiser,
+            )
+            .await;
+        f.assert_status(200);
+        let field_1 = f.json["criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["code"] == "1")
+            .unwrap();
+        assert_eq!(field_1["appraised_by_unit_id"], json!(p.justice));
+        let tree_1 = &f.json["tree"][0];
+        assert_eq!(
+            tree_1["children"][0]["appraised_by_unit_id"],
+            json!(p.justice),
+            "1.1 inherits"
+        );
+
+        // The work queue: every pending unit × criterion of Sở Tư pháp, paged, with counts.
+        let queue = app
+            .get(
+                "/api/v1/appraisal-tasks?assignee=me&status=pending&per_page=5",
+                &p.justice_appraiser,
+            )
+            .await;
+        queue.assert_status(200);
+        assert_eq!(queue.json["total"], 11);
+        assert_eq!(queue.json["items"].as_array().unwrap().len(), 5);
+        assert_eq!(
+            queue.json["counts"],
+            json!({"pending": 11, "scored": 0, "confirmed": 0})
+        );
+        assert_eq!(queue.json["items"][0]["appraisal_id"], x);
+        assert_eq!(queue.json["items"][0]["criterion_code"], "1.1");
+        let finance_queue = app
+            .get(
+                "/api/v1/appraisal-tasks?status=pending",
+                &p.finance_appraiser,
+            )
+            .await;
+        finance_queue.assert_status(200);
+        let codes: Vec<&str> = finance_queue.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["criterion_code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes, ["7.2.1"]);
+        // `me` is an agency appraiser's queue; the consolidator names the agency.
+        app.get("/api/v1/appraisal-tasks?assignee=me", &p.consolidator)
+            .await
+            .assert_problem(422, Some("not_an_agency_appraiser"));
+        let named = app
+            .get(
+                &format!("/api/v1/appraisal-tasks?assignee={}", p.justice),
+                &p.consolidator,
+            )
+            .await;
+        named.assert_status(200);
+        assert_eq!(named.json["counts"]["pending"], 11);
+        app.get(
+            &format!("/api/v1/appraisal-tasks?assignee={}", p.justice),
+            &p.finance_appraiser,
+        )
+        .await
+        .assert_status(403);
+        app.get(
+            &format!("/api/v1/appraisal-tasks?assignee={}", p.justice),
+            &p.communes[0].1,
+        )
+        .await
+        .assert_status(403);
+
+        // An agency enters its own criteria only: another agency's is 403 naming it, and
+        // nothing of the batch is stored.
+        let mut mixed = justice_entries();
+        mixed.push(json!({"criterion_code": "7.2.1", "score": "1"}));
+        let refused = p.entries(&p.justice_appraiser, x, &mixed).await;
+        refused.assert_status(403);
+        assert!(
+            refused.json["detail"].as_str().unwrap().contains("7.2.1"),
+            "{}",
+            refused.json
+        );
+        let refused = p
+            .entries(&p.justice_appraiser, x, &consolidator_entries())
+            .await;
+        refused.assert_status(403);
+        let still = app
+            .get("/api/v1/appraisal-tasks?assignee=me", &p.justice_appraiser)
+            .await;
+        assert_eq!(still.json["counts"]["pending"], 11, "nothing stored");
+        // Nor may it settle the file.
+        for (path, body) in [
+            ("bonus", json!({"points": 1, "reason": "Sáng kiến"})),
+            ("finalize", json!({})),
+        ] {
+            let url = format!("/api/v1/appraisals/{x}/{path}");
+            let r = if path == "bonus" {
+                app.put(&url, &p.justice_appraiser, &body).await
+            } else {
+                app.post(&url, &p.justice_appraiser, &body).await
+            };
+            r.assert_status(403);
+        }
+
+        p.entries(&p.consolidator, x, &consolidator_entries())
+            .await
+            .assert_status(200);
+        let done = p.entries(&p.justice_appraiser, x, &justice_entries()).await;
+        done.assert_status(200);
+        assert_eq!(review(&done.json, "1.4.1")["state"], "scored");
+        assert_eq!(review(&done.json, "1.1")["state"], "scored");
+        assert_eq!(review(&done.json, "7.2.1")["state"], "pending");
+        let queue = app
+            .get(
+                "/api/v1/appraisal-tasks?assignee=me&status=pending",
+                &p.justice_appraiser,
+            )
+            .await;
+        assert_eq!(
+            queue.json["total"], 0,
+            "the queue empties as criteria are scored"
+        );
+        assert_eq!(
+            queue.json["counts"],
+            json!({"pending": 0, "scored": 11, "confirmed": 0})
+        );
+
+        // The consolidator sees each agency's progress; the agencies do not.
+        let summary = app
+            .get(
+                &format!(
+                    "/api/v1/appraisal-tasks/summary?framework_id={}",
+                    p.framework
+                ),
+                &p.consolidator,
+            )
+            .await;
+        summary.assert_status(200);
+        let agencies = summary.json["agencies"].as_array().unwrap();
+        let justice = agencies
+            .iter()
+            .find(|a| a["agency_unit_id"] == p.justice)
+            .unwrap();
+        assert_eq!(justice["agency_name"], "Sở Tư pháp");
+        assert_eq!(justice["criteria"].as_array().unwrap().len(), 11);
+        assert_eq!(
+            (justice["files"].as_u64(), justice["files_done"].as_u64()),
+            (Some(1), Some(1))
+        );
+        let finance = agencies
+            .iter()
+            .find(|a| a["agency_unit_id"] == p.finance)
+            .unwrap();
+        assert_eq!(finance["counts"]["pending"], 1);
+        assert_eq!(finance["files_done"], 0);
+        app.get(
+            &format!(
+                "/api/v1/appraisal-tasks/summary?framework_id={}",
+                p.framework
+            ),
+            &p.justice_appraiser,
+        )
+        .await
+        .assert_status(403);
+
+        // Finalize waits for Sở Tài chính, naming it and its criterion.
+        app.put(
+            &format!("/api/v1/appraisals/{x}/bonus"),
+            &p.consolidator,
+            &json!({"points": 1, "reason": "Sáng kiến"}),
+        )
+        .await
+        .assert_status(200);
+        let early = app
+            .post(
+                &format!("/api/v1/appraisals/{x}/finalize"),
+                &p.consolidator,
+                &json!({}),
+            )
+            .await;
+        early.assert_problem(409, Some("agencies_pending"));
+        let detail = early.json["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("Sở Tài chính") && detail.contains("7.2.1"),
+            "{detail}"
+        );
+        assert!(!detail.contains("Sở Tư pháp"), "{detail}");
+
+        p.entries(
+            &p.finance_appraiser,
+            x,
+            &[json!({"criterion_code": "7.2.1", "score": "3.5"})],
+        )
+        .await
+        .assert_status(200);
+        // The consolidator replaces the agency's score only with a reason; both are kept.
+        let no_reason = p
+            .entries(
+                &p.consolidator,
+                x,
+                &[json!({"criterion_code": "7.2.1", "score": "3"})],
+            )
+            .await;
+        no_reason.assert_status(422);
+        assert_eq!(
+            no_reason.json["errors"][0]["field"],
+            "entries[0].override_reason"
+        );
+        let overridden = p
+            .entries(
+                &p.consolidator,
+                x,
+                &[json!({"criterion_code": "7.2.1", "score": "3",
+                "override_reason": "Số liệu hệ thống QLVB tỉnh quý IV"})],
+            )
+            .await;
+        overridden.assert_status(200);
+        let r = review(&overridden.json, "7.2.1");
+        assert_eq!(r["state"], "confirmed");
+        assert_eq!(r["overridden_score"], "3.50");
+        assert_eq!(r["override_reason"], "Số liệu hệ thống QLVB tỉnh quý IV");
+        let trail = app
+            .get(
+                "/api/v1/audit-events?entity=assessment_entry&action=appraise_override",
+                p.w.admin(),
+            )
+            .await;
+        trail.assert_status(200);
+        let events = trail.json["items"].as_array().unwrap();
+        assert_eq!(events.len(), 1, "{}", trail.json);
+        assert_eq!(events[0]["old_value"]["score"], "3.50");
+        assert_eq!(events[0]["new_value"]["score"], "3.00");
+        assert_eq!(
+            events[0]["new_value"]["override_reason"],
+            "Số liệu hệ thống QLVB tỉnh quý IV"
+        );
+        // What the consolidator confirmed, the agency no longer changes.
+        p.entries(
+            &p.finance_appraiser,
+            x,
+            &[json!({"criterion_code": "7.2.1", "score": "4"})],
+        )
+        .await
+        .assert_problem(409, Some("review_confirmed"));
+
+        let finalized = app
+            .post(
+                &format!("/api/v1/appraisals/{x}/finalize"),
+                &p.consolidator,
+                &json!({}),
+            )
+            .await;
+        finalized.assert_status(200);
+
+        // The same figures entered by the consolidator alone give the same index.
+        let y = p.submitted(1).await;
+        let mut alone = consolidator_entries();
+        alone.extend(justice_entries());
+        alone.push(json!({"criterion_code": "7.2.1", "score": "3"}));
+        p.entries(&p.consolidator, y, &alone)
+            .await
+            .assert_status(200);
+        app.put(
+            &format!("/api/v1/appraisals/{y}/bonus"),
+            &p.consolidator,
+            &json!({"points": 1, "reason": "Sáng kiến"}),
+        )
+        .await
+        .assert_status(200);
+        let y_done = app
+            .post(
+                &format!("/api/v1/appraisals/{y}/finalize"),
+                &p.consolidator,
+                &json!({}),
+            )
+            .await;
+        y_done.assert_status(200);
+        for figure in ["appraised_total", "index", "deduction_total", "rating_band"] {
+            assert_eq!(
+                finalized.json[figure],
+                y_done.json[figure],
+                "{figure} ({})",
+                backend.name()
+            );
+        }
+        // The seed's 88.25, less the point the consolidator took off 7.2.1 (4 → 3).
+        assert_eq!(y_done.json["index"], "87.25");
+
+        // Before publication the unit reads its own side only, without the council's review.
+        let officer_view = app
+            .get(&format!("/api/v1/appraisals/{x}"), &p.communes[0].1)
+            .await;
+        officer_view.assert_status(200);
+        assert_eq!(officer_view.json["results_visible"], false);
+        assert!(review(&officer_view.json, "7.2.1").is_null());
+        let _ = p.province;
+    }
+}
+
+#[tokio::test]
+async fn an_agency_reaches_its_province_only() {
+    for backend in backends() {
+        let p = province(TestApp::spawn(backend.clone()).await).await;
+        let app = &p.w.app;
+        // Another province, its commune, framework and file.
+        let other =
+            p.w.unit("46", "Tỉnh Thừa Thiên Huế", "province", None)
+                .await;
+        let commune =
+            p.w.unit("46-1", "Xã Phong Điền", "commune", Some(other))
+                .await;
+        let (_, officer) =
+            p.w.account("phongdien.canbo", "unit_officer", Some(commune))
+                .await;
+        let mut spec = fixture_framework_json(&other.to_string());
+        spec["unit_kinds"] = json!(["commune"]);
+        let f = app.post("/api/v1/frameworks", p.w.admin(), &spec).await;
+        f.assert_status(201);
+        let f = f.json["id"].as_i64().unwrap();
+        app.post(
+            &format!("/api/v1/frameworks/{f}/publish"),
+            p.w.admin(),
+            &json!({}),
+        )
+        .await
+        .assert_status(200);
+        let sa = app
+            .post(
+                "/api/v1/self-assessments",
+                &officer,
+                &json!({"unit_id": commune, "framework_id": f}),
+            )
+            .await;
+        sa.assert_status(201);
+        let sa = sa.json["id"].as_i64().unwrap();
+        app.put(
+            &format!("/api/v1/self-assessments/{sa}/entries"),
+            &officer,
+            &json!({"entries": seed_self_entries()}),
+        )
+        .await
+        .assert_status(200);
+        let submitted = app
+            .post(
+                &format!("/api/v1/self-assessments/{sa}/submit"),
+                &officer,
+                &json!({}),
+            )
+            .await;
+        submitted.assert_status(200);
+        let elsewhere = submitted.json["appraisal_id"].as_i64().unwrap();
+        app.get(
+            &format!("/api/v1/appraisals/{elsewhere}"),
+            &p.justice_appraiser,
+        )
+        .await
+        .assert_status(403);
+        p.entries(
+            &p.justice_appraiser,
+            elsewhere,
+            &[json!({"criterion_code": "1.1", "score": "1"})],
+        )
+        .await
+        .assert_status(403);
+        let listed = app.get("/api/v1/appraisals", &p.justice_appraiser).await;
+        listed.assert_status(200);
+        assert!(
+            listed.json["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|a| a["id"] != elsewhere)
+        );
+
+        // Within its province it reads the files, never the unpublished ranking, and manages
+        // nothing.
+        let x = p.submitted(0).await;
+        app.get(&format!("/api/v1/appraisals/{x}"), &p.justice_appraiser)
+            .await
+            .assert_status(200);
+        app.get(
+            &format!("/api/v1/rankings?parent_unit_id={}&year=2025", p.province),
+            &p.justice_appraiser,
+        )
+        .await
+        .assert_status(403);
+        app.post(
+            "/api/v1/units",
+            &p.justice_appraiser,
+            &json!({"code": "X-1", "name": "Xã Mới", "kind": "commune", "parent_id": p.province}),
+        )
+        .await
+        .assert_status(403);
+        // Returns name its own criteria only.
+        app.post(
+            &format!("/api/v1/appraisals/{x}/return"),
+            &p.justice_appraiser,
+            &json!({"note": "Bổ sung", "criteria": ["7.2.2"]}),
+        )
+        .await
+        .assert_status(403);
+        app.post(
+            &format!("/api/v1/appraisals/{x}/return"),
+            &p.justice_appraiser,
+            &json!({"note": "Bổ sung kế hoạch", "criteria": ["1.4.1"]}),
+        )
+        .await
+        .assert_status(200);
+    }
+}
+
+#[tokio::test]
+async fn agencies_and_assignments_are_validated() {
+    for backend in backends() {
+        let p = province(TestApp::spawn(backend.clone()).await).await;
+        let app = &p.w.app;
+        let admin = p.w.admin();
+        // An agency sits directly under a province and has nothing under it.
+        app.post("/api/v1/units", admin, &json!({"code": "S-1", "name": "Sở Y tế", "kind": "agency", "parent_id": p.w.id("district")}))
+            .await
+            .assert_problem(422, None);
+        app.post(
+            "/api/v1/units",
+            admin,
+            &json!({"code": "S-2", "name": "Sở Y tế", "kind": "agency"}),
+        )
+        .await
+        .assert_problem(422, None);
+        app.post(
+            "/api/v1/units",
+            admin,
+            &json!({"code": "S-3", "name": "Xã Con", "kind": "commune", "parent_id": p.justice}),
+        )
+        .await
+        .assert_problem(422, None);
+        // A criterion's agency is an agency of the framework's owner.
+        for (agency, why) in [
+            (p.w.id("commune_a"), "a commune"),
+            (p.w.id("district"), "a district"),
+            (999_999, "no unit"),
+        ] {
+            let mut spec = fixture_framework_json(&p.province.to_string());
+            spec["unit_kinds"] = json!(["commune"]);
+            spec["criteria"][0]["appraised_by_unit_id"] = json!(agency);
+            let r = app.post("/api/v1/frameworks", admin, &spec).await;
+            r.assert_problem(422, None);
+            assert_eq!(
+                r.json["errors"][0]["field"], "criteria[0].appraised_by_unit_id",
+                "{why}"
+            );
+        }
+        // An agency of the province cannot appraise for a district's framework.
+        let mut spec = fixture_framework_json(&p.w.id("district").to_string());
+        spec["criteria"][0]["appraised_by_unit_id"] = json!(p.justice);
+        app.post("/api/v1/frameworks", admin, &spec)
+            .await
+            .assert_problem(422, None);
+        // The criteria spreadsheet carries the column both ways.
+        let csv = app
+            .request(
+                reqwest::Method::GET,
+                &format!("/api/v1/frameworks/{}/export?format=csv", p.framework),
+                Some(admin),
+            )
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let header = csv.lines().next().unwrap().trim_start_matches('\u{feff}');
+        assert!(header.ends_with("appraised_by_unit_id"), "{header}");
+        let field_1 = csv.lines().find(|l| l.starts_with("1,")).unwrap();
+        assert!(field_1.ends_with(&format!(",{}", p.justice)), "{field_1}");
+        let _ = (p.finance, &p.consolidator, &p.finance_appraiser);
+    }
+}

@@ -480,6 +480,50 @@ async fn agencies_appraise_their_fields_and_the_consolidator_finalizes() {
         // The seed's 88.25, less the point the consolidator took off 7.2.1 (4 → 3).
         assert_eq!(y_done.json["index"], "87.25");
 
+        // Agencies are ranked apart from the communes, wards and special zones.
+        let ids = |r: &Value, part: &str| -> Vec<i64> {
+            r[part]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["unit_id"].as_i64().unwrap())
+                .collect()
+        };
+        let local = app
+            .get(
+                &format!("/api/v1/rankings?parent_unit_id={}&year=2025", p.province),
+                &p.consolidator,
+            )
+            .await;
+        local.assert_status(200);
+        assert_eq!(local.json["kind_group"], "local");
+        let mut ranked = ids(&local.json, "items");
+        ranked.sort_unstable();
+        assert_eq!(ranked, [p.communes[0].0, p.communes[1].0]);
+        let listed: Vec<i64> = ranked
+            .into_iter()
+            .chain(ids(&local.json, "unranked"))
+            .collect();
+        assert!(
+            !listed.contains(&p.justice) && !listed.contains(&p.finance),
+            "{listed:?}"
+        );
+        let agencies = app
+            .get(
+                &format!(
+                    "/api/v1/rankings?parent_unit_id={}&year=2025&kind=agency",
+                    p.province
+                ),
+                &p.consolidator,
+            )
+            .await;
+        agencies.assert_status(200);
+        assert_eq!(agencies.json["kind_group"], "agency");
+        assert!(ids(&agencies.json, "items").is_empty());
+        let mut unranked = ids(&agencies.json, "unranked");
+        unranked.sort_unstable();
+        assert_eq!(unranked, [p.justice, p.finance]);
+
         // Before publication the unit reads its own side only, without the council's review.
         let officer_view = app
             .get(&format!("/api/v1/appraisals/{x}"), &p.communes[0].1)

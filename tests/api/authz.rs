@@ -59,7 +59,12 @@ const ADMIN: &[Persona] = &[Admin];
 /// not an admin either.
 const LEADER_ONLY: &[Persona] = &[];
 const DISTRICT: &[Persona] = &[Admin, Appraiser];
-const UNIT_A_READERS: &[Persona] = &[Admin, Appraiser, OfficerA, Viewer];
+/// Who reads commune A's files: the unit, the district, its viewers, and the province's
+/// field appraisers (an agency's appraisers read every file of their province).
+const UNIT_A_READERS: &[Persona] = &[Admin, Appraiser, OfficerA, Viewer, AgencyAppraiser];
+/// The council's reads of commune A before publication: the district's appraisers and the
+/// province's field appraisers.
+const COUNCIL_READERS: &[Persona] = &[Admin, Appraiser, AgencyAppraiser];
 const UNIT_A_STAFF_EDITORS: &[Persona] = &[Admin, Appraiser, OfficerA];
 /// Who may edit commune A's self-assessment: its officers (and admins).
 const UNIT_A_EDITORS: &[Persona] = &[Admin, OfficerA];
@@ -67,12 +72,20 @@ const UNIT_A_EDITORS: &[Persona] = &[Admin, OfficerA];
 const PLAN_MAKERS: &[Persona] = &[Admin, Appraiser, OfficerA];
 /// Who manages commune A's webhooks: its officers, the district, admins.
 const WEBHOOK_A: &[Persona] = &[Admin, Appraiser, OfficerA];
-/// The other district's appraiser (and admins).
-const OTHER_DISTRICT: &[Persona] = &[Admin, OtherAppraiser];
+/// The other district's published results: its appraiser, and the province's field
+/// appraisers (the province's units, published).
+const OTHER_DISTRICT_PUBLISHED: &[Persona] = &[Admin, OtherAppraiser, AgencyAppraiser];
 /// Who reads the district's subtree.
-const DISTRICT_VIEWERS: &[Persona] = &[Admin, Appraiser, Viewer];
+const DISTRICT_VIEWERS: &[Persona] = &[Admin, Appraiser, Viewer, AgencyAppraiser];
 /// Units of the district and the district itself read its frameworks.
-const DISTRICT_READERS: &[Persona] = &[Admin, Appraiser, OfficerA, OfficerB, Viewer];
+const DISTRICT_READERS: &[Persona] = &[
+    Admin,
+    Appraiser,
+    OfficerA,
+    OfficerB,
+    Viewer,
+    AgencyAppraiser,
+];
 
 /// One line per protected endpoint.
 #[rustfmt::skip]
@@ -324,7 +337,7 @@ fn rows() -> Vec<Row> {
             M::GET,
             "/api/v1/appraisals/{appraisal}/workbook",
             None,
-            DISTRICT,
+            COUNCIL_READERS,
         ),
         row(
             M::PUT,
@@ -347,6 +360,18 @@ fn rows() -> Vec<Row> {
         row(
             M::POST,
             "/api/v1/appraisals/{appraisal}/finalize",
+            None,
+            DISTRICT,
+        ),
+        row(
+            M::GET,
+            "/api/v1/appraisal-tasks?assignee={agency}",
+            None,
+            &[Admin, AgencyAppraiser],
+        ),
+        row(
+            M::GET,
+            "/api/v1/appraisal-tasks/summary?framework_id={framework}",
             None,
             DISTRICT,
         ),
@@ -382,19 +407,19 @@ fn rows() -> Vec<Row> {
             M::GET,
             "/api/v1/units/{commune_a}/index?year=2022",
             None,
-            DISTRICT,
+            COUNCIL_READERS,
         ),
         row(
             M::GET,
             "/api/v1/units/{commune_a}/comparison?year=2022&previous_year=2022",
             None,
-            DISTRICT,
+            COUNCIL_READERS,
         ),
         row(
             M::GET,
             "/api/v1/units/{commune_a}/appendix?year=2022&format=csv",
             None,
-            DISTRICT,
+            COUNCIL_READERS,
         ),
         row(
             M::GET,
@@ -431,13 +456,13 @@ fn rows() -> Vec<Row> {
             M::GET,
             "/api/v1/publications/{other_publication}",
             None,
-            OTHER_DISTRICT,
+            OTHER_DISTRICT_PUBLISHED,
         ),
         row(
             M::GET,
             "/api/v1/publications/{other_publication}/decision",
             None,
-            OTHER_DISTRICT,
+            OTHER_DISTRICT_PUBLISHED,
         ),
         // unit merges
         row(
@@ -616,6 +641,14 @@ fn rows() -> Vec<Row> {
 
 /// Extra fixtures the matrix rows name.
 async fn prepare(w: &mut World) {
+    let agency = w
+        .unit("STP-45", "Sở Tư pháp", "agency", Some(w.id("province")))
+        .await;
+    w.ids.insert("agency".into(), agency);
+    let (_, token) = w
+        .account("agency.appraiser", "appraiser", Some(agency))
+        .await;
+    w.tokens.insert(AgencyAppraiser, token);
     let (victim, _) = w.account("victim", "viewer", Some(w.id("district"))).await;
     w.ids.insert("victim".into(), victim);
     let spare = w
@@ -997,6 +1030,7 @@ async fn every_protected_endpoint_enforces_the_matrix() {
         let mut w = world(app).await;
         prepare(&mut w).await;
         let hostile = hostile_tokens(&mut w).await;
+        let mut wrong = Vec::new();
         for row in matrix() {
             let what = format!("{} {}", row.method, row.path);
             let resp = call(&w, &row, None).await;
@@ -1019,27 +1053,27 @@ async fn every_protected_endpoint_enforces_the_matrix() {
             // Refusals first, so that an allowed call that deletes cannot hide one.
             for persona in Persona::ALL.iter().filter(|p| !row.allowed.contains(p)) {
                 let resp = call(&w, &row, Some(w.token(*persona))).await;
-                assert!(
-                    matches!(resp.status.as_u16(), 403 | 404),
-                    "{what} as {persona:?} must be refused, got {}: {}",
-                    resp.status,
-                    resp.text
-                );
-                assert_eq!(
-                    resp.header("content-type"),
-                    Some("application/problem+json")
-                );
+                if !matches!(resp.status.as_u16(), 403 | 404)
+                    || resp.header("content-type") != Some("application/problem+json")
+                {
+                    wrong.push(format!(
+                        "{what} as {persona:?} must be refused, got {}: {}",
+                        resp.status, resp.text
+                    ));
+                }
             }
             for persona in row.allowed {
                 let resp = call(&w, &row, Some(w.token(*persona))).await;
-                assert!(
-                    !matches!(resp.status.as_u16(), 401 | 403 | 405 | 500..),
-                    "{what} as {persona:?} must be let through, got {}: {}",
-                    resp.status,
-                    resp.text
-                );
+                if matches!(resp.status.as_u16(), 401 | 403 | 405 | 500..) {
+                    wrong.push(format!(
+                        "{what} as {persona:?} must be let through, got {}: {}",
+                        resp.status, resp.text
+                    ));
+                }
             }
         }
+        // Every mismatch at once: a rule changed in one place shows all it touched.
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     })
     .await;
 }

@@ -79,16 +79,21 @@ pub enum Persona {
     OfficerB,
     /// Viewer of the district of communes A and B.
     Viewer,
+    /// Appraiser of Sở Tư pháp, an agency of the province: a field appraiser. Made by the
+    /// authorization matrix's world only (`authz::prepare`), so that the other worlds'
+    /// province keeps only its districts.
+    AgencyAppraiser,
 }
 
 impl Persona {
-    pub const ALL: [Persona; 6] = [
+    pub const ALL: [Persona; 7] = [
         Persona::Admin,
         Persona::Appraiser,
         Persona::OtherAppraiser,
         Persona::OfficerA,
         Persona::OfficerB,
         Persona::Viewer,
+        Persona::AgencyAppraiser,
     ];
 }
 

@@ -380,7 +380,10 @@ async fn frameworks_round_trip_through_json_csv_and_xlsx() {
             let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(xlsx.bytes.clone())).unwrap();
             let range = book.worksheet_range_at(0).unwrap().unwrap();
             let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
-            assert_eq!(rows[0], ["code", "title", "max_score", "method", "parameters", "scorer"]);
+            assert_eq!(
+                rows[0],
+                ["code", "title", "max_score", "method", "parameters", "scorer", "appraised_by_unit_id"]
+            );
             assert_eq!(rows.len(), 71);
             let r = rows.iter().find(|r| r[0] == "3.12.2").unwrap();
             assert_eq!((r[2].as_str(), r[3].as_str(), r[4].as_str()), ("1", "target_ratio", "target=0.3"));

@@ -512,6 +512,7 @@ fn every_get(w: &World) -> Vec<String> {
                 "previous_year" => vec!["2023".to_string()],
                 "parent_unit_id" => vec![w.id("district").to_string()],
                 "unit_id" => vec![w.id("commune_a").to_string()],
+                "framework_id" => vec![w.id("framework").to_string()],
                 "format" => enum_values(&spec, &p["schema"]),
                 _ if p["required"] == true => {
                     panic!("the results walk cannot fill {name} of {path}")

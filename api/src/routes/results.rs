@@ -44,6 +44,14 @@ impl From<DepthParam> for Depth {
     }
 }
 
+/// The group of kinds a ranking lists: agencies are ranked apart.
+#[derive(Deserialize, Serialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum KindGroup {
+    Local,
+    Agency,
+}
+
 #[derive(Deserialize, Serialize, ToSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum SheetFormat {
@@ -543,6 +551,20 @@ pub struct RankingQuery {
     pub parent_unit_id: Option<i64>,
     pub year: Year,
     pub depth: Option<DepthParam>,
+    /// The kind group ranked: `agency` ranks the parent's agencies (sở, ban, ngành); any
+    /// other kind, or none, ranks its communes, wards, towns and special zones together
+    /// (agencies apart).
+    pub kind: Option<crate::services::units::UnitKind>,
+}
+
+impl RankingQuery {
+    /// The depth the services read: `kind=agency` is the parent's agencies.
+    fn reach(&self) -> Depth {
+        match self.kind {
+            Some(crate::services::units::UnitKind::Agency) => Depth::Agencies,
+            _ => self.depth.unwrap_or_default().into(),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -608,6 +630,9 @@ pub struct RankingResponse {
     #[schema(value_type = crate::validation::Year)]
     pub year: i32,
     pub depth: DepthParam,
+    /// Which units are ranked: `local` (communes, wards, towns, special zones; districts
+    /// under a province before 2025) or `agency` (the parent's sở, ban, ngành).
+    pub kind_group: KindGroup,
     /// Whether the year's results are published to the units.
     pub published: bool,
     pub ranked_units: usize,
@@ -653,8 +678,12 @@ fn ranking_response(r: &Ranking) -> RankingResponse {
         parent_unit_id: r.parent.as_ref().map(|p| p.id),
         year: r.year,
         depth: match r.depth {
-            Depth::Children => DepthParam::Children,
+            Depth::Children | Depth::Agencies => DepthParam::Children,
             Depth::All => DepthParam::All,
+        },
+        kind_group: match r.depth {
+            Depth::Agencies => KindGroup::Agency,
+            Depth::Children | Depth::All => KindGroup::Local,
         },
         published: r.published,
         ranked_units: r.ranked.len(),
@@ -702,7 +731,7 @@ pub async fn get_ranking(
         &principal,
         query.parent_unit_id,
         query.year.get(),
-        query.depth.unwrap_or_default().into(),
+        query.reach(),
         |r| json_bytes(&ranking_response(r)),
     )
     .await?

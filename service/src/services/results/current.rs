@@ -104,7 +104,8 @@ fn current_publication(scope: Scope) -> Option<&'static str> {
     match scope {
         Scope::Children(_) => Some(LATEST_OF_DISTRICT),
         Scope::SiblingsOf(_) => Some(ANNOUNCED_THE_UNIT),
-        Scope::Subtree(_) | Scope::Country => None,
+        // Agencies' rankings are not published (publications rank the communes).
+        Scope::Agencies(_) | Scope::Subtree(_) | Scope::Country => None,
     }
 }
 

@@ -268,6 +268,7 @@ fn depth_str(depth: Depth) -> &'static str {
     match depth {
         Depth::Children => "children",
         Depth::All => "all",
+        Depth::Agencies => "agencies",
     }
 }
 

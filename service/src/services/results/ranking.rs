@@ -69,6 +69,17 @@ fn scope_of(actor: &Principal, parent_id: Option<i64>, depth: Depth) -> ApiResul
     Ok(match (parent_id, depth) {
         (Some(id), Depth::Children) => Scope::Children(id),
         (Some(id), Depth::All) => Scope::Subtree(id),
+        (Some(id), Depth::Agencies) => Scope::Agencies(id),
+        (None, Depth::Agencies) => {
+            return Err(ApiError::validation(vec![crate::error::FieldError::new(
+                "parent_unit_id",
+                "required",
+                text!(
+                    "agencies are ranked within their province: name it",
+                    "sở, ban, ngành được xếp hạng trong tỉnh: hãy nêu tỉnh"
+                ),
+            )]));
+        }
         (None, _) => {
             crate::auth::policy::require_admin(actor).map_err(|_| {
                 ApiError::forbidden(text!(
@@ -235,7 +246,14 @@ pub(super) async fn losses_unchecked(
     // Asked before the figures are read; they leave through the same rule.
     visibility::check(actor, &access, ())?;
     let (scope, value): (&str, Value) = match depth {
-        Depth::Children => ("u.parent_id = $2", parent.id.into()),
+        Depth::Children => (
+            &*format!("u.parent_id = $2 AND NOT {}", super::rows::AGENCY_SQL),
+            parent.id.into(),
+        ),
+        Depth::Agencies => (
+            &*format!("u.parent_id = $2 AND {}", super::rows::AGENCY_SQL),
+            parent.id.into(),
+        ),
         Depth::All => (
             &*format!(
                 "{} AND {}",

@@ -19,6 +19,9 @@ pub enum Depth {
     Children,
     /// Every commune, town and ward below the parent (a province, or the country).
     All,
+    /// The parent's agencies (sở, ban, ngành): ranked apart from its communes, wards and
+    /// special zones, which `Children` lists together.
+    Agencies,
 }
 
 /// Kinds that are assessed at the lowest level, ranked with `depth=all`.
@@ -146,8 +149,10 @@ pub struct ParentRef {
 /// Which units a query of results covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) enum Scope {
-    /// The children of a unit (a district's communes).
+    /// The children of a unit (a district's communes), agencies apart.
     Children(i64),
+    /// The agencies directly under a unit (a province's sở, ban, ngành).
+    Agencies(i64),
     /// Every commune, town and ward below a unit.
     Subtree(i64),
     /// Every commune, town and ward of the country.
@@ -160,6 +165,9 @@ pub(super) use crate::services::scope::path_under_sql as under_path;
 
 /// SQL of the kinds assessed at the lowest level.
 pub(super) const BASE_KINDS_SQL: &str = "u.kind IN ('commune', 'town', 'ward', 'special_zone')";
+
+/// SQL: `u` is an agency. Agencies are ranked apart from every other kind.
+pub(super) const AGENCY_SQL: &str = "u.kind = 'agency'";
 
 /// The year's results (and the previous year's index) of the units in `scope` as they
 /// stand, with the scope unit's path, name and publication, in one query: the whole of a
@@ -190,7 +198,11 @@ pub(super) fn live_select(backend: DbBackend, scope: Scope, year: i32, extra: &s
     let filter = match scope {
         Scope::Children(id) => {
             values.push(id.into());
-            "u.parent_id = $3".to_string()
+            format!("u.parent_id = $3 AND NOT {AGENCY_SQL}")
+        }
+        Scope::Agencies(id) => {
+            values.push(id.into());
+            format!("u.parent_id = $3 AND {AGENCY_SQL}")
         }
         Scope::Subtree(id) => {
             values.push(id.into());
@@ -198,14 +210,18 @@ pub(super) fn live_select(backend: DbBackend, scope: Scope, year: i32, extra: &s
             format!("{under} AND u.id <> $3 AND {base}")
         }
         Scope::Country => base.to_string(),
+        // Of the unit's own group: an agency among agencies, a commune among the rest.
         Scope::SiblingsOf(id) => {
             values.push(id.into());
-            "u.parent_id = (SELECT parent_id FROM units WHERE id = $3)".to_string()
+            format!(
+                "u.parent_id = (SELECT parent_id FROM units WHERE id = $3) \
+                 AND ({AGENCY_SQL}) = ((SELECT kind FROM units WHERE id = $3) = 'agency')"
+            )
         }
     };
     // The scope unit: the ranking's parent, or the parent of the unit whose index it is.
     let scope_unit = match scope {
-        Scope::Children(_) | Scope::Subtree(_) => Some("$3"),
+        Scope::Children(_) | Scope::Agencies(_) | Scope::Subtree(_) => Some("$3"),
         Scope::SiblingsOf(_) => Some("(SELECT parent_id FROM units WHERE id = $3)"),
         Scope::Country => None,
     };

@@ -182,8 +182,17 @@ fn review<'a>(appraisal: &'a Value, code: &str) -> &'a Value {
 #[tokio::test]
 async fn agencies_appraise_their_fields_and_the_consolidator_finalizes() {
     for backend in backends() {
-        let p = province(TestApp::spawn(backend.clone()).await).await;
+        let p = province(TestApp::spawn_with(backend.clone(), crate::webhooks::FAST).await).await;
         let app = &p.w.app;
+        let receiver = crate::webhooks::Receiver::start(&[]).await;
+        crate::webhooks::subscribe(
+            &p.w,
+            &p.consolidator,
+            &receiver.url,
+            &["appraisal.agency_done", "appraisal.agencies_done"],
+            Some(p.province),
+        )
+        .await;
         let x = p.submitted(0).await;
 
         // The framework's read names each criterion's agency; leaves inherit their field's.
@@ -479,6 +488,32 @@ async fn agencies_appraise_their_fields_and_the_consolidator_finalizes() {
         }
         // The seed's 88.25, less the point the consolidator took off 7.2.1 (4 → 3).
         assert_eq!(y_done.json["index"], "87.25");
+
+        // Each agency's end of a file is announced once, then the end of all of them: for
+        // x as the agencies finished, for y as the consolidator entered everything.
+        let events = receiver
+            .wait_for("6 agency events", |all| all.len() >= 6)
+            .await;
+        let mut seen: Vec<(i64, String, Option<i64>)> = events
+            .iter()
+            .map(|r| {
+                let body = r.json();
+                (
+                    body["data"]["appraisal_id"].as_i64().unwrap(),
+                    body["type"].as_str().unwrap().to_string(),
+                    body["data"]["agency_unit_id"].as_i64(),
+                )
+            })
+            .collect();
+        seen.sort();
+        let mut expected = Vec::new();
+        for a in [x, y] {
+            expected.push((a, "appraisal.agencies_done".to_string(), None));
+            expected.push((a, "appraisal.agency_done".to_string(), Some(p.justice)));
+            expected.push((a, "appraisal.agency_done".to_string(), Some(p.finance)));
+        }
+        expected.sort();
+        assert_eq!(seen, expected);
 
         // Agencies are ranked apart from the communes, wards and special zones.
         let ids = |r: &Value, part: &str| -> Vec<i64> {

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Fast retries and polling, private addresses allowed (the receiver is on loopback).
-const FAST: &[(&str, &str)] = &[
+pub const FAST: &[(&str, &str)] = &[
     ("PARINDEX_WEBHOOK_ALLOW_PRIVATE", "true"),
     ("PARINDEX_WEBHOOK_RETRY_BASE_MS", "200"),
     ("PARINDEX_WEBHOOK_POLL_MS", "50"),
@@ -140,7 +140,13 @@ fn of_type<'a>(all: &'a [Received], kind: &str) -> Vec<&'a Received> {
     all.iter().filter(|r| r.json()["type"] == kind).collect()
 }
 
-async fn subscribe(w: &World, token: &str, url: &str, events: &[&str], unit: Option<i64>) -> Value {
+pub async fn subscribe(
+    w: &World,
+    token: &str,
+    url: &str,
+    events: &[&str],
+    unit: Option<i64>,
+) -> Value {
     let created = w
         .app
         .post(

@@ -286,8 +286,9 @@ async fn demo_data(config: Config, reorganise: bool) -> anyhow::Result<()> {
         match parindex_api::demo::reorganise(&state).await? {
             Some(r) => println!(
                 "step 2 ({}): 2025-07-01, the district abolished, its communes merged into {} communes \
-                 under the province (id {}), a 2025 cycle ranked and published there; \
-                 vinhlinh.thamdinh and vinhlinh.xem now belong to the province",
+                 under the province (id {}), a 2025 cycle appraised there by the province's agencies \
+                 (vpubnd.thamdinh, stp.thamdinh, stc.thamdinh, skhcn.thamdinh; snv.tonghop consolidating), \
+                 ranked and published; vinhlinh.thamdinh and vinhlinh.xem now belong to the province",
                 parindex_api::demo::ILLUSTRATIVE,
                 r.new_commune_ids.len(),
                 r.province_id

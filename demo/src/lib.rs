@@ -268,6 +268,9 @@ struct Loader<'a> {
     actor: Principal,
     /// The seed file's paperwork, once its accounts exist.
     paperwork: Option<Paperwork>,
+    /// The agencies' appraisers (since 2025): each enters the council's figures of the
+    /// criteria the framework assigns to its agency; `actor` consolidates the rest.
+    agencies: Vec<Principal>,
 }
 
 /// Vĩnh Long's 2023 file as the process runs it: its chairman signs it off before
@@ -313,6 +316,33 @@ impl Loader<'_> {
         let appraisal = submitted
             .appraisal_id
             .ok_or_else(|| anyhow::anyhow!("submission made no appraisal"))?;
+        let mut council = council;
+        for agency in &self.agencies {
+            let Some(unit) = &agency.unit else { continue };
+            // Its criteria: the council's figures where it changes the unit's, and its
+            // agreement with the unit's elsewhere.
+            let mine: Vec<EntryInput> = framework
+                .tree
+                .assigned_leaves()
+                .filter(|(_, by)| *by == unit.id)
+                .map(|(leaf, _)| {
+                    let given = council
+                        .iter()
+                        .position(|e| e.criterion_code == leaf.code)
+                        .map(|i| council.remove(i));
+                    EntryInput {
+                        confirm: true,
+                        ..given.unwrap_or_else(|| EntryInput {
+                            criterion_code: leaf.code.clone(),
+                            ..Default::default()
+                        })
+                    }
+                })
+                .collect();
+            if !mine.is_empty() {
+                council::upsert_entries(db, agency, appraisal, Batch::Entries(mine), &any).await?;
+            }
+        }
         if !council.is_empty() {
             council::upsert_entries(db, &self.actor, appraisal, Batch::Entries(council), &any)
                 .await?;
@@ -560,6 +590,7 @@ pub async fn load(state: &AppState) -> Result<bool, anyhow::Error> {
         state,
         actor: actor.clone(),
         paperwork: None,
+        agencies: Vec::new(),
     };
 
     let province = units::create_unit(

@@ -10,14 +10,19 @@
 //!   directly under the province, and the district is deactivated (never deleted);
 //! - a special zone (đặc khu) is added under the province, to show the kind;
 //! - the district's appraiser and viewer accounts move to the province, as its staff did;
-//! - one 2025 cycle is appraised and ranked at province level, and published;
+//! - the province's agencies appear, each with an appraiser account: Văn phòng UBND tỉnh,
+//!   Sở Tư pháp, Sở Tài chính and Sở Khoa học và Công nghệ appraise their fields of the
+//!   2025 framework; Sở Nội vụ consolidates (its account appraises for the province, so it
+//!   settles every file: bonus, finalization, publication);
+//! - one 2025 cycle is appraised (by the agencies and Sở Nội vụ) and ranked at province
+//!   level, and published;
 //! - Vĩnh Long's 2023 result still reads 88.25, rank 11/18, from the frozen publication,
 //!   and the merged commune's 2025 index lists its predecessors.
 
 use super::{DISTRICT, Loader, err, spec};
 use chrono::NaiveDate;
 use entity::{unit, user};
-use parindex_service::auth::Principal;
+use parindex_service::auth::{Principal, Role};
 use parindex_service::services::accounts::{self, UserPatch};
 use parindex_service::services::frameworks;
 use parindex_service::services::merges::{self, MergeRequest};
@@ -41,10 +46,32 @@ const NEW_COMMUNES: [(&str, &str, usize, &str, &str); 4] = [
 /// Said on every record this step makes.
 pub const ILLUSTRATIVE: &str = "MINH HỌA, không phải văn bản thật";
 
+/// The province's agencies: code, name, the account of its appraisers, and the fields of
+/// the 2025 framework it appraises (Sở Nội vụ: none; it consolidates).
+pub const AGENCIES: [(&str, &str, &str, &[&str]); 5] = [
+    (
+        "MH2025-VP",
+        "Văn phòng UBND tỉnh",
+        "vpubnd.thamdinh",
+        &["1"],
+    ),
+    ("MH2025-STP", "Sở Tư pháp", "stp.thamdinh", &["2"]),
+    ("MH2025-STC", "Sở Tài chính", "stc.thamdinh", &["6"]),
+    (
+        "MH2025-KHCN",
+        "Sở Khoa học và Công nghệ",
+        "skhcn.thamdinh",
+        &["7"],
+    ),
+    ("MH2025-SNV", "Sở Nội vụ", "snv.tonghop", &[]),
+];
+
 /// What the step made.
 pub struct Reorganised {
     pub province_id: i64,
     pub new_commune_ids: Vec<i64>,
+    /// The 2025 framework, appraised by the agencies.
+    pub framework_id: i64,
 }
 
 /// Runs step 2 on a database holding step 1; `None` when it already ran.
@@ -159,13 +186,64 @@ pub async fn reorganise(state: &AppState) -> Result<Option<Reorganised>, anyhow:
         .map_err(err)?;
     }
 
-    // One 2025 cycle, appraised and ranked at province level.
+    // The province's agencies and their appraisers. Sở Nội vụ's account consolidates: it
+    // belongs to the province (an agency's account appraises its own criteria only).
+    let mut spec2025 = spec(2025, province.id)?;
+    spec2025.unit_kinds = vec![UnitKind::Commune, UnitKind::Ward, UnitKind::SpecialZone];
+    let mut agencies = Vec::new();
+    for (code, name, username, fields) in AGENCIES {
+        let agency = units::create_unit(
+            db,
+            &actor,
+            NewUnit {
+                code: code.to_string(),
+                name: name.to_string(),
+                kind: UnitKind::Agency,
+                parent_id: Some(province.id),
+            },
+        )
+        .await
+        .map_err(err)?;
+        let consolidates = fields.is_empty();
+        let account = accounts::create_user(
+            state,
+            &actor,
+            accounts::NewUser {
+                username: username.to_string(),
+                password: std::env::var("PARINDEX_DEMO_PASSWORD")
+                    .unwrap_or_else(|_| super::DEMO_PASSWORD.to_string()),
+                full_name: format!("Cán bộ thẩm định, {name} ({ILLUSTRATIVE})"),
+                role: Role::Appraiser,
+                unit_id: Some(if consolidates { province.id } else { agency.id }),
+            },
+        )
+        .await
+        .map_err(err)?;
+        for c in spec2025.criteria.iter_mut() {
+            if fields.contains(&c.code.as_str()) {
+                c.appraised_by_unit_id = Some(agency.id);
+            }
+        }
+        if !consolidates {
+            agencies.push(Principal {
+                user_id: account.id,
+                username: account.username,
+                role: Role::Appraiser,
+                unit: Some(units::unit_ref(&agency)),
+                agency: true,
+                request_id: None,
+            });
+        }
+    }
+
+    // One 2025 cycle, appraised by the agencies and Sở Nội vụ, ranked at province level.
     let loader = Loader {
         state,
         actor: actor.clone(),
         paperwork: None,
+        agencies,
     };
-    let f2025 = frameworks::create_framework(db, &actor, spec(2025, province.id)?)
+    let f2025 = frameworks::create_framework(db, &actor, spec2025)
         .await
         .map_err(err)?;
     let f2025 = frameworks::publish(db, &actor, f2025.model.id, &any)
@@ -196,5 +274,6 @@ pub async fn reorganise(state: &AppState) -> Result<Option<Reorganised>, anyhow:
     Ok(Some(Reorganised {
         province_id: province.id,
         new_commune_ids: new_ids,
+        framework_id: f2025.model.id,
     }))
 }

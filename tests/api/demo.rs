@@ -674,6 +674,61 @@ async fn the_reorganisation_keeps_the_announced_record() {
         ranking.assert_status(200);
         assert_eq!(ranking.json["ranked_units"], 4);
         assert_eq!(ranking.json["published"], true);
+        // The 2025 year was appraised by the province's agencies, Sở Nội vụ consolidating:
+        // every agency finished every file, and the agencies are ranked apart (unranked:
+        // they were not assessed).
+        let consolidator = app.login("snv.tonghop", password).await;
+        let summary = app
+            .get(
+                &format!(
+                    "/api/v1/appraisal-tasks/summary?framework_id={}",
+                    done.framework_id
+                ),
+                &consolidator,
+            )
+            .await;
+        summary.assert_status(200);
+        let agencies = summary.json["agencies"].as_array().unwrap();
+        let names: Vec<&str> = agencies
+            .iter()
+            .map(|a| a["agency_name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "Văn phòng UBND tỉnh",
+                "Sở Tư pháp",
+                "Sở Tài chính",
+                "Sở Khoa học và Công nghệ"
+            ]
+        );
+        for a in agencies {
+            assert_eq!(
+                (a["files"].as_u64(), a["files_done"].as_u64()),
+                (Some(4), Some(4)),
+                "{a}"
+            );
+            assert_eq!(a["counts"]["pending"], 0, "{a}");
+        }
+        let justice = app.login("stp.thamdinh", password).await;
+        let queue = app
+            .get("/api/v1/appraisal-tasks?assignee=me", &justice)
+            .await;
+        queue.assert_status(200);
+        assert_eq!(queue.json["counts"]["pending"], 0);
+        assert!(
+            queue.json["counts"]["scored"].as_u64().unwrap() > 0,
+            "{}",
+            queue.text
+        );
+        let agency_ranking = app
+            .get(
+                &format!("/api/v1/rankings?parent_unit_id={province}&year=2025&kind=agency"),
+                &appraiser,
+            )
+            .await;
+        assert_eq!(agency_ranking.json["ranked_units"], 0);
+        assert_eq!(agency_ranking.json["unranked"].as_array().unwrap().len(), 5);
         let kinds: Vec<String> = app
             .get(
                 &format!("/api/v1/units?parent_id={province}&per_page=100"),

@@ -323,6 +323,9 @@ pub struct Source<'a> {
     pub scores: HashMap<String, Option<Decimal>>,
     /// The unit's scores (council sheet).
     pub unit_scores: HashMap<String, Option<Decimal>>,
+    /// The council sheet of one agency: only these leaves' council cells are open (the
+    /// rest read-only). `None`: every leaf's.
+    pub council_rows: Option<&'a std::collections::HashSet<String>>,
 }
 
 struct Formats {
@@ -581,9 +584,11 @@ pub fn build(src: &Source<'_>) -> Result<Vec<u8>, XlsxError> {
                     None => sheet.write_blank(row, layout.unit_score(), &f.readonly)?,
                 };
                 let council = entry.and_then(|e| e.appraised_inputs.as_ref());
-                write_inputs(sheet, row, layout.inputs(), &method, council, true, &f)?;
+                let open = src.council_rows.is_none_or(|rows| rows.contains(&c.code));
+                write_inputs(sheet, row, layout.inputs(), &method, council, open, &f)?;
                 let text = entry.and_then(|e| e.comment.as_deref()).unwrap_or("");
-                sheet.write_string_with_format(row, layout.text(), text, &f.input_text)?;
+                let fmt = if open { &f.input_text } else { &f.readonly };
+                sheet.write_string_with_format(row, layout.text(), text, fmt)?;
             }
         }
         let evidence: Vec<String> = entry.map(|e| e.evidence.clone()).unwrap_or_default();

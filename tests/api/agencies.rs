@@ -664,7 +664,61 @@ async fn an_agency_reaches_its_province_only() {
         )
         .await
         .assert_status(403);
+        // Its workbook opens its own rows only; an upload touching another agency's row is
+        // refused, one touching its own lands.
+        let path = format!("/api/v1/appraisals/{x}/workbook");
+        let wb = app.get(&path, &p.justice_appraiser).await;
+        wb.assert_status(200);
+        let score_col = crate::workbooks::SCORE + crate::workbooks::COUNCIL;
+        let mut book = crate::workbooks::open(&wb.bytes);
+        let sheet = book.get_sheet_by_name_mut("Thẩm định").unwrap();
+        let locked = |sheet: &umya_spreadsheet::Worksheet, row: u32| {
+            sheet
+                .get_style((score_col, row))
+                .get_protection()
+                .is_none_or(|p| *p.get_locked())
+        };
+        let (mine, other) = (
+            crate::workbooks::row_of(sheet, "1.1"),
+            crate::workbooks::row_of(sheet, "7.2.1"),
+        );
+        assert!(!locked(sheet, mine), "its own row is open");
+        assert!(locked(sheet, other), "another agency's row is read-only");
+        let consolidator_wb = app.get(&path, &p.consolidator).await;
+        let full = crate::workbooks::open(&consolidator_wb.bytes);
+        let full_sheet = full.get_sheet_by_name("Thẩm định").unwrap();
+        assert!(
+            !locked(full_sheet, other),
+            "the consolidator's workbook opens every row"
+        );
+        sheet.get_cell_mut((score_col, other)).set_value_number(1);
+        let entries = format!("/api/v1/appraisals/{x}/entries");
+        crate::workbooks::put_xlsx(
+            &p.w,
+            &entries,
+            &p.justice_appraiser,
+            crate::workbooks::save(&book),
+            None,
+        )
+        .await
+        .assert_status(403);
+        let mut book = crate::workbooks::open(&wb.bytes);
+        let sheet = book.get_sheet_by_name_mut("Thẩm định").unwrap();
+        sheet.get_cell_mut((score_col, mine)).set_value_number(1);
+        crate::workbooks::put_xlsx(
+            &p.w,
+            &entries,
+            &p.justice_appraiser,
+            crate::workbooks::save(&book),
+            None,
+        )
+        .await
+        .assert_status(200);
+
         // Returns name its own criteria only.
+        p.entries(&p.justice_appraiser, x, &justice_entries())
+            .await
+            .assert_status(200);
         app.post(
             &format!("/api/v1/appraisals/{x}/return"),
             &p.justice_appraiser,
@@ -679,6 +733,37 @@ async fn an_agency_reaches_its_province_only() {
         )
         .await
         .assert_status(200);
+        // The unit's supplement puts the criterion back in the agency's queue.
+        let officer = &p.communes[0].1;
+        let sa = app
+            .get(&format!("/api/v1/appraisals/{x}"), &p.consolidator)
+            .await
+            .json["self_assessment_id"]
+            .as_i64()
+            .unwrap();
+        app.put(&format!("/api/v1/self-assessments/{sa}/entries"), officer, &json!({"entries": [{"criterion_code": "1.4.1", "score": "1", "explanation": "Đã bổ sung phụ lục"}]}))
+            .await
+            .assert_status(200);
+        app.post(
+            &format!("/api/v1/self-assessments/{sa}/submit"),
+            officer,
+            &json!({}),
+        )
+        .await
+        .assert_status(200);
+        let queue = app
+            .get(
+                "/api/v1/appraisal-tasks?status=pending",
+                &p.justice_appraiser,
+            )
+            .await;
+        let codes: Vec<&str> = queue.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["criterion_code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes, ["1.4.1"]);
     }
 }
 

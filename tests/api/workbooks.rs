@@ -17,24 +17,24 @@ const DENOMINATOR: u32 = 6;
 const COUNT: u32 = 7;
 const DONE: u32 = 8;
 const VALUE: u32 = 9;
-const SCORE: u32 = 10;
+pub const SCORE: u32 = 10;
 const EXPLANATION: u32 = 12;
 /// The council's inputs start 8 columns (7 unit inputs and the unit's score) further.
-const COUNCIL: u32 = 8;
+pub const COUNCIL: u32 = 8;
 
-fn open(bytes: &[u8]) -> Spreadsheet {
+pub fn open(bytes: &[u8]) -> Spreadsheet {
     umya_spreadsheet::reader::xlsx::read_reader(Cursor::new(bytes.to_vec()), true)
         .expect("the workbook opens")
 }
 
-fn save(book: &Spreadsheet) -> Vec<u8> {
+pub fn save(book: &Spreadsheet) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
     umya_spreadsheet::writer::xlsx::write_writer(book, &mut out).expect("the workbook saves");
     out.into_inner()
 }
 
 /// The row (1-based) of a criterion: the one whose column A holds its code.
-fn row_of(sheet: &Worksheet, code: &str) -> u32 {
+pub fn row_of(sheet: &Worksheet, code: &str) -> u32 {
     (1..=sheet.get_highest_row())
         .find(|r| sheet.get_value((1, *r)) == code)
         .unwrap_or_else(|| panic!("no row for {code}"))
@@ -90,7 +90,7 @@ fn type_inputs(sheet: &mut Worksheet, row: u32, inputs: &Value, offset: u32) {
     }
 }
 
-async fn put_xlsx(
+pub async fn put_xlsx(
     w: &World,
     path: &str,
     token: &str,

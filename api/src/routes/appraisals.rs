@@ -496,17 +496,27 @@ pub async fn upsert_appraisal_entries(
     Ok(council_response(v))
 }
 
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WorkbookQuery {
+    /// One agency's workbook: only the rows of the criteria assigned to it are open. An
+    /// agency's appraisers always get their agency's.
+    pub agency_unit_id: Option<i64>,
+}
+
 /// The appraisal as an Excel workbook for the council.
 ///
 /// The same rows as the unit's workbook; the unit's inputs and score read-only, then the
 /// council's inputs (yellow, validated), its comment, the evidence, and the council's
 /// score as a formula (its own inputs where it entered any, else the unit's). Upload it
 /// with `PUT /appraisals/{id}/entries`. The council's staff read it at any time; the
-/// unit once the results are released to it (403 before).
+/// unit once the results are released to it (403 before). An agency's appraisers get
+/// their agency's rows open and the rest read-only (`agency_unit_id` gives a consolidator
+/// that cut).
 #[utoipa::path(
     tag = "appraisals",
     security(("bearer_auth" = [])),
-    params(("id" = i64, Path, description = "Appraisal id")),
+    params(("id" = i64, Path, description = "Appraisal id"), WorkbookQuery),
     responses(
         (status = 200, description = "The workbook", content(
             (crate::schema::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -520,8 +530,10 @@ pub async fn get_appraisal_workbook(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<i64>,
+    query: Query<WorkbookQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (v, bytes) = appraisals::workbook(&state.db, &principal, id.into_inner()).await?;
+    let (v, bytes) =
+        appraisals::workbook(&state.db, &principal, id.into_inner(), query.agency_unit_id).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, crate::sheets::XLSX_CONTENT_TYPE))
         .insert_header((header::ETAG, etag_of::<entity::appraisal::Entity>(&v.model)))

@@ -360,12 +360,18 @@ pub async fn workbook_identity(
 }
 
 /// The council's workbook of an appraisal: the unit's inputs and scores read-only beside
-/// the council's inputs and comments.
+/// the council's inputs and comments. An agency's cut (`agency`, and always a field
+/// appraiser's own) opens only the rows of the criteria assigned to that agency.
 pub async fn workbook(
     db: &DatabaseConnection,
     actor: &Principal,
     id: i64,
+    agency: Option<i64>,
 ) -> ApiResult<(AppraisalView, Vec<u8>)> {
+    let agency = match (&actor.unit, crate::auth::policy::field_appraiser(actor)) {
+        (Some(own), true) => Some(own.id),
+        _ => agency,
+    };
     let Some(v) = get(db, actor, id).await?.results() else {
         // The workbook is the council's figures and comments: nothing of it before they
         // are released to the caller (the JSON hides the same fields).
@@ -377,6 +383,14 @@ pub async fn workbook(
     let v = v.into_inner();
     let best = scoresheet::bests(db, &v.framework, v.unit.parent_id, v.self_assessment.id).await?;
     let (identity, _) = workbook_identity(db, id).await?;
+    let rows: Option<std::collections::HashSet<String>> = agency.map(|agency| {
+        v.framework
+            .tree
+            .assigned_leaves()
+            .filter(|(_, by)| *by == agency)
+            .map(|(leaf, _)| leaf.code.clone())
+            .collect()
+    });
     let score = |m: &HashMap<String, LeafScore>| -> HashMap<String, Option<Decimal>> {
         m.iter()
             .map(|(code, s)| {
@@ -401,6 +415,7 @@ pub async fn workbook(
         best: &best,
         scores: score(&v.scores),
         unit_scores: score(&v.self_scores),
+        council_rows: rows.as_ref(),
     };
     let bytes = crate::workbook::build(&source).map_err(ApiError::internal)?;
     Ok((v, bytes))

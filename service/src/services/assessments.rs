@@ -290,6 +290,7 @@ pub async fn workbook(
             .map(|(code, e)| (code.clone(), scoresheet::score_of(e.model.self_score_x100)))
             .collect(),
         unit_scores: HashMap::new(),
+        council_rows: None,
     };
     let bytes = crate::workbook::build(&source).map_err(ApiError::internal)?;
     Ok((v, bytes))

@@ -424,6 +424,11 @@ fn apply(side: Side, p: &Prepared, am: &mut assessment_entry::ActiveModel) -> Ap
             am.self_not_applicable = Set(not_applicable);
             am.explanation = Set(p.text.clone());
             am.evidence = Set(serde_json::to_string(&p.evidence).map_err(ApiError::internal)?);
+            // New figures from the unit (a returned criterion supplemented) wait for the
+            // council's review again.
+            am.review_state = Set(ReviewState::Pending);
+            am.reviewed_by = Set(None);
+            am.reviewed_at = Set(None);
         }
         Side::Council => {
             if p.reset {

@@ -489,6 +489,31 @@ async fn agencies_appraise_their_fields_and_the_consolidator_finalizes() {
         // The seed's 88.25, less the point the consolidator took off 7.2.1 (4 → 3).
         assert_eq!(y_done.json["index"], "87.25");
 
+        // The appendix of lost points names the agency that appraised each criterion.
+        let appendix = app
+            .get(
+                &format!("/api/v1/units/{}/appendix.csv?year=2025", p.communes[0].0),
+                &p.consolidator,
+            )
+            .await;
+        appendix.assert_status(200);
+        let mut lines = appendix.text.lines();
+        assert!(
+            lines.next().unwrap().contains("CƠ QUAN THẨM ĐỊNH"),
+            "{}",
+            appendix.text
+        );
+        let row = |code: &str| {
+            appendix
+                .text
+                .lines()
+                .find(|l| l.starts_with(&format!("{code},")))
+                .unwrap_or_else(|| panic!("no {code} in {}", appendix.text))
+                .to_string()
+        };
+        assert!(row("7.2.1").contains("Sở Tài chính"), "{}", row("7.2.1"));
+        assert!(row("1.4.1").contains("Sở Tư pháp"), "{}", row("1.4.1"));
+
         // Each agency's end of a file is announced once, then the end of all of them: for
         // x as the agencies finished, for y as the consolidator entered everything.
         let events = receiver

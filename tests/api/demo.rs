@@ -728,6 +728,27 @@ async fn the_reorganisation_keeps_the_announced_record() {
             )
             .await;
         assert_eq!(agency_ranking.json["ranked_units"], 0);
+        // The 2025 results notice names the agencies that appraised, and is sent to them.
+        let publications = app
+            .get("/api/v1/publications?year=2025", &consolidator)
+            .await;
+        let publication = publications.json["items"][0]["id"].as_i64().unwrap();
+        let notice = app
+            .get(
+                &format!("/api/v1/publications/{publication}/decision.docx"),
+                &consolidator,
+            )
+            .await;
+        notice.assert_status(200);
+        let mut archive =
+            zip::ZipArchive::new(std::io::Cursor::new(notice.bytes.clone())).unwrap();
+        let mut xml = String::new();
+        std::io::Read::read_to_string(&mut archive.by_name("word/document.xml").unwrap(), &mut xml)
+            .unwrap();
+        assert!(
+            xml.contains("do Văn phòng UBND tỉnh, Sở Tư pháp, Sở Tài chính, Sở Khoa học và Công nghệ thẩm định"),
+            "the notice names the agencies"
+        );
         assert_eq!(agency_ranking.json["unranked"].as_array().unwrap().len(), 5);
         let kinds: Vec<String> = app
             .get(

@@ -250,7 +250,8 @@ pub async fn get_publication_decision(
     let ranking = results::Ranking::of_publication(&record);
     let p = &record.publication;
     let leader = crate::services::accounts::leader_name(&state.db, p.parent_unit_id).await?;
-    let paper = crate::services::papers::results_notice(&ranking, p, leader, &issue);
+    let agencies = results::appraising_agencies_of(&state.db, &ranking).await?;
+    let paper = crate::services::papers::results_notice(&ranking, p, leader, &issue, &agencies);
     let stem = format!(
         "Thông báo kết quả CCHC {} {}",
         p.scope_name.as_deref().unwrap_or_default(),

@@ -712,7 +712,10 @@ pub async fn get_remediation_letter(
         .into_inner();
     let notice = results::current_of_unit(&state.db, v.unit.id, v.plan.source_year).await?;
     let leader = crate::services::accounts::leader_name(&state.db, v.unit.id).await?;
-    let appendix = crate::services::reports::appendix_table(&index, &v.responsible_by_code());
+    let agencies =
+        crate::services::frameworks::appraising_agencies(&state.db, &index.framework).await?;
+    let appendix =
+        crate::services::reports::appendix_table(&index, &v.responsible_by_code(), &agencies);
     let paper = crate::services::papers::remediation_letter(
         &v,
         &index,

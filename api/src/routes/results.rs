@@ -521,7 +521,9 @@ pub async fn export_unit_appendix(
         .await?
         .into_inner();
     let responsible = remediation::responsible_by_code(&reader.db, x.appraisal_id).await?;
-    let table = reports::appendix_table(&x, &responsible);
+    let agencies =
+        crate::services::frameworks::appraising_agencies(&reader.db, &x.framework).await?;
+    let table = reports::appendix_table(&x, &responsible, &agencies);
     let stem = format!("Phụ lục {} {}", x.unit_name, x.year);
     let format = match query.format.unwrap_or_default() {
         AppendixFormat::Xlsx => return sheet_response(&table, SheetFormat::Xlsx, &stem),

@@ -441,6 +441,28 @@ impl FrameworkCache {
     }
 }
 
+/// The name of the agency appraising each leaf of `framework` that has one (empty when
+/// the framework assigns none).
+pub async fn appraising_agencies<C: ConnectionTrait>(
+    conn: &C,
+    framework: &LoadedFramework,
+) -> ApiResult<std::collections::HashMap<String, String>> {
+    let assigned: Vec<(String, i64)> = framework
+        .tree
+        .assigned_leaves()
+        .map(|(leaf, agency)| (leaf.code.clone(), agency))
+        .collect();
+    if assigned.is_empty() {
+        return Ok(Default::default());
+    }
+    let ids: Vec<i64> = assigned.iter().map(|(_, a)| *a).collect();
+    let names = crate::services::units::names_of(conn, &ids).await?;
+    Ok(assigned
+        .into_iter()
+        .filter_map(|(code, agency)| names.get(&agency).map(|n| (code, n.clone())))
+        .collect())
+}
+
 /// Reads a framework the caller may see.
 pub async fn get_framework(
     db: &DatabaseConnection,

@@ -309,6 +309,7 @@ pub fn results_notice(
     p: &publication::Model,
     leader: Option<String>,
     issue: &Issue,
+    agencies: &[String],
 ) -> Paper {
     let scope = p.scope_name.clone().unwrap_or_default();
     let committee = committee_of(&scope);
@@ -330,10 +331,19 @@ pub fn results_notice(
                 .unwrap_or_default()
         )));
     }
+    // Since 2025 the agencies appraise the criteria of their fields: the notice names them.
+    let by_agencies = if agencies.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (các tiêu chí theo lĩnh vực do {} thẩm định)",
+            agencies.join(", ")
+        )
+    };
     body.push(Block::Text(format!(
         "Căn cứ kết quả tự đánh giá, chấm điểm của các đơn vị và kết quả thẩm định của Hội \
-         đồng thẩm định, {committee} thông báo kết quả chỉ số cải cách hành chính năm {year} \
-         của {units} đơn vị như sau:"
+         đồng thẩm định{by_agencies}, {committee} thông báo kết quả chỉ số cải cách hành chính \
+         năm {year} của {units} đơn vị như sau:"
     )));
     if let (Some(s), Some(first), Some(last)) = (
         &ranking.summary,
@@ -382,6 +392,9 @@ pub fn results_notice(
             ),
             "Thành viên Hội đồng thẩm định".to_string(),
         ]
+        .into_iter()
+        .chain(agencies.iter().cloned())
+        .collect()
     });
     recipients.push("Lưu: VT".to_string());
     let mut paper = Paper {

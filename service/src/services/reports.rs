@@ -37,9 +37,37 @@ fn lost(d: Decimal) -> Cell {
     Cell::Decimal(-d)
 }
 
+/// The column naming each criterion's appraising agency (since 2025), when the framework
+/// assigns any.
+pub const AGENCY_HEADER: &str = "CƠ QUAN THẨM ĐỊNH";
+
 /// The appendix of a unit's lost points for a year. `responsible` gives, per criterion
-/// code, the remediation text (officer, action, deadlines) when a plan exists.
-pub fn appendix_table(index: &UnitIndex, responsible: &HashMap<String, String>) -> Table {
+/// code, the remediation text (officer, action, deadlines) when a plan exists; `agencies`
+/// the name of the agency that appraised it, when the framework assigns criteria to
+/// agencies (a column of its own then, before the responsible officer's).
+pub fn appendix_table(
+    index: &UnitIndex,
+    responsible: &HashMap<String, String>,
+    agencies: &HashMap<String, String>,
+) -> Table {
+    let mut table = lost_points_table(index, responsible);
+    if agencies.is_empty() {
+        return table;
+    }
+    let at = table.headers.len() - 1;
+    table.headers.insert(at, AGENCY_HEADER.to_string());
+    table.widths.insert(at, 24.0);
+    for (row, d) in table.rows.iter_mut().zip(&index.deductions) {
+        let name = agencies.get(&d.code).cloned().unwrap_or_default();
+        row.insert(at, Cell::Text(name));
+    }
+    if let Some(total) = table.total.as_mut() {
+        total.insert(at, Cell::Empty);
+    }
+    table
+}
+
+fn lost_points_table(index: &UnitIndex, responsible: &HashMap<String, String>) -> Table {
     let upper = index.unit_name.to_uppercase();
     Table {
         sheet_name: format!("Phụ lục {}", index.year),

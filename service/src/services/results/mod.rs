@@ -35,7 +35,8 @@ pub use publication::{
     list_publications, lock_scopes_of, note_reopen, publish,
 };
 pub use ranking::{
-    CriterionLoss, CriterionLossRow, Ranking, bands_of_year, criteria_losses, ranking,
+    CriterionLoss, CriterionLossRow, Ranking, appraising_agencies_of, bands_of_year,
+    criteria_losses, ranking,
 };
 pub use rows::{
     BASE_KINDS, Depth, ParentRef, Ranked, ResultRow, ResultsCache, Standing, rank_rows,

@@ -352,3 +352,37 @@ pub async fn bands_of_year(
         None => Ok((Vec::new(), Decimal::ZERO)),
     }
 }
+
+/// The agencies that appraised criteria of the frameworks the ranked units were appraised
+/// on, by name, in the order of their first criterion: a results notice names them.
+pub async fn appraising_agencies_of<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    ranking: &Ranking,
+) -> ApiResult<Vec<String>> {
+    let mut framework_ids: Vec<i64> = ranking
+        .ranked
+        .iter()
+        .filter_map(|r| r.row.framework_id)
+        .collect();
+    framework_ids.sort_unstable();
+    framework_ids.dedup();
+    let mut names: Vec<String> = Vec::new();
+    for id in framework_ids {
+        let framework = crate::services::frameworks::load(conn, id).await?;
+        let mut agencies: Vec<i64> = Vec::new();
+        for (_, agency) in framework.tree.assigned_leaves() {
+            if !agencies.contains(&agency) {
+                agencies.push(agency);
+            }
+        }
+        let by_id = crate::services::units::names_of(conn, &agencies).await?;
+        for agency in agencies {
+            if let Some(name) = by_id.get(&agency)
+                && !names.contains(name)
+            {
+                names.push(name.clone());
+            }
+        }
+    }
+    Ok(names)
+}

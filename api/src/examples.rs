@@ -21,6 +21,15 @@ pub fn appraisal_entries_request() -> Value {
             {
                 "criterion_code": "2.1",
                 "reset": true
+            },
+            {
+                "criterion_code": "7.2.1",
+                "score": "3",
+                "override_reason": "Số liệu trích từ hệ thống QLVB tỉnh quý IV"
+            },
+            {
+                "criterion_code": "1.4.1",
+                "confirm": true
             }
         ]
     })
@@ -101,7 +110,8 @@ pub fn criteria_body() -> Value {
             {
                 "code": "1",
                 "title": "Công tác chỉ đạo, điều hành CCHC",
-                "max_score": "100.00"
+                "max_score": "100.00",
+                "appraised_by_unit_id": 7
             },
             {
                 "code": "1.1",
@@ -468,6 +478,7 @@ pub fn ranking_response() -> Value {
         "parent_unit_id": 2,
         "year": 2023,
         "depth": "children",
+        "kind_group": "local",
         "published": true,
         "ranked_units": 18,
         "items": [

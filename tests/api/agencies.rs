@@ -838,6 +838,56 @@ async fn agencies_and_assignments_are_validated() {
         app.post("/api/v1/frameworks", admin, &spec)
             .await
             .assert_problem(422, None);
+        // An agency is assessed itself when a framework's kinds include it, and ranked
+        // among agencies only.
+        let mut spec = fixture_framework_json(&p.province.to_string());
+        spec["unit_kinds"] = json!(["agency"]);
+        spec["year"] = json!(2026);
+        let f = app.post("/api/v1/frameworks", admin, &spec).await;
+        f.assert_status(201);
+        let f = f.json["id"].as_i64().unwrap();
+        app.post(
+            &format!("/api/v1/frameworks/{f}/publish"),
+            admin,
+            &json!({}),
+        )
+        .await
+        .assert_status(200);
+        p.w.quick_file(f, p.justice, "91.50", "0").await;
+        let agencies = app
+            .get(
+                &format!(
+                    "/api/v1/rankings?parent_unit_id={}&year=2026&kind=agency",
+                    p.province
+                ),
+                admin,
+            )
+            .await;
+        agencies.assert_status(200);
+        assert_eq!(agencies.json["items"][0]["unit_id"], p.justice);
+        assert_eq!(agencies.json["items"][0]["index"], "91.50");
+        let local = app
+            .get(
+                &format!("/api/v1/rankings?parent_unit_id={}&year=2026", p.province),
+                admin,
+            )
+            .await;
+        assert_eq!(local.json["ranked_units"], 0);
+        let index = app
+            .get(
+                &format!("/api/v1/units/{}/index?year=2026", p.justice),
+                admin,
+            )
+            .await;
+        index.assert_status(200);
+        assert_eq!(
+            (
+                index.json["rank"].as_u64(),
+                index.json["ranked_units"].as_u64()
+            ),
+            (Some(1), Some(1))
+        );
+
         // The criteria spreadsheet carries the column both ways.
         let csv = app
             .request(
@@ -855,6 +905,52 @@ async fn agencies_and_assignments_are_validated() {
         assert!(header.ends_with("appraised_by_unit_id"), "{header}");
         let field_1 = csv.lines().find(|l| l.starts_with("1,")).unwrap();
         assert!(field_1.ends_with(&format!(",{}", p.justice)), "{field_1}");
+        let imported = app
+            .request(
+                reqwest::Method::POST,
+                &format!(
+                    "/api/v1/frameworks/import?year=2027&name=CSV&owner_unit_id={}&unit_kinds=commune",
+                    p.province
+                ),
+                Some(admin),
+            )
+            .header("content-type", "text/csv")
+            .body(csv.clone())
+            .send()
+            .await
+            .unwrap();
+        let imported = crate::helpers::Resp::read(Ok(imported)).await;
+        imported.assert_status(201);
+        let field_1 = imported.json["criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["code"] == "1")
+            .unwrap();
+        assert_eq!(field_1["appraised_by_unit_id"], json!(p.justice));
+        // A bad cell is named by its row.
+        let bad = csv.replacen(&format!(",{}\n", p.justice), ",Sở Tư pháp\n", 1);
+        let refused = app
+            .request(
+                reqwest::Method::POST,
+                &format!(
+                    "/api/v1/frameworks/import?year=2027&name=CSV&owner_unit_id={}",
+                    p.province
+                ),
+                Some(admin),
+            )
+            .header("content-type", "text/csv")
+            .body(bad)
+            .send()
+            .await
+            .unwrap();
+        let refused = crate::helpers::Resp::read(Ok(refused)).await;
+        refused.assert_problem(422, None);
+        assert!(
+            refused.text.contains("appraised_by_unit_id"),
+            "{}",
+            refused.text
+        );
         let _ = (p.finance, &p.consolidator, &p.finance_appraiser);
     }
 }

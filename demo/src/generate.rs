@@ -204,6 +204,7 @@ fn score_file(
         &self_scores,
         &council_scores,
         bonus,
+        Decimal::ZERO,
     )?;
     let stored = |s: LeafScore| match s {
         LeafScore::Scored(x) => Some(to_hundredths(x)),
@@ -250,6 +251,7 @@ fn framework_spec(year: i32, owner: i64) -> Result<FrameworkSpec, anyhow::Error>
         requires_leader_approval: false,
         appeal_days: None,
         bonus_max: Decimal::from(3),
+        penalty_max: Decimal::ZERO,
         rating_bands: serde_json::from_value(f["rating_bands"].clone())?,
         submission_deadline: None,
         criteria: serde_json::from_value(f["criteria"].clone())?,
@@ -366,6 +368,7 @@ pub async fn generate(
                 requires_leader_approval: Set(spec.requires_leader_approval),
                 appeal_days: Set(spec.appeal_days),
                 bonus_max_x100: Set(to_hundredths(spec.bonus_max)),
+                penalty_max_x100: Set(to_hundredths(spec.penalty_max)),
                 rating_bands: Set(serde_json::to_string(&spec.rating_bands)?),
                 submission_deadline: Set(None),
                 published_at: Set(Some(now)),
@@ -476,6 +479,8 @@ pub async fn generate(
                     index_x100: Set((!pending).then_some(file.index)),
                     deduction_total_x100: Set((!pending).then_some(file.deduction_total)),
                     rating_band: Set(if pending { None } else { file.band.clone() }),
+                    penalties: Set("[]".to_string()),
+                    penalty_total_x100: Set(0),
                     finalized_at: Set((!pending).then_some(now)),
                     finalized_by: Set(None),
                     version: Set(3),

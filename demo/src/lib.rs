@@ -257,6 +257,7 @@ fn spec(year: i32, owner: i64) -> Result<FrameworkSpec, anyhow::Error> {
         // The demo's council takes appeals for ten days after its preliminary results.
         appeal_days: Some(10),
         bonus_max: Decimal::from(3),
+        penalty_max: Decimal::ZERO,
         rating_bands: serde_json::from_value(f["rating_bands"].clone())?,
         submission_deadline: None,
         criteria: serde_json::from_value(f["criteria"].clone())?,

@@ -21,6 +21,10 @@ pub struct Model {
     pub index_x100: Option<i64>,
     pub deduction_total_x100: Option<i64>,
     pub rating_band: Option<String>,
+    /// JSON list of penalty items (điểm trừ): code, points, reason, document reference.
+    pub penalties: String,
+    /// Their total, subtracted after the bonus.
+    pub penalty_total_x100: i64,
     pub finalized_at: Option<DateTimeUtc>,
     pub finalized_by: Option<i64>,
     pub version: i32,

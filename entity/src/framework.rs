@@ -16,6 +16,8 @@ pub struct Model {
     /// `full_score` or `rescale`.
     pub na_policy: String,
     pub bonus_max_x100: i64,
+    /// The most penalty points (điểm trừ) an appraisal may subtract (0: none).
+    pub penalty_max_x100: i64,
     /// JSON list of rating bands.
     pub rating_bands: String,
     pub submission_deadline: Option<Date>,

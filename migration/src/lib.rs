@@ -20,6 +20,7 @@ mod m20261207_000014_health_probe;
 mod m20261207_000015_result_documents;
 mod m20261207_000016_appraiser_role;
 mod m20261208_000017_agency_appraisal;
+mod m20261208_000018_penalties;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000015_result_documents::Migration),
             Box::new(m20261207_000016_appraiser_role::Migration),
             Box::new(m20261208_000017_agency_appraisal::Migration),
+            Box::new(m20261208_000018_penalties::Migration),
         ]
     }
 }

@@ -22,6 +22,7 @@ mod frameworks;
 mod health;
 mod hostile;
 mod http_errors;
+mod penalties;
 mod races;
 mod remediation;
 mod replicas;

@@ -34,6 +34,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_appraisal_workbook)
         .service(return_appraisal)
         .service(set_appraisal_bonus)
+        .service(set_appraisal_penalties)
         .service(finalize_appraisal)
         .service(reopen_appraisal);
 }
@@ -56,7 +57,7 @@ pub struct AppraisalSummary {
     pub appraised_total: Option<Decimal>,
     #[schema(value_type = Option<crate::schema::Score>)]
     pub bonus: Option<Decimal>,
-    /// Appraised total + bonus; null until finalized.
+    /// Appraised total + bonus − penalties; null until finalized.
     #[schema(value_type = Option<crate::schema::Score>)]
     pub index: Option<Decimal>,
     /// The label of the rating band (xếp loại) the index falls in, as the framework names
@@ -172,7 +173,12 @@ pub struct AppraisalResponse {
     #[schema(value_type = Option<crate::schema::Score>)]
     pub bonus: Option<Decimal>,
     pub bonus_reason: Option<String>,
-    /// appraised_total + bonus (stored at finalization; live before).
+    /// Penalty points (điểm trừ) for violations; null when not visible.
+    pub penalties: Option<Vec<PenaltyItemResponse>>,
+    #[schema(value_type = Option<crate::schema::Score>)]
+    pub penalty_total: Option<Decimal>,
+    /// appraised_total + bonus − penalty_total, never below 0 (stored at finalization;
+    /// live before).
     #[schema(value_type = Option<crate::schema::Score>)]
     pub index: Option<Decimal>,
     #[schema(value_type = Option<crate::schema::Score>)]
@@ -270,6 +276,18 @@ fn response(v: &AppraisalView, visible: bool) -> HttpResponse {
             appraised_total: shown(v.appraised_total()),
             bonus: shown(v.bonus()),
             bonus_reason: v.model.bonus_reason.clone().filter(|_| visible),
+            penalties: visible.then(|| {
+                v.penalties()
+                    .into_iter()
+                    .map(|p| PenaltyItemResponse {
+                        code: p.code,
+                        points: p.points,
+                        reason: p.reason,
+                        document_ref: p.document_ref,
+                    })
+                    .collect()
+            }),
+            penalty_total: shown(v.penalty_total()),
             index: shown(v.index()),
             deduction_total: shown(v.deduction_total()),
             rating_band: v.rating_band().filter(|_| visible),
@@ -650,6 +668,79 @@ pub async fn set_appraisal_bonus(
         &if_match,
     )
     .await?;
+    Ok(council_response(v))
+}
+
+/// One penalty (điểm trừ).
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PenaltyItemResponse {
+    /// The violation's code in the province's list, e.g. `VP-03`.
+    #[schema(max_length = 32, example = "VP-03")]
+    pub code: String,
+    /// More than 0, at most 2 decimals.
+    #[schema(value_type = crate::schema::DecimalInput, example = "0.5")]
+    pub points: Decimal,
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+    /// The document that records the violation: a number or a URL.
+    #[schema(max_length = 500)]
+    pub document_ref: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PenaltiesRequest {
+    /// Every penalty of the appraisal (replaces the list; empty clears it). Their total is
+    /// at most the framework's `penalty_max`.
+    pub items: Vec<PenaltyItemResponse>,
+}
+
+/// Set the penalty points (điểm trừ).
+///
+/// The consolidating appraisers subtract penalty points for violations after the bonus,
+/// each with a code, a reason and the document recording it; their total is capped by the
+/// framework's `penalty_max` (422 `over_cap`), and the index never falls below 0. The list
+/// replaces the previous one (audited). 409 once finalized. Send `If-Match`.
+#[utoipa::path(
+    tag = "appraisals",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = i64, Path, description = "Appraisal id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being changed"),
+    ),
+    request_body = PenaltiesRequest,
+    responses(
+        (status = 200, description = "Set", body = AppraisalResponse, headers(("ETag" = String))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
+#[put("/appraisals/{id}/penalties")]
+pub async fn set_appraisal_penalties(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    if_match: Precondition,
+    body: Json<PenaltiesRequest>,
+) -> ApiResult<HttpResponse> {
+    let items = body
+        .into_inner()
+        .items
+        .into_iter()
+        .map(|p| lifecycle::council::PenaltyInput {
+            code: p.code,
+            points: p.points,
+            reason: p.reason,
+            document_ref: p.document_ref,
+        })
+        .collect();
+    let v =
+        lifecycle::council::set_penalties(&state.db, &principal, id.into_inner(), items, &if_match)
+            .await?;
     Ok(council_response(v))
 }
 

@@ -92,6 +92,11 @@ pub struct FrameworkBody {
     #[serde(default)]
     #[schema(value_type = Option<crate::schema::DecimalInput>)]
     pub bonus_max: Decimal,
+    /// The most penalty points (điểm trừ, for violations) an appraisal may subtract after
+    /// the bonus (0 to 20, default 0: none).
+    #[serde(default)]
+    #[schema(value_type = Option<crate::schema::DecimalInput>)]
+    pub penalty_max: Decimal,
     /// Optional rating bands on the index, e.g. A ≥ 90, B ≥ 80.
     #[serde(default)]
     pub rating_bands: Vec<RatingBand>,
@@ -113,6 +118,7 @@ impl From<FrameworkBody> for FrameworkSpec {
             requires_leader_approval: b.requires_leader_approval,
             appeal_days: b.appeal_days,
             bonus_max: b.bonus_max,
+            penalty_max: b.penalty_max,
             rating_bands: b.rating_bands,
             submission_deadline: b.submission_deadline,
             criteria: b.criteria,
@@ -132,6 +138,7 @@ impl From<FrameworkSpec> for FrameworkBody {
             requires_leader_approval: s.requires_leader_approval,
             appeal_days: s.appeal_days,
             bonus_max: s.bonus_max,
+            penalty_max: s.penalty_max,
             rating_bands: s.rating_bands,
             submission_deadline: s.submission_deadline,
             criteria: s.criteria,
@@ -158,6 +165,8 @@ pub struct FrameworkSummary {
     pub appeal_days: Option<i32>,
     #[schema(value_type = crate::schema::Score)]
     pub bonus_max: Decimal,
+    #[schema(value_type = crate::schema::Score)]
+    pub penalty_max: Decimal,
     pub submission_deadline: Option<NaiveDate>,
     pub published_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -182,6 +191,7 @@ impl From<&framework::Model> for FrameworkSummary {
             requires_leader_approval: m.requires_leader_approval,
             appeal_days: m.appeal_days,
             bonus_max: crate::scoring::from_hundredths(m.bonus_max_x100),
+            penalty_max: crate::scoring::from_hundredths(m.penalty_max_x100),
             submission_deadline: m.submission_deadline,
             published_at: m.published_at,
             created_at: m.created_at,
@@ -307,6 +317,7 @@ pub struct ImportQuery {
     pub requires_leader_approval: Option<bool>,
     pub appeal_days: Option<i32>,
     pub bonus_max: Option<Decimal>,
+    pub penalty_max: Option<Decimal>,
     pub submission_deadline: Option<NaiveDate>,
 }
 
@@ -374,6 +385,7 @@ pub async fn import_framework(
         requires_leader_approval: query.requires_leader_approval.unwrap_or_default(),
         appeal_days: query.appeal_days,
         bonus_max: query.bonus_max.unwrap_or_default(),
+        penalty_max: query.penalty_max.unwrap_or_default(),
         rating_bands: Vec::new(),
         submission_deadline: query.submission_deadline,
         criteria,

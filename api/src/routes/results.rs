@@ -119,6 +119,9 @@ pub struct UnitIndexResponse {
     pub appraised_total: Decimal,
     #[schema(value_type = crate::schema::Score)]
     pub bonus: Decimal,
+    /// Penalty points (điểm trừ) subtracted after the bonus (0 when none).
+    #[schema(value_type = crate::schema::Score)]
+    pub penalty_total: Decimal,
     #[schema(value_type = crate::schema::Score)]
     pub index: Decimal,
     /// The label of the rating band (xếp loại) the index falls in, as the framework names
@@ -187,6 +190,7 @@ fn unit_index_response(x: &results::UnitIndex) -> UnitIndexResponse {
         self_total: x.self_total,
         appraised_total: x.appraised_total,
         bonus: x.bonus,
+        penalty_total: x.penalty_total,
         index: x.index,
         rating_band: x.rating_band.clone(),
         deduction_total: x.deduction_total,
@@ -583,6 +587,9 @@ pub struct RankedUnit {
     pub appraised_total: Decimal,
     #[schema(value_type = crate::schema::Score)]
     pub bonus: Decimal,
+    /// Penalty points (điểm trừ) subtracted after the bonus (0 when none).
+    #[schema(value_type = crate::schema::Score)]
+    pub penalty_total: Decimal,
     /// The label of the rating band (xếp loại) the index falls in, as the framework names
     /// it (e.g. "Tốt", "Khá"): bands are defined per framework, so this is free text. Null
     /// when no band covers the index or the figures are not visible.
@@ -657,6 +664,7 @@ pub fn ranked_unit(x: &results::Ranked) -> RankedUnit {
             x.row.appraised_total_x100.unwrap_or_default(),
         ),
         bonus: crate::scoring::from_hundredths(x.row.bonus_x100.unwrap_or_default()),
+        penalty_total: x.penalty_total(),
         rating_band: x.row.rating_band.clone(),
         previous_rank: x.previous_rank,
         previous_index: x.previous_index(),

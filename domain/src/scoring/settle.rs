@@ -27,12 +27,26 @@ pub struct Settlement {
     pub self_total: Decimal,
     pub appraised_total: Decimal,
     pub bonus: Decimal,
-    /// Appraised total + bonus, to 2 places.
+    /// Penalty points (điểm trừ), subtracted after the bonus.
+    pub penalty: Decimal,
+    /// Appraised total + bonus − penalty, to 2 places, never below zero.
     pub index: Decimal,
     pub band: Option<String>,
     pub deduction_total: Decimal,
     /// Every leaf of the framework, by code.
     pub leaves: BTreeMap<String, SettledLeaf>,
+}
+
+/// The index: the appraised total plus the bonus minus the penalty points, to 2 places;
+/// penalties never take it below zero.
+pub fn index_of(
+    appraised_total: Decimal,
+    bonus: Decimal,
+    penalty: Decimal,
+) -> Result<Decimal, ScoreOverflow> {
+    let gross = appraised_total.checked_add(bonus).ok_or(ScoreOverflow)?;
+    let net = gross.checked_sub(penalty).ok_or(ScoreOverflow)?;
+    Ok(round2(net.max(Decimal::ZERO)))
 }
 
 /// Settles an appraisal from the unit's and the council's (effective) leaf scores.
@@ -43,6 +57,7 @@ pub fn settle(
     self_scores: &HashMap<String, LeafScore>,
     council_scores: &HashMap<String, LeafScore>,
     bonus: Decimal,
+    penalty: Decimal,
 ) -> Result<Settlement, ScoreOverflow> {
     let self_totals = totals(tree, self_scores, policy)?;
     let council = totals(tree, council_scores, policy)?;
@@ -60,11 +75,12 @@ pub fn settle(
         })
         .collect();
     let deduction_total = checked_sum(leaves.values().map(|l| l.deduction)).ok_or(ScoreOverflow)?;
-    let index = round2(council.total.checked_add(bonus).ok_or(ScoreOverflow)?);
+    let index = index_of(council.total, bonus, penalty)?;
     Ok(Settlement {
         self_total: self_totals.total,
         appraised_total: council.total,
         bonus,
+        penalty,
         index,
         band: band_for(bands, index).map(str::to_string),
         deduction_total,
@@ -121,6 +137,7 @@ mod tests {
             &scores(dec!(60), dec!(30.88)),
             &scores(dec!(50.25), dec!(37)),
             dec!(1),
+            dec!(0),
         )
         .unwrap();
         assert_eq!(s.self_total.to_string(), "90.88");
@@ -129,6 +146,32 @@ mod tests {
         assert_eq!(s.deduction_total, dec!(12.75));
         assert_eq!(s.band.as_deref(), Some("B"));
         assert_eq!(s.leaves["1"].deduction, dec!(9.75));
+        // Penalty points come off after the bonus, and can move the band.
+        let penalised = settle(
+            &tree,
+            NotApplicablePolicy::FullScore,
+            &bands,
+            &scores(dec!(60), dec!(30.88)),
+            &scores(dec!(50.25), dec!(37)),
+            dec!(1),
+            dec!(8.5),
+        )
+        .unwrap();
+        assert_eq!(penalised.index.to_string(), "79.75");
+        assert_eq!(penalised.appraised_total, s.appraised_total);
+        assert_eq!(penalised.band, None);
+    }
+
+    #[test]
+    fn penalties_never_take_the_index_below_zero() {
+        assert_eq!(index_of(dec!(5), dec!(1), dec!(10)).unwrap(), dec!(0));
+        assert_eq!(
+            index_of(dec!(87.25), dec!(1), dec!(0.5))
+                .unwrap()
+                .to_string(),
+            "87.75"
+        );
+        assert!(index_of(Decimal::MAX, dec!(1), dec!(0)).is_err());
     }
 
     #[test]
@@ -147,6 +190,7 @@ mod tests {
             &scores,
             &scores,
             dec!(0),
+            dec!(0),
         )
         .unwrap();
         assert_eq!(full.leaves["1"].final_score, dec!(60));
@@ -157,6 +201,7 @@ mod tests {
             &[],
             &scores,
             &scores,
+            dec!(0),
             dec!(0),
         )
         .unwrap();

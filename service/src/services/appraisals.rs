@@ -71,8 +71,27 @@ impl AppraisalView {
         }
     }
 
+    /// The penalty points (điểm trừ) subtracted after the bonus.
+    pub fn penalty_total(&self) -> Decimal {
+        from_hundredths(self.model.penalty_total_x100)
+    }
+
+    /// The penalty items, as stored.
+    pub fn penalties(&self) -> Vec<PenaltyItem> {
+        serde_json::from_str(&self.model.penalties).unwrap_or_default()
+    }
+
+    /// Stored at finalization; computed live before (the one computation, `index_of`).
     pub fn index(&self) -> Decimal {
-        crate::scoring::round2(self.appraised_total() + self.bonus())
+        match self.model.index_x100 {
+            Some(i) if self.is_finalized() => from_hundredths(i),
+            _ => crate::scoring::settle::index_of(
+                self.appraised_total(),
+                self.bonus(),
+                self.penalty_total(),
+            )
+            .unwrap_or_default(),
+        }
     }
 
     pub fn rating_band(&self) -> Option<String> {
@@ -143,6 +162,16 @@ pub fn agencies_pending(
         }
     }
     waiting
+}
+
+/// One penalty (điểm trừ) of an appraisal: a violation, the points it costs, why, and the
+/// document that records it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PenaltyItem {
+    pub code: String,
+    pub points: Decimal,
+    pub reason: String,
+    pub document_ref: Option<String>,
 }
 
 /// The 404 of an appraisal that does not exist (or must not be known to exist).
@@ -228,6 +257,8 @@ impl Withhold for appraisal::Model {
         self.appraised_total_x100 = 0;
         self.bonus_x100 = 0;
         self.bonus_reason = None;
+        self.penalties = "[]".to_string();
+        self.penalty_total_x100 = 0;
         self.index_x100 = None;
         self.deduction_total_x100 = None;
         self.rating_band = None;
@@ -309,6 +340,8 @@ fn appraisal_json(a: &appraisal::Model) -> serde_json::Value {
         "appraised_total": from_hundredths(a.appraised_total_x100),
         "bonus": from_hundredths(a.bonus_x100),
         "bonus_reason": a.bonus_reason,
+        "penalties": serde_json::from_str::<serde_json::Value>(&a.penalties).unwrap_or_default(),
+        "penalty_total": from_hundredths(a.penalty_total_x100),
         "index": a.index_x100.map(from_hundredths),
         "rating_band": a.rating_band,
     })

@@ -41,6 +41,8 @@ pub struct FrameworkSpec {
     /// Days units may appeal after the preliminary results are released (`None`: none).
     pub appeal_days: Option<i32>,
     pub bonus_max: Decimal,
+    /// The most penalty points (điểm trừ) an appraisal may subtract (0: none).
+    pub penalty_max: Decimal,
     pub rating_bands: Vec<RatingBand>,
     pub submission_deadline: Option<NaiveDate>,
     pub criteria: Vec<CriterionDef>,
@@ -61,6 +63,10 @@ impl LoadedFramework {
         from_hundredths(self.model.bonus_max_x100)
     }
 
+    pub fn penalty_max(&self) -> Decimal {
+        from_hundredths(self.model.penalty_max_x100)
+    }
+
     pub fn is_published(&self) -> bool {
         self.model.status == FrameworkStatus::Published
     }
@@ -77,6 +83,7 @@ impl LoadedFramework {
             requires_leader_approval: self.model.requires_leader_approval,
             appeal_days: self.model.appeal_days,
             bonus_max: self.bonus_max(),
+            penalty_max: self.penalty_max(),
             rating_bands: self.bands.clone(),
             submission_deadline: self.model.submission_deadline,
             criteria: self.tree.criteria().to_vec(),
@@ -153,6 +160,22 @@ fn validate(
             text!("at most 2 decimal places", "tối đa 2 chữ số thập phân"),
         );
     }
+    if spec.penalty_max < Decimal::ZERO || spec.penalty_max > MAX_BONUS {
+        v.add(
+            "penalty_max",
+            "out_of_range",
+            text!(
+                "must be between 0 and {MAX_BONUS}",
+                "phải từ 0 đến {MAX_BONUS}"
+            ),
+        );
+    } else if crate::scoring::decimal::has_more_places_than(spec.penalty_max, 2) {
+        v.add(
+            "penalty_max",
+            "too_many_decimals",
+            text!("at most 2 decimal places", "tối đa 2 chữ số thập phân"),
+        );
+    }
     if spec.appeal_days.is_some_and(|d| !(0..=60).contains(&d)) {
         v.add(
             "appeal_days",
@@ -211,6 +234,7 @@ fn validate(
             criteria,
             unit_kinds: kinds,
             bonus_max: round2(spec.bonus_max),
+            penalty_max: round2(spec.penalty_max),
             rating_bands,
             ..spec
         },
@@ -345,6 +369,7 @@ fn framework_json(f: &LoadedFramework) -> serde_json::Value {
         "requires_leader_approval": f.model.requires_leader_approval,
         "appeal_days": f.model.appeal_days,
         "bonus_max": from_hundredths(f.model.bonus_max_x100),
+        "penalty_max": from_hundredths(f.model.penalty_max_x100),
         "rating_bands": f.bands,
         "submission_deadline": f.model.submission_deadline,
         "criteria": f.tree.criteria(),
@@ -523,6 +548,7 @@ pub async fn create_framework(
         status: Set(FrameworkStatus::Draft),
         na_policy: Set(spec.na_policy.as_str().to_string()),
         bonus_max_x100: Set(to_hundredths(spec.bonus_max)),
+        penalty_max_x100: Set(to_hundredths(spec.penalty_max)),
         rating_bands: Set(bands_text(&spec.rating_bands)),
         submission_deadline: Set(spec.submission_deadline),
         evidence_policy: Set(spec.evidence_policy),
@@ -651,6 +677,7 @@ pub async fn update_framework(
     am.unit_kinds = Set(kinds_text(&spec.unit_kinds));
     am.na_policy = Set(spec.na_policy.as_str().to_string());
     am.bonus_max_x100 = Set(to_hundredths(spec.bonus_max));
+    am.penalty_max_x100 = Set(to_hundredths(spec.penalty_max));
     am.rating_bands = Set(bands_text(&spec.rating_bands));
     am.submission_deadline = Set(spec.submission_deadline);
     am.evidence_policy = Set(spec.evidence_policy);

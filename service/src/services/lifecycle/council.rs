@@ -382,6 +382,113 @@ pub async fn set_bonus(
     council_sees(actor, v)
 }
 
+/// One penalty as sent: checked by `set_penalties`.
+pub struct PenaltyInput {
+    pub code: String,
+    pub points: Decimal,
+    pub reason: String,
+    pub document_ref: Option<String>,
+}
+
+/// Replaces the penalty points (điểm trừ) of an appraisal: each with a code, points (more
+/// than 0, at most 2 decimals), a reason and the document recording the violation; their
+/// total at most the framework's `penalty_max`. The consolidating appraisers only.
+pub async fn set_penalties(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    id: i64,
+    items: Vec<PenaltyInput>,
+    precondition: &Precondition,
+) -> ApiResult<Visible<AppraisalView>> {
+    let txn = crate::db::begin_write(db).await?;
+    let (a, _sa) = load_for_council(&txn, actor, Action::Consolidate, id, precondition).await?;
+    let framework = frameworks::load(&txn, a.framework_id).await?;
+    let mut v = crate::error::Violations::new();
+    if items.len() > 50 {
+        v.add(
+            "items",
+            "too_many",
+            text!("at most 50 penalties", "tối đa 50 khoản điểm trừ"),
+        );
+    }
+    let mut stored = Vec::with_capacity(items.len());
+    let mut total = Decimal::ZERO;
+    for (i, item) in items.into_iter().enumerate() {
+        let field = |name: &str| format!("items[{i}].{name}");
+        let code = crate::validation::text(&mut v, &field("code"), &item.code, 32, true)
+            .unwrap_or_default();
+        if stored
+            .iter()
+            .any(|p: &crate::services::appraisals::PenaltyItem| p.code == code)
+        {
+            v.add(
+                field("code"),
+                "duplicate",
+                text!("{code} appears twice", "{code} xuất hiện hai lần"),
+            );
+        }
+        if item.points <= Decimal::ZERO {
+            v.add(
+                field("points"),
+                "out_of_range",
+                text!("must be more than 0", "phải lớn hơn 0"),
+            );
+        } else if has_more_places_than(item.points, 2) {
+            v.add(
+                field("points"),
+                "too_many_decimals",
+                text!("at most 2 decimal places", "tối đa 2 chữ số thập phân"),
+            );
+        }
+        let reason = crate::validation::text(&mut v, &field("reason"), &item.reason, 2000, true)
+            .unwrap_or_default();
+        let document_ref = crate::validation::optional_text(
+            &mut v,
+            &field("document_ref"),
+            item.document_ref.as_deref(),
+            500,
+        );
+        total = total
+            .checked_add(item.points.max(Decimal::ZERO))
+            .unwrap_or(Decimal::MAX);
+        stored.push(crate::services::appraisals::PenaltyItem {
+            code,
+            points: crate::scoring::round2(item.points),
+            reason,
+            document_ref,
+        });
+    }
+    let max = framework.penalty_max();
+    if total > max {
+        v.add(
+            "items",
+            "over_cap",
+            text!(
+                "the penalties add up to {total}, more than the framework's penalty maximum {max}",
+                "tổng điểm trừ {total} vượt mức tối đa của bộ tiêu chí {max}"
+            ),
+        );
+    }
+    v.into_result()?;
+    let mut changes = appraisal::ActiveModel {
+        ..Default::default()
+    };
+    changes.penalties = Set(serde_json::to_string(&stored).map_err(ApiError::internal)?);
+    changes.penalty_total_x100 = Set(to_hundredths(total));
+    let updated = status::appraisal_transition(
+        &txn,
+        actor,
+        &a,
+        AppraisalEvent::Work,
+        changes,
+        Record::As("penalties", None),
+    )
+    .await?;
+    let v = view(&txn, updated).await?;
+    txn.commit().await?;
+    council_sees(actor, v)
+}
+
 /// The 409 of a finalization while agencies have criteria still pending, naming them.
 async fn agencies_pending_problem<C: ConnectionTrait>(
     conn: &C,
@@ -460,6 +567,7 @@ pub async fn finalize(
         &current.self_scores,
         &current.scores,
         current.bonus(),
+        current.penalty_total(),
     )
     .map_err(ApiError::internal)?;
     let mut rows = Vec::with_capacity(settled.leaves.len());

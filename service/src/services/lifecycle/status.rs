@@ -147,6 +147,8 @@ pub(super) async fn submitted<C: ConnectionTrait>(
             index_x100: Set(None),
             deduction_total_x100: Set(None),
             rating_band: Set(None),
+            penalties: Set("[]".to_string()),
+            penalty_total_x100: Set(0),
             finalized_at: Set(None),
             finalized_by: Set(None),
             version: Set(1),

@@ -54,6 +54,8 @@ pub struct UnitIndex {
     pub self_total: Decimal,
     pub appraised_total: Decimal,
     pub bonus: Decimal,
+    /// Penalty points (điểm trừ) subtracted after the bonus.
+    pub penalty_total: Decimal,
     pub index: Decimal,
     pub rating_band: Option<String>,
     pub deduction_total: Decimal,
@@ -307,6 +309,11 @@ pub(super) async fn lookup_index(
         self_total: from_hundredths(row.self_total_x100.unwrap_or_default()),
         appraised_total: from_hundredths(row.appraised_total_x100.unwrap_or_default()),
         bonus: from_hundredths(row.bonus_x100.unwrap_or_default()),
+        penalty_total: super::rows::penalty_of(
+            row.appraised_total_x100,
+            row.bonus_x100,
+            row.index_x100,
+        ),
         index: me.index(),
         rating_band: row.rating_band.clone(),
         deduction_total: from_hundredths(row.deduction_total_x100.unwrap_or_default()),

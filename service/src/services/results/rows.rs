@@ -119,9 +119,33 @@ pub struct Ranked {
     pub previous_rank: Option<u32>,
 }
 
+/// Appraised total + bonus − index, in points (0 when a figure is missing).
+pub fn penalty_of(
+    appraised_x100: Option<i64>,
+    bonus_x100: Option<i64>,
+    index_x100: Option<i64>,
+) -> Decimal {
+    match (appraised_x100, bonus_x100, index_x100) {
+        (Some(a), Some(b), Some(i)) => {
+            from_hundredths(a.saturating_add(b).saturating_sub(i).max(0))
+        }
+        _ => Decimal::ZERO,
+    }
+}
+
 impl Ranked {
     pub fn index(&self) -> Decimal {
         from_hundredths(self.row.index_x100.unwrap_or_default())
+    }
+
+    /// The penalty points the index lost: appraised total + bonus − index (exact: all
+    /// three are stored to the hundredth, also in a publication's frozen rows).
+    pub fn penalty_total(&self) -> Decimal {
+        penalty_of(
+            self.row.appraised_total_x100,
+            self.row.bonus_x100,
+            self.row.index_x100,
+        )
     }
 
     pub fn previous_index(&self) -> Option<Decimal> {

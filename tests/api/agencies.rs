@@ -954,3 +954,109 @@ async fn agencies_and_assignments_are_validated() {
         let _ = (p.finance, &p.consolidator, &p.finance_appraiser);
     }
 }
+
+/// An agency's last criterion and the consolidator's finalization sent together: the
+/// finalization sees the agency's figure or waits for it, and nothing is written into a
+/// finalized file. SQLite's single writer hides this; PostgreSQL runs them side by side.
+#[tokio::test]
+async fn an_agency_scoring_and_a_finalization_sent_together_stay_consistent() {
+    for backend in backends() {
+        let p = province(TestApp::spawn_with(backend.clone(), crate::races::PARALLEL).await).await;
+        let app = &p.w.app;
+        let x = p.submitted(0).await;
+        p.entries(&p.consolidator, x, &consolidator_entries())
+            .await
+            .assert_status(200);
+        p.entries(&p.justice_appraiser, x, &justice_entries())
+            .await
+            .assert_status(200);
+        app.put(
+            &format!("/api/v1/appraisals/{x}/bonus"),
+            &p.consolidator,
+            &json!({"points": 1, "reason": "Sáng kiến"}),
+        )
+        .await
+        .assert_status(200);
+        // Only Sở Tài chính's 7.2.1 is pending: eight scorings and eight finalizations.
+        let scores: Vec<String> = (1..=8).map(|i| format!("3.{i}")).collect();
+        let bodies: Vec<Vec<Value>> = scores
+            .iter()
+            .map(|s| vec![json!({"criterion_code": "7.2.1", "score": s})])
+            .collect();
+        let scorings = bodies
+            .iter()
+            .map(|body| p.entries(&p.finance_appraiser, x, body));
+        let finalize_path = format!("/api/v1/appraisals/{x}/finalize");
+        let empty = json!({});
+        let finalizations = (0..8).map(|_| app.post(&finalize_path, &p.consolidator, &empty));
+        let (scored, finalized) = futures_util::future::join(
+            futures_util::future::join_all(scorings),
+            futures_util::future::join_all(finalizations),
+        )
+        .await;
+        let accepted: Vec<&String> = scored
+            .iter()
+            .zip(&scores)
+            .filter(|(r, _)| r.status.as_u16() == 200)
+            .map(|(_, s)| s)
+            .collect();
+        assert!(
+            !accepted.is_empty(),
+            "a scoring before any finalization lands"
+        );
+        for r in &scored {
+            assert!(matches!(r.status.as_u16(), 200 | 409), "{}", r.text);
+        }
+        let done: Vec<_> = finalized
+            .iter()
+            .filter(|r| r.status.as_u16() == 200)
+            .collect();
+        assert!(done.len() <= 1, "finalized once at most");
+        for r in finalized.iter().filter(|r| r.status.as_u16() != 200) {
+            assert_eq!(r.status.as_u16(), 409, "{}", r.text);
+        }
+        if done.is_empty() {
+            app.post(
+                &format!("/api/v1/appraisals/{x}/finalize"),
+                &p.consolidator,
+                &json!({}),
+            )
+            .await
+            .assert_status(200);
+        }
+        // The finalized figures are the last accepted scoring's, and the stored council
+        // input is that same figure: nothing landed after the finalization.
+        let a = app
+            .get(&format!("/api/v1/appraisals/{x}"), &p.consolidator)
+            .await;
+        let entry = a.json["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["criterion_code"] == "7.2.1")
+            .unwrap();
+        let final_score = entry["appraised_score"].as_str().unwrap().to_string();
+        let input = entry["appraised_inputs"]["score"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            final_score.parse::<f64>().unwrap(),
+            input.parse::<f64>().unwrap(),
+            "{}",
+            backend.name()
+        );
+        assert!(
+            accepted
+                .iter()
+                .any(|s| s.parse::<f64>().unwrap() == input.parse::<f64>().unwrap())
+        );
+        // 87.25 with 7.2.1 at its max 4, less what 7.2.1 lost, plus the bonus.
+        let expected = rust_decimal::Decimal::from_str_exact("84.25").unwrap()
+            + rust_decimal::Decimal::from_str_exact(&input).unwrap();
+        assert_eq!(
+            a.json["index"].as_str().unwrap(),
+            format!("{:.2}", expected)
+        );
+    }
+}

@@ -352,6 +352,12 @@ fn rows() -> Vec<Row> {
             DISTRICT,
         ),
         row(
+            M::PUT,
+            "/api/v1/appraisals/{appraisal}/penalties",
+            Some(json!({"items": []})),
+            DISTRICT,
+        ),
+        row(
             M::POST,
             "/api/v1/appraisals/{appraisal}/return",
             Some(json!({"note": "Bổ sung", "criteria": ["1.5.3"]})),

@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 
 /// Enough connections and workers that the parallel requests really run side by side.
-const PARALLEL: &[(&str, &str)] = &[
+pub const PARALLEL: &[(&str, &str)] = &[
     ("PARINDEX_DB_MAX_CONNECTIONS", "24"),
     ("PARINDEX_WORKERS", "4"),
 ];

@@ -393,6 +393,7 @@ pub async fn generate(
                         .map(|m| serde_json::to_string(m).unwrap_or_default())),
                     scorer: Set(c.scorer.as_str().to_string()),
                     appraised_by_unit_id: Set(None),
+                    indicator_code: Set(None),
                 });
                 criterion_id += 1;
             }

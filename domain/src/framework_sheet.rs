@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::str::FromStr;
 
-pub const COLUMNS: [&str; 7] = [
+pub const COLUMNS: [&str; 8] = [
     "code",
     "title",
     "max_score",
@@ -23,10 +23,16 @@ pub const COLUMNS: [&str; 7] = [
     "parameters",
     "scorer",
     "appraised_by_unit_id",
+    "indicator_code",
 ];
 
 /// Columns a sheet may leave out (their cells are then empty).
-const OPTIONAL_COLUMNS: [&str; 3] = ["scorer", "parameters", "appraised_by_unit_id"];
+const OPTIONAL_COLUMNS: [&str; 4] = [
+    "scorer",
+    "parameters",
+    "appraised_by_unit_id",
+    "indicator_code",
+];
 
 fn decimal_text(d: Decimal) -> String {
     d.normalize().to_string()
@@ -266,6 +272,7 @@ pub fn parse_rows(rows: Rows) -> Result<(Vec<CriterionDef>, Vec<usize>), Vec<Fie
                 method,
                 scorer,
                 appraised_by_unit_id,
+                indicator_code: Some(cell("indicator_code")).filter(|c| !c.is_empty()),
             });
         }
     }

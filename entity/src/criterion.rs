@@ -20,6 +20,8 @@ pub struct Model {
     pub scorer: String,
     /// The agency that appraises the criterion (its leaves inherit it), if any.
     pub appraised_by_unit_id: Option<i64>,
+    /// The indicator of another system that feeds the leaf's council figure, if any.
+    pub indicator_code: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

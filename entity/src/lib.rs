@@ -14,6 +14,7 @@ pub mod criterion;
 pub mod deadline_extension;
 pub mod evidence_file;
 pub mod framework;
+pub mod indicator_value;
 pub mod login_failure;
 pub mod preliminary_release;
 pub mod publication;

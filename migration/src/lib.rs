@@ -21,6 +21,7 @@ mod m20261207_000015_result_documents;
 mod m20261207_000016_appraiser_role;
 mod m20261208_000017_agency_appraisal;
 mod m20261208_000018_penalties;
+mod m20261208_000019_indicator_values;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000016_appraiser_role::Migration),
             Box::new(m20261208_000017_agency_appraisal::Migration),
             Box::new(m20261208_000018_penalties::Migration),
+            Box::new(m20261208_000019_indicator_values::Migration),
         ]
     }
 }

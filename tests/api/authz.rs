@@ -352,6 +352,18 @@ fn rows() -> Vec<Row> {
             DISTRICT,
         ),
         row(
+            M::POST,
+            "/api/v1/frameworks/{framework}/indicator-values",
+            Some(json!({"rows": []})),
+            DISTRICT,
+        ),
+        row(
+            M::GET,
+            "/api/v1/frameworks/{framework}/indicator-values",
+            None,
+            COUNCIL_READERS,
+        ),
+        row(
             M::PUT,
             "/api/v1/appraisals/{appraisal}/penalties",
             Some(json!({"items": []})),

@@ -22,6 +22,7 @@ mod frameworks;
 mod health;
 mod hostile;
 mod http_errors;
+mod indicators;
 mod penalties;
 mod races;
 mod remediation;

@@ -9,6 +9,7 @@ pub mod documents;
 pub mod evidence;
 pub mod frameworks;
 pub mod health;
+pub mod indicators;
 pub mod publications;
 pub mod remediation;
 pub mod results;
@@ -36,6 +37,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
     units::configure(cfg);
     unit_merges::configure(cfg);
     frameworks::configure(cfg);
+    indicators::configure(cfg);
     self_assessments::configure(cfg);
     appraisals::configure(cfg);
     appraisal_tasks::configure(cfg);

@@ -66,6 +66,12 @@ pub struct CriterionDef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = 7)]
     pub appraised_by_unit_id: Option<i64>,
+    /// The indicator of another system whose values feed this leaf's council figure
+    /// (`POST /frameworks/{id}/indicator-values`), e.g. `qlvb.documents_signed_digitally`:
+    /// lower-case words joined by dots, naming the system first. Leaves only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "qlvb.documents_signed_digitally", max_length = 64)]
+    pub indicator_code: Option<String>,
 }
 
 /// A problem with one criterion: `field` names it, e.g. `criteria[3.12.2].max_score`.
@@ -449,6 +455,7 @@ mod tests {
             method: Some(Method::Manual {}),
             scorer: Scorer::SelfAssessed,
             appraised_by_unit_id: None,
+            indicator_code: None,
         }
     }
 

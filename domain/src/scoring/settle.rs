@@ -105,6 +105,7 @@ mod tests {
             method: Some(Method::Manual {}),
             scorer: Scorer::SelfAssessed,
             appraised_by_unit_id: None,
+            indicator_code: None,
         }
     }
 

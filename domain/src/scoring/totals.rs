@@ -236,6 +236,7 @@ mod tests {
             method: leaf.then_some(Method::Manual {}),
             scorer: Scorer::SelfAssessed,
             appraised_by_unit_id: None,
+            indicator_code: None,
         }
     }
 

@@ -12,7 +12,7 @@ pub fn criteria_table(tree: &CriteriaTree) -> Table {
         sheet_name: "criteria".into(),
         title: Vec::new(),
         headers: COLUMNS.iter().map(|c| c.to_string()).collect(),
-        widths: vec![10.0, 70.0, 10.0, 18.0, 28.0, 10.0, 12.0],
+        widths: vec![10.0, 70.0, 10.0, 18.0, 28.0, 10.0, 12.0, 28.0],
         rows: tree
             .criteria()
             .iter()
@@ -34,6 +34,7 @@ pub fn criteria_table(tree: &CriteriaTree) -> Table {
                             .map(|id| id.to_string())
                             .unwrap_or_default(),
                     ),
+                    Cell::Text(c.indicator_code.clone().unwrap_or_default()),
                 ]
             })
             .collect(),

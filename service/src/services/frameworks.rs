@@ -207,6 +207,7 @@ fn validate(
             return Err(ApiError::validation(all));
         }
     }
+    check_indicators(&criteria)?;
     let mut kinds = spec.unit_kinds.clone();
     kinds.dedup();
     // Validated to at most 2 places: written with exactly 2 from here on.
@@ -304,6 +305,55 @@ async fn check_assignments<C: ConnectionTrait>(
     }
 }
 
+/// An indicator code names its system, then the indicator (`qlvb.documents_signed_digitally`),
+/// and only a leaf is fed.
+fn check_indicators(criteria: &[CriterionDef]) -> ApiResult<()> {
+    let tree_codes: std::collections::HashSet<&str> = criteria
+        .iter()
+        .filter_map(|c| parent_code(&c.code))
+        .collect();
+    let mut errors = Vec::new();
+    for (i, c) in criteria.iter().enumerate() {
+        let Some(code) = &c.indicator_code else {
+            continue;
+        };
+        let parts: Vec<&str> = code.split('.').collect();
+        let well_formed = code.len() <= 64
+            && parts.len() >= 2
+            && parts.iter().all(|p| {
+                !p.is_empty()
+                    && p.chars()
+                        .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')
+            });
+        let field = format!("criteria[{i}].indicator_code");
+        if !well_formed {
+            errors.push(FieldError::new(
+                field,
+                "invalid_format",
+                text!(
+                    "the system, then the indicator, in lower-case words joined by dots (e.g. qlvb.documents_signed_digitally), at most 64 characters",
+                    "tên hệ thống rồi tên chỉ tiêu, chữ thường nối bằng dấu chấm (ví dụ qlvb.documents_signed_digitally), tối đa 64 ký tự"
+                ),
+            ));
+        } else if tree_codes.contains(c.code.as_str()) {
+            let code = &c.code;
+            errors.push(FieldError::new(
+                field,
+                "not_a_leaf",
+                text!(
+                    "{code} is not a leaf: only leaves are fed from an indicator",
+                    "{code} không phải tiêu chí lá: chỉ tiêu chí lá lấy số liệu từ chỉ tiêu"
+                ),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
 fn kinds_text(kinds: &[UnitKind]) -> String {
     kinds
         .iter()
@@ -334,6 +384,7 @@ fn criterion_rows(framework_id: i64, tree: &CriteriaTree) -> Vec<criterion::Acti
                 .map(|m| serde_json::to_string(m).unwrap_or_default())),
             scorer: Set(c.scorer.as_str().to_string()),
             appraised_by_unit_id: Set(c.appraised_by_unit_id),
+            indicator_code: Set(c.indicator_code.clone()),
             ..Default::default()
         })
         .collect()
@@ -415,6 +466,7 @@ pub async fn load<C: ConnectionTrait>(conn: &C, id: i64) -> ApiResult<LoadedFram
                 method,
                 scorer: Scorer::parse(&r.scorer).unwrap_or_default(),
                 appraised_by_unit_id: r.appraised_by_unit_id,
+                indicator_code: r.indicator_code,
             })
         })
         .collect::<ApiResult<Vec<_>>>()?;

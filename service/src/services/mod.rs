@@ -11,6 +11,7 @@ pub mod entries;
 pub mod evidence;
 pub mod framework_io;
 pub mod frameworks;
+pub mod indicators;
 #[cfg(test)]
 mod layers;
 pub mod lifecycle;

@@ -367,9 +367,13 @@ pub async fn submit(
     changes.round = Set(sa.round + 1);
     changes.submitted_at = Set(Some(now()));
     changes.editable_codes = Set(None);
+    let first = !super::feed::had_appraisal(&txn, sa.id).await?;
     let updated =
         status::file_transition(&txn, actor, &sa, FileEvent::Submit, precondition, changes).await?;
     status::submitted(&txn, actor, &updated).await?;
+    if first {
+        super::feed::at_first_submission(&txn, &updated).await?;
+    }
     let v = view(&txn, updated).await?;
     webhooks::unit_event(
         &txn,

@@ -19,6 +19,7 @@
 
 pub mod appeal;
 pub mod council;
+pub mod feed;
 pub mod file;
 mod status;
 

@@ -1,0 +1,147 @@
+//! Indicator values into files: an import of values fed from other systems
+//! (`indicators`) stores them, and each becomes the council's input of its unit's
+//! criterion, with where it came from as the council's comment: at once when the file is
+//! with the council, else when the unit first submits it. A value never lands on a
+//! finalized file (the import is refused).
+
+use super::council::write_council_entries;
+use crate::auth::Principal;
+use crate::auth::policy::{Action, authorize};
+use crate::error::ApiResult;
+use crate::services::entries::{self, EntryInput, Reviewer, Scope, Side};
+use crate::services::frameworks;
+use crate::services::indicators::{self, IndicatorRow, inputs_of, provenance_text};
+use crate::services::scoresheet;
+use crate::services::units::{find_unit, unit_ref};
+use crate::services::versioned::Precondition;
+use entity::{appraisal, indicator_value, self_assessment};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use std::collections::BTreeMap;
+
+/// What an import did (or, on a dry run, would do).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FeedReport {
+    pub rows: usize,
+    /// Values that became the council's input of a file with the council.
+    pub applied: usize,
+    /// Values kept until their unit submits its file.
+    pub waiting: usize,
+    pub dry_run: bool,
+}
+
+/// The council's entry a stored value makes: its inputs, and its source as the comment
+/// (and as the reason, should it replace what an agency scored).
+fn entry_of(m: &indicator_value::Model) -> ApiResult<EntryInput> {
+    let source = provenance_text(m);
+    Ok(EntryInput {
+        criterion_code: m.criterion_code.clone(),
+        inputs: Some(inputs_of(m)?),
+        text: Some(source.clone()),
+        override_reason: Some(source),
+        ..Default::default()
+    })
+}
+
+/// Imports values for framework `framework_id` (all or nothing), as its consolidating
+/// appraisers: checked, stored, and applied to the files with the council.
+pub async fn import(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    framework_id: i64,
+    rows: Vec<IndicatorRow>,
+    dry_run: bool,
+) -> ApiResult<FeedReport> {
+    let txn = crate::db::begin_write(db).await?;
+    let framework = frameworks::load(&txn, framework_id).await?;
+    let owner = find_unit(&txn, framework.model.owner_unit_id).await?;
+    authorize(actor, Action::Consolidate, &unit_ref(&owner))?;
+    let checked = indicators::check(&txn, &framework, &owner, rows).await?;
+    let applied = checked.iter().filter(|c| c.appraisal.is_some()).count();
+    let report = FeedReport {
+        rows: checked.len(),
+        applied,
+        waiting: checked.len() - applied,
+        dry_run,
+    };
+    if dry_run {
+        // Nothing written: the transaction is dropped.
+        return Ok(report);
+    }
+    let stored = indicators::store(&txn, actor, &framework, &checked).await?;
+    let mut by_appraisal: BTreeMap<i64, Vec<EntryInput>> = BTreeMap::new();
+    for (c, m) in checked.iter().zip(&stored) {
+        if let Some(a) = &c.appraisal {
+            by_appraisal.entry(a.id).or_default().push(entry_of(m)?);
+        }
+    }
+    for (id, batch) in by_appraisal {
+        write_council_entries(&txn, actor, id, batch, &Precondition::any()).await?;
+    }
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// Whether the file already had an appraisal before this submission.
+pub(super) async fn had_appraisal<C: ConnectionTrait>(conn: &C, sa: i64) -> ApiResult<bool> {
+    Ok(appraisal::Entity::find()
+        .filter(appraisal::Column::SelfAssessmentId.eq(sa))
+        .one(conn)
+        .await?
+        .is_some())
+}
+
+/// At a file's first submission: the values stored for its unit become the council's
+/// inputs (recorded as the feed's, in the submission's transaction).
+pub(super) async fn at_first_submission<C: ConnectionTrait>(
+    conn: &C,
+    sa: &self_assessment::Model,
+) -> ApiResult<()> {
+    let values = indicators::values(conn, sa.framework_id, Some(sa.unit_id)).await?;
+    if values.is_empty() {
+        return Ok(());
+    }
+    let framework = frameworks::load(conn, sa.framework_id).await?;
+    let u = find_unit(conn, sa.unit_id).await?;
+    let best = scoresheet::bests(conn, &framework, u.parent_id, sa.id).await?;
+    let scope = Scope {
+        side: Side::Council,
+        framework: &framework,
+        best: &best,
+        editable: None,
+        reviewer: Some(Reviewer::Consolidator),
+    };
+    let batch = values.iter().map(entry_of).collect::<ApiResult<Vec<_>>>()?;
+    let feed = Principal::system("indicator-feed");
+    entries::write_batch(conn, &feed, sa, &scope, batch).await?;
+    // The appraisal made by this submission carries the running total with the fed
+    // figures (no one has read it yet: same transaction, same version).
+    let Some(a) = appraisal::Entity::find()
+        .filter(appraisal::Column::SelfAssessmentId.eq(sa.id))
+        .one(conn)
+        .await?
+    else {
+        return Ok(());
+    };
+    let current = crate::services::appraisals::view(conn, a.clone()).await?;
+    let mut am: appraisal::ActiveModel = a.into();
+    am.appraised_total_x100 = sea_orm::Set(crate::scoring::to_hundredths(current.totals.total));
+    sea_orm::ActiveModelTrait::update(am, conn).await?;
+    Ok(())
+}
+
+/// The stored values of framework `framework_id` (one unit's when `unit_id` is given),
+/// for those who appraise under its owner.
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    framework_id: i64,
+    unit_id: Option<i64>,
+) -> ApiResult<Vec<indicator_value::Model>> {
+    let framework = frameworks::load(db, framework_id).await?;
+    let scope = match unit_id {
+        Some(id) => find_unit(db, id).await?,
+        None => find_unit(db, framework.model.owner_unit_id).await?,
+    };
+    authorize(actor, Action::Appraise, &unit_ref(&scope))?;
+    indicators::values(db, framework_id, unit_id).await
+}

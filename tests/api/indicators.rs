@@ -1,0 +1,277 @@
+//! Figures fed from other systems: the seed's 7.3.1 and 7.3.2 are "trích từ hệ thống
+//! QLVB tỉnh". Values imported before the file opens and after it is submitted land as the
+//! council's inputs with their source; a re-import is audited with both values; bad rows
+//! are named and nothing is stored; the seed's index comes out unchanged.
+
+use crate::fixtures::{
+    Persona, fixture_framework_json, seed_council_entries, seed_self_entries, world,
+};
+use crate::helpers::on_each_backend;
+use serde_json::{Value, json};
+
+const QLVB: &str = "Hệ thống quản lý văn bản và hồ sơ công việc tỉnh";
+
+fn row(unit: &str, code: &str, numerator: i64) -> Value {
+    json!({"unit_code": unit, "criterion_code": code, "numerator": numerator, "denominator": 100,
+           "source_system": QLVB, "period_from": "2023-01-01", "period_to": "2023-11-30",
+           "retrieved_at": "2023-12-05T02:00:00Z", "document_ref": "https://qlvb.quangtri.gov.vn/bao-cao/2023"})
+}
+
+fn entry<'a>(appraisal: &'a Value, code: &str) -> &'a Value {
+    appraisal["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["criterion_code"] == code)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn values_from_the_document_system_land_as_the_councils_inputs() {
+    on_each_backend(|app| async move {
+        let w = world(app).await;
+        let admin = w.admin();
+        let mut spec = fixture_framework_json(&w.id("district").to_string());
+        for c in spec["criteria"].as_array_mut().unwrap() {
+            match c["code"].as_str().unwrap() {
+                "7.3.1" => c["indicator_code"] = json!("qlvb.documents_signed_digitally"),
+                "7.3.2" => c["indicator_code"] = json!("qlvb.leaders_signing_digitally"),
+                _ => {}
+            }
+        }
+        let f = w.app.post("/api/v1/frameworks", admin, &spec).await;
+        f.assert_status(201);
+        let f = f.json["id"].as_i64().unwrap();
+        w.app
+            .post(
+                &format!("/api/v1/frameworks/{f}/publish"),
+                admin,
+                &json!({}),
+            )
+            .await
+            .assert_status(200);
+        let path = format!("/api/v1/frameworks/{f}/indicator-values");
+        let appraiser = w.token(Persona::Appraiser);
+        let officer = w.token(Persona::OfficerA);
+
+        // Bad rows are named by row; nothing is stored.
+        let bad = w
+            .app
+            .post(&path, appraiser, &json!({"rows": [
+                row("19744", "7.3.1", 72),
+                row("00000", "7.3.1", 72),
+                row("19744", "1.1", 72),
+                row("19800", "7.3.1", 72),
+                row("19744", "7.3.2", 120),
+                {"unit_code": "19745", "criterion_code": "7.3.1", "numerator": 1, "denominator": 2,
+                 "source_system": "", "retrieved_at": "2023-12-05T02:00:00Z"},
+            ]}))
+            .await;
+        bad.assert_problem(422, None);
+        let fields: Vec<&str> = bad.json["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "rows[1].unit_code",
+                "rows[2].criterion_code",
+                "rows[3].unit_code",
+                "rows[4].numerator",
+                "rows[5].source_system"
+            ],
+            "{}",
+            bad.text
+        );
+        let listed = w.app.get(&path, appraiser).await;
+        listed.assert_status(200);
+        assert!(listed.json["items"].as_array().unwrap().is_empty());
+        // A dry run checks and stores nothing.
+        let dry = w
+            .app
+            .post(
+                &format!("{path}?dry_run=true"),
+                appraiser,
+                &json!({"rows": [row("19744", "7.3.1", 72)]}),
+            )
+            .await;
+        dry.assert_status(200);
+        assert_eq!(
+            dry.json,
+            json!({"rows": 1, "applied": 0, "waiting": 1, "dry_run": true})
+        );
+        assert!(
+            w.app.get(&path, appraiser).await.json["items"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+        // Units do not import, nor read the council's figures here.
+        w.app
+            .post(
+                &path,
+                officer,
+                &json!({"rows": [row("19744", "7.3.1", 72)]}),
+            )
+            .await
+            .assert_status(403);
+        w.app.get(&path, officer).await.assert_status(403);
+
+        // Before the file exists: kept for the unit.
+        let before = w
+            .app
+            .post(
+                &path,
+                appraiser,
+                &json!({"rows": [row("19744", "7.3.1", 72)]}),
+            )
+            .await;
+        before.assert_status(200);
+        assert_eq!(
+            before.json,
+            json!({"rows": 1, "applied": 0, "waiting": 1, "dry_run": false})
+        );
+        let sa = w
+            .open_assessment(Persona::OfficerA, w.id("commune_a"), f)
+            .await;
+        w.app
+            .put(
+                &format!("/api/v1/self-assessments/{sa}/entries"),
+                officer,
+                &json!({"entries": seed_self_entries()}),
+            )
+            .await
+            .assert_status(200);
+        let submitted = w
+            .app
+            .post(
+                &format!("/api/v1/self-assessments/{sa}/submit"),
+                officer,
+                &json!({}),
+            )
+            .await;
+        submitted.assert_status(200);
+        let a = submitted.json["appraisal_id"].as_i64().unwrap();
+        let appraisal = w
+            .app
+            .get(&format!("/api/v1/appraisals/{a}"), appraiser)
+            .await;
+        let fed = entry(&appraisal.json, "7.3.1");
+        assert_eq!(fed["appraised_inputs"]["numerator"], "72");
+        assert_eq!(fed["appraised_score"], "0.72");
+        assert_eq!(
+            fed["self_score"], "1.00",
+            "the unit's own figure stays beside it"
+        );
+        assert!(
+            fed["comment"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("Theo số liệu trích từ {QLVB}")),
+            "{fed}"
+        );
+        assert_eq!(
+            appraisal.json["status"], "pending",
+            "the feed does not start the council's work"
+        );
+
+        // After submission: applied at once. Then a re-import replaces it, audited.
+        let after = w
+            .app
+            .post(
+                &path,
+                appraiser,
+                &json!({"rows": [row("19744", "7.3.2", 80)]}),
+            )
+            .await;
+        assert_eq!(after.json["applied"], 1);
+        let again = w
+            .app
+            .post(
+                &path,
+                appraiser,
+                &json!({"rows": [row("19744", "7.3.2", 87)]}),
+            )
+            .await;
+        again.assert_status(200);
+        let trail = w
+            .app
+            .get(
+                "/api/v1/audit-events?entity=indicator_value&action=reimport",
+                admin,
+            )
+            .await;
+        assert_eq!(trail.json["total"], 1, "{}", trail.text);
+        assert_eq!(
+            trail.json["items"][0]["old_value"]["inputs"]["numerator"],
+            "80"
+        );
+        assert_eq!(
+            trail.json["items"][0]["new_value"]["inputs"]["numerator"],
+            "87"
+        );
+        let values = w
+            .app
+            .get(&format!("{path}?unit_id={}", w.id("commune_a")), appraiser)
+            .await;
+        let items = values.json["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[1]["criterion_code"], "7.3.2");
+        assert_eq!(items[1]["period_to"], "2023-11-30");
+        assert!(
+            items[1]["provenance"]
+                .as_str()
+                .unwrap()
+                .contains("https://qlvb.quangtri.gov.vn/bao-cao/2023")
+        );
+
+        // The council enters the rest as the seed letter did: the figures are the seed's.
+        let rest: Vec<Value> = seed_council_entries()
+            .into_iter()
+            .filter(|e| !matches!(e["criterion_code"].as_str(), Some("7.3.1" | "7.3.2")))
+            .collect();
+        w.app
+            .put(
+                &format!("/api/v1/appraisals/{a}/entries"),
+                appraiser,
+                &json!({"entries": rest}),
+            )
+            .await
+            .assert_status(200);
+        w.app
+            .put(
+                &format!("/api/v1/appraisals/{a}/bonus"),
+                appraiser,
+                &json!({"points": 1, "reason": "Sáng kiến"}),
+            )
+            .await
+            .assert_status(200);
+        let done = w
+            .app
+            .post(
+                &format!("/api/v1/appraisals/{a}/finalize"),
+                appraiser,
+                &json!({}),
+            )
+            .await;
+        done.assert_status(200);
+        assert_eq!(done.json["appraised_total"], "87.25");
+        assert_eq!(done.json["index"], "88.25");
+        assert_eq!(entry(&done.json, "7.3.2")["appraised_score"], "1.74");
+        // A finalized file takes no more values.
+        let late = w
+            .app
+            .post(
+                &path,
+                appraiser,
+                &json!({"rows": [row("19744", "7.3.1", 90)]}),
+            )
+            .await;
+        late.assert_problem(422, None);
+        assert_eq!(late.json["errors"][0]["code"], "finalized");
+    })
+    .await;
+}

@@ -22,7 +22,8 @@ use parindex_service::services::accounts::{self, NewUser};
 use parindex_service::services::entries::{Batch, EntryInput};
 use parindex_service::services::evidence;
 use parindex_service::services::frameworks::{self, FrameworkSpec};
-use parindex_service::services::lifecycle::{appeal, council, file};
+use parindex_service::services::indicators::IndicatorRow;
+use parindex_service::services::lifecycle::{appeal, council, feed, file};
 use parindex_service::services::remediation::{
     self, Assignment, ItemPatch, Milestone, NewItem, OfficerRole,
 };
@@ -82,6 +83,9 @@ const VINH_LONG_EVIDENCE: [DemoEvidence; 3] = [
 ];
 
 pub const DEMO_PASSWORD: &str = "demo-password-2023";
+
+/// The system the seed's 7.3.1 and 7.3.2 were taken from, as the letter names it.
+pub const QLVB: &str = "hệ thống quản lý văn bản và hồ sơ công việc tỉnh";
 
 /// The accounts the demo creates, for the README and the command's output: username,
 /// role, unit and the name papers print. The chairman is the seed letter's signer and the
@@ -260,7 +264,18 @@ fn spec(year: i32, owner: i64) -> Result<FrameworkSpec, anyhow::Error> {
         penalty_max: Decimal::ZERO,
         rating_bands: serde_json::from_value(f["rating_bands"].clone())?,
         submission_deadline: None,
-        criteria: serde_json::from_value(f["criteria"].clone())?,
+        criteria: {
+            let mut criteria: Vec<parindex_service::scoring::CriterionDef> =
+                serde_json::from_value(f["criteria"].clone())?;
+            for c in &mut criteria {
+                c.indicator_code = match c.code.as_str() {
+                    "7.3.1" => Some("qlvb.documents_signed_digitally".to_string()),
+                    "7.3.2" => Some("qlvb.leaders_signing_digitally".to_string()),
+                    _ => None,
+                };
+            }
+            criteria
+        },
     })
 }
 
@@ -548,8 +563,45 @@ impl Loader<'_> {
                 }
             })
             .collect();
+        // 7.3.1 and 7.3.2 were "trích từ hệ thống QLVB tỉnh": fed from the document
+        // system as indicator values (they land as the council's inputs at submission).
+        let fed: Vec<&Value> = appendix
+            .iter()
+            .filter(|a| {
+                framework
+                    .tree
+                    .get(a["code"].as_str().unwrap_or_default())
+                    .is_some_and(|c| c.indicator_code.is_some())
+            })
+            .collect();
+        let unit_code = entity::unit::Entity::find_by_id(unit_id)
+            .one(&self.state.db)
+            .await?
+            .map(|u| u.code)
+            .unwrap_or_default();
+        let rows = fed
+            .iter()
+            .map(|a| IndicatorRow {
+                unit_code: unit_code.clone(),
+                criterion_code: a["code"].as_str().unwrap_or_default().to_string(),
+                inputs: inputs(&a["council_inputs"]),
+                source_system: QLVB.to_string(),
+                period_from: None,
+                period_to: None,
+                retrieved_at: chrono::DateTime::parse_from_rfc3339("2023-12-05T08:00:00+07:00")
+                    .map(|t| t.with_timezone(&chrono::Utc))
+                    .unwrap_or_default(),
+                document_ref: None,
+            })
+            .collect::<Vec<_>>();
+        if !rows.is_empty() {
+            feed::import(&self.state.db, &self.actor, framework.model.id, rows, false)
+                .await
+                .map_err(err)?;
+        }
         let mut council: Vec<EntryInput> = appendix
             .iter()
+            .filter(|a| !fed.iter().any(|f| f["code"] == a["code"]))
             .map(|a| EntryInput {
                 criterion_code: a["code"].as_str().unwrap_or_default().to_string(),
                 inputs: (!a["council_inputs"].is_null()).then(|| inputs(&a["council_inputs"])),

@@ -51,6 +51,54 @@ async fn the_demo_district_reproduces_the_seed_letter() {
         );
         assert_eq!(x["previous"]["index"], "86.39");
         assert_eq!(x["previous"]["rank"], 8);
+        // 7.3.1 and 7.3.2 came from the document system: fed values with their source,
+        // the letter's figures and comment unchanged.
+        let appraiser = app
+            .login("vinhlinh.thamdinh", parindex_api::demo::DEMO_PASSWORD)
+            .await;
+        let appraisal = app
+            .get(
+                &format!("/api/v1/appraisals/{}", x["appraisal_id"].as_i64().unwrap()),
+                &appraiser,
+            )
+            .await;
+        let fed = appraisal.json["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["criterion_code"] == "7.3.1")
+            .unwrap();
+        assert_eq!(fed["appraised_score"], "0.72");
+        assert_eq!(
+            fed["comment"],
+            "Theo số liệu trích từ hệ thống quản lý văn bản và hồ sơ công việc tỉnh"
+        );
+        let framework = appraisal.json["framework_id"].as_i64().unwrap();
+        let values = app
+            .get(
+                &format!("/api/v1/frameworks/{framework}/indicator-values?unit_id={unit}"),
+                &appraiser,
+            )
+            .await;
+        values.assert_status(200);
+        let codes: Vec<(&str, &str)> = values.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                (
+                    v["criterion_code"].as_str().unwrap(),
+                    v["source_system"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("7.3.1", parindex_api::demo::QLVB),
+                ("7.3.2", parindex_api::demo::QLVB)
+            ]
+        );
         // The plan names the letter's officers.
         let plans = app
             .get(

@@ -382,7 +382,16 @@ async fn frameworks_round_trip_through_json_csv_and_xlsx() {
             let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
             assert_eq!(
                 rows[0],
-                ["code", "title", "max_score", "method", "parameters", "scorer", "appraised_by_unit_id"]
+                [
+                    "code",
+                    "title",
+                    "max_score",
+                    "method",
+                    "parameters",
+                    "scorer",
+                    "appraised_by_unit_id",
+                    "indicator_code"
+                ]
             );
             assert_eq!(rows.len(), 71);
             let r = rows.iter().find(|r| r[0] == "3.12.2").unwrap();

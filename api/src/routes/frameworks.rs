@@ -217,6 +217,8 @@ pub struct CriterionResponse {
     /// The agency that appraises the criterion, as set on it (leaves inherit their
     /// group's: see `tree`); null: none set here.
     pub appraised_by_unit_id: Option<i64>,
+    /// The indicator of another system that feeds the leaf's council figure; null: none.
+    pub indicator_code: Option<String>,
 }
 
 /// A framework with its criteria, flat and as a tree.
@@ -245,6 +247,7 @@ fn criteria_response(f: &LoadedFramework) -> Vec<CriterionResponse> {
                 method: c.method.clone(),
                 scorer: leaf.then_some(c.scorer),
                 appraised_by_unit_id: c.appraised_by_unit_id,
+                indicator_code: c.indicator_code.clone(),
             }
         })
         .collect()

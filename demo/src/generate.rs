@@ -394,6 +394,7 @@ pub async fn generate(
                     scorer: Set(c.scorer.as_str().to_string()),
                     appraised_by_unit_id: Set(None),
                     indicator_code: Set(None),
+                    indicator_feeds_self: Set(false),
                 });
                 criterion_id += 1;
             }

@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::str::FromStr;
 
-pub const COLUMNS: [&str; 8] = [
+pub const COLUMNS: [&str; 9] = [
     "code",
     "title",
     "max_score",
@@ -24,14 +24,16 @@ pub const COLUMNS: [&str; 8] = [
     "scorer",
     "appraised_by_unit_id",
     "indicator_code",
+    "indicator_feeds_self",
 ];
 
 /// Columns a sheet may leave out (their cells are then empty).
-const OPTIONAL_COLUMNS: [&str; 4] = [
+const OPTIONAL_COLUMNS: [&str; 5] = [
     "scorer",
     "parameters",
     "appraised_by_unit_id",
     "indicator_code",
+    "indicator_feeds_self",
 ];
 
 fn decimal_text(d: Decimal) -> String {
@@ -255,6 +257,22 @@ pub fn parse_rows(rows: Rows) -> Result<(Vec<CriterionDef>, Vec<usize>), Vec<Fie
                 }
             }
         };
+        let feeds_text = cell("indicator_feeds_self").to_lowercase();
+        let indicator_feeds_self = match feeds_text.as_str() {
+            "" | "false" | "0" | "không" => false,
+            "true" | "1" | "có" => true,
+            _ => {
+                errors.push(FieldError::new(
+                    field("indicator_feeds_self"),
+                    "invalid",
+                    text!(
+                        "{feeds_text:?} is not true or false (Có or Không)",
+                        "{feeds_text:?} không phải true hoặc false (Có hoặc Không)"
+                    ),
+                ));
+                false
+            }
+        };
         let title = cell("title");
         if title.is_empty() {
             errors.push(FieldError::new(
@@ -273,6 +291,7 @@ pub fn parse_rows(rows: Rows) -> Result<(Vec<CriterionDef>, Vec<usize>), Vec<Fie
                 scorer,
                 appraised_by_unit_id,
                 indicator_code: Some(cell("indicator_code")).filter(|c| !c.is_empty()),
+                indicator_feeds_self,
             });
         }
     }

@@ -22,6 +22,8 @@ pub struct Model {
     pub appraised_by_unit_id: Option<i64>,
     /// The indicator of another system that feeds the leaf's council figure, if any.
     pub indicator_code: Option<String>,
+    /// The indicator feeds the unit's side too.
+    pub indicator_feeds_self: bool,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -20,6 +20,14 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
+            .alter_table(
+                Table::alter()
+                    .table("criteria")
+                    .add_column(boolean("indicator_feeds_self").default(false))
+                    .to_owned(),
+            )
+            .await?;
+        manager
             .create_table(
                 Table::create()
                     .table("indicator_values")
@@ -78,6 +86,14 @@ impl MigrationTrait for Migration {
                 Table::alter()
                     .table("criteria")
                     .drop_column("indicator_code")
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("criteria")
+                    .drop_column("indicator_feeds_self")
                     .to_owned(),
             )
             .await

@@ -275,3 +275,111 @@ async fn values_from_the_document_system_land_as_the_councils_inputs() {
     })
     .await;
 }
+
+/// A value that feeds the unit's side too fills the unit's input, which the unit then
+/// cannot change; a re-import while the file is a draft moves the unit's total with it.
+#[tokio::test]
+async fn a_value_fed_on_the_units_side_cannot_be_changed_by_the_unit() {
+    on_each_backend(|app| async move {
+        let w = world(app).await;
+        let admin = w.admin();
+        let mut spec = fixture_framework_json(&w.id("district").to_string());
+        for c in spec["criteria"].as_array_mut().unwrap() {
+            if c["code"] == "7.3.2" {
+                c["indicator_code"] = json!("qlvb.leaders_signing_digitally");
+                c["indicator_feeds_self"] = json!(true);
+            }
+        }
+        // Only a self-scored leaf with an indicator feeds the unit's side.
+        let mut wrong = spec.clone();
+        for c in wrong["criteria"].as_array_mut().unwrap() {
+            if c["code"] == "7.3.1" {
+                c["indicator_feeds_self"] = json!(true);
+            }
+        }
+        w.app
+            .post("/api/v1/frameworks", admin, &wrong)
+            .await
+            .assert_problem(422, None);
+        let f = w.app.post("/api/v1/frameworks", admin, &spec).await;
+        f.assert_status(201);
+        let f = f.json["id"].as_i64().unwrap();
+        w.app
+            .post(
+                &format!("/api/v1/frameworks/{f}/publish"),
+                admin,
+                &json!({}),
+            )
+            .await
+            .assert_status(200);
+        let path = format!("/api/v1/frameworks/{f}/indicator-values");
+        let appraiser = w.token(Persona::Appraiser);
+        let officer = w.token(Persona::OfficerA);
+        w.app
+            .post(
+                &path,
+                appraiser,
+                &json!({"rows": [row("19744", "7.3.2", 87)]}),
+            )
+            .await
+            .assert_status(200);
+        let sa = w
+            .open_assessment(Persona::OfficerA, w.id("commune_a"), f)
+            .await;
+        let url = format!("/api/v1/self-assessments/{sa}");
+        let opened = w.app.get(&url, officer).await;
+        let fed = opened.json["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["criterion_code"] == "7.3.2")
+            .unwrap()
+            .clone();
+        assert_eq!(fed["inputs"]["numerator"], "87", "{fed}");
+        assert_eq!(fed["self_score"], "1.74");
+        // The unit enters everything else; the fed leaf is refused, naming it, and the
+        // whole batch with it.
+        let all = seed_self_entries();
+        let refused = w
+            .app
+            .put(&format!("{url}/entries"), officer, &json!({"entries": all}))
+            .await;
+        refused.assert_problem(422, None);
+        assert!(
+            refused.text.contains("7.3.2") && refused.text.contains("fed_from_indicator"),
+            "{}",
+            refused.text
+        );
+        let others: Vec<Value> = all
+            .into_iter()
+            .filter(|e| e["criterion_code"] != "7.3.2")
+            .collect();
+        let filled = w
+            .app
+            .put(
+                &format!("{url}/entries"),
+                officer,
+                &json!({"entries": others}),
+            )
+            .await;
+        filled.assert_status(200);
+        // The seed's 90.88 with 7.3.2 at 1.74 of 2, as the document system says.
+        assert_eq!(filled.json["self_total"], "90.62");
+        // A re-import while the file is a draft moves it.
+        w.app
+            .post(
+                &path,
+                appraiser,
+                &json!({"rows": [row("19744", "7.3.2", 100)]}),
+            )
+            .await
+            .assert_status(200);
+        let now = w.app.get(&url, officer).await;
+        assert_eq!(now.json["self_total"], "90.88");
+        w.app
+            .post(&format!("{url}/submit"), officer, &json!({}))
+            .await
+            .assert_status(200);
+    })
+    .await;
+}

@@ -219,6 +219,8 @@ pub struct CriterionResponse {
     pub appraised_by_unit_id: Option<i64>,
     /// The indicator of another system that feeds the leaf's council figure; null: none.
     pub indicator_code: Option<String>,
+    /// The indicator feeds the unit's side too.
+    pub indicator_feeds_self: bool,
 }
 
 /// A framework with its criteria, flat and as a tree.
@@ -248,6 +250,7 @@ fn criteria_response(f: &LoadedFramework) -> Vec<CriterionResponse> {
                 scorer: leaf.then_some(c.scorer),
                 appraised_by_unit_id: c.appraised_by_unit_id,
                 indicator_code: c.indicator_code.clone(),
+                indicator_feeds_self: c.indicator_feeds_self,
             }
         })
         .collect()

@@ -72,6 +72,10 @@ pub struct CriterionDef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "qlvb.documents_signed_digitally", max_length = 64)]
     pub indicator_code: Option<String>,
+    /// The indicator feeds the unit's side too (a self-scored leaf): once a value is
+    /// imported, it is the unit's input and the unit cannot change it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub indicator_feeds_self: bool,
 }
 
 /// A problem with one criterion: `field` names it, e.g. `criteria[3.12.2].max_score`.
@@ -456,6 +460,7 @@ mod tests {
             scorer: Scorer::SelfAssessed,
             appraised_by_unit_id: None,
             indicator_code: None,
+            indicator_feeds_self: false,
         }
     }
 

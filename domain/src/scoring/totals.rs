@@ -237,6 +237,7 @@ mod tests {
             scorer: Scorer::SelfAssessed,
             appraised_by_unit_id: None,
             indicator_code: None,
+            indicator_feeds_self: false,
         }
     }
 

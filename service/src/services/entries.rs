@@ -174,6 +174,8 @@ pub struct Scope<'a> {
     pub editable: Option<&'a HashSet<String>>,
     /// The council's side: who writes (the unit's side: `None`).
     pub reviewer: Option<Reviewer>,
+    /// The unit's side: leaves an indicator fed on the unit's side, which it cannot change.
+    pub fed: Option<&'a HashSet<String>>,
 }
 
 /// The leaf a batch entry names, or the field error saying why it cannot be scored here.
@@ -345,6 +347,20 @@ fn prepare(scope: &Scope<'_>, batch: Vec<EntryInput>) -> ApiResult<Vec<Prepared>
             && !editable.contains(&code)
         {
             not_returned.push(code);
+            continue;
+        }
+        if scope.side == Side::Unit
+            && let Some(fed) = scope.fed
+            && fed.contains(&code)
+        {
+            errors.push(FieldError::new(
+                format!("{field}.criterion_code"),
+                "fed_from_indicator",
+                text!(
+                    "{code} is fed from another system's indicator: the unit cannot change it",
+                    "{code} lấy số liệu từ hệ thống khác: đơn vị không sửa được"
+                ),
+            ));
             continue;
         }
         if let Some(Reviewer::Agency(agency)) = scope.reviewer

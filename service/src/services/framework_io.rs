@@ -12,7 +12,7 @@ pub fn criteria_table(tree: &CriteriaTree) -> Table {
         sheet_name: "criteria".into(),
         title: Vec::new(),
         headers: COLUMNS.iter().map(|c| c.to_string()).collect(),
-        widths: vec![10.0, 70.0, 10.0, 18.0, 28.0, 10.0, 12.0, 28.0],
+        widths: vec![10.0, 70.0, 10.0, 18.0, 28.0, 10.0, 12.0, 28.0, 12.0],
         rows: tree
             .criteria()
             .iter()
@@ -35,6 +35,11 @@ pub fn criteria_table(tree: &CriteriaTree) -> Table {
                             .unwrap_or_default(),
                     ),
                     Cell::Text(c.indicator_code.clone().unwrap_or_default()),
+                    Cell::Text(if c.indicator_feeds_self {
+                        "true".to_string()
+                    } else {
+                        String::new()
+                    }),
                 ]
             })
             .collect(),

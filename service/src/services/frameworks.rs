@@ -314,6 +314,19 @@ fn check_indicators(criteria: &[CriterionDef]) -> ApiResult<()> {
         .collect();
     let mut errors = Vec::new();
     for (i, c) in criteria.iter().enumerate() {
+        if c.indicator_feeds_self
+            && (c.indicator_code.is_none() || c.scorer != Scorer::SelfAssessed)
+        {
+            let code = &c.code;
+            errors.push(FieldError::new(
+                format!("criteria[{i}].indicator_feeds_self"),
+                "not_fed",
+                text!(
+                    "{code}: only a self-scored leaf with an indicator_code feeds the unit's side",
+                    "{code}: chỉ tiêu chí lá do đơn vị tự chấm có indicator_code mới lấy số liệu cho đơn vị"
+                ),
+            ));
+        }
         let Some(code) = &c.indicator_code else {
             continue;
         };
@@ -385,6 +398,7 @@ fn criterion_rows(framework_id: i64, tree: &CriteriaTree) -> Vec<criterion::Acti
             scorer: Set(c.scorer.as_str().to_string()),
             appraised_by_unit_id: Set(c.appraised_by_unit_id),
             indicator_code: Set(c.indicator_code.clone()),
+            indicator_feeds_self: Set(c.indicator_feeds_self),
             ..Default::default()
         })
         .collect()
@@ -467,6 +481,7 @@ pub async fn load<C: ConnectionTrait>(conn: &C, id: i64) -> ApiResult<LoadedFram
                 scorer: Scorer::parse(&r.scorer).unwrap_or_default(),
                 appraised_by_unit_id: r.appraised_by_unit_id,
                 indicator_code: r.indicator_code,
+                indicator_feeds_self: r.indicator_feeds_self,
             })
         })
         .collect::<ApiResult<Vec<_>>>()?;

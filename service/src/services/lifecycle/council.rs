@@ -128,6 +128,7 @@ pub(crate) async fn write_council_entries<C: ConnectionTrait>(
         best: &best,
         editable: None,
         reviewer: Some(reviewer(actor)?),
+        fed: None,
     };
     let assigned = framework.tree.assigned_leaves().next().is_some();
     let waiting_before = if assigned {

@@ -10,13 +10,15 @@ use crate::auth::policy::{Action, authorize};
 use crate::error::ApiResult;
 use crate::services::entries::{self, EntryInput, Reviewer, Scope, Side};
 use crate::services::frameworks;
+use crate::services::frameworks::LoadedFramework;
 use crate::services::indicators::{self, IndicatorRow, inputs_of, provenance_text};
 use crate::services::scoresheet;
 use crate::services::units::{find_unit, unit_ref};
 use crate::services::versioned::Precondition;
+use crate::services::versioned::Write;
 use entity::{appraisal, indicator_value, self_assessment};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
-use std::collections::BTreeMap;
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use std::collections::{BTreeMap, HashSet};
 
 /// What an import did (or, on a dry run, would do).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +70,28 @@ pub async fn import(
         return Ok(report);
     }
     let stored = indicators::store(&txn, actor, &framework, &checked).await?;
+    // The unit's side first, where it is fed (a council decision on the same leaf then
+    // stands after it).
+    let mut by_file: BTreeMap<i64, (self_assessment::Model, Vec<&indicator_value::Model>)> =
+        BTreeMap::new();
+    for (c, m) in checked.iter().zip(&stored) {
+        if let Some(file) = &c.file
+            && feeds_self(&framework, m)
+        {
+            by_file
+                .entry(file.id)
+                .or_insert_with(|| (file.clone(), Vec::new()))
+                .1
+                .push(m);
+        }
+    }
+    for (_, (file, values)) in by_file {
+        // The file as it is now, locked like every change of it.
+        let sa = super::FileLock::of_file(&txn, file.id)
+            .await?
+            .self_assessment;
+        feed_unit_side(&txn, &framework, sa, &values).await?;
+    }
     let mut by_appraisal: BTreeMap<i64, Vec<EntryInput>> = BTreeMap::new();
     for (c, m) in checked.iter().zip(&stored) {
         if let Some(a) = &c.appraisal {
@@ -79,6 +103,98 @@ pub async fn import(
     }
     txn.commit().await?;
     Ok(report)
+}
+
+/// The leaves of `framework` fed on the unit's side for which `unit_id` has a value: the
+/// unit cannot change them.
+pub(super) async fn fed_on_unit_side<C: ConnectionTrait>(
+    conn: &C,
+    framework: &LoadedFramework,
+    unit_id: i64,
+) -> ApiResult<HashSet<String>> {
+    if !framework.tree.leaves().any(|c| c.indicator_feeds_self) {
+        return Ok(HashSet::new());
+    }
+    Ok(indicators::values(conn, framework.model.id, Some(unit_id))
+        .await?
+        .into_iter()
+        .filter(|m| feeds_self(framework, m))
+        .map(|m| m.criterion_code)
+        .collect())
+}
+
+fn feeds_self(framework: &LoadedFramework, m: &indicator_value::Model) -> bool {
+    framework
+        .tree
+        .get(&m.criterion_code)
+        .is_some_and(|c| c.indicator_feeds_self)
+}
+
+/// Writes the unit's side of the values that feed it into file `sa` (the feed's own
+/// path: the unit's lock is for the unit), with the file's running self total. The file
+/// as it is now.
+async fn feed_unit_side<C: ConnectionTrait>(
+    conn: &C,
+    framework: &LoadedFramework,
+    sa: self_assessment::Model,
+    values: &[&indicator_value::Model],
+) -> ApiResult<self_assessment::Model> {
+    let mine: Vec<EntryInput> = values
+        .iter()
+        .filter(|m| feeds_self(framework, m))
+        .map(|m| {
+            Ok(EntryInput {
+                criterion_code: m.criterion_code.clone(),
+                inputs: Some(inputs_of(m)?),
+                text: Some(provenance_text(m)),
+                ..Default::default()
+            })
+        })
+        .collect::<ApiResult<_>>()?;
+    if mine.is_empty() {
+        return Ok(sa);
+    }
+    let u = find_unit(conn, sa.unit_id).await?;
+    let best = scoresheet::bests(conn, framework, u.parent_id, sa.id).await?;
+    let scope = Scope {
+        side: Side::Unit,
+        framework,
+        best: &best,
+        editable: None,
+        reviewer: None,
+        fed: None,
+    };
+    let feed = Principal::system("indicator-feed");
+    entries::write_batch(conn, &feed, &sa, &scope, mine).await?;
+    let stored = scoresheet::load_entries(conn, sa.id).await?;
+    let total = scoresheet::total_of(
+        framework,
+        &scoresheet::self_scores(framework, &stored, &best),
+    )?
+    .total;
+    let mut changes = self_assessment::ActiveModel {
+        ..Default::default()
+    };
+    changes.self_total_x100 = Set(crate::scoring::to_hundredths(total));
+    Write::<self_assessment::Entity>::begin(conn, &feed, &sa, &Precondition::any())
+        .await?
+        .finish_unrecorded(conn, changes)
+        .await
+}
+
+/// A file just opened: the values already stored for its unit fill its side where they
+/// feed it.
+pub(super) async fn at_open<C: ConnectionTrait>(
+    conn: &C,
+    framework: &LoadedFramework,
+    sa: self_assessment::Model,
+) -> ApiResult<self_assessment::Model> {
+    if !framework.tree.leaves().any(|c| c.indicator_feeds_self) {
+        return Ok(sa);
+    }
+    let values = indicators::values(conn, framework.model.id, Some(sa.unit_id)).await?;
+    let refs: Vec<&indicator_value::Model> = values.iter().collect();
+    feed_unit_side(conn, framework, sa, &refs).await
 }
 
 /// Whether the file already had an appraisal before this submission.
@@ -109,6 +225,7 @@ pub(super) async fn at_first_submission<C: ConnectionTrait>(
         best: &best,
         editable: None,
         reviewer: Some(Reviewer::Consolidator),
+        fed: None,
     };
     let batch = values.iter().map(entry_of).collect::<ApiResult<Vec<_>>>()?;
     let feed = Principal::system("indicator-feed");

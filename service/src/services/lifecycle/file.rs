@@ -67,6 +67,7 @@ pub async fn open(
     };
     check_openable(&txn, &u, &framework).await?;
     let created = insert_draft(&txn, actor, &u, &framework).await?;
+    let created = super::feed::at_open(&txn, &framework, created).await?;
     audit::record(
         &txn,
         actor,
@@ -231,12 +232,14 @@ pub async fn upsert_entries(
             .collect()
     });
     let best = scoresheet::bests(&txn, &framework, u.parent_id, sa.id).await?;
+    let fed = Some(super::feed::fed_on_unit_side(&txn, &framework, sa.unit_id).await?);
     let scope = Scope {
         side: Side::Unit,
         framework: &framework,
         best: &best,
         editable: editable.as_ref(),
         reviewer: None,
+        fed: fed.as_ref(),
     };
     entries::write_batch(&txn, actor, &sa, &scope, batch).await?;
     let entries = scoresheet::load_entries(&txn, sa.id).await?;

@@ -207,17 +207,17 @@ pub async fn check<C: ConnectionTrait>(
         }
         let file = unit.as_ref().and_then(|u| files.get(&u.id)).cloned();
         let appraisal = file.as_ref().and_then(|f| appraisals.get(&f.id)).cloned();
-        if let Some(a) = &appraisal {
-            if a.status == AppraisalStatus::Finalized {
-                errors.push(FieldError::new(
-                    field("unit_code"),
-                    "finalized",
-                    text!(
-                        "{unit_code}'s appraisal is finalized: its figures no longer change",
-                        "kết quả thẩm định của {unit_code} đã chốt: không thay đổi số liệu được nữa"
-                    ),
-                ));
-            }
+        if let Some(a) = &appraisal
+            && a.status == AppraisalStatus::Finalized
+        {
+            errors.push(FieldError::new(
+                field("unit_code"),
+                "finalized",
+                text!(
+                    "{unit_code}'s appraisal is finalized: its figures no longer change",
+                    "kết quả thẩm định của {unit_code} đã chốt: không thay đổi số liệu được nữa"
+                ),
+            ));
         }
         if errors.len() > before {
             continue;

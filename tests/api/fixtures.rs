@@ -357,9 +357,9 @@ impl World {
         resp.json["id"].as_i64().unwrap()
     }
 
-    /// The seed commune's file on the fixture framework, up to a finalized appraisal with
-    /// the council's seed scores and a bonus of 1. Returns (self-assessment, appraisal) ids.
-    pub async fn seed_appraisal(&self, framework: i64) -> (i64, i64) {
+    /// Commune A's file on `framework`, filled with the seed's self-assessment and
+    /// submitted. Returns (self-assessment, appraisal) ids.
+    pub async fn submitted_seed_file(&self, framework: i64) -> (i64, i64) {
         let officer = self.token(Persona::OfficerA);
         let sa = self
             .open_assessment(Persona::OfficerA, self.id("commune_a"), framework)
@@ -381,7 +381,13 @@ impl World {
             )
             .await;
         submitted.assert_status(200);
-        let appraisal = submitted.json["appraisal_id"].as_i64().unwrap();
+        (sa, submitted.json["appraisal_id"].as_i64().unwrap())
+    }
+
+    /// The seed commune's file on the fixture framework, up to a finalized appraisal with
+    /// the council's seed scores and a bonus of 1. Returns (self-assessment, appraisal) ids.
+    pub async fn seed_appraisal(&self, framework: i64) -> (i64, i64) {
+        let (sa, appraisal) = self.submitted_seed_file(framework).await;
         let appraiser = self.token(Persona::Appraiser);
         self.app
             .put(

@@ -2,9 +2,7 @@
 //! audited, withheld from the unit until published, and carried into the unit's index and
 //! the ranking.
 
-use crate::fixtures::{
-    Persona, fixture_framework_json, seed_council_entries, seed_self_entries, world,
-};
+use crate::fixtures::{Persona, fixture_framework_json, seed_council_entries, world};
 use crate::helpers::on_each_backend;
 use serde_json::json;
 
@@ -24,20 +22,7 @@ async fn penalties_lower_the_index_and_are_capped() {
             .await
             .assert_status(200);
         let officer = w.token(Persona::OfficerA);
-        let sa = w.open_assessment(Persona::OfficerA, w.id("commune_a"), f).await;
-        w.app
-            .put(
-                &format!("/api/v1/self-assessments/{sa}/entries"),
-                officer,
-                &json!({"entries": seed_self_entries()}),
-            )
-            .await
-            .assert_status(200);
-        let submitted = w
-            .app
-            .post(&format!("/api/v1/self-assessments/{sa}/submit"), officer, &json!({}))
-            .await;
-        let a = submitted.json["appraisal_id"].as_i64().unwrap();
+        let (_, a) = w.submitted_seed_file(f).await;
         let appraiser = w.token(Persona::Appraiser);
         w.app
             .put(

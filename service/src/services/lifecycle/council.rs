@@ -369,13 +369,25 @@ pub async fn set_bonus(
     };
     changes.bonus_x100 = Set(to_hundredths(points));
     changes.bonus_reason = Set(reason);
+    change_figures(txn, actor, &a, changes, "bonus").await
+}
+
+/// A change of the appraisal's own figures (bonus, penalties): recorded as `action`,
+/// committed, answered with the appraisal.
+async fn change_figures(
+    txn: crate::db::WriteTxn,
+    actor: &Principal,
+    a: &appraisal::Model,
+    changes: appraisal::ActiveModel,
+    action: &'static str,
+) -> ApiResult<Visible<AppraisalView>> {
     let updated = status::appraisal_transition(
         &txn,
         actor,
-        &a,
+        a,
         AppraisalEvent::Work,
         changes,
-        Record::As("bonus", None),
+        Record::As(action, None),
     )
     .await?;
     let v = view(&txn, updated).await?;
@@ -476,18 +488,7 @@ pub async fn set_penalties(
     };
     changes.penalties = Set(serde_json::to_string(&stored).map_err(ApiError::internal)?);
     changes.penalty_total_x100 = Set(to_hundredths(total));
-    let updated = status::appraisal_transition(
-        &txn,
-        actor,
-        &a,
-        AppraisalEvent::Work,
-        changes,
-        Record::As("penalties", None),
-    )
-    .await?;
-    let v = view(&txn, updated).await?;
-    txn.commit().await?;
-    council_sees(actor, v)
+    change_figures(txn, actor, &a, changes, "penalties").await
 }
 
 /// The 409 of a finalization while agencies have criteria still pending, naming them.

@@ -45,3 +45,14 @@ schemathesis.openapi.media_type("text/csv", CSV)
 schemathesis.openapi.media_type(
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", XLSX
 )
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    """Headers are text. Schemathesis's inferred links can carry an integer from a response
+    (an `id`) into a header parameter (`X-Request-Id`) and then fail to send the request at
+    all ("must be of type str or bytes"): such a value is sent as its text."""
+    if case.headers:
+        for name, value in list(case.headers.items()):
+            if not isinstance(value, (str, bytes)):
+                case.headers[name] = str(value)

@@ -390,7 +390,8 @@ async fn frameworks_round_trip_through_json_csv_and_xlsx() {
                     "parameters",
                     "scorer",
                     "appraised_by_unit_id",
-                    "indicator_code"
+                    "indicator_code",
+                    "indicator_feeds_self"
                 ]
             );
             assert_eq!(rows.len(), 71);

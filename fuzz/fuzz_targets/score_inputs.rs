@@ -106,6 +106,9 @@ fuzz_target!(|case: Case| {
         max_score: Decimal::from(max),
         method: Some(Method::Manual {}),
         scorer: Scorer::SelfAssessed,
+        appraised_by_unit_id: None,
+        indicator_code: None,
+        indicator_feeds_self: false,
     };
     let tree = CriteriaTree::build(vec![
         CriterionDef {

@@ -227,6 +227,21 @@ async fn values_from_the_document_system_land_as_the_councils_inputs() {
                 .unwrap()
                 .contains("https://qlvb.quangtri.gov.vn/bao-cao/2023")
         );
+        // Paged like every list.
+        let first = w
+            .app
+            .get(
+                &format!("{path}?unit_id={}&per_page=1", w.id("commune_a")),
+                appraiser,
+            )
+            .await;
+        assert_eq!(
+            (
+                first.json["total"].as_u64(),
+                first.json["items"].as_array().unwrap().len()
+            ),
+            (Some(2), 1)
+        );
 
         // The council enters the rest as the seed letter did: the figures are the seed's.
         let rest: Vec<Value> = seed_council_entries()

@@ -154,6 +154,10 @@ pub async fn import_indicator_values(
 pub struct IndicatorListQuery {
     /// One unit's values.
     pub unit_id: Option<i64>,
+    #[param(minimum = 1, maximum = 1_000_000)]
+    pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u64>,
 }
 
 /// A stored value with its provenance.
@@ -177,11 +181,6 @@ pub struct IndicatorValueResponse {
     pub provenance: String,
 }
 
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct IndicatorValuesResponse {
-    pub items: Vec<IndicatorValueResponse>,
-}
-
 /// Read a framework's indicator values with their provenance.
 ///
 /// For the appraisers of the framework's owner (agencies' included) and admins: every
@@ -192,7 +191,7 @@ pub struct IndicatorValuesResponse {
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Framework id"), IndicatorListQuery),
     responses(
-        (status = 200, description = "The values", body = IndicatorValuesResponse),
+        (status = 200, description = "One page of the values", body = super::Page<IndicatorValueResponse>),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
     )
@@ -204,8 +203,15 @@ pub async fn list_indicator_values(
     id: web::Path<i64>,
     query: Query<IndicatorListQuery>,
 ) -> ApiResult<HttpResponse> {
-    let values = feed::list(&state.db, &principal, id.into_inner(), query.unit_id).await?;
+    let q = query.into_inner();
+    let page = crate::validation::PageParams {
+        page: q.page,
+        per_page: q.per_page,
+    }
+    .resolve()?;
+    let values = feed::list(&state.db, &principal, id.into_inner(), q.unit_id, page).await?;
     let items = values
+        .items()
         .iter()
         .map(|m| {
             Ok(IndicatorValueResponse {
@@ -226,5 +232,10 @@ pub async fn list_indicator_values(
             })
         })
         .collect::<ApiResult<Vec<_>>>()?;
-    Ok(HttpResponse::Ok().json(IndicatorValuesResponse { items }))
+    Ok(HttpResponse::Ok().json(super::Page {
+        items,
+        page: values.page(),
+        per_page: values.per_page(),
+        total: values.total(),
+    }))
 }

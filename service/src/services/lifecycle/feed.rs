@@ -246,19 +246,36 @@ pub(super) async fn at_first_submission<C: ConnectionTrait>(
     Ok(())
 }
 
-/// The stored values of framework `framework_id` (one unit's when `unit_id` is given),
-/// for those who appraise under its owner.
+/// One page of the stored values of framework `framework_id` (one unit's when `unit_id`
+/// is given), for those who appraise under its owner, within the caller's scope.
 pub async fn list(
     db: &DatabaseConnection,
     actor: &Principal,
     framework_id: i64,
     unit_id: Option<i64>,
-) -> ApiResult<Vec<indicator_value::Model>> {
+    page: crate::services::scope::PageRequest,
+) -> ApiResult<crate::services::scope::Page<indicator_value::Model>> {
+    use crate::services::scope::{Reach, scoped};
+    use sea_orm::QueryOrder;
     let framework = frameworks::load(db, framework_id).await?;
     let scope = match unit_id {
         Some(id) => find_unit(db, id).await?,
         None => find_unit(db, framework.model.owner_unit_id).await?,
     };
     authorize(actor, Action::Appraise, &unit_ref(&scope))?;
-    indicators::values(db, framework_id, unit_id).await
+    let mut query = indicator_value::Entity::find()
+        .filter(indicator_value::Column::FrameworkId.eq(framework_id))
+        .order_by_asc(indicator_value::Column::UnitId)
+        .order_by_asc(indicator_value::Column::CriterionCode);
+    if let Some(id) = unit_id {
+        query = query.filter(indicator_value::Column::UnitId.eq(id));
+    }
+    scoped(
+        query,
+        actor,
+        indicator_value::Column::UnitId,
+        Reach::Records,
+    )
+    .page(db, page)
+    .await
 }

@@ -205,6 +205,7 @@ fn score_file(
         &council_scores,
         bonus,
         Decimal::ZERO,
+        None,
     )?;
     let stored = |s: LeafScore| match s {
         LeafScore::Scored(x) => Some(to_hundredths(x)),
@@ -255,6 +256,7 @@ fn framework_spec(year: i32, owner: i64) -> Result<FrameworkSpec, anyhow::Error>
         rating_bands: serde_json::from_value(f["rating_bands"].clone())?,
         submission_deadline: None,
         criteria: serde_json::from_value(f["criteria"].clone())?,
+        composition: Default::default(),
     })
 }
 
@@ -369,6 +371,8 @@ pub async fn generate(
                 appeal_days: Set(spec.appeal_days),
                 bonus_max_x100: Set(to_hundredths(spec.bonus_max)),
                 penalty_max_x100: Set(to_hundredths(spec.penalty_max)),
+                components: Set("[]".to_string()),
+                missing_component: Set("zero".to_string()),
                 rating_bands: Set(serde_json::to_string(&spec.rating_bands)?),
                 submission_deadline: Set(None),
                 published_at: Set(Some(now)),
@@ -483,6 +487,8 @@ pub async fn generate(
                     rating_band: Set(if pending { None } else { file.band.clone() }),
                     penalties: Set("[]".to_string()),
                     penalty_total_x100: Set(0),
+                    components: Set(None),
+                    unranked: Set(false),
                     finalized_at: Set((!pending).then_some(now)),
                     finalized_by: Set(None),
                     version: Set(3),

@@ -276,6 +276,7 @@ fn spec(year: i32, owner: i64) -> Result<FrameworkSpec, anyhow::Error> {
             }
             criteria
         },
+        composition: Default::default(),
     })
 }
 
@@ -581,7 +582,9 @@ impl Loader<'_> {
             .unwrap_or_default();
         let rows = fed
             .iter()
-            .map(|a| IndicatorRow {
+            .enumerate()
+            .map(|(i, a)| IndicatorRow {
+                at: format!("rows[{i}]"),
                 unit_code: unit_code.clone(),
                 criterion_code: a["code"].as_str().unwrap_or_default().to_string(),
                 inputs: inputs(&a["council_inputs"]),
@@ -595,9 +598,16 @@ impl Loader<'_> {
             })
             .collect::<Vec<_>>();
         if !rows.is_empty() {
-            feed::import(&self.state.db, &self.actor, framework.model.id, rows, false)
-                .await
-                .map_err(err)?;
+            feed::import(
+                &self.state.db,
+                &self.actor,
+                framework.model.id,
+                rows,
+                parindex_service::services::indicators::Feed::Indicator,
+                false,
+            )
+            .await
+            .map_err(err)?;
         }
         let mut council: Vec<EntryInput> = appendix
             .iter()

@@ -25,6 +25,10 @@ pub struct Model {
     pub penalties: String,
     /// Their total, subtracted after the bonus.
     pub penalty_total_x100: i64,
+    /// JSON list of the components' figures, stored at finalization (null: none).
+    pub components: Option<String>,
+    /// A component had no data and the framework leaves such units unranked.
+    pub unranked: bool,
     pub finalized_at: Option<DateTimeUtc>,
     pub finalized_by: Option<i64>,
     pub version: i32,

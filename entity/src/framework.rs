@@ -18,6 +18,10 @@ pub struct Model {
     pub bonus_max_x100: i64,
     /// The most penalty points (điểm trừ) an appraisal may subtract (0: none).
     pub penalty_max_x100: i64,
+    /// JSON list of the index's components (code, name, fields); `[]`: none.
+    pub components: String,
+    /// What a unit's missing component does: `rescale`, `zero` or `unranked`.
+    pub missing_component: String,
     /// JSON list of rating bands.
     pub rating_bands: String,
     pub submission_deadline: Option<Date>,

@@ -28,6 +28,9 @@ pub struct Model {
     pub deduction_total_x100: Option<i64>,
     pub rating_band: Option<String>,
     pub previous_index_x100: Option<i64>,
+    pub components: Option<String>,
+    pub unranked: bool,
+    pub penalty_total_x100: Option<i64>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

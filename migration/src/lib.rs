@@ -22,6 +22,7 @@ mod m20261207_000016_appraiser_role;
 mod m20261208_000017_agency_appraisal;
 mod m20261208_000018_penalties;
 mod m20261208_000019_indicator_values;
+mod m20261209_000020_components;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000017_agency_appraisal::Migration),
             Box::new(m20261208_000018_penalties::Migration),
             Box::new(m20261208_000019_indicator_values::Migration),
+            Box::new(m20261209_000020_components::Migration),
         ]
     }
 }

@@ -177,8 +177,14 @@ pub struct AppraisalResponse {
     pub penalties: Option<Vec<PenaltyItemResponse>>,
     #[schema(value_type = Option<crate::schema::Score>)]
     pub penalty_total: Option<Decimal>,
-    /// appraised_total + bonus − penalty_total, never below 0 (stored at finalization;
-    /// live before).
+    /// The index's components where the framework declares them (empty otherwise; null
+    /// when not visible). A component without data needs no scores to finalize.
+    pub components: Option<Vec<super::results::ComponentResponse>>,
+    /// A component has no data and the framework leaves such units unranked (null when
+    /// not visible).
+    pub unranked: Option<bool>,
+    /// appraised_total (or, with components, their counted total) + bonus −
+    /// penalty_total, never below 0 (stored at finalization; live before).
     #[schema(value_type = Option<crate::schema::Score>)]
     pub index: Option<Decimal>,
     #[schema(value_type = Option<crate::schema::Score>)]
@@ -288,6 +294,8 @@ fn response(v: &AppraisalView, visible: bool) -> HttpResponse {
                     .collect()
             }),
             penalty_total: shown(v.penalty_total()),
+            components: visible.then(|| super::results::components_response(v.components())),
+            unranked: visible.then_some(v.unranked()),
             index: shown(v.index()),
             deduction_total: shown(v.deduction_total()),
             rating_band: v.rating_band().filter(|_| visible),

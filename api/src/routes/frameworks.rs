@@ -7,6 +7,7 @@ use crate::http::etag::Precondition;
 use crate::http::json::RawBody;
 use crate::http::{Json, Query};
 use crate::scoring::framework::{CriterionDef, CriterionNode, Scorer};
+use crate::scoring::composition::{Component, Composition, MissingComponent};
 use crate::scoring::{Method, NotApplicablePolicy, RatingBand};
 use crate::services::framework_io;
 use crate::services::frameworks::{self, FrameworkFilter, FrameworkSpec, LoadedFramework};
@@ -104,6 +105,16 @@ pub struct FrameworkBody {
     pub submission_deadline: Option<NaiveDate>,
     /// The flat list of criteria with dotted codes.
     pub criteria: Vec<CriterionDef>,
+    /// The index's components, each summing some top-level fields (e.g. `appraisal` =
+    /// fields 1–7, `survey` = field 8); every field in exactly one. Omitted or empty: the
+    /// index is the criteria's sum.
+    #[serde(default)]
+    pub components: Vec<Component>,
+    /// What a unit's component without data (none of its leaves has a council figure)
+    /// does: `rescale` (the others scaled up to the total), `zero` (default) or
+    /// `unranked` (counts 0 and the unit is not ranked).
+    #[serde(default)]
+    pub missing_component: MissingComponent,
 }
 
 impl From<FrameworkBody> for FrameworkSpec {
@@ -122,6 +133,10 @@ impl From<FrameworkBody> for FrameworkSpec {
             rating_bands: b.rating_bands,
             submission_deadline: b.submission_deadline,
             criteria: b.criteria,
+            composition: Composition {
+                components: b.components,
+                missing: b.missing_component,
+            },
         }
     }
 }
@@ -142,6 +157,8 @@ impl From<FrameworkSpec> for FrameworkBody {
             rating_bands: s.rating_bands,
             submission_deadline: s.submission_deadline,
             criteria: s.criteria,
+            components: s.composition.components,
+            missing_component: s.composition.missing,
         }
     }
 }
@@ -167,6 +184,8 @@ pub struct FrameworkSummary {
     pub bonus_max: Decimal,
     #[schema(value_type = crate::schema::Score)]
     pub penalty_max: Decimal,
+    pub components: Vec<Component>,
+    pub missing_component: MissingComponent,
     pub submission_deadline: Option<NaiveDate>,
     pub published_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -192,6 +211,8 @@ impl From<&framework::Model> for FrameworkSummary {
             appeal_days: m.appeal_days,
             bonus_max: crate::scoring::from_hundredths(m.bonus_max_x100),
             penalty_max: crate::scoring::from_hundredths(m.penalty_max_x100),
+            components: serde_json::from_str(&m.components).unwrap_or_default(),
+            missing_component: MissingComponent::parse(&m.missing_component).unwrap_or_default(),
             submission_deadline: m.submission_deadline,
             published_at: m.published_at,
             created_at: m.created_at,
@@ -395,6 +416,8 @@ pub async fn import_framework(
         rating_bands: Vec::new(),
         submission_deadline: query.submission_deadline,
         criteria,
+        // A spreadsheet carries criteria only; components are set with PUT.
+        composition: Composition::default(),
     };
     let created = frameworks::create_framework(&state.db, &principal, spec).await?;
     Ok(framework_response(StatusCode::CREATED, &created))
@@ -784,6 +807,13 @@ pub struct SurveyResultRequest {
 pub struct SurveyResultsRequest {
     /// At most 5,000 rows.
     pub results: Vec<SurveyResultRequest>,
+    /// The survey, as the provenance of its figures (default "Kết quả điều tra xã hội
+    /// học"); overrides the query's.
+    #[schema(example = "Điều tra xã hội học năm 2023 (SIPAS)", max_length = 200)]
+    pub source_system: Option<String>,
+    /// The report behind it: a number or a URL.
+    #[schema(max_length = 500)]
+    pub document_ref: Option<String>,
 }
 
 /// A unit's survey-scored criterion as stored on its appraisal.
@@ -803,10 +833,32 @@ pub struct SurveyResultItem {
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct SurveyResultsResponse {
     pub items: Vec<SurveyResultItem>,
+    /// On an import: what it stored (or on a dry run would store); null on a read.
+    pub import: Option<SurveyImportReport>,
 }
 
-fn survey_response(results: Vec<crate::services::survey::SurveyResult>) -> HttpResponse {
+/// What a survey import did.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SurveyImportReport {
+    /// Rows stored per unit and year.
+    pub stored: usize,
+    /// Of them, the results that became the council's input of a file with the council.
+    pub applied: usize,
+    /// The results kept until their unit's file reaches the council (not opened, a draft,
+    /// not yet submitted).
+    pub waiting: usize,
+    pub dry_run: bool,
+    /// The rows that could not be placed, each named with why (an unknown unit, one the
+    /// framework does not score, a finalized appraisal): nothing stored for them.
+    pub unplaced: Vec<crate::error::FieldError>,
+}
+
+fn survey_response(
+    results: Vec<crate::services::survey::SurveyResult>,
+    import: Option<SurveyImportReport>,
+) -> HttpResponse {
     HttpResponse::Ok().json(SurveyResultsResponse {
+        import,
         items: results
             .into_iter()
             .map(|r| SurveyResultItem {
@@ -827,19 +879,27 @@ fn survey_response(results: Vec<crate::services::survey::SurveyResult>) -> HttpR
 pub struct SurveyImportQuery {
     /// `true`: check every row and answer as an import would, storing nothing.
     pub dry_run: Option<bool>,
+    /// The survey (for CSV and XLSX uploads; a JSON body says it itself).
+    pub source_system: Option<String>,
+    /// The report behind it.
+    pub document_ref: Option<String>,
 }
 
-/// Import the survey results of the framework's units (JSON, CSV or XLSX), all or nothing.
+/// Import the survey results of the framework's units (JSON, CSV or XLSX).
 ///
-/// One row per unit and `survey`-scored criterion: the unit's code, the criterion's code,
+/// One row per unit and `survey`-scored criterion (several survey groups, e.g. citizens,
+/// officials and leaders, are separate criteria): the unit's code, the criterion's code,
 /// and the survey's `value` (a percentage 0–100 for ratio, target-ratio and threshold
 /// criteria; the figure for relative-to-best; a count; 1/0 for yes/no) or the `score` of
-/// a hand-scored criterion. Each becomes the council's input on that unit's appraisal,
-/// through the same path as `PUT /appraisals/{id}/entries` (audited per entry, plus one
-/// `import_survey` event), so indices and rankings follow. All rows are checked first;
-/// each problem names its row (`results[3]` in JSON, `row 4` in a file): unknown units
-/// or criteria, criteria not scored by survey, duplicates, finalized appraisals, figures
-/// out of range. CSV and XLSX take a header row (`unit_code`, `criterion_code`, `value`,
+/// a hand-scored criterion. Results are stored per unit and year whatever state the
+/// unit's file is in (audited per value, re-imports with the value replaced): a file with
+/// the council takes them at once as the council's inputs, through the same path as
+/// `PUT /appraisals/{id}/entries`, so indices and rankings follow; a file not yet there
+/// takes them when first submitted. Rows whose unit cannot take them (unknown, not scored
+/// on this framework, finalized) are named in `import.unplaced` and left out. Any other
+/// problem refuses the whole request, each problem named by its row (`results[3]` in
+/// JSON, `row 4` in a file): criteria not scored by survey, duplicates, figures out of
+/// range. CSV and XLSX take a header row (`unit_code`, `criterion_code`, `value`,
 /// `score`, or Mã đơn vị, Mã tiêu chí, Giá trị, Điểm) and are read within the upload
 /// budget. `dry_run=true` checks a table without storing it. District appraisers of the
 /// framework's owner, and admins.
@@ -870,9 +930,20 @@ pub async fn import_survey_results(
     body: RawBody,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
+    let query = query.into_inner();
+    let mut source = survey::SurveySource {
+        name: query.source_system,
+        document_ref: query.document_ref,
+    };
     let rows = if body.is_json() {
-        body.json::<SurveyResultsRequest>()
-            .await?
+        let request = body.json::<SurveyResultsRequest>().await?;
+        if request.source_system.is_some() {
+            source.name = request.source_system;
+        }
+        if request.document_ref.is_some() {
+            source.document_ref = request.document_ref;
+        }
+        request
             .results
             .into_iter()
             .enumerate()
@@ -891,10 +962,15 @@ pub async fn import_survey_results(
         survey::rows_of_sheet(uploads::read_sheet(body, &[0, 1]).await?)?
     };
     let dry_run = query.dry_run.unwrap_or(false);
-    let stored = survey::import(&state.db, &principal, id, rows, dry_run)
-        .await?
-        .into_inner();
-    Ok(survey_response(stored))
+    let done = survey::import(&state.db, &principal, id, rows, source, dry_run).await?;
+    let report = SurveyImportReport {
+        stored: done.report.rows,
+        applied: done.report.applied,
+        waiting: done.report.waiting,
+        dry_run: done.report.dry_run,
+        unplaced: done.report.unplaced,
+    };
+    Ok(survey_response(done.results.into_inner(), Some(report)))
 }
 
 /// The survey-scored criteria of the framework's units, as stored.
@@ -924,5 +1000,6 @@ pub async fn get_survey_results(
         survey::results(&state.db, &principal, id)
             .await?
             .into_inner(),
+        None,
     ))
 }

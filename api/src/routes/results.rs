@@ -104,6 +104,46 @@ pub struct DeductionResponse {
     pub comment: Option<String>,
 }
 
+/// One component of an index (a framework with `components`).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ComponentResponse {
+    #[schema(example = "survey")]
+    pub code: String,
+    #[schema(example = "Điều tra xã hội học")]
+    pub name: String,
+    /// The points its fields scored (0 without data).
+    #[schema(value_type = crate::schema::Score)]
+    pub points: Decimal,
+    /// What its fields are worth.
+    #[schema(value_type = crate::schema::Score)]
+    pub max: Decimal,
+    /// Whether any of its criteria has a council figure.
+    pub has_data: bool,
+    /// Scaled up to the framework's total because another component had no data.
+    pub rescaled: bool,
+    /// What it counts for in the index: `points`, scaled when rescaled, 0 without data.
+    #[schema(value_type = crate::schema::Score)]
+    pub counted: Decimal,
+}
+
+/// The components as responses show them.
+pub fn components_response(
+    figures: Vec<crate::scoring::composition::ComponentFigure>,
+) -> Vec<ComponentResponse> {
+    figures
+        .into_iter()
+        .map(|c| ComponentResponse {
+            code: c.code,
+            name: c.name,
+            points: c.points,
+            max: c.max,
+            has_data: c.has_data,
+            rescaled: c.rescaled,
+            counted: c.counted,
+        })
+        .collect()
+}
+
 /// A unit's PAR index for a year.
 #[derive(Serialize, Deserialize, ToSchema)]
 #[schema(examples(crate::examples::unit_index_response))]
@@ -122,6 +162,9 @@ pub struct UnitIndexResponse {
     /// Penalty points (điểm trừ) subtracted after the bonus (0 when none).
     #[schema(value_type = crate::schema::Score)]
     pub penalty_total: Decimal,
+    /// The index's components where the framework declares them (empty otherwise): the
+    /// index is their counted total + bonus − penalty points.
+    pub components: Vec<ComponentResponse>,
     #[schema(value_type = crate::schema::Score)]
     pub index: Decimal,
     /// The label of the rating band (xếp loại) the index falls in, as the framework names
@@ -191,6 +234,7 @@ fn unit_index_response(x: &results::UnitIndex) -> UnitIndexResponse {
         appraised_total: x.appraised_total,
         bonus: x.bonus,
         penalty_total: x.penalty_total,
+        components: components_response(x.components.clone()),
         index: x.index,
         rating_band: x.rating_band.clone(),
         deduction_total: x.deduction_total,
@@ -590,6 +634,8 @@ pub struct RankedUnit {
     /// Penalty points (điểm trừ) subtracted after the bonus (0 when none).
     #[schema(value_type = crate::schema::Score)]
     pub penalty_total: Decimal,
+    /// The index's components where the framework declares them (empty otherwise).
+    pub components: Vec<ComponentResponse>,
     /// The label of the rating band (xếp loại) the index falls in, as the framework names
     /// it (e.g. "Tốt", "Khá"): bands are defined per framework, so this is free text. Null
     /// when no band covers the index or the figures are not visible.
@@ -665,6 +711,7 @@ pub fn ranked_unit(x: &results::Ranked) -> RankedUnit {
         ),
         bonus: crate::scoring::from_hundredths(x.row.bonus_x100.unwrap_or_default()),
         penalty_total: x.penalty_total(),
+        components: components_response(x.row.components()),
         rating_band: x.row.rating_band.clone(),
         previous_rank: x.previous_rank,
         previous_index: x.previous_index(),

@@ -3,6 +3,7 @@
 //! index (appraised total + bonus) and its rating band. The appraisal service stores what
 //! this returns at finalization; the data generator fills its tables with the same.
 
+use super::composition::Composed;
 use super::decimal::{checked_sum, round2};
 use super::framework::CriteriaTree;
 use super::method::LeafScore;
@@ -50,6 +51,8 @@ pub fn index_of(
 }
 
 /// Settles an appraisal from the unit's and the council's (effective) leaf scores.
+// Every argument is one of the appraisal's figures, named at the one call site.
+#[allow(clippy::too_many_arguments)]
 pub fn settle(
     tree: &CriteriaTree,
     policy: NotApplicablePolicy,
@@ -58,6 +61,7 @@ pub fn settle(
     council_scores: &HashMap<String, LeafScore>,
     bonus: Decimal,
     penalty: Decimal,
+    composed: Option<&Composed>,
 ) -> Result<Settlement, ScoreOverflow> {
     let self_totals = totals(tree, self_scores, policy)?;
     let council = totals(tree, council_scores, policy)?;
@@ -75,7 +79,9 @@ pub fn settle(
         })
         .collect();
     let deduction_total = checked_sum(leaves.values().map(|l| l.deduction)).ok_or(ScoreOverflow)?;
-    let index = index_of(council.total, bonus, penalty)?;
+    // A framework with components builds the index on their composed total.
+    let base = composed.map_or(council.total, |c| c.total);
+    let index = index_of(base, bonus, penalty)?;
     Ok(Settlement {
         self_total: self_totals.total,
         appraised_total: council.total,
@@ -140,6 +146,7 @@ mod tests {
             &scores(dec!(50.25), dec!(37)),
             dec!(1),
             dec!(0),
+            None,
         )
         .unwrap();
         assert_eq!(s.self_total.to_string(), "90.88");
@@ -157,6 +164,7 @@ mod tests {
             &scores(dec!(50.25), dec!(37)),
             dec!(1),
             dec!(8.5),
+            None,
         )
         .unwrap();
         assert_eq!(penalised.index.to_string(), "79.75");
@@ -193,6 +201,7 @@ mod tests {
             &scores,
             dec!(0),
             dec!(0),
+            None,
         )
         .unwrap();
         assert_eq!(full.leaves["1"].final_score, dec!(60));
@@ -205,6 +214,7 @@ mod tests {
             &scores,
             dec!(0),
             dec!(0),
+            None,
         )
         .unwrap();
         assert_eq!(rescaled.leaves["1"].final_score, dec!(0));

@@ -16,6 +16,7 @@ use super::visibility::{self, Shown, Withhold};
 use crate::auth::Principal;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, ApiResult, text};
+use crate::scoring::composition::{ComponentFigure, Composed};
 use crate::scoring::{LeafScore, band_for, from_hundredths};
 use crate::workflow::{self, AppraisalEvent, WorkflowError};
 use entity::status::{AppraisalStatus, ReviewState};
@@ -42,8 +43,11 @@ pub struct AppraisalView {
     pub self_scores: HashMap<String, LeafScore>,
     pub totals: crate::scoring::totals::Totals,
     pub self_totals: crate::scoring::totals::Totals,
-    /// Leaves nobody has scored yet.
+    /// Leaves nobody has scored yet (but those of a component without data, which need
+    /// none).
     pub unscored: Vec<String>,
+    /// The index's composition as it stands (a framework with components only).
+    pub composed: Option<Composed>,
 }
 
 impl AppraisalView {
@@ -71,6 +75,35 @@ impl AppraisalView {
         }
     }
 
+    /// What the index is built on: the components' composed total where the framework
+    /// declares components, else the appraised total.
+    pub fn base_total(&self) -> Decimal {
+        match &self.composed {
+            Some(c) => c.total,
+            None => self.appraised_total(),
+        }
+    }
+
+    /// The components' figures: stored at finalization, computed live before.
+    pub fn components(&self) -> Vec<ComponentFigure> {
+        match (&self.model.components, &self.composed) {
+            (Some(stored), _) if self.is_finalized() => {
+                serde_json::from_str(stored).unwrap_or_default()
+            }
+            (_, Some(c)) => c.components.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Left out of rankings: a component had no data under `unranked`.
+    pub fn unranked(&self) -> bool {
+        if self.is_finalized() {
+            self.model.unranked
+        } else {
+            self.composed.as_ref().is_some_and(|c| c.unranked)
+        }
+    }
+
     /// The penalty points (điểm trừ) subtracted after the bonus.
     pub fn penalty_total(&self) -> Decimal {
         from_hundredths(self.model.penalty_total_x100)
@@ -86,7 +119,7 @@ impl AppraisalView {
         match self.model.index_x100 {
             Some(i) if self.is_finalized() => from_hundredths(i),
             _ => crate::scoring::settle::index_of(
-                self.appraised_total(),
+                self.base_total(),
                 self.bonus(),
                 self.penalty_total(),
             )
@@ -203,7 +236,11 @@ pub async fn view<C: ConnectionTrait>(
         .all(conn)
         .await?;
     let best = scoresheet::bests(conn, &framework, u.parent_id, sa.id).await?;
-    let (scores, unscored) = scoresheet::effective_scores(&framework, &entries, &best);
+    let (scores, mut unscored) = scoresheet::effective_scores(&framework, &entries, &best);
+    let composed = scoresheet::composed(&framework, &entries, &scores)?;
+    if let Some(c) = &composed {
+        unscored.retain(|code| !c.excused.contains(code));
+    }
     let self_scores = scoresheet::self_scores(&framework, &entries, &best);
     let totals = scoresheet::total_of(&framework, &scores)?;
     let self_totals = scoresheet::total_of(&framework, &self_scores)?;
@@ -219,6 +256,7 @@ pub async fn view<C: ConnectionTrait>(
         totals,
         self_totals,
         unscored,
+        composed,
     })
 }
 

@@ -11,6 +11,7 @@ use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, ApiResult, FieldError, Violations, text};
 use crate::scoring::framework::{CriteriaTree, CriterionDef, DefinitionError, Scorer, parent_code};
 use crate::scoring::totals::check_bands;
+use crate::scoring::composition::{Composition, MissingComponent};
 use crate::scoring::{
     Method, NotApplicablePolicy, RatingBand, from_hundredths, round2, to_hundredths,
 };
@@ -46,6 +47,9 @@ pub struct FrameworkSpec {
     pub rating_bands: Vec<RatingBand>,
     pub submission_deadline: Option<NaiveDate>,
     pub criteria: Vec<CriterionDef>,
+    /// The index's components (none: the index is the criteria's sum) and what a unit's
+    /// missing one does.
+    pub composition: Composition,
 }
 
 /// A framework with its validated criteria tree.
@@ -56,6 +60,7 @@ pub struct LoadedFramework {
     pub bands: Vec<RatingBand>,
     pub policy: NotApplicablePolicy,
     pub unit_kinds: Vec<UnitKind>,
+    pub composition: Composition,
 }
 
 impl LoadedFramework {
@@ -87,6 +92,7 @@ impl LoadedFramework {
             rating_bands: self.bands.clone(),
             submission_deadline: self.model.submission_deadline,
             criteria: self.tree.criteria().to_vec(),
+            composition: self.composition.clone(),
         }
     }
 }
@@ -208,6 +214,12 @@ fn validate(
         }
     }
     check_indicators(&criteria)?;
+    if let Ok(tree) = CriteriaTree::build(criteria.clone()) {
+        let errors = crate::scoring::composition::check(&tree, &spec.composition);
+        if !errors.is_empty() {
+            return Err(ApiError::validation(definition_errors(errors)));
+        }
+    }
     let mut kinds = spec.unit_kinds.clone();
     kinds.dedup();
     // Validated to at most 2 places: written with exactly 2 from here on.
@@ -435,6 +447,8 @@ fn framework_json(f: &LoadedFramework) -> serde_json::Value {
         "appeal_days": f.model.appeal_days,
         "bonus_max": from_hundredths(f.model.bonus_max_x100),
         "penalty_max": from_hundredths(f.model.penalty_max_x100),
+        "components": f.composition.components,
+        "missing_component": f.composition.missing,
         "rating_bands": f.bands,
         "submission_deadline": f.model.submission_deadline,
         "criteria": f.tree.criteria(),
@@ -496,12 +510,17 @@ pub async fn load<C: ConnectionTrait>(conn: &C, id: i64) -> ApiResult<LoadedFram
         .split(',')
         .filter_map(UnitKind::parse)
         .collect();
+    let composition = Composition {
+        components: serde_json::from_str(&model.components).map_err(ApiError::internal)?,
+        missing: MissingComponent::parse(&model.missing_component).unwrap_or_default(),
+    };
     Ok(LoadedFramework {
         model,
         tree,
         bands,
         policy,
         unit_kinds,
+        composition,
     })
 }
 
@@ -616,6 +635,9 @@ pub async fn create_framework(
         na_policy: Set(spec.na_policy.as_str().to_string()),
         bonus_max_x100: Set(to_hundredths(spec.bonus_max)),
         penalty_max_x100: Set(to_hundredths(spec.penalty_max)),
+        components: Set(serde_json::to_string(&spec.composition.components)
+            .map_err(ApiError::internal)?),
+        missing_component: Set(spec.composition.missing.as_str().to_string()),
         rating_bands: Set(bands_text(&spec.rating_bands)),
         submission_deadline: Set(spec.submission_deadline),
         evidence_policy: Set(spec.evidence_policy),
@@ -745,6 +767,9 @@ pub async fn update_framework(
     am.na_policy = Set(spec.na_policy.as_str().to_string());
     am.bonus_max_x100 = Set(to_hundredths(spec.bonus_max));
     am.penalty_max_x100 = Set(to_hundredths(spec.penalty_max));
+    am.components =
+        Set(serde_json::to_string(&spec.composition.components).map_err(ApiError::internal)?);
+    am.missing_component = Set(spec.composition.missing.as_str().to_string());
     am.rating_bands = Set(bands_text(&spec.rating_bands));
     am.submission_deadline = Set(spec.submission_deadline);
     am.evidence_policy = Set(spec.evidence_policy);

@@ -29,9 +29,23 @@ use std::collections::{HashMap, HashSet};
 /// The most rows one import takes (a province's communes × its fed criteria fit).
 pub const MAX_ROWS: usize = 20_000;
 
+/// The indicator code a survey result is stored under (its criterion is `survey`-scored,
+/// not fed from a named indicator).
+pub const SURVEY_INDICATOR: &str = "survey";
+
+/// What an import feeds: values of named indicators (all rows must be placed), or survey
+/// results (a row whose unit cannot take it is named and left out).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Feed {
+    Indicator,
+    Survey,
+}
+
 /// One value as sent.
 #[derive(Clone, Debug)]
 pub struct IndicatorRow {
+    /// How problems name the row: `rows[3]`, `results[3]`, `row 4`.
+    pub at: String,
     pub unit_code: String,
     pub criterion_code: String,
     pub inputs: Inputs,
@@ -53,16 +67,27 @@ pub struct Checked {
     pub appraisal: Option<appraisal::Model>,
 }
 
+/// The rows that passed every check, and (survey results only) the rows that could not be
+/// placed: an unknown unit, one the framework does not score, a finalized file.
+#[derive(Clone, Debug, Default)]
+pub struct CheckedRows {
+    pub rows: Vec<Checked>,
+    pub unplaced: Vec<FieldError>,
+}
+
 /// Checks every row against the framework (all problems at once, by row): the unit by
 /// its code, under the framework's owner and of a kind it scores; a leaf fed from an
-/// indicator; the method's inputs; the provenance; one value per unit and criterion; no
-/// finalized file.
+/// indicator (a `survey` leaf for survey results); the method's inputs; the provenance;
+/// one value per unit and criterion; no finalized file. A survey row whose unit cannot
+/// take it is set aside in `unplaced` instead of failing the import.
+// Long by nature: every check of a row in turn, each problem named.
 pub async fn check<C: ConnectionTrait>(
     conn: &C,
     framework: &LoadedFramework,
     owner: &unit::Model,
     rows: Vec<IndicatorRow>,
-) -> ApiResult<Vec<Checked>> {
+    feed: Feed,
+) -> ApiResult<CheckedRows> {
     if rows.len() > MAX_ROWS {
         return Err(ApiError::validation(vec![FieldError::new(
             "rows",
@@ -104,11 +129,14 @@ pub async fn check<C: ConnectionTrait>(
         .map(|a| (a.self_assessment_id, a))
         .collect();
     let mut errors = Vec::new();
+    let mut unplaced = Vec::new();
     let mut seen = HashSet::new();
     let mut checked = Vec::with_capacity(rows.len());
-    for (i, row) in rows.into_iter().enumerate() {
-        let field = |name: &str| format!("rows[{i}].{name}");
+    for row in rows {
+        let at = row.at.clone();
+        let field = |name: &str| format!("{at}.{name}");
         let before = errors.len();
+        let mut placed = true;
         let unit_code = row.unit_code.trim().to_string();
         let unit = match units.get(&unit_code) {
             Some(u)
@@ -120,14 +148,21 @@ pub async fn check<C: ConnectionTrait>(
             }
             // Another province's unit reads like one that does not exist.
             _ => {
-                errors.push(FieldError::new(
+                let problem = FieldError::new(
                     field("unit_code"),
                     "unknown_unit",
                     text!(
                         "no unit {unit_code:?} is scored on this framework",
                         "không có đơn vị {unit_code:?} được chấm theo bộ tiêu chí này"
                     ),
-                ));
+                );
+                match feed {
+                    Feed::Indicator => errors.push(problem),
+                    Feed::Survey => {
+                        unplaced.push(problem);
+                        placed = false;
+                    }
+                }
                 None
             }
         };
@@ -136,9 +171,23 @@ pub async fn check<C: ConnectionTrait>(
             .tree
             .get(&code)
             .filter(|_| framework.tree.is_leaf(&code));
-        let indicator = match def.and_then(|d| d.indicator_code.clone()) {
-            Some(indicator) => Some(indicator),
-            None => {
+        let indicator = match (feed, def) {
+            (Feed::Indicator, Some(d)) if d.indicator_code.is_some() => d.indicator_code.clone(),
+            (Feed::Survey, Some(d)) if d.scorer == crate::scoring::Scorer::Survey => {
+                Some(SURVEY_INDICATOR.to_string())
+            }
+            (Feed::Survey, _) => {
+                errors.push(FieldError::new(
+                    field("criterion_code"),
+                    "not_survey",
+                    text!(
+                        "{code} is not a survey-scored criterion of this framework",
+                        "{code} không phải tiêu chí chấm theo kết quả điều tra của bộ tiêu chí này"
+                    ),
+                ));
+                None
+            }
+            (Feed::Indicator, _) => {
                 errors.push(FieldError::new(
                     field("criterion_code"),
                     "not_fed",
@@ -162,9 +211,7 @@ pub async fn check<C: ConnectionTrait>(
                         "cần nêu số liệu theo cách chấm của tiêu chí"
                     ),
                 ));
-            } else if let Err(e) =
-                scoresheet::score_input(def, &row.inputs, None, &format!("rows[{i}]"))
-            {
+            } else if let Err(e) = scoresheet::score_input(def, &row.inputs, None, &at) {
                 errors.push(e);
             }
         }
@@ -210,16 +257,23 @@ pub async fn check<C: ConnectionTrait>(
         if let Some(a) = &appraisal
             && a.status == AppraisalStatus::Finalized
         {
-            errors.push(FieldError::new(
+            let problem = FieldError::new(
                 field("unit_code"),
                 "finalized",
                 text!(
                     "{unit_code}'s appraisal is finalized: its figures no longer change",
                     "kết quả thẩm định của {unit_code} đã chốt: không thay đổi số liệu được nữa"
                 ),
-            ));
+            );
+            match feed {
+                Feed::Indicator => errors.push(problem),
+                Feed::Survey => {
+                    unplaced.push(problem);
+                    placed = false;
+                }
+            }
         }
-        if errors.len() > before {
+        if errors.len() > before || !placed {
             continue;
         }
         if let (Some(unit), Some(indicator_code)) = (unit, indicator) {
@@ -239,7 +293,10 @@ pub async fn check<C: ConnectionTrait>(
         }
     }
     if errors.is_empty() {
-        Ok(checked)
+        Ok(CheckedRows {
+            rows: checked,
+            unplaced,
+        })
     } else {
         Err(ApiError::validation(errors))
     }
@@ -365,4 +422,205 @@ pub async fn values<C: ConnectionTrait>(
 /// A stored value's inputs.
 pub fn inputs_of(m: &indicator_value::Model) -> ApiResult<Inputs> {
     serde_json::from_str(&m.inputs).map_err(ApiError::internal)
+}
+
+/// The columns an indicator sheet may carry, by their English and (folded) Vietnamese
+/// names.
+const SHEET_COLUMNS: [(&str, &[&str]); 13] = [
+    ("unit_code", &["unit_code", "ma don vi"]),
+    ("criterion_code", &["criterion_code", "ma tieu chi"]),
+    ("score", &["score", "diem"]),
+    ("numerator", &["numerator", "tu so"]),
+    ("denominator", &["denominator", "mau so"]),
+    ("count", &["count", "so luong"]),
+    ("done", &["done", "dat"]),
+    ("value", &["value", "gia tri"]),
+    ("source_system", &["source_system", "he thong nguon"]),
+    ("period_from", &["period_from", "tu ngay"]),
+    ("period_to", &["period_to", "den ngay"]),
+    ("retrieved_at", &["retrieved_at", "thoi diem lay so lieu"]),
+    ("document_ref", &["document_ref", "van ban", "tai lieu"]),
+];
+
+/// A date as spreadsheets write it: `2023-11-30` or `30/11/2023`.
+fn sheet_date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
+        .ok()
+}
+
+/// Indicator values from a CSV or XLSX upload: a header row naming the columns (in
+/// English as in JSON, or in Vietnamese: Mã đơn vị, Mã tiêu chí, Điểm, Tử số, Mẫu số, Số
+/// lượng, Đạt, Giá trị, Hệ thống nguồn, Từ ngày, Đến ngày, Thời điểm lấy số liệu, Văn
+/// bản), one value per row. `retrieved_at` is an RFC 3339 time or a date (midnight in
+/// Vietnam); dates are `YYYY-MM-DD` or `DD/MM/YYYY`; `done` is 1/0, true/false or có/không.
+/// Every bad cell is named by its row.
+pub fn rows_of_sheet(rows: parindex_domain::spreadsheet::Rows) -> ApiResult<Vec<IndicatorRow>> {
+    let mut rows = rows.into_iter();
+    let Some((_, header)) = rows.next() else {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "file",
+            "empty",
+            text!("the file has no rows", "tệp không có dòng nào"),
+        )]));
+    };
+    let folded: Vec<String> = header
+        .iter()
+        .map(|h| crate::validation::fold_for_search(h.trim()))
+        .collect();
+    let column: HashMap<&str, usize> = SHEET_COLUMNS
+        .iter()
+        .filter_map(|(name, aliases)| {
+            folded
+                .iter()
+                .position(|h| aliases.contains(&h.as_str()))
+                .map(|i| (*name, i))
+        })
+        .collect();
+    let missing: Vec<&str> = ["unit_code", "criterion_code", "source_system", "retrieved_at"]
+        .into_iter()
+        .filter(|c| !column.contains_key(c))
+        .collect();
+    if !missing.is_empty() {
+        let missing = missing.join(", ");
+        return Err(ApiError::validation(vec![FieldError::new(
+            "file",
+            "missing_column",
+            text!(
+                "the header row must name unit_code, criterion_code, source_system and retrieved_at; missing: {missing}",
+                "dòng tiêu đề phải có các cột Mã đơn vị, Mã tiêu chí, Hệ thống nguồn và Thời điểm lấy số liệu; còn thiếu: {missing}"
+            ),
+        )]));
+    }
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    for (n, cells) in rows {
+        let at = format!("row {n}");
+        let cell = |name: &str| {
+            column
+                .get(name)
+                .and_then(|i| cells.get(*i))
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let mut bad = |name: &str, code: &'static str, message| {
+            errors.push(FieldError::new(format!("{at}.{name}"), code, message));
+        };
+        let mut number = |name: &str| {
+            cell(name).and_then(
+                |t| match rust_decimal::Decimal::from_str_exact(&t.replace(',', ".")) {
+                    Ok(d) => Some(d),
+                    Err(_) => {
+                        bad(name, "not_a_number", text!("must be a number", "phải là số"));
+                        None
+                    }
+                },
+            )
+        };
+        let score = number("score");
+        let numerator = number("numerator");
+        let denominator = number("denominator");
+        let value = number("value");
+        let count = cell("count").and_then(|t| match t.parse::<u32>() {
+            Ok(c) => Some(c),
+            Err(_) => {
+                bad(
+                    "count",
+                    "not_a_count",
+                    text!("a whole number ≥ 0", "số nguyên không âm"),
+                );
+                None
+            }
+        });
+        let done = cell("done").and_then(|t| {
+            match crate::validation::fold_for_search(&t).as_str() {
+                "1" | "true" | "co" | "x" => Some(true),
+                "0" | "false" | "khong" => Some(false),
+                _ => {
+                    bad(
+                        "done",
+                        "not_a_flag",
+                        text!("1 or 0 (có / không)", "1 hoặc 0 (có / không)"),
+                    );
+                    None
+                }
+            }
+        });
+        let mut date = |name: &str| {
+            cell(name).and_then(|t| {
+                sheet_date(&t).or_else(|| {
+                    bad(
+                        name,
+                        "not_a_date",
+                        text!(
+                            "a date: YYYY-MM-DD or DD/MM/YYYY",
+                            "là ngày: YYYY-MM-DD hoặc DD/MM/YYYY"
+                        ),
+                    );
+                    None
+                })
+            })
+        };
+        let period_from = date("period_from");
+        let period_to = date("period_to");
+        let retrieved_at = match cell("retrieved_at") {
+            None => {
+                bad(
+                    "retrieved_at",
+                    "required",
+                    text!(
+                        "when the figures were taken from the system",
+                        "cần nêu thời điểm lấy số liệu từ hệ thống"
+                    ),
+                );
+                None
+            }
+            Some(t) => DateTime::parse_from_rfc3339(&t)
+                .map(|d| d.with_timezone(&Utc))
+                .ok()
+                .or_else(|| {
+                    // A bare date: midnight in Vietnam (UTC+7).
+                    sheet_date(&t)
+                        .and_then(|d| d.and_hms_opt(0, 0, 0))
+                        .map(|d| d.and_utc() - chrono::Duration::hours(7))
+                })
+                .or_else(|| {
+                    bad(
+                        "retrieved_at",
+                        "not_a_time",
+                        text!(
+                            "an RFC 3339 time or a date",
+                            "là thời điểm theo RFC 3339 hoặc một ngày"
+                        ),
+                    );
+                    None
+                }),
+        };
+        if let Some(retrieved_at) = retrieved_at {
+            out.push(IndicatorRow {
+                unit_code: cell("unit_code").unwrap_or_default(),
+                criterion_code: cell("criterion_code").unwrap_or_default(),
+                inputs: Inputs {
+                    score,
+                    numerator,
+                    denominator,
+                    count,
+                    done,
+                    value,
+                    not_applicable: false,
+                },
+                source_system: cell("source_system").unwrap_or_default(),
+                period_from,
+                period_to,
+                retrieved_at,
+                document_ref: cell("document_ref"),
+                at,
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(ApiError::validation(errors))
+    }
 }

@@ -314,6 +314,23 @@ pub fn effective_scores(
     (scores, unscored)
 }
 
+/// The index's composition of a file's effective scores (`None` without components): a
+/// component has data when one of its leaves carries the council's inputs.
+pub fn composed(
+    framework: &LoadedFramework,
+    entries: &HashMap<String, Entry>,
+    scores: &HashMap<String, LeafScore>,
+) -> ApiResult<Option<crate::scoring::composition::Composed>> {
+    crate::scoring::composition::compose(
+        &framework.tree,
+        framework.policy,
+        scores,
+        |code| entries.get(code).is_some_and(|e| e.appraised_inputs.is_some()),
+        &framework.composition,
+    )
+    .map_err(ApiError::internal)
+}
+
 pub fn total_of(
     framework: &LoadedFramework,
     leaves: &HashMap<String, LeafScore>,

@@ -1,20 +1,20 @@
-//! Survey results (người dân hài lòng, SIPAS-style): the district receives one table for
-//! all its units and sets every listed unit's `survey`-scored criteria at once.
+//! Survey results (người dân hài lòng, SIPAS-style): the district or province receives one
+//! table for its units and sets every listed unit's `survey`-scored criteria at once;
+//! several survey groups (citizens, officials, leaders) are separate criteria.
 //!
 //! Each row names a unit by code and a criterion by code, with the survey's figure
 //! (`value`) or, for a criterion scored by hand, its `score`. The figure becomes the
 //! council's input of the criterion's method: a percentage (0–100) of a ratio, target
 //! ratio or threshold criterion (numerator/100), the figure of a relative-to-best one, a
-//! count, or 1/0 for yes/no. All rows are checked first (each problem names its row);
-//! then every unit's entries are written through the council's one path, in one
-//! transaction, each audited, with one more event for the import.
+//! count, or 1/0 for yes/no. Results are kept per unit and year like every figure fed
+//! from elsewhere (`indicators`, `lifecycle::feed`): whatever state a unit's file is in,
+//! they wait for it and land when it reaches the council.
 
-use super::audit::{self, Change};
-use super::entries::EntryInput;
 use super::frameworks::{self, LoadedFramework};
+use super::indicators::{Feed, IndicatorRow};
+use super::lifecycle::feed::{self, FeedReport};
 use super::scope::{Reach, scoped};
 use super::units::{find_unit, unit_ref};
-use super::versioned::Precondition;
 use super::visibility::{self, Visible};
 use crate::auth::Principal;
 use crate::auth::policy::{Action, authorize};
@@ -24,8 +24,7 @@ use entity::{appraisal, assessment_entry, unit};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
-use serde_json::json;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashMap;
 
 /// The most rows one import may carry (a province's communes × a few survey criteria).
 pub const MAX_ROWS: usize = 5_000;
@@ -214,15 +213,33 @@ pub async fn may_import(
     Ok(framework)
 }
 
-/// Sets the survey criteria of every listed unit, all or nothing.
-// Long by nature: every row checked, then grouped by unit and written.
+/// Where a survey's results come from, as their provenance records it.
+#[derive(Clone, Debug, Default)]
+pub struct SurveySource {
+    /// E.g. "Điều tra xã hội học năm 2023 (SIPAS)"; default "Kết quả điều tra xã hội học".
+    pub name: Option<String>,
+    pub document_ref: Option<String>,
+}
+
+/// What a survey import did, and the survey criteria as they now stand.
+pub struct SurveyImport {
+    pub report: FeedReport,
+    pub results: Visible<Vec<SurveyResult>>,
+}
+
+/// Stores the survey results of the listed units per unit and year, whatever state each
+/// unit's file is in: a file with the council takes them at once as the council's inputs,
+/// the others when they are first submitted. Rows whose unit cannot take them (unknown,
+/// not scored on this framework, finalized) are named in the report and left out; any
+/// other problem refuses the whole request (all or nothing per request).
 pub async fn import(
     db: &DatabaseConnection,
     actor: &Principal,
     framework_id: i64,
     rows: Vec<SurveyRow>,
+    source: SurveySource,
     dry_run: bool,
-) -> ApiResult<Visible<Vec<SurveyResult>>> {
+) -> ApiResult<SurveyImport> {
     let framework = may_import(db, actor, framework_id).await?;
     if rows.is_empty() || rows.len() > MAX_ROWS {
         return Err(ApiError::validation(vec![FieldError::new(
@@ -231,27 +248,18 @@ pub async fn import(
             text!("between 1 and {MAX_ROWS} rows", "từ 1 đến {MAX_ROWS} dòng"),
         )]));
     }
-    let appraisals = appraisals_of(db, framework_id).await?;
     let mut errors = Vec::new();
-    let mut seen = HashSet::new();
-    let mut by_appraisal: BTreeMap<i64, Vec<EntryInput>> = BTreeMap::new();
+    let mut values = Vec::with_capacity(rows.len());
+    let retrieved_at = super::now();
+    let source_system = source
+        .name
+        .clone()
+        .unwrap_or_else(|| "Kết quả điều tra xã hội học".to_string());
     for row in rows {
         let err = |field: &str, code: &'static str, message| {
             FieldError::new(format!("{}.{field}", row.at), code, message)
         };
-        let unit_code = row.unit_code.trim();
         let code = row.criterion_code.trim();
-        let Some((u, a)) = appraisals.get(unit_code) else {
-            errors.push(err(
-                "unit_code",
-                "unknown_unit",
-                text!(
-                    "no unit {unit_code} has a file on this framework",
-                    "không có đơn vị {unit_code} nộp hồ sơ theo bộ tiêu chí này"
-                ),
-            ));
-            continue;
-        };
         let def = framework
             .tree
             .get(code)
@@ -267,28 +275,6 @@ pub async fn import(
             ));
             continue;
         };
-        if a.status == entity::status::AppraisalStatus::Finalized {
-            errors.push(err(
-                "unit_code",
-                "appraisal_finalized",
-                text!(
-                    "{unit_code}'s appraisal is finalized; an admin must reopen it first",
-                    "hồ sơ thẩm định của {unit_code} đã kết thúc; quản trị viên phải mở lại trước"
-                ),
-            ));
-            continue;
-        }
-        if !seen.insert((u.id, code.to_string())) {
-            errors.push(err(
-                "criterion_code",
-                "duplicate",
-                text!(
-                    "{unit_code} {code} appears twice",
-                    "{unit_code} {code} xuất hiện hai lần"
-                ),
-            ));
-            continue;
-        }
         let method = def.method.clone().unwrap_or(Method::Manual {});
         let inputs = match inputs_of(&method, row.value, row.score) {
             Ok(i) => i,
@@ -302,67 +288,26 @@ pub async fn import(
             errors.push(err(field, e.code, e.message));
             continue;
         }
-        by_appraisal.entry(a.id).or_default().push(EntryInput {
+        values.push(IndicatorRow {
+            at: row.at.clone(),
+            unit_code: row.unit_code.clone(),
             criterion_code: code.to_string(),
-            inputs: Some(inputs),
-            reset: false,
-            text: None,
-            evidence: Vec::new(),
-            ..Default::default()
+            inputs,
+            source_system: source_system.clone(),
+            period_from: None,
+            period_to: None,
+            retrieved_at,
+            document_ref: source.document_ref.clone(),
         });
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    if dry_run {
-        // Every row checked; nothing written.
-        return results(db, actor, framework_id).await;
-    }
-    let txn = crate::db::begin_write(db).await?;
-    let mut count = 0;
-    for (appraisal_id, batch) in by_appraisal {
-        count += batch.len();
-        super::lifecycle::council::write_council_entries(
-            &txn,
-            actor,
-            appraisal_id,
-            batch,
-            &Precondition::any(),
-        )
-        .await?;
-    }
-    audit::record(
-        &txn,
-        actor,
-        Change {
-            entity: "framework",
-            entity_id: framework_id,
-            action: "import_survey",
-            unit_id: Some(framework.model.owner_unit_id),
-            results_year: Some(framework.model.year),
-            old: None,
-            new: Some(json!({"entries": count})),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    results(db, actor, framework_id).await
-}
-
-/// The appraisals on a framework, by unit code.
-async fn appraisals_of(
-    db: &DatabaseConnection,
-    framework_id: i64,
-) -> ApiResult<HashMap<String, (unit::Model, appraisal::Model)>> {
-    let found = appraisal::Entity::find()
-        .filter(appraisal::Column::FrameworkId.eq(framework_id))
-        .all(db)
-        .await?;
-    Ok(with_units(db, found)
-        .await?
-        .into_iter()
-        .map(|(a, u)| (u.code.clone(), (u, a)))
-        .collect())
+    let report = feed::import(db, actor, framework_id, values, Feed::Survey, dry_run).await?;
+    Ok(SurveyImport {
+        report,
+        results: results(db, actor, framework_id).await?,
+    })
 }
 
 /// Each appraisal with its unit.

@@ -570,6 +570,7 @@ pub async fn finalize(
         &current.scores,
         current.bonus(),
         current.penalty_total(),
+        current.composed.as_ref(),
     )
     .map_err(ApiError::internal)?;
     let mut rows = Vec::with_capacity(settled.leaves.len());
@@ -600,6 +601,11 @@ pub async fn finalize(
     changes.index_x100 = Set(Some(to_hundredths(settled.index)));
     changes.deduction_total_x100 = Set(Some(to_hundredths(settled.deduction_total)));
     changes.rating_band = Set(settled.band.clone());
+    changes.components = Set(match &current.composed {
+        Some(c) => Some(serde_json::to_string(&c.components).map_err(ApiError::internal)?),
+        None => None,
+    });
+    changes.unranked = Set(current.composed.as_ref().is_some_and(|c| c.unranked));
     changes.finalized_at = Set(Some(now()));
     changes.finalized_by = Set(Some(actor.user_id).filter(|id| *id > 0));
     status::appraised(&txn, actor, &sa, to_hundredths(settled.self_total)).await?;
@@ -655,6 +661,8 @@ pub async fn reopen(
         ..Default::default()
     };
     changes.index_x100 = Set(None);
+    changes.components = Set(None);
+    changes.unranked = Set(false);
     changes.finalized_at = Set(None);
     changes.finalized_by = Set(None);
     status::reopened(&txn, actor, &sa).await?;

@@ -11,7 +11,9 @@ use crate::error::ApiResult;
 use crate::services::entries::{self, EntryInput, Reviewer, Scope, Side};
 use crate::services::frameworks;
 use crate::services::frameworks::LoadedFramework;
-use crate::services::indicators::{self, IndicatorRow, inputs_of, provenance_text};
+use crate::services::indicators::{
+    self, CheckedRows, Feed, IndicatorRow, inputs_of, provenance_text,
+};
 use crate::services::scoresheet;
 use crate::services::units::{find_unit, unit_ref};
 use crate::services::versioned::Precondition;
@@ -21,7 +23,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Que
 use std::collections::{BTreeMap, HashSet};
 
 /// What an import did (or, on a dry run, would do).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct FeedReport {
     pub rows: usize,
     /// Values that became the council's input of a file with the council.
@@ -29,6 +31,8 @@ pub struct FeedReport {
     /// Values kept until their unit submits its file.
     pub waiting: usize,
     pub dry_run: bool,
+    /// Survey rows that could not be placed, each with why (nothing stored for them).
+    pub unplaced: Vec<crate::error::FieldError>,
 }
 
 /// The council's entry a stored value makes: its inputs, and its source as the comment
@@ -44,26 +48,32 @@ fn entry_of(m: &indicator_value::Model) -> ApiResult<EntryInput> {
     })
 }
 
-/// Imports values for framework `framework_id` (all or nothing), as its consolidating
-/// appraisers: checked, stored, and applied to the files with the council.
+/// Imports values for framework `framework_id` (all or nothing: every row placed is
+/// stored, or none), as its consolidating appraisers: checked, stored per unit and year,
+/// and applied to the files with the council (the others when they are submitted).
 pub async fn import(
     db: &DatabaseConnection,
     actor: &Principal,
     framework_id: i64,
     rows: Vec<IndicatorRow>,
+    feed: Feed,
     dry_run: bool,
 ) -> ApiResult<FeedReport> {
     let txn = crate::db::begin_write(db).await?;
     let framework = frameworks::load(&txn, framework_id).await?;
     let owner = find_unit(&txn, framework.model.owner_unit_id).await?;
     authorize(actor, Action::Consolidate, &unit_ref(&owner))?;
-    let checked = indicators::check(&txn, &framework, &owner, rows).await?;
+    let CheckedRows {
+        rows: checked,
+        unplaced,
+    } = indicators::check(&txn, &framework, &owner, rows, feed).await?;
     let applied = checked.iter().filter(|c| c.appraisal.is_some()).count();
     let report = FeedReport {
         rows: checked.len(),
         applied,
         waiting: checked.len() - applied,
         dry_run,
+        unplaced,
     };
     if dry_run {
         // Nothing written: the transaction is dropped.
@@ -101,6 +111,29 @@ pub async fn import(
     for (id, batch) in by_appraisal {
         write_council_entries(&txn, actor, id, batch, &Precondition::any()).await?;
     }
+    // The import itself, beside each value's event.
+    crate::services::audit::record(
+        &txn,
+        actor,
+        crate::services::audit::Change {
+            entity: "framework",
+            entity_id: framework_id,
+            action: match feed {
+                Feed::Indicator => "import_indicator_values",
+                Feed::Survey => "import_survey",
+            },
+            unit_id: Some(framework.model.owner_unit_id),
+            results_year: Some(framework.model.year),
+            old: None,
+            new: Some(serde_json::json!({
+                "rows": report.rows,
+                "applied": report.applied,
+                "waiting": report.waiting,
+                "unplaced": report.unplaced.len(),
+            })),
+        },
+    )
+    .await?;
     txn.commit().await?;
     Ok(report)
 }

@@ -149,6 +149,8 @@ pub(super) async fn submitted<C: ConnectionTrait>(
             rating_band: Set(None),
             penalties: Set("[]".to_string()),
             penalty_total_x100: Set(0),
+            components: Set(None),
+            unranked: Set(false),
             finalized_at: Set(None),
             finalized_by: Set(None),
             version: Set(1),

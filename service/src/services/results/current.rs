@@ -166,7 +166,8 @@ pub(super) const FROZEN_COLUMNS: &str = "pr.unit_id, pr.unit_name, pr.unit_code,
      pr.self_assessment_id, pr.appraisal_id, pr.framework_id, pr.appraisal_status, \
      pr.self_assessment_status, pr.index_x100, pr.self_total_x100, \
      pr.appraised_total_x100, pr.bonus_x100, pr.deduction_total_x100, \
-     pr.rating_band, pr.previous_index_x100";
+     pr.rating_band, pr.previous_index_x100, pr.penalty_total_x100, pr.components, \
+     pr.unranked";
 
 /// SQL: the scores and comment of every entry of the self-assessment `id`, as a JSON array
 /// of `[code, self, not_applicable, final, deduction, comment]` (`index::EntryScores`).

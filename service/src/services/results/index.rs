@@ -56,6 +56,8 @@ pub struct UnitIndex {
     pub bonus: Decimal,
     /// Penalty points (điểm trừ) subtracted after the bonus.
     pub penalty_total: Decimal,
+    /// The index's components (a framework with components only).
+    pub components: Vec<crate::scoring::composition::ComponentFigure>,
     pub index: Decimal,
     pub rating_band: Option<String>,
     pub deduction_total: Decimal,
@@ -250,6 +252,27 @@ pub(super) async fn lookup_index(
     let unit_path = me.unit_path.clone();
     let (ranked, _) = rank_rows(rows);
     let Some(me) = ranked.iter().find(|r| r.row.unit_id == unit_id).cloned() else {
+        if me.unranked == Some(true) && me.index_x100.is_some() {
+            let missing: Vec<String> = me
+                .components()
+                .into_iter()
+                .filter(|c| !c.has_data)
+                .map(|c| c.name)
+                .collect();
+            let missing = missing.join(", ");
+            return Ok(IndexLookup::NotRanked {
+                unit: crate::auth::UnitRef {
+                    id: me.unit_id,
+                    path: me.unit_path.clone(),
+                },
+                published,
+                reason: text!(
+                    "{} is not ranked for {year}: it has no data for {missing}, and the framework leaves such units unranked",
+                    "{} không được xếp hạng năm {year}: chưa có số liệu {missing}, bộ tiêu chí quy định không xếp hạng trường hợp này",
+                    me.unit_name
+                ),
+            });
+        }
         return Ok(IndexLookup::NotRanked {
             unit: crate::auth::UnitRef {
                 id: me.unit_id,
@@ -309,11 +332,8 @@ pub(super) async fn lookup_index(
         self_total: from_hundredths(row.self_total_x100.unwrap_or_default()),
         appraised_total: from_hundredths(row.appraised_total_x100.unwrap_or_default()),
         bonus: from_hundredths(row.bonus_x100.unwrap_or_default()),
-        penalty_total: super::rows::penalty_of(
-            row.appraised_total_x100,
-            row.bonus_x100,
-            row.index_x100,
-        ),
+        penalty_total: me.penalty_total(),
+        components: row.components(),
         index: me.index(),
         rating_band: row.rating_band.clone(),
         deduction_total: from_hundredths(row.deduction_total_x100.unwrap_or_default()),

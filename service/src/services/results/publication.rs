@@ -235,6 +235,7 @@ async fn freeze<C: ConnectionTrait>(
             + r.unit_kind.len()
             + r.unit_path.len()
             + r.rating_band.as_ref().map_or(0, String::len)
+            + r.components.as_ref().map_or(0, String::len)
     });
     for chunk in batches {
         let models = chunk.into_iter().map(|r| publication_result::ActiveModel {
@@ -257,6 +258,9 @@ async fn freeze<C: ConnectionTrait>(
             deduction_total_x100: Set(r.deduction_total_x100),
             rating_band: Set(r.rating_band.clone()),
             previous_index_x100: Set(r.previous_index_x100),
+            penalty_total_x100: Set(r.penalty_total_x100),
+            components: Set(r.components.clone()),
+            unranked: Set(r.unranked.unwrap_or(false)),
             ..Default::default()
         });
         publication_result::Entity::insert_many(models)

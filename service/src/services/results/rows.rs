@@ -48,6 +48,13 @@ pub struct ResultRow {
     pub deduction_total_x100: Option<i64>,
     pub rating_band: Option<String>,
     pub previous_index_x100: Option<i64>,
+    /// The penalty points stored with the appraisal (null in publications made before
+    /// they were frozen: then derived, `penalty_of`).
+    pub penalty_total_x100: Option<i64>,
+    /// The components' figures (JSON, `ComponentFigure`s) of a framework with components.
+    pub components: Option<String>,
+    /// A component had no data and the framework leaves such units unranked.
+    pub unranked: Option<bool>,
     /// The scope unit (the ranking's parent), repeated on each row: its path, name, and
     /// whether the year's results are published for it.
     pub scope_path: Option<String>,
@@ -58,6 +65,15 @@ impl ResultRow {
     pub fn is_ranked(&self) -> bool {
         self.appraisal_status.as_deref() == Some(AppraisalStatus::Finalized.as_str())
             && self.index_x100.is_some()
+            && self.unranked != Some(true)
+    }
+
+    /// The components' figures (empty without components).
+    pub fn components(&self) -> Vec<crate::scoring::composition::ComponentFigure> {
+        self.components
+            .as_deref()
+            .and_then(|c| serde_json::from_str(c).ok())
+            .unwrap_or_default()
     }
 
     /// Where an unranked unit stands in the year's workflow.
@@ -68,6 +84,9 @@ impl ResultRow {
             return Standing::Returned;
         }
         match (appraisal, file) {
+            (Some(a), _) if a == AppraisalStatus::Finalized.as_str() && self.unranked == Some(true) => {
+                Standing::MissingComponent
+            }
             (Some(a), _) if a == AppraisalStatus::Pending.as_str() => Standing::Pending,
             (Some(_), _) => Standing::InProgress,
             (None, Some(f)) if f == SelfAssessmentStatus::Draft.as_str() => Standing::Draft,
@@ -95,6 +114,9 @@ pub enum Standing {
     Pending,
     /// The council is appraising.
     InProgress,
+    /// Finalized, but a component of the index has no data and the framework leaves such
+    /// units unranked.
+    MissingComponent,
 }
 
 impl Standing {
@@ -107,6 +129,7 @@ impl Standing {
             Standing::Returned => "bị trả lại để bổ sung",
             Standing::Pending => "chờ thẩm định",
             Standing::InProgress => "đang thẩm định",
+            Standing::MissingComponent => "thiếu số liệu thành phần, không xếp hạng",
         }
     }
 }
@@ -141,11 +164,14 @@ impl Ranked {
     /// The penalty points the index lost: appraised total + bonus − index (exact: all
     /// three are stored to the hundredth, also in a publication's frozen rows).
     pub fn penalty_total(&self) -> Decimal {
-        penalty_of(
-            self.row.appraised_total_x100,
-            self.row.bonus_x100,
-            self.row.index_x100,
-        )
+        match self.row.penalty_total_x100 {
+            Some(p) => from_hundredths(p),
+            None => penalty_of(
+                self.row.appraised_total_x100,
+                self.row.bonus_x100,
+                self.row.index_x100,
+            ),
+        }
     }
 
     pub fn previous_index(&self) -> Option<Decimal> {
@@ -273,7 +299,8 @@ pub(super) fn live_select(backend: DbBackend, scope: Scope, year: i32, extra: &s
                 a.status AS appraisal_status, s.status AS self_assessment_status, \
                 a.index_x100, a.self_total_x100, a.appraised_total_x100, a.bonus_x100, \
                 a.deduction_total_x100, a.rating_band, \
-                p.index_x100 AS previous_index_x100, {scope_columns}{extra} \
+                p.index_x100 AS previous_index_x100, a.penalty_total_x100, a.components, \
+                a.unranked, {scope_columns}{extra} \
          FROM units u \
          LEFT JOIN self_assessments s ON s.unit_id = u.id AND s.year = $1 \
          LEFT JOIN appraisals a ON a.self_assessment_id = s.id \

@@ -27,7 +27,9 @@ impl MigrationTrait for Migration {
             ("frameworks", text("components").default("[]").to_owned()),
             (
                 "frameworks",
-                string_len("missing_component", 16).default("zero").to_owned(),
+                string_len("missing_component", 16)
+                    .default("zero")
+                    .to_owned(),
             ),
             ("appraisals", text_null("components").to_owned()),
             ("appraisals", boolean("unranked").default(false).to_owned()),
@@ -42,12 +44,7 @@ impl MigrationTrait for Migration {
             ),
         ] {
             manager
-                .alter_table(
-                    Table::alter()
-                        .table(table)
-                        .add_column(column)
-                        .to_owned(),
-                )
+                .alter_table(Table::alter().table(table).add_column(column).to_owned())
                 .await?;
         }
         // Publications made before: their penalty points as they were derived then.
@@ -65,12 +62,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for (table, column) in ADDED {
             manager
-                .alter_table(
-                    Table::alter()
-                        .table(table)
-                        .drop_column(column)
-                        .to_owned(),
-                )
+                .alter_table(Table::alter().table(table).drop_column(column).to_owned())
                 .await?;
         }
         Ok(())

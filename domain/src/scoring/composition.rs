@@ -1,7 +1,7 @@
 //! The index's composition (issue 34): a framework may declare components, each summing
 //! some of its top-level fields (e.g. `appraisal` = fields 1–7 worth 70 points, `survey` =
 //! field 8 worth 30), and what happens when a unit has no data for one of them: none of
-//! its leaves has a council figure (no survey was held there).
+//! its leaves has a figure the council counts (no survey was held there).
 //!
 //! - `rescale`: the components with data are scaled up to the framework's total
 //!   (60.25 of 70 → 60.25 × 100 / 70 = 86.07);
@@ -84,7 +84,7 @@ pub struct ComponentFigure {
     pub points: Decimal,
     /// What its fields are worth.
     pub max: Decimal,
-    /// Whether any of its leaves has a council figure.
+    /// Whether any of its leaves has a figure the council counts.
     pub has_data: bool,
     /// Scaled up because another component had no data (`rescale`).
     pub rescaled: bool,
@@ -159,11 +159,7 @@ pub fn check(tree: &CriteriaTree, composition: &Composition) -> Vec<DefinitionEr
             errors.push(error(
                 at("code"),
                 "duplicate",
-                text!(
-                    "{} is declared twice",
-                    "{} được khai báo hai lần",
-                    c.code
-                ),
+                text!("{} is declared twice", "{} được khai báo hai lần", c.code),
             ));
         }
         if c.name.trim().is_empty() || c.name.chars().count() > 200 {
@@ -226,7 +222,7 @@ pub fn check(tree: &CriteriaTree, composition: &Composition) -> Vec<DefinitionEr
 }
 
 /// A unit's composed total from its effective leaf scores; `has_figure` says which leaves
-/// carry a council figure. `None` when the framework declares no components (the index is
+/// carry a figure the council counts (its own, or the unit's it let stand). `None` when the framework declares no components (the index is
 /// then built on the criteria's total).
 pub fn compose(
     tree: &CriteriaTree,
@@ -262,8 +258,7 @@ pub fn compose(
         .collect();
     let t = totals(tree, &counted, policy)?;
     let field_sum = |c: &Component, of: fn(&super::totals::NodeTotal) -> Decimal| {
-        checked_sum(c.fields.iter().filter_map(|f| t.by_code.get(f)).map(of))
-            .ok_or(ScoreOverflow)
+        checked_sum(c.fields.iter().filter_map(|f| t.by_code.get(f)).map(of)).ok_or(ScoreOverflow)
     };
     let rescale = composition.missing == MissingComponent::Rescale && !excused.is_empty();
     // Under `rescale`: what the components with data score and are worth (their

@@ -237,7 +237,7 @@ pub async fn view<C: ConnectionTrait>(
         .await?;
     let best = scoresheet::bests(conn, &framework, u.parent_id, sa.id).await?;
     let (scores, mut unscored) = scoresheet::effective_scores(&framework, &entries, &best);
-    let composed = scoresheet::composed(&framework, &entries, &scores)?;
+    let composed = scoresheet::composed(&framework, &scores)?;
     if let Some(c) = &composed {
         unscored.retain(|code| !c.excused.contains(code));
     }

@@ -9,9 +9,9 @@ use super::versioned::{Precondition, Versioned, Write, record_created};
 use crate::auth::Principal;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, ApiResult, FieldError, Violations, text};
+use crate::scoring::composition::{Composition, MissingComponent};
 use crate::scoring::framework::{CriteriaTree, CriterionDef, DefinitionError, Scorer, parent_code};
 use crate::scoring::totals::check_bands;
-use crate::scoring::composition::{Composition, MissingComponent};
 use crate::scoring::{
     Method, NotApplicablePolicy, RatingBand, from_hundredths, round2, to_hundredths,
 };
@@ -635,8 +635,9 @@ pub async fn create_framework(
         na_policy: Set(spec.na_policy.as_str().to_string()),
         bonus_max_x100: Set(to_hundredths(spec.bonus_max)),
         penalty_max_x100: Set(to_hundredths(spec.penalty_max)),
-        components: Set(serde_json::to_string(&spec.composition.components)
-            .map_err(ApiError::internal)?),
+        components: Set(
+            serde_json::to_string(&spec.composition.components).map_err(ApiError::internal)?
+        ),
         missing_component: Set(spec.composition.missing.as_str().to_string()),
         rating_bands: Set(bands_text(&spec.rating_bands)),
         submission_deadline: Set(spec.submission_deadline),

@@ -477,10 +477,15 @@ pub fn rows_of_sheet(rows: parindex_domain::spreadsheet::Rows) -> ApiResult<Vec<
                 .map(|i| (*name, i))
         })
         .collect();
-    let missing: Vec<&str> = ["unit_code", "criterion_code", "source_system", "retrieved_at"]
-        .into_iter()
-        .filter(|c| !column.contains_key(c))
-        .collect();
+    let missing: Vec<&str> = [
+        "unit_code",
+        "criterion_code",
+        "source_system",
+        "retrieved_at",
+    ]
+    .into_iter()
+    .filter(|c| !column.contains_key(c))
+    .collect();
     if !missing.is_empty() {
         let missing = missing.join(", ");
         return Err(ApiError::validation(vec![FieldError::new(
@@ -507,15 +512,19 @@ pub fn rows_of_sheet(rows: parindex_domain::spreadsheet::Rows) -> ApiResult<Vec<
             errors.push(FieldError::new(format!("{at}.{name}"), code, message));
         };
         let mut number = |name: &str| {
-            cell(name).and_then(
-                |t| match rust_decimal::Decimal::from_str_exact(&t.replace(',', ".")) {
+            cell(name).and_then(|t| {
+                match rust_decimal::Decimal::from_str_exact(&t.replace(',', ".")) {
                     Ok(d) => Some(d),
                     Err(_) => {
-                        bad(name, "not_a_number", text!("must be a number", "phải là số"));
+                        bad(
+                            name,
+                            "not_a_number",
+                            text!("must be a number", "phải là số"),
+                        );
                         None
                     }
-                },
-            )
+                }
+            })
         };
         let score = number("score");
         let numerator = number("numerator");
@@ -532,8 +541,8 @@ pub fn rows_of_sheet(rows: parindex_domain::spreadsheet::Rows) -> ApiResult<Vec<
                 None
             }
         });
-        let done = cell("done").and_then(|t| {
-            match crate::validation::fold_for_search(&t).as_str() {
+        let done =
+            cell("done").and_then(|t| match crate::validation::fold_for_search(&t).as_str() {
                 "1" | "true" | "co" | "x" => Some(true),
                 "0" | "false" | "khong" => Some(false),
                 _ => {
@@ -544,8 +553,7 @@ pub fn rows_of_sheet(rows: parindex_domain::spreadsheet::Rows) -> ApiResult<Vec<
                     );
                     None
                 }
-            }
-        });
+            });
         let mut date = |name: &str| {
             cell(name).and_then(|t| {
                 sheet_date(&t).or_else(|| {

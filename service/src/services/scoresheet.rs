@@ -315,17 +315,17 @@ pub fn effective_scores(
 }
 
 /// The index's composition of a file's effective scores (`None` without components): a
-/// component has data when one of its leaves carries the council's inputs.
+/// component has data when one of its leaves has a figure the council counts, its own or
+/// the unit's it let stand (a survey's leaves have none until results arrive).
 pub fn composed(
     framework: &LoadedFramework,
-    entries: &HashMap<String, Entry>,
     scores: &HashMap<String, LeafScore>,
 ) -> ApiResult<Option<crate::scoring::composition::Composed>> {
     crate::scoring::composition::compose(
         &framework.tree,
         framework.policy,
         scores,
-        |code| entries.get(code).is_some_and(|e| e.appraised_inputs.is_some()),
+        |code| scores.contains_key(code),
         &framework.composition,
     )
     .map_err(ApiError::internal)

@@ -575,6 +575,14 @@ pub async fn finalize(
     .map_err(ApiError::internal)?;
     let mut rows = Vec::with_capacity(settled.leaves.len());
     for (code, leaf) in &settled.leaves {
+        // A missing component's leaves may have no entry at all.
+        let excused = current
+            .composed
+            .as_ref()
+            .is_some_and(|c| c.excused.contains(code));
+        if excused && !current.entries.contains_key(code) {
+            continue;
+        }
         let e = current.entries.get(code).ok_or_else(|| {
             ApiError::internal(anyhow::anyhow!("scored leaf {code} has no entry"))
         })?;

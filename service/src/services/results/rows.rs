@@ -84,7 +84,9 @@ impl ResultRow {
             return Standing::Returned;
         }
         match (appraisal, file) {
-            (Some(a), _) if a == AppraisalStatus::Finalized.as_str() && self.unranked == Some(true) => {
+            (Some(a), _)
+                if a == AppraisalStatus::Finalized.as_str() && self.unranked == Some(true) =>
+            {
                 Standing::MissingComponent
             }
             (Some(a), _) if a == AppraisalStatus::Pending.as_str() => Standing::Pending,

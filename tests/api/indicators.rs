@@ -6,7 +6,8 @@
 use crate::fixtures::{
     Persona, fixture_framework_json, seed_council_entries, seed_self_entries, world,
 };
-use crate::helpers::on_each_backend;
+use crate::helpers::{Resp, on_each_backend};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 const QLVB: &str = "Hệ thống quản lý văn bản và hồ sơ công việc tỉnh";
@@ -188,15 +189,25 @@ async fn values_from_the_document_system_land_as_the_councils_inputs() {
             )
             .await;
         assert_eq!(after.json["applied"], 1);
-        let again = w
-            .app
-            .post(
-                &path,
-                appraiser,
-                &json!({"rows": [row("19744", "7.3.2", 87)]}),
-            )
-            .await;
+        // The re-import comes as the system's CSV export, with Vietnamese headers.
+        let csv = format!(
+            "Mã đơn vị,Mã tiêu chí,Tử số,Mẫu số,Hệ thống nguồn,Từ ngày,Đến ngày,Thời điểm lấy số liệu,Văn bản\n\
+             19744,7.3.2,87,100,{QLVB},01/01/2023,30/11/2023,2023-12-05T02:00:00Z,https://qlvb.quangtri.gov.vn/bao-cao/2023\n"
+        );
+        let bad_csv = csv.replace("30/11/2023", "31/13/2023");
+        let csv_post = |body: String| {
+            w.app
+                .request(Method::POST, &path, Some(appraiser))
+                .header("content-type", "text/csv")
+                .body(body)
+                .send()
+        };
+        let bad = Resp::read(csv_post(bad_csv).await).await;
+        bad.assert_problem(422, None);
+        assert_eq!(bad.json["errors"][0]["field"], "row 2.period_to", "{}", bad.text);
+        let again = Resp::read(csv_post(csv).await).await;
         again.assert_status(200);
+        assert_eq!(again.json["applied"], 1, "{}", again.text);
         let trail = w
             .app
             .get(
@@ -242,6 +253,38 @@ async fn values_from_the_document_system_land_as_the_councils_inputs() {
             ),
             (Some(2), 1)
         );
+
+        // The council may correct a fed value, with a reason kept beside the fed score.
+        let correct = |reason: Option<&str>| {
+            let mut e = json!({"criterion_code": "7.3.1", "numerator": 75, "denominator": 100});
+            if let Some(r) = reason {
+                e["override_reason"] = json!(r);
+            }
+            json!({"entries": [e]})
+        };
+        let entries_path = format!("/api/v1/appraisals/{a}/entries");
+        let refused = w.app.put(&entries_path, appraiser, &correct(None)).await;
+        refused.assert_problem(422, None);
+        assert_eq!(refused.json["errors"][0]["field"], "entries[0].override_reason", "{}", refused.text);
+        let corrected = w
+            .app
+            .put(&entries_path, appraiser, &correct(Some("Số liệu QLVB thiếu 3 văn bản ký số tháng 11")))
+            .await;
+        corrected.assert_status(200);
+        let e = entry(&corrected.json, "7.3.1");
+        assert_eq!(e["appraised_score"], "0.75");
+        assert_eq!(e["review"]["overridden_score"], "0.72", "{e}");
+        assert_eq!(e["review"]["override_reason"], "Số liệu QLVB thiếu 3 văn bản ký số tháng 11");
+        let trail = w
+            .app
+            .get("/api/v1/audit-events?entity=assessment_entry&action=appraise_override", admin)
+            .await;
+        assert_eq!(trail.json["total"], 1, "{}", trail.text);
+        // A re-import from the system replaces the correction again.
+        w.app
+            .post(&path, appraiser, &json!({"rows": [row("19744", "7.3.1", 72)]}))
+            .await
+            .assert_status(200);
 
         // The council enters the rest as the seed letter did: the figures are the seed's.
         let rest: Vec<Value> = seed_council_entries()

@@ -143,10 +143,11 @@ pub struct ReviewResponse {
     /// The account that last decided (null while pending).
     pub reviewed_by: Option<i64>,
     pub reviewed_at: Option<DateTime<Utc>>,
-    /// The agency's score that the consolidating appraisers replaced, if they did.
+    /// The score replaced with a reason, if one was: an agency's, replaced by the
+    /// consolidating appraisers, or a value fed from another system, corrected.
     #[schema(value_type = Option<crate::schema::Score>)]
     pub overridden_score: Option<Decimal>,
-    /// Why they replaced it.
+    /// Why it was replaced.
     pub override_reason: Option<String>,
 }
 
@@ -425,8 +426,10 @@ pub struct AppraisalEntryRequest {
     /// the consolidating appraisers confirm their agency's (`confirmed`).
     #[serde(default)]
     pub confirm: bool,
-    /// Required when the consolidating appraisers replace the figures an agency scored:
-    /// why. The agency's score and the reason are kept (`review` and the audit trail).
+    /// Required when the consolidating appraisers replace the figures an agency scored, and
+    /// when anyone of the council corrects a value fed from another system (an indicator
+    /// or a survey): why. The replaced score and the reason are kept (`review` and the
+    /// audit trail, `appraise_override`).
     #[schema(max_length = 2000)]
     pub override_reason: Option<String>,
 }

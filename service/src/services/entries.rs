@@ -176,6 +176,10 @@ pub struct Scope<'a> {
     pub reviewer: Option<Reviewer>,
     /// The unit's side: leaves an indicator fed on the unit's side, which it cannot change.
     pub fed: Option<&'a HashSet<String>>,
+    /// The council's side: the values fed from other systems (indicators, surveys), by
+    /// leaf. Writing other figures on such a leaf corrects the feed: it needs a reason,
+    /// kept with the fed score (`override_reason`, `overridden_score`).
+    pub fed_values: Option<&'a HashMap<String, Inputs>>,
 }
 
 /// The leaf a batch entry names, or the field error saying why it cannot be scored here.
@@ -487,9 +491,11 @@ impl Review {
 /// The review each decision of the batch records, checked against the leaves as stored:
 /// an agency cannot change what the consolidator confirmed (409), and the consolidator
 /// replaces the figures an agency scored only with a reason (422), both values kept.
+// Long by nature: each reviewer's rules for each decision, every refusal named.
 fn reviews(
     framework: &LoadedFramework,
     reviewer: Reviewer,
+    fed_values: Option<&HashMap<String, Inputs>>,
     prepared: &[Prepared],
     existing: &HashMap<String, scoresheet::Entry>,
 ) -> ApiResult<HashMap<String, Review>> {
@@ -502,49 +508,59 @@ fn reviews(
         }
         let stored = existing.get(&p.code).map(|e| &e.model);
         let state = stored.map_or(ReviewState::Pending, |m| m.review_state);
-        let review = match reviewer {
-            Reviewer::Agency(_) if state == ReviewState::Confirmed => {
-                confirmed.push(p.code.clone());
+        let changes_figures = p.inputs.is_some() || p.reset;
+        // Figures other than the value fed from another system correct the feed.
+        let corrects_feed = changes_figures
+            && fed_values
+                .and_then(|f| f.get(&p.code))
+                .is_some_and(|fed| p.reset || p.inputs.as_ref() != Some(fed));
+        let agency_scored = reviewer == Reviewer::Consolidator
+            && changes_figures
+            && state == ReviewState::Scored
+            && framework.tree.appraiser_of(&p.code).is_some();
+        if matches!(reviewer, Reviewer::Agency(_)) && state == ReviewState::Confirmed {
+            confirmed.push(p.code.clone());
+            continue;
+        }
+        let overridden = match (agency_scored || corrects_feed, &p.override_reason) {
+            (true, Some(reason)) => {
+                let score = stored.and_then(|m| {
+                    if m.appraised_inputs.is_some() {
+                        m.appraised_score_x100
+                    } else {
+                        m.self_score_x100
+                    }
+                });
+                Some((score, reason.clone()))
+            }
+            (true, None) => {
+                let code = &p.code;
+                let why = if corrects_feed {
+                    text!(
+                        "{code} was fed from another system: correcting its figures needs a reason",
+                        "{code} lấy số liệu từ hệ thống khác: điều chỉnh số liệu cần nêu lý do"
+                    )
+                } else {
+                    text!(
+                        "{code} was scored by its agency: replacing its figures needs a reason",
+                        "{code} đã được cơ quan chủ trì chấm: thay đổi điểm cần nêu lý do"
+                    )
+                };
+                errors.push(FieldError::new(
+                    format!("entries[{i}].override_reason"),
+                    "required",
+                    why,
+                ));
                 continue;
             }
-            Reviewer::Agency(_) => Review {
-                state: ReviewState::Scored,
-                overridden: None,
+            (false, _) => None,
+        };
+        let review = Review {
+            state: match reviewer {
+                Reviewer::Agency(_) => ReviewState::Scored,
+                Reviewer::Consolidator => ReviewState::Confirmed,
             },
-            Reviewer::Consolidator => {
-                let changes_figures = p.inputs.is_some() || p.reset;
-                let agency_scored =
-                    state == ReviewState::Scored && framework.tree.appraiser_of(&p.code).is_some();
-                let overridden = match (changes_figures && agency_scored, &p.override_reason) {
-                    (true, Some(reason)) => {
-                        let score = stored.and_then(|m| {
-                            if m.appraised_inputs.is_some() {
-                                m.appraised_score_x100
-                            } else {
-                                m.self_score_x100
-                            }
-                        });
-                        Some((score, reason.clone()))
-                    }
-                    (true, None) => {
-                        let code = &p.code;
-                        errors.push(FieldError::new(
-                            format!("entries[{i}].override_reason"),
-                            "required",
-                            text!(
-                                "{code} was scored by its agency: replacing its figures needs a reason",
-                                "{code} đã được cơ quan chủ trì chấm: thay đổi điểm cần nêu lý do"
-                            ),
-                        ));
-                        continue;
-                    }
-                    (false, _) => None,
-                };
-                Review {
-                    state: ReviewState::Confirmed,
-                    overridden,
-                }
-            }
+            overridden,
         };
         out.insert(p.code.clone(), review);
     }
@@ -615,7 +631,13 @@ pub async fn write_batch<C: ConnectionTrait>(
     // Every entry as its whole new row (the stored one, or a blank, with the batch applied),
     // written in one statement; then every audit event in one more.
     let reviews = match scope.reviewer {
-        Some(reviewer) => reviews(scope.framework, reviewer, &prepared, &existing)?,
+        Some(reviewer) => reviews(
+            scope.framework,
+            reviewer,
+            scope.fed_values,
+            &prepared,
+            &existing,
+        )?,
         None => HashMap::new(),
     };
     let mut rows = Vec::with_capacity(prepared.len());

@@ -122,6 +122,7 @@ pub(crate) async fn write_council_entries<C: ConnectionTrait>(
     let framework = frameworks::load(conn, a.framework_id).await?;
     let u = find_unit(conn, a.unit_id).await?;
     let best = scoresheet::bests(conn, &framework, u.parent_id, sa.id).await?;
+    let fed_values = super::feed::fed_values(conn, &framework, u.id).await?;
     let scope = Scope {
         side: Side::Council,
         framework: &framework,
@@ -129,6 +130,7 @@ pub(crate) async fn write_council_entries<C: ConnectionTrait>(
         editable: None,
         reviewer: Some(reviewer(actor)?),
         fed: None,
+        fed_values: Some(&fed_values),
     };
     let assigned = framework.tree.assigned_leaves().next().is_some();
     let waiting_before = if assigned {

@@ -156,6 +156,27 @@ pub(super) async fn fed_on_unit_side<C: ConnectionTrait>(
         .collect())
 }
 
+/// The values fed into `unit_id`'s file on `framework`, by leaf: the council's other
+/// figures on them are corrections (`entries`: a reason is needed).
+pub(super) async fn fed_values<C: ConnectionTrait>(
+    conn: &C,
+    framework: &LoadedFramework,
+    unit_id: i64,
+) -> ApiResult<std::collections::HashMap<String, crate::scoring::Inputs>> {
+    let fed = framework
+        .tree
+        .leaves()
+        .any(|c| c.indicator_code.is_some() || c.scorer == crate::scoring::Scorer::Survey);
+    if !fed {
+        return Ok(std::collections::HashMap::new());
+    }
+    indicators::values(conn, framework.model.id, Some(unit_id))
+        .await?
+        .into_iter()
+        .map(|m| Ok((m.criterion_code.clone(), inputs_of(&m)?)))
+        .collect()
+}
+
 fn feeds_self(framework: &LoadedFramework, m: &indicator_value::Model) -> bool {
     framework
         .tree
@@ -196,6 +217,7 @@ async fn feed_unit_side<C: ConnectionTrait>(
         editable: None,
         reviewer: None,
         fed: None,
+        fed_values: None,
     };
     let feed = Principal::system("indicator-feed");
     entries::write_batch(conn, &feed, &sa, &scope, mine).await?;
@@ -259,6 +281,7 @@ pub(super) async fn at_first_submission<C: ConnectionTrait>(
         editable: None,
         reviewer: Some(Reviewer::Consolidator),
         fed: None,
+        fed_values: None,
     };
     let batch = values.iter().map(entry_of).collect::<ApiResult<Vec<_>>>()?;
     let feed = Principal::system("indicator-feed");

@@ -240,6 +240,7 @@ pub async fn upsert_entries(
         editable: editable.as_ref(),
         reviewer: None,
         fed: fed.as_ref(),
+        fed_values: None,
     };
     entries::write_batch(&txn, actor, &sa, &scope, batch).await?;
     let entries = scoresheet::load_entries(&txn, sa.id).await?;

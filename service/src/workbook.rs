@@ -326,6 +326,9 @@ pub struct Source<'a> {
     /// The council sheet of one agency: only these leaves' council cells are open (the
     /// rest read-only). `None`: every leaf's.
     pub council_rows: Option<&'a std::collections::HashSet<String>>,
+    /// Leaves fed from other systems (indicators, surveys) on this sheet's side, with where
+    /// their figures came from: read-only here, the source in the comment column.
+    pub sources: &'a HashMap<String, String>,
 }
 
 struct Formats {
@@ -561,11 +564,16 @@ pub fn build(src: &Source<'_>) -> Result<Vec<u8>, XlsxError> {
                     UNIT_INPUTS,
                     &method,
                     unit_inputs,
-                    self_scored,
+                    // A figure fed on the unit's side is not the unit's to change.
+                    self_scored && !src.sources.contains_key(&c.code),
                     &f,
                 )?;
-                let text = entry.and_then(|e| e.explanation.as_deref()).unwrap_or("");
-                let fmt = if self_scored {
+                let source = src.sources.get(&c.code);
+                let text = crate::services::indicators::with_source(
+                    entry.and_then(|e| e.explanation.as_deref()),
+                    source,
+                );
+                let fmt = if self_scored && source.is_none() {
                     &f.input_text
                 } else {
                     &f.readonly
@@ -584,9 +592,15 @@ pub fn build(src: &Source<'_>) -> Result<Vec<u8>, XlsxError> {
                     None => sheet.write_blank(row, layout.unit_score(), &f.readonly)?,
                 };
                 let council = entry.and_then(|e| e.appraised_inputs.as_ref());
-                let open = src.council_rows.is_none_or(|rows| rows.contains(&c.code));
+                // A fed figure is corrected through the API, with a reason.
+                let source = src.sources.get(&c.code);
+                let open =
+                    src.council_rows.is_none_or(|rows| rows.contains(&c.code)) && source.is_none();
                 write_inputs(sheet, row, layout.inputs(), &method, council, open, &f)?;
-                let text = entry.and_then(|e| e.comment.as_deref()).unwrap_or("");
+                let text = crate::services::indicators::with_source(
+                    entry.and_then(|e| e.comment.as_deref()),
+                    source,
+                );
                 let fmt = if open { &f.input_text } else { &f.readonly };
                 sheet.write_string_with_format(row, layout.text(), text, fmt)?;
             }

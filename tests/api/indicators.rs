@@ -319,6 +319,34 @@ async fn values_from_the_document_system_land_as_the_councils_inputs() {
         assert_eq!(done.json["appraised_total"], "87.25");
         assert_eq!(done.json["index"], "88.25");
         assert_eq!(entry(&done.json, "7.3.2")["appraised_score"], "1.74");
+        // The papers say where the figures came from: the appendix beside the council's
+        // comment, the council's workbook read-only with the source.
+        let appendix = w
+            .app
+            .get(
+                &format!("/api/v1/units/{}/appendix?year=2023&format=csv", w.id("commune_a")),
+                appraiser,
+            )
+            .await;
+        appendix.assert_status(200);
+        let line = appendix
+            .text
+            .lines()
+            .find(|l| l.starts_with("7.3.1,") || l.starts_with("\"7.3.1\""))
+            .unwrap_or_else(|| panic!("7.3.1 not in the appendix: {}", appendix.text))
+            .to_string();
+        assert!(line.contains(&format!("Theo số liệu trích từ {QLVB}")), "{line}");
+        let book = w.app.get(&format!("/api/v1/appraisals/{a}/workbook"), appraiser).await;
+        book.assert_status(200);
+        let book = crate::workbooks::open(&book.bytes);
+        let sheet = book.get_sheet_by_name("Thẩm định").unwrap();
+        let line_731 = crate::workbooks::row_of(sheet, "7.3.1");
+        assert!(
+            (1..=30).any(|col| sheet
+                .get_value((col, line_731))
+                .contains("Theo số liệu trích từ")),
+            "the workbook names the source"
+        );
         // A finalized file takes no more values.
         let late = w
             .app

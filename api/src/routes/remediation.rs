@@ -714,8 +714,15 @@ pub async fn get_remediation_letter(
     let leader = crate::services::accounts::leader_name(&state.db, v.unit.id).await?;
     let agencies =
         crate::services::frameworks::appraising_agencies(&state.db, &index.framework).await?;
-    let appendix =
-        crate::services::reports::appendix_table(&index, &v.responsible_by_code(), &agencies);
+    let sources =
+        crate::services::indicators::sources_of(&state.db, &index.framework, v.unit.id, false)
+            .await?;
+    let appendix = crate::services::reports::appendix_table(
+        &index,
+        &v.responsible_by_code(),
+        &agencies,
+        &sources,
+    );
     let paper = crate::services::papers::remediation_letter(
         &v,
         &index,

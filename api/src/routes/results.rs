@@ -571,7 +571,9 @@ pub async fn export_unit_appendix(
     let responsible = remediation::responsible_by_code(&reader.db, x.appraisal_id).await?;
     let agencies =
         crate::services::frameworks::appraising_agencies(&reader.db, &x.framework).await?;
-    let table = reports::appendix_table(&x, &responsible, &agencies);
+    let sources =
+        crate::services::indicators::sources_of(&reader.db, &x.framework, x.unit_id, false).await?;
+    let table = reports::appendix_table(&x, &responsible, &agencies, &sources);
     let stem = format!("Phụ lục {} {}", x.unit_name, x.year);
     let format = match query.format.unwrap_or_default() {
         AppendixFormat::Xlsx => return sheet_response(&table, SheetFormat::Xlsx, &stem),

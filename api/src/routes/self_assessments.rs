@@ -319,11 +319,15 @@ pub async fn get_self_assessment_report(
         None => None,
     };
     let totals = assessments::self_totals(&state.db, &v, unit.parent_id).await?;
+    // Every fed criterion's source: the council will score it from there.
+    let sources =
+        crate::services::indicators::sources_of(&state.db, &v.framework, unit.id, false).await?;
     let paper = crate::services::papers::self_assessment_report(
         &v,
         &unit.name,
         parent.as_ref().map(|p| p.name.as_str()),
         &totals,
+        &sources,
         &issue,
     );
     let stem = format!("Báo cáo tự đánh giá CCHC {} {}", unit.name, v.model.year);

@@ -473,6 +473,8 @@ pub async fn workbook(
             })
             .collect()
     };
+    let sources =
+        crate::services::indicators::sources_of(db, &v.framework, v.unit.id, false).await?;
     let source = crate::workbook::Source {
         identity,
         title: format!(
@@ -487,6 +489,7 @@ pub async fn workbook(
         scores: score(&v.scores),
         unit_scores: score(&v.self_scores),
         council_rows: rows.as_ref(),
+        sources: &sources,
     };
     let bytes = crate::workbook::build(&source).map_err(ApiError::internal)?;
     Ok((v, bytes))

@@ -273,6 +273,7 @@ pub async fn workbook(
     let u = find_unit(db, v.model.unit_id).await?;
     let best = scoresheet::bests(db, &v.framework, u.parent_id, v.model.id).await?;
     let (identity, _) = workbook_identity(db, id).await?;
+    let sources = crate::services::indicators::sources_of(db, &v.framework, u.id, true).await?;
     let source = crate::workbook::Source {
         identity,
         title: format!(
@@ -291,6 +292,7 @@ pub async fn workbook(
             .collect(),
         unit_scores: HashMap::new(),
         council_rows: None,
+        sources: &sources,
     };
     let bytes = crate::workbook::build(&source).map_err(ApiError::internal)?;
     Ok((v, bytes))

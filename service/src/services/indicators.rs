@@ -632,3 +632,43 @@ pub fn rows_of_sheet(rows: parindex_domain::spreadsheet::Rows) -> ApiResult<Vec<
         Err(ApiError::validation(errors))
     }
 }
+
+/// Where each fed leaf of `unit_id`'s file on `framework_id` came from ("Theo số liệu
+/// trích từ …", `provenance_text`), by leaf; `self_side_of` keeps only the leaves fed on
+/// the unit's side too (what the unit's own papers and workbook show as fed).
+pub async fn sources_of<C: ConnectionTrait>(
+    conn: &C,
+    framework: &LoadedFramework,
+    unit_id: i64,
+    self_side_only: bool,
+) -> ApiResult<HashMap<String, String>> {
+    let fed = framework
+        .tree
+        .leaves()
+        .any(|c| c.indicator_code.is_some() || c.scorer == crate::scoring::Scorer::Survey);
+    if !fed {
+        return Ok(HashMap::new());
+    }
+    Ok(values(conn, framework.model.id, Some(unit_id))
+        .await?
+        .into_iter()
+        .filter(|m| {
+            !self_side_only
+                || framework
+                    .tree
+                    .get(&m.criterion_code)
+                    .is_some_and(|c| c.indicator_feeds_self)
+        })
+        .map(|m| (m.criterion_code.clone(), provenance_text(&m)))
+        .collect())
+}
+
+/// A comment or explanation with the figure's source added, unless it already says it.
+pub fn with_source(text: Option<&str>, source: Option<&String>) -> String {
+    match (text.map(str::trim).filter(|t| !t.is_empty()), source) {
+        (Some(t), Some(s)) if !t.contains(s.as_str()) => format!("{s}. {t}"),
+        (Some(t), _) => t.to_string(),
+        (None, Some(s)) => s.clone(),
+        (None, None) => String::new(),
+    }
+}

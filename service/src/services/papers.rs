@@ -13,6 +13,7 @@ use crate::services::results::{Ranking, UnitIndex};
 use crate::sheets::{Cell, Table};
 use chrono::NaiveDate;
 use entity::publication;
+use std::collections::HashMap;
 
 /// What the caller decides when a paper is issued: its number and date (both assigned by
 /// the clerk on issue, so both may be left blank), whom it addresses, and who signs.
@@ -432,11 +433,13 @@ pub fn results_notice(
 /// The unit's self-assessment report to the council: the total, each field's score, and
 /// the full table of criteria with explanations and evidence as its annex. Signed with the
 /// leader's recorded approval; a draft until there is one.
+/// `sources` says where fed criteria's figures come from ("Theo số liệu trích từ …").
 pub fn self_assessment_report(
     v: &AssessmentView,
     unit_name: &str,
     parent_name: Option<&str>,
     totals: &Totals,
+    sources: &HashMap<String, String>,
     issue: &Issue,
 ) -> Paper {
     let committee = committee_of(unit_name);
@@ -563,14 +566,14 @@ pub fn self_assessment_report(
             unit_name.to_uppercase(),
         ],
         attached_to: Some(format!("{} của {committee}", paper.reference("Báo cáo"))),
-        table: criteria_table(v, totals),
+        table: criteria_table(v, totals, sources),
         landscape: true,
     });
     paper
 }
 
 /// Every criterion in framework order with its self score, explanation and evidence.
-fn criteria_table(v: &AssessmentView, totals: &Totals) -> Table {
+fn criteria_table(v: &AssessmentView, totals: &Totals, sources: &HashMap<String, String>) -> Table {
     let tree = &v.framework.tree;
     let rows =
         tree.criteria()
@@ -604,11 +607,10 @@ fn criteria_table(v: &AssessmentView, totals: &Totals) -> Table {
                     Cell::Text(c.title.clone()),
                     Cell::Decimal(c.max_score),
                     score,
-                    Cell::Text(
-                        entry
-                            .and_then(|e| e.model.explanation.clone())
-                            .unwrap_or_default(),
-                    ),
+                    Cell::Text(super::indicators::with_source(
+                        entry.and_then(|e| e.model.explanation.as_deref()),
+                        sources.get(&c.code),
+                    )),
                     Cell::Text(evidence.join("; ")),
                 ]
             })

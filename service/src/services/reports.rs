@@ -49,8 +49,9 @@ pub fn appendix_table(
     index: &UnitIndex,
     responsible: &HashMap<String, String>,
     agencies: &HashMap<String, String>,
+    sources: &HashMap<String, String>,
 ) -> Table {
-    let mut table = lost_points_table(index, responsible);
+    let mut table = lost_points_table(index, responsible, sources);
     if agencies.is_empty() {
         return table;
     }
@@ -67,7 +68,13 @@ pub fn appendix_table(
     table
 }
 
-fn lost_points_table(index: &UnitIndex, responsible: &HashMap<String, String>) -> Table {
+/// `sources`: where fed criteria's figures came from ("Theo số liệu trích từ …"), printed
+/// with the council's comment.
+fn lost_points_table(
+    index: &UnitIndex,
+    responsible: &HashMap<String, String>,
+    sources: &HashMap<String, String>,
+) -> Table {
     let upper = index.unit_name.to_uppercase();
     Table {
         sheet_name: format!("Phụ lục {}", index.year),
@@ -93,7 +100,10 @@ fn lost_points_table(index: &UnitIndex, responsible: &HashMap<String, String>) -
                     Cell::from(d.self_score),
                     Cell::Decimal(d.appraised),
                     lost(d.deduction),
-                    Cell::Text(d.comment.clone().unwrap_or_default()),
+                    Cell::Text(super::indicators::with_source(
+                        d.comment.as_deref(),
+                        sources.get(&d.code),
+                    )),
                     Cell::Text(responsible.get(&d.code).cloned().unwrap_or_default()),
                 ]
             })

@@ -238,6 +238,26 @@ async fn a_unit_without_a_survey_is_rescaled_to_the_frameworks_total() {
         assert_eq!(items[0]["penalty_total"], "0.50");
         assert_eq!(items[0]["components"][0]["rescaled"], true);
         assert_eq!(items[1]["components"][1]["counted"], "23.50");
+        // The ranking sheet gains the components and the penalty points.
+        let sheet = w
+            .app
+            .get(
+                &format!("/api/v1/rankings/export?parent_unit_id={district}&year=2025&format=csv"),
+                appraiser,
+            )
+            .await;
+        sheet.assert_status(200);
+        assert!(
+            sheet.text.contains("THÀNH PHẦN: THẨM ĐỊNH") && sheet.text.contains("ĐIỂM TRỪ"),
+            "{}",
+            sheet.text
+        );
+        let line = sheet
+            .text
+            .lines()
+            .find(|l| l.contains("Xã Vĩnh Long"))
+            .unwrap();
+        assert!(line.contains("86.07") && line.contains("-0.5"), "{line}");
 
         // Published: the snapshot keeps the components and the penalty points.
         w.app

@@ -181,7 +181,7 @@ pub fn ranking_table(ranking: &Ranking) -> Table {
             ))
         }
     };
-    Table {
+    let table = Table {
         sheet_name: format!("Xếp hạng {}", ranking.year),
         title: vec![
             format!("KẾT QUẢ CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {}", ranking.year),
@@ -202,7 +202,61 @@ pub fn ranking_table(ranking: &Ranking) -> Table {
             Cell::Empty,
             Cell::Empty,
         ]),
+    };
+    with_composition_columns(table, ranking)
+}
+
+/// Inserts a column at `at`: its header, width, a cell per row (rows past `cells` empty)
+/// and an empty total.
+fn insert_column(table: &mut Table, at: usize, header: String, width: f64, cells: Vec<Cell>) {
+    table.headers.insert(at, header);
+    table.widths.insert(at, width);
+    let mut cells = cells.into_iter();
+    for row in &mut table.rows {
+        row.insert(at, cells.next().unwrap_or(Cell::Empty));
     }
+    if let Some(total) = table.total.as_mut() {
+        total.insert(at, Cell::Empty);
+    }
+}
+
+/// Where a year's figures have them: the penalty points after the bonus, and each
+/// component's counted points after the appraised total (a column only when some ranked
+/// unit has them, so a ranking without them prints as it always did).
+fn with_composition_columns(mut table: Table, ranking: &Ranking) -> Table {
+    if ranking.ranked.iter().any(|r| !r.penalty_total().is_zero()) {
+        let cells = ranking
+            .ranked
+            .iter()
+            .map(|r| Cell::Decimal(-r.penalty_total()))
+            .collect();
+        // After ĐIỂM THƯỞNG.
+        insert_column(&mut table, 5, "ĐIỂM TRỪ".to_string(), 10.0, cells);
+    }
+    let components = ranking
+        .ranked
+        .iter()
+        .map(|r| r.row.components())
+        .find(|c| !c.is_empty())
+        .unwrap_or_default();
+    // After ĐIỂM THẨM ĐỊNH, in the framework's order.
+    for (k, component) in components.iter().enumerate() {
+        let cells = ranking
+            .ranked
+            .iter()
+            .map(|r| {
+                let figures = r.row.components();
+                match figures.iter().find(|f| f.code == component.code) {
+                    Some(f) if f.has_data => Cell::Decimal(f.counted),
+                    Some(_) => Cell::Text("Không có số liệu".to_string()),
+                    None => Cell::Empty,
+                }
+            })
+            .collect();
+        let header = format!("THÀNH PHẦN: {}", component.name.to_uppercase());
+        insert_column(&mut table, 4 + k, header, 14.0, cells);
+    }
+    table
 }
 
 /// The Vietnamese label of a remediation item's status.

@@ -469,3 +469,119 @@ async fn a_value_fed_on_the_units_side_cannot_be_changed_by_the_unit() {
     })
     .await;
 }
+
+/// Twelve imports of the same unit's value at once (PostgreSQL runs them side by side):
+/// each is answered, one value is stored, and the trail has one import and a re-import
+/// for every other acknowledged one, the last value the one stored.
+#[tokio::test]
+async fn parallel_imports_of_one_value_store_it_once() {
+    for backend in crate::helpers::backends() {
+        eprintln!("-- running on {}", backend.name());
+        let app = crate::helpers::TestApp::spawn_with(backend, crate::races::PARALLEL).await;
+        let w = world(app).await;
+        let admin = w.admin();
+        let mut spec = fixture_framework_json(&w.id("district").to_string());
+        for c in spec["criteria"].as_array_mut().unwrap() {
+            if c["code"] == "7.3.1" {
+                c["indicator_code"] = json!("qlvb.documents_signed_digitally");
+            }
+        }
+        let f = w.app.post("/api/v1/frameworks", admin, &spec).await;
+        f.assert_status(201);
+        let f = f.json["id"].as_i64().unwrap();
+        w.app
+            .post(
+                &format!("/api/v1/frameworks/{f}/publish"),
+                admin,
+                &json!({}),
+            )
+            .await
+            .assert_status(200);
+        let path = format!("/api/v1/frameworks/{f}/indicator-values");
+        let appraiser = w.token(Persona::Appraiser);
+        let bodies: Vec<Value> = (0..12)
+            .map(|i| json!({"rows": [row("19745", "7.3.1", 60 + i)]}))
+            .collect();
+        let answers =
+            futures_util::future::join_all(bodies.iter().map(|b| w.app.post(&path, appraiser, b)))
+                .await;
+        let ok = answers.iter().filter(|r| r.status.as_u16() == 200).count();
+        assert!(
+            answers
+                .iter()
+                .all(|r| matches!(r.status.as_u16(), 200 | 409 | 503)),
+            "{:?}",
+            answers
+                .iter()
+                .map(|r| (r.status, r.text.clone()))
+                .collect::<Vec<_>>()
+        );
+        assert!(ok >= 1);
+        let listed = w.app.get(&path, appraiser).await;
+        assert_eq!(listed.json["total"], 1, "{}", listed.text);
+        let trail = |action: &'static str| {
+            let app = &w.app;
+            async move {
+                app.get(
+                    &format!("/api/v1/audit-events?entity=indicator_value&action={action}"),
+                    admin,
+                )
+                .await
+                .json["total"]
+                    .as_u64()
+                    .unwrap()
+            }
+        };
+        assert_eq!(trail("import").await, 1);
+        assert_eq!(trail("reimport").await, ok as u64 - 1);
+    }
+}
+
+/// The row budget: more rows than one import takes is refused whole, and nothing stored.
+#[tokio::test]
+async fn an_import_over_the_row_budget_is_refused() {
+    on_each_backend(|app| async move {
+        let w = world(app).await;
+        let admin = w.admin();
+        let mut spec = fixture_framework_json(&w.id("district").to_string());
+        for c in spec["criteria"].as_array_mut().unwrap() {
+            if c["code"] == "7.3.1" {
+                c["indicator_code"] = json!("qlvb.documents_signed_digitally");
+            }
+        }
+        let f = w.app.post("/api/v1/frameworks", admin, &spec).await;
+        let f = f.json["id"].as_i64().unwrap();
+        let path = format!("/api/v1/frameworks/{f}/indicator-values");
+        let appraiser = w.token(Persona::Appraiser);
+        // 20,001 short rows in a CSV: the sheet reader's budget stops it first.
+        let mut csv = String::from(
+            "unit_code,criterion_code,numerator,denominator,source_system,retrieved_at\n",
+        );
+        for _ in 0..20_001 {
+            csv.push_str("19745,7.3.1,1,2,QLVB,2023-12-05\n");
+        }
+        let r = Resp::read(
+            w.app
+                .request(Method::POST, &path, Some(appraiser))
+                .header("content-type", "text/csv")
+                .body(csv)
+                .send()
+                .await,
+        )
+        .await;
+        assert!(
+            matches!(r.status.as_u16(), 413 | 422),
+            "{} {}",
+            r.status,
+            r.text
+        );
+        assert!(
+            r.status.as_u16() == 413 || r.json["code"] == "upload_over_budget",
+            "{}",
+            r.text
+        );
+        let listed = w.app.get(&path, appraiser).await;
+        assert_eq!(listed.json["total"], 0);
+    })
+    .await;
+}

@@ -19,7 +19,9 @@ use crate::services::units::{find_unit, unit_ref};
 use crate::services::versioned::Precondition;
 use crate::services::versioned::Write;
 use entity::{appraisal, indicator_value, self_assessment};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 use std::collections::{BTreeMap, HashSet};
 
 /// What an import did (or, on a dry run, would do).
@@ -60,6 +62,12 @@ pub async fn import(
     dry_run: bool,
 ) -> ApiResult<FeedReport> {
     let txn = crate::db::begin_write(db).await?;
+    // Imports into one framework one at a time (PostgreSQL: a row lock; SQLite has one
+    // writer): two at once would both insert the same unit's value.
+    entity::framework::Entity::find_by_id(framework_id)
+        .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
+        .one(&txn)
+        .await?;
     let framework = frameworks::load(&txn, framework_id).await?;
     let owner = find_unit(&txn, framework.model.owner_unit_id).await?;
     authorize(actor, Action::Consolidate, &unit_ref(&owner))?;

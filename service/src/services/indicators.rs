@@ -672,3 +672,24 @@ pub fn with_source(text: Option<&str>, source: Option<&String>) -> String {
         (None, None) => String::new(),
     }
 }
+
+/// The values fed into `unit_id`'s file on `framework`, by leaf: the council's other
+/// figures on them are corrections (`entries`: a reason is needed).
+pub async fn fed_values<C: ConnectionTrait>(
+    conn: &C,
+    framework: &LoadedFramework,
+    unit_id: i64,
+) -> ApiResult<std::collections::HashMap<String, crate::scoring::Inputs>> {
+    let fed = framework
+        .tree
+        .leaves()
+        .any(|c| c.indicator_code.is_some() || c.scorer == crate::scoring::Scorer::Survey);
+    if !fed {
+        return Ok(std::collections::HashMap::new());
+    }
+    values(conn, framework.model.id, Some(unit_id))
+        .await?
+        .into_iter()
+        .map(|m| Ok((m.criterion_code.clone(), inputs_of(&m)?)))
+        .collect()
+}

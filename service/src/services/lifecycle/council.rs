@@ -122,7 +122,7 @@ pub(crate) async fn write_council_entries<C: ConnectionTrait>(
     let framework = frameworks::load(conn, a.framework_id).await?;
     let u = find_unit(conn, a.unit_id).await?;
     let best = scoresheet::bests(conn, &framework, u.parent_id, sa.id).await?;
-    let fed_values = super::feed::fed_values(conn, &framework, u.id).await?;
+    let fed_values = crate::services::indicators::fed_values(conn, &framework, u.id).await?;
     let scope = Scope {
         side: Side::Council,
         framework: &framework,

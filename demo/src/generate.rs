@@ -257,6 +257,7 @@ fn framework_spec(year: i32, owner: i64) -> Result<FrameworkSpec, anyhow::Error>
         submission_deadline: None,
         criteria: serde_json::from_value(f["criteria"].clone())?,
         composition: Default::default(),
+        campaign: Default::default(),
     })
 }
 
@@ -373,6 +374,7 @@ pub async fn generate(
                 penalty_max_x100: Set(to_hundredths(spec.penalty_max)),
                 components: Set("[]".to_string()),
                 missing_component: Set("zero".to_string()),
+                campaign: Set("{}".to_string()),
                 rating_bands: Set(serde_json::to_string(&spec.rating_bands)?),
                 submission_deadline: Set(None),
                 published_at: Set(Some(now)),

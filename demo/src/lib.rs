@@ -277,6 +277,7 @@ fn spec(year: i32, owner: i64) -> Result<FrameworkSpec, anyhow::Error> {
             criteria
         },
         composition: Default::default(),
+        campaign: Default::default(),
     })
 }
 

@@ -4,6 +4,8 @@
 //! - `scoring`: methods, framework trees, totals, bands, ranking (`rust_decimal` only);
 //! - `spreadsheet`: the bounded readers of uploaded CSV and XLSX files, and the
 //!   formula neutralisation every CSV we write goes through;
+//! - `campaign`: a year's campaign dates in order, and the dated events they make;
+//! - `ical`: iCalendar feeds of all-day events (folding, escaping, stable UIDs);
 //! - `file_kind`: what a file is, from its bytes (evidence kinds, their media types);
 //! - `framework_sheet`: a framework's criteria as spreadsheet rows, both ways;
 //! - `password`: the password rules;
@@ -14,8 +16,10 @@
 //! - `unit_ref`: a unit's id and path, and the prefix order of the unit tree;
 //! - `vietnam`: days and times in Vietnam (UTC+7), which deadlines and papers use.
 
+pub mod campaign;
 pub mod file_kind;
 pub mod framework_sheet;
+pub mod ical;
 pub mod password;
 pub mod schedule;
 pub mod schema;

@@ -22,6 +22,8 @@ pub struct Model {
     pub components: String,
     /// What a unit's missing component does: `rescale`, `zero` or `unranked`.
     pub missing_component: String,
+    /// JSON of the year's campaign dates (`parindex_domain::campaign::Campaign`).
+    pub campaign: String,
     /// JSON list of rating bands.
     pub rating_bands: String,
     pub submission_deadline: Option<Date>,

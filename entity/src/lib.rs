@@ -10,6 +10,7 @@ pub mod appraisal;
 pub mod appraisal_round;
 pub mod assessment_entry;
 pub mod audit_event;
+pub mod calendar_feed;
 pub mod criterion;
 pub mod deadline_extension;
 pub mod evidence_file;

@@ -23,6 +23,7 @@ mod m20261208_000017_agency_appraisal;
 mod m20261208_000018_penalties;
 mod m20261208_000019_indicator_values;
 mod m20261209_000020_components;
+mod m20261210_000021_calendar;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000018_penalties::Migration),
             Box::new(m20261208_000019_indicator_values::Migration),
             Box::new(m20261209_000020_components::Migration),
+            Box::new(m20261210_000021_calendar::Migration),
         ]
     }
 }

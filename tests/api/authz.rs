@@ -393,6 +393,18 @@ fn rows() -> Vec<Row> {
             None,
             DISTRICT,
         ),
+        // Everyone has a calendar of their own, and feed URLs of their own (another's
+        // feed is a 404 to anyone else).
+        row(M::GET, "/api/v1/calendar", None, EVERYONE),
+        row(M::GET, "/api/v1/calendar.ics", None, EVERYONE),
+        row(M::GET, "/api/v1/calendar/feeds", None, EVERYONE),
+        row(
+            M::POST,
+            "/api/v1/calendar/feeds",
+            Some(json!({"name": "matrix"})),
+            EVERYONE,
+        ),
+        row(M::DELETE, "/api/v1/calendar/feeds/{district}", None, EVERYONE),
         row(
             M::POST,
             "/api/v1/appraisals/{appraisal}/reopen",

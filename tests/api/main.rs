@@ -10,6 +10,7 @@ mod agencies;
 mod appeals;
 mod auth;
 mod authz;
+mod calendar;
 mod composition;
 mod contract;
 mod demo;

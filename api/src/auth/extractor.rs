@@ -4,7 +4,6 @@
 //! argument is always the missing or bad token (401), never a body error that would tell
 //! an unauthenticated caller anything.
 
-use super::{Role, UnitRef};
 use crate::error::{ApiError, HttpError, Text, text};
 use crate::services::accounts::AccountCache;
 use crate::state::AppState;
@@ -81,21 +80,8 @@ async fn authenticate_token(
     // A deactivated account, or a token issued before a password change, is refused even
     // though its signature and expiry are fine.
     match account.as_ref() {
-        Some(a) if a.active && a.token_version == claims.ver => match Role::parse(&a.role) {
-            Some(role) => Authentication::Valid(Account {
-                user_id: a.id,
-                username: a.username.clone(),
-                role,
-                unit: match (a.unit_id, &a.unit_path) {
-                    (Some(id), Some(path)) => Some(UnitRef {
-                        id,
-                        path: path.clone(),
-                    }),
-                    _ => None,
-                },
-                agency: a.unit_kind.as_deref() == Some("agency"),
-                request_id,
-            }),
+        Some(a) if a.active && a.token_version == claims.ver => match a.principal(request_id) {
+            Some(principal) => Authentication::Valid(principal),
             None => invalid(),
         },
         _ => Authentication::Invalid(text!(

@@ -23,6 +23,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::framework;
+use parindex_domain::campaign::Campaign;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -115,6 +116,12 @@ pub struct FrameworkBody {
     /// `unranked` (counts 0 and the unit is not ranked).
     #[serde(default)]
     pub missing_component: MissingComponent,
+    /// The year's campaign: when units may open their files, when the appraisal is due,
+    /// the council meets, preliminary results go out and results are announced, each with
+    /// an optional note; checked to follow each other around `submission_deadline` and the
+    /// appeal window. Calendars (`GET /calendar`) are made from it.
+    #[serde(default)]
+    pub campaign: Campaign,
 }
 
 impl From<FrameworkBody> for FrameworkSpec {
@@ -137,6 +144,7 @@ impl From<FrameworkBody> for FrameworkSpec {
                 components: b.components,
                 missing: b.missing_component,
             },
+            campaign: b.campaign,
         }
     }
 }
@@ -159,6 +167,7 @@ impl From<FrameworkSpec> for FrameworkBody {
             criteria: s.criteria,
             components: s.composition.components,
             missing_component: s.composition.missing,
+            campaign: s.campaign,
         }
     }
 }
@@ -186,6 +195,7 @@ pub struct FrameworkSummary {
     pub penalty_max: Decimal,
     pub components: Vec<Component>,
     pub missing_component: MissingComponent,
+    pub campaign: Campaign,
     pub submission_deadline: Option<NaiveDate>,
     pub published_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -213,6 +223,7 @@ impl From<&framework::Model> for FrameworkSummary {
             penalty_max: crate::scoring::from_hundredths(m.penalty_max_x100),
             components: serde_json::from_str(&m.components).unwrap_or_default(),
             missing_component: MissingComponent::parse(&m.missing_component).unwrap_or_default(),
+            campaign: serde_json::from_str(&m.campaign).unwrap_or_default(),
             submission_deadline: m.submission_deadline,
             published_at: m.published_at,
             created_at: m.created_at,
@@ -416,8 +427,9 @@ pub async fn import_framework(
         rating_bands: Vec::new(),
         submission_deadline: query.submission_deadline,
         criteria,
-        // A spreadsheet carries criteria only; components are set with PUT.
+        // A spreadsheet carries criteria only; components and dates are set with PUT.
         composition: Composition::default(),
+        campaign: Campaign::default(),
     };
     let created = frameworks::create_framework(&state.db, &principal, spec).await?;
     Ok(framework_response(StatusCode::CREATED, &created))

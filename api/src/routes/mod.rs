@@ -5,6 +5,7 @@ pub mod appraisal_tasks;
 pub mod appraisals;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod documents;
 pub mod evidence;
 pub mod frameworks;
@@ -41,6 +42,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
     self_assessments::configure(cfg);
     appraisals::configure(cfg);
     appraisal_tasks::configure(cfg);
+    calendar::configure(cfg);
     appeals::configure(cfg);
     results::configure(cfg);
     publications::configure(cfg);

@@ -31,6 +31,31 @@ pub struct AccountRow {
     pub token_version: i32,
 }
 
+impl AccountRow {
+    /// Who the account acts as: its role and unit as the service keeps them (`None` for
+    /// an inactive account or an unknown role). Bearer tokens and calendar feed URLs both
+    /// come here, so nothing they carry can widen what the account may do.
+    pub fn principal(&self, request_id: Option<String>) -> Option<crate::auth::Principal> {
+        if !self.active {
+            return None;
+        }
+        Some(crate::auth::Principal {
+            user_id: self.id,
+            username: self.username.clone(),
+            role: crate::auth::Role::parse(&self.role)?,
+            unit: match (self.unit_id, &self.unit_path) {
+                (Some(id), Some(path)) => Some(crate::auth::UnitRef {
+                    id,
+                    path: path.clone(),
+                }),
+                _ => None,
+            },
+            agency: self.unit_kind.as_deref() == Some("agency"),
+            request_id,
+        })
+    }
+}
+
 pub async fn load_principal(db: &DatabaseConnection, id: i64) -> Result<Option<AccountRow>, DbErr> {
     AccountRow::find_by_statement(sql(
         db,

@@ -19,6 +19,7 @@ use chrono::NaiveDate;
 use entity::framework::EvidencePolicy;
 use entity::status::FrameworkStatus;
 use entity::{criterion, framework, self_assessment, unit};
+use parindex_domain::campaign::Campaign;
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -50,6 +51,8 @@ pub struct FrameworkSpec {
     /// The index's components (none: the index is the criteria's sum) and what a unit's
     /// missing one does.
     pub composition: Composition,
+    /// The year's campaign dates around the submission deadline and the appeal window.
+    pub campaign: Campaign,
 }
 
 /// A framework with its validated criteria tree.
@@ -61,6 +64,7 @@ pub struct LoadedFramework {
     pub policy: NotApplicablePolicy,
     pub unit_kinds: Vec<UnitKind>,
     pub composition: Composition,
+    pub campaign: Campaign,
 }
 
 impl LoadedFramework {
@@ -93,6 +97,7 @@ impl LoadedFramework {
             submission_deadline: self.model.submission_deadline,
             criteria: self.tree.criteria().to_vec(),
             composition: self.composition.clone(),
+            campaign: self.campaign.clone(),
         }
     }
 }
@@ -181,6 +186,11 @@ fn validate(
             "too_many_decimals",
             text!("at most 2 decimal places", "tối đa 2 chữ số thập phân"),
         );
+    }
+    for e in
+        parindex_domain::campaign::check(&spec.campaign, spec.submission_deadline, spec.appeal_days)
+    {
+        v.add(e.field, e.code, e.message);
     }
     if spec.appeal_days.is_some_and(|d| !(0..=60).contains(&d)) {
         v.add(
@@ -449,6 +459,7 @@ fn framework_json(f: &LoadedFramework) -> serde_json::Value {
         "penalty_max": from_hundredths(f.model.penalty_max_x100),
         "components": f.composition.components,
         "missing_component": f.composition.missing,
+        "campaign": f.campaign,
         "rating_bands": f.bands,
         "submission_deadline": f.model.submission_deadline,
         "criteria": f.tree.criteria(),
@@ -514,6 +525,7 @@ pub async fn load<C: ConnectionTrait>(conn: &C, id: i64) -> ApiResult<LoadedFram
         components: serde_json::from_str(&model.components).map_err(ApiError::internal)?,
         missing: MissingComponent::parse(&model.missing_component).unwrap_or_default(),
     };
+    let campaign = serde_json::from_str(&model.campaign).map_err(ApiError::internal)?;
     Ok(LoadedFramework {
         model,
         tree,
@@ -521,6 +533,7 @@ pub async fn load<C: ConnectionTrait>(conn: &C, id: i64) -> ApiResult<LoadedFram
         policy,
         unit_kinds,
         composition,
+        campaign,
     })
 }
 
@@ -639,6 +652,7 @@ pub async fn create_framework(
             serde_json::to_string(&spec.composition.components).map_err(ApiError::internal)?
         ),
         missing_component: Set(spec.composition.missing.as_str().to_string()),
+        campaign: Set(serde_json::to_string(&spec.campaign).map_err(ApiError::internal)?),
         rating_bands: Set(bands_text(&spec.rating_bands)),
         submission_deadline: Set(spec.submission_deadline),
         evidence_policy: Set(spec.evidence_policy),
@@ -771,6 +785,7 @@ pub async fn update_framework(
     am.components =
         Set(serde_json::to_string(&spec.composition.components).map_err(ApiError::internal)?);
     am.missing_component = Set(spec.composition.missing.as_str().to_string());
+    am.campaign = Set(serde_json::to_string(&spec.campaign).map_err(ApiError::internal)?);
     am.rating_bands = Set(bands_text(&spec.rating_bands));
     am.submission_deadline = Set(spec.submission_deadline);
     am.evidence_policy = Set(spec.evidence_policy);
@@ -868,8 +883,9 @@ pub async fn copy(
     let spec = FrameworkSpec {
         year,
         name: name.unwrap_or_else(|| format!("{} ({year})", source.model.name)),
-        // A new year has a new deadline.
+        // A new year has a new deadline and new campaign dates.
         submission_deadline: None,
+        campaign: Campaign::default(),
         ..source.spec()
     };
     let created = create_framework(db, actor, spec).await?;

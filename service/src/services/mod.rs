@@ -7,6 +7,7 @@ pub mod appraisal_tasks;
 pub mod appraisals;
 pub mod assessments;
 pub mod audit;
+pub mod calendar;
 pub mod entries;
 pub mod evidence;
 pub mod framework_io;

@@ -226,7 +226,10 @@ echo "$("$VENV/bin/openapi-generator-cli" version 2>/dev/null | tail -n 1) on $(
 # Its only warnings on a clean document: "OpenAPI 3.1 support is still in beta", and
 # "Failed to get the schema name: null", which it prints a varying number of times (3 to 5)
 # for the same document while writing the same files: its own noise, not the document's.
-generator_noise='OpenAPI 3.1 support is still in beta|Failed to get the schema name: null'
+# The Python generator also warns that `from`, the calendar's query parameter
+# (`GET /calendar?from=`, named by the issue), is a reserved word: it names the argument
+# `var_from` and makes no model of it.
+generator_noise='OpenAPI 3.1 support is still in beta|Failed to get the schema name: null|From \(reserved word\) cannot be used as model name'
 oag_ops=0
 oag_py_built=0
 oag_ts_built=0

@@ -248,6 +248,34 @@ fn inputs_for_max(method: &Method, max: Decimal) -> Inputs {
     i
 }
 
+/// The demo's 2024 campaign: "chấm điểm cải cách hành chính cuối năm 2024" after the seed's
+/// second remediation deadline; the other dates are illustrative (minh hoạ).
+fn campaign_2024() -> Result<parindex_domain::campaign::Campaign, anyhow::Error> {
+    let on =
+        |y, m, d, note: &str| -> Result<Option<parindex_domain::campaign::Dated>, anyhow::Error> {
+            Ok(Some(parindex_domain::campaign::Dated {
+                date: NaiveDate::from_ymd_opt(y, m, d)
+                    .ok_or_else(|| anyhow::anyhow!("bad date"))?,
+                note: Some(note.to_string()),
+            }))
+        };
+    let illustrative = "Ngày minh hoạ của bản trình diễn";
+    Ok(parindex_domain::campaign::Campaign {
+        opens_on: on(
+            2024,
+            12,
+            16,
+            "Chấm điểm cải cách hành chính cuối năm 2024 (sau hạn khắc phục đợt 2 ngày 15/12/2024)",
+        )?,
+        submission_note: Some(illustrative.to_string()),
+        appraisal_due_on: on(2025, 1, 15, illustrative)?,
+        council_meets_on: on(2025, 1, 20, illustrative)?,
+        preliminary_release_on: on(2025, 1, 24, illustrative)?,
+        appeal_note: Some(illustrative.to_string()),
+        announcement_on: on(2025, 2, 14, illustrative)?,
+    })
+}
+
 fn spec(year: i32, owner: i64) -> Result<FrameworkSpec, anyhow::Error> {
     let f = json(FRAMEWORK)?;
     Ok(FrameworkSpec {
@@ -795,6 +823,22 @@ pub async fn load(state: &AppState) -> Result<bool, anyhow::Error> {
         .await
         .map_err(err)?;
     let f2022 = frameworks::publish(db, &actor, f2022.model.id, &any)
+        .await
+        .map_err(err)?;
+    // The 2024 campaign: the year-end scoring the seed letter's remediation deadlines
+    // (31/10 and 15/12/2024) prepare for; its other dates are illustrative, and say so.
+    let f2024 = frameworks::create_framework(
+        db,
+        &actor,
+        FrameworkSpec {
+            submission_deadline: NaiveDate::from_ymd_opt(2024, 12, 31),
+            campaign: campaign_2024()?,
+            ..spec(2024, district.id)?
+        },
+    )
+    .await
+    .map_err(err)?;
+    frameworks::publish(db, &actor, f2024.model.id, &any)
         .await
         .map_err(err)?;
 

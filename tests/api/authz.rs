@@ -404,7 +404,12 @@ fn rows() -> Vec<Row> {
             Some(json!({"name": "matrix"})),
             EVERYONE,
         ),
-        row(M::DELETE, "/api/v1/calendar/feeds/{district}", None, EVERYONE),
+        row(
+            M::DELETE,
+            "/api/v1/calendar/feeds/{district}",
+            None,
+            EVERYONE,
+        ),
         row(
             M::POST,
             "/api/v1/appraisals/{appraisal}/reopen",

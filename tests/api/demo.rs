@@ -119,12 +119,48 @@ async fn the_demo_district_reproduces_the_seed_letter() {
         overdue_and_the_appendix_follow_each_items_own_deadlines(&app, &officer, unit).await;
         the_seed_file_carries_real_pdfs(&app, &officer, unit).await;
         the_seed_file_was_signed_off_and_appealed(&app, &officer, unit).await;
+        the_2024_campaign_is_on_the_officers_calendar(&app, &officer).await;
         let appraiser = app
             .login("vinhlinh.thamdinh", parindex_api::demo::DEMO_PASSWORD)
             .await;
         the_ranking_exports_rank_changes_as_numbers(&app, &appraiser).await;
     })
     .await;
+}
+
+/// The officer's calendar of 2024: the letter's remediation deadlines (31/10 and
+/// 15/12/2024, among the items' own) and the year-end scoring they prepare for.
+async fn the_2024_campaign_is_on_the_officers_calendar(app: &TestApp, officer: &str) {
+    let cal = app
+        .get("/api/v1/calendar?from=2024-10-01&to=2025-02-28", officer)
+        .await;
+    cal.assert_status(200);
+    let items = cal.json["items"].as_array().unwrap();
+    let on = |date: &str, kind: &str| {
+        items
+            .iter()
+            .filter(|e| e["date"] == date && e["kind"] == kind)
+            .count()
+    };
+    assert!(
+        on("2024-10-31", "remediation_milestone") > 0,
+        "{}",
+        cal.text
+    );
+    assert!(
+        on("2024-12-15", "remediation_milestone") > 0,
+        "{}",
+        cal.text
+    );
+    let opens = items
+        .iter()
+        .find(|e| e["kind"] == "campaign_opens")
+        .unwrap_or_else(|| panic!("{}", cal.text));
+    assert_eq!(opens["date"], "2024-12-16");
+    assert!(opens["note"].as_str().unwrap().contains("cuối năm 2024"));
+    // The illustrative dates say so.
+    let announced = items.iter().find(|e| e["kind"] == "announcement").unwrap();
+    assert!(announced["note"].as_str().unwrap().contains("minh hoạ"));
 }
 
 /// `/rankings/export.csv` is the CSV alone (one media type per path) and the same bytes as

@@ -12,6 +12,7 @@ pub mod assessment_entry;
 pub mod audit_event;
 pub mod calendar_feed;
 pub mod criterion;
+pub mod criterion_mapping;
 pub mod deadline_extension;
 pub mod evidence_file;
 pub mod framework;

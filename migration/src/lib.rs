@@ -24,6 +24,7 @@ mod m20261208_000018_penalties;
 mod m20261208_000019_indicator_values;
 mod m20261209_000020_components;
 mod m20261210_000021_calendar;
+mod m20261210_000022_criterion_mappings;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000019_indicator_values::Migration),
             Box::new(m20261209_000020_components::Migration),
             Box::new(m20261210_000021_calendar::Migration),
+            Box::new(m20261210_000022_criterion_mappings::Migration),
         ]
     }
 }

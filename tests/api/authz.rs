@@ -280,6 +280,18 @@ fn rows() -> Vec<Row> {
             None,
             DISTRICT_READERS,
         ),
+        row(
+            M::GET,
+            "/api/v1/frameworks/{published}/mappings",
+            None,
+            DISTRICT_READERS,
+        ),
+        row(
+            M::PUT,
+            "/api/v1/frameworks/{published}/mappings",
+            Some(json!({"from_framework_id": "{framework_spare}", "mappings": []})),
+            DISTRICT,
+        ),
         // self-assessments
         row(
             M::POST,

@@ -25,6 +25,7 @@ mod health;
 mod hostile;
 mod http_errors;
 mod indicators;
+mod mappings;
 mod penalties;
 mod races;
 mod remediation;

@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod frameworks;
 pub mod health;
 pub mod indicators;
+pub mod mappings;
 pub mod publications;
 pub mod remediation;
 pub mod results;
@@ -39,6 +40,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
     unit_merges::configure(cfg);
     frameworks::configure(cfg);
     indicators::configure(cfg);
+    mappings::configure(cfg);
     self_assessments::configure(cfg);
     appraisals::configure(cfg);
     appraisal_tasks::configure(cfg);

@@ -367,6 +367,20 @@ pub struct CriterionComparison {
     pub score_now: Decimal,
     #[schema(value_type = crate::schema::Score)]
     pub change: Decimal,
+    /// The earlier year's criteria it is compared with: its own code, or through the
+    /// mapping between the two frameworks (several for a merge, summed).
+    pub previous_codes: Vec<String>,
+    /// The mapping's relation (null when no mapping is recorded: compared by code).
+    pub relation: Option<crate::scoring::mapping::Relation>,
+}
+
+/// A criterion of the later year nothing in the earlier one compares with.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct NotComparableCriterion {
+    pub criterion_code: String,
+    pub title: String,
+    /// `new`, `split` (a part of an old criterion), or null: the mapping does not name it.
+    pub relation: Option<crate::scoring::mapping::Relation>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -384,16 +398,22 @@ pub struct ComparisonResponse {
     pub against: Against,
     /// How the predecessors' scores were combined (null against the previous year).
     pub basis: Option<BasisParam>,
-    /// Criteria whose codes exist in both years' frameworks (parents as subtotals).
+    /// The criteria compared (parents as subtotals): through the mapping between the two
+    /// frameworks when one is recorded (`PUT /frameworks/{id}/mappings`), else by code.
     pub criteria: Vec<CriterionComparison>,
+    /// The later year's criteria that cannot be compared (new, parts of a split, or left
+    /// out of the mapping); empty without a mapping.
+    pub not_comparable: Vec<NotComparableCriterion>,
 }
 
 /// Compare a unit's scores per criterion between two years.
 ///
 /// Each criterion's appraised score in `year` and in `previous_year` (default the year
-/// before) and the change, with both indices; only criteria whose codes exist in both
-/// years' frameworks are compared (parents as subtotals). Same visibility as the unit's
-/// index.
+/// before) and the change, with both indices (parents as subtotals). Where the later
+/// framework records a mapping from the earlier one, criteria are matched through it (a
+/// renumbered criterion with its old code, a merged one with its sources summed) and the
+/// rest are listed in `not_comparable`; without one, criteria whose codes exist in both
+/// years are compared. Same visibility as the unit's index.
 ///
 /// `against=predecessors` compares a merged unit's first year (the year its merge took
 /// effect) with the old units it came from, each in its last published year: per
@@ -420,14 +440,14 @@ pub async fn get_unit_comparison(
     let unit_id = id.into_inner();
     let year = query.year.get();
     let against = query.against.unwrap_or_default();
-    let (now, previous_year, previous_index, basis, rows) = match against {
+    let (now, previous_year, previous_index, basis, rows, apart) = match against {
         Against::PreviousYear => {
             let previous_year = query.previous_year.map_or(year - 1, Year::get);
-            let (now, then, rows) =
+            let (now, then, rows, apart) =
                 results::compare_years(&reader, &principal, unit_id, year, previous_year)
                     .await?
                     .into_inner();
-            (now, previous_year, then.index, None, rows)
+            (now, previous_year, then.index, None, rows, apart)
         }
         Against::Predecessors => {
             let basis = query.basis.unwrap_or_default();
@@ -443,7 +463,14 @@ pub async fn get_unit_comparison(
             )
             .await?
             .into_inner();
-            (now, previous_year, previous_index, Some(basis), rows)
+            (
+                now,
+                previous_year,
+                previous_index,
+                Some(basis),
+                rows,
+                Vec::new(),
+            )
         }
     };
     Ok(HttpResponse::Ok().json(ComparisonResponse {
@@ -464,6 +491,16 @@ pub async fn get_unit_comparison(
                 max_now: c.max_now,
                 score_then: c.then,
                 score_now: c.now,
+                previous_codes: c.previous_codes,
+                relation: c.relation,
+            })
+            .collect(),
+        not_comparable: apart
+            .into_iter()
+            .map(|n| NotComparableCriterion {
+                criterion_code: n.code,
+                title: n.title,
+                relation: n.relation,
             })
             .collect(),
     }))

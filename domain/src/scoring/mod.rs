@@ -5,6 +5,7 @@
 //! - `framework`: a framework's flat list of dotted codes → a validated tree;
 //! - `totals`: leaf scores → subtotals and the total (not-applicable policy), rating bands;
 //! - `composition`: the index's components and a missing one (rescale, zero, unranked);
+//! - `mapping`: criteria carried across years (same, renamed, split, merged, new, removed);
 //! - `settle`: a finalized appraisal's totals, deductions, index and band, computed once;
 //! - `ranking`: competition ranks (1, 2, 2, 4) and summary statistics;
 //! - `decimal`: rounding and the hundredths stored in the database.
@@ -12,6 +13,7 @@
 pub mod composition;
 pub mod decimal;
 pub mod framework;
+pub mod mapping;
 pub mod method;
 pub mod ranking;
 pub mod settle;

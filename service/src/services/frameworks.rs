@@ -889,6 +889,15 @@ pub async fn copy(
         ..source.spec()
     };
     let created = create_framework(db, actor, spec).await?;
+    // Every criterion carries over as itself until the mapping says otherwise.
+    super::mapping_rows::store(
+        db,
+        actor,
+        &created.model,
+        source.model.id,
+        &crate::scoring::mapping::same_for_all(&source.tree),
+    )
+    .await?;
     Ok(created)
 }
 

@@ -16,6 +16,8 @@ pub mod indicators;
 #[cfg(test)]
 mod layers;
 pub mod lifecycle;
+pub mod mapping_rows;
+pub mod mappings;
 pub mod merges;
 pub mod papers;
 pub mod remediation;

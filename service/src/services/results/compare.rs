@@ -7,6 +7,7 @@ use super::ResultsReader;
 use super::index::{UnitIndex, unit_index};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, text};
+use crate::scoring::mapping::{Mapping, Predecessor, Relation, predecessor};
 use crate::scoring::round2;
 use crate::services::visibility::Visible;
 use rust_decimal::Decimal;
@@ -21,10 +22,26 @@ pub struct Comparison {
     pub max_now: Decimal,
     pub then: Decimal,
     pub now: Decimal,
+    /// The earlier criteria it is compared with (its own code, or through the mapping).
+    pub previous_codes: Vec<String>,
+    /// How they relate, when a mapping between the two frameworks says.
+    pub relation: Option<Relation>,
 }
 
-/// The unit's scores per criterion in `year` against `previous_year`, for the criteria
-/// whose codes exist in both frameworks (subtotals for parents).
+/// A criterion of the later year that nothing in the earlier one compares with.
+#[derive(Clone, Debug)]
+pub struct NotComparable {
+    pub code: String,
+    pub title: String,
+    /// `new`, a part of a `split`, or none (the mapping does not name it).
+    pub relation: Option<Relation>,
+}
+
+/// The unit's scores per criterion in `year` against `previous_year`: through the mapping
+/// between the two frameworks where one is recorded (a renamed criterion with its old
+/// code, a merged one with its sources summed; new ones and the parts of a split are not
+/// comparable, nor is what the mapping leaves out), else for the criteria whose codes exist
+/// in both (subtotals for parents).
 pub async fn compare_years(
     reader: &ResultsReader,
     actor: &Principal,
@@ -36,13 +53,28 @@ pub async fn compare_years(
     let both = unit_index(reader, actor, unit_id, year)
         .await?
         .and(unit_index(reader, actor, unit_id, previous_year).await?);
-    Ok(both.map(compare))
+    let (now_id, then_id) = {
+        let (now, then) = both.get();
+        (now.framework.model.id, then.framework.model.id)
+    };
+    let rows = if now_id == then_id {
+        Vec::new()
+    } else {
+        crate::services::mappings::rows_between(&reader.db, now_id, then_id).await?
+    };
+    Ok(both.map(|pair| compare(pair, &rows)))
 }
 
-/// Two years of a unit, and their subtotals criterion by criterion.
-pub type YearsCompared = (Arc<UnitIndex>, Arc<UnitIndex>, Vec<Comparison>);
+/// Two years of a unit, their subtotals criterion by criterion, and the later year's
+/// criteria that cannot be compared.
+pub type YearsCompared = (
+    Arc<UnitIndex>,
+    Arc<UnitIndex>,
+    Vec<Comparison>,
+    Vec<NotComparable>,
+);
 
-fn compare((now, then): (Arc<UnitIndex>, Arc<UnitIndex>)) -> YearsCompared {
+fn compare((now, then): (Arc<UnitIndex>, Arc<UnitIndex>), rows: &[Mapping]) -> YearsCompared {
     let subtotal = |index: &UnitIndex, code: &str| -> Decimal {
         index
             .totals
@@ -51,24 +83,47 @@ fn compare((now, then): (Arc<UnitIndex>, Arc<UnitIndex>)) -> YearsCompared {
             .map(|t| t.score)
             .unwrap_or_default()
     };
-    let comparisons = now
-        .framework
-        .tree
-        .criteria()
-        .iter()
-        .filter_map(|c| {
-            let old = then.framework.tree.get(&c.code)?;
-            Some(Comparison {
-                code: c.code.clone(),
-                title: c.title.clone(),
-                max_then: old.max_score,
-                max_now: c.max_score,
-                then: round2(subtotal(&then, &c.code)),
-                now: round2(subtotal(&now, &c.code)),
-            })
-        })
-        .collect();
-    (now, then, comparisons)
+    let mut comparisons = Vec::new();
+    let mut not_comparable = Vec::new();
+    for c in now.framework.tree.criteria() {
+        let (relation, codes) = if rows.is_empty() {
+            // No mapping recorded: the same code is the same criterion.
+            match then.framework.tree.get(&c.code) {
+                Some(_) => (None, vec![c.code.clone()]),
+                None => continue,
+            }
+        } else {
+            match predecessor(rows, &c.code) {
+                Predecessor::Criteria(relation, codes) => (Some(relation), codes),
+                Predecessor::NotComparable(relation) => {
+                    not_comparable.push(NotComparable {
+                        code: c.code.clone(),
+                        title: c.title.clone(),
+                        relation,
+                    });
+                    continue;
+                }
+            }
+        };
+        let olds: Vec<_> = codes
+            .iter()
+            .filter_map(|code| then.framework.tree.get(code))
+            .collect();
+        if olds.len() != codes.len() {
+            continue;
+        }
+        comparisons.push(Comparison {
+            code: c.code.clone(),
+            title: c.title.clone(),
+            max_then: olds.iter().map(|o| o.max_score).sum(),
+            max_now: c.max_score,
+            then: round2(codes.iter().map(|code| subtotal(&then, code)).sum()),
+            now: round2(subtotal(&now, &c.code)),
+            previous_codes: codes,
+            relation,
+        });
+    }
+    (now, then, comparisons, not_comparable)
 }
 
 /// How the predecessors' scores are combined into one to compare with.
@@ -173,6 +228,8 @@ fn compare_predecessors(
                 max_now: c.max_score,
                 then,
                 now: round2(subtotal(&now, &c.code)),
+                previous_codes: vec![c.code.clone()],
+                relation: None,
             });
         }
     }

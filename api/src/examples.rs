@@ -459,6 +459,7 @@ pub fn unit_index_response() -> Value {
                 "self_score": "1.00",
                 "appraised_score": "0.80",
                 "deduction": "0.20",
+                "repeat_loss": false,
                 "comment": "Kế hoạch tuyên truyền CCHC chưa được xây dựng cụ thể, chưa xác định rõ kết quả/sản phẩm đầu ra, rõ trách nhiệm triển khai, chi tiết mốc thời gian hoàn thành trong năm. Do đó, đơn vị chưa thống kê được tất cả bao nhiêu nhiệm vụ phải thực hiện trong năm để thống kê được cụ thể đã hoàn thành bao nhiêu nhiệm vụ, còn chung chung."
             },
             {
@@ -468,6 +469,7 @@ pub fn unit_index_response() -> Value {
                 "self_score": "1.00",
                 "appraised_score": "1.50",
                 "deduction": "0.50",
+                "repeat_loss": false,
                 "comment": "Đơn vị có tuyên truyền lồng ghép Tọa đàm công tác CCHC trong HN đối thoại tuy nhiên chưa bổ sung thể hiện kết quả tuyên truyền của cuộc tọa đàm (đã yêu cầu bổ sung lần 1 trong năm 2023)"
             }
         ],

@@ -120,12 +120,53 @@ async fn the_demo_district_reproduces_the_seed_letter() {
         the_seed_file_carries_real_pdfs(&app, &officer, unit).await;
         the_seed_file_was_signed_off_and_appealed(&app, &officer, unit).await;
         the_2024_campaign_is_on_the_officers_calendar(&app, &officer).await;
+        repeat_losses_are_flagged(&app, &officer, unit).await;
         let appraiser = app
             .login("vinhlinh.thamdinh", parindex_api::demo::DEMO_PASSWORD)
             .await;
         the_ranking_exports_rank_changes_as_numbers(&app, &appraiser).await;
     })
     .await;
+}
+
+/// The criteria Vĩnh Long lost points on in both 2022 and 2023 are flagged in its 2023
+/// index and appendix (the two frameworks share their codes: no mapping is recorded).
+async fn repeat_losses_are_flagged(app: &TestApp, officer: &str, unit: i64) {
+    let lost = |index: &Value| -> std::collections::BTreeSet<String> {
+        index["deductions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["criterion_code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let now = app
+        .get(&format!("/api/v1/units/{unit}/index?year=2023"), officer)
+        .await;
+    let then = app
+        .get(&format!("/api/v1/units/{unit}/index?year=2022"), officer)
+        .await;
+    then.assert_status(200);
+    let both: std::collections::BTreeSet<String> = lost(&now.json)
+        .intersection(&lost(&then.json))
+        .cloned()
+        .collect();
+    let flagged: std::collections::BTreeSet<String> = now.json["deductions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["repeat_loss"] == true)
+        .map(|d| d["criterion_code"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!both.is_empty(), "the demo loses some criteria both years");
+    assert_eq!(flagged, both);
+    let appendix = app
+        .get(
+            &format!("/api/v1/units/{unit}/appendix?year=2023&format=csv"),
+            officer,
+        )
+        .await;
+    assert!(appendix.text.contains("BỊ TRỪ ĐIỂM CẢ NĂM TRƯỚC"));
 }
 
 /// The officer's calendar of 2024: the letter's remediation deadlines (31/10 and

@@ -155,6 +155,24 @@ async fn a_mapping_with_a_split_and_a_renumbering_drives_the_comparison() {
         by_code.assert_status(200);
         assert_eq!(row(&by_code.json, "2.1").unwrap()["score_then"], "35.00");
 
+        let repeats = |index: &Value| -> Vec<String> {
+            index["deductions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["repeat_loss"] == true)
+                .map(|d| d["criterion_code"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let index_path = format!("/api/v1/units/{}/index?year=2025", w.id("commune_a"));
+        let before = w.app.get(&index_path, appraiser).await;
+        before.assert_status(200);
+        assert_eq!(
+            repeats(&before.json),
+            ["1.1", "1.2", "2.1"],
+            "by code: 2.1 is not the old 2.1"
+        );
+
         // A bad mapping is named row by row and stores nothing.
         let maps = format!("/api/v1/frameworks/{f2025}/mappings");
         let bad = w

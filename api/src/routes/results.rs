@@ -102,6 +102,9 @@ pub struct DeductionResponse {
     #[schema(value_type = crate::schema::Score)]
     pub deduction: Decimal,
     pub comment: Option<String>,
+    /// It lost points the year before too (through the mapping between the two years'
+    /// frameworks where one is recorded, else by code): a weakness that persists.
+    pub repeat_loss: bool,
 }
 
 /// One component of an index (a framework with `components`).
@@ -267,6 +270,7 @@ fn unit_index_response(x: &results::UnitIndex) -> UnitIndexResponse {
                 appraised_score: d.appraised,
                 deduction: d.deduction,
                 comment: d.comment.clone(),
+                repeat_loss: d.repeat,
             })
             .collect(),
         predecessors: x

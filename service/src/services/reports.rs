@@ -41,6 +41,9 @@ fn lost(d: Decimal) -> Cell {
 /// assigns any.
 pub const AGENCY_HEADER: &str = "CƠ QUAN THẨM ĐỊNH";
 
+/// The column marking criteria that lost points the year before too.
+pub const REPEAT_HEADER: &str = "BỊ TRỪ ĐIỂM CẢ NĂM TRƯỚC";
+
 /// The appendix of a unit's lost points for a year. `responsible` gives, per criterion
 /// code, the remediation text (officer, action, deadlines) when a plan exists; `agencies`
 /// the name of the agency that appraised it, when the framework assigns criteria to
@@ -52,6 +55,17 @@ pub fn appendix_table(
     sources: &HashMap<String, String>,
 ) -> Table {
     let mut table = lost_points_table(index, responsible, sources);
+    // A weakness that persists says so where the council and the commune read it: a
+    // column before the responsible officer's, when any criterion lost points both years.
+    if index.deductions.iter().any(|d| d.repeat) {
+        let at = table.headers.len() - 1;
+        let cells = index
+            .deductions
+            .iter()
+            .map(|d| Cell::Text(if d.repeat { "Có" } else { "" }.to_string()))
+            .collect();
+        insert_column(&mut table, at, REPEAT_HEADER.to_string(), 14.0, cells);
+    }
     if agencies.is_empty() {
         return table;
     }

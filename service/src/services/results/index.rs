@@ -38,6 +38,9 @@ pub struct Deduction {
     pub appraised: Decimal,
     pub deduction: Decimal,
     pub comment: Option<String>,
+    /// It lost points the year before too (through the mapping between the two years'
+    /// frameworks where one is recorded, else by code): a weakness that persists.
+    pub repeat: bool,
 }
 
 /// A unit's index for a year, with its rank and last year's.
@@ -212,11 +215,64 @@ fn deductions_of(
                 appraised: e.final_score_x100.map(from_hundredths).unwrap_or_default(),
                 deduction,
                 comment: e.comment.clone(),
+                repeat: false,
             })
         })
         .collect();
     deductions.sort_by(|a, b| compare_codes(&a.code, &b.code));
     deductions
+}
+
+/// Marks the deductions whose criterion lost points in the unit's finalized appraisal of
+/// the year before too: through the mapping from that year's framework when one is
+/// recorded (a criterion without a predecessor is never a repeat), else by code.
+async fn mark_repeat_losses(
+    db: &sea_orm::DatabaseConnection,
+    framework: &LoadedFramework,
+    unit_id: i64,
+    year: i32,
+    deductions: &mut [Deduction],
+) -> ApiResult<()> {
+    use entity::{appraisal, assessment_entry};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    if deductions.is_empty() {
+        return Ok(());
+    }
+    let Some(before) = appraisal::Entity::find()
+        .filter(appraisal::Column::UnitId.eq(unit_id))
+        .filter(appraisal::Column::Year.eq(year - 1))
+        .filter(appraisal::Column::Status.eq(entity::status::AppraisalStatus::Finalized))
+        .one(db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let lost: std::collections::HashSet<String> = assessment_entry::Entity::find()
+        .filter(assessment_entry::Column::SelfAssessmentId.eq(before.self_assessment_id))
+        .filter(assessment_entry::Column::DeductionX100.gt(0))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| e.criterion_code)
+        .collect();
+    let rows = if before.framework_id == framework.model.id {
+        Vec::new()
+    } else {
+        crate::services::mapping_rows::rows_between(db, framework.model.id, before.framework_id)
+            .await?
+    };
+    for d in deductions.iter_mut() {
+        let previous = if rows.is_empty() {
+            vec![d.code.clone()]
+        } else {
+            match crate::scoring::mapping::predecessor(&rows, &d.code) {
+                crate::scoring::mapping::Predecessor::Criteria(_, codes) => codes,
+                crate::scoring::mapping::Predecessor::NotComparable(_) => Vec::new(),
+            }
+        };
+        d.repeat = previous.iter().any(|code| lost.contains(code));
+    }
+    Ok(())
 }
 
 /// Reads a unit's results: its row and its siblings' in one query, then its entries.
@@ -316,7 +372,8 @@ pub(super) async fn lookup_index(
             ),
         })
         .collect();
-    let deductions = deductions_of(&framework, &entries);
+    let mut deductions = deductions_of(&framework, &entries);
+    mark_repeat_losses(db, &framework, unit_id, year, &mut deductions).await?;
     let predecessors = if merged {
         super::lineage::predecessors(db, unit_id, year).await?
     } else {

@@ -36,19 +36,7 @@ fn composed_framework(owner: i64, year: i32, missing: &str) -> Value {
 }
 
 async fn published(w: &World, spec: &Value) -> i64 {
-    let admin = w.admin();
-    let f = w.app.post("/api/v1/frameworks", admin, spec).await;
-    f.assert_status(201);
-    let id = f.json["id"].as_i64().unwrap();
-    w.app
-        .post(
-            &format!("/api/v1/frameworks/{id}/publish"),
-            admin,
-            &json!({}),
-        )
-        .await
-        .assert_status(200);
-    id
+    w.published_spec(spec).await
 }
 
 /// Opens `unit`'s file (as an admin), self-assesses the two appraisal leaves and submits;

@@ -168,6 +168,12 @@ impl World {
     /// Creates and publishes the fixture framework for `owner`; returns its id.
     pub async fn published_framework(&self, owner: i64) -> i64 {
         let id = self.framework(owner).await;
+        self.publish(id).await;
+        id
+    }
+
+    /// Publishes framework `id` as admin.
+    pub async fn publish(&self, id: i64) {
         self.app
             .post(
                 &format!("/api/v1/frameworks/{id}/publish"),
@@ -176,6 +182,17 @@ impl World {
             )
             .await
             .assert_status(200);
+    }
+
+    /// Creates a framework from `spec` as admin and publishes it; returns its id.
+    pub async fn published_spec(&self, spec: &Value) -> i64 {
+        let resp = self
+            .app
+            .post("/api/v1/frameworks", self.admin(), spec)
+            .await;
+        resp.assert_status(201);
+        let id = resp.json["id"].as_i64().unwrap();
+        self.publish(id).await;
         id
     }
 

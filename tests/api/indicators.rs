@@ -40,17 +40,7 @@ async fn values_from_the_document_system_land_as_the_councils_inputs() {
                 _ => {}
             }
         }
-        let f = w.app.post("/api/v1/frameworks", admin, &spec).await;
-        f.assert_status(201);
-        let f = f.json["id"].as_i64().unwrap();
-        w.app
-            .post(
-                &format!("/api/v1/frameworks/{f}/publish"),
-                admin,
-                &json!({}),
-            )
-            .await
-            .assert_status(200);
+        let f = w.published_spec(&spec).await;
         let path = format!("/api/v1/frameworks/{f}/indicator-values");
         let appraiser = w.token(Persona::Appraiser);
         let officer = w.token(Persona::OfficerA);
@@ -387,17 +377,7 @@ async fn a_value_fed_on_the_units_side_cannot_be_changed_by_the_unit() {
             .post("/api/v1/frameworks", admin, &wrong)
             .await
             .assert_problem(422, None);
-        let f = w.app.post("/api/v1/frameworks", admin, &spec).await;
-        f.assert_status(201);
-        let f = f.json["id"].as_i64().unwrap();
-        w.app
-            .post(
-                &format!("/api/v1/frameworks/{f}/publish"),
-                admin,
-                &json!({}),
-            )
-            .await
-            .assert_status(200);
+        let f = w.published_spec(&spec).await;
         let path = format!("/api/v1/frameworks/{f}/indicator-values");
         let appraiser = w.token(Persona::Appraiser);
         let officer = w.token(Persona::OfficerA);
@@ -486,17 +466,7 @@ async fn parallel_imports_of_one_value_store_it_once() {
                 c["indicator_code"] = json!("qlvb.documents_signed_digitally");
             }
         }
-        let f = w.app.post("/api/v1/frameworks", admin, &spec).await;
-        f.assert_status(201);
-        let f = f.json["id"].as_i64().unwrap();
-        w.app
-            .post(
-                &format!("/api/v1/frameworks/{f}/publish"),
-                admin,
-                &json!({}),
-            )
-            .await
-            .assert_status(200);
+        let f = w.published_spec(&spec).await;
         let path = format!("/api/v1/frameworks/{f}/indicator-values");
         let appraiser = w.token(Persona::Appraiser);
         let bodies: Vec<Value> = (0..12)

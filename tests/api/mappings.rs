@@ -15,27 +15,10 @@ fn group(code: &str, max: &str) -> Value {
 }
 
 async fn framework(w: &World, year: i32, criteria: Vec<Value>) -> i64 {
-    let admin = w.admin();
-    let f = w
-        .app
-        .post(
-            "/api/v1/frameworks",
-            admin,
-            &json!({"year": year, "name": format!("Bộ chỉ số {year}"), "owner_unit_id": w.id("district"),
-                    "unit_kinds": ["commune"], "criteria": criteria}),
-        )
-        .await;
-    f.assert_status(201);
-    let id = f.json["id"].as_i64().unwrap();
-    w.app
-        .post(
-            &format!("/api/v1/frameworks/{id}/publish"),
-            admin,
-            &json!({}),
-        )
+    w.published_spec(&json!({"year": year, "name": format!("Bộ chỉ số {year}"),
+                             "owner_unit_id": w.id("district"), "unit_kinds": ["commune"],
+                             "criteria": criteria}))
         .await
-        .assert_status(200);
-    id
 }
 
 /// Commune A's year on `framework`: the council's scores by leaf, finalized.

@@ -326,6 +326,23 @@ async fn values_from_the_document_system_land_as_the_councils_inputs() {
             .unwrap_or_else(|| panic!("7.3.1 not in the appendix: {}", appendix.text))
             .to_string();
         assert!(line.contains(&format!("Theo số liệu trích từ {QLVB}")), "{line}");
+        // The unit's report to the council names the source beside 7.3.1 too.
+        let report = w
+            .app
+            .get(&format!("/api/v1/self-assessments/{sa}/report"), officer)
+            .await;
+        report.assert_status(200);
+        let report = crate::documents::Docx::parse(&report.bytes);
+        let annexed = report
+            .tables
+            .iter()
+            .flatten()
+            .find(|r| r.first().map(String::as_str) == Some("7.3.1"))
+            .expect("7.3.1 in the report's annex");
+        assert!(
+            annexed.iter().any(|c| c.contains("Theo số liệu trích từ")),
+            "{annexed:?}"
+        );
         let book = w.app.get(&format!("/api/v1/appraisals/{a}/workbook"), appraiser).await;
         book.assert_status(200);
         let book = crate::workbooks::open(&book.bytes);

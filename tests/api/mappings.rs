@@ -247,6 +247,32 @@ async fn a_mapping_with_a_split_and_a_renumbering_drives_the_comparison() {
             ]
             .map(|(a, b)| (a.to_string(), b.to_string()))
         );
+        // The district's criteria-loss view counts the units whose loss repeats.
+        let losses = w
+            .app
+            .get(
+                &format!(
+                    "/api/v1/rankings/criteria?parent_unit_id={}&year=2025",
+                    w.id("district")
+                ),
+                appraiser,
+            )
+            .await;
+        losses.assert_status(200);
+        let repeating = |code: &str| {
+            losses.json["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["criterion_code"] == code)
+                .map(|l| l["units_repeating"].as_i64().unwrap())
+        };
+        assert_eq!(
+            (repeating("3.1"), repeating("2.1"), repeating("1.1")),
+            (Some(1), Some(0), Some(1)),
+            "{}",
+            losses.text
+        );
         let trail = w
             .app
             .get(

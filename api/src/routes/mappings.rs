@@ -3,7 +3,7 @@
 use crate::auth::Principal;
 use crate::error::ApiResult;
 use crate::http::Json;
-use crate::scoring::mapping::Mapping;
+use crate::scoring::mapping::CriterionMapping;
 use crate::services::mappings::{self, MappingSet};
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, put, web};
@@ -24,7 +24,7 @@ pub struct MappingRequest {
     /// One row per relation: `same` (same code), `renamed`, `split` (one row per part),
     /// `merged` (one row per source), `new` (no `from_code`), `removed` (no `to_code`).
     /// At most 4,000 rows.
-    pub mappings: Vec<Mapping>,
+    pub mappings: Vec<CriterionMapping>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]

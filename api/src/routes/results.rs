@@ -861,6 +861,9 @@ pub struct CriterionLossResponse {
     /// Total deduction / units appraised.
     #[schema(value_type = crate::schema::Score)]
     pub mean_deduction: Decimal,
+    /// Units that lost points on it the year before too (through the mapping between
+    /// their two years' frameworks where one is recorded, else by code).
+    pub units_repeating: i64,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -914,6 +917,7 @@ pub async fn get_criteria_ranking(
                         units_losing: l.units_losing,
                         total_deduction: l.total_deduction,
                         mean_deduction: l.mean_deduction,
+                        units_repeating: l.units_repeating,
                     })
                     .collect(),
             })

@@ -57,7 +57,7 @@ impl Relation {
 /// One row of a mapping.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Mapping {
+pub struct CriterionMapping {
     /// The old framework's criterion (null for `new`).
     #[schema(example = "3.12")]
     pub from_code: Option<String>,
@@ -71,10 +71,10 @@ pub struct Mapping {
 pub const MAX_ROWS: usize = 4000;
 
 /// `same` for every criterion the two trees share by code (what a copy records).
-pub fn same_for_all(tree: &CriteriaTree) -> Vec<Mapping> {
+pub fn same_for_all(tree: &CriteriaTree) -> Vec<CriterionMapping> {
     tree.criteria()
         .iter()
-        .map(|c| Mapping {
+        .map(|c| CriterionMapping {
             from_code: Some(c.code.clone()),
             to_code: Some(c.code.clone()),
             relation: Relation::Same,
@@ -86,7 +86,11 @@ pub fn same_for_all(tree: &CriteriaTree) -> Vec<Mapping> {
 /// codes each relation needs (and only those); `same` between equal codes; each old
 /// criterion paired once as `same` or `renamed`, each new one likewise; a `split` old
 /// criterion has at least two parts and a `merged` new one at least two sources.
-pub fn check(from: &CriteriaTree, to: &CriteriaTree, rows: &[Mapping]) -> Vec<DefinitionError> {
+pub fn check(
+    from: &CriteriaTree,
+    to: &CriteriaTree,
+    rows: &[CriterionMapping],
+) -> Vec<DefinitionError> {
     let mut errors = Vec::new();
     let error = |i: usize, field: &str, code: &'static str, message| DefinitionError {
         field: format!("mappings[{i}].{field}"),
@@ -236,8 +240,8 @@ pub enum Predecessor {
 }
 
 /// What new criterion `code` is compared with under `rows`.
-pub fn predecessor(rows: &[Mapping], code: &str) -> Predecessor {
-    let mine: Vec<&Mapping> = rows
+pub fn predecessor(rows: &[CriterionMapping], code: &str) -> Predecessor {
+    let mine: Vec<&CriterionMapping> = rows
         .iter()
         .filter(|m| m.to_code.as_deref() == Some(code))
         .collect();
@@ -283,8 +287,8 @@ mod tests {
         .unwrap()
     }
 
-    fn m(from: Option<&str>, to: Option<&str>, relation: Relation) -> Mapping {
-        Mapping {
+    fn m(from: Option<&str>, to: Option<&str>, relation: Relation) -> CriterionMapping {
+        CriterionMapping {
             from_code: from.map(str::to_string),
             to_code: to.map(str::to_string),
             relation,

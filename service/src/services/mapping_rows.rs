@@ -4,7 +4,7 @@
 use super::audit::{self, Change};
 use crate::auth::Principal;
 use crate::error::ApiResult;
-use crate::scoring::mapping::{Mapping, Relation};
+use crate::scoring::mapping::{CriterionMapping, Relation};
 use entity::{criterion_mapping, framework};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
@@ -15,7 +15,7 @@ pub async fn rows_between<C: ConnectionTrait>(
     conn: &C,
     framework_id: i64,
     from_framework_id: i64,
-) -> ApiResult<Vec<Mapping>> {
+) -> ApiResult<Vec<CriterionMapping>> {
     Ok(criterion_mapping::Entity::find()
         .filter(criterion_mapping::Column::FrameworkId.eq(framework_id))
         .filter(criterion_mapping::Column::FromFrameworkId.eq(from_framework_id))
@@ -24,7 +24,7 @@ pub async fn rows_between<C: ConnectionTrait>(
         .await?
         .into_iter()
         .filter_map(|m| {
-            Some(Mapping {
+            Some(CriterionMapping {
                 from_code: m.from_code,
                 to_code: m.to_code,
                 relation: Relation::parse(&m.relation)?,
@@ -40,7 +40,7 @@ pub async fn store<C: ConnectionTrait>(
     actor: &Principal,
     framework: &framework::Model,
     from_framework_id: i64,
-    rows: &[Mapping],
+    rows: &[CriterionMapping],
 ) -> ApiResult<()> {
     let old = rows_between(conn, framework.id, from_framework_id).await?;
     criterion_mapping::Entity::delete_many()

@@ -9,7 +9,7 @@ use super::units::{find_unit, unit_ref};
 use crate::auth::Principal;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, ApiResult, FieldError, text};
-use crate::scoring::mapping::{self, Mapping, Relation};
+use crate::scoring::mapping::{self, CriterionMapping, Relation};
 use entity::criterion_mapping;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
@@ -17,7 +17,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 #[derive(Clone, Debug)]
 pub struct MappingSet {
     pub from_framework_id: i64,
-    pub rows: Vec<Mapping>,
+    pub rows: Vec<CriterionMapping>,
 }
 
 /// The mappings of framework `id` (one per earlier framework it was mapped from), for
@@ -39,7 +39,7 @@ pub async fn get(
         let Some(relation) = Relation::parse(&m.relation) else {
             continue;
         };
-        let row = Mapping {
+        let row = CriterionMapping {
             from_code: m.from_code,
             to_code: m.to_code,
             relation,
@@ -62,7 +62,7 @@ pub async fn put(
     actor: &Principal,
     id: i64,
     from_framework_id: i64,
-    rows: Vec<Mapping>,
+    rows: Vec<CriterionMapping>,
 ) -> ApiResult<Vec<MappingSet>> {
     let txn = crate::db::begin_write(db).await?;
     let framework = frameworks::load(&txn, id).await?;

@@ -7,7 +7,7 @@ use super::ResultsReader;
 use super::index::{UnitIndex, unit_index};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, text};
-use crate::scoring::mapping::{Mapping, Predecessor, Relation, predecessor};
+use crate::scoring::mapping::{CriterionMapping, Predecessor, Relation, predecessor};
 use crate::scoring::round2;
 use crate::services::visibility::Visible;
 use rust_decimal::Decimal;
@@ -74,7 +74,10 @@ pub type YearsCompared = (
     Vec<NotComparable>,
 );
 
-fn compare((now, then): (Arc<UnitIndex>, Arc<UnitIndex>), rows: &[Mapping]) -> YearsCompared {
+fn compare(
+    (now, then): (Arc<UnitIndex>, Arc<UnitIndex>),
+    rows: &[CriterionMapping],
+) -> YearsCompared {
     let subtotal = |index: &UnitIndex, code: &str| -> Decimal {
         index
             .totals

@@ -211,6 +211,107 @@ pub struct CriterionLoss {
     pub units_losing: i64,
     pub total_deduction: Decimal,
     pub mean_deduction: Decimal,
+    /// Units that lost points on it the year before too (through the mapping between
+    /// their two frameworks where one is recorded, else by code): weaknesses that persist.
+    pub units_repeating: i64,
+}
+
+/// A unit's loss on a criterion this year, with the framework it lost it on and the one
+/// of its finalized appraisal the year before.
+#[derive(Clone, Debug, FromQueryResult)]
+struct RepeatCandidate {
+    unit_id: i64,
+    framework_id: i64,
+    criterion_code: String,
+    previous_framework_id: i64,
+}
+
+/// A unit's loss on a criterion in a year.
+#[derive(Clone, Debug, FromQueryResult)]
+struct PastLoss {
+    unit_id: i64,
+    criterion_code: String,
+}
+
+/// Per criterion code, how many units under `scope` lost points on it in `year` and on
+/// its predecessor (`mapping::predecessor`, else the same code) the year before. Two
+/// statements and each framework pair's mapping once.
+async fn units_repeating(
+    db: &DatabaseConnection,
+    scope: &str,
+    value: Value,
+    year: i32,
+) -> ApiResult<HashMap<String, i64>> {
+    let finalized: Value = AppraisalStatus::Finalized.into();
+    let now = RepeatCandidate::find_by_statement(sql(
+        db,
+        &format!(
+            "SELECT a.unit_id, a.framework_id, e.criterion_code, \
+                    p.framework_id AS previous_framework_id \
+             FROM appraisals a \
+             JOIN units u ON u.id = a.unit_id \
+             JOIN assessment_entries e ON e.self_assessment_id = a.self_assessment_id \
+             JOIN appraisals p ON p.unit_id = a.unit_id AND p.year = $4 AND p.status = $3 \
+             WHERE a.year = $1 AND a.status = $3 AND e.deduction_x100 > 0 AND {scope}"
+        ),
+        vec![
+            year.into(),
+            value.clone(),
+            finalized.clone(),
+            (year - 1).into(),
+        ],
+    ))
+    .all(db)
+    .await?;
+    if now.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let before: std::collections::HashSet<(i64, String)> = PastLoss::find_by_statement(sql(
+        db,
+        &format!(
+            "SELECT a.unit_id, e.criterion_code \
+             FROM appraisals a \
+             JOIN units u ON u.id = a.unit_id \
+             JOIN assessment_entries e ON e.self_assessment_id = a.self_assessment_id \
+             WHERE a.year = $1 AND a.status = $3 AND e.deduction_x100 > 0 AND {scope}"
+        ),
+        vec![(year - 1).into(), value, finalized],
+    ))
+    .all(db)
+    .await?
+    .into_iter()
+    .map(|l| (l.unit_id, l.criterion_code))
+    .collect();
+    let mut mappings: HashMap<(i64, i64), Vec<crate::scoring::mapping::CriterionMapping>> =
+        HashMap::new();
+    let mut out: HashMap<String, i64> = HashMap::new();
+    for c in now {
+        let pair = (c.framework_id, c.previous_framework_id);
+        if !mappings.contains_key(&pair) {
+            let rows = if pair.0 == pair.1 {
+                Vec::new()
+            } else {
+                crate::services::mapping_rows::rows_between(db, pair.0, pair.1).await?
+            };
+            mappings.insert(pair, rows);
+        }
+        let rows = mappings.get(&pair).map(Vec::as_slice).unwrap_or_default();
+        let previous = if rows.is_empty() {
+            vec![c.criterion_code.clone()]
+        } else {
+            match crate::scoring::mapping::predecessor(rows, &c.criterion_code) {
+                crate::scoring::mapping::Predecessor::Criteria(_, codes) => codes,
+                crate::scoring::mapping::Predecessor::NotComparable(_) => Vec::new(),
+            }
+        };
+        if previous
+            .into_iter()
+            .any(|code| before.contains(&(c.unit_id, code)))
+        {
+            *out.entry(c.criterion_code).or_default() += 1;
+        }
+    }
+    Ok(out)
 }
 
 /// Per criterion, across the finalized units under `parent`: how many lost points, and
@@ -278,10 +379,15 @@ pub(super) async fn losses_unchecked(
     let rows = CriterionLossRow::find_by_statement(sql(
         db,
         &text,
-        vec![year.into(), value, AppraisalStatus::Finalized.into()],
+        vec![
+            year.into(),
+            value.clone(),
+            AppraisalStatus::Finalized.into(),
+        ],
     ))
     .all(db)
     .await?;
+    let repeating = units_repeating(db, scope, value, year).await?;
     // Titles and maxima from the frameworks used that year under the parent (the first
     // that has the code), and the counts summed across them by code.
     let mut titles: HashMap<String, (String, Decimal)> = HashMap::new();
@@ -315,6 +421,7 @@ pub(super) async fn losses_unchecked(
                 .get(&code)
                 .map(|(t, m)| (t.clone(), Some(*m)))
                 .unwrap_or_default();
+            let units_repeating = repeating.get(&code).copied().unwrap_or_default();
             CriterionLoss {
                 mean_deduction: if units_appraised > 0 {
                     round2(total / Decimal::from(units_appraised))
@@ -326,6 +433,7 @@ pub(super) async fn losses_unchecked(
                 max,
                 units_appraised,
                 units_losing,
+                units_repeating,
                 total_deduction: total,
             }
         })

@@ -287,15 +287,18 @@ async fn units_repeating(
     let mut out: HashMap<String, i64> = HashMap::new();
     for c in now {
         let pair = (c.framework_id, c.previous_framework_id);
-        if !mappings.contains_key(&pair) {
-            let rows = if pair.0 == pair.1 {
-                Vec::new()
-            } else {
-                crate::services::mapping_rows::rows_between(db, pair.0, pair.1).await?
-            };
-            mappings.insert(pair, rows);
-        }
-        let rows = mappings.get(&pair).map(Vec::as_slice).unwrap_or_default();
+        let rows = match mappings.entry(pair) {
+            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                // The same framework both years: compared by code.
+                let rows = if pair.0 == pair.1 {
+                    Vec::new()
+                } else {
+                    crate::services::mapping_rows::rows_between(db, pair.0, pair.1).await?
+                };
+                slot.insert(rows)
+            }
+        };
         let previous = if rows.is_empty() {
             vec![c.criterion_code.clone()]
         } else {

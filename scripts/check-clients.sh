@@ -27,7 +27,7 @@ CLIENTS="$ROOT/clients"
 SPEC="$ROOT/openapi/openapi.json"
 LOGS="$ROOT/target/check-clients"
 NODE_BIN="$CLIENTS/node_modules/.bin"
-VENV="$ROOT/target/clients-venv"
+VENV="$CLIENTS_VENV"
 PYCLIENT="$ROOT/target/clients-python"
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
@@ -61,17 +61,7 @@ echo "openapi/openapi.json: $operations operations, $webhook_operations webhooks
 
 # 1. -------------------------------------------------------------------------------------
 step "npm ci (clients/)"
-# npm ci starts from scratch each time (about 20 s); skip it when node_modules was installed
-# from this very package.json and package-lock.json (a fresh clone never has it).
-stamp="$(cat "$CLIENTS/package.json" "$CLIENTS/package-lock.json" | sha256sum | cut -d' ' -f1)"
-if [ "$(cat "$CLIENTS/node_modules/.check-clients-stamp" 2>/dev/null)" != "$stamp" ]; then
-  # --ignore-scripts: the only install script in the tree is @scarf/scarf's analytics ping.
-  (cd "$CLIENTS" && npm ci --cache "$ROOT/target/npm-cache" --prefer-offline --ignore-scripts \
-    --no-audit --no-fund --loglevel=error)
-  echo "$stamp" >"$CLIENTS/node_modules/.check-clients-stamp"
-else
-  echo "node_modules is up to date with package-lock.json"
-fi
+clients_node_modules
 echo "redocly $("$NODE_BIN/redocly" --version 2>/dev/null), spectral $("$NODE_BIN/spectral" --version)," \
   "openapi-typescript $(node -p 'require(process.argv[1]).version' "$CLIENTS/node_modules/openapi-typescript/package.json")," \
   "tsc $("$NODE_BIN/tsc" --version | cut -d' ' -f2), node $(node --version)"
@@ -175,14 +165,7 @@ fi
 
 # 5. -------------------------------------------------------------------------------------
 step "openapi-python-client → target/clients-python, mypy --strict"
-stamp="$(sha256sum <"$CLIENTS/python/requirements.txt" | cut -d' ' -f1)"
-if [ "$(cat "$VENV/.check-clients-stamp" 2>/dev/null)" != "$stamp" ]; then
-  rm -rf "$VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --cache-dir "$ROOT/target/pip-cache" -r "$CLIENTS/python/requirements.txt"
-  "$VENV/bin/pip" check >/dev/null
-  echo "$stamp" >"$VENV/.check-clients-stamp"
-fi
+clients_python_env
 echo "$("$VENV/bin/openapi-python-client" --version), $("$VENV/bin/mypy" --version | cut -d' ' -f1-2), $("$VENV/bin/python" --version)"
 rm -rf "$PYCLIENT"
 mkdir -p "$PYCLIENT"
@@ -221,7 +204,7 @@ fi
 # 5b. ------------------------------------------------------------------------------------
 step "openapi-generator: Python (target/clients-oag-python) and TypeScript (typescript-fetch)"
 # The generator is a Java program (the JAR comes in the pinned openapi-generator-cli wheel).
-require_packages openjdk-17-jre-headless
+require_packages "${CLIENTS_PACKAGES[@]}"
 echo "$("$VENV/bin/openapi-generator-cli" version 2>/dev/null | tail -n 1) on $(java -version 2>&1 | head -n 1)"
 # Its only warnings on a clean document: "OpenAPI 3.1 support is still in beta", and
 # "Failed to get the schema name: null", which it prints a varying number of times (3 to 5)

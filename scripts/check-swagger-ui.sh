@@ -4,7 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-require_packages chromium
+require_packages "${SWAGGER_PACKAGES[@]}"
 CHROMIUM=/usr/bin/chromium
 
 build_server

@@ -14,13 +14,10 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 out="${1:-$ROOT/target/workbooks}"
-require_packages libreoffice-calc-nogui poppler-utils fonts-liberation
+require_packages "${WORKBOOK_PACKAGES[@]}"
 # openpyxl edits the workbook as a person would in Excel (cells typed, formulas kept).
-VENV="$ROOT/target/workbook-venv"
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q openpyxl==3.1.5
-fi
+workbook_env
+VENV="$WORKBOOK_VENV"
 
 build_server
 work="$(mktemp -d)"

@@ -8,11 +8,8 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-VENV="$ROOT/.venv"
-if [ ! -x "$VENV/bin/st" ]; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q 'schemathesis>=4,<5'
-fi
+fuzz_api_env
+VENV="$FUZZ_API_VENV"
 
 build_server
 work="$(mktemp -d)"

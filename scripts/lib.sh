@@ -28,6 +28,51 @@ require_packages() {
   done
 }
 
+# python_env DIR PIP-ARGS...: a virtualenv at DIR with PIP-ARGS installed; rebuilt when the
+# arguments (or, for `-r FILE`, the file's contents) change. pip's cache stays in target/.
+python_env() {
+  local dir="$1"; shift
+  local stamp arg
+  stamp="$(for arg in "$@"; do echo "$arg"; if [ -f "$arg" ]; then cat "$arg"; fi; done | sha256sum | cut -d' ' -f1)"
+  [ "$(cat "$dir/.parindex-stamp" 2>/dev/null)" = "$stamp" ] && return 0
+  rm -rf "$dir"
+  python3 -m venv "$dir"
+  PIP_DISABLE_PIP_VERSION_CHECK=1 "$dir/bin/pip" install -q --cache-dir "$ROOT/target/pip-cache" "$@"
+  "$dir/bin/pip" check >/dev/null
+  echo "$stamp" >"$dir/.parindex-stamp"
+}
+
+# What each check installs, in one place: the scripts call these, and .ci/run calls them all
+# at its start in the background (scripts/prefetch-tools.sh), so that the downloads overlap
+# the compiler instead of following it.
+FUZZ_API_VENV="$ROOT/.venv"
+MOTO_VENV="$ROOT/target/moto-venv"
+WORKBOOK_VENV="$ROOT/target/workbook-venv"
+CLIENTS_VENV="$ROOT/target/clients-venv"
+SMTP_VENV="$ROOT/target/smtp-venv"
+fuzz_api_env() { python_env "$FUZZ_API_VENV" 'schemathesis>=4,<5'; }
+moto_env() { python_env "$MOTO_VENV" 'moto[server]==5.2.5'; }
+workbook_env() { python_env "$WORKBOOK_VENV" openpyxl==3.1.5; }
+clients_python_env() { python_env "$CLIENTS_VENV" -r "$ROOT/clients/python/requirements.txt"; }
+# npm ci starts from scratch each time (about 20 s); skipped when node_modules was installed
+# from this very package.json and package-lock.json (a fresh clone never has it).
+clients_node_modules() {
+  local clients="$ROOT/clients" stamp
+  stamp="$(cat "$clients/package.json" "$clients/package-lock.json" | sha256sum | cut -d' ' -f1)"
+  if [ "$(cat "$clients/node_modules/.check-clients-stamp" 2>/dev/null)" = "$stamp" ]; then
+    echo "node_modules is up to date with package-lock.json"
+    return 0
+  fi
+  # --ignore-scripts: the only install script in the tree is @scarf/scarf's analytics ping.
+  (cd "$clients" && npm ci --cache "$ROOT/target/npm-cache" --prefer-offline --ignore-scripts \
+    --no-audit --no-fund --loglevel=error)
+  echo "$stamp" >"$clients/node_modules/.check-clients-stamp"
+}
+DOCUMENT_PACKAGES=(libreoffice-writer-nogui poppler-utils fonts-liberation)
+WORKBOOK_PACKAGES=(libreoffice-calc-nogui poppler-utils fonts-liberation)
+CLIENTS_PACKAGES=(openjdk-17-jre-headless)
+SWAGGER_PACKAGES=(chromium)
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }

@@ -12,7 +12,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 out="${1:-$ROOT/target/documents}"
-require_packages libreoffice-writer-nogui poppler-utils fonts-liberation
+require_packages "${DOCUMENT_PACKAGES[@]}"
 SOFFICE="$(command -v soffice)"
 
 build_server

@@ -4,12 +4,9 @@
 # object_store uses, multipart uploads included), a fresh bucket, every test server under
 # its own prefix. Usage: scripts/s3-tests.sh [test name filters; default evidence::]
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-VENV="$ROOT/target/moto-venv"
-if [ ! -x "$VENV/bin/moto_server" ]; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q 'moto[server]==5.2.5'
-fi
+source "$(dirname "$0")/lib.sh"
+moto_env
+VENV="$MOTO_VENV"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 log="$(mktemp)"
 "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &

@@ -48,6 +48,18 @@ impl Application {
             )?);
             tokio::spawn(dispatcher.run(wake.clone()));
         }
+        // E-mail of notifications, when SMTP is configured; and the submission deadlines'
+        // reminders (notifications and webhooks) in every replica (each once: dedup keys).
+        if let Some(mail) = state.config.mail.clone() {
+            let mailer = Arc::new(crate::services::notifications::mailer::Mailer::new(
+                state.db.clone(),
+                mail,
+            )?);
+            tokio::spawn(mailer.run());
+        }
+        if state.config.webhooks.dispatcher {
+            tokio::spawn(crate::services::reminders::run(state.db.clone()));
+        }
         // PostgreSQL: the other replicas' commits make this one's caches stale and wake its
         // dispatcher as they happen (`changes`), instead of after a cache's time limit or a
         // poll.

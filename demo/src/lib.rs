@@ -763,6 +763,7 @@ pub async fn load(state: &AppState) -> Result<bool, anyhow::Error> {
                 } else {
                     district.id
                 }),
+                email: None,
             },
         )
         .await
@@ -805,6 +806,8 @@ pub async fn load(state: &AppState) -> Result<bool, anyhow::Error> {
                 full_name: o.full_name.clone(),
                 title: o.title.clone(),
                 user_id: None,
+                email: None,
+                phone: None,
             },
         )
         .await

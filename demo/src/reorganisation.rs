@@ -215,6 +215,7 @@ pub async fn reorganise(state: &AppState) -> Result<Option<Reorganised>, anyhow:
                 full_name: format!("Cán bộ thẩm định, {name} ({ILLUSTRATIVE})"),
                 role: Role::Appraiser,
                 unit_id: Some(if consolidates { province.id } else { agency.id }),
+                email: None,
             },
         )
         .await

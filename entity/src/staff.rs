@@ -15,6 +15,8 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub email: Option<String>,
+    pub phone: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

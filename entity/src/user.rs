@@ -18,6 +18,11 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Where notifications are e-mailed (none: in-app only).
+    pub email: Option<String>,
+    /// The token of the account's unsubscribe links: it grants only turning its e-mail
+    /// off (made with its first e-mail).
+    pub unsubscribe_token: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

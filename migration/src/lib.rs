@@ -25,6 +25,7 @@ mod m20261208_000019_indicator_values;
 mod m20261209_000020_components;
 mod m20261210_000021_calendar;
 mod m20261210_000022_criterion_mappings;
+mod m20261211_000023_notifications;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000020_components::Migration),
             Box::new(m20261210_000021_calendar::Migration),
             Box::new(m20261210_000022_criterion_mappings::Migration),
+            Box::new(m20261211_000023_notifications::Migration),
         ]
     }
 }

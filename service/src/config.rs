@@ -60,6 +60,33 @@ pub struct Config {
     /// `PARINDEX_SOFFICE`: LibreOffice's `soffice`, to print documents as PDF (unset: PDF
     /// requests get 406, DOCX works without it).
     pub soffice: Option<std::path::PathBuf>,
+    /// E-mail of notifications (`PARINDEX_SMTP_*`): none when `PARINDEX_SMTP_URL` is unset.
+    pub mail: Option<MailSettings>,
+}
+
+/// How notifications are e-mailed (`PARINDEX_SMTP_URL` set).
+#[derive(Clone)]
+pub struct MailSettings {
+    /// `PARINDEX_SMTP_URL`: `smtp://host:25` (plain), `smtp://host:587?tls=required`
+    /// (STARTTLS), `smtps://host:465` (TLS from the start); `user:password@` before the host
+    /// to log in. Certificates are checked against the system's roots.
+    pub url: Secret,
+    /// `PARINDEX_SMTP_FROM`: the sender, `Tên <address>` or an address (required).
+    pub from: String,
+    /// `PARINDEX_PUBLIC_URL`: where people reach the service (`https://cchc.example.gov.vn`),
+    /// for the links of e-mails (required with SMTP).
+    pub public_url: String,
+    /// `PARINDEX_SMTP_TIMEOUT_MS` (10 s): one SMTP conversation.
+    pub timeout: Duration,
+    /// `PARINDEX_SMTP_POLL_MS` (1 s): how often the mailer looks for messages to send.
+    pub poll: Duration,
+    /// `PARINDEX_SMTP_MAX_ATTEMPTS` (12): attempts before a message is marked failed.
+    pub max_attempts: u32,
+    /// `PARINDEX_SMTP_RETRY_BASE_MS` (5 s): the first retry's delay, each next one 4 times
+    /// longer (up to 10 hours), with jitter.
+    pub retry_base: Duration,
+    /// `PARINDEX_DIGEST_HOUR` (7): the hour (Vietnam time) from which the daily digests go.
+    pub digest_hour: u32,
 }
 
 /// Webhook deliveries (`PARINDEX_WEBHOOK_*`).
@@ -469,6 +496,7 @@ impl Config {
 
         let evidence = evidence_settings(&get)?;
         let webhooks = webhook_settings(&get)?;
+        let mail = mail_settings(&get)?;
         let soffice = match get("PARINDEX_SOFFICE") {
             None => None,
             Some(path) => {
@@ -509,6 +537,7 @@ impl Config {
             evidence,
             webhooks,
             soffice,
+            mail,
         })
     }
 
@@ -642,6 +671,58 @@ fn parse_bool(
         Some("false" | "0" | "no" | "off") => Ok(false),
         Some(other) => Err(invalid(var, format!("{other:?} is not true or false"))),
     }
+}
+
+fn mail_settings(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<MailSettings>, ConfigError> {
+    let Some(url) = get("PARINDEX_SMTP_URL") else {
+        return Ok(None);
+    };
+    if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+        return Err(invalid(
+            "PARINDEX_SMTP_URL",
+            "must start with smtp:// or smtps://",
+        ));
+    }
+    let from = get("PARINDEX_SMTP_FROM")
+        .ok_or_else(|| invalid("PARINDEX_SMTP_FROM", "required with PARINDEX_SMTP_URL"))?;
+    if from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(invalid(
+            "PARINDEX_SMTP_FROM",
+            format!("{from:?} is not an e-mail address (Name <address> or address)"),
+        ));
+    }
+    let public_url = get("PARINDEX_PUBLIC_URL")
+        .ok_or_else(|| invalid("PARINDEX_PUBLIC_URL", "required with PARINDEX_SMTP_URL"))?;
+    if !(public_url.starts_with("https://") || public_url.starts_with("http://")) {
+        return Err(invalid(
+            "PARINDEX_PUBLIC_URL",
+            "must start with https:// or http://",
+        ));
+    }
+    Ok(Some(MailSettings {
+        url: Secret::new(url),
+        from,
+        public_url: public_url.trim_end_matches('/').to_string(),
+        timeout: Duration::from_millis(parse_num(
+            get,
+            "PARINDEX_SMTP_TIMEOUT_MS",
+            10_000,
+            100,
+            120_000,
+        )?),
+        poll: Duration::from_millis(parse_num(get, "PARINDEX_SMTP_POLL_MS", 1000, 10, 60_000)?),
+        max_attempts: parse_num(get, "PARINDEX_SMTP_MAX_ATTEMPTS", 12, 1, 30)? as u32,
+        retry_base: Duration::from_millis(parse_num(
+            get,
+            "PARINDEX_SMTP_RETRY_BASE_MS",
+            5000,
+            10,
+            3_600_000,
+        )?),
+        digest_hour: parse_num(get, "PARINDEX_DIGEST_HOUR", 7, 0, 23)? as u32,
+    }))
 }
 
 fn webhook_settings(get: &impl Fn(&str) -> Option<String>) -> Result<WebhookSettings, ConfigError> {

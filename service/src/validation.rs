@@ -7,6 +7,46 @@ use unicode_normalization::UnicodeNormalization;
 
 /// Normalises `value` to NFC and trims it; records a violation and returns `None` when it
 /// is empty (if required), too long, or contains control characters.
+/// An e-mail address as typed: trimmed (empty: none), at most 254 characters, one that
+/// SMTP can take.
+pub fn email(v: &mut Violations, field: &str, email: Option<&str>) -> Option<String> {
+    let email = email.map(str::trim).filter(|e| !e.is_empty())?;
+    if email.chars().count() > 254 || email.parse::<lettre::Address>().is_err() {
+        v.add(
+            field,
+            "invalid",
+            text!(
+                "{email:?} is not an e-mail address",
+                "{email:?} không phải là địa chỉ thư điện tử"
+            ),
+        );
+        return None;
+    }
+    Some(email.to_string())
+}
+
+/// A phone number as typed: trimmed (empty: none), at most 30 characters of digits,
+/// spaces and `+ - . ( )`, with 6 to 15 digits.
+pub fn phone(v: &mut Violations, field: &str, phone: Option<&str>) -> Option<String> {
+    let phone = phone.map(str::trim).filter(|p| !p.is_empty())?;
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    let allowed = phone
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-.()".contains(c));
+    if phone.chars().count() > 30 || !allowed || !(6..=15).contains(&digits) {
+        v.add(
+            field,
+            "invalid",
+            text!(
+                "{phone:?} is not a phone number",
+                "{phone:?} không phải là số điện thoại"
+            ),
+        );
+        return None;
+    }
+    Some(phone.to_string())
+}
+
 pub fn text(
     v: &mut Violations,
     field: &str,

@@ -422,6 +422,22 @@ fn rows() -> Vec<Row> {
             None,
             EVERYONE,
         ),
+        // Everyone has notifications and preferences of their own (another's notification
+        // is a 404 to anyone else).
+        row(M::GET, "/api/v1/notifications", None, EVERYONE),
+        row(
+            M::POST,
+            "/api/v1/notifications/{district}/read",
+            Some(json!({})),
+            EVERYONE,
+        ),
+        row(M::GET, "/api/v1/notifications/preferences", None, EVERYONE),
+        row(
+            M::PUT,
+            "/api/v1/notifications/preferences",
+            Some(json!({"email": null, "items": []})),
+            EVERYONE,
+        ),
         row(
             M::POST,
             "/api/v1/appraisals/{appraisal}/reopen",

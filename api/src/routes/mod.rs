@@ -12,6 +12,7 @@ pub mod frameworks;
 pub mod health;
 pub mod indicators;
 pub mod mappings;
+pub mod notifications;
 pub mod publications;
 pub mod remediation;
 pub mod results;
@@ -45,6 +46,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
     appraisals::configure(cfg);
     appraisal_tasks::configure(cfg);
     calendar::configure(cfg);
+    notifications::configure(cfg);
     appeals::configure(cfg);
     results::configure(cfg);
     publications::configure(cfg);

@@ -304,6 +304,10 @@ pub struct StaffResponse {
     /// The officer's account, if any.
     pub user_id: Option<i64>,
     pub active: bool,
+    #[schema(example = "lien.nt@vinhlong.gov.vn")]
+    pub email: Option<String>,
+    #[schema(example = "0270 3822 123")]
+    pub phone: Option<String>,
 }
 
 impl From<&staff::Model> for StaffResponse {
@@ -315,6 +319,8 @@ impl From<&staff::Model> for StaffResponse {
             title: s.title.clone(),
             user_id: s.user_id,
             active: s.active,
+            email: s.email.clone(),
+            phone: s.phone.clone(),
         }
     }
 }
@@ -345,6 +351,11 @@ pub struct CreateStaffRequest {
     pub title: String,
     /// Link to the officer's account (which must belong to this unit).
     pub user_id: Option<i64>,
+    #[schema(example = "lien.nt@vinhlong.gov.vn", max_length = 254)]
+    pub email: Option<String>,
+    /// Digits, spaces and `+ - . ( )`, 6 to 15 digits.
+    #[schema(example = "0270 3822 123", max_length = 30)]
+    pub phone: Option<String>,
 }
 
 /// Add an officer to a unit.
@@ -378,6 +389,8 @@ pub async fn create_staff(
             full_name: body.full_name,
             title: body.title,
             user_id: body.user_id,
+            email: body.email,
+            phone: body.phone,
         },
     )
     .await?;
@@ -469,6 +482,14 @@ pub struct UpdateStaffRequest {
     pub user_id: Option<Option<i64>>,
     /// `false` when the officer leaves; assignments keep naming them.
     pub active: Option<bool>,
+    /// An address, or `null` to remove it.
+    #[serde(default, deserialize_with = "crate::http::json::explicit_null")]
+    #[schema(value_type = Option<String>, max_length = 254)]
+    pub email: Option<Option<String>>,
+    /// A number, or `null` to remove it.
+    #[serde(default, deserialize_with = "crate::http::json::explicit_null")]
+    #[schema(value_type = Option<String>, max_length = 30)]
+    pub phone: Option<Option<String>>,
 }
 
 /// Change an officer.
@@ -511,6 +532,8 @@ pub async fn update_staff(
             title: body.title,
             user_id: body.user_id,
             active: body.active,
+            email: body.email,
+            phone: body.phone,
         },
         &if_match,
     )

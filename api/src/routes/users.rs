@@ -36,6 +36,9 @@ pub struct UserResponse {
     /// The unit whose subtree the account works on; null only for admins.
     pub unit_id: Option<i64>,
     pub active: bool,
+    /// Where the account's notifications are e-mailed (null: in the app only).
+    #[schema(example = "lien.nt@vinhlong.gov.vn")]
+    pub email: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -49,6 +52,7 @@ impl From<&user::Model> for UserResponse {
             role: Role::parse(&u.role).unwrap_or(Role::Viewer),
             unit_id: u.unit_id,
             active: u.active,
+            email: u.email.clone(),
             created_at: u.created_at,
             updated_at: u.updated_at,
         }
@@ -77,6 +81,9 @@ pub struct CreateUserRequest {
     pub role: Role,
     /// Required for every role but `admin`.
     pub unit_id: Option<i64>,
+    /// Where notifications are e-mailed (the account may change it in its preferences).
+    #[schema(example = "lien.nt@vinhlong.gov.vn", max_length = 254)]
+    pub email: Option<String>,
 }
 
 /// Create an account.
@@ -112,6 +119,7 @@ pub async fn create_user(
             full_name: body.full_name,
             role: body.role,
             unit_id: body.unit_id,
+            email: body.email,
         },
     )
     .await?;
@@ -214,6 +222,10 @@ pub struct UpdateUserRequest {
     /// Resets the password (at least 12 characters); the account's tokens stop working.
     #[schema(min_length = 12, max_length = 256)]
     pub password: Option<String>,
+    /// Where notifications are e-mailed; `null` removes the address.
+    #[serde(default, deserialize_with = "crate::http::json::explicit_null")]
+    #[schema(value_type = Option<String>, max_length = 254)]
+    pub email: Option<Option<String>>,
 }
 
 /// Change an account: name, role, unit, active flag, or reset its password.
@@ -256,6 +268,7 @@ pub async fn update_user(
             unit_id: body.unit_id,
             active: body.active,
             password: body.password,
+            email: body.email,
         },
         &if_match,
     )

@@ -36,6 +36,8 @@ pub enum WebhookEventType {
     SelfAssessmentSubmitted,
     #[serde(rename = "self_assessment.returned")]
     SelfAssessmentReturned,
+    #[serde(rename = "self_assessment.deadline_soon")]
+    DeadlineSoon,
     #[serde(rename = "appraisal.finalized")]
     AppraisalFinalized,
     #[serde(rename = "appraisal.agency_done")]

@@ -396,6 +396,7 @@ fn user_json(u: &user::Model) -> serde_json::Value {
         "role": u.role,
         "unit_id": u.unit_id,
         "active": u.active,
+        "email": u.email,
     })
 }
 
@@ -405,6 +406,7 @@ pub struct NewUser {
     pub full_name: String,
     pub role: Role,
     pub unit_id: Option<i64>,
+    pub email: Option<String>,
 }
 
 /// Checks that a role has a unit when it needs one and that the unit exists and is active.
@@ -451,6 +453,7 @@ pub async fn create_user(
     check_username(&mut v, &username);
     check_password(&mut v, "password", &input.password);
     let full_name = crate::validation::text(&mut v, "full_name", &input.full_name, 200, true);
+    let email = crate::validation::email(&mut v, "email", input.email.as_deref());
     check_role_unit(&state.db, &mut v, input.role, input.unit_id).await?;
     v.into_result()?;
     let hash = state.hasher.hash(input.password).await?;
@@ -463,6 +466,7 @@ pub async fn create_user(
         full_name: Set(full_name.unwrap_or_default()),
         role: Set(input.role.as_str().to_string()),
         unit_id: Set(input.unit_id),
+        email: Set(email),
         active: Set(true),
         token_version: Set(0),
         version: Set(1),
@@ -561,6 +565,8 @@ pub struct UserPatch {
     pub active: Option<bool>,
     /// An admin's reset of the user's password.
     pub password: Option<String>,
+    /// `Some(None)` removes the address.
+    pub email: Option<Option<String>>,
 }
 
 /// Refuses a change that would leave no active admin.
@@ -599,6 +605,10 @@ pub async fn update_user(
     if let Some(p) = &patch.password {
         check_password(&mut v, "password", p);
     }
+    let email = patch
+        .email
+        .as_ref()
+        .map(|e| crate::validation::email(&mut v, "email", e.as_deref()));
     v.into_result()?;
     let hash = match patch.password {
         Some(p) => Some(state.hasher.hash(p).await?),
@@ -635,6 +645,9 @@ pub async fn update_user(
     };
     if let Some(name) = full_name {
         am.full_name = Set(name);
+    }
+    if let Some(email) = email {
+        am.email = Set(email);
     }
     am.role = Set(role.as_str().to_string());
     am.unit_id = Set(unit_id);

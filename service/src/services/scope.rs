@@ -121,6 +121,19 @@ where
     })
 }
 
+/// `query` narrowed to the caller's own rows: those whose `column` names its account (its
+/// notifications, its keys). No account (user id 0): nothing.
+pub fn own_rows<E, C>(query: Select<E>, actor: &Principal, column: C) -> Scoped<E>
+where
+    E: EntityTrait,
+    C: ColumnTrait,
+{
+    if actor.user_id <= 0 {
+        return Scoped(query.filter(Expr::cust("1 = 0")));
+    }
+    Scoped(query.filter(column.eq(actor.user_id)))
+}
+
 /// A record the policy let the caller reach (`found`): its own rows (a subscription's
 /// deliveries) are listed through it (`rows_of`).
 pub struct Found<M>(M);
@@ -225,6 +238,19 @@ impl<E: EntityTrait> Scoped<E> {
             per_page: request.per_page(),
             total,
         })
+    }
+
+    /// How many rows there are.
+    pub async fn count<C: ConnectionTrait>(self, conn: &C) -> ApiResult<u64>
+    where
+        E::Model: Send + Sync,
+    {
+        Ok(sea_orm::PaginatorTrait::count(self.0, conn).await?)
+    }
+
+    /// The first row, if any (a query narrowed to one record).
+    pub async fn one<C: ConnectionTrait>(self, conn: &C) -> ApiResult<Option<E::Model>> {
+        Ok(self.0.one(conn).await?)
     }
 
     /// Every row, for a computation over the whole scope (an export, a survey table)

@@ -651,6 +651,8 @@ pub struct NewStaff {
     pub full_name: String,
     pub title: String,
     pub user_id: Option<i64>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
 }
 
 pub async fn create_staff(
@@ -665,6 +667,8 @@ pub async fn create_staff(
     let mut v = Violations::new();
     let full_name = text(&mut v, "full_name", &input.full_name, 200, true).unwrap_or_default();
     let title = text(&mut v, "title", &input.title, 200, true).unwrap_or_default();
+    let email = crate::validation::email(&mut v, "email", input.email.as_deref());
+    let phone = crate::validation::phone(&mut v, "phone", input.phone.as_deref());
     check_linked_user(&txn, &mut v, unit_id, input.user_id).await?;
     v.into_result()?;
     let t = now();
@@ -673,6 +677,8 @@ pub async fn create_staff(
         full_name: Set(full_name),
         title: Set(title),
         user_id: Set(input.user_id),
+        email: Set(email),
+        phone: Set(phone),
         active: Set(true),
         version: Set(1),
         created_at: Set(t),
@@ -739,6 +745,9 @@ pub struct StaffPatch {
     pub title: Option<String>,
     pub user_id: Option<Option<i64>>,
     pub active: Option<bool>,
+    /// `Some(None)` removes it.
+    pub email: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
 }
 
 pub async fn update_staff(
@@ -766,6 +775,14 @@ pub async fn update_staff(
     if let Some(user_id) = patch.user_id {
         check_linked_user(&txn, &mut v, unit_id, user_id).await?;
     }
+    let email = patch
+        .email
+        .as_ref()
+        .map(|e| crate::validation::email(&mut v, "email", e.as_deref()));
+    let phone = patch
+        .phone
+        .as_ref()
+        .map(|p| crate::validation::phone(&mut v, "phone", p.as_deref()));
     v.into_result()?;
     let mut am = staff::ActiveModel {
         ..Default::default()
@@ -781,6 +798,12 @@ pub async fn update_staff(
     }
     if let Some(active) = patch.active {
         am.active = Set(active);
+    }
+    if let Some(email) = email {
+        am.email = Set(email);
+    }
+    if let Some(phone) = phone {
+        am.phone = Set(phone);
     }
     let updated = write.finish(&txn, am, "update", None).await?;
     txn.commit().await?;

@@ -37,8 +37,6 @@ const PARALLEL: usize = 32;
 /// Deliveries in flight per subscription and process: a slow or dead receiver holds at
 /// most these slots, and the others' deliveries keep going.
 const PER_SUBSCRIPTION: usize = 4;
-/// The longest wait between two attempts.
-const MAX_DELAY: Duration = Duration::from_secs(10 * 3600);
 /// Deadlines are looked for at most this often after a change (a write may have added or
 /// moved a milestone)...
 const DEADLINE_SCAN: Duration = Duration::from_secs(1);
@@ -59,14 +57,7 @@ impl Wake {
     }
 }
 
-/// The delay before retry number `attempts` (1 after the first failure): `base × 4^(n−1)`,
-/// at most 10 hours, ±20 % jitter so that a receiver coming back is not hit all at once.
-pub fn backoff(base: Duration, attempts: u32, jitter: f64) -> Duration {
-    let factor = 4u64.saturating_pow(attempts.saturating_sub(1).min(20));
-    let ms = (base.as_millis() as u64).saturating_mul(factor);
-    let capped = Duration::from_millis(ms).min(MAX_DELAY);
-    capped.mul_f64(1.0 + jitter.clamp(-0.2, 0.2))
-}
+pub use crate::services::retry::backoff;
 
 pub struct Dispatcher {
     db: DatabaseConnection,
@@ -448,8 +439,7 @@ pub async fn scan_deadlines(
          JOIN remediation_items i ON i.id = m.item_id \
          JOIN remediation_plans p ON p.id = i.plan_id \
          JOIN units u ON u.id = p.unit_id \
-         WHERE m.status <> $2 AND i.status NOT IN ($3, $4) AND m.due_on <= $1 \
-           AND EXISTS (SELECT 1 FROM webhook_subscriptions s WHERE s.events LIKE '%remediation.milestone_%')",
+         WHERE m.status <> $2 AND i.status NOT IN ($3, $4) AND m.due_on <= $1",
         vec![
             horizon.into(),
             MilestoneStatus::Met.into(),
@@ -505,25 +495,4 @@ pub fn next_attempt(d: &webhook_delivery::Model) -> Option<DateTime<Utc>> {
     (d.status == DeliveryStatus::Pending)
         .then_some(d.next_attempt_at)
         .flatten()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retries_back_off_exponentially_within_bounds() {
-        let base = Duration::from_secs(5);
-        assert_eq!(backoff(base, 1, 0.0), Duration::from_secs(5));
-        assert_eq!(backoff(base, 2, 0.0), Duration::from_secs(20));
-        assert_eq!(backoff(base, 3, 0.0), Duration::from_secs(80));
-        assert_eq!(backoff(base, 30, 0.0), MAX_DELAY);
-        assert_eq!(backoff(base, 1, 0.2), Duration::from_secs(6));
-        assert_eq!(
-            backoff(base, 1, 5.0),
-            Duration::from_secs(6),
-            "jitter is clamped"
-        );
-        assert!(backoff(base, 1, -0.2) >= Duration::from_secs(4));
-    }
 }

@@ -20,6 +20,8 @@ use serde_json::Value;
 pub enum EventType {
     SelfAssessmentSubmitted,
     SelfAssessmentReturned,
+    /// A unit's submission deadline is 7 days, then 1 day away and its file not submitted.
+    DeadlineSoon,
     AppraisalFinalized,
     /// An agency decided on all its criteria of a file.
     AppraisalAgencyDone,
@@ -36,9 +38,10 @@ pub enum EventType {
 
 impl EventType {
     /// The types a subscription may list (`webhook.test` goes to whoever asks for it).
-    pub const SUBSCRIBABLE: [EventType; 10] = [
+    pub const SUBSCRIBABLE: [EventType; 11] = [
         EventType::SelfAssessmentSubmitted,
         EventType::SelfAssessmentReturned,
+        EventType::DeadlineSoon,
         EventType::AppraisalFinalized,
         EventType::AppraisalAgencyDone,
         EventType::AppraisalAgenciesDone,
@@ -53,6 +56,7 @@ impl EventType {
         match self {
             EventType::SelfAssessmentSubmitted => "self_assessment.submitted",
             EventType::SelfAssessmentReturned => "self_assessment.returned",
+            EventType::DeadlineSoon => "self_assessment.deadline_soon",
             EventType::AppraisalFinalized => "appraisal.finalized",
             EventType::AppraisalAgencyDone => "appraisal.agency_done",
             EventType::AppraisalAgenciesDone => "appraisal.agencies_done",
@@ -90,12 +94,22 @@ pub struct Event {
     pub dedup_key: Option<String>,
 }
 
-/// Records `event` and its deliveries on `conn` (the change's transaction). `None` when
-/// an event with the same `dedup_key` exists already.
+/// Records `event`, its deliveries and the notifications of the people it concerns on
+/// `conn` (the change's transaction). `None` when an event with the same `dedup_key`
+/// exists already.
 pub async fn emit<C: ConnectionTrait>(conn: &C, event: Event) -> ApiResult<Option<i64>> {
     let Some(id) = insert_event(conn, &event).await? else {
         return Ok(None);
     };
+    crate::services::notifications::record(
+        conn,
+        id,
+        event.kind.as_str(),
+        event.unit_id,
+        &event.unit_path,
+        &event.data,
+    )
+    .await?;
     let up = path_within_sql("$4", "su.path");
     let covers = if event.kind.reaches_below() {
         format!("({up} OR {})", path_within_sql("su.path", "$4"))

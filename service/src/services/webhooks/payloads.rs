@@ -92,6 +92,21 @@ impl AppealEventData {
     }
 }
 
+/// `self_assessment.deadline_soon`: a unit's submission deadline (its extension applied)
+/// is `days_left` days away (7, then 1) and its file is not submitted.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DeadlineEventData {
+    pub framework_id: i64,
+    pub unit_id: i64,
+    #[schema(value_type = crate::validation::Year)]
+    pub year: i32,
+    pub deadline: NaiveDate,
+    #[schema(example = 7)]
+    pub days_left: i64,
+    /// The unit's file, when it has started one (a draft).
+    pub self_assessment_id: Option<i64>,
+}
+
 /// `webhook.test`.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct TestEventData {
@@ -101,7 +116,7 @@ pub struct TestEventData {
 }
 
 /// The event types with their `data` schema and what they mean, for the document.
-pub const EVENTS: [(&str, &str, &str); 11] = [
+pub const EVENTS: [(&str, &str, &str); 12] = [
     (
         "self_assessment.submitted",
         "FileEventData",
@@ -111,6 +126,11 @@ pub const EVENTS: [(&str, &str, &str); 11] = [
         "self_assessment.returned",
         "FileEventData",
         "The council returned a self-assessment for supplementation.",
+    ),
+    (
+        "self_assessment.deadline_soon",
+        "DeadlineEventData",
+        "A unit's submission deadline (its extension applied) is 7 days away, then 1 day, and its file is not submitted; once per unit, deadline and reminder.",
     ),
     (
         "appraisal.finalized",

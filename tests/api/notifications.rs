@@ -428,3 +428,76 @@ async fn a_daily_digest_gathers_the_day_and_bad_preferences_change_nothing() {
         assert_eq!(kinds(&mine.json), ["self_assessment.returned"]);
     }
 }
+
+#[tokio::test]
+async fn released_results_and_assigned_criteria_reach_whom_they_concern() {
+    crate::helpers::on_each_backend(|app| async move {
+        let w = world(app).await;
+        let admin = w.admin();
+        let province = w.id("province");
+        let agency = w
+            .unit("000.00.09", "Sở Tư pháp", "agency", Some(province))
+            .await;
+        let (_, agency_token) = w.account("stp.appraiser", "appraiser", Some(agency)).await;
+        let mut spec = fixture_framework_json(&province.to_string());
+        for c in spec["criteria"].as_array_mut().unwrap() {
+            if c["code"] == "1" {
+                c["appraised_by_unit_id"] = json!(agency);
+            }
+        }
+        let framework = w.published_spec(&spec).await;
+        let assigned = w.app.get("/api/v1/notifications", &agency_token).await;
+        assigned.assert_status(200);
+        assert_eq!(kinds(&assigned.json), ["appraisal.criteria_assigned"]);
+        let n = &assigned.json["items"][0];
+        assert_eq!(
+            n["title"],
+            "Được giao thẩm định 1 tiêu chí chỉ số CCHC năm 2023"
+        );
+        assert_eq!(n["link"], format!("/api/v1/frameworks/{framework}"));
+        // Nobody else was assigned anything.
+        let officer = w
+            .app
+            .get("/api/v1/notifications", w.token(Persona::OfficerA))
+            .await;
+        assert_eq!(officer.json["total"], 0);
+
+        w.app
+            .post(
+                "/api/v1/preliminary-results",
+                admin,
+                &json!({"parent_unit_id": province, "year": 2023}),
+            )
+            .await
+            .assert_status(201);
+        // Every account of a unit in the province hears it; the other province's nobody.
+        for persona in [Persona::OfficerA, Persona::OfficerB, Persona::Appraiser] {
+            let mine = w.app.get("/api/v1/notifications", w.token(persona)).await;
+            assert_eq!(
+                kinds(&mine.json),
+                ["results.preliminary_released"],
+                "{persona:?}"
+            );
+            assert_eq!(
+                mine.json["items"][0]["title"],
+                "Đã thông báo kết quả thẩm định sơ bộ chỉ số CCHC năm 2023"
+            );
+        }
+        // An account that turned the kind off in the app does not see it listed.
+        let viewer = w.token(Persona::Viewer);
+        let off = w
+            .app
+            .put(
+                "/api/v1/notifications/preferences",
+                viewer,
+                &json!({"email": null, "items": [
+                    {"kind": "results.published", "in_app": false, "email": "off"}
+                ]}),
+            )
+            .await;
+        off.assert_status(200);
+        let listed = w.app.get("/api/v1/notifications", viewer).await;
+        assert_eq!(kinds(&listed.json), ["results.preliminary_released"]);
+    })
+    .await;
+}

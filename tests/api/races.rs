@@ -421,3 +421,67 @@ async fn a_publication_and_a_reopen_sent_together_end_as_one_then_the_other() {
         eprintln!("publish first {publish_first}, reopen first {reopen_first}");
     }
 }
+
+#[tokio::test]
+async fn twelve_replacements_of_one_mapping_leave_it_once() {
+    for backend in backends() {
+        let w = world(TestApp::spawn_with(backend, PARALLEL).await).await;
+        let admin = w.admin();
+        let district = w.id("district").to_string();
+        let f2023 = w.published_spec(&fixture_framework_json(&district)).await;
+        let copied = w
+            .app
+            .post(
+                &format!("/api/v1/frameworks/{f2023}/copy"),
+                admin,
+                &json!({"year": 2024}),
+            )
+            .await;
+        copied.assert_status(201);
+        let f2024 = copied.json["id"].as_i64().unwrap();
+        let path = format!("/api/v1/frameworks/{f2024}/mappings");
+        let before = w.app.get(&path, admin).await;
+        before.assert_status(200);
+        let rows = before.json["items"][0]["mappings"].clone();
+        let body = json!({"from_framework_id": f2023, "mappings": rows});
+        let answers = join_all((0..12).map(|_| w.app.put(&path, admin, &body))).await;
+        assert_eq!(statuses(&answers), vec![200; 12]);
+        let after = w.app.get(&path, admin).await;
+        assert_eq!(after.json["items"].as_array().unwrap().len(), 1);
+        assert_eq!(after.json["items"][0]["mappings"], rows, "each row once");
+        let stored = count(
+            &w.app,
+            "SELECT COUNT(*) FROM criterion_mappings WHERE framework_id = $1",
+            vec![f2024.into()],
+        )
+        .await;
+        assert_eq!(stored as usize, rows.as_array().unwrap().len());
+    }
+}
+
+#[tokio::test]
+async fn fifteen_feeds_asked_at_once_make_ten() {
+    for backend in backends() {
+        let w = world(TestApp::spawn_with(backend, PARALLEL).await).await;
+        let officer = w.token(Persona::OfficerA);
+        let bodies: Vec<Value> = (0..15)
+            .map(|i| json!({"name": format!("máy {i}")}))
+            .collect();
+        let answers = join_all(
+            bodies
+                .iter()
+                .map(|b| w.app.post("/api/v1/calendar/feeds", officer, b)),
+        )
+        .await;
+        let made = answers.iter().filter(|r| r.status == 201).count();
+        let refused = answers.iter().filter(|r| r.status == 409).count();
+        assert_eq!((made, refused), (10, 5), "{:?}", statuses(&answers));
+        let live = count(
+            &w.app,
+            "SELECT COUNT(*) FROM calendar_feeds WHERE user_id = $1 AND revoked_at IS NULL",
+            vec![w.id("user_officer_a").into()],
+        )
+        .await;
+        assert_eq!(live, 10);
+    }
+}

@@ -198,7 +198,7 @@ async fn a_publication_reads_as_announced_after_the_map_changes() {
 async fn a_merge_of_three_communes_lists_their_predecessors() {
     on_each_backend(|app| async move {
         let w = world(app).await;
-        let (ids, _) = vinh_linh(&w).await;
+        let (ids, f2023) = vinh_linh(&w).await;
         publish_2023(&w).await;
         let admin = w.admin();
         let province = w.id("province");
@@ -354,6 +354,51 @@ async fn a_merge_of_three_communes_lists_their_predecessors() {
             expected.round_dp(2).to_string()
         );
         assert_eq!(weighted.json["basis"], "weighted");
+        assert!(weighted.json["not_comparable"].as_array().unwrap().is_empty());
+
+        // A mapping from the predecessors' framework that makes 1.1 a new criterion: the
+        // comparison with the predecessors follows it (1.1 not comparable, the rest the
+        // same criterion).
+        let theirs = f2023;
+        let leaf = "1.1";
+        let mut rows: Vec<Value> = spec["criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["code"].as_str().unwrap())
+            .filter(|code| *code != leaf)
+            .map(|code| json!({"from_code": code, "to_code": code, "relation": "same"}))
+            .collect();
+        rows.push(json!({"from_code": leaf, "to_code": null, "relation": "removed"}));
+        rows.push(json!({"from_code": null, "to_code": leaf, "relation": "new"}));
+        w.app
+            .put(
+                &format!("/api/v1/frameworks/{f2025}/mappings"),
+                admin,
+                &json!({"from_framework_id": theirs, "mappings": rows}),
+            )
+            .await
+            .assert_status(200);
+        let mapped = w
+            .app
+            .get(
+                &format!("/api/v1/units/{merged}/comparison?year=2025&against=predecessors"),
+                admin,
+            )
+            .await;
+        mapped.assert_status(200);
+        assert_eq!(
+            mapped.json["not_comparable"],
+            json!([{"criterion_code": leaf, "title": mapped.json["not_comparable"][0]["title"], "relation": "new"}])
+        );
+        let codes: Vec<&str> = mapped.json["criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["criterion_code"].as_str().unwrap())
+            .collect();
+        assert!(!codes.contains(&leaf) && codes.contains(&"1.2"), "{codes:?}");
+        assert_eq!(mapped.json["criteria"][0]["relation"], "same");
 
         // The province ranks the communes directly under it.
         let ranking = w

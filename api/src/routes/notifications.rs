@@ -36,6 +36,11 @@ pub enum NotificationKind {
     DeadlineSoon,
     #[serde(rename = "results.published")]
     ResultsPublished,
+    #[serde(rename = "results.preliminary_released")]
+    PreliminaryReleased,
+    /// Criteria assigned to the caller's agency to appraise.
+    #[serde(rename = "appraisal.criteria_assigned")]
+    CriteriaAssigned,
     #[serde(rename = "appeal.decided")]
     AppealDecided,
     #[serde(rename = "remediation.milestone_due_soon")]
@@ -50,6 +55,8 @@ impl From<Kind> for NotificationKind {
             Kind::FileReturned => NotificationKind::FileReturned,
             Kind::DeadlineSoon => NotificationKind::DeadlineSoon,
             Kind::ResultsPublished => NotificationKind::ResultsPublished,
+            Kind::PreliminaryReleased => NotificationKind::PreliminaryReleased,
+            Kind::CriteriaAssigned => NotificationKind::CriteriaAssigned,
             Kind::AppealDecided => NotificationKind::AppealDecided,
             Kind::MilestoneDueSoon => NotificationKind::MilestoneDueSoon,
             Kind::MilestoneOverdue => NotificationKind::MilestoneOverdue,
@@ -276,7 +283,7 @@ pub struct NotificationPreferencesRequest {
     #[schema(example = "lien.nt@vinhlong.gov.vn", max_length = 254)]
     pub email: Option<String>,
     /// The kinds to set; those not listed go back to the defaults.
-    #[schema(max_items = 6)]
+    #[schema(max_items = 8)]
     pub items: Vec<NotificationPreferenceRequest>,
 }
 

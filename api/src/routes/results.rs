@@ -406,7 +406,8 @@ pub struct ComparisonResponse {
     /// frameworks when one is recorded (`PUT /frameworks/{id}/mappings`), else by code.
     pub criteria: Vec<CriterionComparison>,
     /// The later year's criteria that cannot be compared (new, parts of a split, or left
-    /// out of the mapping); empty without a mapping.
+    /// out of the mapping; against predecessors, of every predecessor's mapping); empty
+    /// without a mapping.
     pub not_comparable: Vec<NotComparableCriterion>,
 }
 
@@ -423,8 +424,9 @@ pub struct ComparisonResponse {
 /// effect) with the old units it came from, each in its last published year: per
 /// criterion, `basis=weighted` takes their mean weighted by the weights given at the merge
 /// (equal weights when none were given), `basis=best` the highest of them; the
-/// predecessors' index is combined the same way. 404 when no predecessor has a published
-/// result.
+/// predecessors' index is combined the same way. A predecessor scored on another
+/// framework is matched through the mapping between the two when one is recorded (else by
+/// code). 404 when no predecessor has a published result.
 #[utoipa::path(
     tag = "results",
     security(("bearer_auth" = [])),
@@ -455,26 +457,20 @@ pub async fn get_unit_comparison(
         }
         Against::Predecessors => {
             let basis = query.basis.unwrap_or_default();
-            let (now, previous_index, previous_year, rows) = results::compare_with_predecessors(
-                &reader,
-                &principal,
-                unit_id,
-                year,
-                match basis {
-                    BasisParam::Weighted => results::Basis::Weighted,
-                    BasisParam::Best => results::Basis::Best,
-                },
-            )
-            .await?
-            .into_inner();
-            (
-                now,
-                previous_year,
-                previous_index,
-                Some(basis),
-                rows,
-                Vec::new(),
-            )
+            let (now, previous_index, previous_year, rows, apart) =
+                results::compare_with_predecessors(
+                    &reader,
+                    &principal,
+                    unit_id,
+                    year,
+                    match basis {
+                        BasisParam::Weighted => results::Basis::Weighted,
+                        BasisParam::Best => results::Basis::Best,
+                    },
+                )
+                .await?
+                .into_inner();
+            (now, previous_year, previous_index, Some(basis), rows, apart)
         }
     };
     Ok(HttpResponse::Ok().json(ComparisonResponse {

@@ -46,6 +46,10 @@ pub enum WebhookEventType {
     AppraisalAgenciesDone,
     #[serde(rename = "results.published")]
     ResultsPublished,
+    #[serde(rename = "results.preliminary_released")]
+    PreliminaryReleased,
+    #[serde(rename = "appraisal.criteria_assigned")]
+    CriteriaAssigned,
     #[serde(rename = "remediation.milestone_due_soon")]
     MilestoneDueSoon,
     #[serde(rename = "remediation.milestone_overdue")]

@@ -257,6 +257,19 @@ pub fn predecessor(rows: &[CriterionMapping], code: &str) -> Predecessor {
     }
 }
 
+/// The earlier codes whose figures criterion `code` continues: through the mapping when
+/// `rows` hold one (none when it is not comparable), else the same code (two years on one
+/// framework, or no mapping recorded). The one rule of "the same criterion last year".
+pub fn earlier_codes(rows: &[CriterionMapping], code: &str) -> Vec<String> {
+    if rows.is_empty() {
+        return vec![code.to_string()];
+    }
+    match predecessor(rows, code) {
+        Predecessor::Criteria(_, codes) => codes,
+        Predecessor::NotComparable(_) => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,6 +306,26 @@ mod tests {
             to_code: to.map(str::to_string),
             relation,
         }
+    }
+
+    #[test]
+    fn earlier_codes_follow_the_mapping_else_the_code() {
+        let rows = vec![
+            m(Some("2"), Some("3"), Relation::Renamed),
+            m(Some("4.1"), Some("4"), Relation::Merged),
+            m(Some("4.2"), Some("4"), Relation::Merged),
+            m(Some("1.2"), Some("1.3"), Relation::Split),
+            m(None, Some("5"), Relation::New),
+        ];
+        assert_eq!(earlier_codes(&rows, "3"), ["2"]);
+        assert_eq!(earlier_codes(&rows, "4"), ["4.1", "4.2"]);
+        assert!(earlier_codes(&rows, "1.3").is_empty());
+        assert!(earlier_codes(&rows, "5").is_empty());
+        assert!(
+            earlier_codes(&rows, "9").is_empty(),
+            "left out of the mapping"
+        );
+        assert_eq!(earlier_codes(&[], "9"), ["9"], "no mapping: the same code");
     }
 
     #[test]

@@ -27,7 +27,8 @@ use entity::{calendar_feed, framework, remediation_item, remediation_milestone, 
 use parindex_domain::campaign::{self, EventKind};
 use parindex_domain::ical::AllDayEvent;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -305,6 +306,12 @@ pub async fn create_feed(
     let name = crate::validation::optional_text(&mut v, "name", name.as_deref(), 200);
     v.into_result()?;
     let txn = crate::db::begin_write(db).await?;
+    // Feeds made at once by one account are counted one after the other (PostgreSQL: the
+    // account's row lock), so the limit holds.
+    entity::user::Entity::find_by_id(actor.user_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?;
     let live = calendar_feed::Entity::find()
         .filter(calendar_feed::Column::UserId.eq(actor.user_id))
         .filter(calendar_feed::Column::RevokedAt.is_null())

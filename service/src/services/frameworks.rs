@@ -867,8 +867,51 @@ pub async fn publish(
     am.published_at = Set(Some(now()));
     write.finish(&txn, am, "publish", None).await?;
     let updated = load(&txn, id).await?;
+    announce_assignments(&txn, &updated).await?;
     txn.commit().await?;
     Ok(updated)
+}
+
+/// `appraisal.criteria_assigned` for each agency a framework being published assigns
+/// criteria to (through the outbox: its webhooks and its accounts' notifications).
+async fn announce_assignments<C: ConnectionTrait>(
+    conn: &C,
+    framework: &LoadedFramework,
+) -> ApiResult<()> {
+    let mut by_agency: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
+    for c in framework.tree.criteria() {
+        if let Some(agency) = c.appraised_by_unit_id {
+            by_agency.entry(agency).or_default().push(c.code.clone());
+        }
+    }
+    for (agency, criteria) in by_agency {
+        let unit = find_unit(conn, agency).await?;
+        let kind = crate::services::webhooks::EventType::CriteriaAssigned;
+        crate::services::webhooks::emit(
+            conn,
+            crate::services::webhooks::Event {
+                kind,
+                unit_id: unit.id,
+                unit_path: unit.path.clone(),
+                data: crate::services::webhooks::payloads::to_value(
+                    &crate::services::webhooks::payloads::AssignmentEventData {
+                        framework_id: framework.model.id,
+                        year: framework.model.year,
+                        agency_unit_id: unit.id,
+                        criteria,
+                    },
+                ),
+                dedup_key: Some(format!(
+                    "{}:{}:{}",
+                    kind.as_str(),
+                    framework.model.id,
+                    unit.id
+                )),
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Copies a framework into a new draft (usually for the next year).

@@ -11,7 +11,7 @@ use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, ApiResult, FieldError, text};
 use crate::scoring::mapping::{self, CriterionMapping, Relation};
 use entity::criterion_mapping;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 /// A framework's mapping from an earlier one.
 #[derive(Clone, Debug)]
@@ -65,6 +65,12 @@ pub async fn put(
     rows: Vec<CriterionMapping>,
 ) -> ApiResult<Vec<MappingSet>> {
     let txn = crate::db::begin_write(db).await?;
+    // Two replacements of one framework's mappings run one after the other (PostgreSQL:
+    // the framework's row lock), or both would delete nothing and insert their rows.
+    entity::framework::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?;
     let framework = frameworks::load(&txn, id).await?;
     let owner = find_unit(&txn, framework.model.owner_unit_id).await?;
     authorize(actor, Action::ManageFrameworks, &unit_ref(&owner))?;

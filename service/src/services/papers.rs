@@ -164,6 +164,21 @@ pub fn remediation_letter(
         vi_decimal(index.deduction_total),
         index.deductions.len()
     ));
+    let repeated: Vec<&str> = index
+        .deductions
+        .iter()
+        .filter(|d| d.repeat)
+        .map(|d| d.code.as_str())
+        .collect();
+    if !repeated.is_empty() {
+        // Through the mapping between the two years' frameworks where one is recorded: a
+        // renumbered criterion is still the same weakness.
+        result.push_str(&format!(
+            " Trong đó, {} tiêu chí đã bị trừ điểm cả năm trước, là những tồn tại kéo dài cần              tập trung khắc phục: {}.",
+            repeated.len(),
+            repeated.join(", ")
+        ));
+    }
     body.push(Block::Text(result));
     body.push(Block::Text(format!(
         "Để khắc phục những tồn tại, hạn chế năm {source}, cải thiện chỉ số cải cách hành \
@@ -184,6 +199,10 @@ pub fn remediation_letter(
             None => format!("Toàn thể cán bộ, công chức {kind}"),
         };
         let mut point = match &item.item.criterion_code {
+            Some(code) if repeated.contains(&code.as_str()) => format!(
+                "Tiêu chí {code} ({}, bị trừ điểm cả năm trước)",
+                item.item.title
+            ),
             Some(code) => format!("Tiêu chí {code} ({})", item.item.title),
             None => item.item.title.clone(),
         };

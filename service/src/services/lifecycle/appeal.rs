@@ -79,6 +79,21 @@ pub async fn release(
         },
     )
     .await?;
+    webhooks::emit(
+        &txn,
+        webhooks::Event {
+            kind: EventType::PreliminaryReleased,
+            unit_id: parent.id,
+            unit_path: parent.path.clone(),
+            data: payloads::to_value(&payloads::PreliminaryEventData {
+                release_id: created.id,
+                parent_unit_id: parent.id,
+                year,
+            }),
+            dedup_key: None,
+        },
+    )
+    .await?;
     txn.commit().await?;
     Ok(created)
 }

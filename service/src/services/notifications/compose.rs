@@ -16,6 +16,11 @@ pub enum Kind {
     DeadlineSoon,
     /// Results published for a district or province: to the accounts of the units in it.
     ResultsPublished,
+    /// Preliminary results released: to the accounts of the units in the district or
+    /// province.
+    PreliminaryReleased,
+    /// Criteria assigned to an agency to appraise: to the agency's accounts.
+    CriteriaAssigned,
     /// An appeal answered: to the unit's accounts.
     AppealDecided,
     /// A remediation milestone due soon, or overdue: to the unit's accounts.
@@ -24,10 +29,12 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 8] = [
         Kind::FileReturned,
         Kind::DeadlineSoon,
         Kind::ResultsPublished,
+        Kind::PreliminaryReleased,
+        Kind::CriteriaAssigned,
         Kind::AppealDecided,
         Kind::MilestoneDueSoon,
         Kind::MilestoneOverdue,
@@ -38,6 +45,8 @@ impl Kind {
             Kind::FileReturned => "self_assessment.returned",
             Kind::DeadlineSoon => "self_assessment.deadline_soon",
             Kind::ResultsPublished => "results.published",
+            Kind::PreliminaryReleased => "results.preliminary_released",
+            Kind::CriteriaAssigned => "appraisal.criteria_assigned",
             Kind::AppealDecided => "appeal.decided",
             Kind::MilestoneDueSoon => "remediation.milestone_due_soon",
             Kind::MilestoneOverdue => "remediation.milestone_overdue",
@@ -54,15 +63,18 @@ impl Kind {
             Kind::FileReturned => "Hồ sơ tự đánh giá bị trả lại để bổ sung",
             Kind::DeadlineSoon => "Sắp đến hạn nộp hồ sơ tự đánh giá",
             Kind::ResultsPublished => "Công bố kết quả chỉ số CCHC",
+            Kind::PreliminaryReleased => "Thông báo kết quả thẩm định sơ bộ",
+            Kind::CriteriaAssigned => "Được giao thẩm định tiêu chí",
             Kind::AppealDecided => "Trả lời kiến nghị",
             Kind::MilestoneDueSoon => "Mốc khắc phục sắp đến hạn",
             Kind::MilestoneOverdue => "Mốc khắc phục quá hạn",
         }
     }
 
-    /// Results concern every unit under the one they were published for; the rest one unit.
+    /// Results concern every unit under the one they were released or published for; the
+    /// rest one unit.
     pub fn reaches_below(self) -> bool {
-        self == Kind::ResultsPublished
+        matches!(self, Kind::ResultsPublished | Kind::PreliminaryReleased)
     }
 }
 
@@ -146,6 +158,31 @@ pub fn notice(kind: Kind, data: &Value) -> Notice {
                     "Kết quả xác định chỉ số cải cách hành chính năm {year} đã được công bố{decision}."
                 ),
                 link: format!("/api/v1/publications/{}", int(data, "publication_id")),
+            }
+        }
+        Kind::PreliminaryReleased => Notice {
+            title: format!("Đã thông báo kết quả thẩm định sơ bộ chỉ số CCHC năm {year}"),
+            body: format!(
+                "Hội đồng thẩm định đã thông báo kết quả thẩm định sơ bộ năm {year}: đơn vị xem                  kết quả của mình và có thể kiến nghị trong thời hạn quy định."
+            ),
+            link: format!("/api/v1/preliminary-results?year={year}"),
+        },
+        Kind::CriteriaAssigned => {
+            let criteria: Vec<&str> = data
+                .get("criteria")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            Notice {
+                title: format!(
+                    "Được giao thẩm định {} tiêu chí chỉ số CCHC năm {year}",
+                    criteria.len()
+                ),
+                body: format!(
+                    "Bộ tiêu chí năm {year} giao cơ quan thẩm định các tiêu chí: {}.",
+                    criteria.join(", ")
+                ),
+                link: format!("/api/v1/frameworks/{}", int(data, "framework_id")),
             }
         }
         Kind::AppealDecided => {

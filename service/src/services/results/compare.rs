@@ -74,57 +74,83 @@ pub type YearsCompared = (
     Vec<NotComparable>,
 );
 
+/// Where a later criterion's figures are in an earlier index.
+enum Earlier {
+    /// These criteria (all in the earlier framework), related so when a mapping says.
+    Criteria(Option<Relation>, Vec<String>),
+    /// The mapping says nothing earlier compares with it.
+    NotComparable(Option<Relation>),
+    /// No mapping, and no criterion of that code earlier.
+    Absent,
+}
+
+/// `code` of the later framework in `then`: through the mapping rows between the two
+/// frameworks when there are any, else under the same code.
+fn earlier(rows: &[CriterionMapping], then: &UnitIndex, code: &str) -> Earlier {
+    let (relation, codes) = if rows.is_empty() {
+        (None, vec![code.to_string()])
+    } else {
+        match predecessor(rows, code) {
+            Predecessor::Criteria(relation, codes) => (Some(relation), codes),
+            Predecessor::NotComparable(relation) => return Earlier::NotComparable(relation),
+        }
+    };
+    if codes.iter().all(|c| then.framework.tree.get(c).is_some()) {
+        Earlier::Criteria(relation, codes)
+    } else {
+        Earlier::Absent
+    }
+}
+
+/// `codes`' summed subtotal in `index`, and their summed maximum.
+fn figures(index: &UnitIndex, codes: &[String]) -> (Decimal, Decimal) {
+    let score = codes
+        .iter()
+        .map(|code| {
+            index
+                .totals
+                .by_code
+                .get(code)
+                .map(|t| t.score)
+                .unwrap_or_default()
+        })
+        .sum();
+    let max = codes
+        .iter()
+        .filter_map(|code| index.framework.tree.get(code))
+        .map(|c| c.max_score)
+        .sum();
+    (round2(score), max)
+}
+
 fn compare(
     (now, then): (Arc<UnitIndex>, Arc<UnitIndex>),
     rows: &[CriterionMapping],
 ) -> YearsCompared {
-    let subtotal = |index: &UnitIndex, code: &str| -> Decimal {
-        index
-            .totals
-            .by_code
-            .get(code)
-            .map(|t| t.score)
-            .unwrap_or_default()
-    };
     let mut comparisons = Vec::new();
     let mut not_comparable = Vec::new();
     for c in now.framework.tree.criteria() {
-        let (relation, codes) = if rows.is_empty() {
-            // No mapping recorded: the same code is the same criterion.
-            match then.framework.tree.get(&c.code) {
-                Some(_) => (None, vec![c.code.clone()]),
-                None => continue,
+        match earlier(rows, &then, &c.code) {
+            Earlier::Criteria(relation, codes) => {
+                let (then_score, max_then) = figures(&then, &codes);
+                comparisons.push(Comparison {
+                    code: c.code.clone(),
+                    title: c.title.clone(),
+                    max_then,
+                    max_now: c.max_score,
+                    then: then_score,
+                    now: figures(&now, std::slice::from_ref(&c.code)).0,
+                    previous_codes: codes,
+                    relation,
+                });
             }
-        } else {
-            match predecessor(rows, &c.code) {
-                Predecessor::Criteria(relation, codes) => (Some(relation), codes),
-                Predecessor::NotComparable(relation) => {
-                    not_comparable.push(NotComparable {
-                        code: c.code.clone(),
-                        title: c.title.clone(),
-                        relation,
-                    });
-                    continue;
-                }
-            }
-        };
-        let olds: Vec<_> = codes
-            .iter()
-            .filter_map(|code| then.framework.tree.get(code))
-            .collect();
-        if olds.len() != codes.len() {
-            continue;
+            Earlier::NotComparable(relation) => not_comparable.push(NotComparable {
+                code: c.code.clone(),
+                title: c.title.clone(),
+                relation,
+            }),
+            Earlier::Absent => {}
         }
-        comparisons.push(Comparison {
-            code: c.code.clone(),
-            title: c.title.clone(),
-            max_then: olds.iter().map(|o| o.max_score).sum(),
-            max_now: c.max_score,
-            then: round2(codes.iter().map(|code| subtotal(&then, code)).sum()),
-            now: round2(subtotal(&now, &c.code)),
-            previous_codes: codes,
-            relation,
-        });
     }
     (now, then, comparisons, not_comparable)
 }
@@ -172,11 +198,21 @@ pub async fn compare_with_predecessors(
 ) -> ApiResult<Visible<PredecessorsCompared>> {
     // Each index as the caller may see it: the comparison is made of them.
     let now = unit_index(reader, actor, unit_id, year).await?;
+    let now_framework = now.get().framework.model.id;
     let mut theirs = Vec::new();
     for p in &now.get().predecessors {
         if let Some(last) = &p.last_published {
             let index = unit_index(reader, actor, p.unit_id, last.year).await?;
-            theirs.push(index.map(|i| (p.weight, i)));
+            // A predecessor scored on another framework is matched through the mapping
+            // between the two, when one is recorded.
+            let their_framework = index.get().framework.model.id;
+            let rows = if their_framework == now_framework {
+                Vec::new()
+            } else {
+                crate::services::mappings::rows_between(&reader.db, now_framework, their_framework)
+                    .await?
+            };
+            theirs.push(index.map(|i| (p.weight, i, rows)));
         }
     }
     if theirs.is_empty() {
@@ -192,51 +228,81 @@ pub async fn compare_with_predecessors(
         .transpose()
 }
 
-/// The merged unit's index, its predecessors' combined index and year, and the
-/// comparison criterion by criterion.
-pub type PredecessorsCompared = (Arc<UnitIndex>, Decimal, i32, Vec<Comparison>);
+/// The merged unit's index, its predecessors' combined index and year, the comparison
+/// criterion by criterion, and the criteria no predecessor's compares with.
+pub type PredecessorsCompared = (
+    Arc<UnitIndex>,
+    Decimal,
+    i32,
+    Vec<Comparison>,
+    Vec<NotComparable>,
+);
 
 fn compare_predecessors(
     now: Arc<UnitIndex>,
-    theirs: Vec<(Decimal, Arc<UnitIndex>)>,
+    theirs: Vec<(Decimal, Arc<UnitIndex>, Vec<CriterionMapping>)>,
     year: i32,
     basis: Basis,
 ) -> ApiResult<PredecessorsCompared> {
-    let previous_year = theirs.iter().map(|(_, i)| i.year).max().unwrap_or(year - 1);
-    let index_values: Vec<(Decimal, Decimal)> = theirs.iter().map(|(w, i)| (*w, i.index)).collect();
+    let previous_year = theirs
+        .iter()
+        .map(|(_, i, _)| i.year)
+        .max()
+        .unwrap_or(year - 1);
+    let index_values: Vec<(Decimal, Decimal)> =
+        theirs.iter().map(|(w, i, _)| (*w, i.index)).collect();
     let previous_index = combine(basis, &index_values)?.unwrap_or_default();
-    let subtotal = |index: &UnitIndex, code: &str| -> Decimal {
-        index
-            .totals
-            .by_code
-            .get(code)
-            .map(|t| t.score)
-            .unwrap_or_default()
-    };
     let mut comparisons = Vec::new();
+    let mut not_comparable = Vec::new();
     for c in now.framework.tree.criteria() {
         let mut values = Vec::new();
         let mut max_then = Decimal::ZERO;
-        for (w, i) in &theirs {
-            if let Some(old) = i.framework.tree.get(&c.code) {
-                values.push((*w, round2(subtotal(i, &c.code))));
-                max_then = max_then.max(old.max_score);
+        let mut previous_codes: Vec<String> = Vec::new();
+        let mut relation = None;
+        let mut apart = None;
+        for (w, i, rows) in &theirs {
+            match earlier(rows, i, &c.code) {
+                Earlier::Criteria(r, codes) => {
+                    let (score, max) = figures(i, &codes);
+                    values.push((*w, score));
+                    max_then = max_then.max(max);
+                    relation = relation.or(r);
+                    for code in codes {
+                        if !previous_codes.contains(&code) {
+                            previous_codes.push(code);
+                        }
+                    }
+                }
+                Earlier::NotComparable(r) => apart = Some(r),
+                Earlier::Absent => {}
             }
         }
-        if let Some(then) = combine(basis, &values)? {
-            comparisons.push(Comparison {
+        match (combine(basis, &values)?, apart) {
+            (Some(then), _) => comparisons.push(Comparison {
                 code: c.code.clone(),
                 title: c.title.clone(),
                 max_then,
                 max_now: c.max_score,
                 then,
-                now: round2(subtotal(&now, &c.code)),
-                previous_codes: vec![c.code.clone()],
-                relation: None,
-            });
+                now: figures(&now, std::slice::from_ref(&c.code)).0,
+                previous_codes,
+                relation,
+            }),
+            (None, Some(relation)) => not_comparable.push(NotComparable {
+                code: c.code.clone(),
+                title: c.title.clone(),
+                relation,
+            }),
+            (None, None) => {}
         }
     }
-    Ok((now, previous_index, previous_year, comparisons))
+    Ok((
+        now,
+        previous_index,
+        previous_year,
+        comparisons,
+        not_comparable,
+    ))
 }
 
 #[cfg(test)]

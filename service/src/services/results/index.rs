@@ -262,15 +262,9 @@ async fn mark_repeat_losses(
             .await?
     };
     for d in deductions.iter_mut() {
-        let previous = if rows.is_empty() {
-            vec![d.code.clone()]
-        } else {
-            match crate::scoring::mapping::predecessor(&rows, &d.code) {
-                crate::scoring::mapping::Predecessor::Criteria(_, codes) => codes,
-                crate::scoring::mapping::Predecessor::NotComparable(_) => Vec::new(),
-            }
-        };
-        d.repeat = previous.iter().any(|code| lost.contains(code));
+        d.repeat = crate::scoring::mapping::earlier_codes(&rows, &d.code)
+            .iter()
+            .any(|code| lost.contains(code));
     }
     Ok(())
 }

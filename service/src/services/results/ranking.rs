@@ -299,15 +299,7 @@ async fn units_repeating(
                 slot.insert(rows)
             }
         };
-        let previous = if rows.is_empty() {
-            vec![c.criterion_code.clone()]
-        } else {
-            match crate::scoring::mapping::predecessor(rows, &c.criterion_code) {
-                crate::scoring::mapping::Predecessor::Criteria(_, codes) => codes,
-                crate::scoring::mapping::Predecessor::NotComparable(_) => Vec::new(),
-            }
-        };
-        if previous
+        if crate::scoring::mapping::earlier_codes(rows, &c.criterion_code)
             .into_iter()
             .any(|code| before.contains(&(c.unit_id, code)))
         {

@@ -28,6 +28,10 @@ pub enum EventType {
     /// Every agency decided on its criteria of a file.
     AppraisalAgenciesDone,
     ResultsPublished,
+    /// The council released its preliminary results of a district or province.
+    PreliminaryReleased,
+    /// A published framework assigns criteria to an agency.
+    CriteriaAssigned,
     MilestoneDueSoon,
     MilestoneOverdue,
     AppealFiled,
@@ -38,7 +42,7 @@ pub enum EventType {
 
 impl EventType {
     /// The types a subscription may list (`webhook.test` goes to whoever asks for it).
-    pub const SUBSCRIBABLE: [EventType; 11] = [
+    pub const SUBSCRIBABLE: [EventType; 13] = [
         EventType::SelfAssessmentSubmitted,
         EventType::SelfAssessmentReturned,
         EventType::DeadlineSoon,
@@ -46,6 +50,8 @@ impl EventType {
         EventType::AppraisalAgencyDone,
         EventType::AppraisalAgenciesDone,
         EventType::ResultsPublished,
+        EventType::PreliminaryReleased,
+        EventType::CriteriaAssigned,
         EventType::MilestoneDueSoon,
         EventType::MilestoneOverdue,
         EventType::AppealFiled,
@@ -61,6 +67,8 @@ impl EventType {
             EventType::AppraisalAgencyDone => "appraisal.agency_done",
             EventType::AppraisalAgenciesDone => "appraisal.agencies_done",
             EventType::ResultsPublished => "results.published",
+            EventType::PreliminaryReleased => "results.preliminary_released",
+            EventType::CriteriaAssigned => "appraisal.criteria_assigned",
             EventType::MilestoneDueSoon => "remediation.milestone_due_soon",
             EventType::MilestoneOverdue => "remediation.milestone_overdue",
             EventType::AppealFiled => "appeal.filed",
@@ -75,11 +83,14 @@ impl EventType {
             .find(|e| e.as_str() == s)
     }
 
-    /// Results published for a district concern the units below it too: their
-    /// subscriptions receive it. Every other event concerns one unit and goes to the
+    /// Results (preliminary or published) for a district concern the units below it too:
+    /// their subscriptions receive it. Every other event concerns one unit and goes to the
     /// subscriptions over it.
     fn reaches_below(self) -> bool {
-        self == EventType::ResultsPublished
+        matches!(
+            self,
+            EventType::ResultsPublished | EventType::PreliminaryReleased
+        )
     }
 }
 

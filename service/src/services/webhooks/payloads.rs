@@ -107,6 +107,28 @@ pub struct DeadlineEventData {
     pub self_assessment_id: Option<i64>,
 }
 
+/// `results.preliminary_released`: the council released its preliminary results under
+/// `parent_unit_id`; each unit below reads its own appraisal and may appeal within the
+/// framework's `appeal_days`.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PreliminaryEventData {
+    pub release_id: i64,
+    pub parent_unit_id: i64,
+    #[schema(value_type = crate::validation::Year)]
+    pub year: i32,
+}
+
+/// `appraisal.criteria_assigned`: a published framework assigns `criteria` to the agency
+/// `agency_unit_id` to appraise.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AssignmentEventData {
+    pub framework_id: i64,
+    #[schema(value_type = crate::validation::Year)]
+    pub year: i32,
+    pub agency_unit_id: i64,
+    pub criteria: Vec<String>,
+}
+
 /// `webhook.test`.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct TestEventData {
@@ -116,7 +138,7 @@ pub struct TestEventData {
 }
 
 /// The event types with their `data` schema and what they mean, for the document.
-pub const EVENTS: [(&str, &str, &str); 12] = [
+pub const EVENTS: [(&str, &str, &str); 14] = [
     (
         "self_assessment.submitted",
         "FileEventData",
@@ -136,6 +158,16 @@ pub const EVENTS: [(&str, &str, &str); 12] = [
         "appraisal.finalized",
         "AppraisalEventData",
         "The council finalized an appraisal; its figures are visible to the unit once published.",
+    ),
+    (
+        "results.preliminary_released",
+        "PreliminaryEventData",
+        "The council released its preliminary results of a district or province: each unit below reads its own appraisal and may appeal; sent to the subscriptions of that unit, above it and below it.",
+    ),
+    (
+        "appraisal.criteria_assigned",
+        "AssignmentEventData",
+        "A published framework assigns criteria to an agency to appraise; once per framework and agency.",
     ),
     (
         "results.published",

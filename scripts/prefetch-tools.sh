@@ -16,6 +16,7 @@ fi
 fuzz_api_env
 moto_env
 workbook_env
+smtp_env
 clients_python_env
 clients_node_modules
 echo "tools installed in $((SECONDS - started)) s"

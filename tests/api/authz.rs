@@ -480,6 +480,12 @@ fn rows() -> Vec<Row> {
         ),
         row(
             M::GET,
+            "/api/v1/units/{commune_a}/history?criterion=1.1&year=2022",
+            None,
+            COUNCIL_READERS,
+        ),
+        row(
+            M::GET,
             "/api/v1/units/{commune_a}/appendix?year=2022&format=csv",
             None,
             COUNCIL_READERS,

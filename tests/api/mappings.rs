@@ -273,6 +273,55 @@ async fn a_mapping_with_a_split_and_a_renumbering_drives_the_comparison() {
             "{}",
             losses.text
         );
+        // The criterion's history follows the mapping back: 3.1 was 2.1 in 2024.
+        let history = |code: &str| {
+            format!(
+                "/api/v1/units/{}/history?criterion={code}&year=2025&years=3",
+                w.id("commune_a")
+            )
+        };
+        let renamed = w.app.get(&history("3.1"), appraiser).await;
+        renamed.assert_status(200);
+        let points: Vec<(i64, Value, String, Value)> = renamed.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["year"].as_i64().unwrap(),
+                    p["codes"].clone(),
+                    p["score"].as_str().unwrap().to_string(),
+                    p["relation"].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            points,
+            [
+                (2025, json!(["3.1"]), "38.00".to_string(), Value::Null),
+                (2024, json!(["2.1"]), "35.00".to_string(), json!("renamed"))
+            ]
+        );
+        // No 2023 result: the history ends there, not cut by the mapping.
+        assert_eq!(renamed.json["not_comparable_before"], Value::Null);
+        // A part of a split has no earlier self: its history is its one year.
+        let part = w.app.get(&history("1.3"), appraiser).await;
+        assert_eq!(part.json["items"].as_array().unwrap().len(), 1);
+        assert_eq!(part.json["not_comparable_before"], 2025);
+        w.app
+            .get(&history("9.9"), appraiser)
+            .await
+            .assert_problem(404, None);
+        w.app
+            .get(
+                &format!(
+                    "/api/v1/units/{}/history?criterion=1.1&year=2025&years=50",
+                    w.id("commune_a")
+                ),
+                appraiser,
+            )
+            .await
+            .assert_problem(422, None);
         let trail = w
             .app
             .get(

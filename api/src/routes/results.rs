@@ -18,6 +18,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(get_unit_index)
         .service(get_unit_comparison)
+        .service(get_criterion_history)
         .service(export_unit_appendix)
         .service(get_ranking)
         .service(get_criteria_ranking)
@@ -503,6 +504,117 @@ pub async fn get_unit_comparison(
                 relation: n.relation,
             })
             .collect(),
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// The criterion's code in `year`'s framework.
+    #[param(example = "1.1", max_length = 64)]
+    pub criterion: String,
+    /// The latest year.
+    pub year: Year,
+    /// How many years back, `year` included (1 to 20; default 5).
+    #[param(minimum = 1, maximum = 20)]
+    pub years: Option<u32>,
+}
+
+/// One year of a criterion's history.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct HistoryPointResponse {
+    #[schema(value_type = crate::validation::Year)]
+    pub year: i32,
+    /// The criteria of that year's framework it was then (its code, or through the
+    /// mappings: a renumbered criterion under its old code, a merged one's sources).
+    pub codes: Vec<String>,
+    /// How that year's criteria became the next year's, when a mapping says (null for
+    /// the latest year, and without a mapping).
+    pub relation: Option<crate::scoring::mapping::Relation>,
+    #[schema(value_type = crate::schema::Score)]
+    pub max: Decimal,
+    /// The council's score (summed over `codes`).
+    #[schema(value_type = crate::schema::Score)]
+    pub score: Decimal,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct CriterionHistoryResponse {
+    pub unit_id: i64,
+    pub criterion_code: String,
+    /// Its title in the latest year.
+    pub title: String,
+    /// From the latest year back.
+    pub items: Vec<HistoryPointResponse>,
+    /// The earliest year followed when the year before it has nothing that compares (the
+    /// criterion is new there, or a part of a split); null otherwise.
+    #[schema(value_type = Option<crate::validation::Year>)]
+    pub not_comparable_before: Option<i32>,
+}
+
+/// A unit's scores of one criterion over the years.
+///
+/// From `year` back over `years` years, the criterion followed through the mapping between
+/// each two consecutive years' frameworks where one is recorded (`PUT
+/// /frameworks/{id}/mappings`: a renumbered criterion under its old code, a merged one with
+/// its sources summed), else by code. The history ends at the first year without a result
+/// the caller may read, or where nothing compares (`not_comparable_before`). Same
+/// visibility as the unit's index; 404 for a code not in `year`'s framework.
+#[utoipa::path(
+    tag = "results",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Unit id"), HistoryQuery),
+    responses(
+        (status = 200, description = "The history", body = CriterionHistoryResponse),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
+#[get("/units/{id}/history")]
+pub async fn get_criterion_history(
+    reader: web::Data<ResultsReader>,
+    principal: Principal,
+    id: web::Path<i64>,
+    query: Query<HistoryQuery>,
+) -> ApiResult<HttpResponse> {
+    let unit_id = id.into_inner();
+    let mut v = crate::error::Violations::new();
+    let code = crate::validation::text(&mut v, "criterion", &query.criterion, 64, true);
+    let years = query.years.unwrap_or(5);
+    if !(1..=20).contains(&years) {
+        v.add(
+            "years",
+            "out_of_range",
+            crate::error::text!("must be between 1 and 20", "phải từ 1 đến 20"),
+        );
+    }
+    v.into_result()?;
+    let code = code.unwrap_or_default();
+    let (title, points, cut) = results::criterion_history(
+        &reader,
+        &principal,
+        unit_id,
+        query.year.get(),
+        &code,
+        years as i32,
+    )
+    .await?
+    .into_inner();
+    Ok(HttpResponse::Ok().json(CriterionHistoryResponse {
+        unit_id,
+        criterion_code: code,
+        title,
+        items: points
+            .into_iter()
+            .map(|p| HistoryPointResponse {
+                year: p.year,
+                codes: p.codes,
+                relation: p.relation,
+                max: p.max,
+                score: p.score,
+            })
+            .collect(),
+        not_comparable_before: cut,
     }))
 }
 

@@ -155,6 +155,111 @@ fn compare(
     (now, then, comparisons, not_comparable)
 }
 
+/// One year of a criterion's history.
+#[derive(Clone, Debug)]
+pub struct HistoryPoint {
+    pub year: i32,
+    /// The criteria of that year's framework it was then (its own code, or through the
+    /// mappings between the years' frameworks).
+    pub codes: Vec<String>,
+    /// How that year's criteria became the next year's, when a mapping says.
+    pub relation: Option<Relation>,
+    pub max: Decimal,
+    pub score: Decimal,
+}
+
+/// A criterion's title (in the latest year), its years from the latest back, and the
+/// year before which it cannot be followed (nothing earlier compares with it), if any.
+pub type History = (String, Vec<HistoryPoint>, Option<i32>);
+
+/// A unit's scores of one criterion over the years, from `year` back over at most `years`
+/// years: followed through the mapping between each two consecutive years' frameworks
+/// where one is recorded (a renumbered criterion under its old code, a merged one with
+/// its sources summed), else by code. It stops at the first year without a result the
+/// caller may read, or where nothing compares with it.
+pub async fn criterion_history(
+    reader: &ResultsReader,
+    actor: &Principal,
+    unit_id: i64,
+    year: i32,
+    code: &str,
+    years: i32,
+) -> ApiResult<Visible<History>> {
+    let latest = unit_index(reader, actor, unit_id, year).await?;
+    let Some(title) = latest
+        .get()
+        .framework
+        .tree
+        .get(code)
+        .map(|c| c.title.clone())
+    else {
+        return Err(ApiError::not_found(text!(
+            "{code} is not a criterion of the {year} framework",
+            "{code} không phải là tiêu chí của bộ tiêu chí năm {year}"
+        )));
+    };
+    let mut framework = latest.get().framework.model.id;
+    let mut indices = vec![latest];
+    // The mapping rows from each year's framework to the year before's.
+    let mut steps: Vec<Vec<CriterionMapping>> = Vec::new();
+    for earlier_year in (year - years.max(1) + 1..year).rev() {
+        let index = match unit_index(reader, actor, unit_id, earlier_year).await {
+            Ok(index) => index,
+            // No result that year (or none the caller may read): the history ends there.
+            Err(e) if e.status().is_client_error() => break,
+            Err(e) => return Err(e),
+        };
+        let theirs = index.get().framework.model.id;
+        steps.push(if theirs == framework {
+            Vec::new()
+        } else {
+            crate::services::mappings::rows_between(&reader.db, framework, theirs).await?
+        });
+        framework = theirs;
+        indices.push(index);
+    }
+    let code = code.to_string();
+    Ok(Visible::all(indices).map(|all| {
+        let mut points = Vec::new();
+        let mut codes = vec![code];
+        let mut relation = None;
+        let mut cut = None;
+        for (i, index) in all.iter().enumerate() {
+            let (score, max) = figures(index, &codes);
+            points.push(HistoryPoint {
+                year: index.year,
+                codes: codes.clone(),
+                relation,
+                max,
+                score,
+            });
+            let Some(rows) = steps.get(i) else { break };
+            let Some(before) = all.get(i + 1) else { break };
+            let mut earlier_codes = Vec::new();
+            relation = None;
+            for c in &codes {
+                match earlier(rows, before, c) {
+                    Earlier::Criteria(r, found) => {
+                        relation = relation.or(r);
+                        earlier_codes.extend(found);
+                    }
+                    Earlier::NotComparable(_) | Earlier::Absent => {
+                        earlier_codes.clear();
+                        break;
+                    }
+                }
+            }
+            if earlier_codes.is_empty() {
+                cut = Some(index.year);
+                break;
+            }
+            earlier_codes.dedup();
+            codes = earlier_codes;
+        }
+        (title, points, cut)
+    }))
+}
+
 /// How the predecessors' scores are combined into one to compare with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Basis {

@@ -22,8 +22,8 @@ mod ranking;
 mod rows;
 
 pub use compare::{
-    Basis, Comparison, NotComparable, PredecessorsCompared, YearsCompared,
-    compare_with_predecessors, compare_years,
+    Basis, Comparison, History, HistoryPoint, NotComparable, PredecessorsCompared, YearsCompared,
+    compare_with_predecessors, compare_years, criterion_history,
 };
 pub use documents::{
     Body, DocumentKey, DocumentKind, Documents, criteria_losses_body, ranking_body, unit_index_body,

@@ -786,6 +786,7 @@ pub async fn load(state: &AppState) -> Result<bool, anyhow::Error> {
                 unit: Some(unit),
                 agency: false,
                 request_id: None,
+                key: None,
             })
         }
     };

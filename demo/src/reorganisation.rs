@@ -233,6 +233,7 @@ pub async fn reorganise(state: &AppState) -> Result<Option<Reorganised>, anyhow:
                 unit: Some(units::unit_ref(&agency)),
                 agency: true,
                 request_id: None,
+                key: None,
             });
         }
     }

@@ -5,6 +5,7 @@
 //! The API converts them to and from `rust_decimal::Decimal` with two places.
 //! JSON-shaped values (criterion methods, inputs, evidence) are stored as JSON text.
 
+pub mod api_key;
 pub mod appeal;
 pub mod appraisal;
 pub mod appraisal_round;

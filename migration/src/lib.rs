@@ -26,6 +26,7 @@ mod m20261209_000020_components;
 mod m20261210_000021_calendar;
 mod m20261210_000022_criterion_mappings;
 mod m20261211_000023_notifications;
+mod m20261212_000024_api_keys;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000021_calendar::Migration),
             Box::new(m20261210_000022_criterion_mappings::Migration),
             Box::new(m20261211_000023_notifications::Migration),
+            Box::new(m20261212_000024_api_keys::Migration),
         ]
     }
 }

@@ -422,6 +422,16 @@ fn rows() -> Vec<Row> {
             None,
             EVERYONE,
         ),
+        // Everyone may make API keys for their own account, and list their own (another's
+        // key is a 404 to anyone but an admin).
+        row(
+            M::POST,
+            "/api/v1/api-keys",
+            Some(json!({"name": "matrix", "scopes": ["read"]})),
+            EVERYONE,
+        ),
+        row(M::GET, "/api/v1/api-keys", None, EVERYONE),
+        row(M::DELETE, "/api/v1/api-keys/{district}", None, EVERYONE),
         // Everyone has notifications and preferences of their own (another's notification
         // is a 404 to anyone else).
         row(M::GET, "/api/v1/notifications", None, EVERYONE),

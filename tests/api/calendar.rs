@@ -227,6 +227,20 @@ async fn each_caller_sees_its_own_events_and_a_feed_follows_an_extension() {
         assert_eq!(deadline.1, "20231207");
         assert!(deadline.2.contains("đã gia hạn"), "{deadline:?}");
 
+        // A name longer than 200 characters is refused, and nothing is made.
+        let long = w
+            .app
+            .post(
+                "/api/v1/calendar/feeds",
+                officer,
+                &json!({"name": "x".repeat(201)}),
+            )
+            .await;
+        long.assert_problem(422, None);
+        assert!(long.text.contains("name"), "{}", long.text);
+        let none = w.app.get("/api/v1/calendar/feeds", officer).await;
+        assert_eq!(none.json["items"], json!([]));
+
         // A feed URL: the calendar without a bearer token, and nothing else.
         let made = w
             .app

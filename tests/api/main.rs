@@ -7,6 +7,7 @@
 mod helpers;
 
 mod agencies;
+mod api_keys;
 mod appeals;
 mod auth;
 mod authz;

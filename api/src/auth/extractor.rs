@@ -23,6 +23,8 @@ enum Authentication {
     /// The account could not be read: the database is down or stalled. Not the token's
     /// fault, so not a 401 (a client would drop a good token): a 503 to retry.
     Unavailable(Text),
+    /// A valid `read` API key on a request that writes: 403.
+    Forbidden(Text),
 }
 
 fn bearer_token(req: &ServiceRequest) -> Option<Result<String, Text>> {
@@ -46,12 +48,78 @@ fn bearer_token(req: &ServiceRequest) -> Option<Result<String, Text>> {
     }
 }
 
+fn unavailable() -> Authentication {
+    Authentication::Unavailable(text!(
+        "the account could not be checked: the database is not available; retry in a few seconds",
+        "chưa kiểm tra được tài khoản: cơ sở dữ liệu đang không sẵn sàng; hãy thử lại sau vài giây"
+    ))
+}
+
+/// An API key (`pik_…`): the account that made it, with the key's scope; a `read` key on a
+/// request that writes is a 403. Keys are read at every request (a revocation takes
+/// effect at once); the account through the same cache as sign-in tokens.
+async fn authenticate_key(
+    state: &AppState,
+    accounts: &AccountCache,
+    key: &str,
+    writes: bool,
+    request_id: Option<String>,
+) -> Authentication {
+    let found = match crate::services::api_keys::authenticate(&state.db, key).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read an API key");
+            return unavailable();
+        }
+    };
+    let Some(found) = found else {
+        return Authentication::Invalid(text!(
+            "the API key is unknown, revoked or expired",
+            "khóa API không tồn tại, đã bị thu hồi hoặc đã hết hạn"
+        ));
+    };
+    let account = accounts.get_or_load(found.user_id, async {
+        crate::services::accounts::load_principal(&state.db, found.user_id).await
+    });
+    let principal = match account.await {
+        Ok(a) => a.as_ref().as_ref().and_then(|a| a.principal(request_id)),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot load the account of an API key");
+            return unavailable();
+        }
+    };
+    let Some(mut principal) = principal else {
+        return Authentication::Invalid(text!(
+            "the API key's account is inactive",
+            "tài khoản của khóa API đã ngừng hoạt động"
+        ));
+    };
+    let write = crate::services::api_keys::scopes_of(&found)
+        .contains(&crate::services::api_keys::Scope::Write);
+    if writes && !write {
+        return Authentication::Forbidden(text!(
+            "this API key may only read (scope read): use a key with scope write",
+            "khóa API này chỉ được đọc (phạm vi read): hãy dùng khóa có phạm vi write"
+        ));
+    }
+    principal.key = Some(parindex_service::auth::KeyRef {
+        id: found.id,
+        prefix: found.prefix.clone(),
+        write,
+    });
+    Authentication::Valid(principal)
+}
+
 async fn authenticate_token(
     state: &AppState,
     accounts: &AccountCache,
     token: &str,
+    writes: bool,
     request_id: Option<String>,
 ) -> Authentication {
+    if token.starts_with(crate::services::api_keys::KEY_PREFIX) {
+        return authenticate_key(state, accounts, token, writes, request_id).await;
+    }
     let invalid = || {
         Authentication::Invalid(text!(
             "the bearer token is invalid or expired",
@@ -71,10 +139,7 @@ async fn authenticate_token(
         Ok(account) => account,
         Err(e) => {
             tracing::warn!(error = %e, "cannot load the account of a token");
-            return Authentication::Unavailable(text!(
-                "the account could not be checked: the database is not available; retry in a few seconds",
-                "chưa kiểm tra được tài khoản: cơ sở dữ liệu đang không sẵn sàng; hãy thử lại sau vài giây"
-            ));
+            return unavailable();
         }
     };
     // A deactivated account, or a token issued before a password change, is refused even
@@ -108,7 +173,14 @@ pub async fn authenticate(
                         .extensions()
                         .get::<crate::http::middleware::RequestId>()
                         .map(|r| r.0.clone());
-                    authenticate_token(&state, &accounts, &token, request_id).await
+                    // Reads are GET and HEAD (and OPTIONS): all a `read` key may send.
+                    let writes = !matches!(
+                        *req.method(),
+                        actix_web::http::Method::GET
+                            | actix_web::http::Method::HEAD
+                            | actix_web::http::Method::OPTIONS
+                    );
+                    authenticate_token(&state, &accounts, &token, writes, request_id).await
                 }
                 _ => Authentication::Invalid(text!(
                     "authentication is not configured",
@@ -130,6 +202,9 @@ impl FromRequest for super::Principal {
             Some(Authentication::Valid(p)) => Ok(super::Principal(p.clone())),
             Some(Authentication::Invalid(reason)) => {
                 Err(ApiError::unauthorized(reason.clone()).into())
+            }
+            Some(Authentication::Forbidden(reason)) => {
+                Err(ApiError::forbidden(reason.clone()).into())
             }
             Some(Authentication::Unavailable(reason)) => {
                 Err(ApiError::service_unavailable(reason.clone())

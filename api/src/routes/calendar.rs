@@ -200,8 +200,8 @@ pub struct NewCalendarFeedResponse {
 
 /// The caller's calendar feed URLs.
 ///
-/// Live and revoked, newest first, each with its name and dates; never their tokens (a
-/// URL is shown once, when it is made).
+/// The live ones (at most 10), then the most recently revoked, newest first, 50 at most,
+/// each with its name and dates; never their tokens (a URL is shown once, when it is made).
 #[utoipa::path(
     tag = "calendar",
     security(("bearer_auth" = [])),

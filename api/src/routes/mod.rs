@@ -1,5 +1,6 @@
 //! One module per resource: thin handlers and their request/response types.
 
+pub mod api_keys;
 pub mod appeals;
 pub mod appraisal_tasks;
 pub mod appraisals;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 fn api_v1(cfg: &mut ServiceConfig) {
     auth::configure(cfg);
     users::configure(cfg);
+    api_keys::configure(cfg);
     units::configure(cfg);
     unit_merges::configure(cfg);
     frameworks::configure(cfg);

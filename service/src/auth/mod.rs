@@ -96,6 +96,18 @@ pub struct Principal {
     pub agency: bool,
     /// The id of the request being served, recorded in audit events.
     pub request_id: Option<String>,
+    /// The API key the request came with, if it did not come with a sign-in token.
+    pub key: Option<KeyRef>,
+}
+
+/// The API key a request is made with: it acts as its account, never more.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyRef {
+    pub id: i64,
+    /// Its first characters (`pik_1a2b3c4d`).
+    pub prefix: String,
+    /// A `write` key; a `read` key may only read (GET and HEAD).
+    pub write: bool,
 }
 
 impl Principal {
@@ -108,11 +120,21 @@ impl Principal {
             unit: None,
             agency: false,
             request_id: None,
+            key: None,
         }
     }
 
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
+    }
+
+    /// Who the audit trail names: the account, and the key when one was used
+    /// (`vinhlong.vanphong via key pik_1a2b3c4d`).
+    pub fn audit_name(&self) -> String {
+        match &self.key {
+            Some(k) => format!("{} via key {}", self.username, k.prefix),
+            None => self.username.clone(),
+        }
     }
 }
 

@@ -392,6 +392,7 @@ mod tests {
             unit: own,
             agency: false,
             request_id: None,
+            key: None,
         }
     }
 

@@ -52,6 +52,7 @@ impl AccountRow {
             },
             agency: self.unit_kind.as_deref() == Some("agency"),
             request_id,
+            key: None,
         })
     }
 }
@@ -657,6 +658,10 @@ pub async fn update_user(
     }
     if invalidate_tokens {
         am.token_version = Set(current.token_version + 1);
+    }
+    // A deactivated account's API keys stop at once, and stay revoked if it comes back.
+    if current.active && !active {
+        crate::services::api_keys::revoke_all_of(&txn, current.id).await?;
     }
     let updated = write.finish(&txn, am, "update", None).await?;
     txn.commit().await?;

@@ -47,7 +47,7 @@ fn event(actor: &Principal, change: Change<'_>) -> entity::audit_event::ActiveMo
         at: Set(super::now()),
         // CLI actions have no account: user id 0 is recorded as none.
         actor_user_id: Set((actor.user_id > 0).then_some(actor.user_id)),
-        actor_username: Set(actor.username.clone()),
+        actor_username: Set(actor.audit_name()),
         entity: Set(change.entity.to_string()),
         entity_id: Set(change.entity_id),
         action: Set(change.action.to_string()),

@@ -361,12 +361,19 @@ pub async fn list_feeds(
     db: &DatabaseConnection,
     actor: &Principal,
 ) -> ApiResult<Vec<calendar_feed::Model>> {
+    // At most `MAX_FEEDS` are live: the newest `LISTED_FEEDS` hold them all and the most
+    // recently revoked, however many an account revoked over the years.
     Ok(calendar_feed::Entity::find()
         .filter(calendar_feed::Column::UserId.eq(actor.user_id))
+        .order_by_desc(calendar_feed::Column::RevokedAt.is_null())
         .order_by_desc(calendar_feed::Column::Id)
+        .limit(LISTED_FEEDS)
         .all(db)
         .await?)
 }
+
+/// How many feed URLs the list shows: the live ones first, then the latest revoked.
+pub const LISTED_FEEDS: u64 = 50;
 
 /// Revokes one of the caller's feed URLs at once (404 for another account's).
 pub async fn revoke_feed(db: &DatabaseConnection, actor: &Principal, id: i64) -> ApiResult<()> {

@@ -2,6 +2,7 @@
 //! caller's `Principal` where access or auditing matters; handlers stay thin.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod appeals;
 pub mod appraisal_tasks;
 pub mod appraisals;

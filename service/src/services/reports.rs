@@ -64,7 +64,8 @@ pub fn appendix_table(
             .iter()
             .map(|d| Cell::Text(if d.repeat { "Có" } else { "" }.to_string()))
             .collect();
-        insert_column(&mut table, at, REPEAT_HEADER.to_string(), 14.0, cells);
+        // Wide enough that LibreOffice and Word break its header between words.
+        insert_column(&mut table, at, REPEAT_HEADER.to_string(), 18.0, cells);
     }
     if agencies.is_empty() {
         return table;

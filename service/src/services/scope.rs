@@ -134,6 +134,19 @@ where
     Scoped(query.filter(column.eq(actor.user_id)))
 }
 
+/// The caller's own rows (`own_rows`); an admin's: every account's (its keys, say, which an
+/// admin sees and revokes).
+pub fn account_rows<E, C>(query: Select<E>, actor: &Principal, column: C) -> Scoped<E>
+where
+    E: EntityTrait,
+    C: ColumnTrait,
+{
+    if actor.is_admin() {
+        return Scoped(query);
+    }
+    own_rows(query, actor, column)
+}
+
 /// A record the policy let the caller reach (`found`): its own rows (a subscription's
 /// deliveries) are listed through it (`rows_of`).
 pub struct Found<M>(M);

@@ -494,6 +494,7 @@ pub async fn unsubscribe(db: &DatabaseConnection, token: &str) -> ApiResult<()> 
         unit: None,
         agency: false,
         request_id: None,
+        key: None,
     };
     crate::services::audit::record(
         &txn,

@@ -164,7 +164,7 @@ def main():
         assert f"{PUBLIC}/api/v1/preliminary-results?year=2024" in text, text
         assert "<html lang=\"vi\">" in html and "Ngừng nhận thư thông báo" in html
         unsubscribe = str(m["list-unsubscribe"]).strip("<>")
-        assert unsubscribe.startswith(f"{PUBLIC}/api/v1/notifications/unsubscribe/"), unsubscribe
+        assert unsubscribe.startswith(f"{PUBLIC}/api/v1/unsubscribe/"), unsubscribe
         assert str(m["list-unsubscribe-post"]) == "List-Unsubscribe=One-Click"
         print(f"1. received: {subject!r}, text/plain and text/html, List-Unsubscribe")
 

@@ -170,7 +170,7 @@ async fn a_returned_file_and_a_coming_deadline_each_reach_the_officer_once() {
             assert!(m.html.contains("<html lang=\"vi\">") && m.html.contains(&on));
             assert!(
                 m.unsubscribe
-                    .starts_with("https://cchc.vinhlinh.gov.vn/api/v1/notifications/unsubscribe/"),
+                    .starts_with("https://cchc.vinhlinh.gov.vn/api/v1/unsubscribe/"),
                 "{}",
                 m.unsubscribe
             );
@@ -304,7 +304,7 @@ async fn a_returned_file_and_a_coming_deadline_each_reach_the_officer_once() {
             prefs.text
         );
         w.app
-            .get("/api/v1/notifications/unsubscribe/0123", "")
+            .get("/api/v1/unsubscribe/0123", "")
             .await
             .assert_problem(404, None);
         drop(restarted);

@@ -503,7 +503,7 @@ fn every_get(w: &World) -> Vec<String> {
                 // A feed URL's token: no number is one (404); a calendar carries no score.
                 ("token", "calendar") => "commune_a",
                 // An unsubscribe token: no number is one (404).
-                ("token", "notifications") => "commune_a",
+                ("token", "unsubscribe") => "commune_a",
                 other => panic!("the results walk does not know how to fill {other:?} of {path}"),
             };
             base = base.replace(&format!("{{{name}}}"), &w.id(fixture).to_string());

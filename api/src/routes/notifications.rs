@@ -351,7 +351,7 @@ fn page(title: &str, body: &str) -> HttpResponse {
         (status = 404, response = crate::openapi::NotFound),
     )
 )]
-#[get("/notifications/unsubscribe/{token}")]
+#[get("/unsubscribe/{token}")]
 pub async fn confirm_unsubscribe(
     state: web::Data<AppState>,
     token: web::Path<String>,
@@ -377,7 +377,7 @@ pub async fn confirm_unsubscribe(
         (status = 404, response = crate::openapi::NotFound),
     )
 )]
-#[post("/notifications/unsubscribe/{token}")]
+#[post("/unsubscribe/{token}")]
 pub async fn unsubscribe(
     state: web::Data<AppState>,
     token: web::Path<String>,

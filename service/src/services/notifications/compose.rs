@@ -364,7 +364,7 @@ mod tests {
             }],
             None,
             "https://cchc.example.gov.vn",
-            "https://cchc.example.gov.vn/api/v1/notifications/unsubscribe/t",
+            "https://cchc.example.gov.vn/api/v1/unsubscribe/t",
         );
         assert_eq!(m.subject, n.title);
         assert!(
@@ -377,7 +377,7 @@ mod tests {
                 .contains("Xem: https://cchc.example.gov.vn/api/v1/remediation-plans/2")
         );
         assert!(m.text.contains(
-            "Ngừng nhận thư: https://cchc.example.gov.vn/api/v1/notifications/unsubscribe/t"
+            "Ngừng nhận thư: https://cchc.example.gov.vn/api/v1/unsubscribe/t"
         ));
         let digest = mail(
             "A",

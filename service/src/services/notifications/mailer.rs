@@ -267,7 +267,7 @@ impl Mailer {
             .flatten()
             .and_then(|d| d.parse().ok());
         let public = &self.settings.public_url;
-        let unsubscribe = format!("{public}/api/v1/notifications/unsubscribe/{token}");
+        let unsubscribe = format!("{public}/api/v1/unsubscribe/{token}");
         let mail = compose::mail(&account.full_name, &listed, digest_of, public, &unsubscribe);
         let to: Mailbox = message.to_address.parse()?;
         let domain = self.from.email.domain().to_string();

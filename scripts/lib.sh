@@ -53,7 +53,7 @@ SMTP_VENV="$ROOT/target/smtp-venv"
 fuzz_api_env() { python_env "$FUZZ_API_VENV" 'schemathesis>=4,<5'; }
 moto_env() { python_env "$MOTO_VENV" 'moto[server]==5.2.5'; }
 workbook_env() { python_env "$WORKBOOK_VENV" openpyxl==3.1.5; }
-smtp_env() { python_env "$SMTP_VENV" aiosmtpd==1.4.6; }
+smtp_env() { python_env "$SMTP_VENV" aiosmtpd==1.4.6 prometheus_client==0.21.1; }
 clients_python_env() { python_env "$CLIENTS_VENV" -r "$ROOT/clients/python/requirements.txt"; }
 # npm ci starts from scratch each time (about 20 s); skipped when node_modules was installed
 # from this very package.json and package-lock.json (a fresh clone never has it).

@@ -9,7 +9,9 @@ real binary on the demo district (SQLite):
 2. the SMTP server goes down; the 2025 release is made (answered 201 at once); the server
    comes back on its port: the e-mail arrives;
 3. the service restarts on the same database: nothing is sent twice;
-4. the unsubscribe link, posted as a mail program does, turns the officer's e-mail off.
+4. the unsubscribe link, posted as a mail program does, turns the officer's e-mail off;
+5. the metrics listener's exposition parses with prometheus_client's parser and counts
+   that request under its route template, with an empty e-mail outbox.
 
 Usage: smtp_check.py BINARY WORKDIR
 """
@@ -26,6 +28,7 @@ import urllib.error
 import urllib.request
 
 from aiosmtpd.controller import Controller
+from prometheus_client.parser import text_string_to_metric_families
 
 ADMIN_PASSWORD = "smtp-check-admin-password"
 OFFICER = ("vinhlong.vanphong", "demo-password-2023")
@@ -118,7 +121,9 @@ def parsed(raw):
 def main():
     binary, workdir = sys.argv[1], sys.argv[2]
     smtp_port = free_port()
+    metrics_port = free_port()
     env = {
+        "PARINDEX_METRICS_ADDR": f"127.0.0.1:{metrics_port}",
         "PARINDEX_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "PARINDEX_JWT_SECRET": "smtp-check-secret-0123456789abcdef0123456789",
         "PARINDEX_ARGON2_MEMORY_KIB": "1024",
@@ -200,6 +205,21 @@ def main():
         status, prefs = call(server.base, "GET", "/api/v1/notifications/preferences", officer)
         assert all(p["email"] == "off" for p in prefs["items"]), prefs
         print("4. unsubscribed in one click: every kind's e-mail is off")
+
+        # 5. The metrics, read by Prometheus' own Python parser.
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as r:
+            assert r.headers["content-type"].startswith("text/plain; version=0.0.4"), r.headers
+            families = {f.name: f for f in text_string_to_metric_families(r.read().decode())}
+        durations = families["http_server_request_duration_seconds"]
+        posted = [s for s in durations.samples if s.name.endswith("_count")
+                  and s.labels.get("http_route") == "/api/v1/unsubscribe/{token}"
+                  and s.labels.get("http_request_method") == "POST"
+                  and s.labels.get("http_response_status_code") == "200"]
+        assert posted and posted[0].value >= 1, posted
+        pending = {s.labels["channel"]: s.value for s in families["parindex_outbox_pending"].samples}
+        assert pending["email"] == 0, pending
+        assert "parindex_build_info" in families and "parindex_db_pool_connections" in families
+        print(f"5. /metrics: {len(families)} families parsed by prometheus_client, the unsubscribe counted by route")
     finally:
         server.stop()
         smtp.stop()

@@ -19,8 +19,8 @@ pub mod uploads;
 
 pub use parindex_demo::generate;
 pub use parindex_service::{
-    cache, changes, chart, config, db, documents, outage, schema, scoring, services, sheets, state,
-    storage, validation, workbook, workflow,
+    cache, changes, chart, config, db, documents, metrics, outage, schema, scoring, services,
+    sheets, state, storage, validation, workbook, workflow,
 };
 
 /// The demo district (`parindex demo-data`).

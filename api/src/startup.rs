@@ -80,6 +80,23 @@ impl Application {
         if let Some(address) = crate::outage::Address::of(&state.config.database_url) {
             tokio::spawn(crate::outage::watch(address));
         }
+        // Prometheus: a listener of its own, off the public API.
+        crate::metrics::started();
+        if let Some(addr) = state.config.metrics_addr {
+            let metrics = TcpListener::bind(addr)
+                .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (metrics): {e}"))?;
+            let db = state.db.clone();
+            let server = HttpServer::new(move || {
+                App::new()
+                    .app_data(web::Data::new(db.clone()))
+                    .route("/metrics", web::get().to(scrape))
+            })
+            .workers(1)
+            .disable_signals()
+            .listen(metrics)?
+            .run();
+            tokio::spawn(server);
+        }
         let server = serve(listener, state.clone(), wake)?;
         Ok(Application {
             server,
@@ -194,6 +211,13 @@ fn cors(origins: &[String]) -> Cors {
         .max_age(3600)
 }
 
+/// `GET /metrics` of the metrics listener.
+async fn scrape(db: web::Data<sea_orm::DatabaseConnection>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(crate::metrics::render(&db).await)
+}
+
 fn serve(
     listener: TcpListener,
     state: AppState,
@@ -203,7 +227,7 @@ fn serve(
     let spec = crate::openapi::spec()?;
     let routes = web::Data::new(RouteTable::from_openapi(&spec));
     // The read caches: one per server, shared by its workers.
-    let accounts = web::Data::new(AccountCache::new(config.auth_cache_ttl));
+    let accounts = web::Data::new(AccountCache::new("accounts", config.auth_cache_ttl));
     let results = web::Data::new(ResultsReader {
         db: state.db.clone(),
         cache: Arc::new(ResultsCache::new(config.results_cache_ttl)),

@@ -30,6 +30,7 @@ fn writes() -> u64 {
 }
 
 pub struct ReadCache<K, V> {
+    name: &'static str,
     ttl: Duration,
     entries: Mutex<HashMap<K, Entry<V>>>,
 }
@@ -41,8 +42,10 @@ struct Entry<V> {
 }
 
 impl<K: Hash + Eq, V> ReadCache<K, V> {
-    pub fn new(ttl: Duration) -> Self {
+    /// A cache named `name` in the metrics (`parindex_cache_reads_total{cache=…}`).
+    pub fn new(name: &'static str, ttl: Duration) -> Self {
         ReadCache {
+            name,
             ttl,
             entries: Mutex::new(HashMap::new()),
         }
@@ -58,8 +61,10 @@ impl<K: Hash + Eq, V> ReadCache<K, V> {
             return load.await.map(Arc::new);
         }
         if let Some(value) = self.fresh(&key) {
+            crate::metrics::cache_read(self.name, true);
             return Ok(value);
         }
+        crate::metrics::cache_read(self.name, false);
         // Read the generation before loading: a write during the load makes it stale.
         let generation = writes();
         let value = Arc::new(load.await?);
@@ -118,7 +123,7 @@ mod tests {
 
     #[test]
     fn serves_the_stored_value_until_invalidated() {
-        let cache = ReadCache::new(Duration::from_secs(60));
+        let cache = ReadCache::new("test", Duration::from_secs(60));
         block(async {
             assert_eq!(load(&cache, 1).await, 1);
             assert_eq!(load(&cache, 2).await, 1);
@@ -129,7 +134,7 @@ mod tests {
 
     #[test]
     fn a_read_overlapping_a_write_is_not_kept() {
-        let cache = ReadCache::new(Duration::from_secs(60));
+        let cache = ReadCache::new("test", Duration::from_secs(60));
         block(async {
             let stale = cache
                 .get_or_load(1, async {
@@ -145,8 +150,8 @@ mod tests {
 
     #[test]
     fn entries_expire_and_zero_ttl_disables() {
-        let short = ReadCache::new(Duration::from_millis(1));
-        let off = ReadCache::new(Duration::ZERO);
+        let short = ReadCache::new("test", Duration::from_millis(1));
+        let off = ReadCache::new("test", Duration::ZERO);
         block(async {
             assert_eq!(load(&short, 1).await, 1);
             std::thread::sleep(Duration::from_millis(5));
@@ -158,7 +163,7 @@ mod tests {
 
     #[test]
     fn errors_are_not_cached() {
-        let cache: ReadCache<u8, u32> = ReadCache::new(Duration::from_secs(60));
+        let cache: ReadCache<u8, u32> = ReadCache::new("test", Duration::from_secs(60));
         block(async {
             assert!(cache.get_or_load(1, async { Err("down") }).await.is_err());
             assert_eq!(load(&cache, 7).await, 7);

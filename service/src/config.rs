@@ -62,6 +62,9 @@ pub struct Config {
     pub soffice: Option<std::path::PathBuf>,
     /// E-mail of notifications (`PARINDEX_SMTP_*`): none when `PARINDEX_SMTP_URL` is unset.
     pub mail: Option<MailSettings>,
+    /// `PARINDEX_METRICS_ADDR`: where Prometheus scrapes `GET /metrics`, a listener of its
+    /// own (off when unset; keep it on an internal network).
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// How notifications are e-mailed (`PARINDEX_SMTP_URL` set).
@@ -497,6 +500,15 @@ impl Config {
         let evidence = evidence_settings(&get)?;
         let webhooks = webhook_settings(&get)?;
         let mail = mail_settings(&get)?;
+        let metrics_addr = match get("PARINDEX_METRICS_ADDR") {
+            None => None,
+            Some(raw) => Some(raw.parse::<SocketAddr>().map_err(|_| {
+                invalid(
+                    "PARINDEX_METRICS_ADDR",
+                    format!("{raw:?} is not an address and port (e.g. 0.0.0.0:9464)"),
+                )
+            })?),
+        };
         let soffice = match get("PARINDEX_SOFFICE") {
             None => None,
             Some(path) => {
@@ -538,6 +550,7 @@ impl Config {
             webhooks,
             soffice,
             mail,
+            metrics_addr,
         })
     }
 

@@ -27,6 +27,7 @@ mod hostile;
 mod http_errors;
 mod indicators;
 mod mappings;
+mod metrics;
 mod notifications;
 mod penalties;
 mod races;

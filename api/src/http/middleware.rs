@@ -128,6 +128,10 @@ pub async fn observe(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().to_string();
     let path = req.path().to_string();
+    // The route template, not the path: ids would make a time series per record.
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_string());
     let _forget = WakeDispatcher::after_writes(&req);
     let span = tracing::info_span!("request", request_id = %request_id);
 
@@ -194,11 +198,13 @@ pub async fn observe(
         Ok(response) => in_language(response.map_into_boxed_body(), lang),
         Err(err) => {
             let status = err.as_response_error().status_code().as_u16();
+            crate::metrics::observe_request(&route, &method, status, latency_ms / 1000.0);
             tracing::warn!(%method, %path, status, latency_ms, error = %err, "request");
             return Err(error_in_language(err, lang));
         }
     };
     let status = response.status().as_u16();
+    crate::metrics::observe_request(&route, &method, status, latency_ms / 1000.0);
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), value);

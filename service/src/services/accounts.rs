@@ -226,9 +226,15 @@ pub async fn login(
     let throttle = &state.config.login_throttle;
     let username = normalise_username(username);
     if username.len() > USERNAME_MAX || password.chars().count() > password::MAX_PASSWORD_CHARS {
+        crate::metrics::login_refused("credentials");
         return Err(invalid_credentials());
     }
-    begin_attempt(db, throttle, &username, client_ip).await?;
+    if let Err(e) = begin_attempt(db, throttle, &username, client_ip).await {
+        if e.status() == http::StatusCode::TOO_MANY_REQUESTS {
+            crate::metrics::login_refused("throttled");
+        }
+        return Err(e);
+    }
     let account = user::Entity::find()
         .filter(user::Column::Username.eq(&username))
         .one(db)
@@ -241,6 +247,7 @@ pub async fn login(
     let account = match account {
         Some(account) if verified => account,
         _ => {
+            crate::metrics::login_refused("credentials");
             attempt_failed(db, throttle).await?;
             return Err(invalid_credentials());
         }

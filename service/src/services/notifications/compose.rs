@@ -376,9 +376,10 @@ mod tests {
             m.text
                 .contains("Xem: https://cchc.example.gov.vn/api/v1/remediation-plans/2")
         );
-        assert!(m.text.contains(
-            "Ngừng nhận thư: https://cchc.example.gov.vn/api/v1/unsubscribe/t"
-        ));
+        assert!(
+            m.text
+                .contains("Ngừng nhận thư: https://cchc.example.gov.vn/api/v1/unsubscribe/t")
+        );
         let digest = mail(
             "A",
             &[

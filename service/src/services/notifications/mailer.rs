@@ -171,6 +171,7 @@ impl Mailer {
                 .map_err(|e| describe(&e)),
             Err(e) => Err(e.to_string()),
         };
+        crate::metrics::mail_attempt(outcome.is_ok());
         let attempts = message.attempts + 1;
         let event = match &outcome {
             Ok(()) => DeliveryEvent::Succeed,

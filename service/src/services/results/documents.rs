@@ -70,7 +70,7 @@ impl Documents {
     pub fn new(stored: bool, ttl: std::time::Duration) -> Self {
         Documents {
             stored,
-            cache: ReadCache::new(ttl),
+            cache: ReadCache::new("result_documents", ttl),
         }
     }
 }

@@ -325,8 +325,8 @@ pub struct ResultsCache {
 impl ResultsCache {
     pub fn new(ttl: std::time::Duration) -> Self {
         ResultsCache {
-            rows: ReadCache::new(ttl),
-            indices: ReadCache::new(ttl),
+            rows: ReadCache::new("ranking_rows", ttl),
+            indices: ReadCache::new("unit_indices", ttl),
         }
     }
 

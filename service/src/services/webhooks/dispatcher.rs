@@ -300,6 +300,7 @@ impl Dispatcher {
             Err(e) => (None, Some(e.chars().take(500).collect::<String>())),
         };
         let success = outcome.as_ref().is_ok_and(|c| (200..300).contains(c));
+        crate::metrics::webhook_attempt(success);
         let attempts = delivery.attempts + 1;
         let txn = self.db.begin().await?;
         webhook_attempt::ActiveModel {

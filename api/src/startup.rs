@@ -139,7 +139,14 @@ pub async fn prepare(config: Config) -> Result<AppState, anyhow::Error> {
         .await?;
     let jwt = JwtKeys::new(jwt_secret(&config).as_bytes(), config.jwt_ttl);
     let blobs = crate::storage::BlobStore::open(&config.evidence.storage)?;
+    let oidc = match &config.oidc {
+        Some(settings) => Some(Arc::new(parindex_service::auth::oidc::Oidc::new(
+            settings.clone(),
+        )?)),
+        None => None,
+    };
     Ok(AppState {
+        oidc,
         db,
         config: Arc::new(config),
         jwt,

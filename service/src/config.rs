@@ -65,6 +65,27 @@ pub struct Config {
     /// `PARINDEX_METRICS_ADDR`: where Prometheus scrapes `GET /metrics`, a listener of its
     /// own (off when unset; keep it on an internal network).
     pub metrics_addr: Option<SocketAddr>,
+    /// Sign-in through an OpenID Connect provider (`PARINDEX_OIDC_*`): none when unset.
+    pub oidc: Option<OidcSettings>,
+    /// `PARINDEX_LOCAL_LOGIN` (true): `false` refuses passwords at `POST /auth/login` to
+    /// every account but the break-glass admin (`PARINDEX_BREAK_GLASS_ADMIN`, `admin`).
+    pub local_login: bool,
+    pub break_glass_admin: String,
+}
+
+/// The identity provider whose tokens are accepted.
+#[derive(Clone, Debug)]
+pub struct OidcSettings {
+    /// `PARINDEX_OIDC_ISSUER`: its issuer URL, as its tokens' `iss` and the base of its
+    /// discovery document (`https://sso.quangtri.gov.vn/realms/cchc`).
+    pub issuer: String,
+    /// `PARINDEX_OIDC_AUDIENCE`: the `aud` its tokens must carry (the client id).
+    pub audience: String,
+    /// `PARINDEX_OIDC_USERNAME_CLAIM` (`preferred_username`): the claim naming the account.
+    pub username_claim: String,
+    /// `PARINDEX_OIDC_REFETCH_SECONDS` (60): an unknown key id fetches the provider's keys
+    /// again at most this often.
+    pub refetch: Duration,
 }
 
 /// How notifications are e-mailed (`PARINDEX_SMTP_URL` set).
@@ -500,6 +521,46 @@ impl Config {
         let evidence = evidence_settings(&get)?;
         let webhooks = webhook_settings(&get)?;
         let mail = mail_settings(&get)?;
+        let oidc = match (get("PARINDEX_OIDC_ISSUER"), get("PARINDEX_OIDC_AUDIENCE")) {
+            (None, None) => None,
+            (Some(issuer), Some(audience)) => {
+                let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"];
+                if !issuer.starts_with("https://") && !local.iter().any(|l| issuer.starts_with(l)) {
+                    return Err(invalid(
+                        "PARINDEX_OIDC_ISSUER",
+                        "must be an https:// URL (http:// only on loopback)",
+                    ));
+                }
+                Some(OidcSettings {
+                    issuer: issuer.trim_end_matches('/').to_string(),
+                    audience,
+                    username_claim: get("PARINDEX_OIDC_USERNAME_CLAIM")
+                        .unwrap_or_else(|| "preferred_username".to_string()),
+                    refetch: Duration::from_secs(parse_num(
+                        &get,
+                        "PARINDEX_OIDC_REFETCH_SECONDS",
+                        60,
+                        1,
+                        86_400,
+                    )?),
+                })
+            }
+            (Some(_), None) => {
+                return Err(invalid(
+                    "PARINDEX_OIDC_AUDIENCE",
+                    "required with PARINDEX_OIDC_ISSUER",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "PARINDEX_OIDC_ISSUER",
+                    "required with PARINDEX_OIDC_AUDIENCE",
+                ));
+            }
+        };
+        let local_login = parse_bool(&get, "PARINDEX_LOCAL_LOGIN", true)?;
+        let break_glass_admin =
+            get("PARINDEX_BREAK_GLASS_ADMIN").unwrap_or_else(|| "admin".to_string());
         let metrics_addr = match get("PARINDEX_METRICS_ADDR") {
             None => None,
             Some(raw) => Some(raw.parse::<SocketAddr>().map_err(|_| {
@@ -551,6 +612,9 @@ impl Config {
             soffice,
             mail,
             metrics_addr,
+            oidc,
+            local_login,
+            break_glass_admin,
         })
     }
 

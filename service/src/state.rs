@@ -16,4 +16,6 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     /// Where evidence files' bytes are kept.
     pub blobs: crate::storage::BlobStore,
+    /// The OpenID Connect provider whose tokens are accepted, if one is configured.
+    pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
 }

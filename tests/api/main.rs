@@ -29,6 +29,7 @@ mod indicators;
 mod mappings;
 mod metrics;
 mod notifications;
+mod oidc;
 mod penalties;
 mod races;
 mod remediation;

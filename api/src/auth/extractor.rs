@@ -110,6 +110,52 @@ async fn authenticate_key(
     Authentication::Valid(principal)
 }
 
+/// A token of the configured OpenID Connect provider: verified there, then the account its
+/// username claim names, with the service's own role, unit and active flag.
+async fn authenticate_oidc(
+    state: &AppState,
+    accounts: &AccountCache,
+    oidc: &parindex_service::auth::oidc::Oidc,
+    token: &str,
+    request_id: Option<String>,
+) -> Authentication {
+    use parindex_service::auth::oidc::Refusal;
+    let username = match oidc.verify(token).await {
+        Ok(username) => username,
+        Err(Refusal::Invalid(reason)) => return Authentication::Invalid(reason),
+        Err(Refusal::Unavailable(reason)) => return Authentication::Unavailable(reason),
+    };
+    let id = match crate::services::accounts::account_id_by_username(&state.db, &username).await {
+        Ok(Some(id)) => id,
+        Ok(None) => {
+            return Authentication::Invalid(text!(
+                "no account here is named {username:?}, as the identity provider's token says: ask an administrator to create it",
+                "không có tài khoản {username:?} như mã của hệ thống xác thực nêu: hãy đề nghị quản trị viên tạo tài khoản"
+            ));
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot find the account of a provider's token");
+            return unavailable();
+        }
+    };
+    let account = accounts.get_or_load(id, async {
+        crate::services::accounts::load_principal(&state.db, id).await
+    });
+    match account.await {
+        Ok(a) => match a.as_ref().as_ref().and_then(|a| a.principal(request_id)) {
+            Some(principal) => Authentication::Valid(principal),
+            None => Authentication::Invalid(text!(
+                "the account {username:?} is inactive",
+                "tài khoản {username:?} đã ngừng hoạt động"
+            )),
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot load the account of a provider's token");
+            unavailable()
+        }
+    }
+}
+
 async fn authenticate_token(
     state: &AppState,
     accounts: &AccountCache,
@@ -119,6 +165,11 @@ async fn authenticate_token(
 ) -> Authentication {
     if token.starts_with(crate::services::api_keys::KEY_PREFIX) {
         return authenticate_key(state, accounts, token, writes, request_id).await;
+    }
+    if let Some(oidc) = &state.oidc
+        && oidc.claims_to_be_ours(token)
+    {
+        return authenticate_oidc(state, accounts, oidc, token, request_id).await;
     }
     let invalid = || {
         Authentication::Invalid(text!(

@@ -47,13 +47,18 @@ fn client_ip(req: &HttpRequest) -> String {
 ///
 /// Wrong usernames and wrong passwords get the same 401 after the same work (no account
 /// enumeration). Repeated failures for one username (5 in 15 minutes by default) or from
-/// one address (30) are refused with 429 and `Retry-After` until the window passes.
+/// one address (30) are refused with 429 and `Retry-After` until the window passes. Where
+/// passwords are turned off (`PARINDEX_LOCAL_LOGIN=false`, accounts sign in through the
+/// province's OpenID Connect provider and send its token), every account but the
+/// break-glass admin gets 403.
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = TokenResponse),
         (status = 401, description = "Unknown user, wrong password or deactivated account",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Passwords are turned off for this account: sign in through the identity provider",
             body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed logins; retry after `Retry-After` seconds",
             body = crate::error::Problem, content_type = "application/problem+json",

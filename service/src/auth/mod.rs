@@ -2,6 +2,7 @@
 //! access policy every handler calls).
 
 pub mod jwt;
+pub mod oidc;
 pub mod password;
 pub mod policy;
 

@@ -68,6 +68,18 @@ pub async fn load_principal(db: &DatabaseConnection, id: i64) -> Result<Option<A
     .await
 }
 
+/// The id of the account named `username` (as an identity provider's token names it).
+pub async fn account_id_by_username(
+    db: &DatabaseConnection,
+    username: &str,
+) -> Result<Option<i64>, DbErr> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Username.eq(normalise_username(username)))
+        .one(db)
+        .await?
+        .map(|u| u.id))
+}
+
 /// Accounts as the authentication middleware last read them: every request of a busy
 /// client would otherwise re-read its account. Any committed write (deactivation, password,
 /// role, unit moves) makes it stale, this replica's at once and another's as soon as its
@@ -225,6 +237,13 @@ pub async fn login(
     let db = &state.db;
     let throttle = &state.config.login_throttle;
     let username = normalise_username(username);
+    if !state.config.local_login && username != state.config.break_glass_admin {
+        crate::metrics::login_refused("local_login_off");
+        return Err(ApiError::forbidden(text!(
+            "passwords are turned off here: sign in through the province's identity provider",
+            "đăng nhập bằng mật khẩu đã tắt: hãy đăng nhập qua hệ thống xác thực của tỉnh"
+        )));
+    }
     if username.len() > USERNAME_MAX || password.chars().count() > password::MAX_PASSWORD_CHARS {
         crate::metrics::login_refused("credentials");
         return Err(invalid_credentials());

@@ -14,7 +14,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
-use sha2::{Digest, Sha256};
 
 /// How every key starts: a token that is a key is told apart from a sign-in token by it.
 pub const KEY_PREFIX: &str = "pik_";
@@ -46,13 +45,6 @@ pub fn scopes_of(m: &api_key::Model) -> Vec<Scope> {
         out.push(Scope::Write);
     }
     out
-}
-
-fn hash(key: &str) -> String {
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn refuse_keys(actor: &Principal) -> ApiResult<()> {
@@ -152,7 +144,7 @@ pub async fn create(
         user_id: Set(actor.user_id),
         name: Set(name),
         prefix: Set(key[..SHOWN].to_string()),
-        key_hash: Set(hash(&key)),
+        key_hash: Set(crate::auth::token_hash(&key)),
         scopes: Set(if write { "read,write" } else { "read" }.to_string()),
         expires_at: Set(expires_at),
         created_at: Set(now()),
@@ -267,7 +259,7 @@ pub async fn authenticate(
         return Ok(None);
     }
     let Some(found) = api_key::Entity::find()
-        .filter(api_key::Column::KeyHash.eq(hash(key)))
+        .filter(api_key::Column::KeyHash.eq(crate::auth::token_hash(key)))
         .filter(api_key::Column::RevokedAt.is_null())
         .one(db)
         .await?

@@ -19,7 +19,7 @@
 
 use super::frameworks::{self, LoadedFramework};
 use super::now;
-use crate::auth::{Principal, UnitRef, random_token};
+use crate::auth::{Principal, UnitRef, random_token, token_hash};
 use crate::error::{ApiError, ApiResult, Violations, text};
 use chrono::{Datelike, NaiveDate};
 use entity::status::FrameworkStatus;
@@ -30,7 +30,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 /// The widest range one read covers (two years and a day).
@@ -275,13 +274,6 @@ async fn milestones(
 /// The calendar's name in calendar programs.
 pub fn calendar_name(actor: &Principal) -> String {
     format!("Lịch CCHC ({})", actor.username)
-}
-
-fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// A feed URL made: its id, and its token, shown once.

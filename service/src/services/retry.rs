@@ -1,5 +1,5 @@
 //! When to try again: the one backoff of everything the service sends after commit
-//! (webhook deliveries, e-mails).
+//! (webhook deliveries, e-mails), and how a failed attempt is recorded.
 
 use std::time::Duration;
 
@@ -13,6 +13,18 @@ pub fn backoff(base: Duration, attempts: u32, jitter: f64) -> Duration {
     let ms = (base.as_millis() as u64).saturating_mul(factor);
     let capped = Duration::from_millis(ms).min(MAX_DELAY);
     capped.mul_f64(1.0 + jitter.clamp(-0.2, 0.2))
+}
+
+/// An error in a line, with its causes (a transport error and the refusal under it).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 #[cfg(test)]

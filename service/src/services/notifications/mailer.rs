@@ -168,7 +168,7 @@ impl Mailer {
                 .send(email)
                 .await
                 .map(|_| ())
-                .map_err(|e| describe(&e)),
+                .map_err(|e| crate::services::retry::error_chain(&e)),
             Err(e) => Err(e.to_string()),
         };
         crate::metrics::mail_attempt(outcome.is_ok());
@@ -307,18 +307,6 @@ async fn unsubscribe_token(
         .await?
         .and_then(|u| u.unsubscribe_token)
         .ok_or_else(|| anyhow::anyhow!("no unsubscribe token"))
-}
-
-/// An SMTP error in a line, with its causes.
-fn describe(e: &lettre::transport::smtp::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 /// From `digest_hour` (Vietnam time) each day: one digest per account of the notifications

@@ -397,21 +397,9 @@ impl Dispatcher {
             .body(body)
             .send()
             .await
-            .map_err(|e| describe(&e))?;
+            .map_err(|e| crate::services::retry::error_chain(&e))?;
         Ok(response.status().as_u16())
     }
-}
-
-/// A transport error in a line, with its cause (the resolver's refusal, say).
-fn describe(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 /// Records `remediation.milestone_due_soon` and `remediation.milestone_overdue` for the

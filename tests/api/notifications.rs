@@ -501,3 +501,105 @@ async fn released_results_and_assigned_criteria_reach_whom_they_concern() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_answered_appeal_and_an_overdue_milestone_notify_the_unit() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (w, _, appraisal) = crate::races::released_appraisal(app).await;
+        let officer = w.token(Persona::OfficerA).to_string();
+        let appraiser = w.token(Persona::Appraiser).to_string();
+        let filed = w
+            .app
+            .post(
+                &format!("/api/v1/appraisals/{appraisal}/appeals"),
+                &officer,
+                &json!({"criterion_code": "1.5.3", "reason": "Đơn vị đã có tài liệu kiểm chứng"}),
+            )
+            .await;
+        filed.assert_status(201);
+        let id = filed.json["id"].as_i64().unwrap();
+        w.app
+            .post(
+                &format!("/api/v1/appeals/{id}/decision"),
+                &appraiser,
+                &json!({"accepted": false, "response": "Giữ nguyên kết quả"}),
+            )
+            .await
+            .assert_status(200);
+        let mine = w.app.get("/api/v1/notifications", &officer).await;
+        let answered = mine.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["kind"] == "appeal.decided")
+            .unwrap_or_else(|| panic!("{}", mine.text))
+            .clone();
+        assert_eq!(
+            answered["title"],
+            "Kiến nghị về tiêu chí 1.5.3 đã được trả lời"
+        );
+        assert!(
+            answered["body"]
+                .as_str()
+                .unwrap()
+                .contains("không được chấp nhận"),
+            "{answered}"
+        );
+        assert_eq!(answered["link"], format!("/api/v1/appeals/{id}"));
+        // Commune B's officer hears nothing of commune A's appeal.
+        let theirs = w
+            .app
+            .get("/api/v1/notifications", w.token(Persona::OfficerB))
+            .await;
+        assert!(!theirs.text.contains("appeal.decided"), "{}", theirs.text);
+
+        // Finalized, a remediation plan with a milestone past its date: overdue, once.
+        w.app
+            .post(
+                &format!("/api/v1/appraisals/{appraisal}/finalize"),
+                &appraiser,
+                &json!({}),
+            )
+            .await
+            .assert_status(200);
+        let today = chrono::Utc::now().date_naive();
+        w.app
+            .post(
+                "/api/v1/remediation-plans",
+                w.admin(),
+                &json!({"appraisal_id": appraisal, "milestones": [
+                    {"label": "Niêm yết thủ tục hành chính", "due_on": today - Duration::days(2)}
+                ]}),
+            )
+            .await
+            .assert_status(201);
+        for _ in 0..2 {
+            parindex_api::services::webhooks::dispatcher::scan_deadlines(&w.app.state.db, 7)
+                .await
+                .unwrap();
+        }
+        let mine = w.app.get("/api/v1/notifications", &officer).await;
+        let overdue: Vec<&Value> = mine.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["kind"] == "remediation.milestone_overdue")
+            .collect();
+        assert!(!overdue.is_empty(), "{}", mine.text);
+        let titles: std::collections::HashSet<&str> = overdue
+            .iter()
+            .map(|n| n["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            titles.len(),
+            overdue.len(),
+            "each milestone once: {titles:?}"
+        );
+        assert!(
+            titles
+                .contains("Mốc khắc phục đã quá hạn: Niêm yết thủ tục hành chính (tiêu chí 1.5.3)"),
+            "{titles:?}"
+        );
+    }
+}

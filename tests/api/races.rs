@@ -36,7 +36,7 @@ fn statuses(responses: &[Resp]) -> Vec<u16> {
 /// A district whose framework takes appeals; commune A's file submitted and appraised by
 /// the council (the seed's figures), its preliminary results released. Returns the world,
 /// the framework and commune A's appraisal.
-async fn released_appraisal(app: TestApp) -> (World, i64, i64) {
+pub(crate) async fn released_appraisal(app: TestApp) -> (World, i64, i64) {
     let w = world(app).await;
     let mut spec = fixture_framework_json(&w.id("district").to_string());
     spec["appeal_days"] = json!(10);

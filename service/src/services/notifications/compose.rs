@@ -208,8 +208,13 @@ pub fn notice(kind: Kind, data: &Value) -> Notice {
             } else {
                 ("Mốc khắc phục đã quá hạn", "đã quá hạn")
             };
+            // A plan repeats a milestone over its items: the criterion tells them apart.
+            let of = match text(data, "criterion_code") {
+                "" => String::new(),
+                code => format!(" (tiêu chí {code})"),
+            };
             Notice {
-                title: format!("{title}: {}", text(data, "label")),
+                title: format!("{title}: {}{of}", text(data, "label")),
                 body: format!(
                     "Mốc \"{}\" của kế hoạch khắc phục hạn ngày {} {state}.",
                     text(data, "label"),

@@ -416,13 +416,14 @@ pub async fn scan_deadlines(
         label: String,
         due_on: NaiveDate,
         item_id: i64,
+        criterion_code: Option<String>,
         plan_id: i64,
         unit_id: i64,
         unit_path: String,
     }
     let rows = Row::find_by_statement(sql(
         db,
-        "SELECT m.id AS milestone_id, m.label, m.due_on, i.id AS item_id, i.plan_id, \
+        "SELECT m.id AS milestone_id, m.label, m.due_on, i.id AS item_id, i.criterion_code, i.plan_id, \
                 p.unit_id, u.path AS unit_path \
          FROM remediation_milestones m \
          JOIN remediation_items i ON i.id = m.item_id \
@@ -463,6 +464,7 @@ pub async fn scan_deadlines(
                     label: r.label.clone(),
                     due_on: r.due_on,
                     item_id: r.item_id,
+                    criterion_code: r.criterion_code.clone(),
                     plan_id: r.plan_id,
                     unit_id: r.unit_id,
                 }),

@@ -63,6 +63,8 @@ pub struct MilestoneEventData {
     pub label: String,
     pub due_on: NaiveDate,
     pub item_id: i64,
+    /// The criterion the item remedies, if it names one.
+    pub criterion_code: Option<String>,
     pub plan_id: i64,
     pub unit_id: i64,
 }

@@ -221,3 +221,43 @@ async fn a_provider_token_signs_in_as_the_account_it_names_and_nothing_else() {
             .assert_status(200);
     }
 }
+
+#[tokio::test]
+async fn a_provider_answering_a_huge_document_is_unavailable_not_a_crash() {
+    for backend in backends() {
+        // Whatever answers at the issuer's address sends 2 MiB where a small JSON is due.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let issuer = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let server = HttpServer::new(|| {
+            App::new().default_service(web::to(|| async {
+                HttpResponse::Ok()
+                    .content_type("application/json")
+                    .body(format!(
+                        "{{\"jwks_uri\": \"{}\"}}",
+                        "x".repeat(2 * 1024 * 1024)
+                    ))
+            }))
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+        tokio::spawn(server);
+        let app = TestApp::spawn_with(
+            backend,
+            &[
+                ("PARINDEX_OIDC_ISSUER", &issuer),
+                ("PARINDEX_OIDC_AUDIENCE", AUDIENCE),
+            ],
+        )
+        .await;
+        let provider = Provider {
+            issuer: issuer.clone(),
+            published: Arc::default(),
+        };
+        let token = provider.token(KEY_A, "key-a", json!({}));
+        let r = app.get("/api/v1/auth/me", &token).await;
+        assert_eq!(r.status.as_u16(), 503, "{}", r.text);
+        assert!(r.text.contains("identity provider"), "{}", r.text);
+    }
+}

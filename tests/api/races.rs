@@ -485,3 +485,33 @@ async fn fifteen_feeds_asked_at_once_make_ten() {
         assert_eq!(live, 10);
     }
 }
+
+#[tokio::test]
+async fn ten_replacements_of_one_accounts_preferences_leave_one_set() {
+    for backend in backends() {
+        let w = world(TestApp::spawn_with(backend, PARALLEL).await).await;
+        let officer = w.token(Persona::OfficerA);
+        let bodies: Vec<Value> = (0..10)
+            .map(|i| {
+                json!({"email": format!("officer{i}@vinhlong.gov.vn"), "items": [
+                    {"kind": "self_assessment.returned", "in_app": true, "email": "daily"},
+                    {"kind": "results.published", "in_app": i % 2 == 0, "email": "off"}
+                ]})
+            })
+            .collect();
+        let answers = join_all(
+            bodies
+                .iter()
+                .map(|b| w.app.put("/api/v1/notifications/preferences", officer, b)),
+        )
+        .await;
+        assert_eq!(statuses(&answers), vec![200; 10]);
+        let stored = count(
+            &w.app,
+            "SELECT COUNT(*) FROM notification_preferences WHERE user_id = $1",
+            vec![w.id("user_officer_a").into()],
+        )
+        .await;
+        assert_eq!(stored, 2, "one set of rows, whoever came last");
+    }
+}

@@ -14,6 +14,9 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use std::time::{Duration, Instant};
 use tokio::sync::RwLock;
 
+/// The most a discovery document or a key set may weigh: a provider (or whatever answers
+/// at its address) cannot make the service read more.
+const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
 /// Clock skew tolerated against the provider, in seconds.
 const LEEWAY_SECS: u64 = 60;
 /// The algorithms a provider may sign with: public-key ones only (an HMAC token would be
@@ -166,16 +169,7 @@ impl Oidc {
                     "{}/.well-known/openid-configuration",
                     self.settings.issuer.trim_end_matches('/')
                 );
-                let doc: serde_json::Value = self
-                    .client
-                    .get(&url)
-                    .send()
-                    .await
-                    .and_then(|r| r.error_for_status())
-                    .map_err(|e| unavailable(e.to_string()))?
-                    .json()
-                    .await
-                    .map_err(|e| unavailable(e.to_string()))?;
+                let doc: serde_json::Value = self.fetch(&url).await.map_err(unavailable)?;
                 let uri = doc
                     .get("jwks_uri")
                     .and_then(|u| u.as_str())
@@ -185,18 +179,30 @@ impl Oidc {
                 uri
             }
         };
-        let set: JwkSet = self
+        let set: JwkSet = self.fetch(&jwks_uri).await.map_err(unavailable)?;
+        keys.set = Some(set);
+        Ok(find(keys.set.as_ref(), kid))
+    }
+}
+
+impl Oidc {
+    /// A JSON document of the provider, at most `MAX_DOCUMENT_BYTES`.
+    async fn fetch<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, String> {
+        let mut response = self
             .client
-            .get(&jwks_uri)
+            .get(url)
             .send()
             .await
             .and_then(|r| r.error_for_status())
-            .map_err(|e| unavailable(e.to_string()))?
-            .json()
-            .await
-            .map_err(|e| unavailable(e.to_string()))?;
-        keys.set = Some(set);
-        Ok(find(keys.set.as_ref(), kid))
+            .map_err(|e| e.to_string())?;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+                return Err(format!("{url} is larger than {MAX_DOCUMENT_BYTES} bytes"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&body).map_err(|e| format!("{url}: {e}"))
     }
 }
 

@@ -21,8 +21,8 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use rand::Rng;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -321,28 +321,18 @@ pub async fn make_digests(
         return Ok(0);
     }
     let today = local.date();
-    #[derive(FromQueryResult)]
-    struct Waiting {
-        user_id: i64,
-    }
-    let active = if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
-        "1"
-    } else {
-        "TRUE"
-    };
-    let waiting = Waiting::find_by_statement(sql(
-        db,
-        &format!(
-            "SELECT DISTINCT user_id FROM notifications WHERE digest_pending = {active} \
-             ORDER BY user_id"
-        ),
-        vec![],
-    ))
-    .all(db)
-    .await?;
+    let waiting: Vec<i64> = notification::Entity::find()
+        .select_only()
+        .column(notification::Column::UserId)
+        .distinct()
+        .filter(notification::Column::DigestPending.eq(true))
+        .order_by_asc(notification::Column::UserId)
+        .into_tuple()
+        .all(db)
+        .await?;
     let mut made = 0;
-    for w in waiting {
-        let key = format!("digest:{}:{today}", w.user_id);
+    for user_id in waiting {
+        let key = format!("digest:{}:{today}", user_id);
         let txn = db.begin().await?;
         let done = mail_message::Entity::find()
             .filter(mail_message::Column::DedupKey.eq(&key))
@@ -352,15 +342,15 @@ pub async fn make_digests(
             continue;
         }
         let pending = notification::Entity::find()
-            .filter(notification::Column::UserId.eq(w.user_id))
+            .filter(notification::Column::UserId.eq(user_id))
             .filter(notification::Column::DigestPending.eq(true))
             .order_by_asc(notification::Column::Id)
             .all(&txn)
             .await?;
         let ids: Vec<i64> = pending.iter().map(|n| n.id).collect();
-        let account = user::Entity::find_by_id(w.user_id).one(&txn).await?;
+        let account = user::Entity::find_by_id(user_id).one(&txn).await?;
         let queued = match account.and_then(|a| a.email.filter(|_| a.active)) {
-            Some(to) if !ids.is_empty() => super::queue_mail(&txn, w.user_id, &key, &ids, &to)
+            Some(to) if !ids.is_empty() => super::queue_mail(&txn, user_id, &key, &ids, &to)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?,
             // No address any more: the wait ends without an e-mail.

@@ -23,7 +23,7 @@ use entity::{mail_message, notification, notification_preference, user};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, Set,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::Value;
 
@@ -95,11 +95,6 @@ pub(crate) async fn record<C: ConnectionTrait>(
         in_app: Option<bool>,
         email_choice: Option<String>,
     }
-    let active = if conn.get_database_backend() == sea_orm::DbBackend::Sqlite {
-        "1"
-    } else {
-        "TRUE"
-    };
     let reach = if kind.reaches_below() {
         path_within_sql("un.path", "$3")
     } else {
@@ -111,9 +106,14 @@ pub(crate) async fn record<C: ConnectionTrait>(
             "SELECT u.id, u.email, p.in_app, p.email AS email_choice FROM users u \
              JOIN units un ON un.id = u.unit_id \
              LEFT JOIN notification_preferences p ON p.user_id = u.id AND p.kind = $1 \
-             WHERE u.active = {active} AND {reach} ORDER BY u.id"
+             WHERE u.active = $4 AND {reach} ORDER BY u.id"
         ),
-        vec![kind.as_str().into(), unit_id.into(), unit_path.into()],
+        vec![
+            kind.as_str().into(),
+            unit_id.into(),
+            unit_path.into(),
+            true.into(),
+        ],
     ))
     .all(conn)
     .await?;
@@ -305,6 +305,17 @@ async fn account<C: ConnectionTrait>(conn: &C, actor: &Principal) -> ApiResult<u
         })
 }
 
+/// Replacements of one account's preferences (and its unsubscribe) run one after the
+/// other (PostgreSQL: the account's row lock): two would both delete, then both insert the
+/// same rows.
+async fn lock_account<C: ConnectionTrait>(conn: &C, id: i64) -> ApiResult<()> {
+    user::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(conn)
+        .await?;
+    Ok(())
+}
+
 /// A preference as asked (strings read as they came, so that a bad one is a named error).
 pub struct PreferenceInput {
     pub kind: String,
@@ -377,6 +388,7 @@ pub async fn set_preferences(
     v.into_result()?;
     let txn = crate::db::begin_write(db).await?;
     let account = account(&txn, actor).await?;
+    lock_account(&txn, account.id).await?;
     notification_preference::Entity::delete_many()
         .filter(notification_preference::Column::UserId.eq(account.id))
         .exec(&txn)
@@ -456,6 +468,7 @@ pub async fn check_unsubscribe(db: &DatabaseConnection, token: &str) -> ApiResul
 pub async fn unsubscribe(db: &DatabaseConnection, token: &str) -> ApiResult<()> {
     let txn = crate::db::begin_write(db).await?;
     let account = account_of_token(&txn, token).await?;
+    lock_account(&txn, account.id).await?;
     let stored = notification_preference::Entity::find()
         .filter(notification_preference::Column::UserId.eq(account.id))
         .all(&txn)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing (cargo fuzz, libFuzzer) of the spreadsheet and CSV importers and
-# of scoring from raw inputs; the targets are in fuzz/fuzz_targets.
+# Coverage-guided fuzzing (cargo fuzz, libFuzzer) of the spreadsheet and CSV importers, of
+# scoring from raw inputs, and of PDF signature verification; the targets are in
+# fuzz/fuzz_targets.
 #
 #   scripts/fuzz.sh [seconds per target] [target...]     (default: 60 s, every target)
 #
@@ -15,7 +16,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(xlsx_import csv_import score_inputs)
+  targets=(xlsx_import csv_import score_inputs pdf_signatures)
 fi
 
 tools="$PWD/target/tools"

@@ -50,25 +50,30 @@ MOTO_VENV="$ROOT/target/moto-venv"
 WORKBOOK_VENV="$ROOT/target/workbook-venv"
 CLIENTS_VENV="$ROOT/target/clients-venv"
 SMTP_VENV="$ROOT/target/smtp-venv"
+SIGNATURES_VENV="$ROOT/target/sig-venv"
 fuzz_api_env() { python_env "$FUZZ_API_VENV" 'schemathesis>=4,<5'; }
 moto_env() { python_env "$MOTO_VENV" 'moto[server]==5.2.5'; }
 workbook_env() { python_env "$WORKBOOK_VENV" openpyxl==3.1.5; }
 smtp_env() { python_env "$SMTP_VENV" aiosmtpd==1.4.6 prometheus_client==0.21.1; }
+signatures_env() { python_env "$SIGNATURES_VENV" pyhanko==0.38.0 cryptography==51.0.1; }
 clients_python_env() { python_env "$CLIENTS_VENV" -r "$ROOT/clients/python/requirements.txt"; }
-# npm ci starts from scratch each time (about 20 s); skipped when node_modules was installed
-# from this very package.json and package-lock.json (a fresh clone never has it).
-clients_node_modules() {
-  local clients="$ROOT/clients" stamp
-  stamp="$(cat "$clients/package.json" "$clients/package-lock.json" | sha256sum | cut -d' ' -f1)"
-  if [ "$(cat "$clients/node_modules/.check-clients-stamp" 2>/dev/null)" = "$stamp" ]; then
-    echo "node_modules is up to date with package-lock.json"
+# node_modules DIR: `npm ci` in DIR. It starts from scratch each time (about 20 s), so it is
+# skipped when node_modules was installed from this very package.json and
+# package-lock.json (a fresh clone never has it).
+node_modules() {
+  local dir="$1" stamp
+  stamp="$(cat "$dir/package.json" "$dir/package-lock.json" | sha256sum | cut -d' ' -f1)"
+  if [ "$(cat "$dir/node_modules/.parindex-stamp" 2>/dev/null)" = "$stamp" ]; then
+    echo "$dir/node_modules is up to date with package-lock.json"
     return 0
   fi
-  # --ignore-scripts: the only install script in the tree is @scarf/scarf's analytics ping.
-  (cd "$clients" && npm ci --cache "$ROOT/target/npm-cache" --prefer-offline --ignore-scripts \
+  # --ignore-scripts: the only install script in the trees is @scarf/scarf's analytics ping.
+  (cd "$dir" && npm ci --cache "$ROOT/target/npm-cache" --prefer-offline --ignore-scripts \
     --no-audit --no-fund --loglevel=error)
-  echo "$stamp" >"$clients/node_modules/.check-clients-stamp"
+  echo "$stamp" >"$dir/node_modules/.parindex-stamp"
 }
+clients_node_modules() { node_modules "$ROOT/clients"; }
+oidc_node_modules() { node_modules "$ROOT/scripts/oidc"; }
 DOCUMENT_PACKAGES=(libreoffice-writer-nogui poppler-utils fonts-liberation)
 WORKBOOK_PACKAGES=(libreoffice-calc-nogui poppler-utils fonts-liberation)
 CLIENTS_PACKAGES=(openjdk-17-jre-headless)

@@ -17,6 +17,8 @@ fuzz_api_env
 moto_env
 workbook_env
 smtp_env
+signatures_env
 clients_python_env
 clients_node_modules
+oidc_node_modules
 echo "tools installed in $((SECONDS - started)) s"

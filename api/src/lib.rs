@@ -20,7 +20,7 @@ pub mod uploads;
 pub use parindex_demo::generate;
 pub use parindex_service::{
     cache, changes, chart, config, db, documents, metrics, outage, schema, scoring, services,
-    sheets, state, storage, validation, workbook, workflow,
+    sheets, signatures, state, storage, validation, workbook, workflow,
 };
 
 /// The demo district (`parindex demo-data`).

@@ -97,6 +97,10 @@ enum EvidenceCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Verify every evidence PDF's digital signatures again with the trust anchors
+    /// configured now (PARINDEX_TRUST_ANCHORS), e.g. after adding the government's root CA;
+    /// print the files whose verdicts changed.
+    VerifySignatures,
 }
 
 fn main() -> ExitCode {
@@ -130,7 +134,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
             Ok(config) => {
-                parindex_api::telemetry::init(config.log_format);
+                let _telemetry = parindex_api::telemetry::init_logs(config.log_format);
                 let options = parindex_api::generate::GenerateOptions {
                     communes,
                     years,
@@ -155,8 +159,20 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
             Ok(config) => {
-                parindex_api::telemetry::init(config.log_format);
+                let _telemetry = parindex_api::telemetry::init_logs(config.log_format);
                 run_async(evidence_gc(config, older_than_minutes, dry_run))
+            }
+        },
+        Command::Evidence {
+            command: EvidenceCommand::VerifySignatures,
+        } => match Config::from_env() {
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(2)
+            }
+            Ok(config) => {
+                let _telemetry = parindex_api::telemetry::init_logs(config.log_format);
+                run_async(verify_signatures(config))
             }
         },
         Command::DemoData { reorganise } => match Config::from_env() {
@@ -165,7 +181,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
             Ok(config) => {
-                parindex_api::telemetry::init(config.log_format);
+                let _telemetry = parindex_api::telemetry::init_logs(config.log_format);
                 run_async(demo_data(config, reorganise))
             }
         },
@@ -178,7 +194,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
             Ok(config) => {
-                parindex_api::telemetry::init(config.log_format);
+                let _telemetry = parindex_api::telemetry::init_logs(config.log_format);
                 run_async(create_admin(config, username, password_stdin))
             }
         },
@@ -190,7 +206,8 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            parindex_api::telemetry::init(config.log_format);
+            // Kept until the server has stopped: its drop exports the last spans.
+            let _telemetry = parindex_api::telemetry::init(&config);
             run_async(serve(config))
         }
     }
@@ -229,6 +246,28 @@ async fn evidence_gc(config: Config, older_than_minutes: u64, dry_run: bool) -> 
         report.spool_files.len()
     );
     Ok(())
+}
+
+async fn verify_signatures(config: Config) -> anyhow::Result<()> {
+    let state = parindex_api::startup::prepare(config).await?;
+    let report = parindex_api::services::evidence::reverify_signatures(&state).await?;
+    for id in &report.changed {
+        println!("evidence file {id}: its signatures' verdicts changed");
+    }
+    for (id, why) in &report.failed {
+        println!("evidence file {id}: not verified: {why}");
+    }
+    println!(
+        "{} PDFs verified, {} changed, {} not verified",
+        report.checked,
+        report.changed.len(),
+        report.failed.len()
+    );
+    if report.failed.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("{} files could not be verified", report.failed.len())
+    }
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

@@ -946,6 +946,40 @@ pub fn spec() -> Result<OpenApi, serde_json::Error> {
     serde_json::from_value(document()?)
 }
 
+/// The security scheme of the province's identity provider, in the served document only.
+pub const OIDC_SCHEME: &str = "oidc";
+
+/// The document this deployment serves: the committed one, and with an identity provider
+/// configured (`PARINDEX_OIDC_*`) its OpenID Connect scheme, accepted wherever a bearer
+/// token is, so that Swagger UI offers the provider's login and sends its token.
+pub fn served(oidc: Option<&crate::config::OidcSettings>) -> Result<OpenApi, serde_json::Error> {
+    let mut doc = document()?;
+    if let Some(oidc) = oidc {
+        doc["components"]["securitySchemes"][OIDC_SCHEME] = json!({
+            "type": "openIdConnect",
+            "openIdConnectUrl": format!("{}/.well-known/openid-configuration", oidc.issuer),
+            "description": "The province's identity provider (authorization code with PKCE): \
+                its access token is sent as `Authorization: Bearer <token>` and maps to the \
+                account its username claim names.",
+        });
+        let bearer = json!({ (BEARER_SCHEME): [] });
+        if let Some(paths) = doc["paths"].as_object_mut() {
+            for item in paths.values_mut().filter_map(Value::as_object_mut) {
+                for operation in item.values_mut() {
+                    if let Some(security) = operation
+                        .get_mut("security")
+                        .and_then(Value::as_array_mut)
+                        .filter(|s| s.contains(&bearer))
+                    {
+                        security.push(json!({ (OIDC_SCHEME): [] }));
+                    }
+                }
+            }
+        }
+    }
+    serde_json::from_value(doc)
+}
+
 /// The document as committed in `openapi/openapi.json` (pretty, trailing newline).
 pub fn spec_json() -> Result<String, serde_json::Error> {
     let mut json = serde_json::to_string_pretty(&spec()?)?;

@@ -231,8 +231,17 @@ fn serve(
     wake: crate::services::webhooks::Wake,
 ) -> Result<Server, anyhow::Error> {
     let config = state.config.clone();
-    let spec = crate::openapi::spec()?;
+    let spec = crate::openapi::served(config.oidc.as_ref())?;
     let routes = web::Data::new(RouteTable::from_openapi(&spec));
+    // With an identity provider, Swagger UI offers its login: authorization code with
+    // PKCE, as a public client (a browser keeps no secret).
+    let swagger_oauth = config.oidc.as_ref().map(|oidc| {
+        utoipa_swagger_ui::oauth::Config::new()
+            .client_id(&oidc.swagger_client_id)
+            .scopes(oidc.swagger_scopes.clone())
+            .app_name("parindex")
+            .use_pkce_with_authorization_code_grant(true)
+    });
     // The read caches: one per server, shared by its workers.
     let accounts = web::Data::new(AccountCache::new("accounts", config.auth_cache_ttl));
     let results = web::Data::new(ResultsReader {
@@ -268,10 +277,12 @@ fn serve(
             .into_utoipa_app()
             .configure(crate::routes::configure)
             .split_for_parts();
-        app.service(
-            SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", spec.clone()),
-        )
-        .default_service(web::to(fallback))
+        let mut swagger =
+            SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", spec.clone());
+        if let Some(oauth) = &swagger_oauth {
+            swagger = swagger.oauth(oauth.clone());
+        }
+        app.service(swagger).default_service(web::to(fallback))
     })
     .listen(listener)?
     // Slow or stalled clients cannot hold a connection: the request head must arrive within

@@ -12,6 +12,8 @@
 //! - `schedule`: remediation deadlines (with status, recurring) and targets: what is
 //!   overdue, due soon, met;
 //! - `schema`: the OpenAPI schemas of the decimal wire formats;
+//! - `signatures`: a PDF's digital signatures, found by a bounded scan and verified (CMS,
+//!   X.509 chains to the deployment's anchors);
 //! - `text`: messages in English and Vietnamese (`text!`), and `Accept-Language`;
 //! - `unit_ref`: a unit's id and path, and the prefix order of the unit tree;
 //! - `vietnam`: days and times in Vietnam (UTC+7), which deadlines and papers use.
@@ -24,6 +26,7 @@ pub mod password;
 pub mod schedule;
 pub mod schema;
 pub mod scoring;
+pub mod signatures;
 pub mod spreadsheet;
 pub mod text;
 pub mod unit_ref;

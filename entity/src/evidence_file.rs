@@ -20,6 +20,10 @@ pub struct Model {
     pub sha256: String,
     pub created_at: DateTimeUtc,
     pub created_by: Option<i64>,
+    /// The PDF's digital signatures as verified (`signatures::SignatureCheck`, a JSON
+    /// array); null when not checked (not a PDF, or uploaded before they were).
+    pub signatures: Option<String>,
+    pub signatures_checked_at: Option<DateTimeUtc>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -27,6 +27,7 @@ mod m20261210_000021_calendar;
 mod m20261210_000022_criterion_mappings;
 mod m20261211_000023_notifications;
 mod m20261212_000024_api_keys;
+mod m20261213_000025_evidence_signatures;
 
 pub struct Migrator;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000022_criterion_mappings::Migration),
             Box::new(m20261211_000023_notifications::Migration),
             Box::new(m20261212_000024_api_keys::Migration),
+            Box::new(m20261213_000025_evidence_signatures::Migration),
         ]
     }
 }

@@ -71,6 +71,23 @@ pub struct Config {
     /// every account but the break-glass admin (`PARINDEX_BREAK_GLASS_ADMIN`, `admin`).
     pub local_login: bool,
     pub break_glass_admin: String,
+    /// Traces over OTLP/HTTP (the standard `OTEL_EXPORTER_OTLP_*` variables): none when no
+    /// endpoint is set.
+    pub traces: Option<TraceSettings>,
+    /// `PARINDEX_TRUST_ANCHORS`: a PEM bundle of the certificates digital signatures must
+    /// chain to (e.g. the government's root CA); none: signatures are verified, their
+    /// signers "not trusted".
+    pub trust_anchors: crate::signatures::TrustAnchors,
+}
+
+/// Where spans are exported, and under which service name.
+#[derive(Clone, Debug)]
+pub struct TraceSettings {
+    /// The traces URL: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as it is, or
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` with `/v1/traces` appended (the specification's rule).
+    pub endpoint: String,
+    /// `OTEL_SERVICE_NAME` (`parindex`).
+    pub service_name: String,
 }
 
 /// The identity provider whose tokens are accepted.
@@ -86,6 +103,11 @@ pub struct OidcSettings {
     /// `PARINDEX_OIDC_REFETCH_SECONDS` (60): an unknown key id fetches the provider's keys
     /// again at most this often.
     pub refetch: Duration,
+    /// `PARINDEX_OIDC_SWAGGER_CLIENT_ID` (the audience): the public client Swagger UI signs
+    /// in as (authorization code with PKCE; no secret in a browser).
+    pub swagger_client_id: String,
+    /// `PARINDEX_OIDC_SWAGGER_SCOPES` (`openid profile`): the scopes Swagger UI asks for.
+    pub swagger_scopes: Vec<String>,
 }
 
 /// How notifications are e-mailed (`PARINDEX_SMTP_URL` set).
@@ -533,7 +555,6 @@ impl Config {
                 }
                 Some(OidcSettings {
                     issuer: issuer.trim_end_matches('/').to_string(),
-                    audience,
                     username_claim: get("PARINDEX_OIDC_USERNAME_CLAIM")
                         .unwrap_or_else(|| "preferred_username".to_string()),
                     refetch: Duration::from_secs(parse_num(
@@ -543,6 +564,14 @@ impl Config {
                         1,
                         86_400,
                     )?),
+                    swagger_client_id: get("PARINDEX_OIDC_SWAGGER_CLIENT_ID")
+                        .unwrap_or_else(|| audience.clone()),
+                    swagger_scopes: get("PARINDEX_OIDC_SWAGGER_SCOPES")
+                        .unwrap_or_else(|| "openid profile".to_string())
+                        .split_whitespace()
+                        .map(str::to_string)
+                        .collect(),
+                    audience,
                 })
             }
             (Some(_), None) => {
@@ -561,6 +590,21 @@ impl Config {
         let local_login = parse_bool(&get, "PARINDEX_LOCAL_LOGIN", true)?;
         let break_glass_admin =
             get("PARINDEX_BREAK_GLASS_ADMIN").unwrap_or_else(|| "admin".to_string());
+        let traces = trace_settings(&get)?;
+        let trust_anchors = match get("PARINDEX_TRUST_ANCHORS") {
+            None => crate::signatures::TrustAnchors::default(),
+            Some(path) => {
+                let pem = std::fs::read(&path).map_err(|e| {
+                    invalid("PARINDEX_TRUST_ANCHORS", format!("cannot read {path}: {e}"))
+                })?;
+                crate::signatures::TrustAnchors::from_pem(&pem).map_err(|e| {
+                    invalid(
+                        "PARINDEX_TRUST_ANCHORS",
+                        format!("{path} is not a PEM bundle of certificates: {e}"),
+                    )
+                })?
+            }
+        };
         let metrics_addr = match get("PARINDEX_METRICS_ADDR") {
             None => None,
             Some(raw) => Some(raw.parse::<SocketAddr>().map_err(|_| {
@@ -615,6 +659,8 @@ impl Config {
             oidc,
             local_login,
             break_glass_admin,
+            traces,
+            trust_anchors,
         })
     }
 
@@ -748,6 +794,63 @@ fn parse_bool(
         Some("false" | "0" | "no" | "off") => Ok(false),
         Some(other) => Err(invalid(var, format!("{other:?} is not true or false"))),
     }
+}
+
+/// The OpenTelemetry specification's variables for a traces exporter over OTLP/HTTP. Only
+/// `http/protobuf` is spoken: a deployment asking for gRPC or JSON is told so at start
+/// instead of exporting nothing.
+fn trace_settings(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<TraceSettings>, ConfigError> {
+    if parse_bool(get, "OTEL_SDK_DISABLED", false)? {
+        return Ok(None);
+    }
+    match get("OTEL_TRACES_EXPORTER").as_deref() {
+        None | Some("otlp") => {}
+        Some("none") => return Ok(None),
+        Some(other) => {
+            return Err(invalid(
+                "OTEL_TRACES_EXPORTER",
+                format!("{other:?}: only otlp (or none) is supported"),
+            ));
+        }
+    }
+    let endpoint = match (
+        get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+        get("OTEL_EXPORTER_OTLP_ENDPOINT"),
+    ) {
+        (Some(traces), _) => ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", traces),
+        (None, Some(base)) => (
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("{}/v1/traces", base.trim_end_matches('/')),
+        ),
+        (None, None) => return Ok(None),
+    };
+    let (var, endpoint) = endpoint;
+    if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+        return Err(invalid(
+            var,
+            format!("{endpoint:?} is not an http:// or https:// URL"),
+        ));
+    }
+    for var in [
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+    ] {
+        match get(var).as_deref() {
+            None | Some("http/protobuf") => {}
+            Some(other) => {
+                return Err(invalid(
+                    var,
+                    format!("{other:?}: only http/protobuf is supported"),
+                ));
+            }
+        }
+    }
+    Ok(Some(TraceSettings {
+        endpoint,
+        service_name: get("OTEL_SERVICE_NAME").unwrap_or_else(|| "parindex".to_string()),
+    }))
 }
 
 fn mail_settings(
@@ -886,6 +989,46 @@ mod tests {
         assert_eq!(c.jwt_ttl, Duration::from_secs(3600));
         assert!(c.cors_allowed_origins.is_empty());
         assert_eq!(c.password_hashing, PasswordHashing::default());
+    }
+
+    #[test]
+    fn traces_follow_the_opentelemetry_variables() {
+        assert!(parse(&[]).unwrap().traces.is_none());
+        let base = parse(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/")]).unwrap();
+        let t = base.traces.expect("an endpoint turns traces on");
+        assert_eq!(t.endpoint, "http://collector:4318/v1/traces");
+        assert_eq!(t.service_name, "parindex");
+        // The signal's own variable is used as it is, and wins.
+        let own = parse(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "https://tempo.tinh/otlp",
+            ),
+            ("OTEL_SERVICE_NAME", "parindex-qt"),
+        ])
+        .unwrap()
+        .traces
+        .unwrap();
+        assert_eq!(
+            (own.endpoint.as_str(), own.service_name.as_str()),
+            ("https://tempo.tinh/otlp", "parindex-qt")
+        );
+        for off in [
+            ("OTEL_SDK_DISABLED", "true"),
+            ("OTEL_TRACES_EXPORTER", "none"),
+        ] {
+            let c = parse(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"), off]).unwrap();
+            assert!(c.traces.is_none(), "{off:?}");
+        }
+        let grpc = parse(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4317"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ])
+        .unwrap_err();
+        assert_eq!(grpc.var, "OTEL_EXPORTER_OTLP_PROTOCOL");
+        let bad = parse(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318")]).unwrap_err();
+        assert_eq!(bad.var, "OTEL_EXPORTER_OTLP_ENDPOINT");
     }
 
     #[test]

@@ -153,6 +153,7 @@ pub async fn migrate(config: &Config) -> Result<(), anyhow::Error> {
 /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes can fail with
 /// SQLITE_BUSY when another writer committed in between, and busy_timeout cannot help.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
+    let started = std::time::Instant::now();
     let txn = match db.get_database_backend() {
         DbBackend::Sqlite => {
             db.begin_with_options(TransactionOptions {
@@ -163,6 +164,7 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
         }
         _ => db.begin().await?,
     };
+    crate::metrics::begin_waited(started.elapsed().as_secs_f64());
     Ok(WriteTxn {
         txn,
         db: db.clone(),

@@ -26,3 +26,6 @@ pub mod workflow;
 // The pure domain code lives in its own crate; these paths keep `crate::scoring::…` and
 // `crate::schema::…` reading as before.
 pub use parindex_domain::{schema, scoring};
+
+/// The digital signatures of PDFs: pure, in the domain crate (fuzzed there).
+pub use parindex_domain::signatures;

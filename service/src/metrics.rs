@@ -30,6 +30,7 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), Histogram>>,
     counters: Mutex<BTreeMap<(&'static str, &'static str, &'static str), u64>>,
     cache: Mutex<BTreeMap<(&'static str, bool), u64>>,
+    begin_wait: Mutex<Histogram>,
     started: AtomicU64,
 }
 
@@ -47,16 +48,48 @@ pub fn observe_request(route: &str, method: &str, status: u16, seconds: f64) {
     let Ok(mut requests) = METRICS.requests.lock() else {
         return;
     };
-    let h = requests
+    requests
         .entry((route.to_string(), method.to_string(), status))
-        .or_default();
-    for (i, bound) in BUCKETS.iter().enumerate() {
-        if seconds <= *bound {
-            h.counts[i] += 1;
+        .or_default()
+        .observe(seconds);
+}
+
+impl Histogram {
+    fn observe(&mut self, seconds: f64) {
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if seconds <= *bound {
+                self.counts[i] += 1;
+            }
         }
+        self.count += 1;
+        self.sum += seconds;
     }
-    h.count += 1;
-    h.sum += seconds;
+
+    /// Its series in the text format, `labels` inside the braces (may be empty).
+    fn write(&self, out: &mut String, metric: &str, labels: &str) {
+        let sep = if labels.is_empty() { "" } else { "," };
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{metric}_bucket{{{labels}{sep}le=\"{bound}\"}} {}",
+                self.counts[i]
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{metric}_bucket{{{labels}{sep}le=\"+Inf\"}} {}\n\
+             {metric}_sum{{{labels}}} {}\n{metric}_count{{{labels}}} {}",
+            self.count, self.sum, self.count
+        );
+    }
+}
+
+/// How long a write transaction waited to start: for a pooled connection, and on SQLite
+/// for the write lock too (`BEGIN IMMEDIATE`).
+pub fn begin_waited(seconds: f64) {
+    if let Ok(mut h) = METRICS.begin_wait.lock() {
+        h.observe(seconds);
+    }
 }
 
 fn count(metric: &'static str, label: &'static str, value: &'static str) {
@@ -180,20 +213,7 @@ pub async fn render(db: &DatabaseConnection) -> String {
                 label(route),
                 label(method)
             );
-            for (i, bound) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "http_server_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {}",
-                    h.counts[i]
-                );
-            }
-            let _ = writeln!(
-                out,
-                "http_server_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}\n\
-                 http_server_request_duration_seconds_sum{{{labels}}} {}\n\
-                 http_server_request_duration_seconds_count{{{labels}}} {}",
-                h.count, h.sum, h.count
-            );
+            h.write(&mut out, "http_server_request_duration_seconds", &labels);
         }
     }
     let helps = [
@@ -240,6 +260,14 @@ pub async fn render(db: &DatabaseConnection) -> String {
          parindex_db_pool_connections{{state=\"idle\"}} {idle}",
         size.saturating_sub(idle)
     );
+    let _ = writeln!(
+        out,
+        "# HELP parindex_db_begin_wait_seconds How long write transactions waited to start: for a pooled connection (and SQLite's write lock).\n\
+         # TYPE parindex_db_begin_wait_seconds histogram"
+    );
+    if let Ok(h) = METRICS.begin_wait.lock() {
+        h.write(&mut out, "parindex_db_begin_wait_seconds", "");
+    }
     let read = async {
         let webhooks = backlog(db, "webhook_deliveries").await?;
         let mail = backlog(db, "mail_messages").await?;

@@ -702,3 +702,157 @@ async fn a_large_file_streams_both_ways() {
     })
     .await;
 }
+
+/// The PDFs `scripts/signatures/make_fixtures.py` signed with pyHanko (committed with the
+/// service's unit tests).
+fn signed(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../domain/testdata/signatures")
+            .join(name),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn evidence_pdfs_show_their_signatures() {
+    let anchors = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../domain/testdata/signatures/ca.pem")
+        .display()
+        .to_string();
+    for backend in crate::helpers::backends() {
+        let app = crate::helpers::TestApp::spawn_with(
+            backend,
+            &[("PARINDEX_TRUST_ANCHORS", anchors.as_str())],
+        )
+        .await;
+        let w = world(app).await;
+        let a = w.id("commune_a");
+        let officer = w.token(OfficerA);
+        let mut verdict_of = std::collections::HashMap::new();
+        for name in [
+            "signed-rsa.pdf",
+            "signed-ec.pdf",
+            "signed-then-modified.pdf",
+            "signed-untrusted.pdf",
+            "signed-expired.pdf",
+            "signed-tampered.pdf",
+            "base.pdf",
+        ] {
+            let up = upload_as(&w, officer, a, name, &signed(name)).await;
+            up.assert_status(201);
+            let id = up.json["id"].as_i64().unwrap();
+            // As stored: the file's own view says the same as the upload's answer.
+            let meta = w
+                .app
+                .get(&format!("/api/v1/evidence-files/{id}"), w.token(Viewer))
+                .await;
+            meta.assert_status(200);
+            assert_eq!(meta.json["signatures"], up.json["signatures"], "{name}");
+            assert!(meta.json["signatures_checked_at"].is_string(), "{name}");
+            let verdicts: Vec<String> = meta.json["signatures"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["verdict"].as_str().unwrap().to_string())
+                .collect();
+            verdict_of.insert(name, (verdicts, meta.json.clone()));
+        }
+        let verdict = |name: &str| verdict_of[name].0.join(",");
+        assert_eq!(verdict("signed-rsa.pdf"), "valid");
+        assert_eq!(verdict("signed-ec.pdf"), "valid");
+        assert_eq!(
+            verdict("signed-then-modified.pdf"),
+            "modified_after_signing"
+        );
+        assert_eq!(verdict("signed-untrusted.pdf"), "not_trusted");
+        assert_eq!(verdict("signed-expired.pdf"), "certificate_expired");
+        assert_eq!(verdict("signed-tampered.pdf"), "invalid");
+        assert_eq!(verdict("base.pdf"), "");
+        let rsa = &verdict_of["signed-rsa.pdf"].1;
+        assert_eq!(
+            rsa["signed_by"],
+            "signed by Nguyễn Văn A (UBND xã Vĩnh Long): valid"
+        );
+        let signer = &rsa["signatures"][0]["signer"];
+        assert_eq!(signer["serial"], "1a2b3c4d5e6f0001");
+        assert_eq!(rsa["signatures"][0]["trust"], "trusted");
+        assert_eq!(rsa["signatures"][0]["revocation"], "not_checked");
+        let tampered = &verdict_of["signed-tampered.pdf"].1["signatures"][0];
+        assert_eq!(tampered["digest_ok"], false);
+        assert!(
+            tampered["reason"]
+                .as_str()
+                .unwrap()
+                .contains("changed after it was signed")
+        );
+        assert!(verdict_of["base.pdf"].1["signed_by"].is_null());
+        // Lists show the one line.
+        let list = w
+            .app
+            .get(&format!("/api/v1/evidence-files?unit_id={a}"), officer)
+            .await;
+        list.assert_status(200);
+        let lines: Vec<&str> = list.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["signed_by"].as_str())
+            .collect();
+        assert!(
+            lines.contains(&"signed by Nguyễn Văn A (UBND xã Vĩnh Long): modified after signing"),
+            "{lines:?}"
+        );
+
+        // A hostile PDF: a hundred signed ranges where one is due. Refused, nothing stored.
+        let before = listed(&w, officer, &format!("unit_id={a}")).await.len();
+        let mut hostile = pdf(100);
+        for _ in 0..100 {
+            hostile.extend_from_slice(b"<< /ByteRange [0 1 2 3] /Contents <30> >>\n");
+        }
+        let refused = upload_as(&w, officer, a, "hostile.pdf", &hostile).await;
+        refused.assert_problem(422, Some("unreadable_signatures"));
+        assert!(refused.text.contains("more than 64"), "{}", refused.text);
+        assert_eq!(
+            listed(&w, officer, &format!("unit_id={a}")).await.len(),
+            before
+        );
+    }
+}
+
+#[tokio::test]
+async fn new_trust_anchors_change_the_verdicts_of_stored_files() {
+    on_each_backend(|app| async move {
+        // No anchors at first: a leader's valid signature is "not trusted".
+        let w = world(app).await;
+        let a = w.id("commune_a");
+        let officer = w.token(OfficerA);
+        let up = upload_as(&w, officer, a, "signed-rsa.pdf", &signed("signed-rsa.pdf")).await;
+        up.assert_status(201);
+        let id = up.json["id"].as_i64().unwrap();
+        assert_eq!(up.json["signatures"][0]["verdict"], "not_trusted");
+        assert_eq!(up.json["signatures"][0]["trust"], "no_anchors");
+        let untouched = upload_as(&w, officer, a, "base.pdf", &signed("base.pdf")).await;
+        untouched.assert_status(201);
+
+        // The deployment adds the CA and runs `parindex evidence verify-signatures`.
+        let mut state = w.app.state.clone();
+        let mut config = (*state.config).clone();
+        config.trust_anchors =
+            parindex_api::signatures::TrustAnchors::from_pem(&signed("ca.pem")).unwrap();
+        state.config = std::sync::Arc::new(config);
+        let report = parindex_api::services::evidence::reverify_signatures(&state)
+            .await
+            .unwrap();
+        assert_eq!(report.changed, vec![id], "{report:?}");
+        assert!(report.failed.is_empty(), "{report:?}");
+        assert!(report.checked >= 2);
+        let after = w
+            .app
+            .get(&format!("/api/v1/evidence-files/{id}"), officer)
+            .await;
+        assert_eq!(after.json["signatures"][0]["verdict"], "valid");
+        assert_eq!(after.json["signatures"][0]["trust"], "trusted");
+    })
+    .await;
+}

@@ -399,7 +399,7 @@ impl TestApp {
         extra: &[(&str, &str)],
     ) -> TestApp {
         if std::env::var("TEST_LOG").is_ok() {
-            parindex_api::telemetry::init(parindex_api::config::LogFormat::Text);
+            let _ = parindex_api::telemetry::init_logs(parindex_api::config::LogFormat::Text);
         }
         let vars = test_env(&database_url, extra);
         let evidence_dir = PathBuf::from(&vars["PARINDEX_EVIDENCE_DIR"]);

@@ -100,6 +100,8 @@ async fn metrics_count_requests_by_route_on_their_own_listener() {
         for expected in [
             "parindex_build_info",
             "parindex_db_pool_connections",
+            // The world's set-up wrote: its transactions' waits are counted.
+            "parindex_db_begin_wait_seconds_count",
             "parindex_outbox_pending",
             "parindex_outbox_oldest_age_seconds",
             "parindex_evidence_files",

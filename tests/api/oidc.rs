@@ -261,3 +261,90 @@ async fn a_provider_answering_a_huge_document_is_unavailable_not_a_crash() {
         assert!(r.text.contains("identity provider"), "{}", r.text);
     }
 }
+
+#[tokio::test]
+async fn swagger_ui_offers_the_providers_login_with_pkce() {
+    for backend in backends() {
+        let issuer = "https://sso.quangtri.gov.vn/realms/cchc";
+        let app = TestApp::spawn_with(
+            backend,
+            &[
+                ("PARINDEX_OIDC_ISSUER", issuer),
+                ("PARINDEX_OIDC_AUDIENCE", AUDIENCE),
+                ("PARINDEX_OIDC_SWAGGER_CLIENT_ID", "parindex-swagger"),
+            ],
+        )
+        .await;
+        // The served document names the provider's scheme, accepted wherever a bearer
+        // token is (Swagger UI sends its token only where an operation's security says so).
+        let doc: Value = app
+            .client
+            .get(app.url("/api-docs/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            doc["components"]["securitySchemes"]["oidc"],
+            json!({
+                "type": "openIdConnect",
+                "openIdConnectUrl": format!("{issuer}/.well-known/openid-configuration"),
+                "description": doc["components"]["securitySchemes"]["oidc"]["description"],
+            })
+        );
+        let me = &doc["paths"]["/api/v1/auth/me"]["get"]["security"];
+        assert_eq!(me, &json!([{"bearer_auth": []}, {"oidc": []}]));
+        // Public operations stay public.
+        let login = &doc["paths"]["/api/v1/auth/login"]["post"];
+        assert!(
+            login
+                .get("security")
+                .is_none_or(|s| !s.to_string().contains("oidc")),
+            "{login}"
+        );
+
+        // Swagger UI: the authorization code flow with PKCE, as the public client.
+        let init = app
+            .client
+            .get(app.url("/swagger-ui/swagger-initializer.js"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let oauth = init
+            .split_once("ui.initOAuth(")
+            .and_then(|(_, rest)| rest.split_once(");"))
+            .map(|(config, _)| serde_json::from_str::<Value>(config).unwrap())
+            .unwrap_or_else(|| panic!("no initOAuth in {init}"));
+        assert_eq!(oauth["clientId"], "parindex-swagger");
+        assert_eq!(oauth["usePkceWithAuthorizationCodeGrant"], true);
+        assert_eq!(oauth["scopes"], json!(["openid", "profile"]));
+        assert!(oauth.get("clientSecret").is_none(), "{oauth}");
+        // Its page may read the provider's discovery document and exchange the code there,
+        // and nothing else new.
+        let page = app
+            .client
+            .get(app.url("/swagger-ui/"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        let csp = page.headers()["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("connect-src 'self' https://sso.quangtri.gov.vn;"),
+            "{csp}"
+        );
+        let redirect = app
+            .client
+            .get(app.url("/swagger-ui/oauth2-redirect.html"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(redirect.status(), 200);
+        // Without a provider, the document is the committed one (`docs`).
+    }
+}

@@ -239,6 +239,14 @@ pub async fn authenticate(
                 )),
             },
         };
+        if let Authentication::Valid(account) = &outcome {
+            // The request's span (`observe`): who asked, by id, never by token.
+            crate::telemetry::record_account(
+                &tracing::Span::current(),
+                account.user_id,
+                account.unit.as_ref().map(|u| u.id),
+            );
+        }
         req.extensions_mut().insert(outcome);
     }
     next.call(req).await

@@ -65,13 +65,30 @@ impl Drop for WakeDispatcher {
 /// Swagger UI runs its own scripts and styles from this server (no inline script; React
 /// sets inline styles; icons are data: URIs); everything else (JSON, the SVG chart, files)
 /// may load nothing at all, so an SVG or a name opened in a browser can run no script.
-fn content_security_policy(path: &str) -> &'static str {
+/// With an identity provider (`sso`, its origin), Swagger UI also reads its discovery
+/// document and exchanges the login's code for a token there.
+fn content_security_policy(path: &str, sso: Option<&str>) -> String {
     if path.starts_with("/swagger-ui") {
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-         img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; \
-         frame-ancestors 'none'"
+        let connect = sso.map_or(String::new(), |origin| {
+            format!("connect-src 'self' {origin}; ")
+        });
+        format!(
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+             img-src 'self' data:; {connect}object-src 'none'; base-uri 'none'; \
+             form-action 'self'; frame-ancestors 'none'"
+        )
     } else {
         "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+            .to_string()
+    }
+}
+
+/// `https://sso.tinh.gov.vn/realms/cchc` → `https://sso.tinh.gov.vn`.
+fn origin_of(url: &str) -> &str {
+    let host = url.find("://").map_or(0, |i| i + 3);
+    match url[host..].find('/') {
+        Some(end) => &url[..host + end],
+        None => url,
     }
 }
 
@@ -133,7 +150,13 @@ pub async fn observe(
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_string());
     let _forget = WakeDispatcher::after_writes(&req);
-    let span = tracing::info_span!("request", request_id = %request_id);
+    let sso = path
+        .starts_with("/swagger-ui")
+        .then(|| req.app_data::<Data<crate::state::AppState>>())
+        .flatten()
+        .and_then(|state| state.config.oidc.as_ref())
+        .map(|oidc| origin_of(&oidc.issuer).to_string());
+    let span = crate::telemetry::request_span(&method, &route, &request_id, req.headers());
 
     // A request line longer than anything the API takes: 414 before any work. (Past
     // 64 KiB the HTTP parser refuses it itself, before this runs.)
@@ -198,12 +221,14 @@ pub async fn observe(
         Ok(response) => in_language(response.map_into_boxed_body(), lang),
         Err(err) => {
             let status = err.as_response_error().status_code().as_u16();
+            crate::telemetry::record_status(&span, status);
             crate::metrics::observe_request(&route, &method, status, latency_ms / 1000.0);
             tracing::warn!(%method, %path, status, latency_ms, error = %err, "request");
             return Err(error_in_language(err, lang));
         }
     };
     let status = response.status().as_u16();
+    crate::telemetry::record_status(&span, status);
     crate::metrics::observe_request(&route, &method, status, latency_ms / 1000.0);
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -221,7 +246,8 @@ pub async fn observe(
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(content_security_policy(&path)),
+            HeaderValue::from_str(&content_security_policy(&path, sso.as_deref()))
+                .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
         );
     }
     if path.starts_with("/api/") && !headers.contains_key(header::CACHE_CONTROL) {

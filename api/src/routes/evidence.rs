@@ -65,10 +65,22 @@ pub struct EvidenceFileResponse {
     pub created_at: DateTime<Utc>,
     /// The uploading account (`null` once that account is gone, or for the demo data).
     pub created_by: Option<i64>,
+    /// A PDF's digital signatures, each with its verdict (`valid`, `modified_after_signing`,
+    /// `certificate_expired`, `not_trusted`, `invalid`), signer and reason; empty for an
+    /// unsigned PDF or another kind of file.
+    pub signatures: Vec<crate::signatures::SignatureCheck>,
+    /// When they were verified (at upload, or again after the trust anchors changed);
+    /// `null`: not checked (not a PDF, or uploaded before signatures were verified).
+    pub signatures_checked_at: Option<DateTime<Utc>>,
+    /// The signatures in one line, as lists show them: `signed by Nguyễn Văn A (UBND xã
+    /// Vĩnh Long): valid`; `null` without signatures.
+    #[schema(example = "signed by Nguyễn Văn A (UBND xã Vĩnh Long): valid")]
+    pub signed_by: Option<String>,
 }
 
 impl From<&evidence_file::Model> for EvidenceFileResponse {
     fn from(f: &evidence_file::Model) -> Self {
+        let signatures = evidence::signatures_of(f);
         EvidenceFileResponse {
             id: f.id,
             unit_id: f.unit_id,
@@ -79,6 +91,9 @@ impl From<&evidence_file::Model> for EvidenceFileResponse {
             sha256: f.sha256.clone(),
             created_at: f.created_at,
             created_by: f.created_by,
+            signed_by: crate::signatures::summary(&signatures),
+            signatures,
+            signatures_checked_at: f.signatures_checked_at,
         }
     }
 }
@@ -317,7 +332,10 @@ async fn receive(
 /// anything is stored). The unit's officers upload (and admins). The file streams to
 /// storage and is hashed on the way; its kind is decided from its bytes (a renamed
 /// executable is refused with 415 whatever its name or declared type), its size is limited
-/// (413). The original file name is kept, UTF-8 included. Name the returned `id` as
+/// (413). A PDF's digital signatures are verified on the way (`signatures`: signer,
+/// verdict, reason; against the deployment's trust anchors); a PDF whose signatures cannot
+/// be read within the budget (e.g. more than 64 signed byte ranges) is a 422
+/// `unreadable_signatures`. The original file name is kept, UTF-8 included. Name the returned `id` as
 /// `file_id` in an evidence item of a self-assessment entry or a remediation report.
 #[utoipa::path(
     tag = "evidence-files",

@@ -114,6 +114,16 @@ pub async fn store(
                 ),
             )])
         })?;
+    // A PDF's digital signatures, verified before anything is kept (a hostile file is
+    // refused here, within the scan's budget).
+    let signatures = if kind == crate::storage::FileKind::Pdf {
+        let bytes = tokio::fs::read(spooled.path())
+            .await
+            .map_err(ApiError::internal)?;
+        Some(verify_signatures(&state.config.trust_anchors, bytes).await?)
+    } else {
+        None
+    };
     // The unit's quota, before a byte is kept (and again under the unit's lock below).
     check_quota(&state.db, &state.config.evidence, u, year, spooled.size).await?;
     state.blobs.commit(&spooled).await.map_err(|e| {
@@ -146,6 +156,8 @@ pub async fn store(
         sha256: Set(spooled.sha256.clone()),
         created_at: Set(now()),
         created_by: Set(Some(actor.user_id).filter(|id| *id > 0)),
+        signatures_checked_at: Set(signatures.is_some().then(now)),
+        signatures: Set(signatures),
         ..Default::default()
     }
     .insert(&txn)
@@ -166,6 +178,109 @@ pub async fn store(
     .await?;
     txn.commit().await?;
     Ok(created)
+}
+
+/// How long verifying one PDF's signatures may take (a linear scan and a few signature
+/// checks take milliseconds; this bounds a pathological file).
+const SIGNATURE_TIME_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A PDF's signatures, verified off the async workers within the budgets, as stored (JSON).
+/// A file the scan refuses (too many signed ranges) is a 422 naming why.
+pub async fn verify_signatures(
+    anchors: &crate::signatures::TrustAnchors,
+    bytes: Vec<u8>,
+) -> ApiResult<String> {
+    let anchors = anchors.clone();
+    let work = tokio::task::spawn_blocking(move || {
+        crate::signatures::verify_pdf(&bytes, &anchors, &crate::signatures::Budget::default())
+    });
+    let verified = match tokio::time::timeout(SIGNATURE_TIME_BUDGET, work).await {
+        Ok(joined) => joined.map_err(ApiError::internal)?,
+        Err(_) => {
+            return Err(signature_problem(format!(
+                "verifying its signatures took longer than {} s",
+                SIGNATURE_TIME_BUDGET.as_secs()
+            )));
+        }
+    };
+    let checks = verified.map_err(|e| signature_problem(e.to_string()))?;
+    serde_json::to_string(&checks).map_err(ApiError::internal)
+}
+
+fn signature_problem(why: String) -> ApiError {
+    ApiError::unprocessable(
+        "unreadable_signatures",
+        text!(
+            "the PDF's signatures cannot be read: {why}",
+            "không đọc được chữ ký số của tệp PDF: {why}"
+        ),
+    )
+}
+
+/// What `reverify_signatures` did.
+#[derive(Debug, Default)]
+pub struct ReverifyReport {
+    pub checked: usize,
+    /// Files whose verdicts changed (e.g. `not_trusted` → `valid` with a new anchor).
+    pub changed: Vec<i64>,
+    /// Files that could not be read or verified, with why (their verdicts are kept).
+    pub failed: Vec<(i64, String)>,
+}
+
+/// Verifies every PDF's signatures again with the configured trust anchors (after they
+/// change, or for files uploaded before signatures were verified), file by file, each
+/// update its own statement: a long run holds no lock.
+pub async fn reverify_signatures(state: &AppState) -> anyhow::Result<ReverifyReport> {
+    use futures_util::TryStreamExt;
+    let pdfs = evidence_file::Entity::find()
+        .filter(evidence_file::Column::ContentType.eq("application/pdf"))
+        .all(&state.db)
+        .await?;
+    let mut report = ReverifyReport::default();
+    for f in pdfs {
+        let bytes: Result<Vec<u8>, std::io::Error> = async {
+            let stream = state.blobs.read(&f.sha256, None).await?;
+            stream
+                .try_fold(Vec::new(), |mut all, chunk| async move {
+                    all.extend_from_slice(&chunk);
+                    Ok(all)
+                })
+                .await
+        }
+        .await;
+        let verified = match bytes {
+            Ok(bytes) => verify_signatures(&state.config.trust_anchors, bytes)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match verified {
+            Ok(json) => {
+                report.checked += 1;
+                if f.signatures.as_deref() != Some(json.as_str()) {
+                    report.changed.push(f.id);
+                }
+                evidence_file::ActiveModel {
+                    id: Set(f.id),
+                    signatures: Set(Some(json)),
+                    signatures_checked_at: Set(Some(now())),
+                    ..Default::default()
+                }
+                .update(&state.db)
+                .await?;
+            }
+            Err(why) => report.failed.push((f.id, why)),
+        }
+    }
+    Ok(report)
+}
+
+/// The stored verdicts of a file's signatures (none: not a PDF, or not checked).
+pub fn signatures_of(f: &evidence_file::Model) -> Vec<crate::signatures::SignatureCheck> {
+    f.signatures
+        .as_deref()
+        .and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or_default()
 }
 
 /// What a unit stores for a year, against its quota: a 507 `quota_exceeded` naming both

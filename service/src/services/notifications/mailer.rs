@@ -157,7 +157,13 @@ impl Mailer {
         Ok(claimed.into_iter().map(|c| (c.id, lease)).collect())
     }
 
-    /// One attempt of one claimed message, recorded under its lease.
+    /// One attempt of one claimed message, recorded under its lease. Its span (traces) says
+    /// which message and whether it went, never to whom.
+    #[tracing::instrument(
+        name = "mail.send",
+        skip(self, lease),
+        fields(otel.kind = "client", parindex.mail_id = id, otel.status_code)
+    )]
     async fn deliver(&self, id: i64, lease: DateTime<Utc>) -> Result<(), anyhow::Error> {
         let Some(message) = mail_message::Entity::find_by_id(id).one(&self.db).await? else {
             return Ok(());
@@ -172,6 +178,9 @@ impl Mailer {
             Err(e) => Err(e.to_string()),
         };
         crate::metrics::mail_attempt(outcome.is_ok());
+        if outcome.is_err() {
+            tracing::Span::current().record("otel.status_code", "ERROR");
+        }
         let attempts = message.attempts + 1;
         let event = match &outcome {
             Ok(()) => DeliveryEvent::Succeed,

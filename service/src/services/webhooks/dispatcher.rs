@@ -270,7 +270,18 @@ impl Dispatcher {
         }
     }
 
-    /// One attempt of one claimed delivery, recorded.
+    /// One attempt of one claimed delivery, recorded. Its span (traces) is a client span
+    /// with the receiver's status: never the URL (its query may hold a receiver's secret).
+    #[tracing::instrument(
+        name = "webhook.delivery",
+        skip(self),
+        fields(
+            otel.kind = "client",
+            otel.status_code,
+            parindex.delivery_id = id,
+            http.response.status_code
+        )
+    )]
     async fn deliver(&self, id: i64) -> Result<(), anyhow::Error> {
         let Some(delivery) = webhook_delivery::Entity::find_by_id(id)
             .one(&self.db)
@@ -295,6 +306,10 @@ impl Dispatcher {
             Err("the subscription is paused".to_string())
         };
         let duration_ms = started.elapsed().as_millis() as i64;
+        match &outcome {
+            Ok(code) => tracing::Span::current().record("http.response.status_code", code),
+            Err(_) => tracing::Span::current().record("otel.status_code", "ERROR"),
+        };
         let (status_code, error) = match &outcome {
             Ok(code) => (Some(*code as i32), None),
             Err(e) => (None, Some(e.chars().take(500).collect::<String>())),

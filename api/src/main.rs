@@ -128,76 +128,33 @@ fn main() -> ExitCode {
             pending,
             seed,
             prefix,
-        } => match Config::from_env() {
-            Err(e) => {
-                eprintln!("{e}");
-                ExitCode::from(2)
-            }
-            Ok(config) => {
-                let _telemetry = parindex_api::telemetry::init_logs(config.log_format);
-                let options = parindex_api::generate::GenerateOptions {
-                    communes,
-                    years,
-                    communes_per_district,
-                    districts_per_province,
-                    pending,
-                    seed,
-                    prefix,
-                };
-                run_async(generate(config, options))
-            }
-        },
+        } => administer(|config| {
+            let options = parindex_api::generate::GenerateOptions {
+                communes,
+                years,
+                communes_per_district,
+                districts_per_province,
+                pending,
+                seed,
+                prefix,
+            };
+            generate(config, options)
+        }),
         Command::Evidence {
             command:
                 EvidenceCommand::Gc {
                     older_than_minutes,
                     dry_run,
                 },
-        } => match Config::from_env() {
-            Err(e) => {
-                eprintln!("{e}");
-                ExitCode::from(2)
-            }
-            Ok(config) => {
-                let _telemetry = parindex_api::telemetry::init_logs(config.log_format);
-                run_async(evidence_gc(config, older_than_minutes, dry_run))
-            }
-        },
+        } => administer(|config| evidence_gc(config, older_than_minutes, dry_run)),
         Command::Evidence {
             command: EvidenceCommand::VerifySignatures,
-        } => match Config::from_env() {
-            Err(e) => {
-                eprintln!("{e}");
-                ExitCode::from(2)
-            }
-            Ok(config) => {
-                let _telemetry = parindex_api::telemetry::init_logs(config.log_format);
-                run_async(verify_signatures(config))
-            }
-        },
-        Command::DemoData { reorganise } => match Config::from_env() {
-            Err(e) => {
-                eprintln!("{e}");
-                ExitCode::from(2)
-            }
-            Ok(config) => {
-                let _telemetry = parindex_api::telemetry::init_logs(config.log_format);
-                run_async(demo_data(config, reorganise))
-            }
-        },
+        } => administer(verify_signatures),
+        Command::DemoData { reorganise } => administer(|config| demo_data(config, reorganise)),
         Command::CreateAdmin {
             username,
             password_stdin,
-        } => match Config::from_env() {
-            Err(e) => {
-                eprintln!("{e}");
-                ExitCode::from(2)
-            }
-            Ok(config) => {
-                let _telemetry = parindex_api::telemetry::init_logs(config.log_format);
-                run_async(create_admin(config, username, password_stdin))
-            }
-        },
+        } => administer(|config| create_admin(config, username, password_stdin)),
         Command::Serve => {
             let config = match Config::from_env() {
                 Ok(config) => config,
@@ -209,6 +166,24 @@ fn main() -> ExitCode {
             // Kept until the server has stopped: its drop exports the last spans.
             let _telemetry = parindex_api::telemetry::init(&config);
             run_async(serve(config))
+        }
+    }
+}
+
+/// An administrative command: the configuration from the environment (exit 2 when it is
+/// invalid), logs only (no traces), then the command.
+fn administer<Fut>(command: impl FnOnce(Config) -> Fut) -> ExitCode
+where
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    match Config::from_env() {
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+        Ok(config) => {
+            let _telemetry = parindex_api::telemetry::init_logs(config.log_format);
+            run_async(command(config))
         }
     }
 }

@@ -24,12 +24,19 @@ PKI (all PEM; keys are unencrypted PKCS#8)
   CA, validity ended one day before the run (started ~1 year before).
 * ``untrusted.pem`` / ``untrusted-key.pem`` -- self-signed RSA cert with the
   leader's subject, *not* issued by the CA.
+* ``revoked.pem`` / ``revoked-key.pem`` -- leader's subject, RSA 2048, issued
+  by the CA, valid now like leader's (serial 0x1A2B3C4D5E6F0006), but listed
+  in ca.crl.
+* ``ca.crl`` -- DER CRL v2 issued and signed (SHA-256) by the CA: thisUpdate =
+  signing time - 1 h, nextUpdate = signing time + 30 days, CRL number 1, AKI;
+  one entry, serial 0x1A2B3C4D5E6F0006 revoked at signing time - 1 h (no
+  reason code).
 
 Non-ASCII names are encoded by ``cryptography`` as ASN.1 UTF8String.  All
 end-entity certs carry KeyUsage digitalSignature + contentCommitment
 (nonRepudiation, which pyHanko's validator requires by default),
-BasicConstraints CA:FALSE, SKI and AKI.  No CRL/OCSP pointers (so revocation
-checking is "soft-fail"/not applicable).
+BasicConstraints CA:FALSE, SKI and AKI.  No CRL distribution points or OCSP
+pointers: revocation data exists only where a signature embeds ca.crl.
 
 PDFs
 ----
@@ -66,6 +73,24 @@ PDFs
   CMS signing-time attribute, so here the signing time only lives in the
   signature dictionary's ``/M`` entry; pyHanko adds the ESS
   signing-certificate-v2 attribute instead.
+* ``signed-revoked.pdf`` -- signed by revoked.pem, adbe.pkcs7.detached, with
+  ca.crl (which lists the signer) embedded in the signed attributes (below).
+* ``signed-crl-good.pdf`` -- signed by leader, adbe.pkcs7.detached, with the
+  same ca.crl (which does not list leader) embedded the same way.
+
+Embedded revocation data (the last two files only): the CRL sits in the
+SignerInfo's *signed* attributes as Adobe's adbe-revocationInfoArchival,
+OID 1.2.840.113583.1.1.8, one value ``RevocationInfoArchival ::= SEQUENCE {
+crl [0] EXPLICIT SEQUENCE OF CertificateList OPTIONAL, ocsp [1] ..., otherRevInfo
+[2] ... }`` with only the ``[0]`` choice, holding ca.crl's exact DER.  The CMS
+SignedData ``crls`` field is *not* set.  signed-crl-good.pdf goes through
+pyHanko's own path (``embed_validation_info=True`` with a no-fetch
+``ValidationContext(crls=[ca.crl])``).  That path validates the signer first
+and refuses a revoked one, so signed-revoked.pdf gets the same attribute from
+the same pyHanko pieces (``Signer.format_revinfo`` +
+``GenericPdfSignedAttributeProviderSpec`` set as the signer's
+``signed_attr_prov_spec``) without that check; both files end up with the same
+signed attributes in the same order.
 
 All other signatures use ``/SubFilter /adbe.pkcs7.detached``, SHA-256, an
 invisible signature field, and embed the whole chain (signer cert + CA root)
@@ -93,11 +118,22 @@ read back from the file.  Each signature entry has ``field``, ``signer`` (a key
 of ``certs``), ``signing_time`` (ISO 8601 UTC), ``expected`` and
 ``pyhanko_says``.  ``expected`` uses these booleans (see ``definitions`` in the
 manifest): covers_whole_file, digest_ok, signature_ok, chains_to_ca,
-cert_expired_at_signing, plus ``overall`` ("valid"/"invalid") and ``reason``.
+cert_expired_at_signing, ``revoked`` (true/false when the signature embeds
+revocation data, null when it embeds none), plus ``overall``
+("valid"/"invalid") and ``reason``.
 ``pyhanko_says`` is the result of
 ``pyhanko.sign.validation.validate_pdf_signature`` with a
 ``ValidationContext`` whose only trust root is ca.pem (no fetching,
-validation time = run time), as an independent reference.
+validation time = run time), as an independent reference.  For the two files
+that embed ca.crl, the context also holds ca.crl with
+``revocation_mode="require"`` (recorded as ``validation_context``): the certs
+name no CRL distribution point, so the default soft-fail mode would not look
+at the CRL at all.  pyHanko's PDF validator does not itself read the embedded
+attribute.  A revoked signer reads ``REVOKED`` with ``trusted`` false,
+``revoked`` true and ``revocation_details``; every entry has ``revoked``.  The
+top-level ``crl`` describes ca.crl.  Each ``structure`` entry also states
+``cms_crls_field_present`` and ``adobe_revinfo_archival`` (null, or the
+attribute's tags and the CRLs in it, read from the raw DER).
 
 Usage
 =====
@@ -109,8 +145,8 @@ Usage
         [--code MA-XAC-THUC:PX-...] [--wrong-code ...] [--signing-time 2025-01-02T03:04:05Z]
 
 Tested with Python 3.11, pyHanko 0.38.0 (pyhanko-certvalidator 0.33.0,
-asn1crypto 1.5.1) and cryptography 51.0.1.  Takes about 3 s wall time
-(2.3 s inside the script, mostly RSA key generation and pyHanko validation).
+asn1crypto 1.5.1) and cryptography 51.0.1.  Takes about 4.5 s wall time
+(3.5 s inside the script, mostly RSA key generation and pyHanko validation).
 """
 
 from __future__ import annotations
@@ -134,6 +170,7 @@ warnings.filterwarnings("ignore", message="DSA is deprecated")
 
 try:
     from asn1crypto import cms
+    from asn1crypto import crl as asn1_crl
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -143,6 +180,10 @@ try:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign import fields, signers
+    from pyhanko.sign.signers.pdf_cms import (
+        GenericPdfSignedAttributeProviderSpec,
+        PdfCMSSignedAttributes,
+    )
     from pyhanko.sign.signers.pdf_signer import PdfSigningSession
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
@@ -155,6 +196,8 @@ except ImportError as exc:  # pragma: no cover - environment problem
 
 DEFAULT_CODE = "MA-XAC-THUC: PX-2024-7F3A9C"
 DEFAULT_WRONG_CODE = "MA-XAC-THUC: PX-2024-0B1D2E"
+REVOKED_SERIAL = 0x1A2B3C4D5E6F0006
+ADOBE_REVINFO_OID = "1.2.840.113583.1.1.8"
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
@@ -272,6 +315,8 @@ def make_pki(out: Path, now: datetime) -> dict[str, Identity]:
          now - timedelta(days=366), now - timedelta(days=1), True),
         ("untrusted", "rsa", leader_subject, 0x1A2B3C4D5E6F0005,
          now - timedelta(days=1), now + timedelta(days=365), False),
+        ("revoked", "rsa", leader_subject, REVOKED_SERIAL,
+         now - timedelta(days=1), now + timedelta(days=365), True),
     ]
     for name, kind, subject, serial, nb, na, issued in specs:
         key = _new_key(kind)
@@ -287,6 +332,53 @@ def make_pki(out: Path, now: datetime) -> dict[str, Identity]:
             )
         ids[name] = _save(out, name, key, cert, issued)
     return ids
+
+
+def make_crl(out: Path, ca: Identity, when: datetime) -> bytes:
+    """CA-signed CRL (SHA-256) revoking REVOKED_SERIAL; written to ca.crl (DER)."""
+    revoked_at = when - timedelta(hours=1)
+    entry = (
+        x509.RevokedCertificateBuilder()
+        .serial_number(REVOKED_SERIAL)
+        .revocation_date(revoked_at)
+        .build()
+    )
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca.cert.subject)
+        .last_update(revoked_at)
+        .next_update(when + timedelta(days=30))
+        .add_revoked_certificate(entry)
+        .add_extension(x509.CRLNumber(1), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()),
+            critical=False,
+        )
+        .sign(ca.key, hashes.SHA256())
+    )
+    if not crl.is_signature_valid(ca.key.public_key()):
+        raise RuntimeError("CRL signature does not verify")
+    der = crl.public_bytes(serialization.Encoding.DER)
+    (out / "ca.crl").write_bytes(der)
+    return der
+
+
+def crl_info(der: bytes) -> dict[str, Any]:
+    c = x509.load_der_x509_crl(der)
+    return {
+        "file": "ca.crl",
+        "format": "DER",
+        "issuer": c.issuer.rfc4514_string(),
+        "this_update": c.last_update_utc.isoformat(),
+        "next_update": c.next_update_utc.isoformat() if c.next_update_utc else None,
+        "signature_hash": c.signature_hash_algorithm.name if c.signature_hash_algorithm else None,
+        "revoked": [
+            {"serial_hex": format(r.serial_number, "x"),
+             "revocation_date": r.revocation_date_utc.isoformat()}
+            for r in c
+        ],
+        "sha256": hashlib.sha256(der).hexdigest(),
+    }
 
 
 def cert_info(ident: Identity) -> dict[str, Any]:
@@ -383,8 +475,20 @@ def sign(
     when: datetime,
     field_name: str = "Signature1",
     subfilter: fields.SigSeedSubFilter = fields.SigSeedSubFilter.ADOBE_PKCS7_DETACHED,
+    embed_crls: list[bytes] | None = None,
+    validate_signer: bool = True,
 ) -> bytes:
-    """Sign ``pdf`` incrementally with ``ident``; embed the CA cert in the CMS."""
+    """Sign ``pdf`` incrementally with ``ident``; embed the CA cert in the CMS.
+
+    With ``embed_crls`` (adbe.pkcs7.detached only), the CRLs go into the
+    adbe-revocationInfoArchival signed attribute.  If ``validate_signer``,
+    pyHanko's own path does it (``embed_validation_info=True`` plus a
+    no-fetch ``ValidationContext`` holding the CRLs; it validates the signer
+    first and refuses a revoked one).  Otherwise the attribute is built from
+    the same pyHanko pieces (``Signer.format_revinfo`` and
+    ``GenericPdfSignedAttributeProviderSpec``, installed as the signer's
+    ``signed_attr_prov_spec``) without validating the signer.
+    """
     chain = [ca.cert_path] if ident.issued_by_ca else []
     signer = signers.SimpleSigner.load(
         key_file=str(ident.key_path), cert_file=str(ident.cert_path),
@@ -392,12 +496,36 @@ def sign(
     )
     if signer is None:
         raise RuntimeError(f"could not load key material for {ident.name}")
+    revinfo_kwargs: dict[str, Any] = {}
+    if embed_crls is not None:
+        if subfilter != fields.SigSeedSubFilter.ADOBE_PKCS7_DETACHED:
+            raise ValueError("adbe-revocationInfoArchival needs adbe.pkcs7.detached")
+        if validate_signer:
+            revinfo_kwargs = {
+                "embed_validation_info": True,
+                "validation_context": ValidationContext(
+                    trust_roots=[load_cert_from_pemder(str(ca.cert_path))],
+                    crls=embed_crls,
+                    allow_fetching=False,
+                ),
+            }
+        else:
+            revinfo = signers.Signer.format_revinfo(
+                crls=[asn1_crl.CertificateList.load(d) for d in embed_crls]
+            )
+            signer.signed_attr_prov_spec = GenericPdfSignedAttributeProviderSpec(
+                attr_settings=PdfCMSSignedAttributes(signing_time=when, adobe_revinfo_attr=revinfo),
+                signing_cert=signer.signing_cert,
+                signature_mechanism=signer.get_signature_mechanism_for_digest,
+                timestamper=None,
+            )
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
         md_algorithm="sha256",
         subfilter=subfilter,
         reason="Xác thực văn bản (test)",
         location="Vĩnh Long",
+        **revinfo_kwargs,
     )
     pdf_signer = FixedTimePdfSigner(meta, signer, signing_time=when)
     w = IncrementalPdfFileWriter(io.BytesIO(pdf))
@@ -492,19 +620,99 @@ def structure_facts(pdf: bytes) -> list[dict[str, Any]]:
             ),
             "sid": si["sid"].name,
             "embedded_certs": [c.chosen.subject.human_friendly for c in sd["certificates"]],
+            "cms_crls_field_present": sd["crls"].native is not None,
+            "adobe_revinfo_archival": adobe_revinfo_facts(sattrs),
         })
     return facts
 
 
-def pyhanko_says(pdf: bytes, ca: Identity) -> list[dict[str, Any]]:
+def _der_tlv(der: bytes, pos: int) -> tuple[int, bytes, int]:
+    """One DER TLV at ``pos`` (single-byte tags): (tag, contents, next position)."""
+    tag, first = der[pos], der[pos + 1]
+    pos += 2
+    if first & 0x80:
+        n = first & 0x7F
+        length = int.from_bytes(der[pos:pos + n], "big")
+        pos += n
+    else:
+        length = first
+    if pos + length > len(der):
+        raise RuntimeError("truncated DER")
+    return tag, der[pos:pos + length], pos + length
+
+
+def adobe_revinfo_facts(sattrs: cms.CMSAttributes) -> dict[str, Any] | None:
+    """What the adbe-revocationInfoArchival signed attribute holds, if any.
+
+    Read from the raw DER, not via asn1crypto's parsed view, so the manifest
+    states the exact encoding: attribute value = RevocationInfoArchival
+    SEQUENCE whose ``crl`` choice is ``[0] EXPLICIT SEQUENCE OF CertificateList``.
+    """
+    found = [a for a in sattrs if a["type"].dotted == ADOBE_REVINFO_OID]
+    if not found:
+        return None
+    if len(found) != 1 or len(found[0]["values"]) != 1:
+        raise RuntimeError("adbe-revocationInfoArchival must be one attribute with one value")
+    ria = found[0]["values"][0]
+    # Walk the value's DER by hand: SEQUENCE { [n] EXPLICIT SEQUENCE OF ... }.
+    tag, outer, _ = _der_tlv(ria.dump(), 0)
+    if tag != 0x30:
+        raise RuntimeError("RevocationInfoArchival is not a SEQUENCE")
+    value_tags = []
+    crls: list[dict[str, Any]] = []
+    pos = 0
+    while pos < len(outer):
+        tag, body, pos = _der_tlv(outer, pos)
+        if tag & 0xE0 != 0xA0:  # context-specific, constructed (EXPLICIT)
+            raise RuntimeError(f"unexpected tag {tag:#x} in RevocationInfoArchival")
+        value_tags.append("[%d] EXPLICIT" % (tag & 0x1F))
+        inner_tag, seq_of, _ = _der_tlv(body, 0)
+        if inner_tag != 0x30:
+            raise RuntimeError(f"[{tag & 0x1F}] EXPLICIT does not wrap a SEQUENCE OF")
+        if tag == 0xA0:
+            ipos = 0
+            while ipos < len(seq_of):
+                start = ipos
+                _, _, ipos = _der_tlv(seq_of, ipos)
+                cl = asn1_crl.CertificateList.load(seq_of[start:ipos])
+                tbs = cl["tbs_cert_list"]
+                crls.append({
+                    "issuer": tbs["issuer"].human_friendly,
+                    "revoked_serials_hex": [
+                        format(rc["user_certificate"].native, "x")
+                        for rc in (tbs["revoked_certificates"] or [])
+                    ],
+                    "sha256": hashlib.sha256(seq_of[start:ipos]).hexdigest(),
+                })
+    return {
+        "oid": ADOBE_REVINFO_OID,
+        "in": "signerInfo.signedAttrs",
+        "path": "signerInfo.signedAttrs / attribute %s / SEQUENCE / [0] EXPLICIT / "
+                "SEQUENCE OF CertificateList" % ADOBE_REVINFO_OID,
+        "value_tags": value_tags,
+        "crls": crls,
+        "ocsp_count": len(ria["ocsp"]) if ria["ocsp"].native is not None else 0,
+        "other_rev_info_count": (
+            len(ria["other_rev_info"]) if ria["other_rev_info"].native is not None else 0
+        ),
+    }
+
+
+def pyhanko_says(pdf: bytes, ca: Identity, crls: list[bytes] | None = None) -> list[dict[str, Any]]:
     r = PdfFileReader(io.BytesIO(pdf))
     results = []
     for s in r.embedded_signatures:
         vc = ValidationContext(
             trust_roots=[load_cert_from_pemder(str(ca.cert_path))],
             allow_fetching=False,
+            # The certs carry no CRL distribution point, so in the default
+            # soft-fail mode pyHanko would not even look at the CRL; "require"
+            # makes it check the signer against it (the CA is a trust anchor).
+            **({"crls": crls, "revocation_mode": "require"} if crls is not None else {}),
         )
         entry: dict[str, Any] = {"field": s.field_name}
+        if crls is not None:
+            entry["validation_context"] = {"crls": ["ca.crl"], "revocation_mode": "require"}
         try:
             st = validate_pdf_signature(s, signer_validation_context=vc)
         except Exception as exc:  # noqa: BLE001 - recorded as data
@@ -525,7 +733,15 @@ def pyhanko_says(pdf: bytes, ca: Identity) -> list[dict[str, Any]]:
             "signer_reported_dt": st.signer_reported_dt.isoformat() if st.signer_reported_dt else None,
             "trust_problem": str(st.trust_problem_indic) if st.trust_problem_indic else None,
             "signer_subject": st.signing_cert.subject.human_friendly,
+            "revoked": st.revoked,
         })
+        if st.revocation_details is not None:
+            rd = st.revocation_details
+            entry["revocation_details"] = {
+                "ca_revoked": rd.ca_revoked,
+                "revocation_date": rd.revocation_date.isoformat(),
+                "revocation_reason": rd.revocation_reason.native,
+            }
         if st.diff_result is not None and not hasattr(st.diff_result, "modification_level"):
             entry["diff_problem"] = str(st.diff_result).splitlines()[0]
         results.append(entry)
@@ -547,6 +763,7 @@ class SigExpect:
     signature_ok: bool = True
     chains_to_ca: bool = True
     cert_expired_at_signing: bool = False
+    revoked: bool | None = None
     overall: str = "valid"
     reason: str = "intact signature by a CA-issued, unexpired certificate over the whole file"
 
@@ -561,6 +778,7 @@ class SigExpect:
                 "signature_ok": self.signature_ok,
                 "chains_to_ca": self.chains_to_ca,
                 "cert_expired_at_signing": self.cert_expired_at_signing,
+                "revoked": self.revoked,
                 "overall": self.overall,
                 "reason": self.reason,
             },
@@ -575,6 +793,7 @@ class Fixture:
     sigs: list[SigExpect] = field(default_factory=list)
     text_code: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    crls: list[bytes] | None = None  # handed to pyHanko's validator for pyhanko_says
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -602,6 +821,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ids = make_pki(out, now)
     ca = ids["ca"]
+    crl_der = make_crl(out, ca, when)
     base = make_base_pdf(args.code)
     base_wrong = make_base_pdf(args.wrong_code)
 
@@ -659,6 +879,24 @@ def main(argv: list[str] | None = None) -> int:
                                   "(permitted form-filling/signing change)"),
                  SigExpect("Signature2", "stranger", when2)],
                 args.code),
+        Fixture("signed-revoked.pdf",
+                "leader's subject, certificate revoked 1 h before signing; ca.crl embedded "
+                "(adbe-revocationInfoArchival signed attribute)",
+                sign(base, ids["revoked"], ca, when, embed_crls=[crl_der], validate_signer=False),
+                [SigExpect("Signature1", "revoked", when, revoked=True, overall="invalid",
+                           reason="signer certificate revoked before signing time, per the CRL "
+                                  "embedded in the signature")],
+                args.code, {"revinfo_embedded_by": "signed_attr_prov_spec (no signer validation)"},
+                crls=[crl_der]),
+        Fixture("signed-crl-good.pdf",
+                "leader RSA, adbe.pkcs7.detached, ca.crl embedded "
+                "(adbe-revocationInfoArchival signed attribute; does not list the leader)",
+                sign(base, ids["leader"], ca, when, embed_crls=[crl_der]),
+                [SigExpect("Signature1", "leader", when, revoked=False,
+                           reason="intact signature by a CA-issued, unexpired certificate over the "
+                                  "whole file; the embedded CRL does not list it")],
+                args.code, {"revinfo_embedded_by": "pyHanko embed_validation_info=True"},
+                crls=[crl_der]),
     ]
 
     manifest: dict[str, Any] = {
@@ -674,8 +912,12 @@ def main(argv: list[str] | None = None) -> int:
             "signature_ok": "SignerInfo signature verifies over DER(SET OF signed attrs) with the signer cert key",
             "chains_to_ca": "signer cert chains to ca.pem (ignoring validity dates)",
             "cert_expired_at_signing": "signing_time is after the signer cert's notAfter",
+            "revoked": "null: no revocation data embedded in the signature; otherwise whether "
+                       "the CRL embedded in the adbe-revocationInfoArchival signed attribute "
+                       "(1.2.840.113583.1.1.8) lists the signer cert as revoked at signing_time",
         },
         "certs": {k: cert_info(v) for k, v in ids.items()},
+        "crl": crl_info(crl_der),
         "files": {},
     }
     for f in fx:
@@ -689,7 +931,7 @@ def main(argv: list[str] | None = None) -> int:
             "signatures": [s.as_json() for s in f.sigs],
         }
         if f.sigs:
-            says = pyhanko_says(f.data, ca)
+            says = pyhanko_says(f.data, ca, f.crls)
             for sj, ph in zip(entry["signatures"], says):
                 sj["pyhanko_says"] = ph
             entry["structure"] = structure_facts(f.data)

@@ -737,6 +737,7 @@ async fn evidence_pdfs_show_their_signatures() {
             "signed-untrusted.pdf",
             "signed-expired.pdf",
             "signed-tampered.pdf",
+            "signed-revoked.pdf",
             "base.pdf",
         ] {
             let up = upload_as(&w, officer, a, name, &signed(name)).await;
@@ -768,6 +769,11 @@ async fn evidence_pdfs_show_their_signatures() {
         assert_eq!(verdict("signed-untrusted.pdf"), "not_trusted");
         assert_eq!(verdict("signed-expired.pdf"), "certificate_expired");
         assert_eq!(verdict("signed-tampered.pdf"), "invalid");
+        assert_eq!(verdict("signed-revoked.pdf"), "revoked");
+        assert_eq!(
+            verdict_of["signed-revoked.pdf"].1["signatures"][0]["revocation"],
+            "revoked"
+        );
         assert_eq!(verdict("base.pdf"), "");
         let rsa = &verdict_of["signed-rsa.pdf"].1;
         assert_eq!(

@@ -65,8 +65,9 @@ pub struct EvidenceFileResponse {
     pub created_at: DateTime<Utc>,
     /// The uploading account (`null` once that account is gone, or for the demo data).
     pub created_by: Option<i64>,
-    /// A PDF's digital signatures, each with its verdict (`valid`, `modified_after_signing`,
-    /// `certificate_expired`, `not_trusted`, `invalid`), signer and reason; empty for an
+    /// A PDF's digital signatures, each with its verdict (`valid`, `revoked`,
+    /// `modified_after_signing`, `certificate_expired`, `not_trusted`, `invalid`), signer
+    /// and reason; empty for an
     /// unsigned PDF or another kind of file.
     pub signatures: Vec<crate::signatures::SignatureCheck>,
     /// When they were verified (at upload, or again after the trust anchors changed);

@@ -7,8 +7,10 @@
 //!
 //! Verified: CMS SignedData (PAdES `ETSI.CAdES.detached`, `adbe.pkcs7.detached`), RSA
 //! PKCS #1 v1.5 and ECDSA P-256 signatures, SHA-256/384/512 digests; SHA-1, RSA-PSS and
-//! other curves are reported as unsupported, never as valid. Revocation data embedded in a
-//! signature is reported as present and not evaluated; without it, "not checked".
+//! other curves are reported as unsupported, never as valid. Revocation: CRLs embedded in
+//! the signature (the SignedData's own, or Adobe's archival attribute) decide when their
+//! issuer's signature verifies; embedded OCSP responses are reported as present and not
+//! evaluated; without any, "not checked". Nothing is fetched.
 
 pub mod pdf;
 
@@ -19,6 +21,7 @@ use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 use x509_cert::Certificate;
+use x509_cert::crl::CertificateList;
 use x509_cert::der::asn1::{ObjectIdentifier as Oid, OctetString};
 use x509_cert::der::{self, Decode, Encode, Tagged};
 use x509_cert::name::Name;
@@ -66,13 +69,21 @@ pub enum Trust {
     NoAnchors,
 }
 
-/// What is known of the signer's certificate being revoked.
+/// What is known of the signer's certificate being revoked, from what the signature
+/// embeds (nothing is fetched: the service may run on a closed network).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Revocation {
-    /// The signature embeds no CRL or OCSP response.
+    /// The signature embeds no revocation data.
     NotChecked,
-    /// It embeds some; they are not evaluated (yet): neither good nor revoked.
+    /// An embedded CRL, signed by the certificate's issuer, does not list it (or lists it
+    /// revoked only after the signing time).
+    Good,
+    /// An embedded CRL, signed by the certificate's issuer, lists it revoked at or before
+    /// the signing time.
+    Revoked,
+    /// It embeds some that cannot decide: OCSP responses (not evaluated yet), or CRLs not
+    /// verifiably from the certificate's issuer.
     EmbeddedNotEvaluated,
 }
 
@@ -82,6 +93,8 @@ pub enum Revocation {
 pub enum Verdict {
     /// Intact, verified, by a certificate valid then and chaining to an anchor.
     Valid,
+    /// Intact and verified, by a certificate an embedded CRL says was revoked then.
+    Revoked,
     /// Intact and verified, but bytes were appended after it (incremental updates).
     ModifiedAfterSigning,
     /// Intact and verified, by a certificate outside its validity when it signed.
@@ -138,6 +151,7 @@ impl Verdict {
     pub fn label(self) -> &'static str {
         match self {
             Verdict::Valid => "valid",
+            Verdict::Revoked => "revoked",
             Verdict::ModifiedAfterSigning => "modified after signing",
             Verdict::CertificateExpired => "certificate expired",
             Verdict::NotTrusted => "not trusted",
@@ -227,7 +241,13 @@ fn check_one(
             check.reason = why;
         }
         Ok(()) => {
-            let (verdict, reason) = if !covers_whole_file {
+            let (verdict, reason) = if check.revocation == Revocation::Revoked {
+                (
+                    Verdict::Revoked,
+                    "the signature verifies, but the embedded CRL says its certificate was revoked when it signed"
+                        .to_string(),
+                )
+            } else if !covers_whole_file {
                 let after = file
                     .len()
                     .saturating_sub(found.byte_range[2] + found.byte_range[3]);
@@ -404,8 +424,16 @@ fn verify_cms(
                 .collect()
         })
         .unwrap_or_default();
-    if signed.crls.is_some() {
-        check.revocation = Revocation::EmbeddedNotEvaluated;
+    // Revocation data: the SignedData's own CRLs, and Adobe's archival attribute (below).
+    let mut crls: Vec<CertificateList> = Vec::new();
+    let mut undecidable = false;
+    if let Some(choices) = &signed.crls {
+        for choice in choices.0.iter() {
+            match choice {
+                cms::revocation::RevocationInfoChoice::Crl(crl) => crls.push(crl.clone()),
+                cms::revocation::RevocationInfoChoice::Other(_) => undecidable = true,
+            }
+        }
     }
     let cert = signer_certificate(signer_info, &certificates)
         .ok_or("the signer's certificate is not in the signature")?;
@@ -431,7 +459,16 @@ fn verify_cms(
                         check.signing_time = Some(to_utc(&time));
                     }
                 } else if attr.oid == OID_REVOCATION_ARCHIVAL {
-                    check.revocation = Revocation::EmbeddedNotEvaluated;
+                    match value
+                        .and_then(|v| v.to_der().ok())
+                        .and_then(|der| RevocationInfoArchival::from_der(&der).ok())
+                    {
+                        Some(archived) => {
+                            crls.extend(archived.crl.unwrap_or_default());
+                            undecidable |= archived.ocsp.is_some() || archived.other.is_some();
+                        }
+                        None => undecidable = true,
+                    }
                 }
             }
             check.digest_ok = signed_digest.as_deref() == Some(document_digest.as_slice());
@@ -453,6 +490,7 @@ fn verify_cms(
     )?;
     let at = check.signing_time.unwrap_or_else(Utc::now);
     check.certificate_valid = within_validity(cert, at);
+    check.revocation = revocation_of(cert, &crls, undecidable, &certificates, anchors, at);
     if !anchors.is_empty() {
         check.trust = if chains_to_anchor(cert, &certificates, anchors) {
             Trust::Trusted
@@ -470,6 +508,79 @@ fn verify_cms(
         return Err("the signature does not verify with the signer's certificate".into());
     }
     Ok(())
+}
+
+/// Adobe's `adbe-revocationInfoArchival` signed attribute (1.2.840.113583.1.1.8), which
+/// `adbe.pkcs7.detached` signers use to embed what they knew of revocation.
+#[derive(der::Sequence)]
+struct RevocationInfoArchival {
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    crl: Option<Vec<CertificateList>>,
+    #[asn1(context_specific = "1", tag_mode = "EXPLICIT", optional = "true")]
+    ocsp: Option<Vec<der::Any>>,
+    #[asn1(context_specific = "2", tag_mode = "EXPLICIT", optional = "true")]
+    other: Option<Vec<der::Any>>,
+}
+
+/// The certificate's status from the embedded CRLs: only a CRL whose signature verifies
+/// with the key of the certificate's issuer (an anchor or an embedded certificate that
+/// itself issued `cert`) decides.
+fn revocation_of(
+    cert: &Certificate,
+    crls: &[CertificateList],
+    undecidable: bool,
+    embedded: &[&Certificate],
+    anchors: &TrustAnchors,
+    at: DateTime<Utc>,
+) -> Revocation {
+    if crls.is_empty() {
+        return if undecidable {
+            Revocation::EmbeddedNotEvaluated
+        } else {
+            Revocation::NotChecked
+        };
+    }
+    let issuer = embedded
+        .iter()
+        .copied()
+        .chain(anchors.roots.iter())
+        .find(|candidate| issued_by(cert, candidate));
+    let Some(issuer) = issuer else {
+        return Revocation::EmbeddedNotEvaluated;
+    };
+    let mut decided = None;
+    for crl in crls {
+        let tbs = &crl.tbs_cert_list;
+        if tbs.issuer != cert.tbs_certificate.issuer {
+            continue;
+        }
+        let (Ok(message), Some(signature)) = (tbs.to_der(), crl.signature.as_bytes()) else {
+            continue;
+        };
+        let verified = verify_with(
+            &issuer.tbs_certificate.subject_public_key_info,
+            &crl.signature_algorithm.oid,
+            None,
+            &message,
+            signature,
+        )
+        .unwrap_or(false);
+        if !verified {
+            continue;
+        }
+        let listed = tbs
+            .revoked_certificates
+            .iter()
+            .flatten()
+            .find(|revoked| revoked.serial_number == cert.tbs_certificate.serial_number);
+        match listed {
+            Some(revoked) if to_utc(&revoked.revocation_date) <= at => {
+                return Revocation::Revoked;
+            }
+            _ => decided = Some(Revocation::Good),
+        }
+    }
+    decided.unwrap_or(Revocation::EmbeddedNotEvaluated)
 }
 
 fn signer_certificate<'a>(
@@ -648,12 +759,20 @@ mod tests {
                 );
                 if check.digest_ok {
                     assert_eq!(
-                        check.trust == Trust::Trusted && check.certificate_valid,
+                        check.trust == Trust::Trusted
+                            && check.certificate_valid
+                            && check.revocation != Revocation::Revoked,
                         pyhanko["trusted"].as_bool().unwrap(),
                         "{at}"
                     );
                 }
                 let want = &entry["expected"];
+                let revocation = match want["revoked"].as_bool() {
+                    None => Revocation::NotChecked,
+                    Some(true) => Revocation::Revoked,
+                    Some(false) => Revocation::Good,
+                };
+                assert_eq!(check.revocation, revocation, "{at}");
                 let at = format!("{name}: {check:#?}");
                 assert_eq!(check.covers_whole_file, want["covers_whole_file"], "{at}");
                 assert_eq!(check.digest_ok, want["digest_ok"], "{at}");
@@ -671,7 +790,7 @@ mod tests {
                 seen += 1;
             }
         }
-        assert!(seen >= 10, "only {seen} signatures in {}", dir.display());
+        assert!(seen >= 13, "only {seen} signatures in {}", dir.display());
     }
 
     #[test]
@@ -731,6 +850,18 @@ mod tests {
         assert_eq!(
             one("signed-expired.pdf").verdict,
             Verdict::CertificateExpired
+        );
+        // An embedded CRL (Adobe's archival attribute) decides revocation.
+        let revoked = one("signed-revoked.pdf");
+        assert_eq!(
+            (revoked.verdict, revoked.revocation),
+            (Verdict::Revoked, Revocation::Revoked),
+            "{revoked:#?}"
+        );
+        let good = one("signed-crl-good.pdf");
+        assert_eq!(
+            (good.verdict, good.revocation),
+            (Verdict::Valid, Revocation::Good)
         );
         let untrusted = one("signed-untrusted.pdf");
         assert_eq!(

@@ -118,6 +118,17 @@ def parsed(raw):
     return email.message_from_bytes(raw, policy=email.policy.default)
 
 
+RELEASE_SUBJECT = "Đã thông báo kết quả thẩm định sơ bộ chỉ số CCHC năm "
+
+
+def releases(sink):
+    """The officer's e-mails of the preliminary releases. Others may come too, depending on
+    the hour the check runs: the demo's overdue remediation milestones are noticed by the
+    daily reminders (from PARINDEX_DIGEST_HOUR, Vietnam time) and e-mailed as well."""
+    return [raw for to, raw in sink.messages
+            if ADDRESS in to and str(parsed(raw)["subject"]).startswith(RELEASE_SUBJECT)]
+
+
 def main():
     binary, workdir = sys.argv[1], sys.argv[2]
     smtp_port = free_port()
@@ -156,8 +167,8 @@ def main():
         status, body = call(base, "POST", "/api/v1/preliminary-results", admin,
                             {"parent_unit_id": district, "year": 2024})
         assert status == 201, (status, body)
-        wait_for("the release's e-mail", lambda: any(ADDRESS in to for to, _ in sink.messages))
-        mine = [raw for to, raw in sink.messages if ADDRESS in to]
+        wait_for("the release's e-mail", lambda: len(releases(sink)) == 1)
+        mine = releases(sink)
         assert len(mine) == 1, len(mine)
         m = parsed(mine[0])
         subject = str(m["subject"])
@@ -179,22 +190,22 @@ def main():
                             {"parent_unit_id": district, "year": 2025})
         assert status == 201, (status, body)
         time.sleep(1.5)
-        before = len([1 for to, _ in sink.messages if ADDRESS in to])
+        before = len(releases(sink))
         assert before == 1, before
         smtp = Controller(sink, hostname="127.0.0.1", port=smtp_port)
         smtp.start()
         wait_for("the e-mail held while the SMTP server was down",
-                 lambda: len([1 for to, _ in sink.messages if ADDRESS in to]) == 2)
+                 lambda: len(releases(sink)) == 2)
         print("2. held while the SMTP server was down, delivered once it was back")
 
         # 3. A restart sends nothing again.
         server.stop()
         server.start()
         time.sleep(3)
-        total = len([1 for to, _ in sink.messages if ADDRESS in to])
-        assert total == 2, f"{total} e-mails after the restart"
+        total = len(releases(sink))
+        assert total == 2, f"{total} release e-mails after the restart"
         ids = {parsed(raw)["message-id"] for to, raw in sink.messages if ADDRESS in to}
-        assert len(ids) == 2, ids
+        assert len(ids) == len([1 for to, _ in sink.messages if ADDRESS in to]), ids
         print("3. after a restart: still 2 e-mails, 2 Message-IDs")
 
         # 4. One-click unsubscribe, as a mail program posts it.
